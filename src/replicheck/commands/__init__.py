@@ -1,0 +1,1 @@
+"""One module per `replicheck` subcommand; `replicheck.cli` wires them together."""

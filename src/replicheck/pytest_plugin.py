@@ -1,0 +1,4 @@
+"""pytest plugin (entry point `pytest11`): collects saved regression cases.
+
+Being built: see the regression-suite issue.
+"""
