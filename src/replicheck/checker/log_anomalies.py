@@ -142,7 +142,8 @@ class _Partition:
         self.dups: dict[Hashable, dict[int, list[tuple]]] = {}
         self.lost: dict[int, tuple[tuple, tuple, Any]] = {}  # send index -> (send, read, shown)
         self.final_polls: list[tuple[tuple, list]] = []
-        # fallback final read: [first poll, process, last offset, [(poll, records), ...]]
+        # fallback final read: [first poll, process, last offset, [(poll, records), ...]],
+        # with a fifth item True once a continuation came back empty (end reached)
         self.fallback: list | None = None
         self.skip_candidates: list[tuple[tuple, tuple, int, int]] = []
 
@@ -333,6 +334,8 @@ class _Checker:
                     part.final_polls.append((poll, records))
                 if start == 0:
                     part.fallback = [poll, process, -1 if last is None else last, [(poll, records)]]
+                    if not count:
+                        part.fallback.append(True)  # an empty log, seen to its end
                 elif part.fallback is not None:
                     self.extend_fallback(part, poll, records, start, last, process)
                 if not count:
@@ -384,10 +387,12 @@ class _Checker:
         """A poll continuing the latest read-from-0 extends the fallback final read."""
         group = part.fallback
         assert group is not None
-        if group[1] == process and start == group[2] + 1:
+        if len(group) == 4 and group[1] == process and start == group[2] + 1:
             group[3].append((poll, records))
             if last is not None:
                 group[2] = last
+            else:
+                group.append(True)  # polled past the end: the read saw the whole log
 
     def check_poll_slow(self, part: _Partition, poll: tuple, records: list) -> int:
         """Full bookkeeping for a poll that shows something new; returns its max offset."""
@@ -513,11 +518,17 @@ class _Checker:
         """Acked sends that no final read shows; False if the partition has no final read."""
         if final_mode == "flagged":
             final_polls = part.final_polls
+            if not final_polls:
+                return False
+            horizon = max(poll[_INVOKE] for poll, _ in final_polls)
         else:
-            final_polls = part.fallback[3] if part.fallback is not None else []
-        if not final_polls:
-            return False
-        horizon = max(poll[_INVOKE] for poll, _ in final_polls)
+            group = part.fallback
+            if group is None:
+                return False
+            if len(group) < 5:
+                return False  # it may have stopped at max.poll.records: cannot tell
+            horizon = group[0][_INVOKE]
+            final_polls = group[3]
         seen = {record[1] for _, records in final_polls for record in records}
         sends = list(part.acked.values())
         for extra in part.acked_extra.values():
