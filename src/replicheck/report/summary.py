@@ -127,12 +127,9 @@ def snapshots(result: Any) -> list[Snapshot]:
 
 def evidence_text(kind: str, record: Any) -> str:
     """One evidence record in words (the checker's own phrasing for its anomaly kinds)."""
-    try:  # TODO(report): plain import once the logcheck branch is merged
-        from replicheck.checker.log_text import KIND_MEANING, describe_evidence
-    except ImportError:
-        KIND_MEANING, describe_evidence = {}, None
+    from replicheck.checker.log_text import KIND_MEANING, describe_evidence
 
-    if kind in KIND_MEANING and isinstance(record, Mapping) and describe_evidence:
+    if kind in KIND_MEANING and isinstance(record, Mapping):
         return describe_evidence(kind, dict(record))
     if isinstance(record, Mapping):
         return "; ".join(f"{key}: {_value_text(value)}" for key, value in record.items())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ AXIS_HEIGHT_PX = 26
 MIN_BAR_WIDTH_PX = 3.0
 CHAR_WIDTH_PX = 6.2  # 10px sans-serif, conservative: decides whether a label fits in a bar
 TICK_COUNT = 8
+SQUEEZED_SHARE = 0.4  # of the plot width, at most, for squeezed quiet gaps
 BROKER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 
 
@@ -131,14 +133,24 @@ class TimeAxis:
         assert x1 > x0
         times = sorted(set(times_ms)) or [0.0]
         gaps = [b - a for a, b in itertools.pairwise(times)]
-        span_ms = times[-1] - times[0]
-        cap_ms = max(8 * statistics.median(gaps), span_ms / 30, 1.0) if gaps else 1.0
+        cap_ms = max(4 * statistics.median(gaps), 1.0) if gaps else 1.0
+        # A squeezed gap keeps a logarithmic hint of its length; all of them together get
+        # at most SQUEEZED_SHARE of the width, so the busy moments stay readable.
+        squeezed = {
+            i: cap_ms * (1 + math.log(g / cap_ms)) for i, g in enumerate(gaps) if g > cap_ms
+        }
+        busy_units = sum(g for i, g in enumerate(gaps) if i not in squeezed)
+        squeezed_units = sum(squeezed.values())
+        limit = SQUEEZED_SHARE / (1 - SQUEEZED_SHARE) * busy_units
+        shrink = limit / squeezed_units if busy_units and squeezed_units > limit else 1.0
         units = [0.0]
         self.breaks_ms: list[tuple[float, float]] = []  # (squeezed gap start, gap length)
-        for start, gap in zip(times, gaps, strict=False):
-            if gap > cap_ms:
+        for i, (start, gap) in enumerate(zip(times, gaps, strict=False)):
+            if i in squeezed:
                 self.breaks_ms.append((start, gap))
-            units.append(units[-1] + min(gap, cap_ms))
+                units.append(units[-1] + squeezed[i] * shrink)
+            else:
+                units.append(units[-1] + gap)
         self.times = times
         self.units = units
         self.x0, self.x1 = x0, x1
