@@ -79,6 +79,10 @@ def render_html(
         broker_count=int(getattr(result.config, "broker_count", 3)),
         offending_indices=indices,
         guides=guides,
+        steps=[
+            (line.number, line.kind, step.args, line.text, line.outcome)
+            for line, step in zip(summary.step_lines(result), result.steps, strict=True)
+        ],
     )
     groups = summary.evidence_groups(result)
     return _ENV.get_template("report.html.j2").render(
