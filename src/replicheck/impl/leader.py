@@ -198,7 +198,7 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         replica.pending_isr is None
         and follower_id not in replica.isr
         and fetch_offset >= replica.hw
-        and fetch_offset >= replica.epoch_start
+        and fetch_offset >= replica.epoch_start  # KAFKA-7128: the HW may lag here
     ):
         _propose_isr(broker, replica, _in_replica_order(replica, (*replica.isr, follower_id)),
                      now_ms)
