@@ -464,7 +464,7 @@ def build_timeline(
         lanes_y1=lanes_y1,
         lanes=lanes,
         bars=bars,
-        bands=bands,
+        bands=sorted(bands, key=lambda b: b.kind != "partition"),  # partitions underneath
         markers=markers,
         charts=charts,
         ticks=ticks,
