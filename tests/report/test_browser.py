@@ -49,10 +49,13 @@ def test_report_renders_with_timeline_and_no_console_errors(
     page = write_report(lost_write, tmp_path) / "report.html"
     value, problems = chromium.open(page, PROBE)
     assert problems == []
-    assert value["title"] == "replicheck: VIOLATION: lost-write (flaw demo, 7 steps, seed 7)"
+    assert (
+        value["title"]
+        == "replicheck: VIOLATION: lost-write, inconsistent-offsets (flaw demo, 7 steps, seed 7)"
+    )
     svg = value["svg"]
     assert svg is not None and svg["width"] > 1000 and svg["height"] > 300
-    assert svg["ops"] == 4 and svg["offending"] == 2 and svg["bands"] == 3
+    assert svg["ops"] == 4 and svg["offending"] == 3 and svg["bands"] == 3
     assert svg["lines"] >= 4  # three LEO lines and the high watermark
     assert value["opBox"]["width"] > 0 and value["opBox"]["height"] > 0
     assert "Minimized scenario" in value["text"]

@@ -78,7 +78,7 @@ def render_markdown(
         flaws=summary.flaw_facts(result),
         steps=summary.step_lines(result),
         groups=groups,
-        checker_text=fenced(summary.verdict_text(result)) if groups else "",
+        checker_line=summary.checker_line(result),
         tables=log_tables(result.replica_logs or {}, result.history),
         snapshots=snapshots,
         config_rows=summary.config_rows(result),
