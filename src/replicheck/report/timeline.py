@@ -446,7 +446,7 @@ def build_timeline(
         chart_y += CHART_HEIGHT_PX + CHART_GAP_PX
 
     step_marks = _step_marks(steps, history, events, axis)
-    markers = _declutter(markers)
+    markers = _declutter(markers, _band_label_spans(bands))
     ticks = []
     for i in range(TICK_COUNT + 1):
         tick_x = plot_x0 + (x_end - plot_x0) * i / TICK_COUNT
@@ -748,10 +748,23 @@ def _step_marks(
     return marks
 
 
-def _declutter(markers: list[Marker]) -> list[Marker]:
+def _band_label_spans(bands: Sequence[Band]) -> dict[float, list[tuple[float, float]]]:
+    """Where band labels sit, by the centre line of their lane (marker labels avoid them)."""
+    spans: dict[float, list[tuple[float, float]]] = {}
+    for band in bands:
+        centre = band.y + LANE_HEIGHT_PX / 2 - (0 if band.kind == "partition" else 2)
+        start = band.x + 4
+        label = f"✂ {band.label}" if band.kind == "partition" else band.label
+        spans.setdefault(centre, []).append((start, start + len(label) * CHAR_WIDTH_PX))
+    return spans
+
+
+def _declutter(
+    markers: list[Marker], obstacles: Mapping[float, Sequence[tuple[float, float]]] | None = None
+) -> list[Marker]:
     """Keep marker labels from overlapping: a label stays beside its glyph when it clears
-    the previous label and the next glyph in its lane, else moves up a row; when both rows
-    are taken it is dropped (the tooltip still has it)."""
+    the previous label, the next glyph and any band label in its lane, else moves up a row;
+    when both rows are taken it is dropped (the tooltip still has it)."""
     out: list[Marker] = []
     row_end: dict[tuple[float, int], float] = {}
     ordered = sorted(markers, key=lambda m: (m.y, m.x))
@@ -763,9 +776,10 @@ def _declutter(markers: list[Marker]) -> list[Marker]:
         end = start + len(marker.label) * CHAR_WIDTH_PX
         following = ordered[i + 1] if i + 1 < len(ordered) else None
         next_glyph_x = following.x - 7 if following and following.y == marker.y else math.inf
+        blocked = any(a < end and start < b for a, b in (obstacles or {}).get(marker.y, ()))
         for row, dy in ((0, 0.0), (1, -11.0)):
-            clear_of_glyph = row == 1 or end < next_glyph_x
-            if clear_of_glyph and row_end.get((marker.y, row), -math.inf) < start:
+            clear = row == 1 or (end < next_glyph_x and not blocked)
+            if clear and row_end.get((marker.y, row), -math.inf) < start:
                 row_end[(marker.y, row)] = end
                 out.append(Marker(marker.x, marker.y, marker.kind, marker.label, marker.title, dy))
                 break
