@@ -117,7 +117,14 @@ def case_failure(case: Any, result: Any) -> str | None:
         problem = "the correct configuration violates"
     else:
         return None
-    header = f"regression case {case.path}: {problem}\n  recorded: {recorded}\n  now:      {now}"
+    header = "\n".join(
+        [
+            f"regression case {case.path}: {problem}",
+            f"  recorded: {recorded}",
+            f"  now:      {now}",
+            f"  replay:   replicheck replay {case.path}",
+        ]
+    )
     return summary.story(result, header=header)
 
 

@@ -23,6 +23,7 @@ def test_flaw_case_fails_when_a_recorded_anomaly_is_gone(lost_write) -> None:
     assert lines[0].endswith("flaw demo is no longer detected as recorded")
     assert lines[1] == "  recorded: duplicate, lost-write"
     assert lines[2] == "  now:      inconsistent-offsets, lost-write"
+    assert lines[3] == f"  replay:   replicheck replay {case.path}"
     assert "  3. client 1 sends m1 to orders-0  → ok at offset 1" in lines
     assert any(line.startswith("  - orders-0@1: m1 acknowledged by op 3") for line in lines)
 
