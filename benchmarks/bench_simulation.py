@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from replicheck.impl import Cluster, ClusterConfig  # noqa: E402
+from replicheck.impl import Cluster, ClusterConfig
 
 CONFIG = ClusterConfig(partition_count=3)
 PRODUCERS = 6
