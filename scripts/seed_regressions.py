@@ -26,9 +26,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 def main(argv: list[str] | None = None) -> int:
     from replicheck.impl.zoo import FLAWS
-    from replicheck.stateful.runner import run_campaign
-
     from replicheck.report.case import load_case
+    from replicheck.stateful.runner import run_campaign
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flaw", action="append", help="only this flaw (repeatable)")

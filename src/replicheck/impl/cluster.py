@@ -53,6 +53,8 @@ class Cluster:
         self._epoch_leaders: dict[tuple[str, int], int] = {}
         self._leader_violations: list[str] = []
         self._hw_seen: dict[tuple[str, int, int], int] = {}
+        self.messages_delivered = 0  # for benchmarks: messages handed to a node
+        self.timer_ticks = 0  # for benchmarks: node wakeups that ran
         fsync = self.config.flush == "every-append"
         self.disks: dict[int, dict[int, PartitionLog]] = {
             b: {i: PartitionLog(fsync) for i in range(self.config.partition_count)
@@ -157,10 +159,12 @@ class Cluster:
                 if wake.get(dst) != (t, seq):
                     continue
                 del wake[dst]
+                self.timer_ticks += 1
                 out = node.tick(t)
             else:
                 if not net.connected(msg.src, dst):
                     continue
+                self.messages_delivered += 1
                 out = node.step(msg, t)
             if out:
                 self._route(dst, out)

@@ -273,12 +273,13 @@ def on_consumer_fetch(broker: Broker, replica: Replica, msg: m.ConsumerFetch) ->
     log = replica.log
     if error == m.NONE and msg.offset > log.leo:
         error = m.OFFSET_OUT_OF_RANGE
-    records: list[tuple[int, str]] = []
+    records: list[list] = []
     if error == m.NONE:
         bound = log.leo if broker.reads_past_hw else replica.hw
         end = min(bound, msg.offset + msg.max_records)
         entries = log.entries
-        records = [(o, entries[o][1]) for o in range(msg.offset, end)]
+        # [offset, message] lists: the client puts them into the history as they are.
+        records = [[o, entries[o][1]] for o in range(msg.offset, end)]
     broker.out.append(m.ConsumerFetchResponse(broker.name, msg.src, replica.index, error,
                                               msg.offset, records, msg.corr))
 

@@ -1,0 +1,173 @@
+"""Campaign benchmark: how fast does `replicheck hunt` find each flaw, and how short is the story?
+
+Per flaw in the zoo, over N seeds from an empty example database (one process, one core):
+time to detect (wall clock until the first failing example; median and max), examples until
+then, the total time including shrinking, and the length of the minimized scenario. On the
+correct configuration: examples/s and steps/s.
+
+    python benchmarks/bench_campaign.py                 # 10 seeds per flaw, default budget
+    python benchmarks/bench_campaign.py --seeds 3 --flaw acks-one
+
+Prints a table and writes benchmarks/results/campaign.json. Wall-clock numbers belong
+here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from replicheck.impl import ClusterConfig
+from replicheck.impl.zoo import FLAWS
+from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
+from replicheck.stateful.runner import resolve_config, run_single
+
+RESULTS = Path(__file__).parent / "results" / "campaign.json"
+
+
+def bench_flaw(name: str, seeds: list[int], max_examples: int, steps: int) -> dict:
+    config = resolve_config(ClusterConfig(), name)
+    runs = []
+    for seed in seeds:
+        started = time.perf_counter()
+        single = run_single(config, seed, max_examples, steps, None)
+        total_s = time.perf_counter() - started
+        result = single.result
+        runs.append(
+            {
+                "seed": seed,
+                "found": result is not None,
+                "detect_s": single.first_failure_s,
+                "examples_to_detect": single.first_failure_example,
+                "total_s": total_s,
+                "shrink_runs": single.shrink_runs,
+                "hypothesis_steps": single.hypothesis_steps,
+                "steps": len(result.steps) if result is not None else None,
+                "anomalies": result.anomaly_names if result is not None else [],
+                "error": single.error.splitlines()[-1] if single.error else None,
+            }
+        )
+    found = [r for r in runs if r["found"]]
+    detect = [r["detect_s"] for r in found]
+    lengths = [r["steps"] for r in found]
+    return {
+        "flaw": name,
+        "seeds": len(seeds),
+        "found": len(found),
+        "detect_median_s": statistics.median(detect) if detect else None,
+        "detect_max_s": max(detect) if detect else None,
+        "examples_median": statistics.median(r["examples_to_detect"] for r in found)
+        if found
+        else None,
+        "total_median_s": statistics.median(r["total_s"] for r in found) if found else None,
+        "steps_median": statistics.median(lengths) if lengths else None,
+        "steps_min": min(lengths) if lengths else None,
+        "steps_max": max(lengths) if lengths else None,
+        "runs": runs,
+    }
+
+
+def bench_correct(max_examples: int, steps: int, seed: int) -> dict:
+    started = time.perf_counter()
+    single = run_single(ClusterConfig(), seed, max_examples, steps, None)
+    elapsed = time.perf_counter() - started
+    return {
+        "examples": single.examples,
+        "steps": single.steps,
+        "elapsed_s": elapsed,
+        "examples_per_s": single.examples / elapsed,
+        "steps_per_s": single.steps / elapsed,
+        "violation": single.result is not None or single.error is not None,
+    }
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.2f}{unit}"
+    return f"{value}{unit}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    budget = get_profile(DEFAULT_HUNT_PROFILE).campaign
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per flaw (default 10)")
+    parser.add_argument("--flaw", action="append", help="only these flaws (repeatable)")
+    parser.add_argument("--max-examples", type=int, default=budget.max_examples)
+    parser.add_argument("--steps", type=int, default=budget.steps)
+    parser.add_argument("--correct-examples", type=int, default=300)
+    args = parser.parse_args(argv)
+    console = Console()
+    names = args.flaw or sorted(FLAWS)
+    unknown = [n for n in names if n not in FLAWS]
+    if unknown:
+        console.print(f"unknown flaw(s): {', '.join(unknown)}; the zoo has {', '.join(FLAWS)}")
+        return 2
+    seeds = list(range(args.seeds))
+    flaws = []
+    for name in names:
+        console.print(f"[dim]benchmarking {name} over {len(seeds)} seeds…[/]")
+        flaws.append(bench_flaw(name, seeds, args.max_examples, args.steps))
+    console.print("[dim]benchmarking the correct configuration…[/]")
+    correct = bench_correct(args.correct_examples, args.steps, seed=0)
+
+    table = Table(title=f"time to detect per flaw ({len(seeds)} seeds, empty database)")
+    for column in (
+        "flaw",
+        "found",
+        "detect median",
+        "detect max",
+        "examples (median)",
+        "incl. shrink (median)",
+        "steps median",
+        "steps min–max",
+    ):
+        table.add_column(column, justify="left" if column == "flaw" else "right")
+    for row in flaws:
+        table.add_row(
+            row["flaw"],
+            f"{row['found']}/{row['seeds']}",
+            _fmt(row["detect_median_s"], " s"),
+            _fmt(row["detect_max_s"], " s"),
+            _fmt(row["examples_median"]),
+            _fmt(row["total_median_s"], " s"),
+            _fmt(row["steps_median"]),
+            f"{_fmt(row['steps_min'])}–{_fmt(row['steps_max'])}",
+        )
+    console.print(table)
+    console.print(
+        f"correct configuration: {correct['examples']} examples, {correct['steps']} steps in "
+        f"{correct['elapsed_s']:.1f} s → {correct['examples_per_s']:.1f} examples/s, "
+        f"{correct['steps_per_s']:.0f} steps/s"
+        + (" [red](VIOLATION!)[/]" if correct["violation"] else "")
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "python": sys.version.split()[0],
+                "machine": platform.machine(),
+                "max_examples": args.max_examples,
+                "steps": args.steps,
+                "flaws": flaws,
+                "correct": correct,
+            },
+            indent=2,
+        )
+    )
+    console.print(f"wrote {RESULTS}")
+    missed = [row["flaw"] for row in flaws if row["found"] < row["seeds"]]
+    return 1 if missed or correct["violation"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
