@@ -110,6 +110,13 @@ def verdict_line(result: Any) -> str:
     return f"VIOLATION: {', '.join(counts)} ({where})"
 
 
+def moment(result: Any, number: int) -> str:
+    """`after step 3`, or `at the end` for the final read (numbered one past the last step)."""
+    if number > len(result.steps):
+        return "at the end (after healing and the final read)"
+    return f"after step {number}"
+
+
 def snapshots(result: Any) -> list[Snapshot]:
     """Describe lines at key moments, labelled in words."""
     lines = step_lines(result)
@@ -176,7 +183,7 @@ def evidence_groups(result: Any) -> list[EvidenceGroup]:
             )
         )
     if result.invariant_violations:
-        texts = [f"after step {n}: {text}" for n, text in result.invariant_violations]
+        texts = [f"{moment(result, n)}: {text}" for n, text in result.invariant_violations]
         groups.append(
             EvidenceGroup(
                 "replica-invariant",
@@ -213,7 +220,7 @@ def story(result: Any, *, header: str | None = None) -> str:
         "  then: the network heals, every broker restarts, a final read of every partition"
     )
     for number, text in result.invariant_violations:
-        parts.append(f"replica invariant violated after step {number}: {text}")
+        parts.append(f"replica invariant violated {moment(result, number)}: {text}")
     verdict = result.log_verdict
     if verdict is not None and not verdict.valid:
         parts.extend(["", verdict_text(result)])
