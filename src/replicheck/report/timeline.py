@@ -17,7 +17,7 @@ import itertools
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 LABEL_WIDTH_PX = 96
@@ -29,7 +29,7 @@ CHART_HEIGHT_PX = 150
 CHART_GAP_PX = 34
 AXIS_HEIGHT_PX = 26
 STEPS_ROW_PX = 20
-STEP_MERGE_PX = 16  # step numbers closer than this share one label ('4–6')
+STEP_GAP_PX = 5  # space kept between step labels; closer steps share one ('4–6')
 MIN_BAR_WIDTH_PX = 3.0
 CHAR_WIDTH_PX = 6.2  # 10px sans-serif, conservative: decides whether a label fits in a bar
 TICK_COUNT = 8
@@ -446,6 +446,8 @@ def build_timeline(
         chart_y += CHART_HEIGHT_PX + CHART_GAP_PX
 
     step_marks = _step_marks(steps, history, events, axis)
+    # Partitions underneath the crash bands; labels that do not fit are left to tooltips.
+    bands = _fit_band_labels(sorted(bands, key=lambda b: b.kind != "partition"))
     markers = _declutter(markers, _band_label_spans(bands))
     ticks = []
     for i in range(TICK_COUNT + 1):
@@ -464,7 +466,7 @@ def build_timeline(
         lanes_y1=lanes_y1,
         lanes=lanes,
         bars=bars,
-        bands=sorted(bands, key=lambda b: b.kind != "partition"),  # partitions underneath
+        bands=bands,
         markers=markers,
         charts=charts,
         ticks=ticks,
@@ -740,21 +742,49 @@ def _step_marks(
         marks.append(StepMark(group[0][0], label, title))
         group.clear()
 
+    def label_end(members: list[tuple[float, int]]) -> float:
+        first, last = members[0][1], members[-1][1]
+        text = str(first) if first == last else f"{first}–{last}"
+        return members[0][0] + len(text) * CHAR_WIDTH_PX + STEP_GAP_PX
+
     for x, number in placed:
-        if group and x - group[0][0] > STEP_MERGE_PX:
+        # Join the current group while this step would sit under the group's label.
+        if group and x >= label_end([*group, (x, number)]):
             flush()
         group.append((x, number))
     flush()
     return marks
 
 
+def _band_label_text(band: Band) -> str:
+    return f"✂ {band.label}" if band.kind == "partition" and band.label else band.label
+
+
+def _fit_band_labels(bands: list[Band]) -> list[Band]:
+    """Drop a band's label (its tooltip keeps it) when the text would run past the band or
+    into the next band's label in the same lane; partitions keep their ✂ if nothing else."""
+    out = []
+    for band in bands:
+        room = band.width - 6
+        for other in bands:
+            if other.y == band.y and other.x > band.x:
+                room = min(room, other.x - band.x - 6)
+        label = band.label
+        if len(_band_label_text(band)) * CHAR_WIDTH_PX > room:
+            label = ""
+        out.append(replace(band, label=label))
+    return out
+
+
 def _band_label_spans(bands: Sequence[Band]) -> dict[float, list[tuple[float, float]]]:
     """Where band labels sit, by the centre line of their lane (marker labels avoid them)."""
     spans: dict[float, list[tuple[float, float]]] = {}
     for band in bands:
+        if not band.label:
+            continue
         centre = band.y + LANE_HEIGHT_PX / 2 - (0 if band.kind == "partition" else 2)
         start = band.x + 4
-        label = f"✂ {band.label}" if band.kind == "partition" else band.label
+        label = _band_label_text(band)
         spans.setdefault(centre, []).append((start, start + len(label) * CHAR_WIDTH_PX))
     return spans
 
