@@ -130,6 +130,9 @@ def log_table(
     for broker, log in logs.items():
         for offset, entry in enumerate(log):
             where_now.setdefault(entry[1], []).append((broker, offset))
+    acked_at: dict[int, list[AckedWrite]] = {}
+    for write in acked_here:
+        acked_at.setdefault(write.offset, []).append(write)
     rows = []
     for offset in range(length):
         entries = {b: logs[b][offset] if offset < len(logs[b]) else None for b in brokers}
@@ -148,7 +151,7 @@ def log_table(
             else:
                 odd = divergent and (counts[entry[1]] < majority or majority == 1)
                 cells.append(LogCell(int(entry[0]), entry[1], odd))
-        at_offset = [w for w in acked_here if w.offset == offset]
+        at_offset = acked_at.get(offset, [])
         if final is not None:
             lost = [w for w in at_offset if final.get(offset) != w.value]
         else:
