@@ -129,6 +129,17 @@ class Cluster:
         queue = self._queue
         incarnation = self._incarnation
         now = self.now_ms
+        push = heapq.heappush
+        if not net.group_of and net.loss == 0.0 and net.delay_lo_ms == net.delay_hi_ms:
+            # Fast path (no network fault): no RNG draw, constant delay.
+            t = now + net.delay_lo_ms
+            seq = self._seq
+            for msg in out:
+                seq += 1
+                dst = msg.dst
+                push(queue, (t, seq, dst, incarnation.get(dst, 0), msg))
+            self._seq = seq
+            return
         for msg in out:
             dst = msg.dst
             if not net.connected(src, dst):
@@ -137,7 +148,7 @@ class Cluster:
             if delay < 0:
                 continue
             self._seq += 1
-            heapq.heappush(queue, (now + delay, self._seq, dst, incarnation.get(dst, 0), msg))
+            push(queue, (now + delay, self._seq, dst, incarnation.get(dst, 0), msg))
 
     def tick(self, ms: int) -> None:
         """Advance simulated time by `ms`, delivering every message and timer due."""
@@ -162,7 +173,7 @@ class Cluster:
                 self.timer_ticks += 1
                 out = node.tick(t)
             else:
-                if not net.connected(msg.src, dst):
+                if net.group_of and not net.connected(msg.src, dst):
                     continue
                 self.messages_delivered += 1
                 out = node.step(msg, t)
