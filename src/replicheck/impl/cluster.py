@@ -152,7 +152,8 @@ class Cluster:
 
     def tick(self, ms: int) -> None:
         """Advance simulated time by `ms`, delivering every message and timer due."""
-        assert ms >= 0
+        if ms < 0:
+            raise ValueError("tick needs ms >= 0")
         target = self.now_ms + ms
         queue = self._queue
         nodes = self._nodes
@@ -275,6 +276,10 @@ class Cluster:
         for index, log in self.disks[broker].items():
             lost[self.config.partition_key(index)] = log.power_loss()
         self._emit("power-loss", broker=broker, lost=lost)
+        for index, log in self.disks[broker].items():
+            key = self.config.partition_key(index)
+            if lost[key]:
+                self._emit("leo", broker=broker, partition=key, leo=log.leo)
 
     def restart(self, broker: int) -> None:
         """Start a stopped broker again; it recovers its role from the controller."""
