@@ -118,10 +118,16 @@ def moment(result: Any, number: int) -> str:
 
 
 def snapshots(result: Any) -> list[Snapshot]:
-    """Describe lines at key moments, labelled in words."""
+    """Describe lines at key moments, labelled in words: the start, every snapshot that
+    differs from the one before it, and the end."""
     lines = step_lines(result)
     out = []
-    for number, describe in result.describe_snapshots:
+    previous: list[str] | None = None
+    last = len(result.describe_snapshots) - 1
+    for position, (number, describe) in enumerate(result.describe_snapshots):
+        if list(describe) == previous and position != last:
+            continue
+        previous = list(describe)
         if number == 0:
             label = "at the start"
         elif number > len(lines):
