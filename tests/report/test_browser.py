@@ -88,3 +88,22 @@ def test_control_the_harness_sees_a_payload_that_runs(tmp_path: Path, chromium) 
     assert value["pwned"] in (1, 2) and value["title"] == "pwned"
     assert value["imgs"] == 1
     assert any(p.get("method") == "Log.entryAdded" for p in problems)  # the broken image
+
+
+def test_reports_of_regression_cases_render_cleanly(tmp_path: Path, chromium) -> None:
+    """Real runs (power loss, truncation, elections) through the same checks: the first
+    three seed cases, one page each."""
+    from replicheck.report.case import replay_case
+
+    cases = sorted((Path(__file__).parents[1] / "regressions").glob("*.case.json"))
+    assert cases, "the seed suite is empty"
+    for path in cases[:3]:
+        result, reproduced = replay_case(path)
+        assert reproduced, path
+        page = write_report(result, tmp_path) / "report.html"
+        value, problems = chromium.open(page, PROBE)
+        assert problems == [], path
+        assert value["title"].startswith("replicheck: VIOLATION"), path
+        assert value["svg"]["width"] > 1000 and value["svg"]["ops"] >= 2, path
+        # ops are highlighted when the log checker cites them (not for invariant-only runs)
+        assert (value["svg"]["offending"] >= 1) == (not result.log_verdict.valid), path
