@@ -192,3 +192,14 @@ def test_plugin_passes_live_cases_and_junit_carries_the_story_of_a_failing_one(
     assert "  recorded: unseen" in text
     assert "  1. client 0 sends a to orders-0  → ok at offset 0" in text
     assert "  4. broker 1 crashes (process killed; page cache survives)" in text
+
+
+def test_replay_cli_can_write_a_fresh_report(flawed_report: Path, tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        cli, ["replay", str(flawed_report / "case.json"), "--report-dir", str(tmp_path)]
+    )
+    assert done.exit_code == 1
+    folder = tmp_path / flawed_report.name  # same scenario, same folder name
+    assert done.output.splitlines()[-1] == f"report: {folder}"
+    assert (folder / "case.json").read_bytes() == (flawed_report / "case.json").read_bytes()
+    assert (folder / "history.jsonl").read_bytes() == (flawed_report / "history.jsonl").read_bytes()
