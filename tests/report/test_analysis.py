@@ -64,3 +64,12 @@ def test_without_a_final_read_a_write_is_lost_when_no_replica_holds_it() -> None
         (0, []),
         (1, ["b"]),
     ]
+
+
+def test_long_tables_are_excerpted_around_the_marked_rows() -> None:
+    logs = {1: [(0, f"m{i}") for i in range(20)], 2: [(0, f"m{i}") for i in range(20)]}
+    acked = [AckedWrite("t-0", 10, "x", 0, 1)]
+    table = log_table("t-0", logs, acked, None)
+    assert [r.offset for r in table.excerpt(limit=30)] == list(range(20))
+    shown = [None if r is None else r.offset for r in table.excerpt(limit=5, context=1)]
+    assert shown == [0, None, 9, 10, 11, None, 19]

@@ -111,6 +111,23 @@ class LogTable:
     def marked_rows(self) -> list[LogRow]:
         return [row for row in self.rows if row.lost or row.divergent]
 
+    def excerpt(self, limit: int, context: int = 2) -> list[LogRow | None]:
+        """All rows when there are at most `limit`; else the marked rows with `context` rows
+        around them, plus the first and last rows, `None` standing for each skipped run."""
+        assert limit >= 1 and context >= 0
+        if len(self.rows) <= limit:
+            return list(self.rows)
+        keep = {0, len(self.rows) - 1}
+        for row in self.marked_rows:
+            keep.update(range(max(0, row.offset - context), row.offset + context + 1))
+        out: list[LogRow | None] = []
+        for offset, row in enumerate(self.rows):
+            if offset in keep:
+                out.append(row)
+            elif out and out[-1] is not None:
+                out.append(None)
+        return out
+
 
 def log_table(
     key: str,

@@ -35,6 +35,9 @@ def _px(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+#: rows of a final-log table shown in full; longer tables show the marked rows in context
+HTML_LOG_ROWS = 400
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("replicheck.report", "templates"),
     autoescape=True,  # every value is a payload until proven otherwise
@@ -105,6 +108,7 @@ def render_html(
         checker_line=summary.checker_line(result),
         checker_text=summary.verdict_text(result),
         tables=tables,
+        html_rows=HTML_LOG_ROWS,
         snapshots=summary.snapshots(result),
         config_rows=summary.config_rows(result),
         replay_command=replay_command,
