@@ -39,32 +39,27 @@ _ENV = jinja2.Environment(
 def render_linearizability_html(verdict: LinVerdict, title: str = "history") -> str:
     """The full page for `verdict`. Ask the checker for the linearization
     (`linearization=True`) to have valid partitions numbered too."""
-    failing = verdict.failing()
-    others = [p for p in verdict.partitions if p.valid is not False]
-    shown = failing + others[: max(0, MAX_PARTITIONS_DRAWN - len(failing))]
+    return render_check_html(verdict, None, title=title)
+
+
+def render_check_html(lin: LinVerdict | None, log_page: str | None, title: str = "history") -> str:
+    """The `replicheck check` page: the log-anomaly report (a whole page of its own, shown in
+    an inline frame whose source is embedded and escaped) and the linearizability section."""
+    assert lin is not None or log_page is not None, "a report needs at least one verdict"
+    context: dict[str, Any] = {"title": title, "log_page": log_page, "lin": None}
+    if lin is not None:
+        failing = lin.failing()
+        others = [p for p in lin.partitions if p.valid is not False]
+        shown = failing + others[: max(0, MAX_PARTITIONS_DRAWN - len(failing))]
+        context["lin"] = {
+            "model": lin.model.name,
+            "valid": lin.valid,
+            "summary": lin.render_text().splitlines()[0],
+            "partitions": [_partition_view(lin.model, p) for p in shown],
+            "hidden_partitions": len(lin.partitions) - len(shown),
+        }
     return _ENV.get_template("linearizability.html.j2").render(
-        title=title,
-        model=verdict.model.name,
-        outcome=verdict.outcome,
-        valid=verdict.valid,
-        summary=verdict.render_text().splitlines()[0],
-        partitions=[_partition_view(verdict.model, p) for p in shown],
-        hidden_partitions=len(verdict.partitions) - len(shown),
-        lane_height=LANE_HEIGHT_PX,
-        left_margin=LEFT_MARGIN_PX,
-    )
-
-
-def render_section_html(verdict: LinVerdict) -> str:
-    """The partitions only (no page around them), for embedding in another report."""
-    failing = verdict.failing()
-    others = [p for p in verdict.partitions if p.valid is not False]
-    shown = failing + others[: max(0, MAX_PARTITIONS_DRAWN - len(failing))]
-    return _ENV.get_template("linearizability_section.html.j2").render(
-        partitions=[_partition_view(verdict.model, p) for p in shown],
-        hidden_partitions=len(verdict.partitions) - len(shown),
-        lane_height=LANE_HEIGHT_PX,
-        left_margin=LEFT_MARGIN_PX,
+        **context, lane_height=LANE_HEIGHT_PX, left_margin=LEFT_MARGIN_PX
     )
 
 
