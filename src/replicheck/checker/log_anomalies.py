@@ -1,0 +1,702 @@
+"""Jepsen's Kafka anomaly taxonomy for send/poll histories of a partitioned log.
+
+`check_log(ops)` makes one pass over the history (it accepts any iterable, so a file can
+be streamed through it) and keeps per partition only what later operations can contradict:
+the first message observed at each offset, the first offset of each message, and the
+acknowledged sends. Each poll is checked when it completes, against everything that
+completed before it was invoked, so the work is linear in the number of operations plus
+the number of records the polls returned. The exact definitions (and why each is sound on
+a correct Kafka, so that a correct run is never flagged) are in docs/log-checker.md.
+
+Operation tuples used internally (one tuple per completed operation, shared by every
+record it returned, so memory stays proportional to the log, not to reads × log):
+
+    send: ("send", invoke_index, index, process, key, offset, message)
+    poll: ("poll", invoke_index, index, process, key, start_offset, final, first, last, count)
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from replicheck.checker.log_order import LOG_ORDER, PROCESS_ORDER, order_cycle
+
+LOST_WRITE = "lost-write"
+INCONSISTENT_OFFSETS = "inconsistent-offsets"
+DUPLICATE = "duplicate"
+NONMONOTONIC_POLL = "nonmonotonic-poll"
+NONMONOTONIC_SEND = "nonmonotonic-send"
+POLL_SKIP = "poll-skip"
+UNSEEN = "unseen"
+
+#: every anomaly kind, in the order reports list them (durability first)
+ANOMALY_KINDS: tuple[str, ...] = (
+    LOST_WRITE,
+    UNSEEN,
+    INCONSISTENT_OFFSETS,
+    DUPLICATE,
+    NONMONOTONIC_SEND,
+    NONMONOTONIC_POLL,
+    POLL_SKIP,
+)
+
+#: default cap on evidence entries kept per anomaly kind (counts are always exact)
+MAX_EVIDENCE = 1000
+#: cap on the operations listed for one message of an inconsistent offset / duplicate
+MAX_OPS_PER_FACT = 3
+#: a gap inside one poll wider than this is checked against the acknowledged offsets
+#: instead of offset by offset (only adversarial histories have such gaps)
+GAP_SCAN_LIMIT = 64
+
+# positions in the operation tuples
+_KIND, _INVOKE, _INDEX, _PROCESS, _KEY = 0, 1, 2, 3, 4
+_SEND_OFFSET, _SEND_MESSAGE = 5, 6
+_POLL_START, _POLL_FINAL, _POLL_FIRST, _POLL_LAST, _POLL_COUNT = 5, 6, 7, 8, 9
+
+
+@dataclass
+class PartitionView:
+    """What the HTML strip needs about one partition (not part of the JSON verdict)."""
+
+    key: str
+    offset_ranges: list[tuple[int, int]]  # observed offsets, as inclusive runs
+    acked_offsets: int
+    highlights: dict[int, list[str]] = field(default_factory=dict)  # offset -> kinds
+
+
+@dataclass
+class LogVerdict:
+    """The checker's answer: anomalies (Jepsen names → evidence) and statistics."""
+
+    anomalies: dict[str, list[dict]]
+    stats: dict
+    partitions: dict[str, PartitionView] = field(default_factory=dict, repr=False)
+
+    @property
+    def valid(self) -> bool:
+        return not self.anomalies
+
+    def to_json(self) -> dict:
+        """`{"valid", "anomalies", "stats"}`, ready for orjson/json."""
+        return {"valid": self.valid, "anomalies": self.anomalies, "stats": self.stats}
+
+    def render_text(self, max_examples: int = 3) -> str:
+        """A one-line verdict, then each anomaly kind with its count and first evidence."""
+        from replicheck.checker.log_text import render_verdict_text
+
+        return render_verdict_text(self, max_examples)
+
+
+def op_ref(op: tuple) -> dict:
+    """The evidence form of an internal operation tuple."""
+    ref: dict[str, Any] = {
+        "index": op[_INDEX],
+        "invoke_index": op[_INVOKE],
+        "process": op[_PROCESS],
+        "f": op[_KIND],
+    }
+    if op[_KIND] == "send":
+        ref["offset"] = op[_SEND_OFFSET]
+        ref["message"] = op[_SEND_MESSAGE]
+    else:
+        ref["start_offset"] = op[_POLL_START]
+        if op[_POLL_COUNT]:
+            ref["offsets"] = [op[_POLL_FIRST], op[_POLL_LAST]]
+        ref["count"] = op[_POLL_COUNT]
+        if op[_POLL_FINAL]:
+            ref["final"] = True
+    return ref
+
+
+class _Partition:
+    """Everything one partition's later operations can contradict."""
+
+    __slots__ = (
+        "acked",
+        "acked_extra",
+        "conflicted",
+        "conflicts",
+        "dups",
+        "fallback",
+        "final_polls",
+        "key",
+        "lost",
+        "messages",
+        "observed",
+        "observed_by",
+        "skip_candidates",
+    )
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.observed: dict[int, Hashable] = {}  # offset -> first message seen there
+        self.observed_by: dict[int, tuple] = {}  # offset -> op that first showed it
+        self.messages: dict[Hashable, int] = {}  # message -> first offset seen at
+        self.acked: dict[int, tuple] = {}  # offset -> first ok send acknowledged there
+        self.acked_extra: dict[int, list[tuple]] = {}  # further ok sends at one offset
+        self.conflicted: list[int] = []  # sorted offsets with ≥ 2 messages
+        self.conflicts: dict[int, dict[Hashable, list[tuple]]] = {}
+        self.dups: dict[Hashable, dict[int, list[tuple]]] = {}
+        self.lost: dict[int, tuple[tuple, tuple, Any]] = {}  # send index -> (send, read, shown)
+        self.final_polls: list[tuple[tuple, list]] = []
+        # fallback final read: [first poll, process, last offset, [(poll, records), ...]],
+        # with a fifth item True once a continuation came back empty (end reached)
+        self.fallback: list | None = None
+        self.skip_candidates: list[tuple[tuple, tuple, int, int]] = []
+
+    # -- observations ------------------------------------------------------------------
+    def observe(self, offset: int, message: Hashable, op: tuple) -> None:
+        """Record that `op` showed `message` at `offset` (a read or an acknowledgement)."""
+        current = self.observed.get(offset)
+        if current is None:
+            self.observed[offset] = message
+            self.observed_by[offset] = op
+        elif current != message:
+            self._conflict(offset, current, message, op)
+        else:
+            return
+        first_offset = self.messages.get(message)
+        if first_offset is None:
+            self.messages[message] = offset
+        elif first_offset != offset:
+            self._duplicate(message, first_offset, offset, op)
+
+    def _first_op(self, offset: int, message: Hashable) -> tuple:
+        if self.observed[offset] == message:
+            return self.observed_by[offset]
+        return self.conflicts[offset][message][0]
+
+    def _conflict(self, offset: int, current: Hashable, message: Hashable, op: tuple) -> None:
+        facts = self.conflicts.get(offset)
+        if facts is None:
+            facts = self.conflicts[offset] = {current: [self.observed_by[offset]]}
+            bisect.insort(self.conflicted, offset)
+        ops = facts.setdefault(message, [])
+        if len(ops) < MAX_OPS_PER_FACT and op not in ops:
+            ops.append(op)
+
+    def _duplicate(self, message: Hashable, first_offset: int, offset: int, op: tuple) -> None:
+        facts = self.dups.get(message)
+        if facts is None:
+            facts = self.dups[message] = {first_offset: [self._first_op(first_offset, message)]}
+        ops = facts.setdefault(offset, [])
+        if len(ops) < MAX_OPS_PER_FACT and op not in ops:
+            ops.append(op)
+
+    def has_conflict_in(self, first: int, last: int) -> bool:
+        at = bisect.bisect_left(self.conflicted, first)
+        return at < len(self.conflicted) and self.conflicted[at] <= last
+
+    # -- lost writes ---------------------------------------------------------------------
+    def check_covered(
+        self, offset: int, shown: Any, poll: tuple, records: list, shown_messages: Any
+    ) -> Any:
+        """Acknowledged sends at `offset` that `poll` (invoked after their ack) lacks.
+
+        `shown` is what the poll returned at `offset` (None: nothing). `shown_messages`
+        is the set of messages in `records`, built only when first needed: the caller
+        passes back what this returns.
+        """
+        sends = []
+        first = self.acked.get(offset)
+        if first is not None:
+            sends.append(first)
+            sends.extend(self.acked_extra.get(offset, ()))
+        for send in sends:
+            message = send[_SEND_MESSAGE]
+            if send[_INDEX] >= poll[_INVOKE] or message == shown or send[_INDEX] in self.lost:
+                continue
+            if shown_messages is None:
+                shown_messages = {record[1] for record in records}
+            if message not in shown_messages:
+                self.lost[send[_INDEX]] = (send, poll, shown)
+        return shown_messages
+
+
+@dataclass
+class _Found:
+    """Anomaly collection with exact counts and capped evidence."""
+
+    max_evidence: int
+    anomalies: dict[str, list[dict]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, evidence: dict) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        bucket = self.anomalies.setdefault(kind, [])
+        if len(bucket) < self.max_evidence:
+            bucket.append(evidence)
+
+
+class _Checker:
+    def __init__(self, max_evidence: int) -> None:
+        assert max_evidence >= 0
+        self.found = _Found(max_evidence)
+        self.partitions: dict[str, _Partition] = {}
+        self.pending: dict[Any, tuple[int, dict]] = {}
+        self.last_send: dict[tuple, tuple] = {}  # (process, key) -> last ok send
+        self.last_poll: dict[tuple, tuple[int, tuple]] = {}  # (process, key) -> (last, poll)
+        self.nonmonotonic_sends: list[tuple[tuple, tuple]] = []
+        self.nonmonotonic_polls: list[dict] = []
+        self.any_final = False
+        self.failed_messages: dict[str, set] = {}
+        self.stats = {
+            "ops": 0,
+            "sends": {"ok": 0, "info": 0, "fail": 0},
+            "polls": {"ok": 0, "info": 0, "fail": 0},
+            "records_read": 0,
+            "other_ops": 0,
+            "unmatched_completions": 0,
+        }
+
+    def partition(self, key: str) -> _Partition:
+        part = self.partitions.get(key)
+        if part is None:
+            part = self.partitions[key] = _Partition(key)
+        return part
+
+    # -- the single pass -------------------------------------------------------------------
+    def run(self, ops: Iterable[dict]) -> None:
+        """Consume the history once. The common case (an operation that shows nothing new)
+        stays inline in this loop; anything new or suspicious goes to a helper."""
+        pending = self.pending
+        pending_pop = pending.pop
+        partitions = self.partitions
+        last_send = self.last_send
+        last_poll = self.last_poll
+        tally: dict[tuple[str, str], int] = {}
+        records_read = 0
+        position = -1
+        for position, op in enumerate(ops):
+            kind = op["type"]
+            if kind == "invoke":
+                pending[op["process"]] = (op.get("index", position), op)
+                continue
+            index = op.get("index", position)
+            process = op["process"]
+            invoked = pending_pop(process, None)
+            if invoked is None:
+                self.stats["unmatched_completions"] += 1
+                invoke_index, invoke = index, op
+            else:
+                invoke_index, invoke = invoked
+            f = op["f"]
+            tally[f, kind] = tally.get((f, kind), 0) + 1
+            if kind != "ok":
+                if kind == "fail" and f == "send":
+                    key = op.get("key", invoke.get("key"))
+                    message = op.get("value", invoke.get("value"))
+                    self.failed_messages.setdefault(key, set()).add(message)
+                continue
+            key = op.get("key")
+            if key is None:
+                key = invoke["key"]
+            part = partitions.get(key)
+            if part is None:
+                part = self.partition(key)
+            slot = (process, key)
+            if f == "send":
+                message = op.get("value")
+                if message is None:
+                    message = invoke["value"]
+                offset = op["offset"]
+                send = ("send", invoke_index, index, process, key, offset, message)
+                previous = last_send.get(slot)
+                if previous is not None and offset <= previous[_SEND_OFFSET]:
+                    self.nonmonotonic_sends.append((previous, send))
+                last_send[slot] = send
+                acked = part.acked
+                if offset in acked:
+                    part.acked_extra.setdefault(offset, []).append(send)
+                else:
+                    acked[offset] = send
+                if part.observed.get(offset) != message:
+                    part.observe(offset, message, send)
+            elif f == "poll":
+                start = invoke.get("offset")
+                if start is None:
+                    start = op.get("offset", 0)
+                final = op.get("final") or invoke.get("final") or False
+                records = op["value"] or ()
+                count = len(records)
+                records_read += count
+                if count:
+                    first = records[0][0]
+                    last = records[-1][0]
+                else:
+                    first = last = None
+                poll = ("poll", invoke_index, index, process, key, start, final, first, last, count)
+                if final:
+                    self.any_final = True
+                    part.final_polls.append((poll, records))
+                if start == 0:
+                    part.fallback = [poll, process, -1 if last is None else last, [(poll, records)]]
+                    if not count:
+                        part.fallback.append(True)  # an empty log, seen to its end
+                elif part.fallback is not None:
+                    self.extend_fallback(part, poll, records, start, last, process)
+                if not count:
+                    continue
+                # fast path: dense, ascending, and every record already known
+                observed_get = part.observed.get
+                expected = first
+                for offset, message in records:
+                    if offset != expected or observed_get(offset) != message:
+                        last = self.check_poll_slow(part, poll, records)
+                        break
+                    expected += 1
+                else:
+                    if part.conflicted and part.has_conflict_in(first, last):
+                        last = self.check_poll_slow(part, poll, records)
+                state = last_poll.get(slot)
+                last_poll[slot] = (last, poll)
+                if state is not None and start >= state[0]:
+                    previous_last = state[0]
+                    if first < start and first <= previous_last:
+                        self.nonmonotonic_polls.append(
+                            {
+                                "key": key,
+                                "process": process,
+                                "within_poll": False,
+                                "previous": state[1],
+                                "poll": poll,
+                                "previous_offset": previous_last,
+                                "offset": first,
+                            }
+                        )
+                    elif start == previous_last + 1 and first > start:
+                        part.skip_candidates.append((state[1], poll, start, first))
+            else:
+                self.stats["other_ops"] += 1
+        stats = self.stats
+        stats["ops"] = position + 1
+        stats["pending_at_end"] = len(pending)
+        stats["records_read"] = records_read
+        for (f, kind), n in tally.items():
+            if f in ("send", "poll"):
+                stats[f + "s"][kind] = stats[f + "s"].get(kind, 0) + n
+            else:
+                stats["other_ops"] += n
+
+    def extend_fallback(
+        self, part: _Partition, poll: tuple, records: Any, start: int, last: Any, process: Any
+    ) -> None:
+        """A poll continuing the latest read-from-0 extends the fallback final read."""
+        group = part.fallback
+        assert group is not None
+        if len(group) == 4 and group[1] == process and start == group[2] + 1:
+            group[3].append((poll, records))
+            if last is not None:
+                group[2] = last
+            else:
+                group.append(True)  # polled past the end: the read saw the whole log
+
+    def check_poll_slow(self, part: _Partition, poll: tuple, records: list) -> int:
+        """Full bookkeeping for a poll that shows something new; returns its max offset."""
+        shown_messages = None
+        previous = None
+        highest = records[0][0]
+        for offset, message in records:
+            part.observe(offset, message, poll)
+            if previous is not None:
+                if offset <= previous:
+                    self.nonmonotonic_polls.append(
+                        {
+                            "key": part.key,
+                            "process": poll[_PROCESS],
+                            "within_poll": True,
+                            "poll": poll,
+                            "previous_offset": previous,
+                            "offset": offset,
+                        }
+                    )
+                elif offset > previous + 1:
+                    shown_messages = self.check_gap(
+                        part, poll, records, previous, offset, shown_messages
+                    )
+            shown_messages = part.check_covered(offset, message, poll, records, shown_messages)
+            previous = offset
+            highest = max(highest, offset)
+        return highest
+
+    def check_gap(
+        self,
+        part: _Partition,
+        poll: tuple,
+        records: list,
+        below: int,
+        above: int,
+        shown_messages: Any,
+    ) -> Any:
+        """Acknowledged sends strictly between two offsets one poll returned."""
+        if above - below - 1 <= GAP_SCAN_LIMIT:
+            gap_offsets: Iterable[int] = range(below + 1, above)
+        else:
+            gap_offsets = sorted(o for o in part.acked if below < o < above)
+        for offset in gap_offsets:
+            if offset in part.acked:
+                shown_messages = part.check_covered(offset, None, poll, records, shown_messages)
+        return shown_messages
+
+    # -- after the pass ----------------------------------------------------------------------
+    def finish(self) -> LogVerdict:
+        found = self.found
+        final_mode = "flagged" if self.any_final else "fallback"
+        unseen_unchecked = []
+        failed_observed = 0
+        views: dict[str, PartitionView] = {}
+        for key in sorted(self.partitions, key=str):
+            part = self.partitions[key]
+            highlights: dict[int, list[str]] = {}
+            self.report_lost(part, highlights)
+            if not self.report_unseen(part, final_mode, highlights):
+                unseen_unchecked.append(key)
+            self.report_inconsistent(part, highlights)
+            self.report_duplicates(part, highlights)
+            self.report_skips(part, highlights)
+            failed_observed += sum(
+                1 for message in self.failed_messages.get(key, ()) if message in part.messages
+            )
+            views[key] = PartitionView(
+                key=key,
+                offset_ranges=_runs(sorted(part.observed)),
+                acked_offsets=len(part.acked),
+                highlights=highlights,
+            )
+        self.report_nonmonotonic_sends(views)
+        self.report_nonmonotonic_polls(views)
+        anomalies = {
+            kind: found.anomalies[kind] for kind in ANOMALY_KINDS if kind in found.anomalies
+        }
+        stats = dict(self.stats)
+        stats.update(
+            {
+                "partitions": len(self.partitions),
+                "acked_sends": sum(
+                    len(p.acked) + sum(len(v) for v in p.acked_extra.values())
+                    for p in self.partitions.values()
+                ),
+                "observed_offsets": sum(len(p.observed) for p in self.partitions.values()),
+                "final_reads": final_mode,
+                "final_polls": sum(len(p.final_polls) for p in self.partitions.values()),
+                "unseen_unchecked_partitions": unseen_unchecked,
+                "failed_sends_observed": failed_observed,
+                "anomaly_counts": {k: found.counts[k] for k in ANOMALY_KINDS if k in found.counts},
+                "evidence_truncated": any(
+                    found.counts[k] > len(found.anomalies[k]) for k in found.counts
+                ),
+            }
+        )
+        for kind in anomalies:
+            for evidence in anomalies[kind]:
+                assert evidence["key"] in views
+        return LogVerdict(anomalies=anomalies, stats=stats, partitions=views)
+
+    def report_lost(self, part: _Partition, highlights: dict[int, list[str]]) -> None:
+        for send_index in sorted(part.lost, key=lambda i: (part.lost[i][0][_SEND_OFFSET], i)):
+            send, poll, shown = part.lost[send_index]
+            offset = send[_SEND_OFFSET]
+            self.found.add(
+                LOST_WRITE,
+                {
+                    "key": part.key,
+                    "offset": offset,
+                    "message": send[_SEND_MESSAGE],
+                    "send": op_ref(send),
+                    "read": op_ref(poll),
+                    "read_message": shown,
+                },
+            )
+            _mark(highlights, offset, LOST_WRITE)
+
+    def report_unseen(
+        self, part: _Partition, final_mode: str, highlights: dict[int, list[str]]
+    ) -> bool:
+        """Acked sends that no final read shows; False if the partition has no final read."""
+        if final_mode == "flagged":
+            final_polls = part.final_polls
+            if not final_polls:
+                return False
+            horizon = max(poll[_INVOKE] for poll, _ in final_polls)
+        else:
+            group = part.fallback
+            if group is None:
+                return False
+            if len(group) < 5:
+                return False  # it may have stopped at max.poll.records: cannot tell
+            horizon = group[0][_INVOKE]
+            final_polls = group[3]
+        seen = {record[1] for _, records in final_polls for record in records}
+        sends = list(part.acked.values())
+        for extra in part.acked_extra.values():
+            sends.extend(extra)
+        sends.sort(key=lambda s: (s[_SEND_OFFSET], s[_INDEX]))
+        for send in sends:
+            if (
+                send[_INDEX] < horizon
+                and send[_SEND_MESSAGE] not in seen
+                and send[_INDEX] not in part.lost
+            ):
+                self.found.add(
+                    UNSEEN,
+                    {
+                        "key": part.key,
+                        "offset": send[_SEND_OFFSET],
+                        "message": send[_SEND_MESSAGE],
+                        "send": op_ref(send),
+                        "final_reads": [op_ref(poll) for poll, _ in final_polls[:3]],
+                    },
+                )
+                _mark(highlights, send[_SEND_OFFSET], UNSEEN)
+        return True
+
+    def report_inconsistent(self, part: _Partition, highlights: dict[int, list[str]]) -> None:
+        for offset in part.conflicted:
+            facts = part.conflicts[offset]
+            self.found.add(
+                INCONSISTENT_OFFSETS,
+                {
+                    "key": part.key,
+                    "offset": offset,
+                    "messages": [
+                        {"message": message, "ops": [op_ref(op) for op in ops]}
+                        for message, ops in facts.items()
+                    ],
+                },
+            )
+            _mark(highlights, offset, INCONSISTENT_OFFSETS)
+
+    def report_duplicates(self, part: _Partition, highlights: dict[int, list[str]]) -> None:
+        order = sorted(part.dups, key=lambda m: (part.messages[m], str(m)))
+        for message in order:
+            facts = part.dups[message]
+            offsets = sorted(facts)
+            self.found.add(
+                DUPLICATE,
+                {
+                    "key": part.key,
+                    "message": message,
+                    "offsets": [
+                        {"offset": offset, "ops": [op_ref(op) for op in facts[offset]]}
+                        for offset in offsets
+                    ],
+                },
+            )
+            for offset in offsets:
+                _mark(highlights, offset, DUPLICATE)
+
+    def report_skips(self, part: _Partition, highlights: dict[int, list[str]]) -> None:
+        if not part.skip_candidates:
+            return
+        known = sorted(part.observed)
+        for previous, poll, start, first in part.skip_candidates:
+            at = bisect.bisect_left(known, start)
+            skipped = []
+            while at < len(known) and known[at] < first:
+                offset = known[at]
+                skipped.append(offset)
+                at += 1
+            if not skipped:
+                continue
+            self.found.add(
+                POLL_SKIP,
+                {
+                    "key": part.key,
+                    "process": poll[_PROCESS],
+                    "previous": op_ref(previous),
+                    "poll": op_ref(poll),
+                    "expected_offset": start,
+                    "offset": first,
+                    "skipped": [
+                        {
+                            "offset": offset,
+                            "message": part.observed[offset],
+                            "shown_by": op_ref(part.observed_by[offset]),
+                        }
+                        for offset in skipped[:MAX_OPS_PER_FACT]
+                    ],
+                    "skipped_count": len(skipped),
+                },
+            )
+            for offset in skipped:
+                _mark(highlights, offset, POLL_SKIP)
+
+    def report_nonmonotonic_sends(self, views: dict[str, PartitionView]) -> None:
+        pairs = sorted(self.nonmonotonic_sends, key=lambda pair: (str(pair[1][_KEY]), pair[1][2]))
+        for previous, send in pairs:
+            cycle = order_cycle(
+                [
+                    (previous[_INDEX], send[_INDEX], PROCESS_ORDER),
+                    (send[_INDEX], previous[_INDEX], LOG_ORDER),
+                ]
+            )
+            assert cycle, "a process-order/log-order pair always closes a cycle"
+            self.found.add(
+                NONMONOTONIC_SEND,
+                {
+                    "key": send[_KEY],
+                    "process": send[_PROCESS],
+                    "previous": op_ref(previous),
+                    "send": op_ref(send),
+                    "cycle": cycle,
+                },
+            )
+            _mark(views[send[_KEY]].highlights, send[_SEND_OFFSET], NONMONOTONIC_SEND)
+
+    def report_nonmonotonic_polls(self, views: dict[str, PartitionView]) -> None:
+        entries = sorted(
+            self.nonmonotonic_polls, key=lambda e: (str(e["key"]), e["poll"][_INDEX], e["offset"])
+        )
+        for entry in entries:
+            poll = entry["poll"]
+            evidence = {
+                "key": entry["key"],
+                "process": entry["process"],
+                "within_poll": entry["within_poll"],
+                "poll": op_ref(poll),
+                "previous_offset": entry["previous_offset"],
+                "offset": entry["offset"],
+            }
+            if not entry["within_poll"]:
+                previous = entry["previous"]
+                evidence["previous"] = op_ref(previous)
+                evidence["cycle"] = order_cycle(
+                    [
+                        (previous[_INDEX], poll[_INDEX], PROCESS_ORDER),
+                        (poll[_INDEX], previous[_INDEX], LOG_ORDER),
+                    ]
+                )
+            self.found.add(NONMONOTONIC_POLL, evidence)
+            _mark(views[entry["key"]].highlights, entry["offset"], NONMONOTONIC_POLL)
+
+
+def _mark(highlights: dict[int, list[str]], offset: int, kind: str) -> None:
+    kinds = highlights.setdefault(offset, [])
+    if kind not in kinds:
+        kinds.append(kind)
+
+
+def _runs(offsets: list[int]) -> list[tuple[int, int]]:
+    """Sorted offsets → inclusive runs of consecutive offsets."""
+    runs: list[tuple[int, int]] = []
+    for offset in offsets:
+        if runs and offset == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], offset)
+        else:
+            runs.append((offset, offset))
+    return runs
+
+
+def check_log(ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE) -> LogVerdict:
+    """Check a send/poll history for Jepsen's Kafka anomalies, in one pass.
+
+    `ops` are history operations (docs/internals.md §1) in history order, already
+    validated (see replicheck.checker.history). Evidence lists are capped at
+    `max_evidence` per kind; `stats["anomaly_counts"]` always has the exact counts.
+    """
+    checker = _Checker(max_evidence)
+    checker.run(ops)
+    return checker.finish()

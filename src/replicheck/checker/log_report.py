@@ -1,0 +1,128 @@
+"""Self-contained HTML page for a log verdict: per-partition offset strips and evidence.
+
+Everything shown comes from the verdict (and, optionally, the history for the raw
+operations behind the evidence). Messages and keys are user data, so the template is
+rendered with jinja2 autoescaping and references no network resource.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from typing import Any
+
+import jinja2
+import orjson
+
+from replicheck.checker.log_anomalies import LogVerdict, PartitionView
+from replicheck.checker.log_text import KIND_MEANING, describe_evidence, verdict_line
+
+#: plain runs longer than this collapse into one "n offsets" cell
+COLLAPSE_RUN = 12
+#: evidence entries shown per kind (the JSON verdict has them all, up to its own cap)
+MAX_HTML_EVIDENCE = 200
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("replicheck.checker", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def strip_segments(view: PartitionView) -> list[dict]:
+    """The strip of one partition: highlighted offsets as cells, plain runs collapsed.
+
+    Linear in the number of observed runs plus highlighted offsets, never in the log
+    length, so a million-offset partition still renders a short strip.
+    """
+    marked = sorted(view.highlights)
+    segments: list[dict] = []
+    cursor = 0  # first offset not yet emitted
+
+    def plain(first: int, last: int, state: str) -> None:
+        if last < first:
+            return
+        if state == "gap" or last - first + 1 > COLLAPSE_RUN:
+            segments.append({"run": True, "first": first, "last": last, "state": state})
+        else:
+            for offset in range(first, last + 1):
+                segments.append({"run": False, "offset": offset, "kinds": [], "state": state})
+
+    for first, last in view.offset_ranges:
+        plain(cursor, first - 1, "gap")
+        at = bisect.bisect_left(marked, first)
+        position = first
+        while at < len(marked) and marked[at] <= last:
+            offset = marked[at]
+            plain(position, offset - 1, "seen")
+            segments.append(
+                {"run": False, "offset": offset, "kinds": view.highlights[offset], "state": "seen"}
+            )
+            position = offset + 1
+            at += 1
+        plain(position, last, "seen")
+        cursor = last + 1
+    return segments
+
+
+def _referenced_indexes(value: Any, out: set) -> None:
+    """Every op index mentioned in an evidence structure."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if name in ("index", "invoke_index") and isinstance(item, int):
+                out.add(item)
+            else:
+                _referenced_indexes(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _referenced_indexes(item, out)
+
+
+def _pretty(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def render_log_html(verdict: LogVerdict, ops: Iterable[dict] | None = None) -> str:
+    """The report page. Pass `ops` (the history) to list the raw evidence operations."""
+    kinds = []
+    wanted: set[int] = set()
+    for kind, evidence in verdict.anomalies.items():
+        shown = evidence[:MAX_HTML_EVIDENCE]
+        for entry in shown:
+            _referenced_indexes(entry, wanted)
+        kinds.append(
+            {
+                "name": kind,
+                "meaning": KIND_MEANING[kind],
+                "count": verdict.stats["anomaly_counts"][kind],
+                "entries": [
+                    {"text": describe_evidence(kind, e), "json": _pretty(e)} for e in shown
+                ],
+            }
+        )
+    raw_ops = []
+    if ops is not None:
+        for position, op in enumerate(ops):
+            if op.get("index", position) in wanted:
+                raw_ops.append(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS).decode())
+    partitions = [
+        {
+            "key": key,
+            "acked": view.acked_offsets,
+            "observed": sum(last - first + 1 for first, last in view.offset_ranges),
+            "segments": strip_segments(view),
+        }
+        for key, view in verdict.partitions.items()
+    ]
+    template = _ENV.get_template("log_report.html.j2")
+    return template.render(
+        verdict_line=verdict_line(verdict),
+        valid=verdict.valid,
+        stats=_pretty(verdict.stats),
+        kinds=kinds,
+        partitions=partitions,
+        raw_ops=raw_ops,
+        ops_given=ops is not None,
+    )

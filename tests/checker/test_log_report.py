@@ -1,0 +1,73 @@
+"""The HTML report: self-contained, escaped, strips highlight the right offsets."""
+
+from __future__ import annotations
+
+import re
+
+from replicheck.checker.log_anomalies import PartitionView, check_log
+from replicheck.checker.log_builder import LogHistory
+from replicheck.checker.log_report import render_log_html, strip_segments
+
+PAYLOAD = "<script>alert(1)</script>"
+
+
+def test_script_payload_is_escaped_everywhere():
+    h = LogHistory()
+    key = f"t-{PAYLOAD}"
+    h.send(0, "a", 0, key=key)
+    h.send(0, PAYLOAD, 1, key=key)
+    h.send(0, "c", 2, key=key)
+    h.poll(1, 0, [[0, "a"], [2, "c"]], key=key, final=True)
+    verdict = check_log(h.ops)
+    assert set(verdict.anomalies) == {"lost-write"}
+    page = render_log_html(verdict, h.ops)
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # the raw evidence ops are listed (escaped JSON of the send and the read)
+    assert "Evidence operations" in page
+    # invoke and completion of the lost send and of the read
+    assert page.count("{&#34;process&#34;:") == 4
+
+
+def test_page_is_self_contained():
+    h = LogHistory()
+    h.log(["a", "b"])
+    h.poll(1, 0, [[0, "a"], [1, "x"]], final=True)
+    page = render_log_html(check_log(h.ops))
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"(src|href)\s*=", page)
+    assert "http://" not in page and "https://" not in page
+    assert "Evidence operations" not in page  # no ops given
+
+
+def test_strip_marks_lost_and_inconsistent_offsets():
+    h = LogHistory()
+    h.log(["a", "b", "c"])
+    h.send(1, "z", 3)
+    h.poll(1, 0, [[0, "a"], [1, "x"], [3, "z"]], final=True)
+    verdict = check_log(h.ops)
+    view = verdict.partitions["orders-0"]
+    assert view.highlights == {1: ["lost-write", "inconsistent-offsets"], 2: ["lost-write"]}
+    cells = [s for s in strip_segments(view) if not s["run"]]
+    assert [(c["offset"], c["kinds"]) for c in cells] == [
+        (0, []),
+        (1, ["lost-write", "inconsistent-offsets"]),
+        (2, ["lost-write"]),
+        (3, []),
+    ]
+    page = render_log_html(verdict)
+    assert 'class="cell lost-write inconsistent-offsets"' in page
+
+
+def test_strip_collapses_long_plain_runs_and_gaps():
+    view = PartitionView(
+        key="k", offset_ranges=[(0, 999), (2000, 2000)], acked_offsets=0, highlights={500: ["x"]}
+    )
+    segments = strip_segments(view)
+    assert segments == [
+        {"run": True, "first": 0, "last": 499, "state": "seen"},
+        {"run": False, "offset": 500, "kinds": ["x"], "state": "seen"},
+        {"run": True, "first": 501, "last": 999, "state": "seen"},
+        {"run": True, "first": 1000, "last": 1999, "state": "gap"},
+        {"run": False, "offset": 2000, "kinds": [], "state": "seen"},
+    ]
