@@ -32,7 +32,6 @@ def call(f: str, value: Any = None, out: Any = None, status: str = "ok", **extra
         status=status,
         call_pos=0,
         return_pos=1 if status == "ok" else None,
-        completion_pos=1,
         invoke=invoke,
         completion=completion,
     )
@@ -81,7 +80,7 @@ def test_register_cas_needs_a_pair(value: Any) -> None:
 def test_register_unknown_f() -> None:
     with pytest.raises(ModelInputError, match="model 'register' has no operation 'append'") as e:
         get_model("register").compile(call("append", 1, 1))
-    assert e.value.index == 0
+    assert e.value.position == 0
 
 
 def test_register_descriptions() -> None:

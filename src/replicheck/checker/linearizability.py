@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from replicheck.checker.history import NEVER_RETURNED, pair_operations
 from replicheck.model.base import REJECT, Call, Model, State, StepFn
 
 #: how many search steps run between two looks at the clock
@@ -160,52 +161,31 @@ def _partition_json(model: Model, part: PartitionResult) -> dict[str, Any]:
 
 
 def calls_from_history(ops: Sequence[dict]) -> list[Call]:
-    """Pair a validated history into calls; `fail` operations are dropped (they did not
-    happen), `info` completions and invocations left open become `info` calls.
+    """The history as calls: `fail` operations are dropped (they did not happen); `info`
+    completions and invocations that never completed become `info` calls.
 
-    Positions are places in `ops`, which is the real-time order of the history.
-    TEMPORARY pairing until `replicheck.checker.history.pair_operations` lands on main.
+    `ops` must be validated (`history.read_history` / `validate_ops`); positions are places
+    in `ops`, which is the real-time order of the history.
     """
-    open_by_process: dict[Any, int] = {}
-    calls: list[Call | None] = []
-    slot: dict[int, int] = {}
-    for pos, op in enumerate(ops):
-        process = op.get("process")
-        if op["type"] == "invoke":
-            assert process not in open_by_process
-            open_by_process[process] = pos
-            slot[pos] = len(calls)
-            calls.append(None)
+    calls = []
+    for op in pair_operations(ops):
+        if op.type == "fail":
             continue
-        start = open_by_process.pop(process)
-        inv = ops[start]
-        if op["type"] == "fail":
-            continue
-        calls[slot[start]] = Call(
-            process=process,
-            f=inv["f"],
-            key=inv.get("key"),
-            status=op["type"],
-            call_pos=start,
-            return_pos=pos if op["type"] == "ok" else None,
-            completion_pos=pos,
-            invoke=inv,
-            completion=op,
+        returned = op.type == "ok"
+        assert returned or op.ret == NEVER_RETURNED
+        calls.append(
+            Call(
+                process=op.process,
+                f=op.f,
+                key=op.key,
+                status="ok" if returned else "info",
+                call_pos=op.call,
+                return_pos=int(op.ret) if returned else None,
+                invoke=op.invoke,
+                completion=op.completion,
+            )
         )
-    for start in open_by_process.values():
-        inv = ops[start]
-        calls[slot[start]] = Call(
-            process=inv.get("process"),
-            f=inv["f"],
-            key=inv.get("key"),
-            status="info",
-            call_pos=start,
-            return_pos=None,
-            completion_pos=None,
-            invoke=inv,
-            completion=None,
-        )
-    return [c for c in calls if c is not None]
+    return calls
 
 
 def check_history(

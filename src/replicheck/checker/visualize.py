@@ -42,11 +42,23 @@ def render_linearizability_html(verdict: LinVerdict, title: str = "history") -> 
     return render_check_html(verdict, None, title=title)
 
 
-def render_check_html(lin: LinVerdict | None, log_page: str | None, title: str = "history") -> str:
+def render_check_html(
+    lin: LinVerdict | None,
+    log_page: str | None,
+    title: str = "history",
+    overall: tuple[bool | None] | None = None,
+) -> str:
     """The `replicheck check` page: the log-anomaly report (a whole page of its own, shown in
-    an inline frame whose source is embedded and escaped) and the linearizability section."""
+    an inline frame whose source is embedded and escaped) and the linearizability section.
+    `overall` is `(valid,)`, the verdict of all checks together, shown at the top."""
     assert lin is not None or log_page is not None, "a report needs at least one verdict"
     context: dict[str, Any] = {"title": title, "log_page": log_page, "lin": None}
+    context["overall"] = None
+    if overall is not None:
+        context["overall"] = {True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[
+            overall[0]
+        ]
+        context["overall_class"] = {True: "ok", False: "bad", None: "unknown"}[overall[0]]
     if lin is not None:
         failing = lin.failing()
         others = [p for p in lin.partitions if p.valid is not False]

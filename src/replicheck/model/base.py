@@ -47,12 +47,13 @@ REJECT: Any = _Reject()
 class ModelInputError(ValueError):
     """An operation the model cannot interpret (wrong `f`, ill-typed value, missing offset).
 
-    Carries the history index of the offending op so that the caller can name file and line.
+    Carries the position in the history of the offending record (invocation or completion)
+    so that the caller can name file and line.
     """
 
-    def __init__(self, index: int | None, reason: str) -> None:
+    def __init__(self, position: int | None, reason: str) -> None:
         super().__init__(reason)
-        self.index = index
+        self.position = position
         self.reason = reason
 
 
@@ -62,8 +63,9 @@ class Call:
 
     `status` is `"ok"` (it happened, between `call_pos` and `return_pos`) or `"info"` (it may
     have happened at any time after `call_pos`, or never; `return_pos` is `None`, meaning
-    +infinity; `completion_pos` still locates its `info` record, if any). Failed operations
-    never become calls: they definitely did not happen. Positions are places in the history.
+    +infinity). Failed operations never become calls: they definitely did not happen.
+    Positions are places in the history (0-based); `index` fields, where the history has
+    them, are what reports show.
     `invoke` and `completion` are the original history records, so a model can read any extra
     field it defines (for example `offset` in the log model).
     """
@@ -74,7 +76,6 @@ class Call:
     status: str
     call_pos: int
     return_pos: int | None
-    completion_pos: int | None
     invoke: dict = field(repr=False, compare=False)
     completion: dict | None = field(repr=False, compare=False)
 
@@ -97,8 +98,8 @@ class Call:
     def completion_index(self) -> int | None:
         if self.completion is None:
             return None
-        assert self.completion_pos is not None
-        return int(self.completion.get("index", self.completion_pos))
+        index = self.completion.get("index", self.return_pos)
+        return None if index is None else int(index)
 
 
 class Model(ABC):
@@ -234,6 +235,6 @@ def check_f(call: Call, allowed: Iterable[str], model: str) -> None:
     allowed = tuple(allowed)
     if call.f not in allowed:
         raise ModelInputError(
-            call.invoke_index,
+            call.call_pos,
             f"model {model!r} has no operation {call.f!r} (expected one of {', '.join(allowed)})",
         )

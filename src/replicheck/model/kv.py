@@ -69,6 +69,6 @@ def _string(call: Call, value: Any, what: str, *, allow_null: bool) -> str:
     if value is None and allow_null:
         return ""
     if not isinstance(value, str):
-        index = call.completion_index if what.startswith("get") else call.invoke_index
-        raise ModelInputError(index, f"{what} must be a string, got {describe_value(value)}")
+        position = call.return_pos if what.startswith("get") else call.call_pos
+        raise ModelInputError(position, f"{what} must be a string, got {describe_value(value)}")
     return value

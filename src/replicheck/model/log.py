@@ -126,18 +126,18 @@ def _message(call: Call) -> Any:
 def _compile_send(call: Call) -> StepFn:
     msg = _message(call)
     if msg is None:
-        raise ModelInputError(call.invoke_index, "send needs the message as its value")
+        raise ModelInputError(call.call_pos, "send needs the message as its value")
     try:
         msg = freeze(msg)
     except TypeError as exc:
-        raise ModelInputError(call.invoke_index, str(exc)) from None
+        raise ModelInputError(call.call_pos, str(exc)) from None
     if call.status != "ok":
 
         def send_info(log: LogNode) -> Any:
             return log.append(msg)
 
         return send_info
-    offset = _offset(call, call.completion or {}, "send's ok completion", call.completion_index)
+    offset = _offset(call, call.completion or {}, "send's ok completion", call.return_pos)
 
     def send(log: LogNode) -> Any:
         return log.append(msg) if log.length == offset else REJECT
@@ -149,25 +149,25 @@ def _compile_poll(call: Call) -> StepFn:
     start = call.invoke.get("offset")
     if start is None and call.completion is not None:
         start = call.completion.get("offset")
-    start = _offset(call, {"offset": start}, "poll's invocation", call.invoke_index)
+    start = _offset(call, {"offset": start}, "poll's invocation", call.call_pos)
     limit = call.invoke.get("max_records")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ModelInputError(call.invoke_index, "max_records must be a positive integer")
+        raise ModelInputError(call.call_pos, "max_records must be a positive integer")
     records = call.value
-    index = call.completion_index
+    position = call.return_pos
     if not isinstance(records, list):
-        raise ModelInputError(index, "poll's ok value must be a list of [offset, message]")
+        raise ModelInputError(position, "poll's ok value must be a list of [offset, message]")
     wanted: list[Any] = []
     consecutive = True
     for i, record in enumerate(records):
         if not isinstance(record, list | tuple) or len(record) != 2:
-            raise ModelInputError(index, f"poll record {i} must be [offset, message]")
-        offset = _offset(call, {"offset": record[0]}, f"poll record {i}", index)
+            raise ModelInputError(position, f"poll record {i} must be [offset, message]")
+        offset = _offset(call, {"offset": record[0]}, f"poll record {i}", position)
         consecutive = consecutive and offset == start + i
         try:
             wanted.append(freeze(record[1]))
         except TypeError as exc:
-            raise ModelInputError(index, str(exc)) from None
+            raise ModelInputError(position, str(exc)) from None
     if not consecutive:
         # A poll that skipped or repeated offsets fits no log: a violation, not bad input.
         def poll_never(log: LogNode) -> Any:
@@ -198,10 +198,10 @@ def _compile_poll(call: Call) -> StepFn:
     return poll
 
 
-def _offset(call: Call, record: dict, what: str, index: int | None) -> int:
+def _offset(call: Call, record: dict, what: str, position: int | None) -> int:
     offset = record.get("offset")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise ModelInputError(
-            index, f"{what} must carry a non-negative integer offset, got {describe_value(offset)}"
+            position, f"{what} must carry a non-negative integer offset, got {describe_value(offset)}"
         )
     return offset

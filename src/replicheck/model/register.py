@@ -50,7 +50,7 @@ class RegisterModel(Model):
             return write
         pair = call.invoke_value
         if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise ModelInputError(call.invoke_index, "cas value must be a list [old, new]")
+            raise ModelInputError(call.call_pos, "cas value must be a list [old, new]")
         old, new = _freeze(call, pair[0]), _freeze(call, pair[1])
 
         # An `info` cas that did not swap had no effect: the checker may omit it, so the
@@ -79,4 +79,4 @@ def _freeze(call: Call, value: Any) -> Any:
     try:
         return freeze(value)
     except TypeError as exc:
-        raise ModelInputError(call.invoke_index, str(exc)) from None
+        raise ModelInputError(call.call_pos, str(exc)) from None
