@@ -117,8 +117,11 @@ def test_edn_history(tmp_path: Path) -> None:
 
 
 def hard_history() -> list[dict]:
+    """Overlapping info writes, each observed by a read, and an impossible read."""
     ops = [op(p, "invoke", "write", p) for p in range(40)]
-    return [*ops, op(99, "invoke", "read"), op(99, "ok", "read", -1)]
+    ops += [op(100 + p, "invoke", "read") for p in range(40)]
+    ops += [op(99, "invoke", "read"), op(99, "ok", "read", -1)]
+    return ops + [op(100 + p, "ok", "read", p) for p in range(40)]
 
 
 def test_timeout_exits_3_unknown(tmp_path: Path) -> None:

@@ -230,6 +230,11 @@ def check_calls(
     results: list[PartitionResult] = []
     for label, group in model.partition(kept):
         group = sorted(group, key=lambda c: c.call_pos)
+        unobservable = model.unobservable(group)
+        if unobservable:
+            assert all(group[i].status == "info" for i in unobservable)
+            dropped += len(unobservable)
+            group = [c for i, c in enumerate(group) if i not in unobservable]
         fns = [compiled[id(c)] for c in group]
         results.append(_check_partition(model, label, group, fns, deadline, linearization))
     if any(r.valid is False for r in results):

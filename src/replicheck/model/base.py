@@ -149,6 +149,17 @@ class Model(ABC):
             groups.setdefault(_hashable_key(call.key), []).append(call)
         return [(_label(key), group) for key, group in groups.items()]
 
+    def unobservable(self, calls: Sequence[Call]) -> set[int]:
+        """Indices of `info` calls in `calls` (one partition) whose effect no completed
+        operation could ever observe, so the search may leave them out.
+
+        Soundness requirement: removing such a call from any legal sequential order must leave
+        it legal. The search is correct without this hook (the default drops nothing); it
+        exists because a pending `info` call is a candidate at every later step, which makes
+        histories with many timed-out writes quadratic.
+        """
+        return set()
+
     def describe_call(self, call: Call) -> str:
         """One line for humans, e.g. `write 3` or `read -> 3`."""
         if call.status == "ok" and call.completion is not None:
