@@ -32,7 +32,6 @@ def call(f: str, value: Any = None, out: Any = None, status: str = "ok", **extra
         status=status,
         call_pos=0,
         return_pos=1 if status == "ok" else None,
-        completion_pos=1,
         invoke=invoke,
         completion=completion,
     )
@@ -81,7 +80,7 @@ def test_register_cas_needs_a_pair(value: Any) -> None:
 def test_register_unknown_f() -> None:
     with pytest.raises(ModelInputError, match="model 'register' has no operation 'append'") as e:
         get_model("register").compile(call("append", 1, 1))
-    assert e.value.index == 0
+    assert e.value.position == 0
 
 
 def test_register_descriptions() -> None:
@@ -208,3 +207,37 @@ def test_a_user_model_written_with_step_only() -> None:
     m = Counter()
     fn = m.compile(call("read", None, 0))
     assert fn is not None and fn(0) == 0 and fn(1) is REJECT
+
+
+def test_register_unobservable_info_writes() -> None:
+    m = get_model("register")
+    calls = [
+        call("write", 5, status="info"),  # 0: nobody reads 5 -> droppable
+        call("write", 6, status="info"),  # 1: read below sees 6 -> kept
+        call("read", None, 6),  # 2
+        call("cas", [1, 9], status="info"),  # 3: nobody observes 9 -> droppable
+        call("write", 7, status="info"),  # 4: the cas below expects 7 -> kept
+        call("cas", [7, 8], status="info"),  # 5: 8 unobserved -> droppable
+        call("write", 5, 5),  # 6: ok ops are never dropped
+    ]
+    assert m.unobservable(calls) == {0, 3, 5}
+
+
+def test_kv_unobservable_info_puts_and_appends() -> None:
+    m = get_model("kv")
+    calls = [
+        call("put", "ab", status="info"),  # 0: a get starts with "ab" -> kept
+        call("put", "b", status="info"),  # 1: no get starts with "b" -> droppable
+        call("append", "c", status="info"),  # 2: a get contains "c" -> kept
+        call("append", "zz", status="info"),  # 3: no get contains "zz" -> droppable
+        call("append", "x\0", status="info"),  # 4: NUL: never dropped
+        call("get", None, "abc"),  # 5
+        call("get", None, None),  # 6
+    ]
+    assert m.unobservable(calls) == {1, 3}
+
+
+def test_log_drops_nothing() -> None:
+    # An unread info send may still have shifted the offsets of later sends.
+    m = get_model("log")
+    assert m.unobservable([call("send", "m0", status="info")]) == set()

@@ -77,6 +77,9 @@ class LogNode:
         return f"LogNode(length={self.length})"
 
 
+_FS = ("send", "poll")
+
+
 class LogModel(Model):
     """Kafka's per-partition contract, read linearizably (stricter than Kafka promises)."""
 
@@ -86,9 +89,9 @@ class LogModel(Model):
         return LogNode(None, None)
 
     def compile(self, call: Call) -> StepFn | None:
-        check_f(call, ("send", "poll"), self.name)
         if call.f == "send":
             return _compile_send(call)
+        check_f(call, _FS, self.name)
         if call.status != "ok":
             return None
         return _compile_poll(call)
@@ -124,20 +127,24 @@ def _message(call: Call) -> Any:
 
 
 def _compile_send(call: Call) -> StepFn:
-    msg = _message(call)
-    if msg is None:
-        raise ModelInputError(call.invoke_index, "send needs the message as its value")
-    try:
-        msg = freeze(msg)
-    except TypeError as exc:
-        raise ModelInputError(call.invoke_index, str(exc)) from None
+    msg = call.invoke.get("value")
+    if type(msg) is not str:  # fast path for the common case: a string message
+        msg = _message(call)
+        if msg is None:
+            raise ModelInputError(call.call_pos, "send needs the message as its value")
+        try:
+            msg = freeze(msg)
+        except TypeError as exc:
+            raise ModelInputError(call.call_pos, str(exc)) from None
     if call.status != "ok":
 
         def send_info(log: LogNode) -> Any:
             return log.append(msg)
 
         return send_info
-    offset = _offset(call, call.completion or {}, "send's ok completion", call.completion_index)
+    offset = (call.completion or {}).get("offset")
+    if type(offset) is not int or offset < 0:
+        offset = _offset(call, call.completion or {}, "send's ok completion", call.return_pos)
 
     def send(log: LogNode) -> Any:
         return log.append(msg) if log.length == offset else REJECT
@@ -149,25 +156,36 @@ def _compile_poll(call: Call) -> StepFn:
     start = call.invoke.get("offset")
     if start is None and call.completion is not None:
         start = call.completion.get("offset")
-    start = _offset(call, {"offset": start}, "poll's invocation", call.invoke_index)
+    if type(start) is not int or start < 0:
+        start = _offset(call, {"offset": start}, "poll's invocation", call.call_pos)
     limit = call.invoke.get("max_records")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ModelInputError(call.invoke_index, "max_records must be a positive integer")
+        raise ModelInputError(call.call_pos, "max_records must be a positive integer")
     records = call.value
-    index = call.completion_index
+    position = call.return_pos
     if not isinstance(records, list):
-        raise ModelInputError(index, "poll's ok value must be a list of [offset, message]")
+        raise ModelInputError(position, "poll's ok value must be a list of [offset, message]")
     wanted: list[Any] = []
     consecutive = True
+    expected = start
     for i, record in enumerate(records):
+        # fast path: [int offset, str message]; anything else gets the careful checks
+        if type(record) is list and len(record) == 2:
+            offset, msg = record
+            if type(offset) is int and type(msg) is str and offset >= 0:
+                consecutive = consecutive and offset == expected
+                expected += 1
+                wanted.append(msg)
+                continue
         if not isinstance(record, list | tuple) or len(record) != 2:
-            raise ModelInputError(index, f"poll record {i} must be [offset, message]")
-        offset = _offset(call, {"offset": record[0]}, f"poll record {i}", index)
-        consecutive = consecutive and offset == start + i
+            raise ModelInputError(position, f"poll record {i} must be [offset, message]")
+        offset = _offset(call, {"offset": record[0]}, f"poll record {i}", position)
+        consecutive = consecutive and offset == expected
+        expected += 1
         try:
             wanted.append(freeze(record[1]))
         except TypeError as exc:
-            raise ModelInputError(index, str(exc)) from None
+            raise ModelInputError(position, str(exc)) from None
     if not consecutive:
         # A poll that skipped or repeated offsets fits no log: a violation, not bad input.
         def poll_never(log: LogNode) -> Any:
@@ -198,10 +216,10 @@ def _compile_poll(call: Call) -> StepFn:
     return poll
 
 
-def _offset(call: Call, record: dict, what: str, index: int | None) -> int:
+def _offset(call: Call, record: dict, what: str, position: int | None) -> int:
     offset = record.get("offset")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise ModelInputError(
-            index, f"{what} must carry a non-negative integer offset, got {describe_value(offset)}"
+            position, f"{what} must carry a non-negative integer offset, got {describe_value(offset)}"
         )
     return offset
