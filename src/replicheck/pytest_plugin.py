@@ -92,6 +92,24 @@ class CaseFile(pytest.File):
         yield item
 
 
+class _Crash:
+    """What pytest's summary line and JUnit's `message` attribute read (`reprcrash`)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class FailureText(str):
+    """The failure story as plain text; its first line doubles as the one-line message."""
+
+    __slots__ = ("reprcrash",)
+
+    def __new__(cls, text: str) -> FailureText:
+        self = super().__new__(cls, text)
+        self.reprcrash = _Crash(text.split("\n", 1)[0])
+        return self
+
+
 class CaseFailed(Exception):
     """The case's promise no longer holds; `text` is the whole story for the reader."""
 
@@ -143,9 +161,9 @@ class CaseItem(pytest.Item):
         from replicheck.report.case import CaseError
 
         if isinstance(excinfo.value, CaseFailed):
-            return excinfo.value.text
+            return FailureText(excinfo.value.text)
         if isinstance(excinfo.value, CaseError):
-            return f"unusable regression case: {excinfo.value}"
+            return FailureText(f"unusable regression case: {excinfo.value}")
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

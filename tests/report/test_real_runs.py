@@ -187,6 +187,7 @@ def test_plugin_passes_live_cases_and_junit_carries_the_story_of_a_failing_one(
     failed = [c for c in testcases.values() if c.find("failure") is not None]
     assert len(failed) == 1
     failure = failed[0].find("failure")
+    assert failure.get("message", "").endswith("flaw acks-one is no longer detected as recorded")
     text = failure.text or ""
     assert "flaw acks-one is no longer detected as recorded" in text
     assert "  recorded: unseen" in text
