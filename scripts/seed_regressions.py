@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-
 def main(argv: list[str] | None = None) -> int:
     from replicheck.impl.zoo import FLAWS
     from replicheck.report.case import load_case
