@@ -1,0 +1,244 @@
+"""Histories: the contract between a system under test and every checker.
+
+A history is a sequence of operations with Jepsen's field names (`process`, `type`, `f`,
+`key`, `value`, `time`, `index`, plus any extra fields such as `offset`). It is read from
+JSON Lines or from Jepsen EDN (one op map per line), validated as it streams, and handed
+to checkers as plain dicts so that a million-op history costs one dict per line and no
+more. Anything malformed is a `HistoryError` naming the file, the line and what was
+expected: users feed us files from their own systems, and a traceback helps nobody.
+
+Process discipline (Jepsen's): a process has at most one outstanding invocation; `ok`,
+`fail` or `info` completes it. Processes that are not integers (Jepsen's `nemesis`) are
+passed through unpaired: they describe faults, not client operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from replicheck.checker.edn import EdnError, parse_edn_op
+
+OP_TYPES = frozenset(("invoke", "ok", "fail", "info"))
+COMPLETION_TYPES = frozenset(("ok", "fail", "info"))
+
+# A return position for operations that never returned (info, or invoked and never
+# completed): they may take effect at any time after their invocation.
+NEVER_RETURNED = float("inf")
+
+
+class HistoryError(Exception):
+    """A history that cannot be read: where it is wrong and what was expected."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Validator:
+    """Checks one op at a time, remembering each process's outstanding invocation."""
+
+    __slots__ = ("outstanding", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        # process -> (line of the invocation, its f)
+        self.outstanding: dict[Any, tuple[int, Any]] = {}
+
+    def error(self, line: int, reason: str) -> HistoryError:
+        return HistoryError(self.source, line, reason)
+
+    def check(self, op: Any, line: int) -> dict:
+        if type(op) is not dict:
+            raise self.error(line, f"expected an operation object, got {_describe(op)}")
+        op_type = op.get("type")
+        if op_type not in OP_TYPES:
+            if "type" not in op:
+                raise self.error(line, "missing field 'type' (invoke, ok, fail or info)")
+            raise self.error(
+                line, f"field 'type' must be invoke, ok, fail or info, got {_describe(op_type)}"
+            )
+        if "process" not in op:
+            raise self.error(line, "missing field 'process'")
+        process = op["process"]
+        if "f" not in op:
+            raise self.error(line, "missing field 'f' (the operation's function)")
+        f = op["f"]
+        if type(f) is not str:
+            raise self.error(line, f"field 'f' must be a string, got {_describe(f)}")
+        time = op.get("time")
+        if time is not None and (type(time) is not int or time < 0):
+            raise self.error(line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}")
+        index = op.get("index")
+        if index is not None and type(index) is not int:
+            raise self.error(line, f"field 'index' must be an integer, got {_describe(index)}")
+        if type(process) is not int:
+            if type(process) is not str:
+                raise self.error(
+                    line, f"field 'process' must be an integer (or a name such as 'nemesis'), got {_describe(process)}"
+                )
+            return op  # a nemesis or other named actor: not paired
+        if process < 0:
+            raise self.error(line, f"field 'process' must be >= 0, got {process}")
+
+        pending = self.outstanding.get(process)
+        if op_type == "invoke":
+            if pending is not None:
+                raise self.error(
+                    line,
+                    f"process {process} invokes again while its invocation on line {pending[0]} "
+                    "has not completed (at most one outstanding operation per process)",
+                )
+            self.outstanding[process] = (line, f)
+        else:
+            if pending is None:
+                raise self.error(
+                    line, f"'{op_type}' completion for process {process} without an outstanding invocation"
+                )
+            if pending[1] != f:
+                raise self.error(
+                    line,
+                    f"completion f {_describe(f)} does not match the invocation on line {pending[0]} "
+                    f"(f {_describe(pending[1])})",
+                )
+            del self.outstanding[process]
+        return op
+
+
+def _looks_like_edn(path: Path, first_line: str) -> bool:
+    if path.suffix.lower() == ".edn":
+        return True
+    stripped = first_line.lstrip()
+    return stripped.startswith("{:") or stripped.startswith("{ :")
+
+
+def iter_ops(path: str | Path) -> Iterator[dict]:
+    """Stream the validated operations of a JSON Lines or EDN history file.
+
+    Blank lines are skipped. The format is chosen by the `.edn` extension or by the first
+    non-blank line starting with `{:`. Raises `HistoryError` on the first problem.
+    """
+    path = Path(path)
+    source = str(path)
+    validator = _Validator(source)
+    check = validator.check
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise HistoryError(source, 0, f"cannot open: {exc.strerror or exc}") from None
+    with handle:
+        edn: bool | None = None
+        loads = orjson.loads
+        for line_number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            if edn is None:
+                try:
+                    edn = _looks_like_edn(path, raw.decode("utf-8", "replace"))
+                except Exception:  # pragma: no cover - decode with replace cannot fail
+                    edn = False
+            if edn:
+                try:
+                    op = parse_edn_op(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise HistoryError(source, line_number, "not valid UTF-8") from None
+                except EdnError as exc:
+                    raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
+            else:
+                try:
+                    op = loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
+            yield check(op, line_number)
+
+
+def read_history(path: str | Path) -> list[dict]:
+    """All validated operations of a history file, in order."""
+    return list(iter_ops(path))
+
+
+def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict]:
+    """Validate in-memory operations; 'line' in errors is the 1-based position."""
+    validator = _Validator(source)
+    return [validator.check(op, position) for position, op in enumerate(ops, start=1)]
+
+
+def dump_jsonl(ops: Iterable[dict], path: str | Path) -> None:
+    """Write operations as JSON Lines (the interchange format), one op per line."""
+    dumps = orjson.dumps
+    with Path(path).open("wb") as handle:
+        for op in ops:
+            handle.write(dumps(op))
+            handle.write(b"\n")
+
+
+@dataclass(slots=True)
+class Operation:
+    """One client operation: an invocation paired with its completion (if any).
+
+    `call` and `ret` are positions in the history; `ret` is `NEVER_RETURNED` for `info`
+    completions and for invocations that never completed, which may take effect at any
+    time after `call`. `fail` operations are kept (with `type == "fail"`) so that callers
+    can decide; linearizability drops them because they definitely did not happen.
+    """
+
+    process: int
+    f: str
+    key: Any
+    call: int
+    ret: float
+    type: str  # "ok" | "fail" | "info" (an unmatched invocation is "info")
+    invoke: dict
+    completion: dict | None
+
+    @property
+    def value(self) -> Any:
+        """The completion's value when it returned ok, otherwise the invocation's."""
+        if self.completion is not None and self.type == "ok":
+            return self.completion.get("value")
+        return self.invoke.get("value")
+
+
+def pair_operations(ops: Iterable[dict]) -> list[Operation]:
+    """Pair each invocation with its completion, in invocation order.
+
+    Expects validated ops (see `validate_ops`); named (non-integer) processes are skipped.
+    """
+    paired: list[Operation] = []
+    open_by_process: dict[int, Operation] = {}
+    for position, op in enumerate(ops):
+        process = op["process"]
+        if type(process) is not int:
+            continue
+        if op["type"] == "invoke":
+            assert process not in open_by_process, "validated histories have one open op per process"
+            operation = Operation(
+                process=process,
+                f=op["f"],
+                key=op.get("key"),
+                call=position,
+                ret=NEVER_RETURNED,
+                type="info",
+                invoke=op,
+                completion=None,
+            )
+            open_by_process[process] = operation
+            paired.append(operation)
+        else:
+            operation = open_by_process.pop(process)
+            operation.completion = op
+            operation.type = op["type"]
+            if op["type"] != "info":
+                operation.ret = position
+    return paired

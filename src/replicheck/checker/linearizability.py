@@ -1,0 +1,450 @@
+"""Linearizability checking: the Wing–Gong–Lowe search, as in Porcupine, in Python.
+
+The history is split into independent partitions by the model (P-compositionality: a history
+is linearizable iff each partition is), and each partition is searched alone:
+
+- Calls and returns form a doubly linked list ordered by history position. The search
+  repeatedly takes the first entry: a call is *tried* (the model step must allow it, and the
+  resulting configuration must be new), which lifts the call and its return out of the list;
+  reaching a return means the operation whose response came first could not be placed, so the
+  search backtracks to the last choice (a linked stack, never recursion).
+- A configuration is (set of linearized operations, model state). Visited configurations are
+  cached; reaching one again is a dead end. The set is an int bitset, kept relative to the
+  first not-yet-linearized operation (`base`) so that it stays as small as the window of
+  concurrency instead of growing with the history.
+- `info` operations (and invocations that never completed) may have taken effect at any time
+  after their invocation, or never: they have no return entry, get their own bitset, and the
+  search succeeds as soon as every *completed* operation is linearized — any `info` operation
+  left over is the one that never took effect. `fail` operations never reach the checker.
+- A timeout yields `unknown`, never a guess: the clock is read every few thousand steps.
+
+On a violation the verdict carries evidence: the partition, the longest linearizable prefix
+found, the operation that could not be placed after it, and the states in which the search
+tried that operation and the model refused it. On success it can carry the linearization.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from replicheck.model.base import REJECT, Call, Model, State, StepFn
+
+#: how many search steps run between two looks at the clock
+CLOCK_CHECK_STEPS = 4096
+#: how many refusing states are kept per operation for the evidence
+REFUSED_STATES_MAX = 8
+
+
+@dataclass
+class PartitionResult:
+    """The outcome for one partition. `valid` is True, False, or None (timed out)."""
+
+    label: str
+    calls: list[Call]
+    valid: bool | None
+    #: indices into `calls`: the linearization (valid, if asked for) or the longest
+    #: linearizable prefix found (violation); `states[i]` is the state after `order[i]`
+    order: list[int] = field(default_factory=list)
+    states: list[State] = field(default_factory=list)
+    initial_state: State = None
+    #: violation only: the call that could not be placed after the prefix (index into calls)
+    blocking: int | None = None
+    #: violation only: states in which the model refused the blocking call
+    refused_states: list[State] = field(default_factory=list)
+    steps: int = 0
+    configurations: int = 0
+
+
+@dataclass
+class LinVerdict:
+    """The checker's answer for a whole history: `valid` is True, False, or None (unknown)."""
+
+    model: Model
+    valid: bool | None
+    partitions: list[PartitionResult]
+    dropped_calls: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def outcome(self) -> str:
+        return {True: "linearizable", False: "not linearizable", None: "unknown"}[self.valid]
+
+    def failing(self) -> list[PartitionResult]:
+        return [p for p in self.partitions if p.valid is False]
+
+    def to_json(self, *, linearization: bool = False) -> dict[str, Any]:
+        """A JSON-ready summary. Ops are named by their history `index`."""
+        return {
+            "valid": "unknown" if self.valid is None else self.valid,
+            "model": self.model.name,
+            "partitions": len(self.partitions),
+            "ops": sum(len(p.calls) for p in self.partitions),
+            "failing": [_partition_json(self.model, p) for p in self.failing()],
+            "unknown": [p.label for p in self.partitions if p.valid is None],
+            **(
+                {
+                    "linearization": {
+                        p.label: [p.calls[i].invoke_index for i in p.order]
+                        for p in self.partitions
+                        if p.valid
+                    }
+                }
+                if linearization
+                else {}
+            ),
+        }
+
+    def render_text(self) -> str:
+        """A human summary: the verdict, then the evidence for every failing partition."""
+        model = self.model
+        lines = [
+            f"linearizability ({model.name}): {self.outcome} — {len(self.partitions)} "
+            f"partition(s), {sum(len(p.calls) for p in self.partitions)} operation(s)"
+        ]
+        for part in self.failing():
+            lines.append(f"partition {part.label}: not linearizable")
+            lines.append(
+                f"  longest linearizable prefix ({len(part.order)} of {len(part.calls)} ops):"
+            )
+            shown = list(zip(part.order, part.states, strict=True))
+            if len(shown) > 20:
+                lines.append(f"    … {len(shown) - 20} earlier ops")
+                shown = shown[-20:]
+            for i, state in shown:
+                call = part.calls[i]
+                lines.append(
+                    f"    [{call.invoke_index}] process {call.process}: "
+                    f"{model.describe_call(call)}  ⇒ {model.describe_state(state)}"
+                )
+            if part.blocking is not None:
+                call = part.calls[part.blocking]
+                lines.append(
+                    f"  cannot place [{call.invoke_index}] process {call.process}: "
+                    f"{model.describe_call(call)}"
+                )
+                for state in part.refused_states:
+                    lines.append(f"    refused in state {model.describe_state(state)}")
+        unknown = [p.label for p in self.partitions if p.valid is None]
+        if unknown:
+            lines.append(f"timed out (unknown) on partition(s): {', '.join(unknown)}")
+        return "\n".join(lines)
+
+
+def _partition_json(model: Model, part: PartitionResult) -> dict[str, Any]:
+    blocking = None
+    if part.blocking is not None:
+        call = part.calls[part.blocking]
+        blocking = {
+            "index": call.invoke_index,
+            "process": call.process,
+            "op": model.describe_call(call),
+            "refused_in_states": [model.describe_state(s) for s in part.refused_states],
+        }
+    return {
+        "partition": part.label,
+        "ops": len(part.calls),
+        "longest_prefix": [
+            {
+                "index": part.calls[i].invoke_index,
+                "process": part.calls[i].process,
+                "op": model.describe_call(part.calls[i]),
+                "state": model.describe_state(s),
+            }
+            for i, s in zip(part.order, part.states, strict=True)
+        ],
+        "cannot_place": blocking,
+    }
+
+
+def calls_from_history(ops: Sequence[dict]) -> list[Call]:
+    """Pair a validated history into calls; `fail` operations are dropped (they did not
+    happen), `info` completions and invocations left open become `info` calls.
+
+    Positions are places in `ops`, which is the real-time order of the history.
+    TEMPORARY pairing until `replicheck.checker.history.pair_operations` lands on main.
+    """
+    open_by_process: dict[Any, int] = {}
+    calls: list[Call | None] = []
+    slot: dict[int, int] = {}
+    for pos, op in enumerate(ops):
+        process = op.get("process")
+        if op["type"] == "invoke":
+            assert process not in open_by_process
+            open_by_process[process] = pos
+            slot[pos] = len(calls)
+            calls.append(None)
+            continue
+        start = open_by_process.pop(process)
+        inv = ops[start]
+        if op["type"] == "fail":
+            continue
+        calls[slot[start]] = Call(
+            process=process,
+            f=inv["f"],
+            key=inv.get("key"),
+            status=op["type"],
+            call_pos=start,
+            return_pos=pos if op["type"] == "ok" else None,
+            completion_pos=pos,
+            invoke=inv,
+            completion=op,
+        )
+    for start in open_by_process.values():
+        inv = ops[start]
+        calls[slot[start]] = Call(
+            process=inv.get("process"),
+            f=inv["f"],
+            key=inv.get("key"),
+            status="info",
+            call_pos=start,
+            return_pos=None,
+            completion_pos=None,
+            invoke=inv,
+            completion=None,
+        )
+    return [c for c in calls if c is not None]
+
+
+def check_history(
+    model: Model,
+    ops: Sequence[dict],
+    *,
+    timeout_s: float | None = None,
+    linearization: bool = False,
+) -> LinVerdict:
+    """`check_calls` on a history of op dicts (Jepsen fields, in real-time order)."""
+    return check_calls(
+        model, calls_from_history(ops), timeout_s=timeout_s, linearization=linearization
+    )
+
+
+def check_calls(
+    model: Model,
+    calls: Iterable[Call],
+    *,
+    timeout_s: float | None = None,
+    linearization: bool = False,
+) -> LinVerdict:
+    """Decide whether `calls` (completed and `info` operations) are linearizable.
+
+    Every partition is searched, even after a violation, so the verdict lists all failing
+    partitions; the timeout is shared by all of them. Raises `ModelInputError` for an
+    operation the model cannot interpret.
+    """
+    started = time.monotonic()
+    deadline = None if timeout_s is None else started + timeout_s
+    compiled: dict[int, StepFn] = {}
+    kept: list[Call] = []
+    dropped = 0
+    for call in calls:
+        assert call.status in ("ok", "info"), f"{call.status} calls never reach the search"
+        fn = model.compile(call)
+        if fn is None:
+            dropped += 1
+            continue
+        compiled[id(call)] = fn
+        kept.append(call)
+    results: list[PartitionResult] = []
+    for label, group in model.partition(kept):
+        group = sorted(group, key=lambda c: c.call_pos)
+        fns = [compiled[id(c)] for c in group]
+        results.append(_check_partition(model, label, group, fns, deadline, linearization))
+    if any(r.valid is False for r in results):
+        valid: bool | None = False
+    elif any(r.valid is None for r in results):
+        valid = None
+    else:
+        valid = True
+    return LinVerdict(
+        model=model,
+        valid=valid,
+        partitions=results,
+        dropped_calls=dropped,
+        elapsed_s=time.monotonic() - started,
+    )
+
+
+def _check_partition(
+    model: Model,
+    label: str,
+    calls: Sequence[Call],
+    fns: Sequence[StepFn],
+    deadline: float | None,
+    want_order: bool,
+) -> PartitionResult:
+    init = model.init()
+    outcome = _search(init, calls, fns, deadline)
+    result = PartitionResult(
+        label=label,
+        calls=list(calls),
+        valid=outcome.valid,
+        initial_state=init,
+        steps=outcome.steps,
+        configurations=outcome.configurations,
+    )
+    if outcome.valid is True and want_order:
+        result.order, result.states = _unwind(outcome.stack, outcome.state)
+    elif outcome.valid is False:
+        result.order, result.states = _unwind(outcome.best_stack, outcome.best_state)
+        placed = set(result.order)
+        pending = [
+            i for i, c in enumerate(calls) if i not in placed and c.return_pos is not None
+        ]
+        assert pending, "a failed search leaves a completed operation unplaced"
+        # The first response among the unplaced calls is the one that blocked the search.
+        result.blocking = min(pending, key=lambda i: calls[i].return_pos or 0)
+        result.refused_states = list(outcome.refused[result.blocking] or ())
+    return result
+
+
+def _unwind(stack: Any, last_state: State) -> tuple[list[int], list[State]]:
+    """(ops, states after each op) from a linked search stack (newest frame first)."""
+    order: list[int] = []
+    before: list[State] = []
+    while stack is not None:
+        op, state_before, stack = stack[0], stack[1], stack[5]
+        order.append(op)
+        before.append(state_before)
+    order.reverse()
+    before.reverse()
+    after = [*before[1:], last_state] if order else []
+    return order, after
+
+
+@dataclass
+class _Outcome:
+    valid: bool | None
+    steps: int
+    configurations: int
+    stack: Any = None
+    state: State = None
+    best_stack: Any = None
+    best_state: State = None
+    refused: list[Any] = field(default_factory=list)
+
+
+def _search(
+    init: State, calls: Sequence[Call], fns: Sequence[StepFn], deadline: float | None
+) -> _Outcome:
+    """The WGL search over one partition; `calls` sorted by invocation position."""
+    n = len(calls)
+    # Entries: 0 is the head sentinel, then calls and returns in history order, then a tail
+    # sentinel that looks like a return (reaching it would mean a bookkeeping bug).
+    events: list[tuple[int, int, int]] = []
+    for op, call in enumerate(calls):
+        events.append((call.call_pos, 1, op))
+        if call.return_pos is not None:
+            assert call.return_pos > call.call_pos, "a response follows its invocation"
+            events.append((call.return_pos, 0, op))
+    # At equal positions a call sorts after a return: only strictly earlier responses order
+    # operations (positions are distinct history indices in practice).
+    events.sort()
+    size = len(events) + 2
+    tail = size - 1
+    call_op = [-1] * size  # entry -> op for call entries, -1 for returns and sentinels
+    call_entry = [0] * n
+    ret_entry = [-1] * n  # op -> its return entry, -1 for info ops
+    for e, (_pos, is_call, op) in enumerate(events, start=1):
+        if is_call:
+            call_op[e] = op
+            call_entry[op] = e
+        else:
+            ret_entry[op] = e
+    nxt = list(range(1, size + 1))
+    prv = list(range(-1, size - 1))
+    nxt[tail] = tail
+    # Required (completed) ops are numbered in invocation order for the relative bitset;
+    # info ops get bits of their own (`ibit`), since they may stay unlinearized forever.
+    rid = [-1] * n
+    ibit = [0] * n
+    required = 0
+    info = 0
+    for op, call in enumerate(calls):
+        if call.return_pos is not None:
+            rid[op] = required
+            required += 1
+        else:
+            ibit[op] = 1 << info
+            info += 1
+
+    refused: list[Any] = [None] * n
+    cache: set[tuple[int, int, int, Any]] = set()
+    state = init
+    base = rel = ilin = 0  # linearized required ops: all ids < base, plus bits of rel << base
+    stack: Any = None  # (entry-op, state before, base, rel, ilin, parent)
+    depth = best_depth = 0
+    best_stack: Any = None
+    best_state = init
+    remaining = required
+    steps = 0
+    monotonic = time.monotonic
+    e = nxt[0]
+    while remaining:
+        steps += 1
+        if deadline is not None and not steps % CLOCK_CHECK_STEPS and monotonic() > deadline:
+            return _Outcome(None, steps, len(cache))
+        op = call_op[e]
+        if op >= 0:
+            new_state = fns[op](state)
+            if new_state is not REJECT:
+                j = rid[op]
+                if j >= 0:
+                    r2 = rel | (1 << (j - base))
+                    if j == base:
+                        ones = ((r2 + 1) & ~r2).bit_length() - 1  # trailing ones of r2
+                        key = (base + ones, r2 >> ones, ilin, new_state)
+                    else:
+                        key = (base, r2, ilin, new_state)
+                else:
+                    key = (base, rel, ilin | ibit[op], new_state)
+                if key not in cache:
+                    cache.add(key)
+                    stack = (op, state, base, rel, ilin, stack)
+                    base, rel, ilin, state = key
+                    p, q = prv[e], nxt[e]
+                    nxt[p] = q
+                    prv[q] = p
+                    r = ret_entry[op]
+                    if r >= 0:
+                        p, q = prv[r], nxt[r]
+                        nxt[p] = q
+                        prv[q] = p
+                        remaining -= 1
+                    depth += 1
+                    if depth > best_depth:
+                        best_depth, best_stack, best_state = depth, stack, state
+                    e = nxt[0]
+                    continue
+            else:
+                seen = refused[op]
+                if seen is None:
+                    refused[op] = [state]
+                elif len(seen) < REFUSED_STATES_MAX and state not in seen:
+                    seen.append(state)
+            e = nxt[e]
+        else:
+            assert e != tail, "the first return entry always precedes the tail"
+            if stack is None:
+                return _Outcome(
+                    False,
+                    steps,
+                    len(cache),
+                    best_stack=best_stack,
+                    best_state=best_state,
+                    refused=refused,
+                )
+            op, state, base, rel, ilin, stack = stack
+            depth -= 1
+            r = ret_entry[op]
+            if r >= 0:
+                nxt[prv[r]] = r
+                prv[nxt[r]] = r
+                remaining += 1
+            e = call_entry[op]
+            nxt[prv[e]] = e
+            prv[nxt[e]] = e
+            e = nxt[e]
+    return _Outcome(True, steps, len(cache), stack=stack, state=state)

@@ -1,0 +1,179 @@
+"""The broker state machine: `step(msg, now_ms)` and `tick(now_ms)` return messages to send.
+
+No I/O, no clock, no randomness: the Cluster delivers messages and calls `tick` when
+`next_tick_ms` is due. The broker owns heartbeats, LeaderAndIsr handling and dispatch;
+the leader and follower halves of the replication protocol live in `leader.py` and
+`follower.py` and operate on one `Replica` at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from replicheck.impl import flags, follower, leader
+from replicheck.impl import messages as m
+from replicheck.impl.config import ClusterConfig
+from replicheck.impl.replica import INF_MS, ROLE_FOLLOWER, ROLE_LEADER, Replica
+from replicheck.impl.storage import PartitionLog
+
+Emit = Callable[..., None]
+
+
+class Broker:
+    """One broker process incarnation. Its `disk` (PartitionLog per partition) is shared
+    with the Cluster and survives the object."""
+
+    def __init__(self, config: ClusterConfig, broker_id: int, disk: dict[int, PartitionLog],
+                 incarnation: int, now_ms: int, emit: Emit) -> None:
+        self.config = config
+        self.id = broker_id
+        self.name = f"b{broker_id}"
+        self.incarnation = incarnation
+        self.emit = emit
+        self.controller_epoch = -1
+        self.out: list[m.Msg] = []
+        self.next_tick_ms = now_ms  # heartbeat (= register) right away
+        self.heartbeat_due_ms = now_ms
+        self.corr = 0
+        flaws = config.flaws
+        self.fencing = flags.NO_FETCH_FENCING not in flaws
+        self.truncate_to_hw = flags.TRUNCATE_TO_HW in flaws
+        self.kip279 = flags.NO_KIP279 not in flaws
+        self.hw_before_isr_ack = flags.HW_BEFORE_ISR_ACK in flaws
+        self.ignore_min_isr = flags.IGNORE_MIN_ISR in flaws
+        self.reads_past_hw = flags.CONSUMER_READS_PAST_HW in flaws
+        self.check_controller_epoch = flags.STALE_CONTROLLER_EPOCH not in flaws
+        self.replicas: dict[int, Replica] = {}
+        for index in range(config.partition_count):
+            replicas = config.replicas_of(index)
+            if broker_id in replicas:
+                log = disk[index]
+                self.replicas[index] = Replica(index, config.partition_key(index), replicas, log)
+        self._handlers: dict[type, Callable[[m.Msg, int], None]] = {
+            m.LeaderAndIsr: self._on_leader_and_isr,
+            m.AlterIsrResponse: self._on_alter_isr_response,
+            m.Fetch: self._on_fetch,
+            m.FetchResponse: self._on_fetch_response,
+            m.OffsetsForLeaderEpoch: self._on_offsets_for_leader_epoch,
+            m.OffsetsForLeaderEpochResponse: self._on_offsets_for_leader_epoch_response,
+            m.Produce: self._on_produce,
+            m.ConsumerFetch: self._on_consumer_fetch,
+        }
+
+    # -- entry points --------------------------------------------------------------------
+    def step(self, msg: m.Msg, now_ms: int) -> list[m.Msg]:
+        handler = self._handlers.get(type(msg))
+        if handler is not None:
+            handler(msg, now_ms)
+        out, self.out = self.out, []
+        return out
+
+    def tick(self, now_ms: int) -> list[m.Msg]:
+        if now_ms >= self.heartbeat_due_ms:
+            self._send_heartbeat()
+            self.heartbeat_due_ms = now_ms + self.config.heartbeat_interval_ms
+        self.next_tick_ms = self.heartbeat_due_ms
+        for replica in self.replicas.values():
+            if replica.role == ROLE_LEADER:
+                leader.tick(self, replica, now_ms)
+            elif replica.role == ROLE_FOLLOWER:
+                follower.tick(self, replica, now_ms)
+        assert self.next_tick_ms > now_ms
+        out, self.out = self.out, []
+        return out
+
+    # -- helpers used by leader.py / follower.py -----------------------------------------
+    def wake_at(self, t_ms: int) -> None:
+        if t_ms < self.next_tick_ms:
+            self.next_tick_ms = t_ms
+
+    def next_corr(self) -> int:
+        self.corr += 1
+        return self.corr
+
+    def set_hw(self, replica: Replica, hw: int) -> None:
+        if hw != replica.hw:
+            replica.hw = hw
+            replica.log.hw_checkpoint = hw
+            self.emit("hw", broker=self.id, partition=replica.key, hw=hw)
+
+    # -- heartbeats and controller state ---------------------------------------------------
+    def _send_heartbeat(self) -> None:
+        known = tuple(
+            self.replicas[i].partition_epoch if i in self.replicas else -1
+            for i in range(self.config.partition_count)
+        )
+        self.out.append(m.Heartbeat(self.name, "controller", self.id, self.incarnation, known))
+
+    def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:
+        if msg.controller_epoch < self.controller_epoch and self.check_controller_epoch:
+            return
+        self.controller_epoch = max(self.controller_epoch, msg.controller_epoch)
+        replica = self.replicas.get(msg.partition)
+        if replica is None:
+            return
+        if msg.leader_epoch < replica.leader_epoch:
+            return
+        if msg.leader_epoch == replica.leader_epoch:
+            if msg.partition_epoch <= replica.partition_epoch:
+                return
+            # Same leadership, new ISR.
+            replica.partition_epoch = msg.partition_epoch
+            replica.isr = msg.isr
+            if replica.role == ROLE_LEADER:
+                leader.on_isr_update(self, replica, now_ms)
+            return
+        # A new leader epoch: become leader or follower.
+        if msg.leader == self.id:
+            leader.become_leader(self, replica, msg, now_ms)
+        else:
+            if replica.role == ROLE_LEADER:
+                leader.abdicate(self, replica)
+            follower.become_follower(self, replica, msg, now_ms)
+
+    def _on_alter_isr_response(self, msg: m.AlterIsrResponse, now_ms: int) -> None:
+        replica = self.replicas.get(msg.partition)
+        if replica is not None and replica.role == ROLE_LEADER:
+            leader.on_alter_isr_response(self, replica, msg, now_ms)
+
+    # -- dispatch to the role halves -------------------------------------------------------
+    def _on_fetch(self, msg: m.Fetch, now_ms: int) -> None:
+        replica = self.replicas.get(msg.partition)
+        if replica is not None:
+            leader.on_fetch(self, replica, msg, now_ms)
+
+    def _on_offsets_for_leader_epoch(self, msg: m.OffsetsForLeaderEpoch, now_ms: int) -> None:
+        replica = self.replicas.get(msg.partition)
+        if replica is not None:
+            leader.on_offsets_for_leader_epoch(self, replica, msg)
+
+    def _on_produce(self, msg: m.Produce, now_ms: int) -> None:
+        replica = self.replicas.get(msg.partition)
+        if replica is None:
+            self.out.append(m.ProduceResponse(self.name, msg.src, msg.partition,
+                                              m.NOT_LEADER_OR_FOLLOWER, -1, False, msg.corr))
+            return
+        leader.on_produce(self, replica, msg, now_ms)
+
+    def _on_consumer_fetch(self, msg: m.ConsumerFetch, now_ms: int) -> None:
+        replica = self.replicas.get(msg.partition)
+        if replica is None:
+            self.out.append(m.ConsumerFetchResponse(self.name, msg.src, msg.partition,
+                                                    m.NOT_LEADER_OR_FOLLOWER, msg.offset, [],
+                                                    msg.corr))
+            return
+        leader.on_consumer_fetch(self, replica, msg)
+
+    def _on_fetch_response(self, msg: m.FetchResponse, now_ms: int) -> None:
+        replica = self.replicas.get(msg.partition)
+        if replica is not None and replica.role == ROLE_FOLLOWER:
+            follower.on_fetch_response(self, replica, msg, now_ms)
+
+    def _on_offsets_for_leader_epoch_response(self, msg: m.OffsetsForLeaderEpochResponse,
+                                              now_ms: int) -> None:
+        replica = self.replicas.get(msg.partition)
+        if replica is not None and replica.role == ROLE_FOLLOWER:
+            follower.on_offsets_response(self, replica, msg, now_ms)
+
+
+__all__ = ["INF_MS", "Broker"]

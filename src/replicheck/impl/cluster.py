@@ -1,0 +1,414 @@
+"""The Cluster: the only place that routes messages, injects faults and advances time.
+
+A discrete-event loop over a heap of (deliver_time_ms, seq, dst, dst_incarnation, msg);
+`msg is None` marks a timer wakeup for `dst`. Nodes (brokers, the controller, clients) are
+pure state machines; each exposes `next_tick_ms` and the cluster schedules a wakeup when
+it moves earlier. Messages to a node that crashed (or was replaced) since they were sent are
+dropped, like a TCP connection to a dead process. All randomness comes from one
+`random.Random(seed)`, consumed only by the network, so the same seed and calls replay
+byte-for-byte.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from replicheck.impl import describe as describe_mod
+from replicheck.impl import invariants
+from replicheck.impl.broker import Broker
+from replicheck.impl.client import Client
+from replicheck.impl.config import ClusterConfig
+from replicheck.impl.controller import Controller, MetadataStore
+from replicheck.impl.network import Network
+from replicheck.impl.replica import INF_MS, ROLE_LEADER
+from replicheck.impl.storage import PartitionLog
+
+CONTROLLER = "controller"
+FINAL_READ_SETTLE_MS = 20_000
+FINAL_READ_MAX_POLLS = 10_000
+SETTLE_STEP_MS = 5
+
+
+class Cluster:
+    """A simulated Kafka cluster; see docs/internals.md section 2 for the driver API."""
+
+    def __init__(self, config: ClusterConfig | None = None, seed: int = 0) -> None:
+        self.config = config if config is not None else ClusterConfig()
+        self.seed = seed
+        self.now_ms = 0
+        self.history: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self._rng = random.Random(seed)
+        self._net = Network(self._rng, self.config.network_delay_ms)
+        self._queue: list[tuple[int, int, str, int, Any]] = []
+        self._seq = 0
+        self._nodes: dict[str, Any] = {}
+        self._incarnation: dict[str, int] = {}
+        self._wake: dict[str, tuple[int, int]] = {}
+        self._clients: dict[int, Client] = {}
+        self._epoch_leaders: dict[tuple[str, int], int] = {}
+        self._leader_violations: list[str] = []
+        self._hw_seen: dict[tuple[str, int, int], int] = {}
+        fsync = self.config.flush == "every-append"
+        self.disks: dict[int, dict[int, PartitionLog]] = {
+            b: {i: PartitionLog(fsync) for i in range(self.config.partition_count)
+                if b in self.config.replicas_of(i)}
+            for b in self.broker_ids
+        }
+        self.brokers: dict[int, Broker | None] = {}
+        self.store = MetadataStore(self.config)
+        for p in self.store.partitions:
+            self._emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
+                       isr=list(p.isr))
+        self.controller = Controller(self.config, self.store, 0, self._emit)
+        self._add_node(CONTROLLER, self.controller)
+        for b in self.broker_ids:
+            self._start_broker(b)
+        self._route(CONTROLLER, self.controller.announce())
+
+    # -- basic properties ----------------------------------------------------------------
+    @property
+    def broker_ids(self) -> list[int]:
+        return list(range(1, self.config.broker_count + 1))
+
+    def partition_index(self, partition: int | str) -> int:
+        """Accept 0, "0" or "orders-0"."""
+        if isinstance(partition, str):
+            tail = partition.rsplit("-", 1)[-1]
+            if not tail.isdigit() or (partition != tail and
+                                      partition != self.config.partition_key(int(tail))):
+                raise ValueError(f"unknown partition {partition!r}")
+            partition = int(tail)
+        if not 0 <= partition < self.config.partition_count:
+            raise ValueError(f"unknown partition {partition!r}")
+        return partition
+
+    def is_live(self, broker: int) -> bool:
+        return self.brokers.get(broker) is not None
+
+    # -- the event loop ----------------------------------------------------------------------
+    def _emit(self, kind: str, **fields: Any) -> None:
+        event = {"time_ms": self.now_ms, "kind": kind}
+        event.update(fields)
+        self.events.append(event)
+        if kind == "become-leader":
+            key = (fields["partition"], fields["leader_epoch"])
+            previous = self._epoch_leaders.setdefault(key, fields["broker"])
+            if previous != fields["broker"]:
+                self._leader_violations.append(
+                    f"{key[0]}: two leaders in epoch {key[1]} (brokers {previous} and "
+                    f"{fields['broker']})")
+
+    def _add_node(self, name: str, node: Any) -> None:
+        self._nodes[name] = node
+        self._incarnation[name] = self._incarnation.get(name, 0) + 1
+        self._wake.pop(name, None)
+        self._schedule(name, node)
+
+    def _schedule(self, name: str, node: Any) -> None:
+        t = node.next_tick_ms
+        if t >= INF_MS:
+            return
+        current = self._wake.get(name)
+        if current is not None and current[0] <= t:
+            return
+        if t < self.now_ms:
+            t = self.now_ms
+        self._seq += 1
+        self._wake[name] = (t, self._seq)
+        heapq.heappush(self._queue, (t, self._seq, name, self._incarnation[name], None))
+
+    def _route(self, src: str, out: list[Any]) -> None:
+        net = self._net
+        queue = self._queue
+        incarnation = self._incarnation
+        now = self.now_ms
+        for msg in out:
+            dst = msg.dst
+            if not net.connected(src, dst):
+                continue
+            delay = net.delay_or_drop()
+            if delay < 0:
+                continue
+            self._seq += 1
+            heapq.heappush(queue, (now + delay, self._seq, dst, incarnation.get(dst, 0), msg))
+
+    def tick(self, ms: int) -> None:
+        """Advance simulated time by `ms`, delivering every message and timer due."""
+        assert ms >= 0
+        target = self.now_ms + ms
+        queue = self._queue
+        nodes = self._nodes
+        incarnation = self._incarnation
+        wake = self._wake
+        net = self._net
+        pop = heapq.heappop
+        while queue and queue[0][0] <= target:
+            t, seq, dst, inc, msg = pop(queue)
+            self.now_ms = t
+            node = nodes.get(dst)
+            if node is None or incarnation[dst] != inc:
+                continue
+            if msg is None:
+                if wake.get(dst) != (t, seq):
+                    continue
+                del wake[dst]
+                out = node.tick(t)
+            else:
+                if not net.connected(msg.src, dst):
+                    continue
+                out = node.step(msg, t)
+            if out:
+                self._route(dst, out)
+            nt = node.next_tick_ms
+            if nt < INF_MS:
+                current = wake.get(dst)
+                if current is None or nt < current[0]:
+                    self._schedule(dst, node)
+        self.now_ms = target
+
+    # -- clients ---------------------------------------------------------------------------
+    def _client(self, process: int) -> Client:
+        client = self._clients.get(process)
+        if client is None:
+            assert isinstance(process, int) and process >= 0, "process must be an int >= 0"
+            client = Client(self.config, process, self._record)
+            self._clients[process] = client
+            self._add_node(client.name, client)
+        return client
+
+    def _record(self, process: int, kind: str, f: str, partition: int, value: Any,
+                offset: int | None, error: str | None, final: bool) -> None:
+        op: dict[str, Any] = {
+            "index": len(self.history),
+            "time": self.now_ms * 1_000_000,
+            "process": process,
+            "type": kind,
+            "f": f,
+            "key": self.config.partition_key(partition),
+            "value": value,
+        }
+        if offset is not None:
+            op["offset"] = offset
+        if error:
+            op["error"] = error
+        if final:
+            op["final"] = True
+        self.history.append(op)
+
+    def is_idle(self, process: int) -> bool:
+        client = self._clients.get(process)
+        return client is None or client.op is None
+
+    def _start_op(self, process: int, f: str, partition: int | str, message: str | None,
+                  offset: int | None, final: bool = False) -> None:
+        index = self.partition_index(partition)
+        client = self._client(process)
+        if client.op is not None:
+            raise RuntimeError(f"client {process} already has an operation in flight")
+        out = client.start(f, index, message, offset, self.now_ms, final)
+        self._route(client.name, out)
+        self._schedule(client.name, client)
+
+    def send(self, process: int, partition: int | str, message: str) -> None:
+        """Client `process` produces `message`; completion arrives as time advances."""
+        self._start_op(process, "send", partition, str(message), None)
+
+    def poll(self, process: int, partition: int | str, offset: int) -> None:
+        """Client `process` fetches from `offset` (records below the HW only)."""
+        if offset < 0:
+            raise ValueError("offset must be >= 0")
+        self._start_op(process, "poll", partition, None, int(offset))
+
+    # -- faults ----------------------------------------------------------------------------
+    def _start_broker(self, broker: int) -> None:
+        name = f"b{broker}"
+        node = Broker(self.config, broker, self.disks[broker],
+                      self._incarnation.get(name, 0) + 1, self.now_ms, self._emit)
+        self.brokers[broker] = node
+        self._add_node(name, node)
+
+    def _check_broker(self, broker: int) -> None:
+        if broker not in self.disks:
+            raise ValueError(f"unknown broker {broker!r}")
+
+    def crash(self, broker: int) -> None:
+        """Process crash: memory is lost, the log (page cache) survives."""
+        self._check_broker(broker)
+        if not self.is_live(broker):
+            raise RuntimeError(f"broker {broker} is not running")
+        self._stop(broker)
+        self._emit("crash", broker=broker)
+
+    def _stop(self, broker: int) -> None:
+        name = f"b{broker}"
+        self.brokers[broker] = None
+        del self._nodes[name]
+        self._incarnation[name] += 1
+        self._wake.pop(name, None)
+
+    def power_loss(self, broker: int) -> None:
+        """Like a crash, and every log loses its unflushed suffix."""
+        self._check_broker(broker)
+        if self.is_live(broker):
+            self._stop(broker)
+        lost = {}
+        for index, log in self.disks[broker].items():
+            lost[self.config.partition_key(index)] = log.power_loss()
+        self._emit("power-loss", broker=broker, lost=lost)
+
+    def restart(self, broker: int) -> None:
+        """Start a stopped broker again; it recovers its role from the controller."""
+        self._check_broker(broker)
+        if self.is_live(broker):
+            raise RuntimeError(f"broker {broker} is already running")
+        self._emit("restart", broker=broker)
+        self._start_broker(broker)
+
+    def _node_names(self) -> set[str]:
+        names = {f"b{b}" for b in self.broker_ids}
+        names.add(CONTROLLER)
+        return names
+
+    def partition(self, groups: Iterable[Iterable[str]]) -> None:
+        """Nodes in different groups cannot talk; unlisted nodes reach everyone."""
+        known = self._node_names()
+        checked = []
+        for group in groups:
+            names = []
+            for name in group:
+                name = str(name)
+                if name not in known and not (name.startswith("c") and name[1:].isdigit()):
+                    raise ValueError(f"unknown node {name!r} (expected b<N>, c<N> or controller)")
+                names.append(name)
+            checked.append(names)
+        normalised = self._net.set_partition(checked)
+        self._emit("partition", groups=normalised)
+
+    def heal(self) -> None:
+        self._net.heal()
+        self._emit("heal")
+
+    def set_message_loss(self, probability: float) -> None:
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError("loss probability must be within [0, 1]")
+        self._net.loss = float(probability)
+        self._emit_message_faults()
+
+    def set_message_delay_ms(self, lo: int, hi: int) -> None:
+        if not 1 <= lo <= hi:
+            raise ValueError("message delay must satisfy 1 <= lo <= hi")
+        self._net.delay_lo_ms = int(lo)
+        self._net.delay_hi_ms = int(hi)
+        self._emit_message_faults()
+
+    def _emit_message_faults(self) -> None:
+        net = self._net
+        self._emit("message-faults", loss=net.loss, delay_lo_ms=net.delay_lo_ms,
+                   delay_hi_ms=net.delay_hi_ms)
+
+    def controller_failover(self) -> None:
+        """A new controller takes over from the metadata store with controller epoch + 1."""
+        self.store.controller_epoch += 1
+        self.controller = Controller(self.config, self.store, self.now_ms, self._emit)
+        self._add_node(CONTROLLER, self.controller)
+        self._emit("controller-failover", controller_epoch=self.store.controller_epoch)
+        self._route(CONTROLLER, self.controller.announce())
+
+    def elect_preferred_leaders(self) -> None:
+        self._route(CONTROLLER, self.controller.elect_preferred_leaders())
+
+    # -- quiescence and the final read ----------------------------------------------------
+    def settled(self) -> bool:
+        """No client op outstanding; every partition led, fully in sync, HW == LEO."""
+        if any(c.op is not None for c in self._clients.values()):
+            return False
+        for p in self.store.partitions:
+            if p.leader < 0 or p.isr != p.replicas:
+                return False
+            lead = self.brokers.get(p.leader)
+            if lead is None:
+                return False
+            lr = lead.replicas[p.index]
+            if lr.role != ROLE_LEADER or lr.leader_epoch != p.leader_epoch:
+                return False
+            leo = lr.log.leo
+            for b in p.replicas:
+                node = self.brokers.get(b)
+                if node is None:
+                    return False
+                r = node.replicas[p.index]
+                if r.leader_epoch != p.leader_epoch or r.log.leo != leo or r.hw != leo:
+                    return False
+        return True
+
+    def settle(self, max_ms: int) -> bool:
+        waited = 0
+        while not self.settled():
+            if waited >= max_ms:
+                return False
+            step = min(SETTLE_STEP_MS, max_ms - waited)
+            self.tick(step)
+            waited += step
+        return True
+
+    def final_read(self, process: int) -> None:
+        """Heal everything, restart every broker, settle, then read every partition."""
+        self.heal()
+        if self._net.loss != 0.0 or self._net.delay_lo_ms != self.config.network_delay_ms or (
+                self._net.delay_hi_ms != self.config.network_delay_ms):
+            self._net.loss = 0.0
+            self._net.delay_lo_ms = self._net.delay_hi_ms = self.config.network_delay_ms
+            self._emit_message_faults()
+        for b in self.broker_ids:
+            if not self.is_live(b):
+                self.restart(b)
+        self.settle(FINAL_READ_SETTLE_MS)
+        bound_ms = self.config.request_timeout_ms + 10
+        for index in range(self.config.partition_count):
+            offset = 0
+            failures = 0
+            for _ in range(FINAL_READ_MAX_POLLS):
+                if not self.is_idle(process):
+                    self._drain(process, bound_ms)
+                self._start_op(process, "poll", index, None, offset, final=True)
+                self._drain(process, bound_ms)
+                op = self.history[-1]
+                if op["type"] != "ok":
+                    failures += 1
+                    if failures > 20:
+                        break
+                    self.settle(1000)
+                    continue
+                if not op["value"]:
+                    break
+                offset = op["value"][-1][0] + 1
+
+    def _drain(self, process: int, bound_ms: int) -> None:
+        waited = 0
+        while not self.is_idle(process) and waited < bound_ms:
+            self.tick(1)
+            waited += 1
+
+    # -- observation -------------------------------------------------------------------------
+    def describe(self, under_replicated: bool = False, unavailable: bool = False) -> list[str]:
+        return describe_mod.describe_lines(self, under_replicated, unavailable)
+
+    def invariant_violations(self) -> list[str]:
+        return invariants.check(self)
+
+    def replica_logs(self, partition: int | str) -> dict[int, list[tuple[int, str]]]:
+        index = self.partition_index(partition)
+        return {b: list(disk[index].entries) for b, disk in self.disks.items() if index in disk}
+
+    def event_log_text(self) -> str:
+        lines = []
+        for event in self.events:
+            rest = {k: v for k, v in event.items() if k not in ("time_ms", "kind")}
+            lines.append(f"{event['time_ms']} {event['kind']} "
+                         f"{json.dumps(rest, sort_keys=True, separators=(',', ':'))}")
+        return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,115 @@
+"""`ClusterConfig`: every knob of the simulated cluster, frozen and JSON-round-trippable.
+
+The defaults are the *correct* configuration (RF 3, min ISR 2, acks=all, clean elections,
+leader epochs with fencing, fsync on every append). Timings are deliberately small so that
+failure detection, ISR shrinks and elections happen within a few hundred simulated ms: the
+campaign needs interesting interleavings after a handful of ticks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+ACKS_VALUES = ("0", "1", "all")
+FLUSH_VALUES = ("every-append", "none")
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """The shape, guarantees and timings of one simulated cluster."""
+
+    broker_count: int = 3
+    topic: str = "orders"
+    partition_count: int = 1
+    replication_factor: int = 3
+    min_insync_replicas: int = 2
+    acks: str = "all"
+    unclean_leader_election: bool = False
+    flush: str = "every-append"
+    # Timings, all in simulated milliseconds.
+    replica_lag_time_max_ms: int = 100
+    session_timeout_ms: int = 80
+    heartbeat_interval_ms: int = 20
+    fetch_interval_ms: int = 10
+    request_timeout_ms: int = 300
+    network_delay_ms: int = 1
+    # Bounds on work per request (every loop has a stated bound).
+    max_fetch_records: int = 64
+    max_poll_records: int = 100
+    flaws: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        # Accept any iterable of flaw names (e.g. a list from JSON) but store a frozenset.
+        if not isinstance(self.flaws, frozenset):
+            object.__setattr__(self, "flaws", frozenset(self.flaws))
+        problems = self.problems()
+        if problems:
+            raise ValueError("invalid ClusterConfig: " + "; ".join(problems))
+
+    def problems(self) -> list[str]:
+        """Every reason this configuration cannot run (empty when valid)."""
+        out = []
+        if self.broker_count < 1:
+            out.append("broker_count must be >= 1")
+        if not 1 <= self.replication_factor <= self.broker_count:
+            out.append("replication_factor must be between 1 and broker_count")
+        if self.partition_count < 1:
+            out.append("partition_count must be >= 1")
+        if not self.min_insync_replicas >= 1:
+            out.append("min_insync_replicas must be >= 1")
+        if self.acks not in ACKS_VALUES:
+            out.append(f"acks must be one of {', '.join(ACKS_VALUES)}")
+        if self.flush not in FLUSH_VALUES:
+            out.append(f"flush must be one of {', '.join(FLUSH_VALUES)}")
+        for name in (
+            "replica_lag_time_max_ms",
+            "session_timeout_ms",
+            "heartbeat_interval_ms",
+            "fetch_interval_ms",
+            "request_timeout_ms",
+            "network_delay_ms",
+            "max_fetch_records",
+            "max_poll_records",
+        ):
+            if getattr(self, name) < 1:
+                out.append(f"{name} must be >= 1")
+        if not self.topic or any(ch.isspace() for ch in self.topic):
+            out.append("topic must be non-empty and contain no whitespace")
+        from replicheck.impl.flags import KNOWN_FLAGS  # local: flags imports nothing back
+
+        unknown = sorted(set(self.flaws) - KNOWN_FLAGS)
+        if unknown:
+            out.append(f"unknown flaw flag(s): {', '.join(unknown)}")
+        return out
+
+    def with_flaws(self, *names: str) -> ClusterConfig:
+        """A copy with extra behaviour flags switched on."""
+        return replace(self, flaws=self.flaws | frozenset(names))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (flaws as a sorted list)."""
+        out = asdict(self)
+        out["flaws"] = sorted(self.flaws)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClusterConfig:
+        """Inverse of `to_dict`; unknown keys are an error, missing keys take defaults."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown ClusterConfig field(s): {', '.join(unknown)}")
+        kwargs = dict(data)
+        if "flaws" in kwargs:
+            kwargs["flaws"] = frozenset(kwargs["flaws"])
+        return cls(**kwargs)
+
+    def partition_key(self, index: int) -> str:
+        """History key of partition `index`, e.g. "orders-0"."""
+        return f"{self.topic}-{index}"
+
+    def replicas_of(self, index: int) -> tuple[int, ...]:
+        """Replica assignment, preferred leader first (round-robin like Kafka's default)."""
+        n = self.broker_count
+        return tuple((index + i) % n + 1 for i in range(self.replication_factor))

@@ -1,0 +1,38 @@
+"""Names of the behaviour switches the protocol code checks (the flaw zoo turns them on).
+
+Kept apart from `zoo.py` so that the state machines can import the names without importing
+the zoo's prose, and so `ClusterConfig` can reject unknown names.
+"""
+
+from __future__ import annotations
+
+# Switches that change protocol code paths.
+TRUNCATE_TO_HW = "truncate-to-hw"
+NO_KIP279 = "epoch-truncation-without-kip279"
+NO_FETCH_FENCING = "no-fetch-fencing"
+IGNORE_MIN_ISR = "ignore-min-isr"
+ELECT_ANY_REPLICA = "elect-any-replica"
+HW_BEFORE_ISR_ACK = "hw-before-isr-ack"
+CONSUMER_READS_PAST_HW = "consumer-reads-past-hw"
+STALE_CONTROLLER_EPOCH = "stale-controller-epoch"
+
+# Flaws that are pure configuration (acks, election, flush); listed so the label is legal.
+UNCLEAN_ELECTION = "unclean-election"
+ACKS_ONE = "acks-one"
+NO_FSYNC = "no-fsync"
+
+KNOWN_FLAGS = frozenset(
+    {
+        TRUNCATE_TO_HW,
+        NO_KIP279,
+        NO_FETCH_FENCING,
+        IGNORE_MIN_ISR,
+        ELECT_ANY_REPLICA,
+        HW_BEFORE_ISR_ACK,
+        CONSUMER_READS_PAST_HW,
+        STALE_CONTROLLER_EPOCH,
+        UNCLEAN_ELECTION,
+        ACKS_ONE,
+        NO_FSYNC,
+    }
+)

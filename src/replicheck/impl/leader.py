@@ -1,0 +1,325 @@
+"""The leader half of partition replication (functions over one broker's `Replica`).
+
+Rules, as in Kafka:
+- followers pull; a Fetch's `fetch_offset` is the follower's LEO; the leader answers with
+  records and its HW, or parks the fetch until data arrives or `fetch_interval_ms` passes;
+- HW = min LEO over the maximal ISR (committed ISR plus pending additions); a follower
+  whose LEO is unknown in this epoch holds the HW back;
+- the ISR shrinks after `replica_lag_time_max_ms` without catching up and expands when a
+  follower reaches both the HW and the start of the current epoch; both go through the
+  controller (AlterIsr, fenced by leader epoch and partition epoch);
+- acks=all: reject before append when ISR < min.insync.replicas; acknowledge when the HW
+  passes the record, or report NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
+  the minimum meanwhile;
+- fetch, produce, consumer fetch and OffsetsForLeaderEpoch carry a leader epoch and stale
+  or future ones are fenced (KIP-320).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from replicheck.impl import messages as m
+from replicheck.impl.replica import INF_MS, ROLE_LEADER, Replica, Waiter
+
+if TYPE_CHECKING:
+    from replicheck.impl.broker import Broker
+
+
+def _epoch_error(broker: Broker, replica: Replica, request_epoch: int, fence: bool) -> str:
+    """The KIP-320 check, or NOT_LEADER_OR_FOLLOWER; NONE when the request may proceed."""
+    if fence:
+        if request_epoch < replica.leader_epoch:
+            return m.FENCED_LEADER_EPOCH
+        if request_epoch > replica.leader_epoch:
+            return m.UNKNOWN_LEADER_EPOCH
+    if replica.role != ROLE_LEADER:
+        return m.NOT_LEADER_OR_FOLLOWER
+    return m.NONE
+
+
+# -- role changes ----------------------------------------------------------------------
+
+
+def become_leader(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_ms: int) -> None:
+    assert msg.leader == broker.id and msg.leader_epoch > replica.leader_epoch
+    replica.role = ROLE_LEADER
+    replica.leader = broker.id
+    replica.leader_epoch = msg.leader_epoch
+    replica.partition_epoch = msg.partition_epoch
+    replica.isr = msg.isr
+    log = replica.log
+    log.assign_epoch(msg.leader_epoch, log.leo)
+    replica.epoch_start = log.leo
+    others = [b for b in replica.replicas if b != broker.id]
+    replica.f_leo = dict.fromkeys(others, -1)
+    replica.f_caught_ms = dict.fromkeys(others, now_ms)
+    replica.f_last_fetch_leo = dict.fromkeys(others, -1)
+    replica.f_last_fetch_ms = dict.fromkeys(others, now_ms)
+    replica.pending_isr = None
+    replica.pending_base_pe = -1
+    replica.pending_resend_ms = INF_MS
+    replica.waiters = []
+    replica.parked = []
+    # Follower-side state is void now.
+    replica.inflight_corr = -1
+    replica.need_truncation = False
+    broker.set_hw(replica, min(replica.hw, log.leo))
+    broker.emit("become-leader", broker=broker.id, partition=replica.key,
+                leader_epoch=replica.leader_epoch)
+    maybe_advance_hw(broker, replica, now_ms)
+    broker.wake_at(now_ms + broker.config.replica_lag_time_max_ms + 1)
+
+
+def abdicate(broker: Broker, replica: Replica) -> None:
+    """Leadership lost: pending produces end with an unknown outcome, parked fetches are
+    answered so followers re-discover the leader."""
+    name = broker.name
+    for w in replica.waiters:
+        broker.out.append(m.ProduceResponse(name, w.client, replica.index,
+                                            m.NOT_LEADER_OR_FOLLOWER, w.offset, True, w.corr))
+    replica.waiters = []
+    for fetch, _deadline in replica.parked:
+        broker.out.append(m.FetchResponse(name, fetch.src, replica.index, fetch.leader_epoch,
+                                          m.NOT_LEADER_OR_FOLLOWER, fetch.fetch_offset, [],
+                                          replica.hw, fetch.corr))
+    replica.parked = []
+    replica.pending_isr = None
+
+
+def on_isr_update(broker: Broker, replica: Replica, now_ms: int) -> None:
+    """The controller committed a new ISR for our epoch (ours or its own removal)."""
+    if replica.pending_isr is not None and replica.partition_epoch > replica.pending_base_pe:
+        replica.pending_isr = None
+        replica.pending_resend_ms = INF_MS
+        broker.wake_at(now_ms + 1)  # re-evaluate lagging followers
+    maybe_advance_hw(broker, replica, now_ms)
+
+
+def on_alter_isr_response(broker: Broker, replica: Replica, msg: m.AlterIsrResponse,
+                          now_ms: int) -> None:
+    if msg.leader_epoch != replica.leader_epoch or msg.leader != broker.id:
+        return  # we are (about to be) deposed; LeaderAndIsr will tell us
+    # Success or rejection, the answer carries the committed state: adopt it when newer,
+    # so the HW is computed over the ISR elections will use.
+    if msg.partition_epoch > replica.partition_epoch:
+        replica.isr = msg.isr
+        replica.partition_epoch = msg.partition_epoch
+    on_isr_update(broker, replica, now_ms)
+
+
+def _propose_isr(broker: Broker, replica: Replica, new_isr: tuple[int, ...], now_ms: int) -> None:
+    assert replica.pending_isr is None and broker.id in new_isr
+    replica.pending_isr = new_isr
+    replica.pending_base_pe = replica.partition_epoch
+    replica.pending_resend_ms = now_ms + broker.config.request_timeout_ms
+    broker.wake_at(replica.pending_resend_ms)
+    _send_alter_isr(broker, replica)
+
+
+def _send_alter_isr(broker: Broker, replica: Replica) -> None:
+    assert replica.pending_isr is not None
+    broker.out.append(m.AlterIsr(broker.name, "controller", broker.id, replica.index,
+                                 replica.leader_epoch, replica.pending_base_pe,
+                                 replica.pending_isr))
+
+
+# -- the high watermark ---------------------------------------------------------------
+
+
+def maybe_advance_hw(broker: Broker, replica: Replica, now_ms: int) -> None:
+    members = replica.maximal_isr()
+    me = broker.id
+    leo = replica.log.leo
+    f_leo = replica.f_leo
+    if broker.hw_before_isr_ack:
+        # Flaw: the HW follows the min.insync.replicas-th highest LEO of the ISR, i.e. it
+        # passes a record once "enough" replicas have it rather than all of the ISR.
+        leos = sorted((leo if b == me else f_leo.get(b, -1) for b in members), reverse=True)
+        need = min(broker.config.min_insync_replicas, len(leos))
+        new_hw = leos[need - 1]
+    else:
+        new_hw = leo
+        for b in members:
+            if b != me:
+                f = f_leo.get(b, -1)
+                if f < new_hw:
+                    new_hw = f
+    if new_hw > replica.hw:
+        assert new_hw <= leo
+        broker.set_hw(replica, new_hw)
+        _complete_waiters(broker, replica)
+
+
+def _complete_waiters(broker: Broker, replica: Replica) -> None:
+    hw = replica.hw
+    waiters = replica.waiters
+    if not waiters or waiters[0].offset >= hw:
+        return
+    enough = broker.ignore_min_isr or len(replica.isr) >= broker.config.min_insync_replicas
+    error = m.NONE if enough else m.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    keep = []
+    name = broker.name
+    for w in waiters:
+        if w.offset < hw:
+            broker.out.append(m.ProduceResponse(name, w.client, replica.index, error, w.offset,
+                                                True, w.corr))
+        else:
+            keep.append(w)
+    replica.waiters = keep
+
+
+# -- requests -------------------------------------------------------------------------
+
+
+def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> None:
+    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+    log = replica.log
+    follower_id = msg.replica_id
+    if error == m.NONE and follower_id not in replica.f_leo:
+        error = m.NOT_LEADER_OR_FOLLOWER
+    if error == m.NONE and msg.fetch_offset > log.leo:
+        error = m.OFFSET_OUT_OF_RANGE
+    if error != m.NONE:
+        broker.out.append(m.FetchResponse(broker.name, msg.src, replica.index, msg.leader_epoch,
+                                          error, msg.fetch_offset, [], replica.hw, msg.corr))
+        return
+    fetch_offset = msg.fetch_offset
+    leo = log.leo
+    # Track the follower: LEO, and when it was last caught up (Kafka's lastCaughtUpTimeMs).
+    if fetch_offset >= leo:
+        replica.f_caught_ms[follower_id] = now_ms
+    elif fetch_offset >= replica.f_last_fetch_leo[follower_id] >= 0:
+        replica.f_caught_ms[follower_id] = replica.f_last_fetch_ms[follower_id]
+    replica.f_last_fetch_leo[follower_id] = leo
+    replica.f_last_fetch_ms[follower_id] = now_ms
+    replica.f_leo[follower_id] = fetch_offset
+    if (
+        replica.pending_isr is None
+        and follower_id not in replica.isr
+        and fetch_offset >= replica.hw
+        and fetch_offset >= replica.epoch_start
+    ):
+        _propose_isr(broker, replica, _in_replica_order(replica, (*replica.isr, follower_id)),
+                     now_ms)
+    maybe_advance_hw(broker, replica, now_ms)
+    if fetch_offset < leo:
+        _answer_fetch(broker, replica, msg)
+    else:
+        deadline = now_ms + broker.config.fetch_interval_ms
+        replica.parked.append((msg, deadline))
+        broker.wake_at(deadline)
+
+
+def _answer_fetch(broker: Broker, replica: Replica, msg: m.Fetch) -> None:
+    start = msg.fetch_offset
+    records = replica.log.entries[start:start + broker.config.max_fetch_records]
+    broker.out.append(m.FetchResponse(broker.name, msg.src, replica.index, msg.leader_epoch,
+                                      m.NONE, start, records, replica.hw, msg.corr))
+
+
+def _in_replica_order(replica: Replica, members: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(b for b in replica.replicas if b in members)
+
+
+def on_offsets_for_leader_epoch(broker: Broker, replica: Replica,
+                                msg: m.OffsetsForLeaderEpoch) -> None:
+    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+    epoch, end = -1, -1
+    if error == m.NONE:
+        if broker.kip279:
+            epoch, end = replica.log.end_offset_for_epoch(msg.requested_epoch)
+        else:
+            epoch, end = replica.log.end_offset_for_epoch_pre_kip279(msg.requested_epoch)
+    broker.out.append(m.OffsetsForLeaderEpochResponse(broker.name, msg.src, replica.index,
+                                                      msg.leader_epoch, error, epoch, end,
+                                                      msg.corr))
+
+
+def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) -> None:
+    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+    config = broker.config
+    if (
+        error == m.NONE
+        and msg.acks == "all"
+        and not broker.ignore_min_isr
+        and len(replica.isr) < config.min_insync_replicas
+    ):
+        error = m.NOT_ENOUGH_REPLICAS
+    if error != m.NONE:
+        if msg.acks != "0":
+            broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, error, -1,
+                                                False, msg.corr))
+        return
+    log = replica.log
+    offset = log.append(replica.leader_epoch, msg.message)
+    broker.emit("leo", broker=broker.id, partition=replica.key, leo=log.leo)
+    if replica.parked:
+        parked, replica.parked = replica.parked, []
+        for fetch, _deadline in parked:
+            _answer_fetch(broker, replica, fetch)
+    if msg.acks == "1":
+        broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, m.NONE, offset,
+                                            True, msg.corr))
+    elif msg.acks == "all":
+        deadline = now_ms + config.request_timeout_ms
+        replica.waiters.append(Waiter(offset, msg.src, msg.corr, deadline))
+        broker.wake_at(deadline)
+        maybe_advance_hw(broker, replica, now_ms)
+
+
+def on_consumer_fetch(broker: Broker, replica: Replica, msg: m.ConsumerFetch) -> None:
+    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+    log = replica.log
+    if error == m.NONE and msg.offset > log.leo:
+        error = m.OFFSET_OUT_OF_RANGE
+    records: list[tuple[int, str]] = []
+    if error == m.NONE:
+        bound = log.leo if broker.reads_past_hw else replica.hw
+        end = min(bound, msg.offset + msg.max_records)
+        entries = log.entries
+        records = [(o, entries[o][1]) for o in range(msg.offset, end)]
+    broker.out.append(m.ConsumerFetchResponse(broker.name, msg.src, replica.index, error,
+                                              msg.offset, records, msg.corr))
+
+
+# -- timers ---------------------------------------------------------------------------
+
+
+def tick(broker: Broker, replica: Replica, now_ms: int) -> None:
+    config = broker.config
+    # Expired acks=all waits: the client has given up too (same timeout); just forget them.
+    if replica.waiters:
+        live = [w for w in replica.waiters if w.deadline_ms > now_ms]
+        replica.waiters = live
+        for w in live:
+            broker.wake_at(w.deadline_ms)
+    # Long-poll fetches that waited long enough get an empty answer (with the current HW).
+    if replica.parked:
+        keep = []
+        for fetch, deadline in replica.parked:
+            if deadline <= now_ms:
+                _answer_fetch(broker, replica, fetch)
+            else:
+                keep.append((fetch, deadline))
+                broker.wake_at(deadline)
+        replica.parked = keep
+    # AlterIsr retransmission until the controller's answer (or a LeaderAndIsr) arrives.
+    if replica.pending_isr is not None:
+        if now_ms >= replica.pending_resend_ms:
+            replica.pending_resend_ms = now_ms + config.request_timeout_ms
+            _send_alter_isr(broker, replica)
+        broker.wake_at(replica.pending_resend_ms)
+    # ISR shrink.
+    lag_ms = config.replica_lag_time_max_ms
+    lagging = [
+        b for b in replica.isr
+        if b != broker.id and now_ms - replica.f_caught_ms.get(b, now_ms) > lag_ms
+    ]
+    if lagging and replica.pending_isr is None:
+        _propose_isr(broker, replica, tuple(b for b in replica.isr if b not in lagging), now_ms)
+    for b in replica.isr:
+        if b != broker.id:
+            due_ms = replica.f_caught_ms.get(b, now_ms) + lag_ms + 1
+            if due_ms > now_ms:  # overdue ones are covered by the pending proposal's timer
+                broker.wake_at(due_ms)

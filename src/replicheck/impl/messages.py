@@ -1,0 +1,273 @@
+"""Every message the simulated nodes exchange.
+
+Plain `__slots__` classes (the simulation creates millions of these; dataclass machinery
+and per-instance dicts would dominate the profile). `src` / `dst` are node names:
+"b1".. brokers, "c0".. clients, "controller". Requests carry a correlation id (`corr`) that
+the response echoes, so a node can drop responses to requests it no longer waits for
+(e.g. a fetch response from before a leader change).
+"""
+
+from __future__ import annotations
+
+# Error names, as Kafka spells them.
+NONE = ""
+NOT_LEADER_OR_FOLLOWER = "NOT_LEADER_OR_FOLLOWER"
+FENCED_LEADER_EPOCH = "FENCED_LEADER_EPOCH"
+UNKNOWN_LEADER_EPOCH = "UNKNOWN_LEADER_EPOCH"
+NOT_ENOUGH_REPLICAS = "NOT_ENOUGH_REPLICAS"
+NOT_ENOUGH_REPLICAS_AFTER_APPEND = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+REQUEST_TIMED_OUT = "REQUEST_TIMED_OUT"
+LEADER_NOT_AVAILABLE = "LEADER_NOT_AVAILABLE"
+OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE"
+INVALID_UPDATE_VERSION = "INVALID_UPDATE_VERSION"
+STALE_CONTROLLER_EPOCH = "STALE_CONTROLLER_EPOCH"
+
+UNDEFINED_EPOCH = -1
+
+
+class Msg:
+    """Base: every message has a sender and a receiver."""
+
+    __slots__ = ("dst", "src")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _all_slots(type(self)))
+        return f"{type(self).__name__}({fields})"
+
+
+def _all_slots(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        names.extend(getattr(klass, "__slots__", ()))
+    return names
+
+
+# --- controller -> broker ---------------------------------------------------------------
+
+
+class LeaderAndIsr(Msg):
+    """The controller's committed state of one partition (Kafka's LeaderAndIsr request)."""
+
+    __slots__ = ("controller_epoch", "isr", "leader", "leader_epoch", "partition",
+                 "partition_epoch")
+
+    def __init__(self, src: str, dst: str, controller_epoch: int, partition: int, leader: int,
+                 leader_epoch: int, isr: tuple[int, ...], partition_epoch: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.controller_epoch = controller_epoch
+        self.partition = partition
+        self.leader = leader
+        self.leader_epoch = leader_epoch
+        self.isr = isr
+        self.partition_epoch = partition_epoch
+
+
+# --- broker -> controller ---------------------------------------------------------------
+
+
+class Heartbeat(Msg):
+    """Liveness plus the partition epochs the broker knows, so the controller can resend
+    state the broker missed (lost LeaderAndIsr, restart with empty memory)."""
+
+    __slots__ = ("broker", "incarnation", "known")
+
+    def __init__(self, src: str, dst: str, broker: int, incarnation: int,
+                 known: tuple[int, ...]) -> None:
+        self.src = src
+        self.dst = dst
+        self.broker = broker
+        self.incarnation = incarnation
+        self.known = known
+
+
+class AlterIsr(Msg):
+    """A leader asks the controller to commit a new ISR (KIP-497 AlterPartition)."""
+
+    __slots__ = ("broker", "leader_epoch", "new_isr", "partition", "partition_epoch")
+
+    def __init__(self, src: str, dst: str, broker: int, partition: int, leader_epoch: int,
+                 partition_epoch: int, new_isr: tuple[int, ...]) -> None:
+        self.src = src
+        self.dst = dst
+        self.broker = broker
+        self.partition = partition
+        self.leader_epoch = leader_epoch
+        self.partition_epoch = partition_epoch
+        self.new_isr = new_isr
+
+
+class AlterIsrResponse(Msg):
+    """Result plus the controller's current state (so a leader that missed an update can
+    resynchronise from a rejection)."""
+
+    __slots__ = ("controller_epoch", "error", "isr", "leader", "leader_epoch", "partition",
+                 "partition_epoch")
+
+    def __init__(self, src: str, dst: str, controller_epoch: int, partition: int, error: str,
+                 leader: int, leader_epoch: int, isr: tuple[int, ...],
+                 partition_epoch: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.controller_epoch = controller_epoch
+        self.partition = partition
+        self.error = error
+        self.leader = leader
+        self.leader_epoch = leader_epoch
+        self.isr = isr
+        self.partition_epoch = partition_epoch
+
+
+# --- broker <-> broker ------------------------------------------------------------------
+
+
+class Fetch(Msg):
+    """Follower fetch: `fetch_offset` is the follower's LEO (how the leader learns it)."""
+
+    __slots__ = ("corr", "fetch_offset", "leader_epoch", "partition", "replica_id")
+
+    def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
+                 fetch_offset: int, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.replica_id = replica_id
+        self.leader_epoch = leader_epoch
+        self.fetch_offset = fetch_offset
+        self.corr = corr
+
+
+class FetchResponse(Msg):
+    """Records from `base_offset` as (leader_epoch, message) pairs, and the leader's HW."""
+
+    __slots__ = ("base_offset", "corr", "error", "hw", "leader_epoch", "partition", "records")
+
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, error: str,
+                 base_offset: int, records: list[tuple[int, str]], hw: int, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.leader_epoch = leader_epoch
+        self.error = error
+        self.base_offset = base_offset
+        self.records = records
+        self.hw = hw
+        self.corr = corr
+
+
+class OffsetsForLeaderEpoch(Msg):
+    """KIP-101: 'where does epoch `requested_epoch` end in your log?'"""
+
+    __slots__ = ("corr", "leader_epoch", "partition", "replica_id", "requested_epoch")
+
+    def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
+                 requested_epoch: int, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.replica_id = replica_id
+        self.leader_epoch = leader_epoch
+        self.requested_epoch = requested_epoch
+        self.corr = corr
+
+
+class OffsetsForLeaderEpochResponse(Msg):
+    """(epoch, end_offset): with KIP-279 `epoch` is the largest epoch <= the requested one
+    that the leader knows; UNDEFINED_EPOCH when it knows none."""
+
+    __slots__ = ("corr", "end_offset", "epoch", "error", "leader_epoch", "partition")
+
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, error: str,
+                 epoch: int, end_offset: int, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.leader_epoch = leader_epoch
+        self.error = error
+        self.epoch = epoch
+        self.end_offset = end_offset
+        self.corr = corr
+
+
+# --- client <-> broker / controller ------------------------------------------------------
+
+
+class Produce(Msg):
+    __slots__ = ("acks", "corr", "leader_epoch", "message", "partition")
+
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, message: str,
+                 acks: str, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.leader_epoch = leader_epoch
+        self.message = message
+        self.acks = acks
+        self.corr = corr
+
+
+class ProduceResponse(Msg):
+    """`appended` tells the client whether an error came before the append (definite
+    failure) or after it (outcome unknown)."""
+
+    __slots__ = ("appended", "corr", "error", "offset", "partition")
+
+    def __init__(self, src: str, dst: str, partition: int, error: str, offset: int,
+                 appended: bool, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.error = error
+        self.offset = offset
+        self.appended = appended
+        self.corr = corr
+
+
+class ConsumerFetch(Msg):
+    __slots__ = ("corr", "leader_epoch", "max_records", "offset", "partition")
+
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, offset: int,
+                 max_records: int, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.leader_epoch = leader_epoch
+        self.offset = offset
+        self.max_records = max_records
+        self.corr = corr
+
+
+class ConsumerFetchResponse(Msg):
+    __slots__ = ("corr", "error", "offset", "partition", "records")
+
+    def __init__(self, src: str, dst: str, partition: int, error: str, offset: int,
+                 records: list[tuple[int, str]], corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.error = error
+        self.offset = offset
+        self.records = records  # (offset, message)
+        self.corr = corr
+
+
+class MetadataRequest(Msg):
+    __slots__ = ("corr",)
+
+    def __init__(self, src: str, dst: str, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.corr = corr
+
+
+class MetadataResponse(Msg):
+    """(leader, leader_epoch) per partition index, as the controller knows it."""
+
+    __slots__ = ("corr", "partitions")
+
+    def __init__(self, src: str, dst: str, partitions: tuple[tuple[int, int], ...],
+                 corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partitions = partitions
+        self.corr = corr

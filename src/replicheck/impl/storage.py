@@ -1,0 +1,98 @@
+"""A replica's on-disk state: the log, its leader-epoch cache and the HW checkpoint.
+
+This object outlives broker incarnations: a process crash keeps all of it (the page cache
+survives), a power loss keeps only what was fsynced. With `flush="every-append"` every
+append is fsynced before the broker acts on it; with `flush="none"` nothing is (Kafka's
+default: the OS writes back dirty pages on its own schedule, which in this model is
+"later than any scenario lasts").
+"""
+
+from __future__ import annotations
+
+
+class PartitionLog:
+    """Log entries are (leader_epoch, message); the offset is the list index."""
+
+    __slots__ = ("entries", "epochs", "flushed", "fsync", "hw_checkpoint")
+
+    def __init__(self, fsync: bool) -> None:
+        self.entries: list[tuple[int, str]] = []
+        # Leader-epoch cache: (epoch, start_offset), strictly increasing in both.
+        self.epochs: list[tuple[int, int]] = []
+        self.flushed = 0  # entries [0, flushed) survive a power loss
+        self.fsync = fsync
+        self.hw_checkpoint = 0
+
+    @property
+    def leo(self) -> int:
+        return len(self.entries)
+
+    def latest_epoch(self) -> int:
+        return self.epochs[-1][0] if self.epochs else -1
+
+    def assign_epoch(self, epoch: int, start_offset: int) -> None:
+        """Record that `epoch` starts at `start_offset` (no-op if not newer)."""
+        epochs = self.epochs
+        if epochs and epochs[-1][0] >= epoch:
+            return
+        assert not epochs or epochs[-1][1] <= start_offset, (epochs, epoch, start_offset)
+        epochs.append((epoch, start_offset))
+
+    def append(self, epoch: int, message: str) -> int:
+        """Append one record; returns its offset."""
+        offset = len(self.entries)
+        if not self.epochs or self.epochs[-1][0] < epoch:
+            self.assign_epoch(epoch, offset)
+        self.entries.append((epoch, message))
+        if self.fsync:
+            self.flushed = offset + 1
+        return offset
+
+    def truncate(self, offset: int) -> int:
+        """Drop entries at `offset` and beyond; returns how many were dropped."""
+        assert offset >= 0
+        dropped = len(self.entries) - offset
+        if dropped <= 0:
+            return 0
+        del self.entries[offset:]
+        self.epochs = [(e, s) for (e, s) in self.epochs if s < offset]
+        self.flushed = min(self.flushed, offset)
+        self.hw_checkpoint = min(self.hw_checkpoint, offset)
+        return dropped
+
+    def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
+        """KIP-279 lookup: (largest known epoch <= `epoch`, its end offset).
+
+        The end offset of an epoch is the start of the next larger epoch, or the LEO for
+        the latest one. When every known epoch is larger, (-1, start of the first epoch).
+        """
+        epochs = self.epochs
+        found = -1
+        for i in range(len(epochs) - 1, -1, -1):
+            if epochs[i][0] <= epoch:
+                found = i
+                break
+        if found < 0:
+            return (-1, epochs[0][1] if epochs else len(self.entries))
+        end = epochs[found + 1][1] if found + 1 < len(epochs) else len(self.entries)
+        return (epochs[found][0], end)
+
+    def end_offset_for_epoch_pre_kip279(self, epoch: int) -> tuple[int, int]:
+        """The original KIP-101 lookup: the start of the first epoch larger than `epoch`
+        (or the LEO), claimed as the end of `epoch` even when this log never had it."""
+        for e, start in self.epochs:
+            if e > epoch:
+                return (epoch, start)
+        return (epoch, len(self.entries))
+
+    def power_loss(self) -> int:
+        """Lose everything not fsynced; returns how many records were lost."""
+        lost = len(self.entries) - self.flushed
+        if lost > 0:
+            del self.entries[self.flushed:]
+        if not self.fsync:
+            # The epoch cache and HW checkpoint files were written but not synced either.
+            keep = len(self.entries)
+            self.epochs = [(e, s) for (e, s) in self.epochs if s < keep]
+        self.hw_checkpoint = min(self.hw_checkpoint, len(self.entries))
+        return max(lost, 0)

@@ -1,0 +1,239 @@
+"""The sequential-specification interface that the linearizability checker searches against.
+
+A model is a plain record of functions in the spirit of Porcupine: an initial state, a step
+function, a partition of the history into independent sub-histories, and two descriptions for
+humans. States must be hashable, and equal states must compare equal: the checker caches
+(linearized set, state) pairs, so a state that hashes by accident of construction (for example
+a mutable list) would silently disable pruning or, worse, merge different states.
+
+The checker calls `compile(call)` once per completed operation and then applies the returned
+function many times during the search; built-in models do all parsing and validation there so
+that the hot loop is a single call per attempted step.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+State = Hashable
+StepFn = Callable[[Any], Any]
+
+
+class _Reject:
+    """The one value a step function returns when the operation is not allowed in that state.
+
+    A sentinel (rather than `None` or a `(bool, state)` tuple) because `None` is a legitimate
+    state (an unwritten register) and a tuple per attempted step costs an allocation in the
+    checker's hot loop.
+    """
+
+    _instance: _Reject | None = None
+
+    def __new__(cls) -> _Reject:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "REJECT"
+
+
+REJECT: Any = _Reject()
+
+
+class ModelInputError(ValueError):
+    """An operation the model cannot interpret (wrong `f`, ill-typed value, missing offset).
+
+    Carries the history index of the offending op so that the caller can name file and line.
+    """
+
+    def __init__(self, index: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.index = index
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One operation as the linearizability checker sees it: an invocation and its outcome.
+
+    `status` is `"ok"` (it happened, between `call_pos` and `return_pos`) or `"info"` (it may
+    have happened at any time after `call_pos`, or never; `return_pos` is `None`, meaning
+    +infinity; `completion_pos` still locates its `info` record, if any). Failed operations
+    never become calls: they definitely did not happen. Positions are places in the history.
+    `invoke` and `completion` are the original history records, so a model can read any extra
+    field it defines (for example `offset` in the log model).
+    """
+
+    process: Any
+    f: str
+    key: Any
+    status: str
+    call_pos: int
+    return_pos: int | None
+    completion_pos: int | None
+    invoke: dict = field(repr=False, compare=False)
+    completion: dict | None = field(repr=False, compare=False)
+
+    @property
+    def invoke_value(self) -> Any:
+        return self.invoke.get("value")
+
+    @property
+    def value(self) -> Any:
+        """The completion's value (what a read saw); the invocation's when there is none."""
+        if self.completion is not None and self.status == "ok":
+            return self.completion.get("value")
+        return self.invoke.get("value")
+
+    @property
+    def invoke_index(self) -> int:
+        return int(self.invoke.get("index", self.call_pos))
+
+    @property
+    def completion_index(self) -> int | None:
+        if self.completion is None:
+            return None
+        assert self.completion_pos is not None
+        return int(self.completion.get("index", self.completion_pos))
+
+
+class Model(ABC):
+    """A sequential specification: what a single, atomic copy of the system would do."""
+
+    #: the name used on the command line (`--model NAME`)
+    name: str = ""
+
+    @abstractmethod
+    def init(self) -> State:
+        """The state before any operation (called once per partition)."""
+
+    def step(self, state: State, call: Call) -> tuple[bool, State]:
+        """Apply `call` to `state`: (allowed, next state). Defined via `compile` by default."""
+        fn = self.compile(call)
+        if fn is None:
+            return True, state
+        new_state = fn(state)
+        if new_state is REJECT:
+            return False, state
+        return True, new_state
+
+    def compile(self, call: Call) -> StepFn | None:
+        """A function state -> next state (or `REJECT`) for this call; `None` if the call
+        cannot constrain anything (an `info` read) and may be dropped.
+
+        Subclasses that implement `step` directly get this default; built-in models override
+        it because a closure per call keeps the search loop free of dispatch on `f`.
+        """
+        if type(self).step is Model.step:
+            raise NotImplementedError(f"model {self.name!r} must implement step() or compile()")
+
+        def apply(state: State) -> State:
+            allowed, new_state = self.step(state, call)
+            return new_state if allowed else REJECT
+
+        return apply
+
+    def partition(self, calls: Sequence[Call]) -> list[tuple[str, list[Call]]]:
+        """Independent sub-histories (P-compositionality): by default one per `key`.
+
+        Labels are strings (for reports); the order is the order of first appearance, so
+        the result is deterministic.
+        """
+        groups: dict[Any, list[Call]] = {}
+        for call in calls:
+            groups.setdefault(_hashable_key(call.key), []).append(call)
+        return [(_label(key), group) for key, group in groups.items()]
+
+    def describe_call(self, call: Call) -> str:
+        """One line for humans, e.g. `write 3` or `read -> 3`."""
+        if call.status == "ok" and call.completion is not None:
+            return f"{call.f} {call.invoke_value!r} -> {call.value!r}"
+        return f"{call.f} {call.invoke_value!r} (info)"
+
+    def describe_state(self, state: State) -> str:
+        """One line for humans."""
+        return repr(state)
+
+
+def _hashable_key(key: Any) -> Hashable:
+    return freeze(key)
+
+
+def _label(key: Any) -> str:
+    if key is None:
+        return "(no key)"
+    if isinstance(key, str):
+        return key
+    return describe_value(key)
+
+
+class JsonBool:
+    """A JSON boolean that does not compare equal to 1 or 0 (Python's `True == 1`)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonBool) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(("json-bool", self.value))
+
+    def __repr__(self) -> str:
+        return "true" if self.value else "false"
+
+
+def freeze(value: Any) -> Hashable:
+    """A hashable, equality-faithful form of a JSON value: lists become tuples, objects become
+    sorted item tuples, booleans stop being equal to 1 and 0."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return JsonBool(value)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return ("{}", *sorted((str(k), freeze(v)) for k, v in value.items()))
+    if isinstance(value, Hashable):
+        return value
+    raise TypeError(f"cannot use {type(value).__name__} as a model value")
+
+
+def describe_value(value: Any, limit: int = 80) -> str:
+    """Short JSON-ish rendering of a (possibly frozen) value for messages and reports."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, str):
+        text = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    elif isinstance(value, tuple):
+        if value and value[0] == "{}":
+            text = "{" + ", ".join(f"{k}: {describe_value(v, limit)}" for k, v in value[1:]) + "}"
+        else:
+            text = "[" + ", ".join(describe_value(v, limit) for v in value) + "]"
+    elif isinstance(value, list):
+        text = "[" + ", ".join(describe_value(v, limit) for v in value) + "]"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def check_f(call: Call, allowed: Iterable[str], model: str) -> None:
+    """Reject an `f` the model does not define, naming the op's history index."""
+    allowed = tuple(allowed)
+    if call.f not in allowed:
+        raise ModelInputError(
+            call.invoke_index,
+            f"model {model!r} has no operation {call.f!r} (expected one of {', '.join(allowed)})",
+        )

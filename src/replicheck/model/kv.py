@@ -1,0 +1,74 @@
+"""A key-value store of strings with `get`, `put` and `append`, partitioned by key.
+
+Conventions (public, see docs/history-format.md): every key starts as `""`; `put` sets the
+key to its `value`; `append` concatenates its `value`; `get`'s completion carries the value
+read (`null` is read as `""`, for stores that report a missing key as nil).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replicheck.model.base import (
+    REJECT,
+    Call,
+    Model,
+    ModelInputError,
+    State,
+    StepFn,
+    check_f,
+    describe_value,
+)
+
+
+class KvModel(Model):
+    """Per-key state: the key's current string (partitioning makes keys independent)."""
+
+    name = "kv"
+
+    def init(self) -> State:
+        return ""
+
+    def compile(self, call: Call) -> StepFn | None:
+        check_f(call, ("get", "put", "append"), self.name)
+        if call.f == "get":
+            if call.status != "ok":
+                return None
+            seen = _string(call, call.value, "get's completion value", allow_null=True)
+
+            def get(state: str) -> Any:
+                return state if state == seen else REJECT
+
+            return get
+        value = _string(call, call.invoke_value, f"{call.f} value", allow_null=False)
+        if call.f == "put":
+
+            def put(state: str) -> Any:
+                return value
+
+            return put
+
+        def append(state: str) -> Any:
+            return state + value
+
+        return append
+
+    def describe_call(self, call: Call) -> str:
+        if call.f == "get":
+            if call.status == "ok":
+                return f"get → {describe_value(call.value)}"
+            return "get (info)"
+        suffix = "" if call.status == "ok" else " (info)"
+        return f"{call.f} {describe_value(call.invoke_value)}{suffix}"
+
+    def describe_state(self, state: State) -> str:
+        return describe_value(state)
+
+
+def _string(call: Call, value: Any, what: str, *, allow_null: bool) -> str:
+    if value is None and allow_null:
+        return ""
+    if not isinstance(value, str):
+        index = call.completion_index if what.startswith("get") else call.invoke_index
+        raise ModelInputError(index, f"{what} must be a string, got {describe_value(value)}")
+    return value

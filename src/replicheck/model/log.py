@@ -1,0 +1,207 @@
+"""A single-partition append-only log (a Kafka topic-partition), one per `key`.
+
+Conventions (public, see docs/history-format.md):
+
+- `send`: the invocation's `value` is the message; the `ok` completion carries `offset`, the
+  offset it was acknowledged at. An `info` send may have been appended at any offset, or never.
+- `poll`: the invocation carries the start `offset`; the `ok` completion's `value` is
+  `[[offset, message], ...]`, ascending and consecutive from the start offset. A linearizable
+  poll returns every record from the start offset to the end of the log at its linearization
+  point; if the invocation carries `max_records`, a poll that returned exactly that many
+  records may stop short of the end.
+
+The state is the sequence of messages. It is a node in a trie of logs (`LogNode`): appending
+the same message to the same log yields the same node, so states compare and hash by identity
+in O(1) however long the log grows — the checker caches states, and hashing a 100 000-message
+tuple per search step would make long histories quadratic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replicheck.model.base import (
+    REJECT,
+    Call,
+    Model,
+    ModelInputError,
+    State,
+    StepFn,
+    check_f,
+    describe_value,
+    freeze,
+)
+
+
+class LogNode:
+    """A log: its last message, the log before it, and its length. Interned per root."""
+
+    __slots__ = ("_kid", "_kid_msg", "_more", "length", "msg", "parent")
+
+    def __init__(self, parent: LogNode | None, msg: Any) -> None:
+        self.parent = parent
+        self.msg = msg
+        self.length = 0 if parent is None else parent.length + 1
+        self._kid_msg: Any = None
+        self._kid: LogNode | None = None  # most logs have one successor: no dict for it
+        self._more: dict[Any, LogNode] | None = None
+
+    def append(self, msg: Any) -> LogNode:
+        """The log with `msg` appended (the same object every time for the same message)."""
+        kid = self._kid
+        if kid is not None and self._kid_msg == msg:
+            return kid
+        if kid is None:
+            kid = LogNode(self, msg)
+            self._kid_msg, self._kid = msg, kid
+            return kid
+        more = self._more
+        if more is None:
+            more = self._more = {}
+        found = more.get(msg)
+        if found is None:
+            found = more[msg] = LogNode(self, msg)
+        return found
+
+    def messages(self) -> list[Any]:
+        """The whole log, oldest first (O(length); for reports only)."""
+        out = []
+        node: LogNode | None = self
+        while node is not None and node.parent is not None:
+            out.append(node.msg)
+            node = node.parent
+        out.reverse()
+        return out
+
+    def __repr__(self) -> str:
+        return f"LogNode(length={self.length})"
+
+
+class LogModel(Model):
+    """Kafka's per-partition contract, read linearizably (stricter than Kafka promises)."""
+
+    name = "log"
+
+    def init(self) -> State:
+        return LogNode(None, None)
+
+    def compile(self, call: Call) -> StepFn | None:
+        check_f(call, ("send", "poll"), self.name)
+        if call.f == "send":
+            return _compile_send(call)
+        if call.status != "ok":
+            return None
+        return _compile_poll(call)
+
+    def describe_call(self, call: Call) -> str:
+        if call.f == "send":
+            msg = describe_value(_message(call))
+            if call.status == "ok":
+                offset = (call.completion or {}).get("offset")
+                return f"send {msg} → offset {offset}"
+            return f"send {msg} (info)"
+        start = call.invoke.get("offset")
+        if call.status != "ok":
+            return f"poll from {start} (info)"
+        records = call.value or []
+        shown = ", ".join(f"{r[0]}:{describe_value(r[1], 20)}" for r in records[:6])
+        more = f", … ({len(records)} records)" if len(records) > 6 else ""
+        return f"poll from {start} → [{shown}{more}]"
+
+    def describe_state(self, state: State) -> str:
+        assert isinstance(state, LogNode)
+        msgs = state.messages()
+        shown = ", ".join(describe_value(m, 20) for m in msgs[-8:])
+        prefix = "…, " if len(msgs) > 8 else ""
+        return f"{len(msgs)} records [{prefix}{shown}]"
+
+
+def _message(call: Call) -> Any:
+    msg = call.invoke_value
+    if msg is None and call.completion is not None:
+        msg = call.completion.get("value")
+    return msg
+
+
+def _compile_send(call: Call) -> StepFn:
+    msg = _message(call)
+    if msg is None:
+        raise ModelInputError(call.invoke_index, "send needs the message as its value")
+    try:
+        msg = freeze(msg)
+    except TypeError as exc:
+        raise ModelInputError(call.invoke_index, str(exc)) from None
+    if call.status != "ok":
+
+        def send_info(log: LogNode) -> Any:
+            return log.append(msg)
+
+        return send_info
+    offset = _offset(call, call.completion or {}, "send's ok completion", call.completion_index)
+
+    def send(log: LogNode) -> Any:
+        return log.append(msg) if log.length == offset else REJECT
+
+    return send
+
+
+def _compile_poll(call: Call) -> StepFn:
+    start = call.invoke.get("offset")
+    if start is None and call.completion is not None:
+        start = call.completion.get("offset")
+    start = _offset(call, {"offset": start}, "poll's invocation", call.invoke_index)
+    limit = call.invoke.get("max_records")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ModelInputError(call.invoke_index, "max_records must be a positive integer")
+    records = call.value
+    index = call.completion_index
+    if not isinstance(records, list):
+        raise ModelInputError(index, "poll's ok value must be a list of [offset, message]")
+    wanted: list[Any] = []
+    consecutive = True
+    for i, record in enumerate(records):
+        if not isinstance(record, list | tuple) or len(record) != 2:
+            raise ModelInputError(index, f"poll record {i} must be [offset, message]")
+        offset = _offset(call, {"offset": record[0]}, f"poll record {i}", index)
+        consecutive = consecutive and offset == start + i
+        try:
+            wanted.append(freeze(record[1]))
+        except TypeError as exc:
+            raise ModelInputError(index, str(exc)) from None
+    if not consecutive:
+        # A poll that skipped or repeated offsets fits no log: a violation, not bad input.
+        def poll_never(log: LogNode) -> Any:
+            return REJECT
+
+        return poll_never
+    count = len(wanted)
+    end = start + count
+    wanted.reverse()  # compared walking back from the end of the log
+    may_stop_short = limit is not None and count == limit
+
+    def poll(log: LogNode) -> Any:
+        length = log.length
+        if length != end:
+            if not (may_stop_short and length > end) and not (count == 0 and length <= start):
+                return REJECT
+            node = log
+            while node.length > end:
+                node = node.parent  # type: ignore[assignment]
+        else:
+            node = log
+        for msg in wanted:
+            if node.msg != msg:
+                return REJECT
+            node = node.parent  # type: ignore[assignment]
+        return log
+
+    return poll
+
+
+def _offset(call: Call, record: dict, what: str, index: int | None) -> int:
+    offset = record.get("offset")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise ModelInputError(
+            index, f"{what} must carry a non-negative integer offset, got {describe_value(offset)}"
+        )
+    return offset

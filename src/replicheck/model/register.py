@@ -1,0 +1,82 @@
+"""A read/write/compare-and-set register (Jepsen's `cas-register`), one per key.
+
+Conventions (public, see docs/history-format.md): `read` — the completion's `value` is what was
+read, `null` the initial never-written value; `write` — `value` is the value written; `cas` —
+`value` is `[old, new]`, `ok` if it swapped and `fail` if it did not. Values are any JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replicheck.model.base import (
+    REJECT,
+    Call,
+    Model,
+    ModelInputError,
+    State,
+    StepFn,
+    check_f,
+    describe_value,
+    freeze,
+)
+
+
+class RegisterModel(Model):
+    """The state is the frozen register value (`None` = never written)."""
+
+    name = "register"
+
+    def init(self) -> State:
+        return None
+
+    def compile(self, call: Call) -> StepFn | None:
+        check_f(call, ("read", "write", "cas"), self.name)
+        if call.f == "read":
+            if call.status != "ok":
+                return None  # an unanswered read constrains nothing
+            seen = _freeze(call, call.value)
+
+            def read(state: Any) -> Any:
+                return state if state == seen else REJECT
+
+            return read
+        if call.f == "write":
+            written = _freeze(call, call.invoke_value)
+
+            def write(state: Any) -> Any:
+                return written
+
+            return write
+        pair = call.invoke_value
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise ModelInputError(call.invoke_index, "cas value must be a list [old, new]")
+        old, new = _freeze(call, pair[0]), _freeze(call, pair[1])
+
+        # An `info` cas that did not swap had no effect: the checker may omit it, so the
+        # step only has to describe the swapping case.
+        def cas(state: Any) -> Any:
+            return new if state == old else REJECT
+
+        return cas
+
+    def describe_call(self, call: Call) -> str:
+        if call.f == "read":
+            if call.status == "ok":
+                return f"read → {describe_value(call.value)}"
+            return "read (info)"
+        suffix = "" if call.status == "ok" else " (info)"
+        if call.f == "cas":
+            old, new = call.invoke_value
+            return f"cas {describe_value(old)} → {describe_value(new)}{suffix}"
+        return f"write {describe_value(call.invoke_value)}{suffix}"
+
+    def describe_state(self, state: State) -> str:
+        return describe_value(state)
+
+
+def _freeze(call: Call, value: Any) -> Any:
+    try:
+        return freeze(value)
+    except TypeError as exc:
+        raise ModelInputError(call.invoke_index, str(exc)) from None

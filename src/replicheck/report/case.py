@@ -1,0 +1,366 @@
+"""Regression case files (`case.json`): the format of docs/internals.md section 4.
+
+A case is everything needed to replay one minimized failure without Hypothesis's
+example database: the cluster configuration, the flaw it was recorded against (or
+`null` for the correct configuration), the seed and the step list, plus what the
+recording run saw (`expected`). Loading validates every field and raises `CaseError`
+naming the file and the offending field, so the CLI can exit 2 with a readable message
+instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+CASE_FORMAT = "replicheck-case"
+CASE_VERSION = 1
+
+#: Pseudo-anomaly name used when a run broke a replica invariant (section 2,
+#: `invariant_violations`) without the log checker flagging the history.
+REPLICA_INVARIANT = "replica-invariant"
+
+
+class CaseError(ValueError):
+    """A case file that cannot be used: says which file and what is wrong with it."""
+
+    def __init__(self, path: Path | str | None, message: str) -> None:
+        self.path = None if path is None else Path(path)
+        self.message = message
+        where = "<case>" if path is None else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the recording run saw. `history_sha256` pins the exact history (optional)."""
+
+    violation: bool
+    anomalies: tuple[str, ...]
+    history_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One regression case. `config` stays the raw `ClusterConfig.to_dict()` mapping."""
+
+    flaw: str | None
+    config: Mapping[str, Any]
+    seed: int
+    steps: tuple[dict[str, Any], ...]
+    expected: Expected
+    path: Path | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        expected: dict[str, Any] = {
+            "violation": self.expected.violation,
+            "anomalies": list(self.expected.anomalies),
+        }
+        if self.expected.history_sha256 is not None:
+            expected["history_sha256"] = self.expected.history_sha256
+        return {
+            "format": CASE_FORMAT,
+            "version": CASE_VERSION,
+            "flaw": self.flaw,
+            "seed": self.seed,
+            "expected": expected,
+            "config": dict(self.config),
+            "steps": [dict(step) for step in self.steps],
+        }
+
+    def to_json(self) -> str:
+        """Canonical text: fixed field order, sorted nested keys, one step per line."""
+        data = _sorted_keys(self.to_dict())
+        steps = data.pop("steps")
+        head = json.dumps(data, indent=2, ensure_ascii=False)
+        assert head.endswith("\n}")
+        step_lines = ",\n".join("    " + json.dumps(step, ensure_ascii=False) for step in steps)
+        steps_text = f'  "steps": [\n{step_lines}\n  ]' if steps else '  "steps": []'
+        return head[: -len("\n}")] + ",\n" + steps_text + "\n}\n"
+
+    def short_hash(self) -> str:
+        """Eight hex digits identifying the case (config, flaw, seed, steps)."""
+        data = self.to_dict()
+        del data["expected"]
+        digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return digest[:8]
+
+
+def _sorted_keys(value: Any, top: bool = True) -> Any:
+    """Nested dicts with sorted keys; the top level keeps the documented field order."""
+    if isinstance(value, dict):
+        keys = value if top else sorted(value)
+        return {key: _sorted_keys(value[key], top=False) for key in keys}
+    if isinstance(value, list | tuple):
+        return [_sorted_keys(item, top=False) for item in value]
+    return value
+
+
+def history_sha256(history: Sequence[Mapping[str, Any]]) -> str:
+    """Hash of a history as canonical JSON Lines: equal iff the histories are bit-for-bit equal."""
+    hasher = hashlib.sha256()
+    for op in history:
+        hasher.update(orjson.dumps(op, option=orjson.OPT_SORT_KEYS))
+        hasher.update(b"\n")
+    return hasher.hexdigest()
+
+
+def flaw_name(flaws: Any) -> str | None:
+    """The case's `flaw` field from `ClusterConfig.flaws`: `None`, one name, or `a+b`."""
+    names = sorted(flaws or ())
+    return "+".join(names) if names else None
+
+
+def ranked_violation_names(result: Any) -> list[str]:
+    """Anomaly names in the checker's order (durability first), then `replica-invariant`."""
+    verdict = result.log_verdict
+    names = list(verdict.anomalies) if verdict is not None and not verdict.valid else []
+    if result.invariant_violations:
+        names.append(REPLICA_INVARIANT)
+    return names
+
+
+def violation_names(result: Any) -> tuple[str, ...]:
+    """Sorted anomaly names a run produced, plus `replica-invariant` if an invariant broke."""
+    return tuple(sorted(ranked_violation_names(result)))
+
+
+def has_violation(result: Any) -> bool:
+    verdict = result.log_verdict
+    return bool(result.invariant_violations) or (verdict is not None and not verdict.valid)
+
+
+def case_from_result(result: Any) -> Case:
+    """The regression case for a finished run (section 3's `RunResult`)."""
+    steps = tuple({"kind": step.kind, "args": dict(step.args)} for step in result.steps)
+    return Case(
+        flaw=flaw_name(getattr(result.config, "flaws", ())),
+        config=result.config.to_dict(),
+        seed=result.seed,
+        steps=steps,
+        expected=Expected(
+            violation=has_violation(result),
+            anomalies=violation_names(result),
+            history_sha256=history_sha256(result.history),
+        ),
+    )
+
+
+def save_case(case: Case, path: Path | str) -> Path:
+    path = Path(path)
+    path.write_text(case.to_json(), encoding="utf-8")
+    return path
+
+
+def load_case(path: Path | str) -> Case:
+    """Read and validate a case file; every problem is a `CaseError` naming the field."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "case.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CaseError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CaseError(path, f"cannot read: {error}") from None
+    return parse_case(text, path)
+
+
+def parse_case(text: str, path: Path | str | None = None) -> Case:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CaseError(
+            path, f"line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"
+        ) from None
+    return case_from_dict(data, path)
+
+
+def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
+    def fail(message: str) -> CaseError:
+        return CaseError(path, message)
+
+    if not isinstance(data, dict):
+        raise fail(f"expected a JSON object at the top level, got {_json_type(data)}")
+    if data.get("format") != CASE_FORMAT:
+        raise fail(f'"format" must be "{CASE_FORMAT}", got {data.get("format")!r}')
+    version = data.get("version")
+    if version != CASE_VERSION:
+        raise fail(f'unsupported "version" {version!r} (this replicheck reads version 1)')
+    unknown = set(data) - {"format", "version", "flaw", "config", "seed", "steps", "expected"}
+    if unknown:
+        raise fail(f"unknown field(s): {', '.join(sorted(unknown))}")
+    for name in ("flaw", "config", "seed", "steps", "expected"):
+        if name not in data:
+            raise fail(f'missing field "{name}"')
+
+    flaw = data["flaw"]
+    if flaw is not None and (not isinstance(flaw, str) or not flaw):
+        raise fail(f'"flaw" must be a flaw name or null, got {flaw!r}')
+    config = data["config"]
+    if not isinstance(config, dict):
+        raise fail(f'"config" must be an object, got {_json_type(config)}')
+    seed = data["seed"]
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise fail(f'"seed" must be an integer, got {seed!r}')
+
+    steps_data = data["steps"]
+    if not isinstance(steps_data, list):
+        raise fail(f'"steps" must be a list, got {_json_type(steps_data)}')
+    steps = []
+    for number, step in enumerate(steps_data):
+        where = f"steps[{number}]"
+        if not isinstance(step, dict):
+            raise fail(f"{where}: expected an object, got {_json_type(step)}")
+        if set(step) != {"kind", "args"}:
+            raise fail(f'{where}: expected the fields "kind" and "args", got {sorted(step)}')
+        if not isinstance(step["kind"], str) or not step["kind"]:
+            raise fail(f"{where}.kind: expected a step name, got {step['kind']!r}")
+        if not isinstance(step["args"], dict):
+            raise fail(f"{where}.args: expected an object, got {_json_type(step['args'])}")
+        steps.append({"kind": step["kind"], "args": step["args"]})
+
+    expected = data["expected"]
+    if not isinstance(expected, dict):
+        raise fail(f'"expected" must be an object, got {_json_type(expected)}')
+    violation = expected.get("violation")
+    if not isinstance(violation, bool):
+        raise fail(f'"expected.violation" must be true or false, got {violation!r}')
+    anomalies = expected.get("anomalies", [])
+    if not isinstance(anomalies, list) or not all(isinstance(a, str) for a in anomalies):
+        raise fail(f'"expected.anomalies" must be a list of anomaly names, got {anomalies!r}')
+    if violation != bool(anomalies):
+        raise fail('"expected.violation" is true exactly when "expected.anomalies" is non-empty')
+    digest = expected.get("history_sha256")
+    if digest is not None and (
+        not isinstance(digest, str)
+        or len(digest) != 64
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise fail(f'"expected.history_sha256" must be 64 lowercase hex digits, got {digest!r}')
+    unknown = set(expected) - {"violation", "anomalies", "history_sha256"}
+    if unknown:
+        raise fail(f'unknown field(s) in "expected": {", ".join(sorted(unknown))}')
+
+    return Case(
+        flaw=flaw,
+        config=config,
+        seed=seed,
+        steps=tuple(steps),
+        expected=Expected(violation, tuple(sorted(set(anomalies))), digest),
+        path=None if path is None else Path(path),
+    )
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def case_config(case: Case) -> Any:
+    """The case's `ClusterConfig`; an unusable config or unknown flaw is a `CaseError`."""
+    from replicheck.impl import ClusterConfig
+    from replicheck.impl.zoo import FLAWS
+
+    for name in (case.flaw or "").split("+"):
+        if name and name not in FLAWS:
+            known = ", ".join(sorted(FLAWS))
+            raise CaseError(case.path, f'unknown flaw "{name}" (known flaws: {known})')
+    try:
+        config = ClusterConfig.from_dict(dict(case.config))
+    except (TypeError, ValueError, KeyError) as error:
+        message = f'"config" is not a valid cluster configuration: {error}'
+        raise CaseError(case.path, message) from None
+    if flaw_name(getattr(config, "flaws", ())) != case.flaw:
+        raise CaseError(
+            case.path,
+            f'"flaw" is {case.flaw!r} but "config.flaws" says {sorted(config.flaws)}',
+        )
+    return config
+
+
+def case_steps(case: Case) -> list[Any]:
+    """The case's steps as `Step`s; an unknown kind or missing argument is a `CaseError`."""
+    from replicheck.stateful.scenario import STEP_KINDS, Step
+
+    steps = []
+    for number, data in enumerate(case.steps):
+        if data["kind"] not in STEP_KINDS:
+            known = ", ".join(STEP_KINDS)
+            raise CaseError(
+                case.path, f'steps[{number}].kind: unknown step "{data["kind"]}" (known: {known})'
+            )
+        for name, value in data["args"].items():
+            problem = _arg_problem(name, value)
+            if problem:
+                raise CaseError(case.path, f"steps[{number}].args.{name}: {problem}")
+        step = Step(kind=data["kind"], args=dict(data["args"]))
+        try:
+            step.describe()
+        except KeyError as error:
+            raise CaseError(
+                case.path, f"steps[{number}].args: missing {error} for a {step.kind} step"
+            ) from None
+        except (TypeError, ValueError) as error:
+            raise CaseError(case.path, f"steps[{number}].args: {error}") from None
+        steps.append(step)
+    return steps
+
+
+_INT_ARGS = frozenset(
+    {"process", "partition", "broker", "offset", "ms", "delay_lo_ms", "delay_hi_ms"}
+)
+
+
+def _arg_problem(name: str, value: Any) -> str | None:
+    """Type check of the step arguments section 3 defines (others pass through)."""
+    if name in _INT_ARGS:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"expected a non-negative integer, got {value!r}"
+    elif name == "message":
+        if not isinstance(value, str):
+            return f"expected a string, got {value!r}"
+    elif name == "wait":
+        if not isinstance(value, bool):
+            return f"expected true or false, got {value!r}"
+    elif name == "loss":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            return f"expected a probability between 0 and 1, got {value!r}"
+    elif name == "groups" and not (
+        isinstance(value, list)
+        and all(isinstance(g, list) and all(isinstance(n, str) for n in g) for g in value)
+    ):
+        return f"expected a list of lists of node names, got {value!r}"
+    return None
+
+
+def reproduces(case: Case, result: Any) -> bool:
+    """Did `result` show the recorded violation again (every recorded anomaly, at least)?"""
+    if not has_violation(result):
+        return False
+    return set(case.expected.anomalies) <= set(violation_names(result))
+
+
+def replay_case(path: Path | str | Case) -> tuple[Any, bool]:
+    """Run a case's steps again (no Hypothesis involved): `(RunResult, reproduced)`."""
+    from replicheck.stateful.scenario import run_scenario
+
+    case = path if isinstance(path, Case) else load_case(path)
+    config = case_config(case)
+    result = run_scenario(config, case.seed, case_steps(case))
+    return result, reproduces(case, result)

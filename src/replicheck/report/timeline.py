@@ -1,0 +1,637 @@
+"""Geometry of the report's SVG timeline, computed from a run's history and cluster events.
+
+Everything here is plain data (pixels and strings); the jinja2 template only draws it, so
+the layout is testable without a browser and every string reaches the page through
+autoescaping. Layout, top to bottom: a `network` lane (partitions, controller failovers,
+message faults), one lane per client, one lane per broker, then one chart per partition
+with each replica's log end offset (LEO) and the leader's high watermark (HW) over time.
+
+Simulated runs alternate bursts of activity with long quiet ticks, so the time axis is
+piecewise linear: gaps longer than a cap are squeezed to the cap and marked with a break.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+LABEL_WIDTH_PX = 96
+PLOT_WIDTH_PX = 1040
+RIGHT_PAD_PX = 24
+LANE_HEIGHT_PX = 30
+BAR_HEIGHT_PX = 18
+CHART_HEIGHT_PX = 150
+CHART_GAP_PX = 34
+AXIS_HEIGHT_PX = 26
+MIN_BAR_WIDTH_PX = 3.0
+CHAR_WIDTH_PX = 6.2  # 10px sans-serif, conservative: decides whether a label fits in a bar
+TICK_COUNT = 8
+SQUEEZED_SHARE = 0.4  # of the plot width, at most, for squeezed quiet gaps
+BROKER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+@dataclass(frozen=True)
+class Lane:
+    name: str  # "network", "c0", "b1", ...
+    label: str
+    y: float  # top edge
+    kind: str  # "network" | "client" | "broker"
+    colour: str = "#444"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One client operation, from invoke to completion."""
+
+    x: float
+    y: float
+    width: float
+    status: str  # "ok" | "fail" | "info" | "pending"
+    label: str  # drawn inside the bar when it fits ("" otherwise)
+    title: str  # tooltip: the whole operation
+    offending: bool
+    final: bool
+    index: int  # history index of the invoke
+
+
+@dataclass(frozen=True)
+class Band:
+    """A time interval on one lane (crash, power loss) or across all lanes (partition)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    kind: str  # "crash" | "power-loss" | "partition"
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: float
+    y: float  # centre line of the lane
+    kind: str  # "leader" | "isr" | "offline" | "truncate" | "controller" | "faults" | "restart"
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Series:
+    kind: str  # "leo" | "hw"
+    label: str
+    colour: str
+    points: str  # SVG polyline points
+    title: str
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A horizontal dashed line in an offsets chart (a lost or divergent offset)."""
+
+    y: float
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
+class OffsetChart:
+    partition: str
+    y: float
+    height: float
+    y_ticks: list[tuple[float, str]]
+    series: list[Series]
+    guides: list[Guide]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    width: float
+    height: float
+    plot_x0: float
+    plot_x1: float
+    lanes_y1: float  # bottom edge of the last lane
+    lanes: list[Lane]
+    bars: list[Bar]
+    bands: list[Band]
+    markers: list[Marker]
+    charts: list[OffsetChart]
+    ticks: list[tuple[float, str]]
+    breaks: list[tuple[float, str]] = field(default_factory=list)
+    duration_ms: float = 0.0
+
+
+class TimeAxis:
+    """Maps simulated ms to x pixels, squeezing long quiet gaps (piecewise linear)."""
+
+    def __init__(self, times_ms: Iterable[float], x0: float, x1: float) -> None:
+        assert x1 > x0
+        times = sorted(set(times_ms)) or [0.0]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        cap_ms = max(4 * statistics.median(gaps), 1.0) if gaps else 1.0
+        # A squeezed gap keeps a logarithmic hint of its length; all of them together get
+        # at most SQUEEZED_SHARE of the width, so the busy moments stay readable.
+        squeezed = {
+            i: cap_ms * (1 + math.log(g / cap_ms)) for i, g in enumerate(gaps) if g > cap_ms
+        }
+        busy_units = sum(g for i, g in enumerate(gaps) if i not in squeezed)
+        squeezed_units = sum(squeezed.values())
+        limit = SQUEEZED_SHARE / (1 - SQUEEZED_SHARE) * busy_units
+        shrink = limit / squeezed_units if busy_units and squeezed_units > limit else 1.0
+        units = [0.0]
+        self.breaks_ms: list[tuple[float, float]] = []  # (squeezed gap start, gap length)
+        for i, (start, gap) in enumerate(zip(times, gaps, strict=False)):
+            if i in squeezed:
+                self.breaks_ms.append((start, gap))
+                units.append(units[-1] + squeezed[i] * shrink)
+            else:
+                units.append(units[-1] + gap)
+        self.times = times
+        self.units = units
+        self.x0, self.x1 = x0, x1
+        self.scale = (x1 - x0) / units[-1] if units[-1] > 0 else 0.0
+
+    def x(self, t_ms: float) -> float:
+        times, units = self.times, self.units
+        if t_ms <= times[0]:
+            return self.x0
+        if t_ms >= times[-1]:
+            return self.x0 + units[-1] * self.scale
+        i = bisect.bisect_right(times, t_ms) - 1
+        t_a, t_b, u_a, u_b = times[i], times[i + 1], units[i], units[i + 1]
+        unit = u_a + (t_ms - t_a) * (u_b - u_a) / (t_b - t_a)
+        return self.x0 + unit * self.scale
+
+    def t(self, x: float) -> float:
+        """Inverse of `x` (for axis labels)."""
+        if self.scale == 0:
+            return self.times[0]
+        unit = (x - self.x0) / self.scale
+        i = max(0, min(bisect.bisect_right(self.units, unit) - 1, len(self.units) - 2))
+        if len(self.units) == 1:
+            return self.times[0]
+        u_a, u_b, t_a, t_b = self.units[i], self.units[i + 1], self.times[i], self.times[i + 1]
+        if u_b == u_a:
+            return t_a
+        return t_a + (unit - u_a) * (t_b - t_a) / (u_b - u_a)
+
+
+def _op_ms(op: Mapping[str, Any]) -> float:
+    return op["time"] / 1_000_000
+
+
+def _node_label(node: str) -> str:
+    if node.startswith("b") and node[1:].isdigit():
+        return f"broker {node[1:]}"
+    if node.startswith("c") and node[1:].isdigit():
+        return f"client {node[1:]}"
+    return node
+
+
+def _records_text(records: Sequence[Sequence[Any]], limit: int = 8) -> str:
+    shown = ", ".join(f"{message}@{offset}" for offset, message in list(records)[:limit])
+    if len(records) > limit:
+        shown += f", … ({len(records)} records)"
+    return shown or "nothing"
+
+
+def describe_op(invoke: Mapping[str, Any], done: Mapping[str, Any] | None) -> str:
+    """`client 1 send m3 to orders-0 → ok at offset 2` (plain text, escaped later)."""
+    process = invoke.get("process")
+    if invoke.get("f") == "send":
+        head = f"client {process} send {invoke.get('value')} to {invoke.get('key')}"
+    else:
+        head = f"client {process} poll {invoke.get('key')} from offset {invoke.get('offset')}"
+    if invoke.get("final"):
+        head += " (final read)"
+    if done is None:
+        return head + " → still pending"
+    status = done.get("type")
+    if status == "ok":
+        if done.get("f") == "send":
+            return f"{head} → ok at offset {done.get('offset')}"
+        return f"{head} → ok: {_records_text(done.get('value') or [])}"
+    error = done.get("error") or ""
+    if status == "fail":
+        return f"{head} → fail {error}".rstrip()
+    return f"{head} → info {error} (outcome unknown)".rstrip()
+
+
+def pair_ops(
+    history: Sequence[Mapping[str, Any]],
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
+    """(invoke, completion-or-None) per client operation, in invoke order."""
+    open_ops: dict[Any, int] = {}
+    pairs: list[list[Any]] = []
+    for op in history:
+        if op.get("type") == "invoke":
+            assert op.get("process") not in open_ops, "a process has one outstanding op"
+            open_ops[op.get("process")] = len(pairs)
+            pairs.append([op, None])
+        else:
+            slot = open_ops.pop(op.get("process"), None)
+            if slot is not None:
+                pairs[slot][1] = op
+    return [(invoke, done) for invoke, done in pairs]
+
+
+def build_timeline(
+    *,
+    history: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+    broker_count: int,
+    offending_indices: frozenset[int] = frozenset(),
+    guides: Mapping[str, Sequence[tuple[int, str, str]]] | None = None,
+) -> Timeline:
+    """Lay out the timeline. `guides`: partition → (offset, label, tooltip) lines to draw."""
+    assert broker_count >= 1
+    pairs = pair_ops(history)
+    processes = sorted({op["process"] for op in history})
+    brokers = list(range(1, broker_count + 1))
+
+    times = [_op_ms(op) for op in history] + [float(e["time_ms"]) for e in events]
+    times.append(0.0)
+    plot_x0 = float(LABEL_WIDTH_PX)
+    plot_x1 = plot_x0 + PLOT_WIDTH_PX
+    axis = TimeAxis(times, plot_x0, plot_x1)
+    end_ms = max(times)
+    x_end = axis.x(end_ms)
+
+    # Lanes.
+    lanes: list[Lane] = []
+    lane_y: dict[str, float] = {}
+    y = float(AXIS_HEIGHT_PX)
+
+    def add_lane(name: str, label: str, kind: str, colour: str = "#444") -> None:
+        nonlocal y
+        lanes.append(Lane(name, label, y, kind, colour))
+        lane_y[name] = y
+        y += LANE_HEIGHT_PX
+
+    add_lane("network", "network", "network")
+    for process in processes:
+        add_lane(f"c{process}", f"client {process}", "client")
+    for broker in brokers:
+        add_lane(f"b{broker}", f"broker {broker}", "broker", _broker_colour(broker))
+    lanes_y1 = y
+    pad = (LANE_HEIGHT_PX - BAR_HEIGHT_PX) / 2
+
+    # Client operations.
+    bars = []
+    for invoke, done in pairs:
+        x_a = axis.x(_op_ms(invoke))
+        x_b = axis.x(_op_ms(done)) if done is not None else x_end
+        width = max(x_b - x_a, MIN_BAR_WIDTH_PX)
+        label = _bar_label(invoke, done)
+        if len(label) * CHAR_WIDTH_PX + 4 > width:
+            label = ""
+        offending = invoke.get("index") in offending_indices or (
+            done is not None and done.get("index") in offending_indices
+        )
+        bars.append(
+            Bar(
+                x=x_a,
+                y=lane_y[f"c{invoke['process']}"] + pad,
+                width=width,
+                status="pending" if done is None else str(done.get("type")),
+                label=label,
+                title=describe_op(invoke, done)
+                + f" [t={_op_ms(invoke):g}–{_op_ms(done) if done else end_ms:g} ms,"
+                f" op #{invoke.get('index')}]",
+                offending=offending,
+                final=bool(invoke.get("final")),
+                index=int(invoke.get("index", -1)),
+            )
+        )
+
+    bands: list[Band] = []
+    markers: list[Marker] = []
+    down_since: dict[int, tuple[float, str, str]] = {}
+    partition_since: tuple[float, str] | None = None
+    leaders: dict[str, tuple[Any, Any, tuple[int, ...]]] = {}
+    net_mid = lane_y["network"] + LANE_HEIGHT_PX / 2
+    partitions_seen = sorted(
+        {str(e["partition"]) for e in events if e.get("kind") in ("leader", "hw", "leo")}
+    )
+    many_partitions = len(partitions_seen) > 1
+
+    def close_partition(t_ms: float) -> None:
+        nonlocal partition_since
+        if partition_since is None:
+            return
+        start_ms, label = partition_since
+        bands.append(
+            Band(
+                x=axis.x(start_ms),
+                y=lane_y["network"],
+                width=max(axis.x(t_ms) - axis.x(start_ms), MIN_BAR_WIDTH_PX),
+                height=lanes_y1 - lane_y["network"],
+                kind="partition",
+                label=label,
+                title=f"network partition {label} [t={start_ms:g}–{t_ms:g} ms]",
+            )
+        )
+        partition_since = None
+
+    for event in events:
+        kind = event.get("kind")
+        t_ms = float(event["time_ms"])
+        x = axis.x(t_ms)
+        if kind in ("crash", "power-loss"):
+            broker = int(event["broker"])
+            lost = event.get("lost") or {}
+            lost_text = ", ".join(f"{n} of {p}" for p, n in sorted(lost.items()) if n)
+            label = "crashed" if kind == "crash" else "power lost"
+            if lost_text:
+                label += f" (lost {lost_text})"
+            down_since.setdefault(broker, (t_ms, kind, label))
+        elif kind == "restart":
+            broker = int(event["broker"])
+            if broker in down_since:
+                bands.append(_down_band(axis, lane_y, broker, *down_since.pop(broker), t_ms))
+            markers.append(
+                Marker(
+                    x,
+                    lane_y[f"b{broker}"] + LANE_HEIGHT_PX / 2,
+                    "restart",
+                    "",
+                    f"broker {broker} restarts [t={t_ms:g} ms]",
+                )
+            )
+        elif kind == "partition":
+            close_partition(t_ms)
+            groups = event.get("groups") or []
+            label = " | ".join(" ".join(sorted(map(str, group), key=_node_key)) for group in groups)
+            partition_since = (t_ms, label)
+        elif kind == "heal":
+            close_partition(t_ms)
+            markers.append(Marker(x, net_mid, "heal", "heal", f"network heals [t={t_ms:g} ms]"))
+        elif kind == "controller-failover":
+            epoch = event.get("controller_epoch")
+            markers.append(
+                Marker(
+                    x,
+                    net_mid,
+                    "controller",
+                    f"controller e{epoch}",
+                    f"controller failover → controller epoch {epoch} [t={t_ms:g} ms]",
+                )
+            )
+        elif kind == "message-faults":
+            loss = float(event.get("loss", 0))
+            lo, hi = event.get("delay_lo_ms"), event.get("delay_hi_ms")
+            markers.append(
+                Marker(
+                    x,
+                    net_mid,
+                    "faults",
+                    f"loss {loss:.0%}",
+                    f"message loss {loss:.0%}, delay {lo}–{hi} ms [t={t_ms:g} ms]",
+                )
+            )
+        elif kind == "leader":
+            markers.extend(_leader_markers(event, leaders, lane_y, x, net_mid, many_partitions))
+        elif kind == "truncate":
+            broker = int(event["broker"])
+            prefix = f"{event.get('partition')} " if many_partitions else ""
+            markers.append(
+                Marker(
+                    x,
+                    lane_y[f"b{broker}"] + LANE_HEIGHT_PX / 2,
+                    "truncate",
+                    f"{prefix}✂{event.get('offset')}",
+                    f"broker {broker} truncates {event.get('partition')} to offset "
+                    f"{event.get('offset')} [t={t_ms:g} ms]",
+                )
+            )
+    close_partition(end_ms)
+    for broker, (start_ms, kind, label) in sorted(down_since.items()):
+        bands.append(_down_band(axis, lane_y, broker, start_ms, kind, label, end_ms))
+
+    charts = []
+    chart_y = lanes_y1 + CHART_GAP_PX
+    for partition in partitions_seen:
+        chart = _offset_chart(
+            partition, events, axis, brokers, chart_y, end_ms, (guides or {}).get(partition, ())
+        )
+        charts.append(chart)
+        chart_y += CHART_HEIGHT_PX + CHART_GAP_PX
+
+    ticks = []
+    for i in range(TICK_COUNT + 1):
+        tick_x = plot_x0 + (x_end - plot_x0) * i / TICK_COUNT
+        ticks.append((tick_x, f"{axis.t(tick_x):.0f} ms"))
+    breaks = [
+        ((axis.x(start) + axis.x(start + gap)) / 2, f"{gap:g} ms of quiet time squeezed")
+        for start, gap in axis.breaks_ms
+    ]
+    height = chart_y + 8 if charts else lanes_y1 + 16
+    timeline = Timeline(
+        width=plot_x1 + RIGHT_PAD_PX,
+        height=height,
+        plot_x0=plot_x0,
+        plot_x1=plot_x1,
+        lanes_y1=lanes_y1,
+        lanes=lanes,
+        bars=bars,
+        bands=bands,
+        markers=markers,
+        charts=charts,
+        ticks=ticks,
+        breaks=breaks,
+        duration_ms=end_ms,
+    )
+    assert all(plot_x0 <= bar.x <= plot_x1 for bar in bars)
+    return timeline
+
+
+def _node_key(node: str) -> tuple[int, int, str]:
+    if node[:1] in "bc" and node[1:].isdigit():
+        return (0 if node[0] == "b" else 1, int(node[1:]), node)
+    return (2, 0, node)
+
+
+def _broker_colour(broker: int) -> str:
+    return BROKER_COLOURS[(broker - 1) % len(BROKER_COLOURS)]
+
+
+def _bar_label(invoke: Mapping[str, Any], done: Mapping[str, Any] | None) -> str:
+    if invoke.get("f") == "send":
+        text = str(invoke.get("value"))
+        if done is not None and done.get("type") == "ok":
+            text += f"@{done.get('offset')}"
+        return text
+    text = f"poll@{invoke.get('offset')}"
+    if done is not None and done.get("type") == "ok":
+        text += f"→{len(done.get('value') or [])}"
+    return text
+
+
+def _down_band(
+    axis: TimeAxis,
+    lane_y: Mapping[str, float],
+    broker: int,
+    start_ms: float,
+    kind: str,
+    label: str,
+    end_ms: float,
+) -> Band:
+    x_a, x_b = axis.x(start_ms), axis.x(end_ms)
+    return Band(
+        x=x_a,
+        y=lane_y[f"b{broker}"] + 2,
+        width=max(x_b - x_a, MIN_BAR_WIDTH_PX),
+        height=LANE_HEIGHT_PX - 4,
+        kind=kind,
+        label=label,
+        title=f"broker {broker} {label} [t={start_ms:g}–{end_ms:g} ms]",
+    )
+
+
+def _leader_markers(
+    event: Mapping[str, Any],
+    leaders: dict[str, tuple[Any, Any, tuple[int, ...]]],
+    lane_y: Mapping[str, float],
+    x: float,
+    net_mid: float,
+    many_partitions: bool,
+) -> list[Marker]:
+    partition = str(event.get("partition"))
+    leader = event.get("leader")
+    epoch = event.get("leader_epoch")
+    isr = tuple(event.get("isr") or ())
+    previous = leaders.get(partition)
+    leaders[partition] = (leader, epoch, isr)
+    prefix = f"{partition} " if many_partitions else ""
+    isr_text = ",".join(map(str, isr)) or "empty"
+    when = f"[t={event['time_ms']:g} ms]"
+    title = f"{partition}: leader {leader}, epoch {epoch}, ISR {isr_text} {when}"
+    if leader in (None, -1) or f"b{leader}" not in lane_y:
+        return [Marker(x, net_mid, "offline", f"{prefix}no leader", title)]
+    mid = lane_y[f"b{leader}"] + LANE_HEIGHT_PX / 2
+    if previous is not None and previous[0] == leader and previous[1] == epoch:
+        return [Marker(x, mid, "isr", f"{prefix}ISR {isr_text}", title)]
+    return [Marker(x, mid, "leader", f"{prefix}L e{epoch} ISR {isr_text}", title)]
+
+
+def _offset_chart(
+    partition: str,
+    events: Sequence[Mapping[str, Any]],
+    axis: TimeAxis,
+    brokers: Sequence[int],
+    chart_y: float,
+    end_ms: float,
+    guides: Sequence[tuple[int, str, str]],
+) -> OffsetChart:
+    leo: dict[int, list[tuple[float, int]]] = {b: [] for b in brokers}
+    hw: dict[int, list[tuple[float, int]]] = {b: [] for b in brokers}
+    leader_at: list[tuple[float, Any]] = []
+    for event in events:
+        if str(event.get("partition")) != partition:
+            continue
+        kind = event.get("kind")
+        if kind == "leo" and event.get("broker") in leo:
+            leo[event["broker"]].append((float(event["time_ms"]), int(event["leo"])))
+        elif kind == "hw" and event.get("broker") in hw:
+            hw[event["broker"]].append((float(event["time_ms"]), int(event["hw"])))
+        elif kind == "leader":
+            leader_at.append((float(event["time_ms"]), event.get("leader")))
+
+    # The partition's high watermark is the current leader's.
+    leader_hw: list[tuple[float, int | None]] = []
+    timeline = sorted(
+        [(t, 0, b) for t, b in leader_at]
+        + [(t, 1, (b, v)) for b, points in hw.items() for t, v in points],
+        key=lambda item: (item[0], item[1]),
+    )
+    leader: Any = None
+    last_hw: dict[int, int] = {}
+    for t_ms, kind, payload in timeline:
+        if kind == 0:
+            leader = payload
+        else:
+            broker, value = payload
+            last_hw[broker] = value
+        current = last_hw.get(leader) if leader not in (None, -1) else None
+        if not leader_hw or leader_hw[-1][1] != current:
+            leader_hw.append((t_ms, current))
+
+    top = max(
+        [v for points in leo.values() for _, v in points]
+        + [v for _, v in leader_hw if v is not None]
+        + [offset + 1 for offset, _, _ in guides]
+        + [1]
+    )
+    inner_y0 = chart_y + 6
+    inner_h = CHART_HEIGHT_PX - 12
+
+    def y_of(offset: float) -> float:
+        return inner_y0 + inner_h * (1 - offset / top)
+
+    series = []
+    for broker in brokers:
+        if not leo[broker]:
+            continue
+        series.append(
+            Series(
+                kind="leo",
+                label=f"LEO broker {broker}",
+                colour=_broker_colour(broker),
+                points=_step_points(leo[broker], axis, y_of, end_ms),
+                title=f"log end offset of broker {broker} on {partition}: "
+                + ", ".join(f"{v}@{t:g}ms" for t, v in leo[broker][:40]),
+            )
+        )
+    segments = _split_none(leader_hw)
+    for segment in segments:
+        series.append(
+            Series(
+                kind="hw",
+                label="HW (leader)",
+                colour="#111",
+                points=_step_points(segment[0], axis, y_of, segment[1]),
+                title=f"high watermark of {partition} (as the current leader reports it)",
+            )
+        )
+    step = max(1, round(top / 5))
+    y_ticks = [(y_of(v), str(v)) for v in range(0, top + 1, step)]
+    chart_guides = [Guide(y_of(offset + 0.5), label, title) for offset, label, title in guides]
+    return OffsetChart(partition, chart_y, CHART_HEIGHT_PX, y_ticks, series, chart_guides)
+
+
+def _split_none(
+    points: Sequence[tuple[float, int | None]],
+) -> list[tuple[list[tuple[float, int]], float]]:
+    """Runs of known values, each with the time it ends (HW is unknown without a leader)."""
+    segments: list[tuple[list[tuple[float, int]], float]] = []
+    current: list[tuple[float, int]] = []
+    for t_ms, value in points:
+        if value is None:
+            if current:
+                segments.append((current, t_ms))
+            current = []
+        else:
+            current.append((t_ms, value))
+    if current:
+        segments.append((current, float("inf")))
+    return segments
+
+
+def _step_points(
+    points: Sequence[tuple[float, int]], axis: TimeAxis, y_of: Any, end_ms: float
+) -> str:
+    assert points
+    coords: list[tuple[float, float]] = []
+    for i, (t_ms, value) in enumerate(points):
+        x = axis.x(t_ms)
+        if i:
+            coords.append((x, coords[-1][1]))
+        coords.append((x, y_of(value)))
+    x_end = axis.x(min(end_ms, axis.times[-1]))
+    coords.append((max(x_end, coords[-1][0]), coords[-1][1]))
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)

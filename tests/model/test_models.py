@@ -1,0 +1,210 @@
+"""The sequential models on concrete states, their input validation and descriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from replicheck.model import (
+    MODELS,
+    REJECT,
+    Call,
+    LogNode,
+    Model,
+    ModelInputError,
+    freeze,
+    get_model,
+)
+
+
+def call(f: str, value: Any = None, out: Any = None, status: str = "ok", **extra: Any) -> Call:
+    invoke = {"process": 0, "type": "invoke", "f": f, "value": value, "index": 0}
+    invoke.update({k: v for k, v in extra.items() if k in ("offset", "max_records", "key")})
+    completion = {"process": 0, "type": status, "f": f, "value": out, "index": 1}
+    completion.update({k: v for k, v in extra.items() if k == "ack_offset"})
+    if "ack_offset" in completion:
+        completion["offset"] = completion.pop("ack_offset")
+    return Call(
+        process=0,
+        f=f,
+        key=extra.get("key"),
+        status=status,
+        call_pos=0,
+        return_pos=1 if status == "ok" else None,
+        completion_pos=1,
+        invoke=invoke,
+        completion=completion,
+    )
+
+
+def test_registry_names() -> None:
+    assert sorted(MODELS) == ["kv", "log", "register"]
+    assert isinstance(get_model("kv"), Model)
+
+
+# --- register -------------------------------------------------------------------------
+
+
+def test_register_steps() -> None:
+    m = get_model("register")
+    assert m.init() is None
+    assert m.step(None, call("write", 3, 3)) == (True, 3)
+    assert m.step(3, call("read", None, 3)) == (True, 3)
+    assert m.step(3, call("read", None, 4)) == (False, 3)
+    assert m.step(None, call("read", None, None)) == (True, None)
+    assert m.step(3, call("cas", [3, 4], [3, 4])) == (True, 4)
+    assert m.step(2, call("cas", [3, 4], [3, 4])) == (False, 2)
+    assert m.step(3, call("cas", [3, 4], status="info")) == (True, 4)
+
+
+def test_register_info_read_is_dropped() -> None:
+    assert get_model("register").compile(call("read", status="info")) is None
+
+
+def test_register_values_are_frozen() -> None:
+    m = get_model("register")
+    allowed, state = m.step(None, call("write", [1, [2]], [1, [2]]))
+    assert allowed and state == (1, (2,))
+    assert hash(state) == hash((1, (2,)))
+    assert m.step(state, call("read", None, [1, [2]]))[0] is True
+    assert freeze({"b": 1, "a": [True]}) == freeze({"a": [True], "b": 1})
+    assert freeze(True) != freeze(1)
+
+
+@pytest.mark.parametrize("value", [3, [1], [1, 2, 3], None])
+def test_register_cas_needs_a_pair(value: Any) -> None:
+    with pytest.raises(ModelInputError, match=r"cas value must be a list \[old, new\]"):
+        get_model("register").compile(call("cas", value, value))
+
+
+def test_register_unknown_f() -> None:
+    with pytest.raises(ModelInputError, match="model 'register' has no operation 'append'") as e:
+        get_model("register").compile(call("append", 1, 1))
+    assert e.value.index == 0
+
+
+def test_register_descriptions() -> None:
+    m = get_model("register")
+    assert m.describe_call(call("read", None, None)) == "read → null"
+    assert m.describe_call(call("write", "x", "x")) == 'write "x"'
+    assert m.describe_call(call("cas", [1, 2], status="info")) == "cas 1 → 2 (info)"
+    assert m.describe_state((1, "a")) == '[1, "a"]'
+
+
+# --- kv ---------------------------------------------------------------------------------
+
+
+def test_kv_steps() -> None:
+    m = get_model("kv")
+    assert m.init() == ""
+    assert m.step("", call("append", "a", "a")) == (True, "a")
+    assert m.step("a", call("append", "b", "b")) == (True, "ab")
+    assert m.step("ab", call("put", "z", "z")) == (True, "z")
+    assert m.step("z", call("get", None, "z")) == (True, "z")
+    assert m.step("z", call("get", None, "y")) == (False, "z")
+    assert m.step("", call("get", None, None)) == (True, "")
+
+
+@pytest.mark.parametrize(
+    ("f", "value", "out", "reason"),
+    [
+        ("put", 1, 1, "put value must be a string, got 1"),
+        ("append", None, None, "append value must be a string, got null"),
+        ("get", None, 5, "get's completion value must be a string, got 5"),
+    ],
+)
+def test_kv_rejects_non_strings(f: str, value: Any, out: Any, reason: str) -> None:
+    with pytest.raises(ModelInputError, match=reason):
+        get_model("kv").compile(call(f, value, out))
+
+
+# --- log --------------------------------------------------------------------------------
+
+
+def test_log_nodes_are_interned() -> None:
+    root = LogNode(None, None)
+    a = root.append("m0").append("m1")
+    b = root.append("m0").append("m1")
+    assert a is b
+    assert a.length == 2 and a.messages() == ["m0", "m1"]
+    c = root.append("m0").append("m2")
+    assert c is not a and c.parent is a.parent
+    assert root.append("m0").append("m2") is c
+
+
+def test_log_send_must_land_at_its_offset() -> None:
+    m = get_model("log")
+    root = m.init()
+    allowed, one = m.step(root, call("send", "m0", "m0", ack_offset=0))
+    assert allowed and one.messages() == ["m0"]
+    assert m.step(root, call("send", "m0", "m0", ack_offset=1))[0] is False
+    allowed, two = m.step(one, call("send", "m1", status="info"))
+    assert allowed and two.messages() == ["m0", "m1"]
+
+
+def test_log_poll_reads_to_the_end() -> None:
+    m = get_model("log")
+    log = m.init().append("m0").append("m1").append("m2")
+    assert m.step(log, call("poll", None, [[1, "m1"], [2, "m2"]], offset=1))[0] is True
+    assert m.step(log, call("poll", None, [[1, "m1"]], offset=1))[0] is False
+    assert m.step(log, call("poll", None, [[1, "m1"]], offset=1, max_records=1))[0] is True
+    assert m.step(log, call("poll", None, [[1, "mX"]], offset=1, max_records=1))[0] is False
+    assert m.step(log, call("poll", None, [], offset=3))[0] is True
+    assert m.step(log, call("poll", None, [], offset=5))[0] is True
+    assert m.step(log, call("poll", None, [], offset=2))[0] is False
+    assert m.step(log, call("poll", None, [[1, "m1"], [3, "m2"]], offset=1))[0] is False
+
+
+def test_log_info_poll_is_dropped() -> None:
+    assert get_model("log").compile(call("poll", status="info", offset=0)) is None
+
+
+@pytest.mark.parametrize(
+    ("op", "reason"),
+    [
+        (call("send", "m0", "m0"), "send's ok completion must carry a non-negative integer"),
+        (call("send", None, None), "send needs the message as its value"),
+        (call("poll", None, []), "poll's invocation must carry a non-negative integer offset"),
+        (call("poll", None, 3, offset=0), r"poll's ok value must be a list of \[offset, message\]"),
+        (call("poll", None, [[0]], offset=0), r"poll record 0 must be \[offset, message\]"),
+        (call("poll", None, [["a", "m"]], offset=0), "poll record 0 must carry"),
+        (call("poll", None, [], offset=0, max_records=0), "max_records must be a positive"),
+    ],
+)
+def test_log_rejects_malformed_ops(op: Call, reason: str) -> None:
+    with pytest.raises(ModelInputError, match=reason):
+        get_model("log").compile(op)
+
+
+def test_log_descriptions() -> None:
+    m = get_model("log")
+    assert m.describe_call(call("send", "m0", "m0", ack_offset=4)) == 'send "m0" → offset 4'
+    poll = call("poll", None, [[0, "a"], [1, "b"]], offset=0)
+    assert m.describe_call(poll) == 'poll from 0 → [0:"a", 1:"b"]'
+    log = m.init()
+    for i in range(10):
+        log = log.append(f"m{i}")
+    assert m.describe_state(log) == '10 records […, "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"]'
+
+
+def test_reject_is_a_singleton() -> None:
+    assert type(REJECT)() is REJECT
+    assert repr(REJECT) == "REJECT"
+
+
+def test_a_user_model_written_with_step_only() -> None:
+    class Counter(Model):
+        name = "counter"
+
+        def init(self) -> int:
+            return 0
+
+        def step(self, state: Any, op: Call) -> tuple[bool, Any]:
+            if op.f == "inc":
+                return True, state + 1
+            return op.value == state, state
+
+    m = Counter()
+    fn = m.compile(call("read", None, 0))
+    assert fn is not None and fn(0) == 0 and fn(1) is REJECT
