@@ -18,7 +18,9 @@ def _step(brokers: int) -> st.SearchStrategy[tuple[Any, ...]]:
     broker = st.integers(1, brokers)
     groups = st.lists(st.sampled_from(NODES), min_size=1, max_size=4, unique=True).flatmap(
         lambda chosen: st.integers(1, len(chosen)).map(
-            lambda cut: [chosen[:cut], chosen[cut:]] if cut < len(chosen) else [chosen]))
+            lambda cut: [chosen[:cut], chosen[cut:]] if cut < len(chosen) else [chosen]
+        )
+    )
     return st.one_of(
         st.tuples(st.just("send"), st.integers(0, 1), st.integers(0, 1), st.booleans()),
         st.tuples(st.just("poll"), st.integers(0, 1), st.integers(0, 1), st.integers(0, 6)),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from replicheck.checker.log_order import LOG_ORDER, PROCESS_ORDER, order_cycle
+from replicheck.model.base import ModelInputError
 
 LOST_WRITE = "lost-write"
 INCONSISTENT_OFFSETS = "inconsistent-offsets"
@@ -51,6 +52,77 @@ MAX_OPS_PER_FACT = 3
 #: a gap inside one poll wider than this is checked against the acknowledged offsets
 #: instead of offset by offset (only adversarial histories have such gaps)
 GAP_SCAN_LIMIT = 64
+
+
+class LogInputError(ModelInputError):
+    """An operation the log checker cannot interpret; `position` is its 0-based place in
+    the history (the caller turns it into file:line, see commands/check.py)."""
+
+    def __init__(self, position: int | None, reason: str) -> None:
+        super().__init__(position, reason)
+        self.position = position
+        self.index = position  # the name ModelInputError used before it became `position`
+
+
+def _bad_scalar(value: Any) -> bool:
+    """Keys and messages are strings or integers (Jepsen uses integers)."""
+    return type(value) is not str and type(value) is not int
+
+
+def _bad_offset(value: Any) -> bool:
+    return type(value) is not int or value < 0
+
+
+def log_op_problem(op: Any, invoke: dict | None = None) -> str | None:
+    """Why the log checker cannot use `op` (None if it can). `invoke` is the invocation of
+    a completion, which supplies fields the completion may omit (key, start offset)."""
+    if not isinstance(op, dict):
+        return f"expected an operation object, got {type(op).__name__}"
+    for name in ("type", "process", "f"):
+        if name not in op:
+            return f"missing field {name!r}"
+    f, kind = op["f"], op["type"]
+    if f not in ("send", "poll"):
+        return None
+    invoke = invoke or {}
+    key = op.get("key", invoke.get("key"))
+    if key is None:
+        return f"{f} needs 'key' (the partition name)"
+    if _bad_scalar(key):
+        return f"'key' must be a string or an integer, got {key!r}"[:120]
+    if f == "send":
+        message = op.get("value")
+        if message is None:
+            message = invoke.get("value")
+        if kind in ("invoke", "ok") and _bad_scalar(message):
+            return f"send's 'value' (the message) must be a string or an integer, got {message!r}"[
+                :120
+            ]
+        if kind == "ok" and _bad_offset(op.get("offset")):
+            return "an ok send needs 'offset', the non-negative integer it was acknowledged at"
+        return None
+    start = invoke.get("offset") if kind != "invoke" else op.get("offset")
+    if start is None and kind != "invoke":
+        start = op.get("offset")
+    if _bad_offset(start):
+        return "poll needs 'offset', the non-negative integer start offset, on its invocation"
+    if kind == "ok":
+        records = op.get("value")
+        if records is None:
+            return None
+        if not isinstance(records, list):
+            return "an ok poll's 'value' must be a list of [offset, message] pairs"
+        for i, record in enumerate(records):
+            if not isinstance(record, list | tuple) or len(record) != 2:
+                return f"poll record {i} must be [offset, message], got {record!r}"[:120]
+            if _bad_offset(record[0]):
+                return f"poll record {i}: offset must be a non-negative integer"
+            if _bad_scalar(record[1]):
+                return f"poll record {i}: message must be a string or an integer"
+    return None
+
+
+_NO_RECORDS: list = []  # shared by every poll that returned null (never mutated)
 
 # positions in the operation tuples
 _KIND, _INVOKE, _INDEX, _PROCESS, _KEY = 0, 1, 2, 3, 4
@@ -271,116 +343,152 @@ class _Checker:
         tally: dict[tuple[str, str], int] = {}  # (f, type) of completions other than ok
         sends_ok = polls_ok = records_read = 0
         position = -1
-        for position, op in enumerate(ops):
-            kind = op["type"]
-            if kind == "invoke":
-                pending[op["process"]] = (op.get("index", position), op)
-                continue
-            index = op.get("index", position)
-            process = op["process"]
-            invoked = pending_pop(process, None)
-            if invoked is None:
-                self.stats["unmatched_completions"] += 1
-                invoke_index, invoke = index, op
-            else:
-                invoke_index, invoke = invoked
-            f = op["f"]
-            if kind != "ok":
-                tally[f, kind] = tally.get((f, kind), 0) + 1
-                if kind == "fail" and f == "send":
-                    key = op.get("key", invoke.get("key"))
-                    message = op.get("value", invoke.get("value"))
-                    self.failed_messages.setdefault(key, set()).add(message)
-                continue
-            key = op.get("key")
-            if key is None:
-                key = invoke["key"]
-            part = partitions.get(key)
-            if part is None:
-                part = self.partition(key)
-            slot = (process, key)
-            if f == "send":
-                sends_ok += 1
-                message = op.get("value")
-                if message is None:
-                    message = invoke["value"]
-                offset = op["offset"]
-                send = ("send", invoke_index, index, process, key, offset, message)
-                previous = last_send.get(slot)
-                if previous is not None and offset <= previous[_SEND_OFFSET]:
-                    self.nonmonotonic_sends.append((previous, send))
-                last_send[slot] = send
-                acked = part.acked
-                if offset in acked:
-                    part.acked_extra.setdefault(offset, []).append(send)
-                else:
-                    acked[offset] = send
-                observed = part.observed
-                if offset not in observed and message not in part.messages:
-                    observed[offset] = message  # the common case: a new record
-                    part.observed_by[offset] = send
-                    part.messages[message] = offset
-                elif observed.get(offset) != message:
-                    part.observe(offset, message, send)
-            elif f == "poll":
-                polls_ok += 1
-                start = invoke.get("offset")
-                if start is None:
-                    start = op.get("offset", 0)
-                final = op.get("final") or invoke.get("final") or False
-                records = op["value"] or ()
-                count = len(records)
-                records_read += count
-                if count:
-                    first = records[0][0]
-                    last = records[-1][0]
-                else:
-                    first = last = None
-                poll = ("poll", invoke_index, index, process, key, start, final, first, last, count)
-                if final:
-                    self.any_final = True
-                    part.final_polls.append((poll, records))
-                if start == 0:
-                    part.fallback = [poll, process, -1 if last is None else last, [(poll, records)]]
-                    if not count:
-                        part.fallback.append(True)  # an empty log, seen to its end
-                else:
-                    group = part.fallback
-                    if group is not None and start == group[2] + 1 and group[1] == process:
-                        self.extend_fallback(group, poll, records, last)
-                if not count:
+        op: Any = None
+        try:
+            for position, op in enumerate(ops):
+                invoked = None
+                kind = op["type"]
+                if kind == "invoke":
+                    pending[op["process"]] = (op.get("index", position), op)
                     continue
-                # fast path: dense, ascending, and every record already known
-                observed_get = part.observed.get
-                expected = first
-                for offset, message in records:
-                    if offset != expected or observed_get(offset) != message:
-                        last = self.check_poll_slow(part, poll, records)
-                        break
-                    expected += 1
+                index = op.get("index", position)
+                process = op["process"]
+                invoked = pending_pop(process, None)
+                if invoked is None:
+                    self.stats["unmatched_completions"] += 1
+                    invoke_index, invoke = index, op
                 else:
-                    if part.conflicted and part.has_conflict_in(first, last):
-                        last = self.check_poll_slow(part, poll, records)
-                state = last_poll.get(slot)
-                last_poll[slot] = (last, poll)
-                if state is not None and start >= state[0]:
-                    previous_last = state[0]
-                    if first < start and first <= previous_last:
-                        self.nonmonotonic_polls.append(
-                            {
-                                "key": key,
-                                "process": process,
-                                "within_poll": False,
-                                "previous": state[1],
-                                "poll": poll,
-                                "previous_offset": previous_last,
-                                "offset": first,
-                            }
-                        )
-                    elif start == previous_last + 1 and first > start:
-                        part.skip_candidates.append((state[1], poll, start, first))
-            else:
-                tally[f, kind] = tally.get((f, kind), 0) + 1
+                    invoke_index, invoke = invoked
+                f = op["f"]
+                if kind != "ok":
+                    tally[f, kind] = tally.get((f, kind), 0) + 1
+                    if kind == "fail" and f == "send":
+                        key = op.get("key", invoke.get("key"))
+                        message = op.get("value", invoke.get("value"))
+                        self.failed_messages.setdefault(key, set()).add(message)
+                    continue
+                key = op.get("key")
+                if key is None:
+                    key = invoke["key"]
+                part = partitions.get(key)
+                if part is None:
+                    if _bad_scalar(key):
+                        raise LogInputError(position, log_op_problem(op, invoke) or "bad key")
+                    part = self.partition(key)
+                slot = (process, key)
+                if f == "send":
+                    sends_ok += 1
+                    message = op.get("value")
+                    if message is None:
+                        message = invoke["value"]
+                    offset = op["offset"]
+                    if _bad_offset(offset) or _bad_scalar(message):
+                        raise LogInputError(position, log_op_problem(op, invoke) or "bad send")
+                    send = ("send", invoke_index, index, process, key, offset, message)
+                    previous = last_send.get(slot)
+                    if previous is not None and offset <= previous[_SEND_OFFSET]:
+                        self.nonmonotonic_sends.append((previous, send))
+                    last_send[slot] = send
+                    acked = part.acked
+                    if offset in acked:
+                        part.acked_extra.setdefault(offset, []).append(send)
+                    else:
+                        acked[offset] = send
+                    observed = part.observed
+                    if offset not in observed and message not in part.messages:
+                        observed[offset] = message  # the common case: a new record
+                        part.observed_by[offset] = send
+                        part.messages[message] = offset
+                    elif observed.get(offset) != message:
+                        part.observe(offset, message, send)
+                elif f == "poll":
+                    polls_ok += 1
+                    start = invoke.get("offset")
+                    if start is None:
+                        start = op.get("offset")
+                    final = op.get("final") or invoke.get("final") or False
+                    records = op["value"]
+                    if records is None:
+                        records = _NO_RECORDS
+                    if _bad_offset(start) or type(records) is not list:
+                        raise LogInputError(position, log_op_problem(op, invoke) or "bad poll")
+                    count = len(records)
+                    records_read += count
+                    if count:
+                        first = records[0][0]
+                        last = records[-1][0]
+                        if _bad_offset(first):
+                            raise LogInputError(position, log_op_problem(op, invoke) or "bad poll")
+                    else:
+                        first = last = None
+                    poll = (
+                        "poll",
+                        invoke_index,
+                        index,
+                        process,
+                        key,
+                        start,
+                        final,
+                        first,
+                        last,
+                        count,
+                    )
+                    if final:
+                        self.any_final = True
+                        part.final_polls.append((poll, records))
+                    if start == 0:
+                        part.fallback = [
+                            poll,
+                            process,
+                            -1 if last is None else last,
+                            [(poll, records)],
+                        ]
+                        if not count:
+                            part.fallback.append(True)  # an empty log, seen to its end
+                    else:
+                        group = part.fallback
+                        if group is not None and start == group[2] + 1 and group[1] == process:
+                            self.extend_fallback(group, poll, records, last)
+                    if not count:
+                        continue
+                    # fast path: dense, ascending, and every record already known
+                    observed_get = part.observed.get
+                    expected = first
+                    for offset, message in records:
+                        if offset != expected or observed_get(offset) != message:
+                            last = self.check_poll_slow(part, poll, records)
+                            break
+                        expected += 1
+                    else:
+                        if part.conflicted and part.has_conflict_in(first, last):
+                            last = self.check_poll_slow(part, poll, records)
+                    state = last_poll.get(slot)
+                    last_poll[slot] = (last, poll)
+                    if state is not None and start >= state[0]:
+                        previous_last = state[0]
+                        if first < start and first <= previous_last:
+                            self.nonmonotonic_polls.append(
+                                {
+                                    "key": key,
+                                    "process": process,
+                                    "within_poll": False,
+                                    "previous": state[1],
+                                    "poll": poll,
+                                    "previous_offset": previous_last,
+                                    "offset": first,
+                                }
+                            )
+                        elif start == previous_last + 1 and first > start:
+                            part.skip_candidates.append((state[1], poll, start, first))
+                else:
+                    tally[f, kind] = tally.get((f, kind), 0) + 1
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            if isinstance(exc, LogInputError):
+                if exc.position is None:  # raised where the position was not known
+                    raise LogInputError(position, exc.reason) from None
+                raise
+            reason = log_op_problem(op, None if invoked is None else invoked[1])
+            raise LogInputError(position, reason or f"cannot interpret: {exc!r}") from None
         stats = self.stats
         stats["ops"] = position + 1
         stats["pending_at_end"] = len(pending)
@@ -408,6 +516,12 @@ class _Checker:
         previous = None
         highest = records[0][0]
         for offset, message in records:
+            if _bad_offset(offset) or _bad_scalar(message):
+                problem = log_op_problem(
+                    {"f": "poll", "type": "ok", "process": 0, "key": part.key, "value": records},
+                    {"offset": poll[_POLL_START]},
+                )
+                raise LogInputError(None, problem or "bad poll record")
             part.observe(offset, message, poll)
             if previous is not None:
                 if offset <= previous:

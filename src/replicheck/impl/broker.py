@@ -23,8 +23,15 @@ class Broker:
     """One broker process incarnation. Its `disk` (PartitionLog per partition) is shared
     with the Cluster and survives the object."""
 
-    def __init__(self, config: ClusterConfig, broker_id: int, disk: dict[int, PartitionLog],
-                 incarnation: int, now_ms: int, emit: Emit) -> None:
+    def __init__(
+        self,
+        config: ClusterConfig,
+        broker_id: int,
+        disk: dict[int, PartitionLog],
+        incarnation: int,
+        now_ms: int,
+        emit: Emit,
+    ) -> None:
         self.config = config
         self.id = broker_id
         self.name = f"b{broker_id}"
@@ -150,17 +157,28 @@ class Broker:
     def _on_produce(self, msg: m.Produce, now_ms: int) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is None:
-            self.out.append(m.ProduceResponse(self.name, msg.src, msg.partition,
-                                              m.NOT_LEADER_OR_FOLLOWER, -1, False, msg.corr))
+            self.out.append(
+                m.ProduceResponse(
+                    self.name, msg.src, msg.partition, m.NOT_LEADER_OR_FOLLOWER, -1, False, msg.corr
+                )
+            )
             return
         leader.on_produce(self, replica, msg, now_ms)
 
     def _on_consumer_fetch(self, msg: m.ConsumerFetch, now_ms: int) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is None:
-            self.out.append(m.ConsumerFetchResponse(self.name, msg.src, msg.partition,
-                                                    m.NOT_LEADER_OR_FOLLOWER, msg.offset, [],
-                                                    msg.corr))
+            self.out.append(
+                m.ConsumerFetchResponse(
+                    self.name,
+                    msg.src,
+                    msg.partition,
+                    m.NOT_LEADER_OR_FOLLOWER,
+                    msg.offset,
+                    [],
+                    msg.corr,
+                )
+            )
             return
         leader.on_consumer_fetch(self, replica, msg)
 
@@ -169,8 +187,9 @@ class Broker:
         if replica is not None and replica.role == ROLE_FOLLOWER:
             follower.on_fetch_response(self, replica, msg, now_ms)
 
-    def _on_offsets_for_leader_epoch_response(self, msg: m.OffsetsForLeaderEpochResponse,
-                                              now_ms: int) -> None:
+    def _on_offsets_for_leader_epoch_response(
+        self, msg: m.OffsetsForLeaderEpochResponse, now_ms: int
+    ) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is not None and replica.role == ROLE_FOLLOWER:
             follower.on_offsets_response(self, replica, msg, now_ms)

@@ -55,15 +55,23 @@ class Cluster:
         self._hw_seen: dict[tuple[str, int, int], int] = {}
         fsync = self.config.flush == "every-append"
         self.disks: dict[int, dict[int, PartitionLog]] = {
-            b: {i: PartitionLog(fsync) for i in range(self.config.partition_count)
-                if b in self.config.replicas_of(i)}
+            b: {
+                i: PartitionLog(fsync)
+                for i in range(self.config.partition_count)
+                if b in self.config.replicas_of(i)
+            }
             for b in self.broker_ids
         }
         self.brokers: dict[int, Broker | None] = {}
         self.store = MetadataStore(self.config)
         for p in self.store.partitions:
-            self._emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                       isr=list(p.isr))
+            self._emit(
+                "leader",
+                partition=p.key,
+                leader=p.leader,
+                leader_epoch=p.leader_epoch,
+                isr=list(p.isr),
+            )
         self.controller = Controller(self.config, self.store, 0, self._emit)
         self._add_node(CONTROLLER, self.controller)
         for b in self.broker_ids:
@@ -79,8 +87,9 @@ class Cluster:
         """Accept 0, "0" or "orders-0"."""
         if isinstance(partition, str):
             tail = partition.rsplit("-", 1)[-1]
-            if not tail.isdigit() or (partition != tail and
-                                      partition != self.config.partition_key(int(tail))):
+            if not tail.isdigit() or (
+                partition != tail and partition != self.config.partition_key(int(tail))
+            ):
                 raise ValueError(f"unknown partition {partition!r}")
             partition = int(tail)
         if not 0 <= partition < self.config.partition_count:
@@ -101,7 +110,8 @@ class Cluster:
             if previous != fields["broker"]:
                 self._leader_violations.append(
                     f"{key[0]}: two leaders in epoch {key[1]} (brokers {previous} and "
-                    f"{fields['broker']})")
+                    f"{fields['broker']})"
+                )
 
     def _add_node(self, name: str, node: Any) -> None:
         self._nodes[name] = node
@@ -181,8 +191,17 @@ class Cluster:
             self._add_node(client.name, client)
         return client
 
-    def _record(self, process: int, kind: str, f: str, partition: int, value: Any,
-                offset: int | None, error: str | None, final: bool) -> None:
+    def _record(
+        self,
+        process: int,
+        kind: str,
+        f: str,
+        partition: int,
+        value: Any,
+        offset: int | None,
+        error: str | None,
+        final: bool,
+    ) -> None:
         op: dict[str, Any] = {
             "index": len(self.history),
             "time": self.now_ms * 1_000_000,
@@ -204,8 +223,15 @@ class Cluster:
         client = self._clients.get(process)
         return client is None or client.op is None
 
-    def _start_op(self, process: int, f: str, partition: int | str, message: str | None,
-                  offset: int | None, final: bool = False) -> None:
+    def _start_op(
+        self,
+        process: int,
+        f: str,
+        partition: int | str,
+        message: str | None,
+        offset: int | None,
+        final: bool = False,
+    ) -> None:
         index = self.partition_index(partition)
         client = self._client(process)
         if client.op is not None:
@@ -227,8 +253,14 @@ class Cluster:
     # -- faults ----------------------------------------------------------------------------
     def _start_broker(self, broker: int) -> None:
         name = f"b{broker}"
-        node = Broker(self.config, broker, self.disks[broker],
-                      self._incarnation.get(name, 0) + 1, self.now_ms, self._emit)
+        node = Broker(
+            self.config,
+            broker,
+            self.disks[broker],
+            self._incarnation.get(name, 0) + 1,
+            self.now_ms,
+            self._emit,
+        )
         self.brokers[broker] = node
         self._add_node(name, node)
 
@@ -308,8 +340,12 @@ class Cluster:
 
     def _emit_message_faults(self) -> None:
         net = self._net
-        self._emit("message-faults", loss=net.loss, delay_lo_ms=net.delay_lo_ms,
-                   delay_hi_ms=net.delay_hi_ms)
+        self._emit(
+            "message-faults",
+            loss=net.loss,
+            delay_lo_ms=net.delay_lo_ms,
+            delay_hi_ms=net.delay_hi_ms,
+        )
 
     def controller_failover(self) -> None:
         """A new controller takes over from the metadata store with controller epoch + 1."""
@@ -359,8 +395,11 @@ class Cluster:
     def final_read(self, process: int) -> None:
         """Heal everything, restart every broker, settle, then read every partition."""
         self.heal()
-        if self._net.loss != 0.0 or self._net.delay_lo_ms != self.config.network_delay_ms or (
-                self._net.delay_hi_ms != self.config.network_delay_ms):
+        if (
+            self._net.loss != 0.0
+            or self._net.delay_lo_ms != self.config.network_delay_ms
+            or (self._net.delay_hi_ms != self.config.network_delay_ms)
+        ):
             self._net.loss = 0.0
             self._net.delay_lo_ms = self._net.delay_hi_ms = self.config.network_delay_ms
             self._emit_message_faults()
@@ -409,6 +448,8 @@ class Cluster:
         lines = []
         for event in self.events:
             rest = {k: v for k, v in event.items() if k not in ("time_ms", "kind")}
-            lines.append(f"{event['time_ms']} {event['kind']} "
-                         f"{json.dumps(rest, sort_keys=True, separators=(',', ':'))}")
+            lines.append(
+                f"{event['time_ms']} {event['kind']} "
+                f"{json.dumps(rest, sort_keys=True, separators=(',', ':'))}"
+            )
         return "\n".join(lines) + ("\n" if lines else "")

@@ -54,8 +54,9 @@ class MetadataStore:
 class Controller:
     NAME = "controller"
 
-    def __init__(self, config: ClusterConfig, store: MetadataStore, now_ms: int,
-                 emit: Emit) -> None:
+    def __init__(
+        self, config: ClusterConfig, store: MetadataStore, now_ms: int, emit: Emit
+    ) -> None:
         self.config = config
         self.store = store
         self.epoch = store.controller_epoch
@@ -183,8 +184,11 @@ class Controller:
         if unclean:
             # The new leader's log defines the partition now; members it may lack data
             # for cannot stay "in sync".
-            p.isr = (candidate,) if not self.elect_any else tuple(
-                r for r in p.replicas if r == candidate or (r in p.isr and r in alive))
+            p.isr = (
+                (candidate,)
+                if not self.elect_any
+                else tuple(r for r in p.replicas if r == candidate or (r in p.isr and r in alive))
+            )
         self._set_leader(p, candidate)
 
     def _set_leader(self, p: PartitionState, leader: int) -> None:
@@ -194,8 +198,9 @@ class Controller:
 
     def _commit(self, p: PartitionState) -> None:
         p.partition_epoch += 1
-        self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                  isr=list(p.isr))
+        self.emit(
+            "leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch, isr=list(p.isr)
+        )
         self._broadcast(p)
 
     def _broadcast(self, p: PartitionState) -> None:
@@ -203,8 +208,18 @@ class Controller:
             self._send_state(p, b)
 
     def _send_state(self, p: PartitionState, b: int) -> None:
-        self.out.append(m.LeaderAndIsr(self.NAME, f"b{b}", self.epoch, p.index, p.leader,
-                                       p.leader_epoch, p.isr, p.partition_epoch))
+        self.out.append(
+            m.LeaderAndIsr(
+                self.NAME,
+                f"b{b}",
+                self.epoch,
+                p.index,
+                p.leader,
+                p.leader_epoch,
+                p.isr,
+                p.partition_epoch,
+            )
+        )
 
     # -- ISR changes ---------------------------------------------------------------------
     def _on_alter_isr(self, msg: m.AlterIsr) -> None:
@@ -223,7 +238,23 @@ class Controller:
             # partition epoch newer than the one it proposed against.
             p.isr = tuple(r for r in p.replicas if r in msg.new_isr)
             p.partition_epoch += 1
-            self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                      isr=list(p.isr))
-        self.out.append(m.AlterIsrResponse(self.NAME, msg.src, self.epoch, p.index, error,
-                                           p.leader, p.leader_epoch, p.isr, p.partition_epoch))
+            self.emit(
+                "leader",
+                partition=p.key,
+                leader=p.leader,
+                leader_epoch=p.leader_epoch,
+                isr=list(p.isr),
+            )
+        self.out.append(
+            m.AlterIsrResponse(
+                self.NAME,
+                msg.src,
+                self.epoch,
+                p.index,
+                error,
+                p.leader,
+                p.leader_epoch,
+                p.isr,
+                p.partition_epoch,
+            )
+        )
