@@ -531,3 +531,30 @@ def test_same_input_same_output():
     h.poll(1, 0, [[0, "a"], [1, "z"], [3, "a"]], final=True)
     first = orjson.dumps(check_log(h.ops).to_json())
     assert first == orjson.dumps(check_log(list(h.ops)).to_json())
+
+
+def test_read_agreeing_with_first_seen_message_still_contradicts_the_ack():
+    """x was seen at 1 first (by a concurrent read), then b acknowledged at 1; a later read
+    showing x again matches the first observation, yet it loses acknowledged b."""
+    h = LogHistory()
+    h.send(0, "a", 0)
+    h.invoke_poll(1, 0)
+    h.invoke_send(0, "b")
+    h.complete_poll(1, 0, [[0, "a"], [1, "x"]])
+    h.complete_send(0, "b", 1)
+    later = h.poll(2, 0, [[0, "a"], [1, "x"], [2, "c"]])
+    verdict = check_log(h.ops)
+    assert set(verdict.anomalies) == {"inconsistent-offsets", "lost-write"}
+    [lost] = verdict.anomalies["lost-write"]
+    assert (lost["message"], lost["read"]["index"], lost["read_message"]) == ("b", later, "x")
+
+
+def test_one_unknown_record_in_a_long_read_is_checked_alone():
+    h = LogHistory()
+    h.log([f"m{i}" for i in range(10)])
+    h.send(1, "info-written", None, type="info")
+    records = [[i, f"m{i}"] for i in range(10)] + [[10, "info-written"]]
+    h.poll(2, 0, records, final=True)
+    verdict = check_log(h.ops)
+    assert verdict.valid
+    assert verdict.stats["observed_offsets"] == 11
