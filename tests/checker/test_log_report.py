@@ -56,7 +56,11 @@ def test_strip_marks_lost_and_inconsistent_offsets():
         (3, []),
     ]
     page = render_log_html(verdict)
-    assert 'class="cell lost-write inconsistent-offsets"' in page
+    # coloured by the most severe kind, all kinds in the tooltip
+    assert (
+        '<span class="cell lost-write multi" title="offset 1: lost-write, inconsistent-offsets">'
+        in page
+    )
 
 
 def test_strip_collapses_long_plain_runs_and_gaps():
