@@ -382,7 +382,12 @@ class _Checker:
                     if message is None:
                         message = invoke["value"]
                     offset = op["offset"]
-                    if _bad_offset(offset) or _bad_scalar(message):
+                    # inline forms of _bad_offset / _bad_scalar: this runs once per send
+                    if (
+                        type(offset) is not int
+                        or offset < 0
+                        or (type(message) is not str and type(message) is not int)
+                    ):
                         raise LogInputError(position, log_op_problem(op, invoke) or "bad send")
                     send = ("send", invoke_index, index, process, key, offset, message)
                     previous = last_send.get(slot)
@@ -410,14 +415,14 @@ class _Checker:
                     records = op["value"]
                     if records is None:
                         records = _NO_RECORDS
-                    if _bad_offset(start) or type(records) is not list:
+                    if type(start) is not int or start < 0 or type(records) is not list:
                         raise LogInputError(position, log_op_problem(op, invoke) or "bad poll")
                     count = len(records)
                     records_read += count
                     if count:
                         first = records[0][0]
                         last = records[-1][0]
-                        if _bad_offset(first):
+                        if type(first) is not int or first < 0:
                             raise LogInputError(position, log_op_problem(op, invoke) or "bad poll")
                     else:
                         first = last = None
