@@ -558,3 +558,16 @@ def test_one_unknown_record_in_a_long_read_is_checked_alone():
     verdict = check_log(h.ops)
     assert verdict.valid
     assert verdict.stats["observed_offsets"] == 11
+
+
+def test_capped_nonmonotonic_evidence_still_counts_and_marks_every_offset():
+    h = LogHistory()
+    for i in range(10):
+        h.send(0, f"m{i}", 10 - i)
+    verdict = check_log(h.ops, max_evidence=2)
+    assert len(verdict.anomalies["nonmonotonic-send"]) == 2
+    assert verdict.stats["anomaly_counts"]["nonmonotonic-send"] == 9
+    marked = verdict.partitions[KEY].highlights
+    assert sorted(o for o, kinds in marked.items() if "nonmonotonic-send" in kinds) == list(
+        range(1, 10)
+    )

@@ -297,6 +297,14 @@ class _Found:
     anomalies: dict[str, list[dict]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
+    def keeps(self, kind: str) -> bool:
+        """Whether the next `add` of `kind` keeps its evidence (so it is worth building)."""
+        return len(self.anomalies.get(kind, ())) < self.max_evidence
+
+    def count(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.anomalies.setdefault(kind, [])
+
     def add(self, kind: str, evidence: dict) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         bucket = self.anomalies.setdefault(kind, [])
@@ -783,6 +791,10 @@ class _Checker:
     def report_nonmonotonic_sends(self, views: dict[str, PartitionView]) -> None:
         pairs = sorted(self.nonmonotonic_sends, key=lambda pair: (str(pair[1][_KEY]), pair[1][2]))
         for previous, send in pairs:
+            _mark(views[send[_KEY]].highlights, send[_SEND_OFFSET], NONMONOTONIC_SEND)
+            if not self.found.keeps(NONMONOTONIC_SEND):
+                self.found.count(NONMONOTONIC_SEND)
+                continue
             cycle = order_cycle(
                 [
                     (previous[_INDEX], send[_INDEX], PROCESS_ORDER),
@@ -800,13 +812,16 @@ class _Checker:
                     "cycle": cycle,
                 },
             )
-            _mark(views[send[_KEY]].highlights, send[_SEND_OFFSET], NONMONOTONIC_SEND)
 
     def report_nonmonotonic_polls(self, views: dict[str, PartitionView]) -> None:
         entries = sorted(
             self.nonmonotonic_polls, key=lambda e: (str(e["key"]), e["poll"][_INDEX], e["offset"])
         )
         for entry in entries:
+            _mark(views[entry["key"]].highlights, entry["offset"], NONMONOTONIC_POLL)
+            if not self.found.keeps(NONMONOTONIC_POLL):
+                self.found.count(NONMONOTONIC_POLL)
+                continue
             poll = entry["poll"]
             evidence = {
                 "key": entry["key"],
@@ -826,7 +841,6 @@ class _Checker:
                     ]
                 )
             self.found.add(NONMONOTONIC_POLL, evidence)
-            _mark(views[entry["key"]].highlights, entry["offset"], NONMONOTONIC_POLL)
 
 
 def _mark(highlights: dict[int, list[str]], offset: int, kind: str) -> None:
