@@ -14,6 +14,9 @@ benchmarks/results/) and runs each stage in a fresh subprocess, so that peak RSS
 
 Times are CPU seconds of the stage (`time.process_time`), the median of `--repeat`
 runs, which is robust to other processes sharing the machine; wall time is reported too.
+Where `perf` is usable, each stage process also runs under `perf stat -e instructions:u`:
+instruction counts do not depend on machine load, and `stream − parse` is the checker's
+own cost (column `Ginstr`, whole process including interpreter start-up, ~0.2 G).
 Readers: `orjson-lines` (plain `orjson.loads` per line) and, when present,
 `replicheck.checker.history.iter_ops` (validating). Prints a table and writes
 benchmarks/results/log_checker.json.
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -85,18 +89,35 @@ print(json.dumps(out))
 """
 
 
-def run_stage(stage: str, reader: str, path: Path) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    proc = subprocess.run(
-        [sys.executable, "-c", STAGE_CODE, stage, reader, str(path)],
+def perf_usable() -> bool:
+    if shutil.which("perf") is None:
+        return False
+    probe = subprocess.run(
+        ["perf", "stat", "-x,", "-e", "instructions:u", sys.executable, "-c", "pass"],
         capture_output=True,
         text=True,
-        env=env,
         check=False,
     )
+    return probe.returncode == 0 and "instructions" in probe.stderr
+
+
+PERF = perf_usable()
+
+
+def run_stage(stage: str, reader: str, path: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    command = [sys.executable, "-c", STAGE_CODE, stage, reader, str(path)]
+    if PERF:
+        command = ["perf", "stat", "-x,", "-e", "instructions:u", *command]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"stage {stage}/{reader} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout)
+    result = json.loads(proc.stdout)
+    for line in proc.stderr.splitlines():
+        fields = line.split(",")
+        if len(fields) > 2 and fields[2].startswith("instructions") and fields[0].isdigit():
+            result["instructions"] = int(fields[0])
+    return result
 
 
 def measure(stage: str, reader: str, path: Path, repeat: int) -> dict:
@@ -105,6 +126,8 @@ def measure(stage: str, reader: str, path: Path, repeat: int) -> dict:
     result["cpu_s"] = statistics.median(r["cpu_s"] for r in runs)
     result["wall_s"] = statistics.median(r["wall_s"] for r in runs)
     result["max_rss_mib"] = max(r["max_rss_mib"] for r in runs)
+    if all("instructions" in r for r in runs):
+        result["instructions"] = statistics.median(r["instructions"] for r in runs)
     return result
 
 
@@ -155,13 +178,15 @@ def main() -> None:
 
     print()
     print(f"reference loop (1M dicts): {reference['cpu_s']:.3f} s CPU")
-    header = ("ops", "reader", "stage", "CPU s", "wall s", "RSS MiB")
-    print("{:>10} | {:<13} | {:<7} | {:>7} | {:>7} | {:>8}".format(*header))
-    print(f"{'-' * 10}-+-{'-' * 13}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}")
+    header = ("ops", "reader", "stage", "CPU s", "wall s", "RSS MiB", "Ginstr")
+    print("{:>10} | {:<13} | {:<7} | {:>7} | {:>7} | {:>8} | {:>7}".format(*header))
+    print(f"{'-' * 10}-+-{'-' * 13}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 7}")
     for row in rows:
+        ginstr = f"{row['instructions'] / 1e9:7.2f}" if "instructions" in row else "      -"
         print(
             f"{row['lines']:>10,} | {row['reader']:<13} | {row['stage']:<7} | "
-            f"{row['cpu_s']:>7.2f} | {row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f}"
+            f"{row['cpu_s']:>7.2f} | {row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f} | "
+            f"{ginstr}"
         )
     report = {
         "benchmark": "log_checker",
