@@ -23,8 +23,10 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from replicheck.checker.log_input import LogInputError, bad_offset, bad_scalar, log_op_problem
 from replicheck.checker.log_order import LOG_ORDER, PROCESS_ORDER, order_cycle
-from replicheck.model.base import ModelInputError
+
+__all__ = ["ANOMALY_KINDS", "LogInputError", "LogVerdict", "check_log", "log_op_problem"]
 
 LOST_WRITE = "lost-write"
 INCONSISTENT_OFFSETS = "inconsistent-offsets"
@@ -52,74 +54,6 @@ MAX_OPS_PER_FACT = 3
 #: a gap inside one poll wider than this is checked against the acknowledged offsets
 #: instead of offset by offset (only adversarial histories have such gaps)
 GAP_SCAN_LIMIT = 64
-
-
-class LogInputError(ModelInputError):
-    """An operation the log checker cannot interpret; `position` is its 0-based place in
-    the history (the caller turns it into file:line, see commands/check.py)."""
-
-    def __init__(self, position: int | None, reason: str) -> None:
-        super().__init__(position, reason)
-        self.position = position
-        self.index = position  # the name ModelInputError used before it became `position`
-
-
-def _bad_scalar(value: Any) -> bool:
-    """Keys and messages are strings or integers (Jepsen uses integers)."""
-    return type(value) is not str and type(value) is not int
-
-
-def _bad_offset(value: Any) -> bool:
-    return type(value) is not int or value < 0
-
-
-def log_op_problem(op: Any, invoke: dict | None = None) -> str | None:
-    """Why the log checker cannot use `op` (None if it can). `invoke` is the invocation of
-    a completion, which supplies fields the completion may omit (key, start offset)."""
-    if not isinstance(op, dict):
-        return f"expected an operation object, got {type(op).__name__}"
-    for name in ("type", "process", "f"):
-        if name not in op:
-            return f"missing field {name!r}"
-    f, kind = op["f"], op["type"]
-    if f not in ("send", "poll"):
-        return None
-    invoke = invoke or {}
-    key = op.get("key", invoke.get("key"))
-    if key is None:
-        return f"{f} needs 'key' (the partition name)"
-    if _bad_scalar(key):
-        return f"'key' must be a string or an integer, got {key!r}"[:120]
-    if f == "send":
-        message = op.get("value")
-        if message is None:
-            message = invoke.get("value")
-        if kind in ("invoke", "ok") and _bad_scalar(message):
-            return f"send's 'value' (the message) must be a string or an integer, got {message!r}"[
-                :120
-            ]
-        if kind == "ok" and _bad_offset(op.get("offset")):
-            return "an ok send needs 'offset', the non-negative integer it was acknowledged at"
-        return None
-    start = invoke.get("offset") if kind != "invoke" else op.get("offset")
-    if start is None and kind != "invoke":
-        start = op.get("offset")
-    if _bad_offset(start):
-        return "poll needs 'offset', the non-negative integer start offset, on its invocation"
-    if kind == "ok":
-        records = op.get("value")
-        if records is None:
-            return None
-        if not isinstance(records, list):
-            return "an ok poll's 'value' must be a list of [offset, message] pairs"
-        for i, record in enumerate(records):
-            if not isinstance(record, list | tuple) or len(record) != 2:
-                return f"poll record {i} must be [offset, message], got {record!r}"[:120]
-            if _bad_offset(record[0]):
-                return f"poll record {i}: offset must be a non-negative integer"
-            if _bad_scalar(record[1]):
-                return f"poll record {i}: message must be a string or an integer"
-    return None
 
 
 _NO_RECORDS: list = []  # shared by every poll that returned null (never mutated)
@@ -380,7 +314,7 @@ class _Checker:
                     key = invoke["key"]
                 part = partitions.get(key)
                 if part is None:
-                    if _bad_scalar(key):
+                    if bad_scalar(key):
                         raise LogInputError(position, log_op_problem(op, invoke) or "bad key")
                     part = self.partition(key)
                 slot = (process, key)
@@ -390,7 +324,7 @@ class _Checker:
                     if message is None:
                         message = invoke["value"]
                     offset = op["offset"]
-                    # inline forms of _bad_offset / _bad_scalar: this runs once per send
+                    # inline forms of bad_offset / bad_scalar: this runs once per send
                     if (
                         type(offset) is not int
                         or offset < 0
@@ -552,7 +486,7 @@ class _Checker:
                         part, poll, records, previous, offset, shown_messages
                     )
             if observed_get(offset) != message:
-                if _bad_offset(offset) or _bad_scalar(message):
+                if bad_offset(offset) or bad_scalar(message):
                     problem = log_op_problem(
                         {
                             "f": "poll",
