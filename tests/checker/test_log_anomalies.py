@@ -114,8 +114,8 @@ def test_lost_write_from_a_non_final_read():
     h.poll(1, 0, [[0, "a"], [2, "c"]])
     verdict = check_log(h.ops)
     assert set(verdict.anomalies) == {"lost-write"}
-    # no final:true anywhere: that same read from 0 is the fallback final read
-    assert verdict.stats["final_reads"] == "fallback"
+    # no final:true anywhere, and the read from 0 never came back empty: no final read
+    assert verdict.stats["final_reads"] == "none"
 
 
 def test_read_concurrent_with_the_send_is_not_a_lost_write():
@@ -220,6 +220,7 @@ def test_fallback_read_that_never_saw_the_end_is_not_final():
     verdict = check_log(h.ops)
     assert verdict.valid
     assert verdict.stats["unseen_unchecked_partitions"] == [KEY]
+    assert verdict.stats["final_reads"] == "none"
 
 
 def test_fallback_empty_read_from_zero_means_empty_log():
