@@ -47,7 +47,7 @@ def test_jsonl_history_streams_every_op_and_skips_blank_lines(tmp_path: Path) ->
     ("bad_line", "line_number", "fragment"),
     [
         ("{not json", 2, "invalid JSON"),
-        ("[1, 2]", 2, "expected an operation object"),
+        ('[1, 2]', 2, "expected an operation object"),
         ('{"process": 5, "f": "read"}', 2, "missing field 'type'"),
         ('{"process": 5, "type": "okay", "f": "read"}', 2, "must be invoke, ok, fail or info"),
         ('{"type": "invoke", "f": "read"}', 2, "missing field 'process'"),
@@ -56,20 +56,14 @@ def test_jsonl_history_streams_every_op_and_skips_blank_lines(tmp_path: Path) ->
         ('{"process": 1.5, "type": "invoke", "f": "read"}', 2, "'process' must be an integer"),
         ('{"process": 5, "type": "invoke", "f": "read", "time": -1}', 2, "non-negative integer"),
         ('{"process": 5, "type": "ok", "f": "read"}', 2, "without an outstanding invocation"),
-        (
-            '{"process": 0, "type": "invoke", "f": "read"}',
-            2,
-            "invokes again while its invocation on line 1",
-        ),
+        ('{"process": 0, "type": "invoke", "f": "read"}', 2, "invokes again while its invocation on line 1"),
         ('{"process": 0, "type": "ok", "f": "read"}', 2, "does not match the invocation on line 1"),
     ],
 )
 def test_malformed_histories_name_file_line_and_reason(
     tmp_path: Path, bad_line: str, line_number: int, fragment: str
 ) -> None:
-    path = write_lines(
-        tmp_path, ['{"process": 0, "type": "invoke", "f": "write", "value": 1}', bad_line]
-    )
+    path = write_lines(tmp_path, ['{"process": 0, "type": "invoke", "f": "write", "value": 1}', bad_line])
     with pytest.raises(HistoryError) as caught:
         read_history(path)
     assert caught.value.line == line_number
@@ -95,9 +89,7 @@ def test_edn_history_is_detected_by_content_and_keywords_become_strings(tmp_path
 
 
 def test_bad_edn_reports_the_line(tmp_path: Path) -> None:
-    path = write_lines(
-        tmp_path, ["{:process 0, :type :invoke, :f :read}", "{:process 0 :type"], "h.edn"
-    )
+    path = write_lines(tmp_path, ["{:process 0, :type :invoke, :f :read}", "{:process 0 :type"], "h.edn")
     with pytest.raises(HistoryError) as caught:
         read_history(path)
     assert caught.value.line == 2 and "invalid EDN" in caught.value.reason

@@ -200,7 +200,9 @@ def mutated_histories(draw: Any, model: str) -> list[dict]:
                     history[i]["type"] = "ok"
         else:
             observing = ("read", "get", "poll", "send")
-            idx = [i for i, op in enumerate(history) if op["type"] == "ok" and op["f"] in observing]
+            idx = [
+                i for i, op in enumerate(history) if op["type"] == "ok" and op["f"] in observing
+            ]
             if idx:
                 i = draw(st.sampled_from(idx))
                 history[i] = mutate_value(draw, model, history[i])

@@ -22,11 +22,7 @@ def test_config_defaults_are_the_correct_configuration() -> None:
     c = ClusterConfig()
     assert (c.broker_count, c.replication_factor, c.min_insync_replicas) == (3, 3, 2)
     assert (c.acks, c.unclean_leader_election, c.flush, c.flaws) == (
-        "all",
-        False,
-        "every-append",
-        frozenset(),
-    )
+        "all", False, "every-append", frozenset())
 
 
 @pytest.mark.parametrize(
@@ -51,11 +47,9 @@ def test_from_dict_rejects_unknown_fields() -> None:
 
 def test_describe_line_format() -> None:
     assert format_line("orders", 0, 1, (1, 2, 3), (1, 2, 3)) == (
-        "Topic: orders Partition: 0 Leader: 1 Replicas: 1,2,3 Isr: 1,2,3"
-    )
+        "Topic: orders Partition: 0 Leader: 1 Replicas: 1,2,3 Isr: 1,2,3")
     assert format_line("t", 2, -1, (3, 1, 2), (3,)) == (
-        "Topic: t Partition: 2 Leader: -1 Replicas: 3,1,2 Isr: 3"
-    )
+        "Topic: t Partition: 2 Leader: -1 Replicas: 3,1,2 Isr: 3")
 
 
 def test_describe_lists_every_partition_with_round_robin_replicas() -> None:

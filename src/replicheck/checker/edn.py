@@ -146,10 +146,7 @@ def loads(text: str) -> Any:
             discard_depths.append(len(stack))
         elif kind == "char":
             body = token[1:]
-            emit(
-                _CHARS.get(body)
-                or (chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body)
-            )
+            emit(_CHARS.get(body) or (chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body))
     if stack:
         raise EdnError(f"unterminated {stack[-1][0]!r}")
     if len(result) != 1:

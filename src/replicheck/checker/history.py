@@ -79,17 +79,14 @@ class _Validator:
             raise self.error(line, f"field 'f' must be a string, got {_describe(f)}")
         time = op.get("time")
         if time is not None and (type(time) is not int or time < 0):
-            raise self.error(
-                line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}"
-            )
+            raise self.error(line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}")
         index = op.get("index")
         if index is not None and type(index) is not int:
             raise self.error(line, f"field 'index' must be an integer, got {_describe(index)}")
         if type(process) is not int:
             if type(process) is not str:
                 raise self.error(
-                    line,
-                    f"field 'process' must be an integer (or a name such as 'nemesis'), got {_describe(process)}",
+                    line, f"field 'process' must be an integer (or a name such as 'nemesis'), got {_describe(process)}"
                 )
             return op  # a nemesis or other named actor: not paired
         if process < 0:
@@ -107,8 +104,7 @@ class _Validator:
         else:
             if pending is None:
                 raise self.error(
-                    line,
-                    f"'{op_type}' completion for process {process} without an outstanding invocation",
+                    line, f"'{op_type}' completion for process {process} without an outstanding invocation"
                 )
             if pending[1] != f:
                 raise self.error(
@@ -226,9 +222,7 @@ def pair_operations(ops: Iterable[dict]) -> list[Operation]:
         if type(process) is not int:
             continue
         if op["type"] == "invoke":
-            assert process not in open_by_process, (
-                "validated histories have one open op per process"
-            )
+            assert process not in open_by_process, "validated histories have one open op per process"
             operation = Operation(
                 process=process,
                 f=op["f"],

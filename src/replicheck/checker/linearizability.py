@@ -290,7 +290,9 @@ def _check_partition(
     elif outcome.valid is False:
         result.order, result.states = _unwind(outcome.best_stack, outcome.best_state)
         placed = set(result.order)
-        pending = [i for i, c in enumerate(calls) if i not in placed and c.return_pos is not None]
+        pending = [
+            i for i, c in enumerate(calls) if i not in placed and c.return_pos is not None
+        ]
         assert pending, "a failed search leaves a completed operation unplaced"
         # The first response among the unplaced calls is the one that blocked the search.
         result.blocking = min(pending, key=lambda i: calls[i].return_pos or 0)

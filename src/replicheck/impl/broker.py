@@ -23,15 +23,8 @@ class Broker:
     """One broker process incarnation. Its `disk` (PartitionLog per partition) is shared
     with the Cluster and survives the object."""
 
-    def __init__(
-        self,
-        config: ClusterConfig,
-        broker_id: int,
-        disk: dict[int, PartitionLog],
-        incarnation: int,
-        now_ms: int,
-        emit: Emit,
-    ) -> None:
+    def __init__(self, config: ClusterConfig, broker_id: int, disk: dict[int, PartitionLog],
+                 incarnation: int, now_ms: int, emit: Emit) -> None:
         self.config = config
         self.id = broker_id
         self.name = f"b{broker_id}"
@@ -49,7 +42,6 @@ class Broker:
         self.hw_before_isr_ack = flags.HW_BEFORE_ISR_ACK in flaws
         self.ignore_min_isr = flags.IGNORE_MIN_ISR in flaws
         self.reads_past_hw = flags.CONSUMER_READS_PAST_HW in flaws
-        self.check_controller_epoch = flags.STALE_CONTROLLER_EPOCH not in flaws
         self.replicas: dict[int, Replica] = {}
         for index in range(config.partition_count):
             replicas = config.replicas_of(index)
@@ -113,8 +105,8 @@ class Broker:
         self.out.append(m.Heartbeat(self.name, "controller", self.id, self.incarnation, known))
 
     def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:
-        if msg.controller_epoch < self.controller_epoch and self.check_controller_epoch:
-            return
+        if msg.controller_epoch < self.controller_epoch:
+            return  # a deposed controller
         self.controller_epoch = max(self.controller_epoch, msg.controller_epoch)
         replica = self.replicas.get(msg.partition)
         if replica is None:
@@ -157,28 +149,17 @@ class Broker:
     def _on_produce(self, msg: m.Produce, now_ms: int) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is None:
-            self.out.append(
-                m.ProduceResponse(
-                    self.name, msg.src, msg.partition, m.NOT_LEADER_OR_FOLLOWER, -1, False, msg.corr
-                )
-            )
+            self.out.append(m.ProduceResponse(self.name, msg.src, msg.partition,
+                                              m.NOT_LEADER_OR_FOLLOWER, -1, False, msg.corr))
             return
         leader.on_produce(self, replica, msg, now_ms)
 
     def _on_consumer_fetch(self, msg: m.ConsumerFetch, now_ms: int) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is None:
-            self.out.append(
-                m.ConsumerFetchResponse(
-                    self.name,
-                    msg.src,
-                    msg.partition,
-                    m.NOT_LEADER_OR_FOLLOWER,
-                    msg.offset,
-                    [],
-                    msg.corr,
-                )
-            )
+            self.out.append(m.ConsumerFetchResponse(self.name, msg.src, msg.partition,
+                                                    m.NOT_LEADER_OR_FOLLOWER, msg.offset, [],
+                                                    msg.corr))
             return
         leader.on_consumer_fetch(self, replica, msg)
 
@@ -187,9 +168,8 @@ class Broker:
         if replica is not None and replica.role == ROLE_FOLLOWER:
             follower.on_fetch_response(self, replica, msg, now_ms)
 
-    def _on_offsets_for_leader_epoch_response(
-        self, msg: m.OffsetsForLeaderEpochResponse, now_ms: int
-    ) -> None:
+    def _on_offsets_for_leader_epoch_response(self, msg: m.OffsetsForLeaderEpochResponse,
+                                              now_ms: int) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is not None and replica.role == ROLE_FOLLOWER:
             follower.on_offsets_response(self, replica, msg, now_ms)

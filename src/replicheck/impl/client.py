@@ -22,29 +22,17 @@ Record = Callable[..., None]
 STAGE_METADATA = 0
 STAGE_REQUEST = 1
 
-_REFRESH_ERRORS = frozenset(
-    {
-        m.NOT_LEADER_OR_FOLLOWER,
-        m.FENCED_LEADER_EPOCH,
-        m.UNKNOWN_LEADER_EPOCH,
-        m.LEADER_NOT_AVAILABLE,
-        m.REQUEST_TIMED_OUT,
-    }
-)
+_REFRESH_ERRORS = frozenset({
+    m.NOT_LEADER_OR_FOLLOWER, m.FENCED_LEADER_EPOCH, m.UNKNOWN_LEADER_EPOCH,
+    m.LEADER_NOT_AVAILABLE, m.REQUEST_TIMED_OUT,
+})
 
 
 class Op:
     __slots__ = ("corr", "deadline_ms", "f", "final", "message", "offset", "partition", "stage")
 
-    def __init__(
-        self,
-        f: str,
-        partition: int,
-        message: str | None,
-        offset: int | None,
-        deadline_ms: int,
-        final: bool,
-    ) -> None:
+    def __init__(self, f: str, partition: int, message: str | None, offset: int | None,
+                 deadline_ms: int, final: bool) -> None:
         self.f = f
         self.partition = partition
         self.message = message
@@ -68,15 +56,8 @@ class Client:
         self.next_tick_ms = INF_MS
 
     # -- driver calls ----------------------------------------------------------------------
-    def start(
-        self,
-        f: str,
-        partition: int,
-        message: str | None,
-        offset: int | None,
-        now_ms: int,
-        final: bool = False,
-    ) -> list[m.Msg]:
+    def start(self, f: str, partition: int, message: str | None, offset: int | None,
+              now_ms: int, final: bool = False) -> list[m.Msg]:
         assert self.op is None, "one outstanding operation per process"
         op = Op(f, partition, message, offset, now_ms + self.config.request_timeout_ms, final)
         self.op = op
@@ -141,25 +122,15 @@ class Client:
         if op.f == "send":
             acks = self.config.acks
             assert op.message is not None
-            self.out.append(
-                m.Produce(self.name, dst, op.partition, epoch, op.message, acks, op.corr)
-            )
+            self.out.append(m.Produce(self.name, dst, op.partition, epoch, op.message, acks,
+                                      op.corr))
             if acks == "0":
                 # Fire and forget: nothing will ever tell us whether it was written.
                 self._complete(op, "info", error="NO_ACKS_REQUESTED")
         else:
             assert op.offset is not None
-            self.out.append(
-                m.ConsumerFetch(
-                    self.name,
-                    dst,
-                    op.partition,
-                    epoch,
-                    op.offset,
-                    self.config.max_poll_records,
-                    op.corr,
-                )
-            )
+            self.out.append(m.ConsumerFetch(self.name, dst, op.partition, epoch, op.offset,
+                                            self.config.max_poll_records, op.corr))
 
     def _on_produce_response(self, op: Op, msg: m.ProduceResponse) -> None:
         if msg.error == m.NONE:
@@ -171,20 +142,14 @@ class Client:
 
     def _on_fetch_response(self, op: Op, msg: m.ConsumerFetchResponse) -> None:
         if msg.error == m.NONE:
-            self._complete(op, "ok", value=[[o, v] for o, v in msg.records])
+            self._complete(op, "ok", value=msg.records)  # fresh [offset, message] lists
             return
         if msg.error in _REFRESH_ERRORS:
             self.metadata = None
         self._complete(op, "fail", error=msg.error)
 
-    def _complete(
-        self,
-        op: Op,
-        kind: str,
-        value: Any = None,
-        offset: int | None = None,
-        error: str | None = None,
-    ) -> None:
+    def _complete(self, op: Op, kind: str, value: Any = None, offset: int | None = None,
+                  error: str | None = None) -> None:
         assert self.op is op
         self.op = None
         self.next_tick_ms = INF_MS
@@ -198,7 +163,6 @@ class Client:
                 value = None
         self._record(kind, op, value=value, offset=offset, error=error)
 
-    def _record(
-        self, kind: str, op: Op, value: Any, offset: int | None, error: str | None = None
-    ) -> None:
+    def _record(self, kind: str, op: Op, value: Any, offset: int | None,
+                error: str | None = None) -> None:
         self.record(self.process, kind, op.f, op.partition, value, offset, error, op.final)

@@ -53,25 +53,19 @@ class Cluster:
         self._epoch_leaders: dict[tuple[str, int], int] = {}
         self._leader_violations: list[str] = []
         self._hw_seen: dict[tuple[str, int, int], int] = {}
+        self.messages_delivered = 0  # for benchmarks: messages handed to a node
+        self.timer_ticks = 0  # for benchmarks: node wakeups that ran
         fsync = self.config.flush == "every-append"
         self.disks: dict[int, dict[int, PartitionLog]] = {
-            b: {
-                i: PartitionLog(fsync)
-                for i in range(self.config.partition_count)
-                if b in self.config.replicas_of(i)
-            }
+            b: {i: PartitionLog(fsync) for i in range(self.config.partition_count)
+                if b in self.config.replicas_of(i)}
             for b in self.broker_ids
         }
         self.brokers: dict[int, Broker | None] = {}
         self.store = MetadataStore(self.config)
         for p in self.store.partitions:
-            self._emit(
-                "leader",
-                partition=p.key,
-                leader=p.leader,
-                leader_epoch=p.leader_epoch,
-                isr=list(p.isr),
-            )
+            self._emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
+                       isr=list(p.isr))
         self.controller = Controller(self.config, self.store, 0, self._emit)
         self._add_node(CONTROLLER, self.controller)
         for b in self.broker_ids:
@@ -87,9 +81,8 @@ class Cluster:
         """Accept 0, "0" or "orders-0"."""
         if isinstance(partition, str):
             tail = partition.rsplit("-", 1)[-1]
-            if not tail.isdigit() or (
-                partition != tail and partition != self.config.partition_key(int(tail))
-            ):
+            if not tail.isdigit() or (partition != tail and
+                                      partition != self.config.partition_key(int(tail))):
                 raise ValueError(f"unknown partition {partition!r}")
             partition = int(tail)
         if not 0 <= partition < self.config.partition_count:
@@ -110,8 +103,7 @@ class Cluster:
             if previous != fields["broker"]:
                 self._leader_violations.append(
                     f"{key[0]}: two leaders in epoch {key[1]} (brokers {previous} and "
-                    f"{fields['broker']})"
-                )
+                    f"{fields['broker']})")
 
     def _add_node(self, name: str, node: Any) -> None:
         self._nodes[name] = node
@@ -137,6 +129,17 @@ class Cluster:
         queue = self._queue
         incarnation = self._incarnation
         now = self.now_ms
+        push = heapq.heappush
+        if not net.group_of and net.loss == 0.0 and net.delay_lo_ms == net.delay_hi_ms:
+            # Fast path (no network fault): no RNG draw, constant delay.
+            t = now + net.delay_lo_ms
+            seq = self._seq
+            for msg in out:
+                seq += 1
+                dst = msg.dst
+                push(queue, (t, seq, dst, incarnation.get(dst, 0), msg))
+            self._seq = seq
+            return
         for msg in out:
             dst = msg.dst
             if not net.connected(src, dst):
@@ -145,11 +148,12 @@ class Cluster:
             if delay < 0:
                 continue
             self._seq += 1
-            heapq.heappush(queue, (now + delay, self._seq, dst, incarnation.get(dst, 0), msg))
+            push(queue, (now + delay, self._seq, dst, incarnation.get(dst, 0), msg))
 
     def tick(self, ms: int) -> None:
         """Advance simulated time by `ms`, delivering every message and timer due."""
-        assert ms >= 0
+        if ms < 0:
+            raise ValueError("tick needs ms >= 0")
         target = self.now_ms + ms
         queue = self._queue
         nodes = self._nodes
@@ -167,10 +171,12 @@ class Cluster:
                 if wake.get(dst) != (t, seq):
                     continue
                 del wake[dst]
+                self.timer_ticks += 1
                 out = node.tick(t)
             else:
-                if not net.connected(msg.src, dst):
+                if net.group_of and not net.connected(msg.src, dst):
                     continue
+                self.messages_delivered += 1
                 out = node.step(msg, t)
             if out:
                 self._route(dst, out)
@@ -191,17 +197,8 @@ class Cluster:
             self._add_node(client.name, client)
         return client
 
-    def _record(
-        self,
-        process: int,
-        kind: str,
-        f: str,
-        partition: int,
-        value: Any,
-        offset: int | None,
-        error: str | None,
-        final: bool,
-    ) -> None:
+    def _record(self, process: int, kind: str, f: str, partition: int, value: Any,
+                offset: int | None, error: str | None, final: bool) -> None:
         op: dict[str, Any] = {
             "index": len(self.history),
             "time": self.now_ms * 1_000_000,
@@ -223,15 +220,8 @@ class Cluster:
         client = self._clients.get(process)
         return client is None or client.op is None
 
-    def _start_op(
-        self,
-        process: int,
-        f: str,
-        partition: int | str,
-        message: str | None,
-        offset: int | None,
-        final: bool = False,
-    ) -> None:
+    def _start_op(self, process: int, f: str, partition: int | str, message: str | None,
+                  offset: int | None, final: bool = False) -> None:
         index = self.partition_index(partition)
         client = self._client(process)
         if client.op is not None:
@@ -253,14 +243,8 @@ class Cluster:
     # -- faults ----------------------------------------------------------------------------
     def _start_broker(self, broker: int) -> None:
         name = f"b{broker}"
-        node = Broker(
-            self.config,
-            broker,
-            self.disks[broker],
-            self._incarnation.get(name, 0) + 1,
-            self.now_ms,
-            self._emit,
-        )
+        node = Broker(self.config, broker, self.disks[broker],
+                      self._incarnation.get(name, 0) + 1, self.now_ms, self._emit)
         self.brokers[broker] = node
         self._add_node(name, node)
 
@@ -292,6 +276,10 @@ class Cluster:
         for index, log in self.disks[broker].items():
             lost[self.config.partition_key(index)] = log.power_loss()
         self._emit("power-loss", broker=broker, lost=lost)
+        for index, log in self.disks[broker].items():
+            key = self.config.partition_key(index)
+            if lost[key]:
+                self._emit("leo", broker=broker, partition=key, leo=log.leo)
 
     def restart(self, broker: int) -> None:
         """Start a stopped broker again; it recovers its role from the controller."""
@@ -340,12 +328,8 @@ class Cluster:
 
     def _emit_message_faults(self) -> None:
         net = self._net
-        self._emit(
-            "message-faults",
-            loss=net.loss,
-            delay_lo_ms=net.delay_lo_ms,
-            delay_hi_ms=net.delay_hi_ms,
-        )
+        self._emit("message-faults", loss=net.loss, delay_lo_ms=net.delay_lo_ms,
+                   delay_hi_ms=net.delay_hi_ms)
 
     def controller_failover(self) -> None:
         """A new controller takes over from the metadata store with controller epoch + 1."""
@@ -395,11 +379,8 @@ class Cluster:
     def final_read(self, process: int) -> None:
         """Heal everything, restart every broker, settle, then read every partition."""
         self.heal()
-        if (
-            self._net.loss != 0.0
-            or self._net.delay_lo_ms != self.config.network_delay_ms
-            or (self._net.delay_hi_ms != self.config.network_delay_ms)
-        ):
+        if self._net.loss != 0.0 or self._net.delay_lo_ms != self.config.network_delay_ms or (
+                self._net.delay_hi_ms != self.config.network_delay_ms):
             self._net.loss = 0.0
             self._net.delay_lo_ms = self._net.delay_hi_ms = self.config.network_delay_ms
             self._emit_message_faults()
@@ -448,8 +429,6 @@ class Cluster:
         lines = []
         for event in self.events:
             rest = {k: v for k, v in event.items() if k not in ("time_ms", "kind")}
-            lines.append(
-                f"{event['time_ms']} {event['kind']} "
-                f"{json.dumps(rest, sort_keys=True, separators=(',', ':'))}"
-            )
+            lines.append(f"{event['time_ms']} {event['kind']} "
+                         f"{json.dumps(rest, sort_keys=True, separators=(',', ':'))}")
         return "\n".join(lines) + ("\n" if lines else "")

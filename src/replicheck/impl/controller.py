@@ -54,9 +54,8 @@ class MetadataStore:
 class Controller:
     NAME = "controller"
 
-    def __init__(
-        self, config: ClusterConfig, store: MetadataStore, now_ms: int, emit: Emit
-    ) -> None:
+    def __init__(self, config: ClusterConfig, store: MetadataStore, now_ms: int,
+                 emit: Emit) -> None:
         self.config = config
         self.store = store
         self.epoch = store.controller_epoch
@@ -115,7 +114,7 @@ class Controller:
             if p.leader == preferred or preferred not in self.alive:
                 continue
             if preferred in p.isr or self.elect_any:
-                self._set_leader(p, preferred)
+                self._install_leader(p, preferred)
         out, self.out = self.out, []
         return out
 
@@ -172,24 +171,23 @@ class Controller:
                 break
         if candidate < 0 and fallback is not None and fallback in alive and fallback in p.isr:
             candidate = fallback
-        unclean = False
         if candidate < 0 and self.config.unclean_leader_election:
             for r in p.replicas:
                 if r != exclude and r in alive:
                     candidate = r
-                    unclean = True
                     break
-        if candidate >= 0 and candidate not in p.isr:
-            unclean = True
-        if unclean:
-            # The new leader's log defines the partition now; members it may lack data
-            # for cannot stay "in sync".
-            p.isr = (
-                (candidate,)
-                if not self.elect_any
-                else tuple(r for r in p.replicas if r == candidate or (r in p.isr and r in alive))
-            )
-        self._set_leader(p, candidate)
+        self._install_leader(p, candidate)
+
+    def _install_leader(self, p: PartitionState, leader: int) -> None:
+        if leader >= 0 and leader not in p.isr:
+            # Unclean (or flawed) election: the new leader's log defines the partition now.
+            # Kafka resets the ISR to the new leader; the elect-any flaw keeps the live ISR.
+            if self.elect_any:
+                p.isr = tuple(r for r in p.replicas
+                              if r == leader or (r in p.isr and r in self.alive))
+            else:
+                p.isr = (leader,)
+        self._set_leader(p, leader)
 
     def _set_leader(self, p: PartitionState, leader: int) -> None:
         p.leader = leader
@@ -197,10 +195,10 @@ class Controller:
         self._commit(p)
 
     def _commit(self, p: PartitionState) -> None:
+        assert p.leader < 0 or p.leader in p.isr, (p.leader, p.isr)
         p.partition_epoch += 1
-        self.emit(
-            "leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch, isr=list(p.isr)
-        )
+        self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
+                  isr=list(p.isr))
         self._broadcast(p)
 
     def _broadcast(self, p: PartitionState) -> None:
@@ -208,18 +206,8 @@ class Controller:
             self._send_state(p, b)
 
     def _send_state(self, p: PartitionState, b: int) -> None:
-        self.out.append(
-            m.LeaderAndIsr(
-                self.NAME,
-                f"b{b}",
-                self.epoch,
-                p.index,
-                p.leader,
-                p.leader_epoch,
-                p.isr,
-                p.partition_epoch,
-            )
-        )
+        self.out.append(m.LeaderAndIsr(self.NAME, f"b{b}", self.epoch, p.index, p.leader,
+                                       p.leader_epoch, p.isr, p.partition_epoch))
 
     # -- ISR changes ---------------------------------------------------------------------
     def _on_alter_isr(self, msg: m.AlterIsr) -> None:
@@ -238,23 +226,7 @@ class Controller:
             # partition epoch newer than the one it proposed against.
             p.isr = tuple(r for r in p.replicas if r in msg.new_isr)
             p.partition_epoch += 1
-            self.emit(
-                "leader",
-                partition=p.key,
-                leader=p.leader,
-                leader_epoch=p.leader_epoch,
-                isr=list(p.isr),
-            )
-        self.out.append(
-            m.AlterIsrResponse(
-                self.NAME,
-                msg.src,
-                self.epoch,
-                p.index,
-                error,
-                p.leader,
-                p.leader_epoch,
-                p.isr,
-                p.partition_epoch,
-            )
-        )
+            self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
+                      isr=list(p.isr))
+        self.out.append(m.AlterIsrResponse(self.NAME, msg.src, self.epoch, p.index, error,
+                                           p.leader, p.leader_epoch, p.isr, p.partition_epoch))

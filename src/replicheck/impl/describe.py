@@ -15,18 +15,14 @@ if TYPE_CHECKING:
     from replicheck.impl.cluster import Cluster
 
 
-def format_line(
-    topic: str, partition: int, leader: int, replicas: tuple[int, ...], isr: tuple[int, ...]
-) -> str:
-    return (
-        f"Topic: {topic} Partition: {partition} Leader: {leader if leader >= 0 else -1} "
-        f"Replicas: {','.join(map(str, replicas))} Isr: {','.join(map(str, isr))}"
-    )
+def format_line(topic: str, partition: int, leader: int, replicas: tuple[int, ...],
+                isr: tuple[int, ...]) -> str:
+    return (f"Topic: {topic} Partition: {partition} Leader: {leader if leader >= 0 else -1} "
+            f"Replicas: {','.join(map(str, replicas))} Isr: {','.join(map(str, isr))}")
 
 
-def describe_lines(
-    cluster: Cluster, under_replicated: bool = False, unavailable: bool = False
-) -> list[str]:
+def describe_lines(cluster: Cluster, under_replicated: bool = False,
+                   unavailable: bool = False) -> list[str]:
     lines = []
     alive = cluster.controller.alive
     for p in cluster.store.partitions:

@@ -60,30 +60,13 @@ def start_next(broker: Broker, replica: Replica, now_ms: int) -> None:
     dst = f"b{replica.leader}"
     if replica.need_truncation:
         replica.fetcher = FETCHER_TRUNCATING
-        broker.out.append(
-            m.OffsetsForLeaderEpoch(
-                broker.name,
-                dst,
-                replica.index,
-                broker.id,
-                replica.leader_epoch,
-                replica.log.latest_epoch(),
-                corr,
-            )
-        )
+        broker.out.append(m.OffsetsForLeaderEpoch(broker.name, dst, replica.index, broker.id,
+                                                  replica.leader_epoch,
+                                                  replica.log.latest_epoch(), corr))
     else:
         replica.fetcher = FETCHER_FETCHING
-        broker.out.append(
-            m.Fetch(
-                broker.name,
-                dst,
-                replica.index,
-                broker.id,
-                replica.leader_epoch,
-                replica.log.leo,
-                corr,
-            )
-        )
+        broker.out.append(m.Fetch(broker.name, dst, replica.index, broker.id,
+                                  replica.leader_epoch, replica.log.leo, corr))
 
 
 def _back_off(broker: Broker, replica: Replica, now_ms: int) -> None:
@@ -102,12 +85,17 @@ def _truncate(broker: Broker, replica: Replica, offset: int) -> None:
         broker.set_hw(replica, log.leo)
 
 
-def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse, now_ms: int) -> None:
+def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse,
+                      now_ms: int) -> None:
     if msg.corr != replica.inflight_corr or replica.fetcher != FETCHER_FETCHING:
         return  # an answer to a request we no longer wait for
     if msg.error != m.NONE:
         if msg.error == m.OFFSET_OUT_OF_RANGE:
-            replica.need_truncation = True
+            if broker.truncate_to_hw:
+                # Pre-KIP-101: cut back to a high watermark (ours or, if lower, the leader's).
+                _truncate(broker, replica, min(replica.hw, msg.hw))
+            else:
+                replica.need_truncation = True
         _back_off(broker, replica, now_ms)
         return
     log = replica.log
@@ -121,9 +109,8 @@ def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse, no
     start_next(broker, replica, now_ms)
 
 
-def on_offsets_response(
-    broker: Broker, replica: Replica, msg: m.OffsetsForLeaderEpochResponse, now_ms: int
-) -> None:
+def on_offsets_response(broker: Broker, replica: Replica, msg: m.OffsetsForLeaderEpochResponse,
+                        now_ms: int) -> None:
     if msg.corr != replica.inflight_corr or replica.fetcher != FETCHER_TRUNCATING:
         return
     if msg.error != m.NONE:

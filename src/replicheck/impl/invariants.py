@@ -36,25 +36,19 @@ def check(cluster: Cluster) -> list[str]:
                 continue
             log = cluster.disks[b][p.index]
             if log.leo < hw:
-                out.append(
-                    f"{p.key}: HW {hw} of leader {p.leader} (epoch {p.leader_epoch}) "
-                    f"passes LEO {log.leo} of ISR member {b}"
-                )
+                out.append(f"{p.key}: HW {hw} of leader {p.leader} (epoch {p.leader_epoch}) "
+                           f"passes LEO {log.leo} of ISR member {b}")
             elif log.entries[:hw] != leader_entries[:hw]:
                 at = next(o for o in range(hw) if log.entries[o] != leader_entries[o])
-                out.append(
-                    f"{p.key}: committed prefix diverges at offset {at}: leader "
-                    f"{p.leader} has {leader_entries[at][1]!r} (epoch "
-                    f"{leader_entries[at][0]}), ISR member {b} has "
-                    f"{log.entries[at][1]!r} (epoch {log.entries[at][0]})"
-                )
+                out.append(f"{p.key}: committed prefix diverges at offset {at}: leader "
+                           f"{p.leader} has {leader_entries[at][1]!r} (epoch "
+                           f"{leader_entries[at][0]}), ISR member {b} has "
+                           f"{log.entries[at][1]!r} (epoch {log.entries[at][0]})")
         key = (p.key, p.leader, p.leader_epoch)
         previous = seen.get(key)
         if previous is not None and hw < previous:
-            out.append(
-                f"{p.key}: HW of leader {p.leader} went down from {previous} to {hw} "
-                f"within epoch {p.leader_epoch}"
-            )
+            out.append(f"{p.key}: HW of leader {p.leader} went down from {previous} to {hw} "
+                       f"within epoch {p.leader_epoch}")
         if previous is None or hw > previous:
             seen[key] = hw
     return out

@@ -48,26 +48,11 @@ def _all_slots(cls: type) -> list[str]:
 class LeaderAndIsr(Msg):
     """The controller's committed state of one partition (Kafka's LeaderAndIsr request)."""
 
-    __slots__ = (
-        "controller_epoch",
-        "isr",
-        "leader",
-        "leader_epoch",
-        "partition",
-        "partition_epoch",
-    )
+    __slots__ = ("controller_epoch", "isr", "leader", "leader_epoch", "partition",
+                 "partition_epoch")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        controller_epoch: int,
-        partition: int,
-        leader: int,
-        leader_epoch: int,
-        isr: tuple[int, ...],
-        partition_epoch: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, controller_epoch: int, partition: int, leader: int,
+                 leader_epoch: int, isr: tuple[int, ...], partition_epoch: int) -> None:
         self.src = src
         self.dst = dst
         self.controller_epoch = controller_epoch
@@ -87,9 +72,8 @@ class Heartbeat(Msg):
 
     __slots__ = ("broker", "incarnation", "known")
 
-    def __init__(
-        self, src: str, dst: str, broker: int, incarnation: int, known: tuple[int, ...]
-    ) -> None:
+    def __init__(self, src: str, dst: str, broker: int, incarnation: int,
+                 known: tuple[int, ...]) -> None:
         self.src = src
         self.dst = dst
         self.broker = broker
@@ -102,16 +86,8 @@ class AlterIsr(Msg):
 
     __slots__ = ("broker", "leader_epoch", "new_isr", "partition", "partition_epoch")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        broker: int,
-        partition: int,
-        leader_epoch: int,
-        partition_epoch: int,
-        new_isr: tuple[int, ...],
-    ) -> None:
+    def __init__(self, src: str, dst: str, broker: int, partition: int, leader_epoch: int,
+                 partition_epoch: int, new_isr: tuple[int, ...]) -> None:
         self.src = src
         self.dst = dst
         self.broker = broker
@@ -125,28 +101,12 @@ class AlterIsrResponse(Msg):
     """Result plus the controller's current state (so a leader that missed an update can
     resynchronise from a rejection)."""
 
-    __slots__ = (
-        "controller_epoch",
-        "error",
-        "isr",
-        "leader",
-        "leader_epoch",
-        "partition",
-        "partition_epoch",
-    )
+    __slots__ = ("controller_epoch", "error", "isr", "leader", "leader_epoch", "partition",
+                 "partition_epoch")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        controller_epoch: int,
-        partition: int,
-        error: str,
-        leader: int,
-        leader_epoch: int,
-        isr: tuple[int, ...],
-        partition_epoch: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, controller_epoch: int, partition: int, error: str,
+                 leader: int, leader_epoch: int, isr: tuple[int, ...],
+                 partition_epoch: int) -> None:
         self.src = src
         self.dst = dst
         self.controller_epoch = controller_epoch
@@ -166,16 +126,8 @@ class Fetch(Msg):
 
     __slots__ = ("corr", "fetch_offset", "leader_epoch", "partition", "replica_id")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        partition: int,
-        replica_id: int,
-        leader_epoch: int,
-        fetch_offset: int,
-        corr: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
+                 fetch_offset: int, corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -190,18 +142,8 @@ class FetchResponse(Msg):
 
     __slots__ = ("base_offset", "corr", "error", "hw", "leader_epoch", "partition", "records")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        partition: int,
-        leader_epoch: int,
-        error: str,
-        base_offset: int,
-        records: list[tuple[int, str]],
-        hw: int,
-        corr: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, error: str,
+                 base_offset: int, records: list[tuple[int, str]], hw: int, corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -218,16 +160,8 @@ class OffsetsForLeaderEpoch(Msg):
 
     __slots__ = ("corr", "leader_epoch", "partition", "replica_id", "requested_epoch")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        partition: int,
-        replica_id: int,
-        leader_epoch: int,
-        requested_epoch: int,
-        corr: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
+                 requested_epoch: int, corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -243,17 +177,8 @@ class OffsetsForLeaderEpochResponse(Msg):
 
     __slots__ = ("corr", "end_offset", "epoch", "error", "leader_epoch", "partition")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        partition: int,
-        leader_epoch: int,
-        error: str,
-        epoch: int,
-        end_offset: int,
-        corr: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, error: str,
+                 epoch: int, end_offset: int, corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -270,16 +195,8 @@ class OffsetsForLeaderEpochResponse(Msg):
 class Produce(Msg):
     __slots__ = ("acks", "corr", "leader_epoch", "message", "partition")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        partition: int,
-        leader_epoch: int,
-        message: str,
-        acks: str,
-        corr: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, message: str,
+                 acks: str, corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -295,9 +212,8 @@ class ProduceResponse(Msg):
 
     __slots__ = ("appended", "corr", "error", "offset", "partition")
 
-    def __init__(
-        self, src: str, dst: str, partition: int, error: str, offset: int, appended: bool, corr: int
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, error: str, offset: int,
+                 appended: bool, corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -310,16 +226,8 @@ class ProduceResponse(Msg):
 class ConsumerFetch(Msg):
     __slots__ = ("corr", "leader_epoch", "max_records", "offset", "partition")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        partition: int,
-        leader_epoch: int,
-        offset: int,
-        max_records: int,
-        corr: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, offset: int,
+                 max_records: int, corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -332,22 +240,14 @@ class ConsumerFetch(Msg):
 class ConsumerFetchResponse(Msg):
     __slots__ = ("corr", "error", "offset", "partition", "records")
 
-    def __init__(
-        self,
-        src: str,
-        dst: str,
-        partition: int,
-        error: str,
-        offset: int,
-        records: list[tuple[int, str]],
-        corr: int,
-    ) -> None:
+    def __init__(self, src: str, dst: str, partition: int, error: str, offset: int,
+                 records: list[list], corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
         self.error = error
         self.offset = offset
-        self.records = records  # (offset, message)
+        self.records = records  # [offset, message] lists, JSON-ready
         self.corr = corr
 
 
@@ -365,9 +265,8 @@ class MetadataResponse(Msg):
 
     __slots__ = ("corr", "partitions")
 
-    def __init__(
-        self, src: str, dst: str, partitions: tuple[tuple[int, int], ...], corr: int
-    ) -> None:
+    def __init__(self, src: str, dst: str, partitions: tuple[tuple[int, int], ...],
+                 corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partitions = partitions

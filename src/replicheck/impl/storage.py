@@ -89,7 +89,7 @@ class PartitionLog:
         """Lose everything not fsynced; returns how many records were lost."""
         lost = len(self.entries) - self.flushed
         if lost > 0:
-            del self.entries[self.flushed :]
+            del self.entries[self.flushed:]
         if not self.fsync:
             # The epoch cache and HW checkpoint files were written but not synced either.
             keep = len(self.entries)
