@@ -20,13 +20,14 @@ def simulate(
     seed: int,
     op_count: int,
     clients: int,
-    invoke: Callable[[random.Random, int], dict],
+    invoke: Callable[[random.Random, int, int], dict],
     apply: Apply,
     info_rate: float = 0.0,
 ) -> list[dict]:
     """Run `clients` concurrent clients until `op_count` operations were invoked.
 
-    `invoke(rng, serial)` builds an invocation (without process/type); `apply(rng, op)`
+    `invoke(rng, serial, slot)` builds an invocation (without process/type) for client
+    `slot`; `apply(rng, op)`
     performs it atomically and returns (completion type, completion fields).
     """
     assert clients >= 1 and op_count >= 0
@@ -43,7 +44,7 @@ def simulate(
         if entry is None:
             if invoked >= op_count:
                 continue
-            op = {"process": process_of[slot], "type": "invoke", **invoke(rng, invoked)}
+            op = {"process": process_of[slot], "type": "invoke", **invoke(rng, invoked, slot)}
             invoked += 1
             pending[slot] = [op, None]
             history.append(op)
@@ -68,18 +69,22 @@ def simulate(
     return history
 
 
-def kv_history(seed: int, op_count: int, clients: int, keys: int = 4) -> list[dict]:
-    """get/put/append on a few keys; written values are unique, so reads are informative."""
+def kv_history(seed: int, op_count: int, clients: int, shared: float = 0.2) -> list[dict]:
+    """get/put/append, in the shape of the MIT 6.824 key-value tests that Porcupine is
+    measured on: each client works mostly on a key of its own and, with probability
+    `shared`, on another client's key. Written values are unique, so reads are informative.
+    """
     store: dict[str, str] = {}
 
-    def invoke(rng: random.Random, serial: int) -> dict:
-        key = f"k{rng.randrange(keys)}"
+    def invoke(rng: random.Random, serial: int, slot: int) -> dict:
+        owner = slot if rng.random() >= shared else rng.randrange(clients)
+        key = f"k{owner}"
         roll = rng.random()
         if roll < 0.5:
             return {"f": "get", "key": key, "value": None}
-        if roll < 0.8:
-            return {"f": "append", "key": key, "value": f"{serial};"}
-        return {"f": "put", "key": key, "value": f"{serial};"}
+        if roll < 0.85:
+            return {"f": "append", "key": key, "value": f"x {serial} y;"}
+        return {"f": "put", "key": key, "value": f"x {serial} y;"}
 
     def apply(rng: random.Random, op: dict) -> tuple[str, dict]:
         key = op["key"]
@@ -98,7 +103,7 @@ def register_history(seed: int, op_count: int, clients: int, info_rate: float) -
     """One register: reads, unique writes and cas ops; `info_rate` of them end as info."""
     cell: list[Any] = [None]
 
-    def invoke(rng: random.Random, serial: int) -> dict:
+    def invoke(rng: random.Random, serial: int, slot: int) -> dict:
         roll = rng.random()
         if roll < 0.5:
             return {"f": "read", "value": None}
@@ -129,7 +134,7 @@ def log_history(
     from a recent offset returning everything to the end of the partition."""
     logs: dict[str, list[str]] = {}
 
-    def invoke(rng: random.Random, serial: int) -> dict:
+    def invoke(rng: random.Random, serial: int, slot: int) -> dict:
         key = f"orders-{rng.randrange(partitions)}"
         if rng.random() < 0.6:
             return {"f": "send", "key": key, "value": f"m{serial}"}

@@ -237,7 +237,41 @@ def test_kv_unobservable_info_puts_and_appends() -> None:
     assert m.unobservable(calls) == {1, 3}
 
 
-def test_log_drops_nothing() -> None:
-    # An unread info send may still have shifted the offsets of later sends.
+def positioned(c: Call, call_pos: int, return_pos: int | None) -> Call:
+    c.call_pos, c.return_pos = call_pos, return_pos
+    return c
+
+
+def test_log_narrows_unread_info_sends_to_gaps() -> None:
     m = get_model("log")
-    assert m.unobservable([call("send", "m0", status="info")]) == set()
+    calls = [
+        positioned(call("send", "a", status="info"), 0, None),  # 0: read below -> kept
+        positioned(call("send", "b", status="info"), 1, None),  # 1: may fill gap 1
+        positioned(call("send", "c", "c", ack_offset=0), 2, 3),  # 2
+        positioned(call("send", "d", "d", ack_offset=2), 4, 6),  # 3: offset 1 is a gap
+        positioned(call("send", "e", status="info"), 7, None),  # 4: after the gap's deadline
+        positioned(call("poll", None, [[0, "c"]], offset=0, max_records=1), 8, 9),  # 5
+        positioned(call("poll", None, [[3, "a"]], offset=3), 10, 11),  # 6: reads "a"
+    ]
+    fns = [m.compile(c) for c in calls]
+    narrowed = m.narrow(calls, fns)
+    assert m.unobservable(calls) == {4}
+    assert narrowed[4] is None
+    assert [f is g for f, g in zip(narrowed, fns, strict=True)] == [
+        True, False, True, True, False, True, True
+    ]
+    gap_only = narrowed[1]
+    root = m.init()
+    assert gap_only(root) is REJECT  # offset 0 is claimed by "c"
+    one = root.append("c")
+    assert gap_only(one) is one.append("b")  # offset 1 is the gap
+    assert gap_only(one.append("b")) is REJECT
+
+
+def test_log_without_gaps_drops_every_unread_info_send() -> None:
+    m = get_model("log")
+    calls = [
+        positioned(call("send", "a", status="info"), 0, None),
+        positioned(call("send", "c", "c", ack_offset=0), 1, 2),
+    ]
+    assert m.unobservable(calls) == {0}

@@ -257,12 +257,14 @@ def _check_calls(
     results: list[PartitionResult] = []
     for label, group in model.partition(kept):
         group = sorted(group, key=lambda c: c.call_pos)
-        unobservable = model.unobservable(group)
-        if unobservable:
-            assert all(group[i].status == "info" for i in unobservable)
-            dropped += len(unobservable)
-            group = [c for i, c in enumerate(group) if i not in unobservable]
-        fns = [compiled[id(c)] for c in group]
+        given = [compiled[id(c)] for c in group]
+        narrowed = model.narrow(group, given)
+        assert len(narrowed) == len(group)
+        assert all(f is g for f, g, c in zip(narrowed, given, group, strict=True) if c.status == "ok")
+        fns = [f for f in narrowed if f is not None]
+        if len(fns) != len(group):
+            dropped += len(group) - len(fns)
+            group = [c for c, f in zip(group, narrowed, strict=True) if f is not None]
         results.append(_check_partition(model, label, group, fns, deadline, linearization))
     if any(r.valid is False for r in results):
         valid: bool | None = False
@@ -288,7 +290,8 @@ def _check_partition(
     want_order: bool,
 ) -> PartitionResult:
     init = model.init()
-    outcome = _search(init, calls, fns, deadline)
+    read_only = [bool(model.is_read_only(c)) for c in calls]
+    outcome = _search(init, calls, fns, read_only, deadline)
     result = PartitionResult(
         label=label,
         calls=list(calls),
@@ -317,7 +320,7 @@ def _unwind(stack: Any, last_state: State) -> tuple[list[int], list[State]]:
     order: list[int] = []
     before: list[State] = []
     while stack is not None:
-        op, state_before, stack = stack[0], stack[1], stack[5]
+        op, state_before, stack = stack[0], stack[1], stack[6]
         order.append(op)
         before.append(state_before)
     order.reverse()
@@ -339,7 +342,11 @@ class _Outcome:
 
 
 def _search(
-    init: State, calls: Sequence[Call], fns: Sequence[StepFn], deadline: float | None
+    init: State,
+    calls: Sequence[Call],
+    fns: Sequence[StepFn],
+    read_only: Sequence[bool],
+    deadline: float | None,
 ) -> _Outcome:
     """The WGL search over one partition; `calls` sorted by invocation position."""
     n = len(calls)
@@ -388,7 +395,8 @@ def _search(
     cache: set[tuple[int, int, int, Any]] = set()
     state = init
     base = rel = ilin = 0  # linearized required ops: all ids < base, plus bits of rel << base
-    stack: Any = None  # (entry-op, state before, base, rel, ilin, parent)
+    # frames: (op, state before, base, rel, ilin, forced, parent)
+    stack: Any = None
     depth = best_depth = 0
     best_stack: Any = None
     best_state = init
@@ -398,6 +406,13 @@ def _search(
     configurations = 0
     monotonic = time.monotonic
     add = cache.add
+    # Read pass: at each new configuration, first look for a read-only call the state
+    # accepts. Placing it at once is always safe (moving a read that sees the current state
+    # to the front of any valid completion keeps it valid), so it is *forced*: the other
+    # candidates are not tried, and when it fails the configuration itself is dead. Without
+    # this, concurrent writes are tried in every order before the read that rules them out.
+    has_reads = any(read_only)
+    reading = has_reads
     e = nxt[0]
     while remaining:
         budget -= 1
@@ -407,7 +422,11 @@ def _search(
             if deadline is not None and monotonic() > deadline:
                 return _Outcome(None, steps, configurations)
         op = call_op[e]
+        dead = False
         if op >= 0:
+            if read_only[op] is not reading:
+                e = nxt[e]  # reads are tried (only) in the read pass
+                continue
             new_state = fns[op](state)
             if new_state is not REJECT:
                 j = rid[op]
@@ -423,7 +442,7 @@ def _search(
                 add(key)  # one hash: a new configuration is one that grew the cache
                 if len(cache) != configurations:
                     configurations += 1
-                    stack = (op, state, base, rel, ilin, stack)
+                    stack = (op, state, base, rel, ilin, reading, stack)
                     base, rel, ilin, state = key
                     p, q = prv[e], nxt[e]
                     nxt[p] = q
@@ -437,17 +456,32 @@ def _search(
                     depth += 1
                     if depth > best_depth:
                         best_depth, best_stack, best_state = depth, stack, state
+                    reading = has_reads
                     e = nxt[0]
                     continue
+                if not reading:
+                    e = nxt[e]
+                    continue
+                # A forced read leads to a configuration already explored (and failed):
+                # this configuration is dead too.
+                dead = True
             else:
                 seen = refused[op]
                 if seen is None:
                     refused[op] = [state]
                 elif len(seen) < REFUSED_STATES_MAX and state not in seen:
                     seen.append(state)
-            e = nxt[e]
-        else:
-            assert e != tail, "the first return entry always precedes the tail"
+                e = nxt[e]
+                continue
+        elif reading:
+            # The read pass reached the first return: no read fits; now try the rest.
+            reading = False
+            e = nxt[0]
+            continue
+        assert dead or e != tail, "the first return entry always precedes the tail"
+        # Backtrack: undo the last choice, and keep undoing while the choice was forced.
+        forced = True
+        while forced:
             if stack is None:
                 return _Outcome(
                     False,
@@ -457,7 +491,7 @@ def _search(
                     best_state=best_state,
                     refused=refused,
                 )
-            op, state, base, rel, ilin, stack = stack
+            op, state, base, rel, ilin, forced, stack = stack
             depth -= 1
             r = ret_entry[op]
             if r >= 0:
@@ -467,7 +501,8 @@ def _search(
             e = call_entry[op]
             nxt[prv[e]] = e
             prv[nxt[e]] = e
-            e = nxt[e]
+        e = nxt[e]
+        reading = False
     return _Outcome(
         True, steps + CLOCK_CHECK_STEPS - budget, configurations, stack=stack, state=state
     )

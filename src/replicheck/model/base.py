@@ -151,6 +151,13 @@ class Model(ABC):
             groups.setdefault(_hashable_key(call.key), []).append(call)
         return [(_label(key), group) for key, group in groups.items()]
 
+    def is_read_only(self, call: Call) -> bool:
+        """True if `call` never changes the state: its step returns the state it was given
+        (or `REJECT`). The search places such a call as soon as the state fits it, without
+        trying alternatives first — sound only if this is true in *every* state. Default:
+        False (always correct, sometimes much slower)."""
+        return False
+
     def unobservable(self, calls: Sequence[Call]) -> set[int]:
         """Indices of `info` calls in `calls` (one partition) whose effect no completed
         operation could ever observe, so the search may leave them out.
@@ -161,6 +168,17 @@ class Model(ABC):
         histories with many timed-out writes quadratic.
         """
         return set()
+
+    def narrow(self, calls: Sequence[Call], fns: Sequence[StepFn]) -> list[StepFn | None]:
+        """The step functions to search one partition with (`fns[i]` belongs to `calls[i]`):
+        `None` leaves an `info` call out; a replacement may refuse more states.
+
+        The same soundness requirement as `unobservable`, which the default applies: only an
+        `info` call may be changed, and only where placing it can never be needed for a
+        legal order. Completed calls must keep their functions.
+        """
+        drop = self.unobservable(calls)
+        return [None if i in drop else fn for i, fn in enumerate(fns)]
 
     def describe_call(self, call: Call) -> str:
         """One line for humans, e.g. `write 3` or `read -> 3`."""

@@ -79,6 +79,9 @@ class KvModel(Model):
                 drop.add(i)
         return drop
 
+    def is_read_only(self, call: Call) -> bool:
+        return call.f == "get"
+
     def describe_call(self, call: Call) -> str:
         if call.f == "get":
             if call.status == "ok":

@@ -18,6 +18,7 @@ tuple per search step would make long histories quadratic.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from replicheck.model.base import (
@@ -96,6 +97,37 @@ class LogModel(Model):
             return None
         return _compile_poll(call)
 
+    def is_read_only(self, call: Call) -> bool:
+        return call.f == "poll"
+
+    def unobservable(self, calls: Sequence[Call]) -> set[int]:
+        """Info sends whose message no poll returned and that cannot fill a gap (below)."""
+        return {i for i, gaps in _unread_info_sends(calls).items() if not gaps}
+
+    def narrow(self, calls: Sequence[Call], fns: Sequence[StepFn]) -> list[StepFn | None]:
+        """Drop unread info sends that cannot fill a gap; let the others land only in one.
+
+        An offset is *claimed* if an acknowledged send or a poll record shows what is there;
+        `top` is the highest claimed offset. An unread info send cannot sit at a claimed
+        offset (another message is there), and above `top` nothing observes it (removing it
+        only shortens a log whose end no completed operation saw). So it matters only at an
+        unclaimed offset `o` <= `top` (a gap) — and only if it was invoked before the first
+        response of an operation that needs the log longer than `o`. Without this, every
+        pending timed-out send is tried at every offset, in every combination.
+        """
+        narrowed: list[StepFn | None] = list(fns)
+        for i, gaps in _unread_info_sends(calls).items():
+            if not gaps:
+                narrowed[i] = None
+                continue
+            msg = freeze(_message(calls[i]))
+
+            def send_into_gap(log: LogNode, msg: Any = msg, gaps: frozenset = gaps) -> Any:
+                return log.append(msg) if log.length in gaps else REJECT
+
+            narrowed[i] = send_into_gap
+        return narrowed
+
     def describe_call(self, call: Call) -> str:
         if call.f == "send":
             msg = describe_value(_message(call))
@@ -117,6 +149,50 @@ class LogModel(Model):
         shown = ", ".join(describe_value(m, 20) for m in msgs[-8:])
         prefix = "…, " if len(msgs) > 8 else ""
         return f"{len(msgs)} records [{prefix}{shown}]"
+
+
+_NEVER = float("inf")
+
+
+def _unread_info_sends(calls: Sequence[Call]) -> dict[int, frozenset[int]]:
+    """For each info send whose message no poll returned: the gaps it could fill."""
+    claimed: dict[int, Any] = {}  # offset -> earliest response needing the log past it
+    seen_msgs = set()
+    infos = []
+    for i, call in enumerate(calls):
+        if call.f == "send":
+            if call.status == "ok":
+                offset = (call.completion or {}).get("offset")
+                assert isinstance(offset, int)
+                _need(claimed, offset, call.return_pos)
+            else:
+                infos.append(i)
+        elif call.status == "ok" and call.value:
+            for offset, msg in call.value:
+                seen_msgs.add(freeze(msg))
+                claimed.setdefault(offset, _NEVER)
+            _need(claimed, call.value[-1][0], call.return_pos)
+    unread = [i for i in infos if freeze(_message(calls[i])) not in seen_msgs]
+    if not unread:
+        return {}
+    # deadline of gap o: the earliest response of an operation that needs the log past o
+    gaps: list[tuple[int, Any]] = []
+    deadline = _NEVER
+    for offset in range(max(claimed, default=-1), -1, -1):
+        if offset in claimed:
+            deadline = min(deadline, claimed[offset])
+        else:
+            gaps.append((offset, deadline))
+    return {
+        i: frozenset(o for o, due in gaps if calls[i].call_pos < due) for i in unread
+    }
+
+
+def _need(claimed: dict[int, Any], offset: int, response: int | None) -> None:
+    """Record that the operation answered at `response` saw the log reach `offset`."""
+    assert response is not None
+    if claimed.get(offset, _NEVER) > response:
+        claimed[offset] = response
 
 
 def _message(call: Call) -> Any:

@@ -88,6 +88,9 @@ class RegisterModel(Model):
                 drop.add(i)
         return drop
 
+    def is_read_only(self, call: Call) -> bool:
+        return call.f == "read"
+
     def describe_call(self, call: Call) -> str:
         if call.f == "read":
             if call.status == "ok":
