@@ -435,7 +435,9 @@ class _Checker:
                     raise LogInputError(position, exc.reason) from None
                 raise
             reason = log_op_problem(op, None if invoked is None else invoked[1])
-            raise LogInputError(position, reason or f"cannot interpret: {exc!r}") from None
+            if reason is None:
+                raise  # the op is fine: this is a bug in the checker, do not blame the input
+            raise LogInputError(position, reason) from None
         stats = self.stats
         stats["ops"] = position + 1
         stats["pending_at_end"] = len(pending)
