@@ -72,7 +72,7 @@ def hunt(
         run_campaign,
     )
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         resolve_config(None, flaw)
     except UnknownFlawError as err:
@@ -80,14 +80,15 @@ def hunt(
 
     target = f"flaw {flaw}" if flaw else "the correct configuration"
     columns = (
-        TextColumn("[bold]hunting[/] {task.description}"),
+        TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} examples"),
         TextColumn("· {task.fields[steps]} steps · {task.fields[faults]} faults"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task(target, total=max_examples or 1, steps=0, faults=0)
+        label = flaw or "correct config"
+        task = bar.add_task(label, total=max_examples or 1, steps=0, faults=0)
 
         def on_progress(p) -> None:
             bar.update(
@@ -96,7 +97,7 @@ def hunt(
                 total=p.max_examples,
                 steps=p.steps,
                 faults=p.faults,
-                description=target + (" [red]violation found, shrinking…[/]" if p.found else ""),
+                description=label + (" [red]found, minimizing[/]" if p.found else ""),
             )
 
         campaign = run_campaign(

@@ -1,21 +1,28 @@
 """The Hypothesis state machine that hammers one simulated cluster.
 
 `make_machine(config, sink)` returns a `RuleBasedStateMachine` subclass bound to one
-`ClusterConfig`. Every rule only *chooses* a `Step` (reading cluster state to aim faults
-at the current leader, a live broker, an idle client) and hands it to the scenario
-`Executor`; the executor is the same one `run_scenario` uses, so the recorded step list
-is a complete, Hypothesis-free reproduction.
+`ClusterConfig`. Its rules only *choose* `Step`s -- reading the cluster's public state to
+aim faults at the current leader, a follower, an idle client -- and hand them to the scenario
+`Executor`, the same one `run_scenario` uses, so the recorded step list is a complete,
+Hypothesis-free reproduction.
 
 Search shaping, because flaws must be reachable in a handful of steps:
 - swarm testing: each example enables a random subset of fault families (drawn in the
-  `@initialize` rule), so some examples are "power loss only", others "partitions and
-  preferred elections", and so on; Hypothesis adds its own per-rule swarm on top;
-- faults are aimed: the leader of a partition is the first (and shrink-preferred) target;
-- sends wait for their acknowledgement, so the next fault lands right after a write, when
-  followers have not yet learned the new high watermark;
-- tick sizes are derived from the configuration's fetch interval, replica lag limit and
-  session timeout, so one tick is enough to make a follower fall out of the ISR or a dead
-  broker's session expire.
+  `@initialize` rule): some examples are "power loss only", others "partitions and
+  preferred elections", and so on;
+- one weighted menu instead of uniformly chosen rules: writes are frequent, and right after
+  a write was left in flight the menu leans towards reading it early and failing its
+  leader; while a broker is down, towards restarting it;
+- faults are aimed by role: the leader of a partition, a follower, the link between them,
+  a broker's link to the controller (partial partitions: unlisted nodes still reach
+  everyone, exactly the shapes that make a follower drop out of the ISR while the
+  controller still sees it);
+- sends wait for their acknowledgement (see `scenario`), so the next fault lands inside the
+  replication window of the write;
+- tick sizes come from the configuration: half a fetch interval (a write reached the leader
+  but no follower yet), one fetch interval, the session timeout (a dead broker's session
+  expires, the controller elects) and the replica lag limit (a lagging follower leaves the
+  ISR), each plus a fetch interval.
 """
 
 from __future__ import annotations
@@ -35,51 +42,116 @@ from replicheck.stateful.scenario import CLIENT_COUNT, Executor, RunResult, Step
 FAULT_FAMILIES = (
     "crash",  # process crash + restart
     "power",  # power loss + restart
-    "partition",  # network partitions + heal
+    "partition",  # network partitions (full and partial) + heal
     "network",  # message loss and delay
     "controller",  # controller failover
     "preferred",  # preferred-leader election
 )
 
-_LEADER_RE = re.compile(r"Partition:\s*(\d+)\s+Leader:\s*(\S+)")
+_DESCRIBE_RE = re.compile(r"Partition:\s*(\d+)\s+Leader:\s*(\S+).*Isr:\s*(\S*)")
 
 
 @dataclass
 class Sink:
     """Where a machine reports to the runner (same process): counters and failing runs.
 
-    Hypothesis replays the shrunk example last, so `failures[-1]` is the minimal one.
+    Hypothesis replays the failing example last, so `failures[-1]` is the one it reports.
     """
 
     on_example: Callable[[RunResult], None] | None = None
     failures: list[RunResult] = field(default_factory=list)
     last_steps: list[Step] = field(default_factory=list)
-    examples: int = 0  # examples generated up to and including the first failing one
-    shrink_runs: int = 0  # runs after that: the shrinker at work
+    examples: int = 0  # examples run up to and including the first failing one
+    shrink_runs: int = 0  # runs after that (Hypothesis's shrinker or final replay)
     steps: int = 0
     faults: int = 0
 
 
 def tick_sizes_ms(config: ClusterConfig) -> list[int]:
-    """Tick sizes that matter for this configuration, smallest (shrink target) first."""
+    """Tick sizes that matter for this configuration, smallest first."""
     fetch_ms = max(1, int(config.fetch_interval_ms))
     sizes = {
+        max(1, fetch_ms // 2),
         fetch_ms,
-        int(config.replica_lag_time_max_ms) + fetch_ms,
         int(config.session_timeout_ms) + fetch_ms,
+        int(config.replica_lag_time_max_ms) + fetch_ms,
     }
-    return sorted(s for s in sizes if s > 0)
+    return sorted(sizes)
 
 
-def leaders(executor: Executor) -> dict[int, int | None]:
-    """Current leader per partition number, read from the public describe() lines."""
-    result: dict[int, int | None] = {}
+@dataclass(frozen=True)
+class PartitionState:
+    leader: int | None
+    isr: tuple[int, ...]
+
+
+def partition_states(executor: Executor) -> dict[int, PartitionState]:
+    """Leader and ISR per partition number, from the public describe() lines."""
+    result: dict[int, PartitionState] = {}
     for line in executor.cluster.describe():
-        match = _LEADER_RE.search(line)
+        match = _DESCRIBE_RE.search(line)
         if match:
-            leader = match.group(2)  # a broker id, or "none" / "-1" while leaderless
-            result[int(match.group(1))] = int(leader) if leader.isdigit() else None
+            leader = match.group(2)  # a broker id, or "-1" / "none" while leaderless
+            isr = tuple(int(b) for b in match.group(3).split(",") if b.isdigit())
+            result[int(match.group(1))] = PartitionState(
+                int(leader) if leader.isdigit() else None, isr
+            )
     return result
+
+
+# The menu: (action, base weight). Order matters only for Hypothesis's shrinker, which
+# prefers earlier entries; the runner minimizes step lists itself.
+_MENU: tuple[tuple[str, str | None, int], ...] = (
+    # action, family (None = always on), weight
+    ("send", None, 5),
+    ("send-inflight", None, 2),
+    ("poll", None, 2),
+    ("tick-short", None, 2),
+    ("tick-long", None, 3),
+    ("crash-leader", "crash", 3),
+    ("crash-other", "crash", 1),
+    ("power-leader", "power", 3),
+    ("power-other", "power", 1),
+    ("restart", None, 0),  # weighted by how many brokers are down
+    ("cut-leader-follower", "partition", 2),
+    ("cut-leader-replicas", "partition", 1),
+    ("cut-link", "partition", 1),
+    ("cut-broker-controller", "partition", 1),
+    ("isolate-broker", "partition", 1),
+    ("split", "partition", 1),
+    ("heal", None, 0),  # weighted when partitioned
+    ("message-faults", "network", 1),
+    ("controller-failover", "controller", 1),
+    ("elect-preferred", "preferred", 1),
+)
+
+
+_CUTS = ("cut-leader-follower", "cut-leader-replicas", "cut-link", "cut-broker-controller")
+
+# Momentum: what tends to follow what in a real incident. After the previous action, these
+# actions get their weight multiplied -- faults cluster around writes, failures cascade,
+# a network change during a failover, a preferred election after a broker returns.
+_FOLLOW_UPS: dict[str, dict[str, int]] = {
+    "send": {"crash-leader": 2, "power-leader": 2, "crash-other": 2, "power-other": 2}
+    | dict.fromkeys(_CUTS, 2),
+    "send-inflight": {"poll": 3, "crash-leader": 3, "power-leader": 3, "tick-short": 2}
+    | dict.fromkeys(_CUTS, 2),
+    "crash-leader": {"tick-long": 3, "send-inflight": 2} | dict.fromkeys(_CUTS, 2),
+    "power-leader": {"tick-long": 3, "send-inflight": 2, "power-other": 2},
+    "tick-long": {"send": 2, "send-inflight": 2, "crash-leader": 2, "restart": 2}
+    | {"elect-preferred": 2},
+    "restart": {"tick-short": 2, "tick-long": 2, "elect-preferred": 3},
+    "elect-preferred": {"crash-leader": 2, "send": 2, "tick-short": 2},
+} | {cut: {"send-inflight": 3, "send": 2, "tick-long": 2} for cut in _CUTS}
+
+
+# While replica logs differ in length (uncommitted records on some replicas only).
+_UNEVEN_BOOST: dict[str, int] = {
+    "crash-leader": 3,
+    "power-leader": 3,
+    "poll": 3,
+    "send-inflight": 2,
+} | dict.fromkeys(_CUTS, 2)
 
 
 def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachine]:
@@ -88,7 +160,9 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
     partitions = list(range(config.partition_count))
     clients = list(range(CLIENT_COUNT))
     nodes = [f"b{b}" for b in brokers] + [f"c{c}" for c in clients] + ["controller"]
-    tick_sizes = tick_sizes_ms(config)
+    ticks = tick_sizes_ms(config)
+    short_ticks = ticks[:2]
+    long_ticks = ticks[2:] or ticks[-1:]
 
     class ReplicheckMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -99,36 +173,76 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             self.positions: dict[tuple[int, int], int] = {}
             self.partitioned = False
             self.failed_invariant = False
+            self.previous_action = ""
 
         # -- plumbing --------------------------------------------------------------------
-        def _apply(self, step: Step, *, fault: bool = False) -> None:
+        @property
+        def ex(self) -> Executor:
             assert self.executor is not None
-            self.executor.apply(step)
-            sink.last_steps = self.executor.steps
+            return self.executor
+
+        def _apply(self, step: Step, *, fault: bool = False) -> None:
+            self.ex.apply(step)
+            sink.last_steps = self.ex.steps
             sink.steps += 1
             if fault:
                 sink.faults += 1
 
-        def _on(self, family: str) -> bool:
-            return self.executor is not None and family in self.families
-
         def _live(self) -> list[int]:
-            assert self.executor is not None
-            return [b for b in brokers if b not in self.executor.down]
+            return [b for b in brokers if b not in self.ex.down]
 
-        def _targets(self, candidates: list[int]) -> list[int]:
-            """Candidates with partition leaders first: the shrinker prefers index 0."""
-            lead = [b for b in leaders(self.executor).values() if b in candidates]
-            ordered = list(dict.fromkeys(lead))
+        def _idle_clients(self) -> list[int]:
+            return [c for c in clients if self.ex.cluster.is_idle(c)]
+
+        def _menu(self) -> list[str]:
+            """Actions possible now, each repeated by its weight in this state."""
+            idle = self._idle_clients()
+            live = self._live()
+            down = len(brokers) - len(live)
+            inflight = len(idle) < len(clients)
+            menu: list[str] = []
+            follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
+            uneven = self._replicas_uneven()
+            for action, family, weight in _MENU:
+                if family is not None and family not in self.families:
+                    continue
+                if action in ("send", "send-inflight", "poll") and not idle:
+                    continue
+                if action in ("crash-leader", "crash-other", "power-leader", "power-other"):
+                    if not live:
+                        continue
+                    if inflight and action.endswith("leader"):
+                        weight *= 2  # fail the leader while a write is in flight
+                if action == "poll" and inflight:
+                    weight *= 2  # read what the in-flight write may have exposed
+                if action == "restart":
+                    weight = 2 * down
+                if action == "heal":
+                    weight = 2 if self.partitioned else 0
+                weight *= follow_ups.get(action, 1)
+                if uneven:
+                    weight *= _UNEVEN_BOOST.get(action, 1)
+                menu.extend([action] * weight)
+            assert menu, "send, poll or tick is always possible"
+            return menu
+
+        def _replicas_uneven(self) -> bool:
+            """Do the replicas of some partition hold logs of different lengths right now?
+
+            That is the window in which a failover decides whether uncommitted records
+            survive, so the menu leans towards failing the leader and reading early.
+            """
+            cluster = self.ex.cluster
+            for part in partitions:
+                lengths = {len(log) for log in cluster.replica_logs(part).values()}
+                if len(lengths) > 1:
+                    return True
+            return False
+
+        def _leader_first(self, candidates: list[int]) -> list[int]:
+            leads = [s.leader for _, s in sorted(partition_states(self.ex).items())]
+            ordered = list(dict.fromkeys(b for b in leads if b in candidates))
             return ordered + [b for b in candidates if b not in ordered]
-
-        def _idle(self, process: int) -> int | None:
-            assert self.executor is not None
-            cluster = self.executor.cluster
-            for candidate in [process, *clients]:
-                if cluster.is_idle(candidate):
-                    return candidate
-            return None
 
         # -- setup -----------------------------------------------------------------------
         @initialize(
@@ -139,144 +253,164 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             self.executor = Executor(config, cluster_seed)
             self.families = frozenset(families)
 
-        # -- clients ---------------------------------------------------------------------
+        # -- the one rule ----------------------------------------------------------------
         @precondition(lambda self: self.executor is not None)
-        @rule(
-            process=st.sampled_from(clients),
-            partition=st.sampled_from(partitions),
-            wait=st.sampled_from([True, True, True, False]),
-        )
-        def send(self, process: int, partition: int, wait: bool) -> None:
-            chosen = self._idle(process)
-            if chosen is None:
-                self._apply(Step("tick", {"ms": tick_sizes[0]}))
-                return
+        @rule(data=st.data())
+        def act(self, data: st.DataObject) -> None:
+            action = data.draw(st.sampled_from(self._menu()), label="action")
+            self.previous_action = action
+            getattr(self, "_do_" + action.replace("-", "_"))(data)
+
+        # -- clients ---------------------------------------------------------------------
+        def _send(self, data: st.DataObject, wait: bool) -> None:
+            process = data.draw(st.sampled_from(self._idle_clients()), label="client")
+            partition = data.draw(st.sampled_from(partitions), label="partition")
             message = f"m{self.next_message}"
             self.next_message += 1
-            self._apply(
-                Step(
-                    "send",
-                    {"process": chosen, "partition": partition, "message": message, "wait": wait},
-                )
-            )
+            args = {"process": process, "partition": partition, "message": message, "wait": wait}
+            self._apply(Step("send", args))
 
-        @precondition(lambda self: self.executor is not None)
-        @rule(
-            process=st.sampled_from(clients),
-            partition=st.sampled_from(partitions),
-            from_start=st.booleans(),
-        )
-        def poll(self, process: int, partition: int, from_start: bool) -> None:
-            chosen = self._idle(process)
-            if chosen is None:
-                self._apply(Step("tick", {"ms": tick_sizes[0]}))
-                return
-            offset = 0 if from_start else self.positions.get((chosen, partition), 0)
-            assert self.executor is not None
-            history_from = len(self.executor.cluster.history)
-            self._apply(Step("poll", {"process": chosen, "partition": partition, "offset": offset}))
-            for op in self.executor.cluster.history[history_from:]:
-                if op["process"] == chosen and op["type"] == "ok" and op["f"] == "poll":
+        def _do_send(self, data: st.DataObject) -> None:
+            self._send(data, wait=True)
+
+        def _do_send_inflight(self, data: st.DataObject) -> None:
+            self._send(data, wait=False)
+
+        def _do_poll(self, data: st.DataObject) -> None:
+            process = data.draw(st.sampled_from(self._idle_clients()), label="client")
+            partition = data.draw(st.sampled_from(partitions), label="partition")
+            from_start = data.draw(st.booleans(), label="from start")
+            offset = 0 if from_start else self.positions.get((process, partition), 0)
+            history_from = len(self.ex.cluster.history)
+            args = {"process": process, "partition": partition, "offset": offset}
+            self._apply(Step("poll", args))
+            for op in self.ex.cluster.history[history_from:]:
+                if op["process"] == process and op["type"] == "ok" and op["f"] == "poll":
                     records = op.get("value") or []
                     if records:
-                        self.positions[(chosen, partition)] = records[-1][0] + 1
+                        self.positions[(process, partition)] = records[-1][0] + 1
 
-        @precondition(lambda self: self.executor is not None)
-        @rule(ms=st.sampled_from(tick_sizes))
-        def tick(self, ms: int) -> None:
-            self._apply(Step("tick", {"ms": ms}))
+        def _do_tick_short(self, data: st.DataObject) -> None:
+            self._apply(Step("tick", {"ms": data.draw(st.sampled_from(short_ticks))}))
+
+        def _do_tick_long(self, data: st.DataObject) -> None:
+            self._apply(Step("tick", {"ms": data.draw(st.sampled_from(long_ticks))}))
 
         # -- broker faults ---------------------------------------------------------------
-        @precondition(lambda self: self._on("crash") and self._live())
-        @rule(data=st.data())
-        def crash(self, data: st.DataObject) -> None:
-            broker = data.draw(st.sampled_from(self._targets(self._live())), label="broker")
-            self._apply(Step("crash", {"broker": broker}), fault=True)
+        def _broker_fault(self, data: st.DataObject, kind: str, leader: bool) -> None:
+            live = self._live()
+            candidates = self._leader_first(live)
+            if leader:
+                broker = candidates[0]
+            else:
+                broker = data.draw(st.sampled_from(candidates), label="broker")
+            self._apply(Step(kind, {"broker": broker}), fault=True)
 
-        @precondition(lambda self: self._on("power") and self._live())
-        @rule(data=st.data())
-        def power_loss(self, data: st.DataObject) -> None:
-            broker = data.draw(st.sampled_from(self._targets(self._live())), label="broker")
-            self._apply(Step("power-loss", {"broker": broker}), fault=True)
+        def _do_crash_leader(self, data: st.DataObject) -> None:
+            self._broker_fault(data, "crash", leader=True)
 
-        @precondition(lambda self: self.executor is not None and bool(self.executor.down))
-        @rule(data=st.data())
-        def restart(self, data: st.DataObject) -> None:
-            assert self.executor is not None
-            broker = data.draw(st.sampled_from(sorted(self.executor.down)), label="broker")
+        def _do_crash_other(self, data: st.DataObject) -> None:
+            self._broker_fault(data, "crash", leader=False)
+
+        def _do_power_leader(self, data: st.DataObject) -> None:
+            self._broker_fault(data, "power-loss", leader=True)
+
+        def _do_power_other(self, data: st.DataObject) -> None:
+            self._broker_fault(data, "power-loss", leader=False)
+
+        def _do_restart(self, data: st.DataObject) -> None:
+            broker = data.draw(st.sampled_from(sorted(self.ex.down)), label="broker")
             self._apply(Step("restart", {"broker": broker}), fault=True)
 
         # -- network ---------------------------------------------------------------------
-        @precondition(lambda self: self._on("partition"))
-        @rule(
-            shape=st.sampled_from(["isolate-leader", "isolate-broker", "split", "controller"]),
-            data=st.data(),
-        )
-        def partition(self, shape: str, data: st.DataObject) -> None:
-            note = ""
-            if shape in ("isolate-leader", "isolate-broker"):
-                lead = leaders(self.executor)
-                if shape == "isolate-leader" and any(b is not None for b in lead.values()):
-                    part = data.draw(
-                        st.sampled_from([p for p, b in sorted(lead.items()) if b is not None]),
-                        label="partition",
-                    )
-                    broker = lead[part]
-                    note = f"isolates broker {broker}, leader of {config.topic}-{part}"
-                else:
-                    broker = data.draw(st.sampled_from(self._targets(brokers)), label="broker")
-                    note = f"isolates broker {broker}"
-                side = [f"b{broker}"]
-            elif shape == "controller":
-                side = ["controller"]
-                note = "cuts the controller off"
-            else:
-                side = sorted(
-                    data.draw(
-                        st.sets(st.sampled_from(nodes), min_size=1, max_size=len(nodes) - 1),
-                        label="side",
-                    )
-                )
-            rest = [n for n in nodes if n not in side]
-            args: dict = {"groups": [side, rest]}
+        def _partition(self, groups: list[list[str]], note: str = "") -> None:
+            args: dict = {"groups": groups}
             if note:
                 args["note"] = note
             self.partitioned = True
             self._apply(Step("partition", args), fault=True)
 
-        @precondition(lambda self: self.executor is not None and self.partitioned)
-        @rule()
-        def heal(self) -> None:
+        def _leader_and_partition(self, data: st.DataObject) -> tuple[int, int]:
+            states = partition_states(self.ex)
+            led = [p for p, s in sorted(states.items()) if s.leader is not None]
+            if not led:
+                return data.draw(st.sampled_from(brokers), label="broker"), 0
+            part = data.draw(st.sampled_from(led), label="partition")
+            leader = states[part].leader
+            assert leader is not None
+            return leader, part
+
+        def _do_cut_leader_follower(self, data: st.DataObject) -> None:
+            leader, part = self._leader_and_partition(data)
+            others = [b for b in brokers if b != leader]
+            if not others:
+                return self._do_tick_short(data)
+            follower = data.draw(st.sampled_from(others), label="follower")
+            note = f"cuts the link between leader {leader} of {config.topic}-{part} and {follower}"
+            self._partition([[f"b{leader}"], [f"b{follower}"]], note)
+            return None
+
+        def _do_cut_leader_replicas(self, data: st.DataObject) -> None:
+            leader, part = self._leader_and_partition(data)
+            others = [f"b{b}" for b in brokers if b != leader]
+            if not others:
+                return self._do_tick_short(data)
+            note = f"leader {leader} of {config.topic}-{part} loses its followers"
+            self._partition([[f"b{leader}"], others], note)
+            return None
+
+        def _do_cut_link(self, data: st.DataObject) -> None:
+            first = data.draw(st.sampled_from(self._leader_first(brokers)), label="broker")
+            others = [b for b in brokers if b != first]
+            if not others:
+                return self._do_tick_short(data)
+            second = data.draw(st.sampled_from(others), label="other broker")
+            self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
+            return None
+
+        def _do_cut_broker_controller(self, data: st.DataObject) -> None:
+            broker = data.draw(st.sampled_from(self._leader_first(brokers)), label="broker")
+            self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
+
+        def _do_isolate_broker(self, data: st.DataObject) -> None:
+            broker = data.draw(st.sampled_from(self._leader_first(brokers)), label="broker")
+            rest = [n for n in nodes if n != f"b{broker}"]
+            self._partition([[f"b{broker}"], rest], f"isolates broker {broker}")
+
+        def _do_split(self, data: st.DataObject) -> None:
+            side = data.draw(
+                st.sets(st.sampled_from(nodes), min_size=1, max_size=len(nodes) - 1),
+                label="side",
+            )
+            ordered = sorted(side, key=nodes.index)
+            self._partition([ordered, [n for n in nodes if n not in side]])
+
+        def _do_heal(self, data: st.DataObject) -> None:
             self.partitioned = False
             self._apply(Step("heal", {}), fault=True)
 
-        @precondition(lambda self: self._on("network"))
-        @rule(
-            loss=st.sampled_from([0.0, 0.2, 0.5]),
-            delay=st.sampled_from(["none", "jitter", "slow"]),
-        )
-        def message_faults(self, loss: float, delay: str) -> None:
+        def _do_message_faults(self, data: st.DataObject) -> None:
             base_ms = int(config.network_delay_ms)
             fetch_ms = max(1, int(config.fetch_interval_ms))
-            lo, hi = {
-                "none": (base_ms, base_ms),
-                "jitter": (base_ms, base_ms + fetch_ms),
-                "slow": (base_ms + fetch_ms, base_ms + 4 * fetch_ms),
-            }[delay]
-            self._apply(
-                Step("message-faults", {"loss": loss, "delay_lo_ms": lo, "delay_hi_ms": hi}),
-                fault=True,
+            loss = data.draw(st.sampled_from([0.0, 0.2, 0.5]), label="loss")
+            lo, hi = data.draw(
+                st.sampled_from(
+                    [
+                        (base_ms, base_ms),
+                        (base_ms, base_ms + fetch_ms),
+                        (base_ms + fetch_ms, base_ms + 4 * fetch_ms),
+                    ]
+                ),
+                label="delay",
             )
+            args = {"loss": loss, "delay_lo_ms": lo, "delay_hi_ms": hi}
+            self._apply(Step("message-faults", args), fault=True)
 
         # -- controller ------------------------------------------------------------------
-        @precondition(lambda self: self._on("controller"))
-        @rule()
-        def controller_failover(self) -> None:
+        def _do_controller_failover(self, data: st.DataObject) -> None:
             self._apply(Step("controller-failover", {}), fault=True)
 
-        @precondition(lambda self: self._on("preferred"))
-        @rule()
-        def elect_preferred(self) -> None:
+        def _do_elect_preferred(self, data: st.DataObject) -> None:
             self._apply(Step("elect-preferred", {}), fault=True)
 
         # -- checks ----------------------------------------------------------------------
@@ -296,7 +430,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 return
             result = self.executor.finish()
             if sink.failures:
-                sink.shrink_runs += 1  # after the first failure, every run is the shrinker's
+                sink.shrink_runs += 1
             else:
                 sink.examples += 1
             if sink.on_example is not None:
