@@ -162,8 +162,10 @@ def test_crash_keeps_the_page_cache_power_loss_does_not() -> None:
     assert cluster.replica_logs(0)[2] == [(0, "a")]
     cluster.power_loss(3)
     assert cluster.replica_logs(0)[3] == []
-    assert cluster.events[-1]["kind"] == "power-loss"
-    assert cluster.events[-1]["lost"] == {"orders-0": 1}
+    assert cluster.events[-2]["kind"] == "power-loss"
+    assert cluster.events[-2]["lost"] == {"orders-0": 1}
+    assert cluster.events[-1] == {"time_ms": cluster.now_ms, "kind": "leo", "broker": 3,
+                                  "partition": "orders-0", "leo": 0}
     # With an fsync per append nothing is lost.
     cluster = Cluster(ClusterConfig(), seed=1)
     send(cluster, 0, "a")

@@ -42,7 +42,6 @@ class Broker:
         self.hw_before_isr_ack = flags.HW_BEFORE_ISR_ACK in flaws
         self.ignore_min_isr = flags.IGNORE_MIN_ISR in flaws
         self.reads_past_hw = flags.CONSUMER_READS_PAST_HW in flaws
-        self.check_controller_epoch = flags.STALE_CONTROLLER_EPOCH not in flaws
         self.replicas: dict[int, Replica] = {}
         for index in range(config.partition_count):
             replicas = config.replicas_of(index)
@@ -106,8 +105,8 @@ class Broker:
         self.out.append(m.Heartbeat(self.name, "controller", self.id, self.incarnation, known))
 
     def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:
-        if msg.controller_epoch < self.controller_epoch and self.check_controller_epoch:
-            return
+        if msg.controller_epoch < self.controller_epoch:
+            return  # a deposed controller
         self.controller_epoch = max(self.controller_epoch, msg.controller_epoch)
         replica = self.replicas.get(msg.partition)
         if replica is None:

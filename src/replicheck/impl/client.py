@@ -142,7 +142,7 @@ class Client:
 
     def _on_fetch_response(self, op: Op, msg: m.ConsumerFetchResponse) -> None:
         if msg.error == m.NONE:
-            self._complete(op, "ok", value=[[o, v] for o, v in msg.records])
+            self._complete(op, "ok", value=msg.records)  # fresh [offset, message] lists
             return
         if msg.error in _REFRESH_ERRORS:
             self.metadata = None

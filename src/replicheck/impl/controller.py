@@ -114,7 +114,7 @@ class Controller:
             if p.leader == preferred or preferred not in self.alive:
                 continue
             if preferred in p.isr or self.elect_any:
-                self._set_leader(p, preferred)
+                self._install_leader(p, preferred)
         out, self.out = self.out, []
         return out
 
@@ -171,21 +171,23 @@ class Controller:
                 break
         if candidate < 0 and fallback is not None and fallback in alive and fallback in p.isr:
             candidate = fallback
-        unclean = False
         if candidate < 0 and self.config.unclean_leader_election:
             for r in p.replicas:
                 if r != exclude and r in alive:
                     candidate = r
-                    unclean = True
                     break
-        if candidate >= 0 and candidate not in p.isr:
-            unclean = True
-        if unclean:
-            # The new leader's log defines the partition now; members it may lack data
-            # for cannot stay "in sync".
-            p.isr = (candidate,) if not self.elect_any else tuple(
-                r for r in p.replicas if r == candidate or (r in p.isr and r in alive))
-        self._set_leader(p, candidate)
+        self._install_leader(p, candidate)
+
+    def _install_leader(self, p: PartitionState, leader: int) -> None:
+        if leader >= 0 and leader not in p.isr:
+            # Unclean (or flawed) election: the new leader's log defines the partition now.
+            # Kafka resets the ISR to the new leader; the elect-any flaw keeps the live ISR.
+            if self.elect_any:
+                p.isr = tuple(r for r in p.replicas
+                              if r == leader or (r in p.isr and r in self.alive))
+            else:
+                p.isr = (leader,)
+        self._set_leader(p, leader)
 
     def _set_leader(self, p: PartitionState, leader: int) -> None:
         p.leader = leader
@@ -193,6 +195,7 @@ class Controller:
         self._commit(p)
 
     def _commit(self, p: PartitionState) -> None:
+        assert p.leader < 0 or p.leader in p.isr, (p.leader, p.isr)
         p.partition_epoch += 1
         self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
                   isr=list(p.isr))

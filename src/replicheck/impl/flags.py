@@ -14,7 +14,6 @@ IGNORE_MIN_ISR = "ignore-min-isr"
 ELECT_ANY_REPLICA = "elect-any-replica"
 HW_BEFORE_ISR_ACK = "hw-before-isr-ack"
 CONSUMER_READS_PAST_HW = "consumer-reads-past-hw"
-STALE_CONTROLLER_EPOCH = "stale-controller-epoch"
 
 # Flaws that are pure configuration (acks, election, flush); listed so the label is legal.
 UNCLEAN_ELECTION = "unclean-election"
@@ -30,7 +29,6 @@ KNOWN_FLAGS = frozenset(
         ELECT_ANY_REPLICA,
         HW_BEFORE_ISR_ACK,
         CONSUMER_READS_PAST_HW,
-        STALE_CONTROLLER_EPOCH,
         UNCLEAN_ELECTION,
         ACKS_ONE,
         NO_FSYNC,

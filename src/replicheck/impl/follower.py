@@ -91,7 +91,11 @@ def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse,
         return  # an answer to a request we no longer wait for
     if msg.error != m.NONE:
         if msg.error == m.OFFSET_OUT_OF_RANGE:
-            replica.need_truncation = True
+            if broker.truncate_to_hw:
+                # Pre-KIP-101: cut back to a high watermark (ours or, if lower, the leader's).
+                _truncate(broker, replica, min(replica.hw, msg.hw))
+            else:
+                replica.need_truncation = True
         _back_off(broker, replica, now_ms)
         return
     log = replica.log

@@ -198,7 +198,7 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         replica.pending_isr is None
         and follower_id not in replica.isr
         and fetch_offset >= replica.hw
-        and fetch_offset >= replica.epoch_start
+        and fetch_offset >= replica.epoch_start  # KAFKA-7128: the HW may lag here
     ):
         _propose_isr(broker, replica, _in_replica_order(replica, (*replica.isr, follower_id)),
                      now_ms)
@@ -273,12 +273,13 @@ def on_consumer_fetch(broker: Broker, replica: Replica, msg: m.ConsumerFetch) ->
     log = replica.log
     if error == m.NONE and msg.offset > log.leo:
         error = m.OFFSET_OUT_OF_RANGE
-    records: list[tuple[int, str]] = []
+    records: list[list] = []
     if error == m.NONE:
         bound = log.leo if broker.reads_past_hw else replica.hw
         end = min(bound, msg.offset + msg.max_records)
         entries = log.entries
-        records = [(o, entries[o][1]) for o in range(msg.offset, end)]
+        # [offset, message] lists: the client puts them into the history as they are.
+        records = [[o, entries[o][1]] for o in range(msg.offset, end)]
     broker.out.append(m.ConsumerFetchResponse(broker.name, msg.src, replica.index, error,
                                               msg.offset, records, msg.corr))
 

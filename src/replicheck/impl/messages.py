@@ -241,13 +241,13 @@ class ConsumerFetchResponse(Msg):
     __slots__ = ("corr", "error", "offset", "partition", "records")
 
     def __init__(self, src: str, dst: str, partition: int, error: str, offset: int,
-                 records: list[tuple[int, str]], corr: int) -> None:
+                 records: list[list], corr: int) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
         self.error = error
         self.offset = offset
-        self.records = records  # (offset, message)
+        self.records = records  # [offset, message] lists, JSON-ready
         self.corr = corr
 
 

@@ -1,0 +1,185 @@
+"""The flaw zoo: named switches that re-introduce real, historical replication flaws.
+
+Each `Flaw.apply(config)` returns a copy of the configuration with the flaw switched on
+(and its name in `config.flaws`, so reports can say which flaw a run had). A flaw is either
+a protocol switch the state machines check (see `flags.py`) or a configuration Kafka
+shipped or allows (acks=1, unclean election, no fsync). The correct configuration must
+never violate; the campaign must find every flaw here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from replicheck.impl import flags
+from replicheck.impl.config import ClusterConfig
+
+
+@dataclass(frozen=True)
+class Flaw:
+    name: str
+    title: str
+    description: str
+    source: str
+    apply: Callable[[ClusterConfig], ClusterConfig]
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "title": self.title, "description": self.description,
+                "source": self.source}
+
+
+def _flag(name: str, **changes: object) -> Callable[[ClusterConfig], ClusterConfig]:
+    def apply(config: ClusterConfig) -> ClusterConfig:
+        return replace(config, flaws=config.flaws | {name}, **changes)
+
+    return apply
+
+
+_FLAWS = [
+    Flaw(
+        name=flags.TRUNCATE_TO_HW,
+        title="Followers truncate to their own high watermark (pre-KIP-101)",
+        description=(
+            "Before leader epochs, a replica that restarted or became a follower truncated its "
+            "log to its own high watermark and re-fetched from there. A follower learns the HW "
+            "only from the next fetch response, so its HW lags the leader's: a record the "
+            "leader already acknowledged can be cut from a follower that then becomes leader "
+            "(lost acknowledged write), or two replicas end up with different records at one "
+            "offset (divergence) after a fast double failure."
+        ),
+        source=("KIP-101: Alter Replication Protocol to use Leader Epoch rather than High "
+                "Watermark for Truncation (Kafka 0.11); KAFKA-1211"),
+        apply=_flag(flags.TRUNCATE_TO_HW),
+    ),
+    Flaw(
+        name=flags.NO_KIP279,
+        title="Leader-epoch truncation without the KIP-279 fix",
+        description=(
+            "The first OffsetsForLeaderEpoch protocol: the leader answers 'where does epoch E "
+            "end?' with the start of its first epoch larger than E, even when it never had "
+            "epoch E. After fast successive leader changes a follower whose last epoch the new "
+            "leader never saw keeps records of that epoch at offsets where the leader has "
+            "records of an older epoch, then fetches on top: the replicas diverge and a later "
+            "election can expose or lose records."
+        ),
+        source=("KIP-279: Fix log divergence between leader and follower after fast leader "
+                "fail over (Kafka 2.0); KAFKA-6361"),
+        apply=_flag(flags.NO_KIP279),
+    ),
+    Flaw(
+        name=flags.NO_FETCH_FENCING,
+        title="Fetch requests are not fenced by leader epoch (pre-KIP-320)",
+        description=(
+            "Fetch, OffsetsForLeaderEpoch and produce requests carry no usable leader epoch. A "
+            "replica that missed a leadership change keeps fetching from the broker it believes "
+            "leads; when that broker leads again in a later epoch it serves the stale follower, "
+            "which appends on top of records the leader truncated long ago without re-running "
+            "truncation. The follower rejoins the ISR with a divergent log and can later be "
+            "elected, losing acknowledged writes."
+        ),
+        source=("KIP-320: Allow fetchers to detect and handle log truncation (Kafka 2.1); "
+                "KAFKA-6880"),
+        apply=_flag(flags.NO_FETCH_FENCING),
+    ),
+    Flaw(
+        name=flags.UNCLEAN_ELECTION,
+        title="Unclean leader election enabled",
+        description=(
+            "unclean.leader.election.enable=true: when no ISR member is alive, the controller "
+            "makes an out-of-sync replica leader to restore availability. Everything the ISR "
+            "acknowledged beyond that replica's log end is silently discarded when the old "
+            "ISR members come back and truncate to the new leader."
+        ),
+        source=("Kafka configuration unclean.leader.election.enable (default true until 0.11, "
+                "KIP-106); Jepsen: Kafka (Kyle Kingsbury, 2013)"),
+        apply=_flag(flags.UNCLEAN_ELECTION, unclean_leader_election=True),
+    ),
+    Flaw(
+        name=flags.ACKS_ONE,
+        title="acks=1: acknowledged once the leader has appended",
+        description=(
+            "With acks=1 the leader acknowledges a write as soon as it is in its own log. If "
+            "the leader then fails before any follower fetched the record, a follower becomes "
+            "leader without it and the old leader truncates it on return: an acknowledged "
+            "write is lost with nothing but a single broker failure."
+        ),
+        source="Kafka producer configuration acks (documentation: 'acks=1 ... data loss'); "
+               "Jepsen: Kafka (2013)",
+        apply=_flag(flags.ACKS_ONE, acks="1"),
+    ),
+    Flaw(
+        name=flags.IGNORE_MIN_ISR,
+        title="min.insync.replicas ignored (Kafka 0.8 defaults)",
+        description=(
+            "acks=all is acknowledged even when the ISR has shrunk to the leader alone, as in "
+            "Kafka 0.8 where min.insync.replicas did not exist and unclean election was the "
+            "default. Once followers fall out of the ISR the leader acknowledges writes that "
+            "only it holds; when it then fails, an out-of-sync replica takes over and those "
+            "writes are gone."
+        ),
+        source=("Jepsen: Kafka (Kyle Kingsbury, 2013), the lost-writes scenario; KAFKA-1555 "
+                "(min.insync.replicas, Kafka 0.8.2)"),
+        apply=_flag(flags.IGNORE_MIN_ISR, unclean_leader_election=True),
+    ),
+    Flaw(
+        name=flags.NO_FSYNC,
+        title="No fsync: Kafka's default flush policy under correlated power loss",
+        description=(
+            "Kafka acknowledges writes that are only in the page cache of each replica and "
+            "relies on replication instead of fsync. A power loss that hits replicas together "
+            "(or hits one replica that restarts quickly enough to stay in the ISR and is then "
+            "elected) loses records every replica acknowledged."
+        ),
+        source=("KIP-966: Eligible Leader Replicas (problem statement: unclean shutdowns and "
+                "data loss without fsync); Kafka log.flush.interval.messages default"),
+        apply=_flag(flags.NO_FSYNC, flush="none"),
+    ),
+    Flaw(
+        name=flags.ELECT_ANY_REPLICA,
+        title="Controller elects any live replica, in the ISR or not",
+        description=(
+            "The controller picks the first live replica in assignment order without checking "
+            "ISR membership, even when an in-sync replica is alive. A replica that fell out of "
+            "the ISR becomes leader and every acknowledged write it missed is lost."
+        ),
+        source=("Kafka documentation, Replication: 'only members of [the ISR] are eligible "
+                "for election as leader'; KIP-106 (clean election as the default)"),
+        apply=_flag(flags.ELECT_ANY_REPLICA),
+    ),
+    Flaw(
+        name=flags.HW_BEFORE_ISR_ACK,
+        title="High watermark advances before every ISR member has the record",
+        description=(
+            "The leader advances the high watermark once min.insync.replicas replicas have a "
+            "record instead of every ISR member. A lagging replica that is still in the ISR "
+            "lacks an acknowledged record; clean election may pick it, and the record is lost."
+        ),
+        source=("Kafka replication design: 'a message is committed when all in-sync replicas "
+                "have it' (Kafka documentation, Replication); Jepsen: Kafka (2013)"),
+        apply=_flag(flags.HW_BEFORE_ISR_ACK),
+    ),
+    Flaw(
+        name=flags.CONSUMER_READS_PAST_HW,
+        title="Consumers read past the high watermark",
+        description=(
+            "The leader serves consumer fetches up to its log end instead of the high "
+            "watermark. Consumers see records that are not committed; when the leader fails "
+            "those records are truncated and the offsets are reused for other records, so two "
+            "consumers read different records at the same offset."
+        ),
+        source=("Kafka documentation, Replication: 'only committed messages are ever given "
+                "out to the consumer'"),
+        apply=_flag(flags.CONSUMER_READS_PAST_HW),
+    ),
+]
+
+FLAWS: dict[str, Flaw] = {flaw.name: flaw for flaw in _FLAWS}
+
+
+def get_flaw(name: str) -> Flaw:
+    """The flaw called `name`; KeyError lists the known names."""
+    try:
+        return FLAWS[name]
+    except KeyError:
+        raise KeyError(f"unknown flaw {name!r}; known: {', '.join(FLAWS)}") from None

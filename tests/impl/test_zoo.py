@@ -1,0 +1,218 @@
+"""Every flaw in the zoo is reachable: a short fault sequence makes the flawed cluster lose
+an acknowledged write, show two records at one offset, or break a replica invariant, while
+the same sequence is harmless on the correct configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl.zoo import FLAWS, Flaw, get_flaw
+
+Step = tuple[Any, ...]
+
+
+def run(config: ClusterConfig, steps: list[Step], seed: int = 1) -> tuple[Cluster, list[str]]:
+    """Run `steps`; return the cluster and every problem seen (invariants at every step,
+    then lost acknowledged writes and offsets read two ways after the final read)."""
+    cluster = Cluster(config, seed=seed)
+    problems: list[str] = []
+    for step in steps:
+        kind, args = step[0], step[1:]
+        if kind == "send":  # (process, message, wait)
+            process, message, wait = args
+            cluster.send(process, 0, message)
+            if wait:
+                for _ in range(config.request_timeout_ms + 5):
+                    if cluster.is_idle(process):
+                        break
+                    cluster.tick(1)
+        elif kind == "poll":  # (process, offset)
+            cluster.poll(args[0], 0, args[1])
+            for _ in range(config.request_timeout_ms + 5):
+                if cluster.is_idle(args[0]):
+                    break
+                cluster.tick(1)
+        elif kind == "tick":
+            cluster.tick(args[0])
+        elif kind == "crash":
+            cluster.crash(args[0])
+        elif kind == "power-loss":
+            cluster.power_loss(args[0])
+        elif kind == "restart":
+            cluster.restart(args[0])
+        elif kind == "partition":
+            cluster.partition(args[0])
+        elif kind == "heal":
+            cluster.heal()
+        elif kind == "elect-preferred":
+            cluster.elect_preferred_leaders()
+        else:
+            raise AssertionError(kind)
+        for text in cluster.invariant_violations():
+            if text not in problems:
+                problems.append(text)
+    cluster.final_read(99)
+    problems.extend(t for t in cluster.invariant_violations() if t not in problems)
+    problems.extend(durability_problems(cluster))
+    return cluster, problems
+
+
+def durability_problems(cluster: Cluster) -> list[str]:
+    out = []
+    final: dict[int, str] = {}
+    seen: dict[int, str] = {}
+    for op in cluster.history:
+        if op["f"] == "poll" and op["type"] == "ok":
+            for offset, value in op["value"]:
+                if seen.setdefault(offset, value) != value:
+                    out.append(f"offset {offset} read as {seen[offset]} and as {value}")
+                if op.get("final"):
+                    final[offset] = value
+    for op in cluster.history:
+        if op["f"] == "send" and op["type"] == "ok" and final.get(op["offset"]) != op["value"]:
+            out.append(f"acknowledged {op['value']}@{op['offset']} lost "
+                       f"(final read has {final.get(op['offset'])})")
+    return out
+
+
+# The shortest sequences we know per flaw. "b1 | b2" style partitions cut only the links
+# between the listed groups; every unlisted node (controller, clients) reaches everyone.
+SEQUENCES: dict[str, list[Step]] = {
+    # The leader acknowledges before any follower has the record, then dies.
+    "acks-one": [
+        ("partition", [["b1"], ["b2", "b3"]]),
+        ("send", 0, "a", True),
+        ("crash", 1),
+        ("tick", 200),
+    ],
+    # b3 falls out of the ISR, the ISR {1,2} acknowledges, both die, b3 is elected.
+    "unclean-election": [
+        ("partition", [["b1"], ["b3"]]),
+        ("send", 0, "a", True),
+        ("crash", 1),
+        ("crash", 2),
+        ("tick", 200),
+    ],
+    # The ISR shrinks to the leader alone, which still acknowledges; it dies; b2 takes over.
+    "ignore-min-isr": [
+        ("partition", [["b1"], ["b2", "b3"]]),
+        ("tick", 200),
+        ("send", 0, "a", True),
+        ("crash", 1),
+        ("tick", 200),
+    ],
+    # Every replica acknowledged from its page cache; a correlated power loss erases it.
+    "no-fsync": [
+        ("send", 0, "a", True),
+        ("power-loss", 1),
+        ("power-loss", 2),
+        ("power-loss", 3),
+        ("restart", 1),
+        ("restart", 2),
+        ("restart", 3),
+        ("tick", 200),
+    ],
+    # b2 is out of the ISR, the leader dies, and b2 (first live replica) is elected anyway.
+    "elect-any-replica": [
+        ("partition", [["b1"], ["b2"]]),
+        ("send", 0, "a", True),
+        ("crash", 1),
+        ("tick", 200),
+    ],
+    # The HW passes "a" once b1 and b3 have it; b2 is still in the ISR and gets elected.
+    "hw-before-isr-ack": [
+        ("partition", [["b1"], ["b2"]]),
+        ("send", 0, "a", True),
+        ("crash", 1),
+        ("tick", 200),
+    ],
+    # A consumer reads an uncommitted record; after failover the offset holds another one.
+    "consumer-reads-past-hw": [
+        ("partition", [["b1"], ["b2", "b3"]]),
+        ("send", 0, "a", False),
+        ("tick", 5),
+        ("poll", 1, 0),
+        ("crash", 1),
+        ("tick", 200),
+        ("send", 2, "b", True),
+    ],
+    # b2 restarts and truncates to its (lagging) HW, cutting the acknowledged "a"; the leader
+    # dies before b2 re-fetches, and b2 is elected.
+    "truncate-to-hw": [
+        ("send", 0, "a", True),
+        ("crash", 2),
+        ("restart", 2),
+        ("crash", 1),
+        ("tick", 200),
+    ],
+    # b3 misses two leadership changes (cut from the controller); when b1 leads again b3's
+    # unfenced fetches are served on top of a record b1 truncated, b3 rejoins the ISR with a
+    # divergent log and is finally elected, losing the acknowledged "c".
+    "no-fetch-fencing": [
+        ("partition", [["b1"], ["b2"]]),
+        ("send", 0, "b", False),
+        ("tick", 5),
+        ("crash", 1),
+        ("partition", [["b3"], ["controller"]]),
+        ("tick", 200),
+        ("restart", 1),
+        ("tick", 50),
+        ("send", 1, "c", True),
+        ("elect-preferred",),
+        ("tick", 50),
+        ("crash", 1),
+        ("crash", 2),
+        ("heal",),
+        ("tick", 200),
+    ],
+    # b3 keeps an epoch-0 record that b2 never had, b2 writes in epoch 1, both die in turn;
+    # b3 leads epoch 2 and b2 returns asking for the end of epoch 1, which b3 never had: the
+    # pre-KIP-279 answer leaves b2's epoch-1 record at an offset where b3 has another.
+    "epoch-truncation-without-kip279": [
+        ("send", 0, "a", True),
+        ("partition", [["b1"], ["b2"]]),
+        ("send", 0, "b", False),
+        ("tick", 5),
+        ("crash", 1),
+        ("partition", [["b2"], ["b3"]]),
+        ("tick", 90),
+        ("send", 1, "c", False),
+        ("tick", 5),
+        ("crash", 2),
+        ("tick", 150),
+        ("heal",),
+        ("restart", 2),
+        ("tick", 100),
+    ],
+}
+
+
+def test_every_flaw_has_a_sequence() -> None:
+    assert set(SEQUENCES) == set(FLAWS)
+
+
+@pytest.mark.parametrize("name", sorted(SEQUENCES))
+def test_flaw_is_reachable_and_correct_config_survives_the_same_sequence(name: str) -> None:
+    steps = SEQUENCES[name]
+    _, correct_problems = run(ClusterConfig(), steps)
+    assert correct_problems == []
+    _, flawed_problems = run(get_flaw(name).apply(ClusterConfig()), steps)
+    assert flawed_problems != []
+
+
+def test_zoo_entries_are_documented() -> None:
+    assert len(FLAWS) >= 10
+    for name, flaw in FLAWS.items():
+        assert isinstance(flaw, Flaw) and flaw.name == name
+        assert flaw.title and len(flaw.description) > 80 and flaw.source
+        config = flaw.apply(ClusterConfig())
+        assert name in config.flaws
+        assert ClusterConfig.from_dict(config.to_dict()) == config
+
+
+def test_get_flaw_names_the_known_flaws() -> None:
+    with pytest.raises(KeyError, match="truncate-to-hw"):
+        get_flaw("no-such-flaw")
