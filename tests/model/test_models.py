@@ -282,3 +282,8 @@ def test_log_without_gaps_drops_every_unread_info_send() -> None:
         positioned(call("send", "c", "c", ack_offset=0), 1, 2),
     ]
     assert m.unobservable(calls) == {0}
+
+
+def test_log_ignores_other_operations() -> None:
+    # as the log-anomaly checker does: a history may carry other client operations
+    assert get_model("log").compile(call("commit", 1, 1)) is None
