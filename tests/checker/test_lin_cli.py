@@ -265,3 +265,15 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
     b = run(path, "--model", "register", "--json", "--html", second)
     assert a.output == b.output
     assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-linearizability"]])
+def test_log_input_errors_name_file_and_line(tmp_path: Path, extra: list[str]) -> None:
+    path = write_jsonl(
+        tmp_path / "h.jsonl",
+        [op(0, "invoke", "poll", key="t-0", offset=0), op(0, "ok", "poll", 5, key="t-0")],
+    )
+    result = run(path, "--model", "log", *extra)
+    assert result.exit_code == 2, result.output
+    assert f"error: {path}:2: " in result.output
+    assert "Traceback" not in result.output

@@ -242,10 +242,10 @@ def positioned(c: Call, call_pos: int, return_pos: int | None) -> Call:
     return c
 
 
-def test_log_narrows_unread_info_sends_to_gaps() -> None:
+def test_log_narrows_info_sends_to_gaps_and_where_they_were_read() -> None:
     m = get_model("log")
     calls = [
-        positioned(call("send", "a", status="info"), 0, None),  # 0: read below -> kept
+        positioned(call("send", "a", status="info"), 0, None),  # 0: read at 3; or the gap
         positioned(call("send", "b", status="info"), 1, None),  # 1: may fill gap 1
         positioned(call("send", "c", "c", ack_offset=0), 2, 3),  # 2
         positioned(call("send", "d", "d", ack_offset=2), 4, 6),  # 3: offset 1 is a gap
@@ -258,8 +258,15 @@ def test_log_narrows_unread_info_sends_to_gaps() -> None:
     assert m.unobservable(calls) == {4}
     assert narrowed[4] is None
     assert [f is g for f, g in zip(narrowed, fns, strict=True)] == [
-        True, False, True, True, False, True, True
+        False, False, True, True, False, True, True
     ]
+    read_at_3 = narrowed[0]
+    three = root_log = m.init()
+    for msg in ("c", "x", "d"):
+        three = three.append(msg)
+    assert read_at_3(three) is three.append("a")
+    assert read_at_3(root_log) is REJECT  # offset 0: claimed by "c"
+    assert read_at_3(root_log.append("c")) is root_log.append("c").append("a")  # the gap
     gap_only = narrowed[1]
     root = m.init()
     assert gap_only(root) is REJECT  # offset 0 is claimed by "c"
@@ -275,3 +282,8 @@ def test_log_without_gaps_drops_every_unread_info_send() -> None:
         positioned(call("send", "c", "c", ack_offset=0), 1, 2),
     ]
     assert m.unobservable(calls) == {0}
+
+
+def test_log_ignores_other_operations() -> None:
+    # as the log-anomaly checker does: a history may carry other client operations
+    assert get_model("log").compile(call("commit", 1, 1)) is None

@@ -121,7 +121,10 @@ def check(
     log_result: Any = None
     log_checker = _log_checker() if model_name == "log" else None
     if log_checker is not None:
-        log_result = log_checker[0](ops)
+        try:
+            log_result = log_checker[0](ops)
+        except ModelInputError as exc:  # the log checker's LogInputError is one
+            _fail_input(str(_input_error(history_file, exc)))
 
     verdicts = [] if lin is None else [lin.valid]
     if log_result is not None:

@@ -28,7 +28,6 @@ from replicheck.model.base import (
     ModelInputError,
     State,
     StepFn,
-    check_f,
     describe_value,
     freeze,
 )
@@ -78,9 +77,6 @@ class LogNode:
         return f"LogNode(length={self.length})"
 
 
-_FS = ("send", "poll")
-
-
 class LogModel(Model):
     """Kafka's per-partition contract, read linearizably (stricter than Kafka promises)."""
 
@@ -90,10 +86,10 @@ class LogModel(Model):
         return LogNode(None, None)
 
     def compile(self, call: Call) -> StepFn | None:
+        """Sends and polls; any other `f` is left out, as the log-anomaly checker does."""
         if call.f == "send":
             return _compile_send(call)
-        check_f(call, _FS, self.name)
-        if call.status != "ok":
+        if call.f != "poll" or call.status != "ok":
             return None
         return _compile_poll(call)
 
@@ -101,31 +97,34 @@ class LogModel(Model):
         return call.f == "poll"
 
     def unobservable(self, calls: Sequence[Call]) -> set[int]:
-        """Info sends whose message no poll returned and that cannot fill a gap (below)."""
-        return {i for i, gaps in _unread_info_sends(calls).items() if not gaps}
+        """Info sends that can occupy no offset that matters (see `narrow`)."""
+        return {i for i, offsets in _info_send_offsets(calls).items() if not offsets}
 
     def narrow(self, calls: Sequence[Call], fns: Sequence[StepFn]) -> list[StepFn | None]:
-        """Drop unread info sends that cannot fill a gap; let the others land only in one.
+        """Let each info send land only at an offset where it can matter; drop it if none.
 
         An offset is *claimed* if an acknowledged send or a poll record shows what is there;
-        `top` is the highest claimed offset. An unread info send cannot sit at a claimed
-        offset (another message is there), and above `top` nothing observes it (removing it
-        only shortens a log whose end no completed operation saw). So it matters only at an
-        unclaimed offset `o` <= `top` (a gap) — and only if it was invoked before the first
-        response of an operation that needs the log longer than `o`. Without this, every
-        pending timed-out send is tried at every offset, in every combination.
+        `top` is the highest claimed offset. An info send cannot sit at an offset claimed by
+        another message, and above `top` nothing observes it (removing it only shortens a
+        log whose end no completed operation saw). So it matters only where a poll saw its
+        message, or at an unclaimed offset `o` <= `top` (a gap) — and at a gap only if it
+        was invoked before the first response of an operation that needs the log longer
+        than `o`. Without this, every pending timed-out send is tried at every offset, in
+        every combination.
         """
         narrowed: list[StepFn | None] = list(fns)
-        for i, gaps in _unread_info_sends(calls).items():
-            if not gaps:
+        for i, offsets in _info_send_offsets(calls).items():
+            if not offsets:
                 narrowed[i] = None
                 continue
             msg = freeze(_message(calls[i]))
 
-            def send_into_gap(log: LogNode, msg: Any = msg, gaps: frozenset = gaps) -> Any:
-                return log.append(msg) if log.length in gaps else REJECT
+            def send_where_it_matters(
+                log: LogNode, msg: Any = msg, offsets: frozenset = offsets
+            ) -> Any:
+                return log.append(msg) if log.length in offsets else REJECT
 
-            narrowed[i] = send_into_gap
+            narrowed[i] = send_where_it_matters
         return narrowed
 
     def describe_call(self, call: Call) -> str:
@@ -154,10 +153,10 @@ class LogModel(Model):
 _NEVER = float("inf")
 
 
-def _unread_info_sends(calls: Sequence[Call]) -> dict[int, frozenset[int]]:
-    """For each info send whose message no poll returned: the gaps it could fill."""
+def _info_send_offsets(calls: Sequence[Call]) -> dict[int, frozenset[int]]:
+    """For each info send: the offsets it could occupy in a legal order that matters."""
     claimed: dict[int, Any] = {}  # offset -> earliest response needing the log past it
-    seen_msgs = set()
+    seen_at: dict[Any, set[int]] = {}  # message -> offsets polls saw it at
     infos = []
     for i, call in enumerate(calls):
         if call.f == "send":
@@ -169,11 +168,10 @@ def _unread_info_sends(calls: Sequence[Call]) -> dict[int, frozenset[int]]:
                 infos.append(i)
         elif call.status == "ok" and call.value:
             for offset, msg in call.value:
-                seen_msgs.add(freeze(msg))
+                seen_at.setdefault(freeze(msg), set()).add(offset)
                 claimed.setdefault(offset, _NEVER)
             _need(claimed, call.value[-1][0], call.return_pos)
-    unread = [i for i in infos if freeze(_message(calls[i])) not in seen_msgs]
-    if not unread:
+    if not infos:
         return {}
     # deadline of gap o: the earliest response of an operation that needs the log past o
     gaps: list[tuple[int, Any]] = []
@@ -184,7 +182,9 @@ def _unread_info_sends(calls: Sequence[Call]) -> dict[int, frozenset[int]]:
         else:
             gaps.append((offset, deadline))
     return {
-        i: frozenset(o for o, due in gaps if calls[i].call_pos < due) for i in unread
+        i: frozenset(seen_at.get(freeze(_message(calls[i])), ()))
+        | frozenset(o for o, due in gaps if calls[i].call_pos < due)
+        for i in infos
     }
 
 
