@@ -182,3 +182,19 @@ def test_marker_labels_never_overlap_in_a_lane() -> None:
         ("ISR 1", 0.0),
     ]
     assert [m.title for m in placed] == ["a", "b", "c", "d"]
+
+
+def test_a_band_too_narrow_for_its_label_gets_a_note_beside_it(lost_write) -> None:
+    events = [
+        *lost_write.events,
+        {"time_ms": 1600, "kind": "power-loss", "broker": 3, "lost": {"orders-0": 1}},
+        {"time_ms": 1600, "kind": "restart", "broker": 3},
+    ]
+    timeline = build_timeline(history=lost_write.history, events=events, broker_count=3)
+    lane = {lane.name: lane.y for lane in timeline.lanes}
+    (band,) = [b for b in timeline.bands if b.y == lane["b3"] + 2]
+    assert band.kind == "power-loss" and band.label == ""  # 3 px wide: no room inside
+    assert "broker 3 power lost (lost 1 of orders-0)" in band.title
+    (note,) = [m for m in timeline.markers if m.kind == "note"]
+    assert note.label == "power lost" and note.x == band.x + band.width
+    assert note.y == lane["b3"] + LANE_HEIGHT_PX / 2

@@ -82,7 +82,7 @@ class Band:
 class Marker:
     x: float
     y: float  # centre line of the lane
-    kind: str  # "leader" | "isr" | "offline" | "truncate" | "controller" | "faults" | "restart"
+    kind: str  # "leader" | "isr" | "offline" | "truncate" | "restart" | "heal" | "controller" | "faults" | "note"
     label: str
     title: str
     label_dy: float = 0.0  # moved up a row when it would overlap its neighbour
@@ -448,7 +448,7 @@ def build_timeline(
     step_marks = _step_marks(steps, history, events, axis)
     # Partitions underneath the crash bands; labels that do not fit are left to tooltips.
     bands = _fit_band_labels(sorted(bands, key=lambda b: b.kind != "partition"))
-    markers = _declutter(markers, _band_label_spans(bands))
+    markers = _declutter(markers + _band_notes(bands), _band_label_spans(bands))
     ticks = []
     for i in range(TICK_COUNT + 1):
         tick_x = plot_x0 + (x_end - plot_x0) * i / TICK_COUNT
@@ -760,9 +760,22 @@ def _band_label_text(band: Band) -> str:
     return f"✂ {band.label}" if band.kind == "partition" and band.label else band.label
 
 
+def _band_notes(bands: Sequence[Band]) -> list[Marker]:
+    """A crash or power-loss band too narrow for its label gets the label as a note beside
+    it (placed like any marker label, so it may move up a row or fall back to the tooltip)."""
+    notes = []
+    for band in bands:
+        if band.label or band.kind == "partition":
+            continue
+        centre = band.y - 2 + LANE_HEIGHT_PX / 2
+        short = "power lost" if band.kind == "power-loss" else "crashed"
+        notes.append(Marker(band.x + band.width, centre, "note", short, band.title))
+    return notes
+
+
 def _fit_band_labels(bands: list[Band]) -> list[Band]:
     """Drop a band's label (its tooltip keeps it) when the text would run past the band or
-    into the next band's label in the same lane; partitions keep their ✂ if nothing else."""
+    into the next band's label in the same lane."""
     out = []
     for band in bands:
         room = band.width - 6
