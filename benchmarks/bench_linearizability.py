@@ -1,8 +1,8 @@
 """Linearizability checker benchmark: ops/s and growth with history size.
 
-    python benchmarks/bench_linearizability.py            # default set, about 2-3 minutes
-    python benchmarks/bench_linearizability.py --quick    # smaller sizes, under a minute
-    python benchmarks/bench_linearizability.py --full     # adds the 1M-op log history
+    python benchmarks/bench_linearizability.py            # default set, about 45 s
+    python benchmarks/bench_linearizability.py --quick    # smaller sizes
+    python benchmarks/bench_linearizability.py --full     # adds the 1M-op log history (~2 min)
     python benchmarks/bench_linearizability.py --write-histories DIR   # JSONL for Porcupine
 
 Every history is generated (seeded, linearizable by construction: the checker must find a
