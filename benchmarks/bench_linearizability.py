@@ -1,8 +1,8 @@
 """Linearizability checker benchmark: ops/s and growth with history size.
 
-    python benchmarks/bench_linearizability.py            # default set, about 2-3 minutes
-    python benchmarks/bench_linearizability.py --quick    # smaller sizes, under a minute
-    python benchmarks/bench_linearizability.py --full     # adds the 1M-op log history
+    python benchmarks/bench_linearizability.py            # default set, about 45 s
+    python benchmarks/bench_linearizability.py --quick    # smaller sizes
+    python benchmarks/bench_linearizability.py --full     # adds the 1M-op log history (~2 min)
     python benchmarks/bench_linearizability.py --write-histories DIR   # JSONL for Porcupine
 
 Every history is generated (seeded, linearizable by construction: the checker must find a
@@ -116,12 +116,15 @@ def measure(model_name: str, history: list[dict]) -> dict[str, Any]:
     }
 
 
-def growth_exponent(rows: list[dict[str, Any]]) -> float | None:
-    """Slope of log(time) against log(size) between the smallest and largest run."""
-    if len(rows) < 2 or rows[0]["cpu_s"] <= 0 or rows[-1]["cpu_s"] <= 0:
+def growth_exponent(rows: list[dict[str, Any]], what: str = "cpu_s") -> float | None:
+    """Slope of log(`what`) against log(size) between the smallest and largest run.
+
+    Search steps grow like the work done and, unlike CPU time on a shared machine, do not
+    jitter; both are reported."""
+    if len(rows) < 2 or rows[0][what] <= 0 or rows[-1][what] <= 0:
         return None
     a, b = rows[0], rows[-1]
-    return round(math.log(b["cpu_s"] / a["cpu_s"]) / math.log(b["ops"] / a["ops"]), 2)
+    return round(math.log(b[what] / a[what]) / math.log(b["ops"] / a["ops"]), 2)
 
 
 def main() -> None:
@@ -161,8 +164,12 @@ def main() -> None:
                 flush=True,
             )
         exponent = growth_exponent(rows)
+        steps_exponent = growth_exponent(rows, "steps")
         if exponent is not None:
-            print(f"{'':<26} time ~ size^{exponent} over this range")
+            print(
+                f"{'':<26} over this range: time ~ size^{exponent}, "
+                f"steps ~ size^{steps_exponent}"
+            )
         results.append(
             {
                 "family": case["family"],
@@ -171,6 +178,7 @@ def main() -> None:
                 "info_rate": case.get("info_rate", 0.0),
                 "runs": rows,
                 "growth_exponent": exponent,
+                "steps_growth_exponent": steps_exponent,
             }
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -423,3 +423,13 @@ def test_many_info_writes_without_a_contradiction_are_quick_to_accept(writers: i
     history = [inv(p, "write", p) for p in range(writers)]
     history += [inv(99, "read"), ok(99, "read", 3)]
     assert check("register", history).valid is True
+
+
+def test_partitions_after_the_deadline_are_unknown_not_searched() -> None:
+    history = hard_history("hard")
+    history += [inv(1000 + k, "read", key=f"later-{k}") for k in range(3)]
+    history += [ok(1000 + k, "read", None, key=f"later-{k}") for k in range(3)]
+    verdict = check("register", history, timeout_s=0.05)
+    assert verdict.valid is None
+    assert verdict.to_json()["unknown"] == ["hard", "later-0", "later-1", "later-2"]
+    assert [p.steps for p in verdict.partitions[1:]] == [0, 0, 0]

@@ -277,3 +277,20 @@ def test_log_input_errors_name_file_and_line(tmp_path: Path, extra: list[str]) -
     assert result.exit_code == 2, result.output
     assert f"error: {path}:2: " in result.output
     assert "Traceback" not in result.output
+
+
+def test_max_poll_records_for_histories_without_the_field(tmp_path: Path) -> None:
+    ops = [
+        op(0, "invoke", "send", "m0", key="t-0"),
+        op(0, "ok", "send", "m0", key="t-0", offset=0),
+        op(0, "invoke", "send", "m1", key="t-0"),
+        op(0, "ok", "send", "m1", key="t-0", offset=1),
+        op(1, "invoke", "poll", key="t-0", offset=0),
+        op(1, "ok", "poll", [[0, "m0"]], key="t-0", offset=0),
+    ]
+    path = write_jsonl(tmp_path / "h.jsonl", ops)
+    assert run(path, "--model", "log").exit_code == 1  # a full batch looks like a stale read
+    assert run(path, "--model", "log", "--max-poll-records", "1").exit_code == 0
+    usage = run(path, "--model", "kv", "--max-poll-records", "1")
+    assert usage.exit_code == 2
+    assert "--max-poll-records only applies to --model log" in usage.output

@@ -287,3 +287,15 @@ def test_log_without_gaps_drops_every_unread_info_send() -> None:
 def test_log_ignores_other_operations() -> None:
     # as the log-anomaly checker does: a history may carry other client operations
     assert get_model("log").compile(call("commit", 1, 1)) is None
+
+
+def test_log_batch_limit_for_histories_without_max_records() -> None:
+    from replicheck.model import LogModel
+
+    log = LogModel().init().append("m0").append("m1")
+    poll = call("poll", None, [[0, "m0"]], offset=0)
+    assert LogModel().step(log, poll)[0] is False
+    assert LogModel(max_records=1).step(log, poll)[0] is True
+    assert LogModel(max_records=2).step(log, poll)[0] is False
+    limited = call("poll", None, [[0, "m0"]], offset=0, max_records=2)
+    assert LogModel(max_records=1).step(log, limited)[0] is False  # the field wins

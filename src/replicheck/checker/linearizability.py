@@ -291,7 +291,11 @@ def _check_partition(
 ) -> PartitionResult:
     init = model.init()
     read_only = [bool(model.is_read_only(c)) for c in calls]
-    outcome = _search(init, calls, fns, read_only, deadline)
+    if deadline is not None and time.monotonic() > deadline:
+        # out of time before this partition started: say so rather than search past it
+        outcome = _Outcome(None, 0, 0)
+    else:
+        outcome = _search(init, calls, fns, read_only, deadline)
     result = PartitionResult(
         label=label,
         calls=list(calls),

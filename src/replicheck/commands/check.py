@@ -22,7 +22,7 @@ import orjson
 
 from replicheck.checker.history import HistoryError, read_history
 from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
-from replicheck.model import MODELS, ModelInputError, get_model
+from replicheck.model import MODELS, LogModel, ModelInputError, get_model
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -80,6 +80,15 @@ def _log_checker() -> tuple[Callable[..., Any], Callable[..., str]] | None:
     help="Include the linearization found (history indices, per partition).",
 )
 @click.option(
+    "--max-poll-records",
+    "max_poll_records",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --model log: the consumers' batch limit, for polls whose invocation does "
+    "not carry max_records (a poll that returned N records may stop short of the end).",
+)
+@click.option(
     "--no-linearizability",
     "skip_linearizability",
     is_flag=True,
@@ -92,11 +101,14 @@ def check(
     html_path: Path | None,
     as_json: bool,
     want_linearization: bool,
+    max_poll_records: int | None,
     skip_linearizability: bool,
 ) -> None:
     """Check a recorded history (JSON Lines or Jepsen EDN) against a model."""
     if skip_linearizability and model_name != "log":
         raise click.UsageError("--no-linearizability only applies to --model log")
+    if max_poll_records is not None and model_name != "log":
+        raise click.UsageError("--max-poll-records only applies to --model log")
     try:
         ops = read_history(history_file)
         calls = calls_from_history(ops)
@@ -105,7 +117,7 @@ def check(
     except OSError as exc:
         _fail_input(f"{history_file}: cannot read: {exc.strerror or exc}")
 
-    model = get_model(model_name)
+    model = LogModel(max_poll_records) if model_name == "log" else get_model(model_name)
     lin: LinVerdict | None = None
     if not skip_linearizability:
         try:

@@ -82,6 +82,12 @@ class LogModel(Model):
 
     name = "log"
 
+    def __init__(self, max_records: int | None = None) -> None:
+        """`max_records`: the consumers' batch limit, for histories whose poll invocations
+        do not carry `max_records` themselves (the field wins when present)."""
+        assert max_records is None or max_records >= 1
+        self.max_records = max_records
+
     def init(self) -> State:
         return LogNode(None, None)
 
@@ -91,7 +97,7 @@ class LogModel(Model):
             return _compile_send(call)
         if call.f != "poll" or call.status != "ok":
             return None
-        return _compile_poll(call)
+        return _compile_poll(call, self.max_records)
 
     def is_read_only(self, call: Call) -> bool:
         return call.f == "poll"
@@ -228,13 +234,13 @@ def _compile_send(call: Call) -> StepFn:
     return send
 
 
-def _compile_poll(call: Call) -> StepFn:
+def _compile_poll(call: Call, default_limit: int | None = None) -> StepFn:
     start = call.invoke.get("offset")
     if start is None and call.completion is not None:
         start = call.completion.get("offset")
     if type(start) is not int or start < 0:
         start = _offset(call, {"offset": start}, "poll's invocation", call.call_pos)
-    limit = call.invoke.get("max_records")
+    limit = call.invoke.get("max_records", default_limit)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise ModelInputError(call.call_pos, "max_records must be a positive integer")
     records = call.value
