@@ -1,13 +1,17 @@
 """Regenerate tests/regressions/: one minimized case per zoo flaw, found by the campaign.
 
-Cases are never written by hand. For each flaw this runs the same search as
-`replicheck hunt --flaw NAME` (fixed seed, no example database, so the run is repeatable),
+Cases are never written by hand. For each flaw this runs the same search as the
+test suite's completeness test (`run_campaign(flaw=NAME, seed=1, max_examples=1500)` under
+the `ci` Hypothesis profile; fixed seed, no example database, so the run is repeatable),
 lets it write its report, and copies the report's `case.json` to
 `tests/regressions/<flaw>.case.json`. A flaw the search does not find within the budget is
 an error: the zoo exists to prove the checker has teeth.
 
     python scripts/seed_regressions.py                      # every flaw
     python scripts/seed_regressions.py --flaw truncate-to-hw --seed 3
+
+The Hypothesis profile matters: the same campaign seed explores different scenarios under
+different profiles, so the script loads the one the test suite loads (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -24,19 +28,29 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def main(argv: list[str] | None = None) -> int:
+    from hypothesis import settings
+
     from replicheck.impl.zoo import FLAWS
     from replicheck.report.case import load_case
+    from replicheck.stateful.profiles import register_profiles
     from replicheck.stateful.runner import run_campaign
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flaw", action="append", help="only this flaw (repeatable)")
     parser.add_argument("--seed", type=int, default=1, help="campaign seed (default 1)")
-    parser.add_argument("--profile", default="ci", help="campaign budget (default ci)")
-    parser.add_argument("--max-examples", type=int, help="override the profile's budget")
+    parser.add_argument("--profile", default="dev", help="campaign budget (default dev)")
+    parser.add_argument(
+        "--max-examples", type=int, default=1500, help="examples per flaw (default 1500)"
+    )
+    parser.add_argument(
+        "--hypothesis-profile", default="ci", help="Hypothesis settings profile (default ci)"
+    )
     parser.add_argument(
         "--out", type=Path, default=ROOT / "tests" / "regressions", help="where cases go"
     )
     args = parser.parse_args(argv)
+    register_profiles()
+    settings.load_profile(args.hypothesis_profile)
     flaws = args.flaw or sorted(FLAWS)
     unknown = [name for name in flaws if name not in FLAWS]
     if unknown:
