@@ -25,9 +25,11 @@ from replicheck.impl import Cluster, ClusterConfig
 CLIENT_COUNT = 3
 FINAL_READ_PROCESS = CLIENT_COUNT
 
-# Extra simulated time a waiting step allows beyond the request timeout, so that the
-# cluster's own timeout (which completes the op as `info`) always fires first.
-WAIT_SLACK_MS = 50
+# How long a waiting send or poll waits for its completion, in fetch intervals. A healthy
+# cluster answers within two or three; when replication is impaired the step gives up
+# waiting long before the request timeout, leaving the write in flight -- on the leader
+# but not yet acknowledged -- which is exactly the state a failover must handle.
+WAIT_FETCH_INTERVALS = 4
 
 STEP_KINDS = (
     "send",
@@ -247,7 +249,9 @@ class Executor:
         self.invariant_violations: list[tuple[int, str]] = []
         self.last_violations: list[str] = []
         self.down: set[int] = set()  # brokers crashed or powered off and not restarted
-        self._wait_bound_ms = config.request_timeout_ms + WAIT_SLACK_MS
+        self._wait_bound_ms = min(
+            config.request_timeout_ms, WAIT_FETCH_INTERVALS * config.fetch_interval_ms
+        )
         self._finished: RunResult | None = None
 
     # -- helpers -----------------------------------------------------------------------
@@ -302,7 +306,7 @@ class Executor:
                 else:
                     cluster.poll(own, key, a["offset"])
                 if a.get("wait", True) and not self._await_idle(own):
-                    head = f"still pending after {self._wait_bound_ms} ms"
+                    head = f"still in flight after {self._wait_bound_ms} ms"
                 op = self._completion_of(own, history_from)
                 if op is not None:
                     head = _render_completion(op)
