@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-
 def main(argv: list[str] | None = None) -> int:
     from replicheck.impl.zoo import FLAWS
     from replicheck.report.case import load_case
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flaw", action="append", help="only this flaw (repeatable)")
     parser.add_argument("--seed", type=int, default=1, help="campaign seed (default 1)")
-    parser.add_argument("--profile", default="dev", help="campaign budget (default dev)")
+    parser.add_argument("--profile", default="ci", help="campaign budget (default ci)")
     parser.add_argument("--max-examples", type=int, help="override the profile's budget")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "tests" / "regressions", help="where cases go"

@@ -92,6 +92,24 @@ class CaseFile(pytest.File):
         yield item
 
 
+class _Crash:
+    """What pytest's summary line and JUnit's `message` attribute read (`reprcrash`)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class FailureText(str):
+    """The failure story as plain text; its first line doubles as the one-line message."""
+
+    __slots__ = ("reprcrash",)
+
+    def __new__(cls, text: str) -> FailureText:
+        self = super().__new__(cls, text)
+        self.reprcrash = _Crash(text.split("\n", 1)[0])
+        return self
+
+
 class CaseFailed(Exception):
     """The case's promise no longer holds; `text` is the whole story for the reader."""
 
@@ -100,41 +118,52 @@ class CaseFailed(Exception):
         self.text = text
 
 
+def case_failure(case: Any, result: Any) -> str | None:
+    """Why a replayed case fails its promise (the whole story), or None when it holds.
+
+    A case recorded against a flaw promises that every recorded anomaly is detected again;
+    a case recorded against the correct configuration promises no violation at all.
+    """
+    from replicheck.report import summary
+    from replicheck.report.case import has_violation, reproduces, violation_names
+
+    recorded = ", ".join(case.expected.anomalies) or "no violation"
+    now = ", ".join(violation_names(result)) or "no violation"
+    if case.flaw is not None and not reproduces(case, result):
+        problem = f"flaw {case.flaw} is no longer detected as recorded"
+    elif case.flaw is None and has_violation(result):
+        problem = "the correct configuration violates"
+    else:
+        return None
+    header = "\n".join(
+        [
+            f"regression case {case.path}: {problem}",
+            f"  recorded: {recorded}",
+            f"  now:      {now}",
+            f"  replay:   replicheck replay {case.path}",
+        ]
+    )
+    return summary.story(result, header=header)
+
+
 class CaseItem(pytest.Item):
     def runtest(self) -> None:
-        from replicheck.report import summary
-        from replicheck.report.case import (
-            has_violation,
-            load_case,
-            replay_case,
-            violation_names,
-        )
+        from replicheck.report.case import load_case, replay_case
 
         case = load_case(self.path)
         self.user_properties.append(("replicheck_flaw", case.flaw or "correct"))
-        result, reproduced = replay_case(case)
-        recorded = ", ".join(case.expected.anomalies) or "no violation"
-        now = ", ".join(violation_names(result)) or "no violation"
-        if case.flaw is not None and not reproduced:
-            header = (
-                f"regression case {self.path}: flaw {case.flaw} is no longer detected as recorded"
-                f"\n  recorded: {recorded}\n  now:      {now}"
-            )
-            raise CaseFailed(summary.story(result, header=header))
-        if case.flaw is None and has_violation(result):
-            header = (
-                f"regression case {self.path}: the correct configuration still violates"
-                f"\n  recorded: {recorded}\n  now:      {now}"
-            )
-            raise CaseFailed(summary.story(result, header=header))
+        result, _ = replay_case(case)
+        failure = case_failure(case, result)
+        if failure is not None:
+            raise CaseFailed(failure)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         from replicheck.report.case import CaseError
 
         if isinstance(excinfo.value, CaseFailed):
-            return excinfo.value.text
+            return FailureText(excinfo.value.text)
         if isinstance(excinfo.value, CaseError):
-            return f"unusable regression case: {excinfo.value}"
+            return FailureText(f"unusable regression case: {excinfo.value}")
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -171,3 +171,30 @@ def test_fast_edn_reader_matches_edn_format(value: object) -> None:
 def test_fast_edn_reader_rejects_malformed_text(text: str) -> None:
     with pytest.raises(EdnError):
         loads(text)
+
+
+# --- the streaming fast path accepts and rejects exactly what the full validator does -----
+
+loose_ops = st.fixed_dictionaries(
+    {
+        "process": st.one_of(st.integers(-1, 2), st.just("nemesis"), st.just(1.5)),
+        "type": st.sampled_from(["invoke", "ok", "fail", "info", "okay"]),
+        "f": st.sampled_from(["send", "poll", 3]),
+    },
+    optional={"time": st.integers(-1, 5), "index": st.one_of(st.integers(0, 5), st.just("x"))},
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(loose_ops, max_size=8))
+def test_streaming_reader_agrees_with_in_memory_validation(tmp_path_factory, ops) -> None:
+    path = tmp_path_factory.mktemp("h") / "h.jsonl"
+    path.write_text("".join(json.dumps(op) + "\n" for op in ops))
+
+    def outcome(read):
+        try:
+            return ("ok", read())
+        except HistoryError as exc:
+            return ("error", exc.line, exc.reason)
+
+    assert outcome(lambda: read_history(path)) == outcome(lambda: validate_ops(ops, str(path)))

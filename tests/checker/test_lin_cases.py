@@ -390,21 +390,28 @@ def test_poll_may_stop_at_max_records() -> None:
 # --- timeouts ---------------------------------------------------------------------------
 
 
+def hard_history(key: Any = None) -> list[dict]:
+    """40 overlapping info writes, each read by an overlapping read, and an impossible read:
+    every subset of the writes is a distinct configuration, far more than the search can
+    visit in 50 ms (and the reads keep the writes from being dropped as unobservable)."""
+    extra = {} if key is None else {"key": key}
+    history = [inv(p, "write", p, **extra) for p in range(40)]
+    history += [inv(100 + p, "read", **extra) for p in range(40)]
+    history += [inv(99, "read", **extra), ok(99, "read", -1, **extra)]
+    history += [ok(100 + p, "read", p, **extra) for p in range(40)]
+    return history
+
+
 def test_timeout_yields_unknown_not_a_verdict() -> None:
-    # 40 overlapping info writes and an impossible read: every subset of the writes is a
-    # distinct configuration, far more than the search can visit in 50 ms.
-    history = [inv(p, "write", p) for p in range(40)]
-    history += [inv(99, "read"), ok(99, "read", -1)]
-    verdict = check("register", history, timeout_s=0.05)
+    verdict = check("register", hard_history(), timeout_s=0.05)
     assert verdict.valid is None
     assert verdict.to_json()["valid"] == "unknown"
     assert verdict.to_json()["unknown"] == ["(no key)"]
 
 
 def test_violation_elsewhere_beats_unknown() -> None:
-    hard = [inv(p, "write", p, key="hard") for p in range(40)]
-    hard += [inv(99, "read", key="hard"), ok(99, "read", -1, key="hard")]
-    easy = [inv(100, "read", key="easy"), ok(100, "read", 5, key="easy")]
+    hard = hard_history("hard")
+    easy = [inv(1000, "read", key="easy"), ok(1000, "read", 5, key="easy")]
     verdict = check("register", easy + hard, timeout_s=0.05)
     assert verdict.valid is False
     assert [p.label for p in verdict.failing()] == ["easy"]
@@ -416,3 +423,13 @@ def test_many_info_writes_without_a_contradiction_are_quick_to_accept(writers: i
     history = [inv(p, "write", p) for p in range(writers)]
     history += [inv(99, "read"), ok(99, "read", 3)]
     assert check("register", history).valid is True
+
+
+def test_partitions_after_the_deadline_are_unknown_not_searched() -> None:
+    history = hard_history("hard")
+    history += [inv(1000 + k, "read", key=f"later-{k}") for k in range(3)]
+    history += [ok(1000 + k, "read", None, key=f"later-{k}") for k in range(3)]
+    verdict = check("register", history, timeout_s=0.05)
+    assert verdict.valid is None
+    assert verdict.to_json()["unknown"] == ["hard", "later-0", "later-1", "later-2"]
+    assert [p.steps for p in verdict.partitions[1:]] == [0, 0, 0]

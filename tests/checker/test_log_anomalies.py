@@ -114,8 +114,8 @@ def test_lost_write_from_a_non_final_read():
     h.poll(1, 0, [[0, "a"], [2, "c"]])
     verdict = check_log(h.ops)
     assert set(verdict.anomalies) == {"lost-write"}
-    # no final:true anywhere: that same read from 0 is the fallback final read
-    assert verdict.stats["final_reads"] == "fallback"
+    # no final:true anywhere, and the read from 0 never came back empty: no final read
+    assert verdict.stats["final_reads"] == "none"
 
 
 def test_read_concurrent_with_the_send_is_not_a_lost_write():
@@ -220,6 +220,7 @@ def test_fallback_read_that_never_saw_the_end_is_not_final():
     verdict = check_log(h.ops)
     assert verdict.valid
     assert verdict.stats["unseen_unchecked_partitions"] == [KEY]
+    assert verdict.stats["final_reads"] == "none"
 
 
 def test_fallback_empty_read_from_zero_means_empty_log():
@@ -531,3 +532,43 @@ def test_same_input_same_output():
     h.poll(1, 0, [[0, "a"], [1, "z"], [3, "a"]], final=True)
     first = orjson.dumps(check_log(h.ops).to_json())
     assert first == orjson.dumps(check_log(list(h.ops)).to_json())
+
+
+def test_read_agreeing_with_first_seen_message_still_contradicts_the_ack():
+    """x was seen at 1 first (by a concurrent read), then b acknowledged at 1; a later read
+    showing x again matches the first observation, yet it loses acknowledged b."""
+    h = LogHistory()
+    h.send(0, "a", 0)
+    h.invoke_poll(1, 0)
+    h.invoke_send(0, "b")
+    h.complete_poll(1, 0, [[0, "a"], [1, "x"]])
+    h.complete_send(0, "b", 1)
+    later = h.poll(2, 0, [[0, "a"], [1, "x"], [2, "c"]])
+    verdict = check_log(h.ops)
+    assert set(verdict.anomalies) == {"inconsistent-offsets", "lost-write"}
+    [lost] = verdict.anomalies["lost-write"]
+    assert (lost["message"], lost["read"]["index"], lost["read_message"]) == ("b", later, "x")
+
+
+def test_one_unknown_record_in_a_long_read_is_checked_alone():
+    h = LogHistory()
+    h.log([f"m{i}" for i in range(10)])
+    h.send(1, "info-written", None, type="info")
+    records = [[i, f"m{i}"] for i in range(10)] + [[10, "info-written"]]
+    h.poll(2, 0, records, final=True)
+    verdict = check_log(h.ops)
+    assert verdict.valid
+    assert verdict.stats["observed_offsets"] == 11
+
+
+def test_capped_nonmonotonic_evidence_still_counts_and_marks_every_offset():
+    h = LogHistory()
+    for i in range(10):
+        h.send(0, f"m{i}", 10 - i)
+    verdict = check_log(h.ops, max_evidence=2)
+    assert len(verdict.anomalies["nonmonotonic-send"]) == 2
+    assert verdict.stats["anomaly_counts"]["nonmonotonic-send"] == 9
+    marked = verdict.partitions[KEY].highlights
+    assert sorted(o for o, kinds in marked.items() if "nonmonotonic-send" in kinds) == list(
+        range(1, 10)
+    )

@@ -56,7 +56,11 @@ def test_strip_marks_lost_and_inconsistent_offsets():
         (3, []),
     ]
     page = render_log_html(verdict)
-    assert 'class="cell lost-write inconsistent-offsets"' in page
+    # coloured by the most severe kind, all kinds in the tooltip
+    assert (
+        '<span class="cell lost-write multi" title="offset 1: lost-write, inconsistent-offsets">'
+        in page
+    )
 
 
 def test_strip_collapses_long_plain_runs_and_gaps():
@@ -71,3 +75,35 @@ def test_strip_collapses_long_plain_runs_and_gaps():
         {"run": True, "first": 1000, "last": 1999, "state": "gap"},
         {"run": False, "offset": 2000, "kinds": [], "state": "seen"},
     ]
+
+
+def test_every_kind_renders_in_text_and_html():
+    import random
+
+    import orjson
+
+    from replicheck.checker.log_anomalies import ANOMALY_KINDS
+    from replicheck.checker.log_gen import INJECTORS, GenConfig, generate_history
+
+    history = generate_history(GenConfig(ops=200, processes=4, info_ratio=0.2), seed=5)
+    seen_kinds = set()
+    for inject, expected in INJECTORS.values():
+        faulty = inject(history, random.Random(5))
+        assert faulty is not None
+        verdict = check_log(faulty)
+        assert set(verdict.anomalies) == expected
+        text = verdict.render_text(max_examples=1)
+        for kind in expected:
+            count = verdict.stats["anomaly_counts"][kind]
+            assert f"\n{kind} ({count}): " in text
+        page = render_log_html(verdict, faulty)
+        for kind in expected:
+            assert f'<h2 id="{kind}">{kind} (' in page
+        orjson.dumps(verdict.to_json())
+        seen_kinds |= expected
+    # a within-poll descent renders too
+    h = LogHistory()
+    h.log(["a", "b"])
+    h.poll(1, 0, [[1, "b"], [0, "a"]])
+    assert "returned offset 0 after 1" in check_log(h.ops).render_text()
+    assert seen_kinds == set(ANOMALY_KINDS)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl.zoo import FLAWS
 
 NODES = ["b1", "b2", "b3", "controller", "c0", "c1"]
 
@@ -109,3 +111,45 @@ def test_correct_config_with_two_partitions(seed: int, steps: list) -> None:
     config = ClusterConfig(partition_count=2)
     cluster = run_steps(config, seed, steps)
     assert durability_problems(cluster) == []
+
+
+def _run_without_invariant_asserts(config: ClusterConfig, seed: int, steps: list) -> Cluster:
+    cluster = Cluster(config, seed=seed)
+    for i, step in enumerate(steps):
+        kind = step[0]
+        if kind == "send" and cluster.is_idle(step[1]):
+            cluster.send(step[1], step[2] % config.partition_count, f"m{i}")
+        elif kind == "poll" and cluster.is_idle(step[1]):
+            cluster.poll(step[1], step[2] % config.partition_count, step[3])
+        elif kind == "tick":
+            cluster.tick(step[1])
+        elif kind in ("crash", "power-loss") and cluster.is_live(step[1]):
+            (cluster.crash if kind == "crash" else cluster.power_loss)(step[1])
+        elif kind == "restart" and not cluster.is_live(step[1]):
+            cluster.restart(step[1])
+        elif kind == "partition":
+            cluster.partition(step[1])
+        elif kind == "heal":
+            cluster.heal()
+        elif kind == "loss":
+            cluster.set_message_loss(step[1])
+        elif kind == "delay":
+            cluster.set_message_delay_ms(*step[1])
+        elif kind == "controller-failover":
+            cluster.controller_failover()
+        elif kind == "elect-preferred":
+            cluster.elect_preferred_leaders()
+        cluster.invariant_violations()
+    cluster.final_read(99)
+    return cluster
+
+
+@pytest.mark.parametrize("name", sorted(FLAWS))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**16), steps=st.lists(_step(3), min_size=1, max_size=25))
+def test_flawed_configurations_run_without_crashing(name: str, seed: int, steps: list) -> None:
+    """The campaign runs thousands of flawed clusters: a flaw may lose data, never crash the
+    simulation, and the final read always completes."""
+    cluster = _run_without_invariant_asserts(FLAWS[name].apply(ClusterConfig()), seed, steps)
+    assert cluster.is_idle(99)
+    assert any(op.get("final") for op in cluster.history)

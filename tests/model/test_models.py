@@ -32,7 +32,6 @@ def call(f: str, value: Any = None, out: Any = None, status: str = "ok", **extra
         status=status,
         call_pos=0,
         return_pos=1 if status == "ok" else None,
-        completion_pos=1,
         invoke=invoke,
         completion=completion,
     )
@@ -81,7 +80,7 @@ def test_register_cas_needs_a_pair(value: Any) -> None:
 def test_register_unknown_f() -> None:
     with pytest.raises(ModelInputError, match="model 'register' has no operation 'append'") as e:
         get_model("register").compile(call("append", 1, 1))
-    assert e.value.index == 0
+    assert e.value.position == 0
 
 
 def test_register_descriptions() -> None:
@@ -208,3 +207,95 @@ def test_a_user_model_written_with_step_only() -> None:
     m = Counter()
     fn = m.compile(call("read", None, 0))
     assert fn is not None and fn(0) == 0 and fn(1) is REJECT
+
+
+def test_register_unobservable_info_writes() -> None:
+    m = get_model("register")
+    calls = [
+        call("write", 5, status="info"),  # 0: nobody reads 5 -> droppable
+        call("write", 6, status="info"),  # 1: read below sees 6 -> kept
+        call("read", None, 6),  # 2
+        call("cas", [1, 9], status="info"),  # 3: nobody observes 9 -> droppable
+        call("write", 7, status="info"),  # 4: the cas below expects 7 -> kept
+        call("cas", [7, 8], status="info"),  # 5: 8 unobserved -> droppable
+        call("write", 5, 5),  # 6: ok ops are never dropped
+    ]
+    assert m.unobservable(calls) == {0, 3, 5}
+
+
+def test_kv_unobservable_info_puts_and_appends() -> None:
+    m = get_model("kv")
+    calls = [
+        call("put", "ab", status="info"),  # 0: a get starts with "ab" -> kept
+        call("put", "b", status="info"),  # 1: no get starts with "b" -> droppable
+        call("append", "c", status="info"),  # 2: a get contains "c" -> kept
+        call("append", "zz", status="info"),  # 3: no get contains "zz" -> droppable
+        call("append", "x\0", status="info"),  # 4: NUL: never dropped
+        call("get", None, "abc"),  # 5
+        call("get", None, None),  # 6
+    ]
+    assert m.unobservable(calls) == {1, 3}
+
+
+def positioned(c: Call, call_pos: int, return_pos: int | None) -> Call:
+    c.call_pos, c.return_pos = call_pos, return_pos
+    return c
+
+
+def test_log_narrows_info_sends_to_gaps_and_where_they_were_read() -> None:
+    m = get_model("log")
+    calls = [
+        positioned(call("send", "a", status="info"), 0, None),  # 0: read at 3; or the gap
+        positioned(call("send", "b", status="info"), 1, None),  # 1: may fill gap 1
+        positioned(call("send", "c", "c", ack_offset=0), 2, 3),  # 2
+        positioned(call("send", "d", "d", ack_offset=2), 4, 6),  # 3: offset 1 is a gap
+        positioned(call("send", "e", status="info"), 7, None),  # 4: after the gap's deadline
+        positioned(call("poll", None, [[0, "c"]], offset=0, max_records=1), 8, 9),  # 5
+        positioned(call("poll", None, [[3, "a"]], offset=3), 10, 11),  # 6: reads "a"
+    ]
+    fns = [m.compile(c) for c in calls]
+    narrowed = m.narrow(calls, fns)
+    assert m.unobservable(calls) == {4}
+    assert narrowed[4] is None
+    assert [f is g for f, g in zip(narrowed, fns, strict=True)] == [
+        False, False, True, True, False, True, True
+    ]
+    read_at_3 = narrowed[0]
+    three = root_log = m.init()
+    for msg in ("c", "x", "d"):
+        three = three.append(msg)
+    assert read_at_3(three) is three.append("a")
+    assert read_at_3(root_log) is REJECT  # offset 0: claimed by "c"
+    assert read_at_3(root_log.append("c")) is root_log.append("c").append("a")  # the gap
+    gap_only = narrowed[1]
+    root = m.init()
+    assert gap_only(root) is REJECT  # offset 0 is claimed by "c"
+    one = root.append("c")
+    assert gap_only(one) is one.append("b")  # offset 1 is the gap
+    assert gap_only(one.append("b")) is REJECT
+
+
+def test_log_without_gaps_drops_every_unread_info_send() -> None:
+    m = get_model("log")
+    calls = [
+        positioned(call("send", "a", status="info"), 0, None),
+        positioned(call("send", "c", "c", ack_offset=0), 1, 2),
+    ]
+    assert m.unobservable(calls) == {0}
+
+
+def test_log_ignores_other_operations() -> None:
+    # as the log-anomaly checker does: a history may carry other client operations
+    assert get_model("log").compile(call("commit", 1, 1)) is None
+
+
+def test_log_batch_limit_for_histories_without_max_records() -> None:
+    from replicheck.model import LogModel
+
+    log = LogModel().init().append("m0").append("m1")
+    poll = call("poll", None, [[0, "m0"]], offset=0)
+    assert LogModel().step(log, poll)[0] is False
+    assert LogModel(max_records=1).step(log, poll)[0] is True
+    assert LogModel(max_records=2).step(log, poll)[0] is False
+    limited = call("poll", None, [[0, "m0"]], offset=0, max_records=2)
+    assert LogModel(max_records=1).step(log, limited)[0] is False  # the field wins

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from replicheck.checker.log_anomalies import LogVerdict, check_log
+
 
 @dataclass(frozen=True)
 class FakeConfig:
@@ -47,30 +49,6 @@ class FakeStep:
 
 
 @dataclass
-class FakeVerdict:
-    """Shaped like checker.log_anomalies.LogVerdict (evidence dicts as the checker emits)."""
-
-    valid: bool
-    anomalies: dict[str, list[dict]]
-
-    @property
-    def stats(self) -> dict:
-        return {"anomaly_counts": {k: len(v) for k, v in self.anomalies.items()}}
-
-    def to_json(self) -> dict:
-        return {"valid": self.valid, "anomalies": self.anomalies, "stats": self.stats}
-
-    def render_text(self) -> str:
-        if self.valid:
-            return "VALID: no log anomalies"
-        lines = ["INVALID: " + ", ".join(self.anomalies)]
-        for name, evidence in self.anomalies.items():
-            for record in evidence:
-                lines.append(f"  - {name}: {record['message']} at {record['offset']}")
-        return "\n".join(lines)
-
-
-@dataclass
 class FakeResult:
     config: FakeConfig
     seed: int
@@ -80,7 +58,7 @@ class FakeResult:
     describe_snapshots: list[tuple[int, list[str]]]
     step_outcomes: list[str]
     invariant_violations: list[tuple[int, str]]
-    log_verdict: FakeVerdict
+    log_verdict: LogVerdict
     replica_logs: dict[str, dict[int, list[tuple[int, str]]]]
 
 
@@ -178,37 +156,7 @@ def lost_write_result(
         (5, ["Topic: orders Partition: 0 Leader: none Replicas: 1,2,3 Isr: 3"]),
         (8, ["Topic: orders Partition: 0 Leader: 3 Replicas: 1,2,3 Isr: 1,2,3"]),
     ]
-    verdict = FakeVerdict(
-        valid=False,
-        anomalies={
-            "lost-write": [
-                {
-                    "key": "orders-0",
-                    "offset": 1,
-                    "message": m1,
-                    "read_message": m2,
-                    "send": {
-                        "index": 3,
-                        "invoke_index": 2,
-                        "process": 1,
-                        "f": "send",
-                        "offset": 1,
-                        "message": m1,
-                    },
-                    "read": {
-                        "index": 7,
-                        "invoke_index": 6,
-                        "process": 3,
-                        "f": "poll",
-                        "start_offset": 0,
-                        "offsets": [0, 1],
-                        "count": 2,
-                        "final": True,
-                    },
-                }
-            ]
-        },
-    )
+    verdict = check_log(history)  # the real log checker: lost-write, inconsistent-offsets
     logs = {
         "orders-0": {
             1: [(0, m0), (1, m2)],

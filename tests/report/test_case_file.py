@@ -41,7 +41,9 @@ def test_case_from_result_records_flaw_seed_steps_and_verdict(lost_write) -> Non
         "args": {"process": 0, "partition": 0, "message": "m0"},
     }
     assert len(case.steps) == 7
-    assert case.expected == Expected(True, ("lost-write",), history_sha256(lost_write.history))
+    assert case.expected == Expected(
+        True, ("inconsistent-offsets", "lost-write"), history_sha256(lost_write.history)
+    )
 
 
 def test_round_trip_is_exact_and_text_is_canonical(tmp_path: Path, lost_write) -> None:

@@ -45,7 +45,7 @@ def _render(result) -> str:
 def test_report_reads_as_a_story(demo_flaw, lost_write) -> None:
     text = _render(lost_write)
     lines = text.splitlines()
-    assert lines[0] == "# VIOLATION: lost-write (flaw demo, 7 steps, seed 7)"
+    assert lines[0] == "# VIOLATION: lost-write, inconsistent-offsets (flaw demo, 7 steps, seed 7)"
     assert "1. client 0 sends m0 to orders-0 → ok at offset 0" in lines
     assert "3. client 1 sends m1 to orders-0 → ok at offset 1" in lines
     assert "4. broker 1 loses power → ok" in lines

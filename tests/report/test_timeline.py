@@ -10,9 +10,12 @@ from replicheck.report.analysis import log_tables, offending_indices
 from replicheck.report.timeline import (
     BAR_HEIGHT_PX,
     LANE_HEIGHT_PX,
+    Marker,
     TimeAxis,
+    _declutter,
     build_timeline,
     pair_ops,
+    step_times_ms,
 )
 
 
@@ -81,8 +84,9 @@ def test_bars_follow_the_history_and_mark_the_offending_ops(lost_write) -> None:
     lane = {lane.name: lane.y for lane in timeline.lanes}
     assert bars[2].y == lane["c1"] + (LANE_HEIGHT_PX - BAR_HEIGHT_PX) / 2
     assert bars[2].status == "ok"
-    assert bars[2].offending and bars[6].offending  # the lost send and the read that shows it
-    assert not bars[0].offending and not bars[4].offending
+    # the lost send, the send that took its offset, and the final read that shows it
+    assert bars[2].offending and bars[4].offending and bars[6].offending
+    assert not bars[0].offending
     assert bars[6].final
     assert "client 1 send m1 to orders-0 → ok at offset 1" in bars[2].title
     assert bars[0].x < bars[2].x < bars[4].x < bars[6].x
@@ -128,3 +132,69 @@ def test_offset_chart_draws_each_leo_the_leader_hw_and_the_lost_offset(lost_writ
 
 def test_same_input_same_geometry(lost_write, make_lost_write) -> None:
     assert _timeline(lost_write) == _timeline(make_lost_write())
+
+
+def _steps(result):
+    return [
+        (n, step.kind, step.args, step.describe(), outcome)
+        for n, (step, outcome) in enumerate(zip(result.steps, result.step_outcomes, strict=True), 1)
+    ]
+
+
+def test_steps_are_placed_at_the_op_or_event_they_caused(lost_write) -> None:
+    times = step_times_ms(_steps(lost_write), lost_write.history, lost_write.events)
+    # step 6 is a tick: it leaves no trace of its own
+    assert times == {1: 10, 2: 18, 3: 20, 4: 30, 5: 30, 7: 400}
+
+
+def test_skipped_steps_get_no_place(lost_write) -> None:
+    steps = _steps(lost_write)
+    steps[3] = (*steps[3][:4], "→ skipped: broker 1 is already down")
+    times = step_times_ms(steps, lost_write.history, lost_write.events)
+    assert 4 not in times and times[5] == 30
+
+
+def test_step_marks_merge_steps_at_one_moment(lost_write) -> None:
+    timeline = build_timeline(
+        history=lost_write.history,
+        events=lost_write.events,
+        broker_count=3,
+        steps=_steps(lost_write),
+    )
+    assert [mark.label for mark in timeline.steps] == ["1", "2", "3", "4–5", "7"]
+    assert [m.x for m in timeline.steps] == sorted(m.x for m in timeline.steps)
+    last = timeline.steps[-1]
+    assert last.title == "step 7: client 2 sends m2 to orders-0"
+
+
+def test_marker_labels_never_overlap_in_a_lane() -> None:
+    markers = [
+        Marker(100, 50, "isr", "ISR 1", "a"),
+        Marker(110, 50, "isr", "ISR 1,2", "b"),
+        Marker(115, 50, "isr", "ISR 1,2,3", "c"),
+        Marker(400, 50, "isr", "ISR 1", "d"),
+    ]
+    placed = _declutter(markers)
+    assert [(m.label, m.label_dy) for m in placed] == [
+        ("ISR 1", -11.0),  # beside its glyph it would cover the next one: moved up a row
+        ("", 0.0),  # both rows taken: only the tooltip keeps it
+        ("ISR 1,2,3", 0.0),
+        ("ISR 1", 0.0),
+    ]
+    assert [m.title for m in placed] == ["a", "b", "c", "d"]
+
+
+def test_a_band_too_narrow_for_its_label_gets_a_note_beside_it(lost_write) -> None:
+    events = [
+        *lost_write.events,
+        {"time_ms": 1600, "kind": "power-loss", "broker": 3, "lost": {"orders-0": 1}},
+        {"time_ms": 1600, "kind": "restart", "broker": 3},
+    ]
+    timeline = build_timeline(history=lost_write.history, events=events, broker_count=3)
+    lane = {lane.name: lane.y for lane in timeline.lanes}
+    (band,) = [b for b in timeline.bands if b.y == lane["b3"] + 2]
+    assert band.kind == "power-loss" and band.label == ""  # 3 px wide: no room inside
+    assert "broker 3 power lost (lost 1 of orders-0)" in band.title
+    (note,) = [m for m in timeline.markers if m.kind == "note"]
+    assert note.label == "power lost" and note.x == band.x + band.width
+    assert note.y == lane["b3"] + LANE_HEIGHT_PX / 2

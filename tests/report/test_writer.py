@@ -105,7 +105,10 @@ def test_html_shows_timeline_steps_logs_and_snapshots(
     assert '<tr class="lost"><td class="offset">1</td>' in html
     assert "Topic: orders Partition: 0 Leader: none Replicas: 1,2,3 Isr: 3" in html
     # the verdict in the title and the heading
-    assert "<title>replicheck: VIOLATION: lost-write (flaw demo, 7 steps, seed 7)</title>" in html
+    assert (
+        "<title>replicheck: VIOLATION: lost-write, inconsistent-offsets (flaw demo, 7 steps, seed 7)</title>"
+        in html
+    )
 
 
 def test_case_json_is_plain_json_with_the_documented_fields(
@@ -114,4 +117,4 @@ def test_case_json_is_plain_json_with_the_documented_fields(
     data = json.loads((write_report(lost_write, tmp_path) / "case.json").read_text())
     assert data["format"] == "replicheck-case" and data["version"] == 1
     assert data["expected"]["violation"] is True
-    assert data["expected"]["anomalies"] == ["lost-write"]
+    assert data["expected"]["anomalies"] == ["inconsistent-offsets", "lost-write"]

@@ -116,6 +116,39 @@ class _Validator:
         return op
 
 
+def _fast_accept(op: Any, line: int, outstanding: dict[Any, tuple[int, Any]]) -> bool:
+    """Accept the common well-formed client op without the full validator (hot path).
+
+    Returns False for anything unusual; `_Validator.check` then either accepts it or
+    produces the exact error. State is only touched when the op is accepted here.
+    """
+    if type(op) is not dict:
+        return False
+    process = op.get("process")
+    f = op.get("f")
+    if type(process) is not int or process < 0 or type(f) is not str:
+        return False
+    time = op.get("time")
+    if time is not None and (type(time) is not int or time < 0):
+        return False
+    index = op.get("index")
+    if index is not None and type(index) is not int:
+        return False
+    op_type = op.get("type")
+    if op_type == "invoke":
+        if process in outstanding:
+            return False
+        outstanding[process] = (line, f)
+        return True
+    if op_type in COMPLETION_TYPES:
+        pending = outstanding.get(process)
+        if pending is None or pending[1] != f:
+            return False
+        del outstanding[process]
+        return True
+    return False
+
+
 def _looks_like_edn(path: Path, first_line: str) -> bool:
     if path.suffix.lower() == ".edn":
         return True
@@ -133,6 +166,7 @@ def iter_ops(path: str | Path) -> Iterator[dict]:
     source = str(path)
     validator = _Validator(source)
     check = validator.check
+    outstanding = validator.outstanding
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -160,6 +194,9 @@ def iter_ops(path: str | Path) -> Iterator[dict]:
                     op = loads(raw)
                 except orjson.JSONDecodeError as exc:
                     raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
+                if _fast_accept(op, line_number, outstanding):
+                    yield op
+                    continue
             yield check(op, line_number)
 
 

@@ -25,11 +25,14 @@ tried that operation and the model refused it. On success it can carry the linea
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from replicheck.checker.history import NEVER_RETURNED, pair_operations
 from replicheck.model.base import REJECT, Call, Model, State, StepFn
 
 #: how many search steps run between two looks at the clock
@@ -160,52 +163,31 @@ def _partition_json(model: Model, part: PartitionResult) -> dict[str, Any]:
 
 
 def calls_from_history(ops: Sequence[dict]) -> list[Call]:
-    """Pair a validated history into calls; `fail` operations are dropped (they did not
-    happen), `info` completions and invocations left open become `info` calls.
+    """The history as calls: `fail` operations are dropped (they did not happen); `info`
+    completions and invocations that never completed become `info` calls.
 
-    Positions are places in `ops`, which is the real-time order of the history.
-    TEMPORARY pairing until `replicheck.checker.history.pair_operations` lands on main.
+    `ops` must be validated (`history.read_history` / `validate_ops`); positions are places
+    in `ops`, which is the real-time order of the history.
     """
-    open_by_process: dict[Any, int] = {}
-    calls: list[Call | None] = []
-    slot: dict[int, int] = {}
-    for pos, op in enumerate(ops):
-        process = op.get("process")
-        if op["type"] == "invoke":
-            assert process not in open_by_process
-            open_by_process[process] = pos
-            slot[pos] = len(calls)
-            calls.append(None)
+    calls = []
+    for op in pair_operations(ops):
+        if op.type == "fail":
             continue
-        start = open_by_process.pop(process)
-        inv = ops[start]
-        if op["type"] == "fail":
-            continue
-        calls[slot[start]] = Call(
-            process=process,
-            f=inv["f"],
-            key=inv.get("key"),
-            status=op["type"],
-            call_pos=start,
-            return_pos=pos if op["type"] == "ok" else None,
-            completion_pos=pos,
-            invoke=inv,
-            completion=op,
+        returned = op.type == "ok"
+        assert returned or op.ret == NEVER_RETURNED
+        calls.append(
+            Call(
+                process=op.process,
+                f=op.f,
+                key=op.key,
+                status="ok" if returned else "info",
+                call_pos=op.call,
+                return_pos=int(op.ret) if returned else None,
+                invoke=op.invoke,
+                completion=op.completion,
+            )
         )
-    for start in open_by_process.values():
-        inv = ops[start]
-        calls[slot[start]] = Call(
-            process=inv.get("process"),
-            f=inv["f"],
-            key=inv.get("key"),
-            status="info",
-            call_pos=start,
-            return_pos=None,
-            completion_pos=None,
-            invoke=inv,
-            completion=None,
-        )
-    return [c for c in calls if c is not None]
+    return calls
 
 
 def check_history(
@@ -216,9 +198,23 @@ def check_history(
     linearization: bool = False,
 ) -> LinVerdict:
     """`check_calls` on a history of op dicts (Jepsen fields, in real-time order)."""
-    return check_calls(
-        model, calls_from_history(ops), timeout_s=timeout_s, linearization=linearization
-    )
+    with _gc_paused():
+        calls = calls_from_history(ops)
+    return check_calls(model, calls, timeout_s=timeout_s, linearization=linearization)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the checker allocates millions of short-lived
+    objects and no cycles worth collecting before it returns, and each collection would
+    rescan the whole history (measured: pairing 100k operations took 2x longer with it)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def check_calls(
@@ -236,6 +232,17 @@ def check_calls(
     """
     started = time.monotonic()
     deadline = None if timeout_s is None else started + timeout_s
+    with _gc_paused():
+        return _check_calls(model, calls, deadline, linearization, started)
+
+
+def _check_calls(
+    model: Model,
+    calls: Iterable[Call],
+    deadline: float | None,
+    linearization: bool,
+    started: float,
+) -> LinVerdict:
     compiled: dict[int, StepFn] = {}
     kept: list[Call] = []
     dropped = 0
@@ -250,7 +257,14 @@ def check_calls(
     results: list[PartitionResult] = []
     for label, group in model.partition(kept):
         group = sorted(group, key=lambda c: c.call_pos)
-        fns = [compiled[id(c)] for c in group]
+        given = [compiled[id(c)] for c in group]
+        narrowed = model.narrow(group, given)
+        assert len(narrowed) == len(group)
+        assert all(f is g for f, g, c in zip(narrowed, given, group, strict=True) if c.status == "ok")
+        fns = [f for f in narrowed if f is not None]
+        if len(fns) != len(group):
+            dropped += len(group) - len(fns)
+            group = [c for c, f in zip(group, narrowed, strict=True) if f is not None]
         results.append(_check_partition(model, label, group, fns, deadline, linearization))
     if any(r.valid is False for r in results):
         valid: bool | None = False
@@ -276,7 +290,12 @@ def _check_partition(
     want_order: bool,
 ) -> PartitionResult:
     init = model.init()
-    outcome = _search(init, calls, fns, deadline)
+    read_only = [bool(model.is_read_only(c)) for c in calls]
+    if deadline is not None and time.monotonic() > deadline:
+        # out of time before this partition started: say so rather than search past it
+        outcome = _Outcome(None, 0, 0)
+    else:
+        outcome = _search(init, calls, fns, read_only, deadline)
     result = PartitionResult(
         label=label,
         calls=list(calls),
@@ -305,7 +324,7 @@ def _unwind(stack: Any, last_state: State) -> tuple[list[int], list[State]]:
     order: list[int] = []
     before: list[State] = []
     while stack is not None:
-        op, state_before, stack = stack[0], stack[1], stack[5]
+        op, state_before, stack = stack[0], stack[1], stack[6]
         order.append(op)
         before.append(state_before)
     order.reverse()
@@ -327,28 +346,34 @@ class _Outcome:
 
 
 def _search(
-    init: State, calls: Sequence[Call], fns: Sequence[StepFn], deadline: float | None
+    init: State,
+    calls: Sequence[Call],
+    fns: Sequence[StepFn],
+    read_only: Sequence[bool],
+    deadline: float | None,
 ) -> _Outcome:
     """The WGL search over one partition; `calls` sorted by invocation position."""
     n = len(calls)
     # Entries: 0 is the head sentinel, then calls and returns in history order, then a tail
-    # sentinel that looks like a return (reaching it would mean a bookkeeping bug).
-    events: list[tuple[int, int, int]] = []
+    # sentinel that looks like a return (reaching it would mean a bookkeeping bug). An event
+    # is encoded as one int, (position * 2 + is_call) * n + op, so that a plain int sort
+    # orders them; at equal positions (impossible for distinct history records) a call
+    # sorts after a return, so only strictly earlier responses order operations.
+    events: list[int] = []
     for op, call in enumerate(calls):
-        events.append((call.call_pos, 1, op))
+        events.append((call.call_pos * 2 + 1) * n + op)
         if call.return_pos is not None:
             assert call.return_pos > call.call_pos, "a response follows its invocation"
-            events.append((call.return_pos, 0, op))
-    # At equal positions a call sorts after a return: only strictly earlier responses order
-    # operations (positions are distinct history indices in practice).
+            events.append(call.return_pos * 2 * n + op)
     events.sort()
     size = len(events) + 2
     tail = size - 1
     call_op = [-1] * size  # entry -> op for call entries, -1 for returns and sentinels
     call_entry = [0] * n
     ret_entry = [-1] * n  # op -> its return entry, -1 for info ops
-    for e, (_pos, is_call, op) in enumerate(events, start=1):
-        if is_call:
+    for e, code in enumerate(events, start=1):
+        place, op = divmod(code, n)
+        if place & 1:
             call_op[e] = op
             call_entry[op] = e
         else:
@@ -374,20 +399,38 @@ def _search(
     cache: set[tuple[int, int, int, Any]] = set()
     state = init
     base = rel = ilin = 0  # linearized required ops: all ids < base, plus bits of rel << base
-    stack: Any = None  # (entry-op, state before, base, rel, ilin, parent)
+    # frames: (op, state before, base, rel, ilin, forced, parent)
+    stack: Any = None
     depth = best_depth = 0
     best_stack: Any = None
     best_state = init
     remaining = required
     steps = 0
+    budget = CLOCK_CHECK_STEPS
+    configurations = 0
     monotonic = time.monotonic
+    add = cache.add
+    # Read pass: at each new configuration, first look for a read-only call the state
+    # accepts. Placing it at once is always safe (moving a read that sees the current state
+    # to the front of any valid completion keeps it valid), so it is *forced*: the other
+    # candidates are not tried, and when it fails the configuration itself is dead. Without
+    # this, concurrent writes are tried in every order before the read that rules them out.
+    has_reads = any(read_only)
+    reading = has_reads
     e = nxt[0]
     while remaining:
-        steps += 1
-        if deadline is not None and not steps % CLOCK_CHECK_STEPS and monotonic() > deadline:
-            return _Outcome(None, steps, len(cache))
+        budget -= 1
+        if not budget:
+            steps += CLOCK_CHECK_STEPS
+            budget = CLOCK_CHECK_STEPS
+            if deadline is not None and monotonic() > deadline:
+                return _Outcome(None, steps, configurations)
         op = call_op[e]
+        dead = False
         if op >= 0:
+            if read_only[op] is not reading:
+                e = nxt[e]  # reads are tried (only) in the read pass
+                continue
             new_state = fns[op](state)
             if new_state is not REJECT:
                 j = rid[op]
@@ -400,9 +443,10 @@ def _search(
                         key = (base, r2, ilin, new_state)
                 else:
                     key = (base, rel, ilin | ibit[op], new_state)
-                if key not in cache:
-                    cache.add(key)
-                    stack = (op, state, base, rel, ilin, stack)
+                add(key)  # one hash: a new configuration is one that grew the cache
+                if len(cache) != configurations:
+                    configurations += 1
+                    stack = (op, state, base, rel, ilin, reading, stack)
                     base, rel, ilin, state = key
                     p, q = prv[e], nxt[e]
                     nxt[p] = q
@@ -416,27 +460,42 @@ def _search(
                     depth += 1
                     if depth > best_depth:
                         best_depth, best_stack, best_state = depth, stack, state
+                    reading = has_reads
                     e = nxt[0]
                     continue
+                if not reading:
+                    e = nxt[e]
+                    continue
+                # A forced read leads to a configuration already explored (and failed):
+                # this configuration is dead too.
+                dead = True
             else:
                 seen = refused[op]
                 if seen is None:
                     refused[op] = [state]
                 elif len(seen) < REFUSED_STATES_MAX and state not in seen:
                     seen.append(state)
-            e = nxt[e]
-        else:
-            assert e != tail, "the first return entry always precedes the tail"
+                e = nxt[e]
+                continue
+        elif reading:
+            # The read pass reached the first return: no read fits; now try the rest.
+            reading = False
+            e = nxt[0]
+            continue
+        assert dead or e != tail, "the first return entry always precedes the tail"
+        # Backtrack: undo the last choice, and keep undoing while the choice was forced.
+        forced = True
+        while forced:
             if stack is None:
                 return _Outcome(
                     False,
-                    steps,
-                    len(cache),
+                    steps + CLOCK_CHECK_STEPS - budget,
+                    configurations,
                     best_stack=best_stack,
                     best_state=best_state,
                     refused=refused,
                 )
-            op, state, base, rel, ilin, stack = stack
+            op, state, base, rel, ilin, forced, stack = stack
             depth -= 1
             r = ret_entry[op]
             if r >= 0:
@@ -446,5 +505,8 @@ def _search(
             e = call_entry[op]
             nxt[prv[e]] = e
             prv[nxt[e]] = e
-            e = nxt[e]
-    return _Outcome(True, steps, len(cache), stack=stack, state=state)
+        e = nxt[e]
+        reading = False
+    return _Outcome(
+        True, steps + CLOCK_CHECK_STEPS - budget, configurations, stack=stack, state=state
+    )

@@ -18,11 +18,15 @@ record it returned, so memory stays proportional to the log, not to reads × log
 from __future__ import annotations
 
 import bisect
+import gc
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from replicheck.checker.log_input import LogInputError, bad_offset, bad_scalar, log_op_problem
 from replicheck.checker.log_order import LOG_ORDER, PROCESS_ORDER, order_cycle
+
+__all__ = ["ANOMALY_KINDS", "LogInputError", "LogVerdict", "check_log", "log_op_problem"]
 
 LOST_WRITE = "lost-write"
 INCONSISTENT_OFFSETS = "inconsistent-offsets"
@@ -50,6 +54,9 @@ MAX_OPS_PER_FACT = 3
 #: a gap inside one poll wider than this is checked against the acknowledged offsets
 #: instead of offset by offset (only adversarial histories have such gaps)
 GAP_SCAN_LIMIT = 64
+
+
+_NO_RECORDS: list = []  # shared by every poll that returned null (never mutated)
 
 # positions in the operation tuples
 _KIND, _INVOKE, _INDEX, _PROCESS, _KEY = 0, 1, 2, 3, 4
@@ -224,6 +231,14 @@ class _Found:
     anomalies: dict[str, list[dict]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
+    def keeps(self, kind: str) -> bool:
+        """Whether the next `add` of `kind` keeps its evidence (so it is worth building)."""
+        return len(self.anomalies.get(kind, ())) < self.max_evidence
+
+    def count(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.anomalies.setdefault(kind, [])
+
     def add(self, kind: str, evidence: dict) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         bucket = self.anomalies.setdefault(kind, [])
@@ -267,127 +282,177 @@ class _Checker:
         partitions = self.partitions
         last_send = self.last_send
         last_poll = self.last_poll
-        tally: dict[tuple[str, str], int] = {}
-        records_read = 0
+        tally: dict[tuple[str, str], int] = {}  # (f, type) of completions other than ok
+        sends_ok = polls_ok = records_read = 0
         position = -1
-        for position, op in enumerate(ops):
-            kind = op["type"]
-            if kind == "invoke":
-                pending[op["process"]] = (op.get("index", position), op)
-                continue
-            index = op.get("index", position)
-            process = op["process"]
-            invoked = pending_pop(process, None)
-            if invoked is None:
-                self.stats["unmatched_completions"] += 1
-                invoke_index, invoke = index, op
-            else:
-                invoke_index, invoke = invoked
-            f = op["f"]
-            tally[f, kind] = tally.get((f, kind), 0) + 1
-            if kind != "ok":
-                if kind == "fail" and f == "send":
-                    key = op.get("key", invoke.get("key"))
-                    message = op.get("value", invoke.get("value"))
-                    self.failed_messages.setdefault(key, set()).add(message)
-                continue
-            key = op.get("key")
-            if key is None:
-                key = invoke["key"]
-            part = partitions.get(key)
-            if part is None:
-                part = self.partition(key)
-            slot = (process, key)
-            if f == "send":
-                message = op.get("value")
-                if message is None:
-                    message = invoke["value"]
-                offset = op["offset"]
-                send = ("send", invoke_index, index, process, key, offset, message)
-                previous = last_send.get(slot)
-                if previous is not None and offset <= previous[_SEND_OFFSET]:
-                    self.nonmonotonic_sends.append((previous, send))
-                last_send[slot] = send
-                acked = part.acked
-                if offset in acked:
-                    part.acked_extra.setdefault(offset, []).append(send)
-                else:
-                    acked[offset] = send
-                if part.observed.get(offset) != message:
-                    part.observe(offset, message, send)
-            elif f == "poll":
-                start = invoke.get("offset")
-                if start is None:
-                    start = op.get("offset", 0)
-                final = op.get("final") or invoke.get("final") or False
-                records = op["value"] or ()
-                count = len(records)
-                records_read += count
-                if count:
-                    first = records[0][0]
-                    last = records[-1][0]
-                else:
-                    first = last = None
-                poll = ("poll", invoke_index, index, process, key, start, final, first, last, count)
-                if final:
-                    self.any_final = True
-                    part.final_polls.append((poll, records))
-                if start == 0:
-                    part.fallback = [poll, process, -1 if last is None else last, [(poll, records)]]
-                    if not count:
-                        part.fallback.append(True)  # an empty log, seen to its end
-                elif part.fallback is not None:
-                    self.extend_fallback(part, poll, records, start, last, process)
-                if not count:
+        op: Any = None
+        try:
+            for position, op in enumerate(ops):
+                invoked = None
+                kind = op["type"]
+                if kind == "invoke":
+                    pending[op["process"]] = (op.get("index", position), op)
                     continue
-                # fast path: dense, ascending, and every record already known
-                observed_get = part.observed.get
-                expected = first
-                for offset, message in records:
-                    if offset != expected or observed_get(offset) != message:
-                        last = self.check_poll_slow(part, poll, records)
-                        break
-                    expected += 1
+                index = op.get("index", position)
+                process = op["process"]
+                invoked = pending_pop(process, None)
+                if invoked is None:
+                    self.stats["unmatched_completions"] += 1
+                    invoke_index, invoke = index, op
                 else:
-                    if part.conflicted and part.has_conflict_in(first, last):
-                        last = self.check_poll_slow(part, poll, records)
-                state = last_poll.get(slot)
-                last_poll[slot] = (last, poll)
-                if state is not None and start >= state[0]:
-                    previous_last = state[0]
-                    if first < start and first <= previous_last:
-                        self.nonmonotonic_polls.append(
-                            {
-                                "key": key,
-                                "process": process,
-                                "within_poll": False,
-                                "previous": state[1],
-                                "poll": poll,
-                                "previous_offset": previous_last,
-                                "offset": first,
-                            }
-                        )
-                    elif start == previous_last + 1 and first > start:
-                        part.skip_candidates.append((state[1], poll, start, first))
-            else:
-                self.stats["other_ops"] += 1
+                    invoke_index, invoke = invoked
+                f = op["f"]
+                if kind != "ok":
+                    tally[f, kind] = tally.get((f, kind), 0) + 1
+                    if kind == "fail" and f == "send":
+                        key = op.get("key", invoke.get("key"))
+                        message = op.get("value", invoke.get("value"))
+                        self.failed_messages.setdefault(key, set()).add(message)
+                    continue
+                key = op.get("key")
+                if key is None:
+                    key = invoke["key"]
+                part = partitions.get(key)
+                if part is None:
+                    if bad_scalar(key):
+                        raise LogInputError(position, log_op_problem(op, invoke) or "bad key")
+                    part = self.partition(key)
+                slot = (process, key)
+                if f == "send":
+                    sends_ok += 1
+                    message = op.get("value")
+                    if message is None:
+                        message = invoke["value"]
+                    offset = op["offset"]
+                    # inline forms of bad_offset / bad_scalar: this runs once per send
+                    if (
+                        type(offset) is not int
+                        or offset < 0
+                        or (type(message) is not str and type(message) is not int)
+                    ):
+                        raise LogInputError(position, log_op_problem(op, invoke) or "bad send")
+                    send = ("send", invoke_index, index, process, key, offset, message)
+                    previous = last_send.get(slot)
+                    if previous is not None and offset <= previous[_SEND_OFFSET]:
+                        self.nonmonotonic_sends.append((previous, send))
+                    last_send[slot] = send
+                    acked = part.acked
+                    if offset in acked:
+                        part.acked_extra.setdefault(offset, []).append(send)
+                    else:
+                        acked[offset] = send
+                    observed = part.observed
+                    if offset not in observed and message not in part.messages:
+                        observed[offset] = message  # the common case: a new record
+                        part.observed_by[offset] = send
+                        part.messages[message] = offset
+                    elif observed.get(offset) != message:
+                        part.observe(offset, message, send)
+                elif f == "poll":
+                    polls_ok += 1
+                    start = invoke.get("offset")
+                    if start is None:
+                        start = op.get("offset")
+                    final = op.get("final") or invoke.get("final") or False
+                    records = op["value"]
+                    if records is None:
+                        records = _NO_RECORDS
+                    if type(start) is not int or start < 0 or type(records) is not list:
+                        raise LogInputError(position, log_op_problem(op, invoke) or "bad poll")
+                    count = len(records)
+                    records_read += count
+                    if count:
+                        first = records[0][0]
+                        last = records[-1][0]
+                        if type(first) is not int or first < 0:
+                            raise LogInputError(position, log_op_problem(op, invoke) or "bad poll")
+                    else:
+                        first = last = None
+                    poll = (
+                        "poll",
+                        invoke_index,
+                        index,
+                        process,
+                        key,
+                        start,
+                        final,
+                        first,
+                        last,
+                        count,
+                    )
+                    if final:
+                        self.any_final = True
+                        part.final_polls.append((poll, records))
+                    if start == 0:
+                        part.fallback = [
+                            poll,
+                            process,
+                            -1 if last is None else last,
+                            [(poll, records)],
+                        ]
+                        if not count:
+                            part.fallback.append(True)  # an empty log, seen to its end
+                    else:
+                        group = part.fallback
+                        if group is not None and start == group[2] + 1 and group[1] == process:
+                            self.extend_fallback(group, poll, records, last)
+                    if not count:
+                        continue
+                    # fast path: dense, ascending, and every record already known
+                    observed_get = part.observed.get
+                    expected = first
+                    for offset, message in records:
+                        if offset != expected or observed_get(offset) != message:
+                            last = self.check_poll_slow(part, poll, records)
+                            break
+                        expected += 1
+                    else:
+                        if part.conflicted and part.has_conflict_in(first, last):
+                            last = self.check_poll_slow(part, poll, records)
+                    state = last_poll.get(slot)
+                    last_poll[slot] = (last, poll)
+                    if state is not None and start >= state[0]:
+                        previous_last = state[0]
+                        if first < start and first <= previous_last:
+                            self.nonmonotonic_polls.append(
+                                {
+                                    "key": key,
+                                    "process": process,
+                                    "within_poll": False,
+                                    "previous": state[1],
+                                    "poll": poll,
+                                    "previous_offset": previous_last,
+                                    "offset": first,
+                                }
+                            )
+                        elif start == previous_last + 1 and first > start:
+                            part.skip_candidates.append((state[1], poll, start, first))
+                else:
+                    tally[f, kind] = tally.get((f, kind), 0) + 1
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            if isinstance(exc, LogInputError):
+                if exc.position is None:  # raised where the position was not known
+                    raise LogInputError(position, exc.reason) from None
+                raise
+            reason = log_op_problem(op, None if invoked is None else invoked[1])
+            if reason is None:
+                raise  # the op is fine: this is a bug in the checker, do not blame the input
+            raise LogInputError(position, reason) from None
         stats = self.stats
         stats["ops"] = position + 1
         stats["pending_at_end"] = len(pending)
         stats["records_read"] = records_read
+        stats["sends"]["ok"] += sends_ok
+        stats["polls"]["ok"] += polls_ok
         for (f, kind), n in tally.items():
             if f in ("send", "poll"):
                 stats[f + "s"][kind] = stats[f + "s"].get(kind, 0) + n
             else:
                 stats["other_ops"] += n
 
-    def extend_fallback(
-        self, part: _Partition, poll: tuple, records: Any, start: int, last: Any, process: Any
-    ) -> None:
+    def extend_fallback(self, group: list, poll: tuple, records: Any, last: Any) -> None:
         """A poll continuing the latest read-from-0 extends the fallback final read."""
-        group = part.fallback
-        assert group is not None
-        if len(group) == 4 and group[1] == process and start == group[2] + 1:
+        if len(group) == 4:
             group[3].append((poll, records))
             if last is not None:
                 group[2] = last
@@ -395,13 +460,18 @@ class _Checker:
                 group.append(True)  # polled past the end: the read saw the whole log
 
     def check_poll_slow(self, part: _Partition, poll: tuple, records: list) -> int:
-        """Full bookkeeping for a poll that shows something new; returns its max offset."""
+        """Full bookkeeping for a poll that shows something new; returns its max offset.
+
+        Records that match what is already known at their offset cost one lookup, as on
+        the fast path; only new or contradicting records (and gaps) do real work. A final
+        read of a whole log with one never-seen record stays cheap that way.
+        """
+        observed_get = part.observed.get
         shown_messages = None
         previous = None
-        highest = records[0][0]
+        lowest = highest = records[0][0]
         for offset, message in records:
-            part.observe(offset, message, poll)
-            if previous is not None:
+            if previous is not None and offset != previous + 1:
                 if offset <= previous:
                     self.nonmonotonic_polls.append(
                         {
@@ -413,13 +483,43 @@ class _Checker:
                             "offset": offset,
                         }
                     )
-                elif offset > previous + 1:
+                else:
                     shown_messages = self.check_gap(
                         part, poll, records, previous, offset, shown_messages
                     )
-            shown_messages = part.check_covered(offset, message, poll, records, shown_messages)
+            if observed_get(offset) != message:
+                if bad_offset(offset) or bad_scalar(message):
+                    problem = log_op_problem(
+                        {
+                            "f": "poll",
+                            "type": "ok",
+                            "process": 0,
+                            "key": part.key,
+                            "value": records,
+                        },
+                        {"offset": poll[_POLL_START]},
+                    )
+                    raise LogInputError(None, problem or "bad poll record")
+                part.observe(offset, message, poll)
+                shown_messages = part.check_covered(offset, message, poll, records, shown_messages)
             previous = offset
-            highest = max(highest, offset)
+            if offset > highest:
+                highest = offset
+            elif offset < lowest:
+                lowest = offset
+        if part.conflicted:
+            # a record matching the first message seen at a conflicted offset may still
+            # contradict an acknowledgement there
+            at = bisect.bisect_left(part.conflicted, lowest)
+            shown_at: dict | None = None
+            while at < len(part.conflicted) and part.conflicted[at] <= highest:
+                offset = part.conflicted[at]
+                if shown_at is None:
+                    shown_at = {o: m for o, m in records}
+                shown_messages = part.check_covered(
+                    offset, shown_at.get(offset), poll, records, shown_messages
+                )
+                at += 1
         return highest
 
     def check_gap(
@@ -466,6 +566,8 @@ class _Checker:
                 acked_offsets=len(part.acked),
                 highlights=highlights,
             )
+        if final_mode == "fallback" and len(unseen_unchecked) == len(self.partitions):
+            final_mode = "none"  # no partition had a read from 0 polled to its end
         self.report_nonmonotonic_sends(views)
         self.report_nonmonotonic_polls(views)
         anomalies = {
@@ -627,6 +729,10 @@ class _Checker:
     def report_nonmonotonic_sends(self, views: dict[str, PartitionView]) -> None:
         pairs = sorted(self.nonmonotonic_sends, key=lambda pair: (str(pair[1][_KEY]), pair[1][2]))
         for previous, send in pairs:
+            _mark(views[send[_KEY]].highlights, send[_SEND_OFFSET], NONMONOTONIC_SEND)
+            if not self.found.keeps(NONMONOTONIC_SEND):
+                self.found.count(NONMONOTONIC_SEND)
+                continue
             cycle = order_cycle(
                 [
                     (previous[_INDEX], send[_INDEX], PROCESS_ORDER),
@@ -644,13 +750,16 @@ class _Checker:
                     "cycle": cycle,
                 },
             )
-            _mark(views[send[_KEY]].highlights, send[_SEND_OFFSET], NONMONOTONIC_SEND)
 
     def report_nonmonotonic_polls(self, views: dict[str, PartitionView]) -> None:
         entries = sorted(
             self.nonmonotonic_polls, key=lambda e: (str(e["key"]), e["poll"][_INDEX], e["offset"])
         )
         for entry in entries:
+            _mark(views[entry["key"]].highlights, entry["offset"], NONMONOTONIC_POLL)
+            if not self.found.keeps(NONMONOTONIC_POLL):
+                self.found.count(NONMONOTONIC_POLL)
+                continue
             poll = entry["poll"]
             evidence = {
                 "key": entry["key"],
@@ -670,7 +779,6 @@ class _Checker:
                     ]
                 )
             self.found.add(NONMONOTONIC_POLL, evidence)
-            _mark(views[entry["key"]].highlights, entry["offset"], NONMONOTONIC_POLL)
 
 
 def _mark(highlights: dict[int, list[str]], offset: int, kind: str) -> None:
@@ -698,5 +806,14 @@ def check_log(ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE) -> LogVerdi
     `max_evidence` per kind; `stats["anomaly_counts"]` always has the exact counts.
     """
     checker = _Checker(max_evidence)
-    checker.run(ops)
-    return checker.finish()
+    # The pass allocates millions of small tuples and no reference cycles; pausing the
+    # cyclic collector spares it repeated scans of an ever-growing heap (about a third of
+    # the time on a 1M-op history, see benchmarks/bench_log_checker.py).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        checker.run(ops)
+        return checker.finish()
+    finally:
+        if collecting:
+            gc.enable()

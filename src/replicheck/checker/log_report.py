@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 import orjson
 
-from replicheck.checker.log_anomalies import LogVerdict, PartitionView
+from replicheck.checker.log_anomalies import ANOMALY_KINDS, LogVerdict, PartitionView
 from replicheck.checker.log_text import KIND_MEANING, describe_evidence, verdict_line
 
 #: plain runs longer than this collapse into one "n offsets" cell
@@ -57,14 +57,18 @@ def strip_segments(view: PartitionView) -> list[dict]:
         while at < len(marked) and marked[at] <= last:
             offset = marked[at]
             plain(position, offset - 1, "seen")
-            segments.append(
-                {"run": False, "offset": offset, "kinds": view.highlights[offset], "state": "seen"}
-            )
+            kinds = sorted(view.highlights[offset], key=_severity)
+            segments.append({"run": False, "offset": offset, "kinds": kinds, "state": "seen"})
             position = offset + 1
             at += 1
         plain(position, last, "seen")
         cursor = last + 1
     return segments
+
+
+def _severity(kind: str) -> int:
+    """Durability first: a cell is coloured by its most severe anomaly."""
+    return ANOMALY_KINDS.index(kind) if kind in ANOMALY_KINDS else len(ANOMALY_KINDS)
 
 
 def _referenced_indexes(value: Any, out: set) -> None:

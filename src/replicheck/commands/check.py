@@ -1,11 +1,238 @@
-"""`replicheck check` (being built; see the issue tracker)."""
+"""`replicheck check FILE --model register|kv|log`: check a recorded history.
+
+Exit codes (public contract): 0 the history passed every check, 1 a violation was found,
+2 bad input or usage, 3 unknown (the linearizability search timed out and nothing failed).
+
+For `--model log` two independent checks run and are reported separately: the Kafka log
+anomalies (durability and prefix agreement: lost writes, inconsistent offsets, ...) under
+`anomalies`, and linearizability of the log under `linearizable`. Linearizable reads are
+stricter than what Kafka promises (a zombie leader may serve stale reads), so
+`--no-linearizability` runs the anomaly checks alone.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import click
+import orjson
+
+from replicheck.checker.history import HistoryError, read_history
+from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
+from replicheck.model import MODELS, LogModel, ModelInputError, get_model
+
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def _log_checker() -> tuple[Callable[..., Any], Callable[..., str]] | None:
+    """The Kafka log-anomaly checker (`check_log`, `render_log_html`), if this build has it.
+
+    MERGE POINT: it is developed on branch `logcheck`; until that is merged `--model log`
+    runs the linearizability check alone and says so.
+    """
+    try:
+        from replicheck.checker.log_anomalies import check_log
+    except ImportError:
+        return None
+    try:
+        from replicheck.checker.log_report import render_log_html
+    except ImportError:
+        from replicheck.checker.log_anomalies import (  # type: ignore[attr-defined,no-redef]
+            render_log_html,
+        )
+    return check_log, render_log_html
 
 
 @click.command(name="check")
-def check() -> None:
-    """Not available yet."""
-    raise click.UsageError("'replicheck check' is not built yet")
+@click.argument("history_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    "model_name",
+    type=click.Choice(sorted(MODELS)),
+    required=True,
+    help="The sequential specification the history is checked against.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Give up the linearizability search after this long: verdict unknown, exit 3 "
+    "(default: no limit).",
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    metavar="OUT.html",
+    help="Write a self-contained HTML report.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option(
+    "--linearization",
+    "want_linearization",
+    is_flag=True,
+    help="Include the linearization found (history indices, per partition).",
+)
+@click.option(
+    "--max-poll-records",
+    "max_poll_records",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --model log: the consumers' batch limit, for polls whose invocation does "
+    "not carry max_records (a poll that returned N records may stop short of the end).",
+)
+@click.option(
+    "--no-linearizability",
+    "skip_linearizability",
+    is_flag=True,
+    help="With --model log: only the Kafka log-anomaly checks.",
+)
+def check(
+    history_file: Path,
+    model_name: str,
+    timeout_s: float | None,
+    html_path: Path | None,
+    as_json: bool,
+    want_linearization: bool,
+    max_poll_records: int | None,
+    skip_linearizability: bool,
+) -> None:
+    """Check a recorded history (JSON Lines or Jepsen EDN) against a model."""
+    if skip_linearizability and model_name != "log":
+        raise click.UsageError("--no-linearizability only applies to --model log")
+    if max_poll_records is not None and model_name != "log":
+        raise click.UsageError("--max-poll-records only applies to --model log")
+    try:
+        ops = read_history(history_file)
+        calls = calls_from_history(ops)
+    except HistoryError as exc:
+        _fail_input(str(exc))
+    except OSError as exc:
+        _fail_input(f"{history_file}: cannot read: {exc.strerror or exc}")
+
+    model = LogModel(max_poll_records) if model_name == "log" else get_model(model_name)
+    lin: LinVerdict | None = None
+    if not skip_linearizability:
+        try:
+            lin = check_calls(
+                model,
+                calls,
+                timeout_s=timeout_s,
+                linearization=want_linearization or html_path is not None,
+            )
+        except ModelInputError as exc:
+            _fail_input(str(_input_error(history_file, exc)))
+
+    log_result: Any = None
+    log_checker = _log_checker() if model_name == "log" else None
+    if log_checker is not None:
+        try:
+            log_result = log_checker[0](ops)
+        except ModelInputError as exc:  # the log checker's LogInputError is one
+            _fail_input(str(_input_error(history_file, exc)))
+
+    verdicts = [] if lin is None else [lin.valid]
+    if log_result is not None:
+        verdicts.append(bool(log_result.valid))
+    if False in verdicts:
+        valid: bool | None = False
+    elif None in verdicts:
+        valid = None
+    else:
+        valid = True
+
+    if as_json:
+        out: dict[str, Any] = {
+            "valid": "unknown" if valid is None else valid,
+            "model": model_name,
+            "file": str(history_file),
+            "ops": len(ops),
+            "partitions": len(lin.partitions) if lin is not None else None,
+            "anomalies": _anomalies_json(model_name, log_result),
+            "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
+        }
+        if model_name == "log":
+            out["log"] = None if log_result is None else log_result.to_json()
+        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    else:
+        _print_text(model_name, lin, log_result, log_checker is not None, valid)
+
+    if html_path is not None:
+        _write_html(html_path, history_file, lin, log_result, log_checker, valid)
+    sys.exit({True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid])
+
+
+def _anomalies_json(model_name: str, log_result: Any) -> dict | None:
+    """The Kafka anomalies by name (log model only; `null` if that checker is absent)."""
+    if model_name != "log":
+        return {}
+    if log_result is None:
+        return None
+    return log_result.to_json().get("anomalies", {})
+
+
+def _print_text(
+    model_name: str, lin: LinVerdict | None, log_result: Any, has_log: bool, valid: bool | None
+) -> None:
+    if model_name == "log":
+        if log_result is not None:
+            click.echo(log_result.render_text())
+        elif not has_log:
+            click.echo("log anomalies: not checked (this build has no log-anomaly checker)")
+    if lin is not None:
+        click.echo(lin.render_text())
+    click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
+
+
+def _write_html(
+    html_path: Path,
+    history_file: Path,
+    lin: LinVerdict | None,
+    log_result: Any,
+    log_checker: tuple[Callable[..., Any], Callable[..., str]] | None,
+    valid: bool | None,
+) -> None:
+    from replicheck.checker.visualize import render_check_html
+
+    log_page = None
+    if log_result is not None and log_checker is not None:
+        log_page = log_checker[1](log_result)
+    page = render_check_html(lin, log_page, title=str(history_file), overall=(valid,))
+    try:
+        html_path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
+
+
+def _input_error(path: Path, exc: ModelInputError) -> HistoryError:
+    """Name the file and line of the record a model could not interpret."""
+    line = 0 if exc.position is None else _line_of_position(path, exc.position)
+    return HistoryError(str(path), line, exc.reason)
+
+
+def _line_of_position(path: Path, position: int) -> int:
+    """The 1-based line of the `position`-th operation (the reader skips blank lines).
+
+    Only called on the error path, so re-reading the file is cheaper than carrying a line
+    number on every operation of a million-op history.
+    """
+    seen = -1
+    with path.open("rb") as handle:
+        for line_number, raw in enumerate(handle, start=1):
+            if raw.strip():
+                seen += 1
+                if seen == position:
+                    return line_number
+    return 0
+
+
+def _fail_input(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)

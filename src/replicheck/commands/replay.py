@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from replicheck.report import summary
+from replicheck.report import summary, write_report
 from replicheck.report.case import (
     CaseError,
     has_violation,
@@ -34,7 +34,12 @@ def _verdict_json(result: Any) -> Any:
 @click.command(name="replay")
 @click.argument("case_path", metavar="CASE", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
-def replay(case_path: Path, as_json: bool) -> None:
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write a report folder (report.md, report.html, ...) for the replayed run.",
+)
+def replay(case_path: Path, as_json: bool, report_dir: Path | None) -> None:
     """Replay a regression case (case.json, or a report folder) and print the verdict.
 
     Exit 1 if the violation reproduces, 0 if it no longer does, 2 for a bad case file.
@@ -47,6 +52,7 @@ def replay(case_path: Path, as_json: bool) -> None:
         raise click.exceptions.Exit(2) from None
     violation = has_violation(result)
     digest = history_sha256(result.history)
+    folder = write_report(result, report_dir) if report_dir is not None else None
     identical = (
         None if case.expected.history_sha256 is None else (digest == case.expected.history_sha256)
     )
@@ -69,6 +75,7 @@ def replay(case_path: Path, as_json: bool) -> None:
                         for number, text in result.invariant_violations
                     ],
                     "log_verdict": _verdict_json(result),
+                    "report": None if folder is None else str(folder),
                 },
                 indent=2,
                 sort_keys=True,
@@ -98,4 +105,6 @@ def replay(case_path: Path, as_json: bool) -> None:
             )
         else:
             click.echo("result: no violation, as recorded")
+        if folder is not None:
+            click.echo(f"report: {folder}")
     raise click.exceptions.Exit(1 if violation else 0)

@@ -210,6 +210,10 @@ class Cluster:
         }
         if offset is not None:
             op["offset"] = offset
+        if f == "poll":
+            # A poll returns at most this many records: without it a short read of a long
+            # log would look stale to the linearizability checker.
+            op["max_records"] = self.config.max_poll_records
         if error:
             op["error"] = error
         if final:

@@ -47,25 +47,29 @@ REJECT: Any = _Reject()
 class ModelInputError(ValueError):
     """An operation the model cannot interpret (wrong `f`, ill-typed value, missing offset).
 
-    Carries the history index of the offending op so that the caller can name file and line.
+    Carries the position in the history of the offending record (invocation or completion)
+    so that the caller can name file and line.
     """
 
-    def __init__(self, index: int | None, reason: str) -> None:
+    def __init__(self, position: int | None, reason: str) -> None:
         super().__init__(reason)
-        self.index = index
+        self.position = position
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Call:
     """One operation as the linearizability checker sees it: an invocation and its outcome.
 
     `status` is `"ok"` (it happened, between `call_pos` and `return_pos`) or `"info"` (it may
     have happened at any time after `call_pos`, or never; `return_pos` is `None`, meaning
-    +infinity; `completion_pos` still locates its `info` record, if any). Failed operations
-    never become calls: they definitely did not happen. Positions are places in the history.
+    +infinity). Failed operations never become calls: they definitely did not happen.
+    Positions are places in the history (0-based); `index` fields, where the history has
+    them, are what reports show.
     `invoke` and `completion` are the original history records, so a model can read any extra
-    field it defines (for example `offset` in the log model).
+    field it defines (for example `offset` in the log model). Treat calls as read-only; they
+    compare by identity (not frozen only because a frozen dataclass costs four times as much
+    to build, which shows on million-operation histories).
     """
 
     process: Any
@@ -74,9 +78,8 @@ class Call:
     status: str
     call_pos: int
     return_pos: int | None
-    completion_pos: int | None
-    invoke: dict = field(repr=False, compare=False)
-    completion: dict | None = field(repr=False, compare=False)
+    invoke: dict = field(repr=False)
+    completion: dict | None = field(repr=False)
 
     @property
     def invoke_value(self) -> Any:
@@ -97,8 +100,8 @@ class Call:
     def completion_index(self) -> int | None:
         if self.completion is None:
             return None
-        assert self.completion_pos is not None
-        return int(self.completion.get("index", self.completion_pos))
+        index = self.completion.get("index", self.return_pos)
+        return None if index is None else int(index)
 
 
 class Model(ABC):
@@ -147,6 +150,35 @@ class Model(ABC):
         for call in calls:
             groups.setdefault(_hashable_key(call.key), []).append(call)
         return [(_label(key), group) for key, group in groups.items()]
+
+    def is_read_only(self, call: Call) -> bool:
+        """True if `call` never changes the state: its step returns the state it was given
+        (or `REJECT`). The search places such a call as soon as the state fits it, without
+        trying alternatives first — sound only if this is true in *every* state. Default:
+        False (always correct, sometimes much slower)."""
+        return False
+
+    def unobservable(self, calls: Sequence[Call]) -> set[int]:
+        """Indices of `info` calls in `calls` (one partition) whose effect no completed
+        operation could ever observe, so the search may leave them out.
+
+        Soundness requirement: removing such a call from any legal sequential order must leave
+        it legal. The search is correct without this hook (the default drops nothing); it
+        exists because a pending `info` call is a candidate at every later step, which makes
+        histories with many timed-out writes quadratic.
+        """
+        return set()
+
+    def narrow(self, calls: Sequence[Call], fns: Sequence[StepFn]) -> list[StepFn | None]:
+        """The step functions to search one partition with (`fns[i]` belongs to `calls[i]`):
+        `None` leaves an `info` call out; a replacement may refuse more states.
+
+        The same soundness requirement as `unobservable`, which the default applies: only an
+        `info` call may be changed, and only where placing it can never be needed for a
+        legal order. Completed calls must keep their functions.
+        """
+        drop = self.unobservable(calls)
+        return [None if i in drop else fn for i, fn in enumerate(fns)]
 
     def describe_call(self, call: Call) -> str:
         """One line for humans, e.g. `write 3` or `read -> 3`."""
@@ -231,9 +263,9 @@ def describe_value(value: Any, limit: int = 80) -> str:
 
 def check_f(call: Call, allowed: Iterable[str], model: str) -> None:
     """Reject an `f` the model does not define, naming the op's history index."""
-    allowed = tuple(allowed)
     if call.f not in allowed:
+        allowed = tuple(allowed)
         raise ModelInputError(
-            call.invoke_index,
+            call.call_pos,
             f"model {model!r} has no operation {call.f!r} (expected one of {', '.join(allowed)})",
         )

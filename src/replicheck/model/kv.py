@@ -7,6 +7,7 @@ read (`null` is read as `""`, for stores that report a missing key as nil).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from replicheck.model.base import (
@@ -53,6 +54,34 @@ class KvModel(Model):
 
         return append
 
+    def unobservable(self, calls: Sequence[Call]) -> set[int]:
+        """Info puts whose value starts no value read, info appends whose value occurs in
+        no value read.
+
+        Sound: after such an op, every state until the next put contains (starts with, for a
+        put) that string, so no get can have taken effect in between; removing the op
+        changes only states that nothing read.
+        """
+        # One string holding every value read, each preceded by a NUL: a substring search
+        # in C instead of a scan per (info op, get). Values containing NUL are never dropped.
+        reads = "".join(
+            "\0" + ("" if call.value is None else call.value)
+            for call in calls
+            if call.f == "get" and call.status == "ok" and isinstance(call.value, str | None)
+        )
+        drop = set()
+        for i, call in enumerate(calls):
+            value = call.invoke_value
+            if call.status != "info" or not isinstance(value, str) or "\0" in value:
+                continue
+            pattern = "\0" + value if call.f == "put" else value
+            if pattern not in reads:
+                drop.add(i)
+        return drop
+
+    def is_read_only(self, call: Call) -> bool:
+        return call.f == "get"
+
     def describe_call(self, call: Call) -> str:
         if call.f == "get":
             if call.status == "ok":
@@ -69,6 +98,6 @@ def _string(call: Call, value: Any, what: str, *, allow_null: bool) -> str:
     if value is None and allow_null:
         return ""
     if not isinstance(value, str):
-        index = call.completion_index if what.startswith("get") else call.invoke_index
-        raise ModelInputError(index, f"{what} must be a string, got {describe_value(value)}")
+        position = call.return_pos if what.startswith("get") else call.call_pos
+        raise ModelInputError(position, f"{what} must be a string, got {describe_value(value)}")
     return value

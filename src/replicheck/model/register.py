@@ -7,6 +7,7 @@ read, `null` the initial never-written value; `write` — `value` is the value w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from replicheck.model.base import (
@@ -50,7 +51,7 @@ class RegisterModel(Model):
             return write
         pair = call.invoke_value
         if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise ModelInputError(call.invoke_index, "cas value must be a list [old, new]")
+            raise ModelInputError(call.call_pos, "cas value must be a list [old, new]")
         old, new = _freeze(call, pair[0]), _freeze(call, pair[1])
 
         # An `info` cas that did not swap had no effect: the checker may omit it, so the
@@ -59,6 +60,36 @@ class RegisterModel(Model):
             return new if state == old else REJECT
 
         return cas
+
+    def unobservable(self, calls: Sequence[Call]) -> set[int]:
+        """Info writes (and info cas) of a value that no read returned and no cas expected.
+
+        Sound: after such an op the register holds a value nobody observes, so until the next
+        write or cas overwrites it no read or cas can have taken effect; removing the op
+        changes only states that nothing looked at.
+        """
+        observed = set()
+        for call in calls:
+            if call.f == "read" and call.status == "ok":
+                observed.add(_freeze(call, call.value))
+            elif call.f == "cas" and isinstance(call.invoke_value, list | tuple):
+                observed.add(_freeze(call, call.invoke_value[0]))
+        drop = set()
+        for i, call in enumerate(calls):
+            if call.status != "info":
+                continue
+            if call.f == "write":
+                written = _freeze(call, call.invoke_value)
+            elif call.f == "cas":
+                written = _freeze(call, call.invoke_value[1])
+            else:
+                continue
+            if written not in observed:
+                drop.add(i)
+        return drop
+
+    def is_read_only(self, call: Call) -> bool:
+        return call.f == "read"
 
     def describe_call(self, call: Call) -> str:
         if call.f == "read":
@@ -79,4 +110,4 @@ def _freeze(call: Call, value: Any) -> Any:
     try:
         return freeze(value)
     except TypeError as exc:
-        raise ModelInputError(call.invoke_index, str(exc)) from None
+        raise ModelInputError(call.call_pos, str(exc)) from None

@@ -111,6 +111,23 @@ class LogTable:
     def marked_rows(self) -> list[LogRow]:
         return [row for row in self.rows if row.lost or row.divergent]
 
+    def excerpt(self, limit: int, context: int = 2) -> list[LogRow | None]:
+        """All rows when there are at most `limit`; else the marked rows with `context` rows
+        around them, plus the first and last rows, `None` standing for each skipped run."""
+        assert limit >= 1 and context >= 0
+        if len(self.rows) <= limit:
+            return list(self.rows)
+        keep = {0, len(self.rows) - 1}
+        for row in self.marked_rows:
+            keep.update(range(max(0, row.offset - context), row.offset + context + 1))
+        out: list[LogRow | None] = []
+        for offset, row in enumerate(self.rows):
+            if offset in keep:
+                out.append(row)
+            elif out and out[-1] is not None:
+                out.append(None)
+        return out
+
 
 def log_table(
     key: str,
@@ -130,6 +147,9 @@ def log_table(
     for broker, log in logs.items():
         for offset, entry in enumerate(log):
             where_now.setdefault(entry[1], []).append((broker, offset))
+    acked_at: dict[int, list[AckedWrite]] = {}
+    for write in acked_here:
+        acked_at.setdefault(write.offset, []).append(write)
     rows = []
     for offset in range(length):
         entries = {b: logs[b][offset] if offset < len(logs[b]) else None for b in brokers}
@@ -148,7 +168,7 @@ def log_table(
             else:
                 odd = divergent and (counts[entry[1]] < majority or majority == 1)
                 cells.append(LogCell(int(entry[0]), entry[1], odd))
-        at_offset = [w for w in acked_here if w.offset == offset]
+        at_offset = acked_at.get(offset, [])
         if final is not None:
             lost = [w for w in at_offset if final.get(offset) != w.value]
         else:

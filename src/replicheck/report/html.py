@@ -35,6 +35,9 @@ def _px(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+#: rows of a final-log table shown in full; longer tables show the marked rows in context
+HTML_LOG_ROWS = 400
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("replicheck.report", "templates"),
     autoescape=True,  # every value is a payload until proven otherwise
@@ -79,6 +82,10 @@ def render_html(
         broker_count=int(getattr(result.config, "broker_count", 3)),
         offending_indices=indices,
         guides=guides,
+        steps=[
+            (line.number, line.kind, step.args, line.text, line.outcome)
+            for line, step in zip(summary.step_lines(result), result.steps, strict=True)
+        ],
     )
     groups = summary.evidence_groups(result)
     return _ENV.get_template("report.html.j2").render(
@@ -98,8 +105,10 @@ def render_html(
         lane_h=LANE_HEIGHT_PX,
         bar_h=BAR_HEIGHT_PX,
         groups=groups,
-        checker_text=summary.verdict_text(result) if groups else "",
+        checker_line=summary.checker_line(result),
+        checker_text=summary.verdict_text(result),
         tables=tables,
+        html_rows=HTML_LOG_ROWS,
         snapshots=summary.snapshots(result),
         config_rows=summary.config_rows(result),
         replay_command=replay_command,

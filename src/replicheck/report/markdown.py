@@ -52,6 +52,9 @@ def fenced(text: str, info: str = "") -> Verbatim:
     return Verbatim(f"{fence}{info}\n{body}{fence}\n")
 
 
+#: rows of a final-log table shown in full; longer tables show the marked rows in context
+MD_LOG_ROWS = 60
+
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("replicheck.report", "templates"),
     autoescape=False,  # Markdown: escaping is done by `finalize`, below
@@ -78,8 +81,9 @@ def render_markdown(
         flaws=summary.flaw_facts(result),
         steps=summary.step_lines(result),
         groups=groups,
-        checker_text=fenced(summary.verdict_text(result)) if groups else "",
+        checker_line=summary.checker_line(result),
         tables=log_tables(result.replica_logs or {}, result.history),
+        md_rows=MD_LOG_ROWS,
         snapshots=snapshots,
         config_rows=summary.config_rows(result),
         replay_block=fenced(replay_command, "sh"),

@@ -110,11 +110,24 @@ def verdict_line(result: Any) -> str:
     return f"VIOLATION: {', '.join(counts)} ({where})"
 
 
+def moment(result: Any, number: int) -> str:
+    """`after step 3`, or `at the end` for the final read (numbered one past the last step)."""
+    if number > len(result.steps):
+        return "at the end (after healing and the final read)"
+    return f"after step {number}"
+
+
 def snapshots(result: Any) -> list[Snapshot]:
-    """Describe lines at key moments, labelled in words."""
+    """Describe lines at key moments, labelled in words: the start, every snapshot that
+    differs from the one before it, and the end."""
     lines = step_lines(result)
     out = []
-    for number, describe in result.describe_snapshots:
+    previous: list[str] | None = None
+    last = len(result.describe_snapshots) - 1
+    for position, (number, describe) in enumerate(result.describe_snapshots):
+        if list(describe) == previous and position != last:
+            continue
+        previous = list(describe)
         if number == 0:
             label = "at the start"
         elif number > len(lines):
@@ -142,22 +155,62 @@ def _value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def evidence_groups(result: Any) -> list[tuple[str, list[str]]]:
-    """(anomaly name, evidence lines) for the log anomalies and the replica invariants."""
-    groups: dict[str, list[str]] = {}
-    for name, record in evidence_items(result.log_verdict):
-        groups.setdefault(name, []).append(evidence_text(name, record))
-    for number, text in result.invariant_violations:
-        groups.setdefault("replica-invariant", []).append(f"after step {number}: {text}")
-    return list(groups.items())  # the checker's order: durability first
+#: evidence lines shown per anomaly kind; the count is always exact
+MAX_EVIDENCE_SHOWN = 20
+REPLICA_INVARIANT_MEANING = "the replicas' internal state broke a replication invariant"
+
+
+@dataclass(frozen=True)
+class EvidenceGroup:
+    name: str
+    meaning: str  # one line: what the anomaly is
+    lines: list[str]  # at most MAX_EVIDENCE_SHOWN
+    hidden: int  # how many more there are
+
+
+def evidence_groups(result: Any) -> list[EvidenceGroup]:
+    """The anomalies with their evidence in words, durability first, replica invariants last."""
+    from replicheck.checker.log_text import KIND_MEANING
+
+    verdict = result.log_verdict
+    counts = (getattr(verdict, "stats", None) or {}).get("anomaly_counts", {}) if verdict else {}
+    lines: dict[str, list[str]] = {}
+    for name, record in evidence_items(verdict):
+        lines.setdefault(name, []).append(evidence_text(name, record))
+    groups = []
+    for name, texts in lines.items():
+        total = max(int(counts.get(name, 0)), len(texts))
+        groups.append(
+            EvidenceGroup(
+                name,
+                KIND_MEANING.get(name, ""),
+                texts[:MAX_EVIDENCE_SHOWN],
+                total - min(len(texts), MAX_EVIDENCE_SHOWN),
+            )
+        )
+    if result.invariant_violations:
+        texts = [f"{moment(result, n)}: {text}" for n, text in result.invariant_violations]
+        groups.append(
+            EvidenceGroup(
+                "replica-invariant",
+                REPLICA_INVARIANT_MEANING,
+                texts[:MAX_EVIDENCE_SHOWN],
+                max(0, len(texts) - MAX_EVIDENCE_SHOWN),
+            )
+        )
+    return groups
+
+
+def checker_line(result: Any) -> str:
+    """The log checker's one-line verdict (with its statistics)."""
+    from replicheck.checker.log_text import verdict_line as checker_verdict_line
+
+    return checker_verdict_line(result.log_verdict)
 
 
 def verdict_text(result: Any) -> str:
-    """The log checker's own rendering when it has one, else ours."""
-    verdict = result.log_verdict
-    if verdict is not None and hasattr(verdict, "render_text"):
-        return str(verdict.render_text())
-    return "\n".join(f"{name}: {line}" for name, lines in evidence_groups(result) for line in lines)
+    """The log checker's own full rendering."""
+    return str(result.log_verdict.render_text())
 
 
 def scenario_text(result: Any) -> str:
@@ -173,7 +226,7 @@ def story(result: Any, *, header: str | None = None) -> str:
         "  then: the network heals, every broker restarts, a final read of every partition"
     )
     for number, text in result.invariant_violations:
-        parts.append(f"replica invariant violated after step {number}: {text}")
+        parts.append(f"replica invariant violated {moment(result, number)}: {text}")
     verdict = result.log_verdict
     if verdict is not None and not verdict.valid:
         parts.extend(["", verdict_text(result)])

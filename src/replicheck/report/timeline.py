@@ -17,7 +17,7 @@ import itertools
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 LABEL_WIDTH_PX = 96
@@ -28,11 +28,17 @@ BAR_HEIGHT_PX = 18
 CHART_HEIGHT_PX = 150
 CHART_GAP_PX = 34
 AXIS_HEIGHT_PX = 26
+STEPS_ROW_PX = 20
+STEP_GAP_PX = 5  # space kept between step labels; closer steps share one ('4–6')
 MIN_BAR_WIDTH_PX = 3.0
 CHAR_WIDTH_PX = 6.2  # 10px sans-serif, conservative: decides whether a label fits in a bar
 TICK_COUNT = 8
 SQUEEZED_SHARE = 0.4  # of the plot width, at most, for squeezed quiet gaps
 BROKER_COLOURS = ("#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+#: one scenario step as the timeline needs it: (number, kind, args, text, outcome)
+StepInput = tuple[int, str, Mapping[str, Any], str, str]
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,18 @@ class Band:
 class Marker:
     x: float
     y: float  # centre line of the lane
-    kind: str  # "leader" | "isr" | "offline" | "truncate" | "controller" | "faults" | "restart"
+    kind: str  # "leader" | "isr" | "offline" | "truncate" | "restart" | "heal" | "controller" | "faults" | "note"
     label: str
+    title: str
+    label_dy: float = 0.0  # moved up a row when it would overlap its neighbour
+
+
+@dataclass(frozen=True)
+class StepMark:
+    """Where a scenario step (or a run of steps at one moment) happened."""
+
+    x: float
+    label: str  # "4" or "4–6"
     title: str
 
 
@@ -122,6 +138,8 @@ class Timeline:
     markers: list[Marker]
     charts: list[OffsetChart]
     ticks: list[tuple[float, str]]
+    steps: list[StepMark] = field(default_factory=list)
+    steps_y: float = AXIS_HEIGHT_PX
     breaks: list[tuple[float, str]] = field(default_factory=list)
     duration_ms: float = 0.0
 
@@ -247,8 +265,13 @@ def build_timeline(
     broker_count: int,
     offending_indices: frozenset[int] = frozenset(),
     guides: Mapping[str, Sequence[tuple[int, str, str]]] | None = None,
+    steps: Sequence[StepInput] = (),
 ) -> Timeline:
-    """Lay out the timeline. `guides`: partition → (offset, label, tooltip) lines to draw."""
+    """Lay out the timeline.
+
+    `guides`: partition → (offset, label, tooltip) lines to draw in its offsets chart.
+    `steps`: (number, kind, args, text, outcome) per scenario step, for the steps row.
+    """
     assert broker_count >= 1
     pairs = pair_ops(history)
     processes = sorted({op["process"] for op in history})
@@ -265,7 +288,7 @@ def build_timeline(
     # Lanes.
     lanes: list[Lane] = []
     lane_y: dict[str, float] = {}
-    y = float(AXIS_HEIGHT_PX)
+    y = float(AXIS_HEIGHT_PX + STEPS_ROW_PX)
 
     def add_lane(name: str, label: str, kind: str, colour: str = "#444") -> None:
         nonlocal y
@@ -422,6 +445,10 @@ def build_timeline(
         charts.append(chart)
         chart_y += CHART_HEIGHT_PX + CHART_GAP_PX
 
+    step_marks = _step_marks(steps, history, events, axis)
+    # Partitions underneath the crash bands; labels that do not fit are left to tooltips.
+    bands = _fit_band_labels(sorted(bands, key=lambda b: b.kind != "partition"))
+    markers = _declutter(markers + _band_notes(bands), _band_label_spans(bands))
     ticks = []
     for i in range(TICK_COUNT + 1):
         tick_x = plot_x0 + (x_end - plot_x0) * i / TICK_COUNT
@@ -443,6 +470,7 @@ def build_timeline(
         markers=markers,
         charts=charts,
         ticks=ticks,
+        steps=step_marks,
         breaks=breaks,
         duration_ms=end_ms,
     )
@@ -574,15 +602,21 @@ def _offset_chart(
         return inner_y0 + inner_h * (1 - offset / top)
 
     series = []
-    for broker in brokers:
+    for position, broker in enumerate(brokers):
         if not leo[broker]:
             continue
+        # Replicas that agree would hide each other: nudge each line by a pixel or two.
+        nudge_px = (position - (len(brokers) - 1) / 2) * 2.0
+
+        def y_nudged(offset: float, nudge_px: float = nudge_px) -> float:
+            return y_of(offset) + nudge_px
+
         series.append(
             Series(
                 kind="leo",
                 label=f"LEO broker {broker}",
                 colour=_broker_colour(broker),
-                points=_step_points(leo[broker], axis, y_of, end_ms),
+                points=_step_points(leo[broker], axis, y_nudged, end_ms),
                 title=f"log end offset of broker {broker} on {partition}: "
                 + ", ".join(f"{v}@{t:g}ms" for t, v in leo[broker][:40]),
             )
@@ -635,3 +669,163 @@ def _step_points(
     x_end = axis.x(min(end_ms, axis.times[-1]))
     coords.append((max(x_end, coords[-1][0]), coords[-1][1]))
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+
+
+# Fault steps and the cluster event each one leaves behind (one event per applied step).
+_STEP_EVENT = {
+    "crash": "crash",
+    "power-loss": "power-loss",
+    "restart": "restart",
+    "partition": "partition",
+    "heal": "heal",
+    "message-faults": "message-faults",
+    "controller-failover": "controller-failover",
+}
+
+
+def step_times_ms(
+    steps: Sequence[StepInput],
+    history: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+) -> dict[int, float]:
+    """When each client-op or fault step happened, matched in order to what it recorded.
+
+    A send/poll step is its client's next invoke of that kind; a fault step is the next
+    event of its kind. Steps that left no trace (skipped, ticks) get no time. The match
+    only ever moves forward, so a mismatch costs a label, never a wrong order.
+    """
+    invokes: dict[tuple[Any, str], list[Mapping[str, Any]]] = {}
+    for op in history:
+        if op.get("type") == "invoke" and not op.get("final"):
+            invokes.setdefault((op.get("process"), str(op.get("f"))), []).append(op)
+    by_kind: dict[str, list[Mapping[str, Any]]] = {}
+    for event in events:
+        by_kind.setdefault(str(event.get("kind")), []).append(event)
+    times: dict[int, float] = {}
+    floor_ms = 0.0
+    for number, kind, args, _, outcome in steps:
+        if "skipped" in outcome:
+            continue
+        found_ms: float | None = None
+        if kind in ("send", "poll"):
+            queue = invokes.get((args.get("process"), kind), [])
+            if queue:
+                found_ms = _op_ms(queue.pop(0))
+        elif kind in _STEP_EVENT:
+            queue = by_kind.get(_STEP_EVENT[kind], [])
+            while queue and float(queue[0]["time_ms"]) < floor_ms:
+                queue.pop(0)
+            if queue:
+                found_ms = float(queue.pop(0)["time_ms"])
+        if found_ms is not None and found_ms >= floor_ms:
+            times[number] = floor_ms = found_ms
+    return times
+
+
+def _step_marks(
+    steps: Sequence[StepInput],
+    history: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+    axis: TimeAxis,
+) -> list[StepMark]:
+    texts = {step[0]: step[3] for step in steps}
+    placed = sorted((axis.x(t), n) for n, t in step_times_ms(steps, history, events).items())
+    marks: list[StepMark] = []
+    group: list[tuple[float, int]] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        first, last = group[0][1], group[-1][1]
+        label = str(first) if first == last else f"{first}–{last}"
+        title = "\n".join(f"step {n}: {texts[n]}" for _, n in group)
+        marks.append(StepMark(group[0][0], label, title))
+        group.clear()
+
+    def label_end(members: list[tuple[float, int]]) -> float:
+        first, last = members[0][1], members[-1][1]
+        text = str(first) if first == last else f"{first}–{last}"
+        return members[0][0] + len(text) * CHAR_WIDTH_PX + STEP_GAP_PX
+
+    for x, number in placed:
+        # Join the current group while this step would sit under the group's label.
+        if group and x >= label_end([*group, (x, number)]):
+            flush()
+        group.append((x, number))
+    flush()
+    return marks
+
+
+def _band_label_text(band: Band) -> str:
+    return f"✂ {band.label}" if band.kind == "partition" and band.label else band.label
+
+
+def _band_notes(bands: Sequence[Band]) -> list[Marker]:
+    """A crash or power-loss band too narrow for its label gets the label as a note beside
+    it (placed like any marker label, so it may move up a row or fall back to the tooltip)."""
+    notes = []
+    for band in bands:
+        if band.label or band.kind == "partition":
+            continue
+        centre = band.y - 2 + LANE_HEIGHT_PX / 2
+        short = "power lost" if band.kind == "power-loss" else "crashed"
+        notes.append(Marker(band.x + band.width, centre, "note", short, band.title))
+    return notes
+
+
+def _fit_band_labels(bands: list[Band]) -> list[Band]:
+    """Drop a band's label (its tooltip keeps it) when the text would run past the band or
+    into the next band's label in the same lane."""
+    out = []
+    for band in bands:
+        room = band.width - 6
+        for other in bands:
+            if other.y == band.y and other.x > band.x:
+                room = min(room, other.x - band.x - 6)
+        label = band.label
+        if len(_band_label_text(band)) * CHAR_WIDTH_PX > room:
+            label = ""
+        out.append(replace(band, label=label))
+    return out
+
+
+def _band_label_spans(bands: Sequence[Band]) -> dict[float, list[tuple[float, float]]]:
+    """Where band labels sit, by the centre line of their lane (marker labels avoid them)."""
+    spans: dict[float, list[tuple[float, float]]] = {}
+    for band in bands:
+        if not band.label:
+            continue
+        centre = band.y + LANE_HEIGHT_PX / 2 - (0 if band.kind == "partition" else 2)
+        start = band.x + 4
+        label = _band_label_text(band)
+        spans.setdefault(centre, []).append((start, start + len(label) * CHAR_WIDTH_PX))
+    return spans
+
+
+def _declutter(
+    markers: list[Marker], obstacles: Mapping[float, Sequence[tuple[float, float]]] | None = None
+) -> list[Marker]:
+    """Keep marker labels from overlapping: a label stays beside its glyph when it clears
+    the previous label, the next glyph and any band label in its lane, else moves up a row;
+    when both rows are taken it is dropped (the tooltip still has it)."""
+    out: list[Marker] = []
+    row_end: dict[tuple[float, int], float] = {}
+    ordered = sorted(markers, key=lambda m: (m.y, m.x))
+    for i, marker in enumerate(ordered):
+        if not marker.label:
+            out.append(marker)
+            continue
+        start = marker.x + 6
+        end = start + len(marker.label) * CHAR_WIDTH_PX
+        following = ordered[i + 1] if i + 1 < len(ordered) else None
+        next_glyph_x = following.x - 7 if following and following.y == marker.y else math.inf
+        blocked = any(a < end and start < b for a, b in (obstacles or {}).get(marker.y, ()))
+        for row, dy in ((0, 0.0), (1, -11.0)):
+            clear = row == 1 or (end < next_glyph_x and not blocked)
+            if clear and row_end.get((marker.y, row), -math.inf) < start:
+                row_end[(marker.y, row)] = end
+                out.append(Marker(marker.x, marker.y, marker.kind, marker.label, marker.title, dy))
+                break
+        else:
+            out.append(Marker(marker.x, marker.y, marker.kind, "", marker.title))
+    return out
