@@ -23,7 +23,7 @@ FAILOVER = [
 # alone and dies.
 ACKS_ONE = [
     S("partition", groups=[["b1"], ["b2", "b3"]]),
-    S("send", process=0, partition=0, message="m1", wait=True),
+    S("send", process=0, partition=0, message="m1", wait=True, wait_ms=40),
     S("crash", broker=1),
     S("tick", ms=200),
 ]
@@ -89,6 +89,13 @@ def test_the_same_steps_break_acks_one_and_not_the_correct_configuration() -> No
     story = flawed.story()
     assert "  2. client 0 sends m1 to orders-0  → ok at offset 0" in story
     assert "m1" in flawed.log_verdict.render_text()
+
+
+def test_without_wait_ms_a_send_waits_for_the_request_timeout() -> None:
+    # Case files written before `wait_ms` existed replay with their original semantics.
+    steps = [ACKS_ONE[0], S("send", process=0, partition=0, message="m1", wait=True)]
+    result = run_scenario(ClusterConfig(), 0, steps)
+    assert result.step_outcomes[1].startswith("→ info NOT_ENOUGH_REPLICAS_AFTER_APPEND")
 
 
 def test_an_in_flight_send_completes_during_a_later_step() -> None:

@@ -35,7 +35,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from replicheck.impl import ClusterConfig
-from replicheck.stateful.scenario import CLIENT_COUNT, Executor, RunResult, Step
+from replicheck.stateful.scenario import (
+    CLIENT_COUNT,
+    Executor,
+    RunResult,
+    Step,
+    campaign_wait_ms,
+)
 
 # Fault families that the swarm switches on and off per example. Sends, polls and time
 # passing are always enabled: they are what makes a fault matter.
@@ -165,6 +171,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
     clients = list(range(CLIENT_COUNT))
     nodes = [f"b{b}" for b in brokers] + [f"c{c}" for c in clients] + ["controller"]
     ticks = tick_sizes_ms(config)
+    wait_ms = campaign_wait_ms(config)
     short_ticks = ticks[:2]
     long_ticks = ticks[2:] or ticks[-1:]
 
@@ -272,6 +279,8 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             message = f"m{self.next_message}"
             self.next_message += 1
             args = {"process": process, "partition": partition, "message": message, "wait": wait}
+            if wait:
+                args["wait_ms"] = wait_ms
             self._apply(Step("send", args))
 
         def _do_send(self, data: st.DataObject) -> None:
@@ -287,7 +296,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             offset = 0 if from_start else self.positions.get((process, partition), 0)
             history_from = len(self.ex.cluster.history)
             args = {"process": process, "partition": partition, "offset": offset}
-            self._apply(Step("poll", args))
+            self._apply(Step("poll", args | {"wait_ms": wait_ms}))
             for op in self.ex.cluster.history[history_from:]:
                 if op["process"] == process and op["type"] == "ok" and op["f"] == "poll":
                     records = op.get("value") or []
