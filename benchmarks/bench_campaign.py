@@ -5,8 +5,8 @@ time to detect (wall clock until the first failing example; median and max), exa
 then, the total time including shrinking, and the length of the minimized scenario. On the
 correct configuration: examples/s and steps/s.
 
-    python benchmarks/bench_campaign.py                 # 10 seeds per flaw, default budget
-    python benchmarks/bench_campaign.py --seeds 3 --flaw acks-one
+    PYTHONPATH=src python benchmarks/bench_campaign.py     # 10 seeds per flaw, dev budget
+    PYTHONPATH=src python benchmarks/bench_campaign.py --seeds 3 --flaw acks-one
 
 Prints a table and writes benchmarks/results/campaign.json. Wall-clock numbers belong
 here, never in tests.
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)
     parser.add_argument("--steps", type=int, default=budget.steps)
     parser.add_argument("--correct-examples", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     args = parser.parse_args(argv)
     console = Console()
     names = args.flaw or sorted(FLAWS)
@@ -150,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{correct['steps_per_s']:.0f} steps/s"
         + (" [red](VIOLATION!)[/]" if correct["violation"] else "")
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
         json.dumps(
             {
                 "python": sys.version.split()[0],
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             indent=2,
         )
     )
-    console.print(f"wrote {RESULTS}")
+    console.print(f"wrote {args.out}")
     missed = [row["flaw"] for row in flaws if row["found"] < row["seeds"]]
     return 1 if missed or correct["violation"] else 0
 

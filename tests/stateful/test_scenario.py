@@ -23,7 +23,7 @@ FAILOVER = [
 # alone and dies.
 ACKS_ONE = [
     S("partition", groups=[["b1"], ["b2", "b3"]]),
-    S("send", process=0, partition=0, message="m1", wait=True),
+    S("send", process=0, partition=0, message="m1", wait=True, wait_ms=40),
     S("crash", broker=1),
     S("tick", ms=200),
 ]
@@ -75,7 +75,11 @@ def test_replay_is_byte_identical() -> None:
 def test_the_same_steps_break_acks_one_and_not_the_correct_configuration() -> None:
     correct = run_scenario(ClusterConfig(), 0, ACKS_ONE)
     assert not correct.violation
-    assert correct.step_outcomes[1].startswith("→ info NOT_ENOUGH_REPLICAS_AFTER_APPEND")
+    # Cut off from its followers, the leader cannot acknowledge: the send step stops
+    # waiting after four fetch intervals and the write is never acknowledged.
+    assert correct.step_outcomes[1] == "→ still in flight after 40 ms"
+    m1 = [op["type"] for op in correct.history if op["f"] == "send" and op["value"] == "m1"]
+    assert m1[0] == "invoke" and "ok" not in m1
 
     flawed = run_scenario(get_flaw("acks-one").apply(ClusterConfig()), 0, ACKS_ONE)
     assert flawed.violation
@@ -85,6 +89,13 @@ def test_the_same_steps_break_acks_one_and_not_the_correct_configuration() -> No
     story = flawed.story()
     assert "  2. client 0 sends m1 to orders-0  → ok at offset 0" in story
     assert "m1" in flawed.log_verdict.render_text()
+
+
+def test_without_wait_ms_a_send_waits_for_the_request_timeout() -> None:
+    # Case files written before `wait_ms` existed replay with their original semantics.
+    steps = [ACKS_ONE[0], S("send", process=0, partition=0, message="m1", wait=True)]
+    result = run_scenario(ClusterConfig(), 0, steps)
+    assert result.step_outcomes[1].startswith("→ info NOT_ENOUGH_REPLICAS_AFTER_APPEND")
 
 
 def test_an_in_flight_send_completes_during_a_later_step() -> None:

@@ -35,7 +35,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from replicheck.impl import ClusterConfig
-from replicheck.stateful.scenario import CLIENT_COUNT, Executor, RunResult, Step
+from replicheck.stateful.scenario import (
+    CLIENT_COUNT,
+    Executor,
+    RunResult,
+    Step,
+    campaign_wait_ms,
+)
 
 # Fault families that the swarm switches on and off per example. Sends, polls and time
 # passing are always enabled: they are what makes a fault matter.
@@ -123,6 +129,8 @@ _MENU: tuple[tuple[str, str | None, int], ...] = (
     ("message-faults", "network", 1),
     ("controller-failover", "controller", 1),
     ("elect-preferred", "preferred", 1),
+    ("bounce-leader", "preferred", 2),
+    ("cascade", "crash", 2),
 )
 
 
@@ -151,6 +159,8 @@ _UNEVEN_BOOST: dict[str, int] = {
     "power-leader": 3,
     "poll": 3,
     "send-inflight": 2,
+    "cascade": 4,
+    "bounce-leader": 2,
 } | dict.fromkeys(_CUTS, 2)
 
 
@@ -161,6 +171,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
     clients = list(range(CLIENT_COUNT))
     nodes = [f"b{b}" for b in brokers] + [f"c{c}" for c in clients] + ["controller"]
     ticks = tick_sizes_ms(config)
+    wait_ms = campaign_wait_ms(config)
     short_ticks = ticks[:2]
     long_ticks = ticks[2:] or ticks[-1:]
 
@@ -268,6 +279,8 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             message = f"m{self.next_message}"
             self.next_message += 1
             args = {"process": process, "partition": partition, "message": message, "wait": wait}
+            if wait:
+                args["wait_ms"] = wait_ms
             self._apply(Step("send", args))
 
         def _do_send(self, data: st.DataObject) -> None:
@@ -283,7 +296,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             offset = 0 if from_start else self.positions.get((process, partition), 0)
             history_from = len(self.ex.cluster.history)
             args = {"process": process, "partition": partition, "offset": offset}
-            self._apply(Step("poll", args))
+            self._apply(Step("poll", args | {"wait_ms": wait_ms}))
             for op in self.ex.cluster.history[history_from:]:
                 if op["process"] == process and op["type"] == "ok" and op["f"] == "poll":
                     records = op.get("value") or []
@@ -369,7 +382,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             return None
 
         def _do_cut_broker_controller(self, data: st.DataObject) -> None:
-            broker = data.draw(st.sampled_from(self._leader_first(brokers)), label="broker")
+            broker = data.draw(st.sampled_from(brokers), label="broker")
             self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
 
         def _do_isolate_broker(self, data: st.DataObject) -> None:
@@ -412,6 +425,46 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
 
         def _do_elect_preferred(self, data: st.DataObject) -> None:
             self._apply(Step("elect-preferred", {}), fault=True)
+
+        # -- operator procedures (several steps, as an operator or a cascade would) -------
+        def _do_bounce_leader(self, data: st.DataObject) -> None:
+            """A rolling restart of the leader: stop it, let the controller fail over, start
+            it again, let it catch up, then move leadership back (preferred election)."""
+            live = self._live()
+            if not live:
+                return self._do_tick_long(data)
+            leader = self._leader_first(live)[0]
+            self._apply(Step("crash", {"broker": leader}), fault=True)
+            self._apply(Step("tick", {"ms": long_ticks[0]}))
+            self._apply(Step("restart", {"broker": leader}), fault=True)
+            self._apply(Step("tick", {"ms": short_ticks[-1]}))
+            if data.draw(st.booleans(), label="write before election") and self._idle_clients():
+                self._send(data, wait=True)
+            self._apply(Step("elect-preferred", {}), fault=True)
+            self._apply(Step("tick", {"ms": 5 * short_ticks[-1]}))
+            return None
+
+        def _do_cascade(self, data: st.DataObject) -> None:
+            """Two leaders fail in quick succession: the leader dies, a link between two
+            survivors is cut before the election, and the new leader dies soon after."""
+            live = self._live()
+            if len(live) < 3:
+                return self._do_tick_long(data)
+            leader = self._leader_first(live)[0]
+            self._apply(Step("crash", {"broker": leader}), fault=True)
+            rest = [b for b in live if b != leader]
+            first = data.draw(st.sampled_from(rest), label="next leader")
+            second = next(b for b in rest if b != first)
+            self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
+            self._apply(Step("tick", {"ms": long_ticks[0]}))
+            if self._idle_clients():
+                self._send(data, wait=False)
+                self._apply(Step("tick", {"ms": short_ticks[0]}))
+            live = self._live()
+            nxt = self._leader_first(live)[0] if live else None
+            if nxt is not None and nxt != leader:
+                self._apply(Step("crash", {"broker": nxt}), fault=True)
+            return None
 
         # -- checks ----------------------------------------------------------------------
         @invariant()

@@ -44,7 +44,7 @@ PROFILES: dict[str, Profile] = {
         summary="the default for `replicheck hunt`: about a minute on a laptop",
         max_examples=200,
         derandomize=False,
-        campaign=CampaignBudget(max_examples=2000, steps=40),
+        campaign=CampaignBudget(max_examples=1500, steps=30),
     ),
     "nightly": Profile(
         name="nightly",

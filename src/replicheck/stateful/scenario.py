@@ -25,9 +25,20 @@ from replicheck.impl import Cluster, ClusterConfig
 CLIENT_COUNT = 3
 FINAL_READ_PROCESS = CLIENT_COUNT
 
-# Extra simulated time a waiting step allows beyond the request timeout, so that the
-# cluster's own timeout (which completes the op as `info`) always fires first.
+# How long the campaign's sends and polls wait for completion (their `wait_ms` arg), in
+# fetch intervals. A healthy cluster answers within two or three; when replication is
+# impaired the step gives up waiting long before the request timeout, leaving the write in
+# flight -- on the leader but not yet acknowledged -- which is exactly the state a failover
+# must handle.
+WAIT_FETCH_INTERVALS = 4
+# Steps without `wait_ms` (older case files) wait until the request timeout has certainly
+# fired: request_timeout_ms plus this slack.
 WAIT_SLACK_MS = 50
+
+
+def campaign_wait_ms(config: ClusterConfig) -> int:
+    """The `wait_ms` the campaign puts on its sends and polls."""
+    return min(config.request_timeout_ms, WAIT_FETCH_INTERVALS * config.fetch_interval_ms)
 
 STEP_KINDS = (
     "send",
@@ -247,7 +258,7 @@ class Executor:
         self.invariant_violations: list[tuple[int, str]] = []
         self.last_violations: list[str] = []
         self.down: set[int] = set()  # brokers crashed or powered off and not restarted
-        self._wait_bound_ms = config.request_timeout_ms + WAIT_SLACK_MS
+        self._default_wait_ms = config.request_timeout_ms + WAIT_SLACK_MS
         self._finished: RunResult | None = None
 
     # -- helpers -----------------------------------------------------------------------
@@ -255,9 +266,9 @@ class Executor:
     def brokers(self) -> list[int]:
         return list(range(1, self.config.broker_count + 1))
 
-    def _await_idle(self, process: int) -> bool:
+    def _await_idle(self, process: int, bound_ms: int) -> bool:
         waited_ms = 0
-        while not self.cluster.is_idle(process) and waited_ms < self._wait_bound_ms:
+        while not self.cluster.is_idle(process) and waited_ms < bound_ms:
             self.cluster.tick(1)
             waited_ms += 1
         return self.cluster.is_idle(process)
@@ -301,8 +312,9 @@ class Executor:
                     cluster.send(own, key, a["message"])
                 else:
                     cluster.poll(own, key, a["offset"])
-                if a.get("wait", True) and not self._await_idle(own):
-                    head = f"still pending after {self._wait_bound_ms} ms"
+                bound_ms = int(a.get("wait_ms", self._default_wait_ms))
+                if a.get("wait", True) and not self._await_idle(own, bound_ms):
+                    head = f"still in flight after {bound_ms} ms"
                 op = self._completion_of(own, history_from)
                 if op is not None:
                     head = _render_completion(op)
