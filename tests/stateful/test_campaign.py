@@ -29,14 +29,10 @@ def budget(request: pytest.FixtureRequest):
 # fails only when the search has genuinely lost its reach.
 FIND_BUDGET = 1500
 
-# Two deep flaws need four or more specific faults in order and are not yet found within
-# the CI budget (see docs/hunt.md, "Deep flaws"). Their tests run a short search and are
-# strict xfails: the day the search finds them, the xfail turns red and must be removed.
+# One deep flaw needs four or more specific faults in order and is not yet found within
+# the CI budget (see docs/hunt.md, "Deep flaws"). Its test runs a short search and is
+# a strict xfail: the day the search finds it, the xfail turns red and must be removed.
 DEEP_NOT_YET = {
-    "epoch-truncation-without-kip279": (
-        "needs a write left on the leader and one follower, the leader's death, a cut "
-        "between the survivors before the election, a write on the new leader and its death"
-    ),
     "no-fetch-fencing": (
         "needs a follower cut off from the controller across a failover and a preferred "
         "election back to the old leader, with a write in between"
