@@ -29,16 +29,6 @@ def budget(request: pytest.FixtureRequest):
 # fails only when the search has genuinely lost its reach.
 FIND_BUDGET = 1500
 
-# One deep flaw needs four or more specific faults in order and is not yet found within
-# the CI budget (see docs/hunt.md, "Deep flaws"). Its test runs a short search and is
-# a strict xfail: the day the search finds it, the xfail turns red and must be removed.
-DEEP_NOT_YET = {
-    "no-fetch-fencing": (
-        "needs a follower cut off from the controller across a failover and a preferred "
-        "election back to the old leader, with a write in between"
-    ),
-}
-DEEP_BUDGET = 200
 
 
 def test_soundness_the_correct_configuration_never_violates(budget) -> None:
@@ -55,16 +45,10 @@ def test_soundness_the_correct_configuration_never_violates(budget) -> None:
 
 @pytest.mark.parametrize(
     "flaw",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=DEEP_NOT_YET[name]))
-        if name in DEEP_NOT_YET
-        else name
-        for name in sorted(FLAWS)
-    ],
+    sorted(FLAWS),
 )
 def test_completeness_every_flaw_is_found_shrunk_and_replays(flaw: str) -> None:
-    budget = DEEP_BUDGET if flaw in DEEP_NOT_YET else FIND_BUDGET
-    campaign = run_campaign(flaw=flaw, seed=1, max_examples=budget, database_dir=None)
+    campaign = run_campaign(flaw=flaw, seed=1, max_examples=FIND_BUDGET, database_dir=None)
     assert campaign.error is None, campaign.error
     assert campaign.found, f"{flaw} not found in {campaign.examples} examples"
     result = campaign.result

@@ -153,9 +153,14 @@ _FOLLOW_UPS: dict[str, dict[str, int]] = {
 } | {
     # A network incident tends to spread (another link, a controller link) and to meet
     # failovers and maintenance: a cascade or a rolling restart right after a cut.
-    cut: {"send-inflight": 3, "send": 2, "tick-long": 2, "cascade": 3, "bounce-leader": 3}
+    cut: {"send-inflight": 3, "send": 2, "tick-long": 2, "cascade": 3, "bounce-leader": 4}
     | {"cut-broker-controller": 2}
     for cut in _CUTS
+} | {
+    # A write left in flight across a cut: the moment a failover or a rolling restart (or
+    # the incident spreading to a controller link) decides what survives.
+    "cut-under-load": {"poll": 2, "crash-leader": 3, "power-leader": 2, "cascade": 6}
+    | {"bounce-leader": 8, "cut-broker-controller": 3},
 }
 
 
@@ -166,7 +171,7 @@ _UNEVEN_BOOST: dict[str, int] = {
     "poll": 3,
     "send-inflight": 2,
     "cascade": 4,
-    "bounce-leader": 2,
+    "bounce-leader": 3,
 } | dict.fromkeys(_CUTS, 2)
 
 
@@ -256,6 +261,11 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 if len(lengths) > 1:
                     return True
             return False
+
+        @staticmethod
+        def _mostly(data: st.DataObject, label: str) -> bool:
+            """A choice that is usually yes (three times in four)."""
+            return data.draw(st.integers(0, 3), label=label) > 0
 
         def _leader_first(self, candidates: list[int]) -> list[int]:
             leads = [s.leader for _, s in sorted(partition_states(self.ex).items())]
@@ -360,6 +370,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 return
             self._send(data, wait=False)
             self._apply(Step("tick", {"ms": short_ticks[0]}))
+            self.previous_action = "cut-under-load"
 
         def _leader_and_partition(self, data: st.DataObject) -> tuple[int, int]:
             states = partition_states(self.ex)
@@ -429,7 +440,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
 
         def _do_cut_broker_controller(self, data: st.DataObject) -> None:
             ahead = self._ahead()
-            pool = ahead if ahead and data.draw(st.booleans(), label="aim ahead") else brokers
+            pool = ahead if ahead and self._mostly(data, "aim ahead") else brokers
             broker = data.draw(st.sampled_from(pool), label="broker")
             self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
             self._under_load(data)
@@ -478,16 +489,29 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
         # -- operator procedures (several steps, as an operator or a cascade would) -------
         def _do_bounce_leader(self, data: st.DataObject) -> None:
             """A rolling restart of the leader: stop it, let the controller fail over, start
-            it again, let it catch up, then move leadership back (preferred election)."""
+            it again, let it catch up, then move leadership back (preferred election).
+
+            Optionally during a network incident: a follower has lost its controller link
+            (it misses the metadata of the whole procedure). The follower is preferably one
+            holding records that others lack, whose view of leadership decides their fate."""
             live = self._live()
             if not live:
                 return self._do_tick_long(data)
             leader = self._leader_first(live)[0]
+            if data.draw(st.booleans(), label="controller link lost"):
+                followers = [b for b in live if b != leader]
+                ahead = [b for b in self._ahead() if b in followers]
+                pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
+                if pool:
+                    broker = data.draw(st.sampled_from(pool), label="broker")
+                    self._partition(
+                        [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
+                    )
             self._apply(Step("crash", {"broker": leader}), fault=True)
             self._apply(Step("tick", {"ms": long_ticks[0]}))
             self._apply(Step("restart", {"broker": leader}), fault=True)
             self._apply(Step("tick", {"ms": short_ticks[-1]}))
-            if data.draw(st.booleans(), label="write before election") and self._idle_clients():
+            if self._mostly(data, "write before election") and self._idle_clients():
                 self._send(data, wait=True)
             self._apply(Step("elect-preferred", {}), fault=True)
             self._apply(Step("tick", {"ms": 5 * short_ticks[-1]}))
