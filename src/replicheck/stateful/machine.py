@@ -19,6 +19,11 @@ Search shaping, because flaws must be reachable in a handful of steps:
   controller still sees it);
 - sends wait for their acknowledgement (see `scenario`), so the next fault lands inside the
   replication window of the write;
+- writes under load: a link cut may come with a write that it leaves in flight, copied by
+  the replicas that can still fetch and by no other -- the uncommitted, uneven state that a
+  later failover, cascade or rolling restart (momentum leans towards them) must resolve;
+- choices that are usually aimed: the leader's successor for a cut, a replica holding
+  records that others lack for a controller-link loss;
 - tick sizes come from the configuration: half a fetch interval (a write reached the leader
   but no follower yet), one fetch interval, the session timeout (a dead broker's session
   expires, the controller elects) and the replica lag limit (a lagging follower leaves the
