@@ -29,20 +29,6 @@ def budget(request: pytest.FixtureRequest):
 # fails only when the search has genuinely lost its reach.
 FIND_BUDGET = 1500
 
-# Two deep flaws need four or more specific faults in order and are not yet found within
-# the CI budget (see docs/hunt.md, "Deep flaws"). Their tests run a short search and are
-# strict xfails: the day the search finds them, the xfail turns red and must be removed.
-DEEP_NOT_YET = {
-    "epoch-truncation-without-kip279": (
-        "needs a write left on the leader and one follower, the leader's death, a cut "
-        "between the survivors before the election, a write on the new leader and its death"
-    ),
-    "no-fetch-fencing": (
-        "needs a follower cut off from the controller across a failover and a preferred "
-        "election back to the old leader, with a write in between"
-    ),
-}
-DEEP_BUDGET = 200
 
 
 def test_soundness_the_correct_configuration_never_violates(budget) -> None:
@@ -59,16 +45,10 @@ def test_soundness_the_correct_configuration_never_violates(budget) -> None:
 
 @pytest.mark.parametrize(
     "flaw",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=DEEP_NOT_YET[name]))
-        if name in DEEP_NOT_YET
-        else name
-        for name in sorted(FLAWS)
-    ],
+    sorted(FLAWS),
 )
 def test_completeness_every_flaw_is_found_shrunk_and_replays(flaw: str) -> None:
-    budget = DEEP_BUDGET if flaw in DEEP_NOT_YET else FIND_BUDGET
-    campaign = run_campaign(flaw=flaw, seed=1, max_examples=budget, database_dir=None)
+    campaign = run_campaign(flaw=flaw, seed=1, max_examples=FIND_BUDGET, database_dir=None)
     assert campaign.error is None, campaign.error
     assert campaign.found, f"{flaw} not found in {campaign.examples} examples"
     result = campaign.result

@@ -52,3 +52,20 @@ def test_the_machine_runs_clean_examples_and_counts_them() -> None:
     assert sink.examples >= 15
     assert sink.steps >= sink.examples  # every example has steps
     assert sink.last_steps and all(isinstance(s, Step) for s in sink.last_steps)
+
+
+def test_aiming_helpers_name_the_successor_and_the_replicas_ahead() -> None:
+    machine = make_machine(ClusterConfig(), Sink())()
+    machine.executor = Executor(ClusterConfig(), seed=0)
+    assert machine._successor(0, 1) == 2  # first live ISR member after the leader
+    assert machine._ahead() == []  # empty logs: nobody is ahead
+    # A cut between the leader and its successor under load: the write reaches broker 3
+    # only, so brokers 1 and 3 hold a record that broker 2 lacks.
+    machine.executor.apply(Step("partition", {"groups": [["b1"], ["b2"]]}))
+    machine.executor.apply(
+        Step("send", {"process": 0, "partition": 0, "message": "m1", "wait": False})
+    )
+    machine.executor.apply(Step("tick", {"ms": 5}))
+    assert machine._ahead() == [1, 3]
+    machine.executor.apply(Step("crash", {"broker": 2}))
+    assert machine._successor(0, 1) == 3  # a dead broker is nobody's successor

@@ -19,6 +19,11 @@ Search shaping, because flaws must be reachable in a handful of steps:
   controller still sees it);
 - sends wait for their acknowledgement (see `scenario`), so the next fault lands inside the
   replication window of the write;
+- writes under load: a link cut may come with a write that it leaves in flight, copied by
+  the replicas that can still fetch and by no other -- the uncommitted, uneven state that a
+  later failover, cascade or rolling restart (momentum leans towards them) must resolve;
+- choices that are usually aimed: the leader's successor for a cut, a replica holding
+  records that others lack for a controller-link loss;
 - tick sizes come from the configuration: half a fetch interval (a write reached the leader
   but no follower yet), one fetch interval, the session timeout (a dead broker's session
   expires, the controller elects) and the replica lag limit (a lagging follower leaves the
@@ -107,8 +112,8 @@ def partition_states(executor: Executor) -> dict[int, PartitionState]:
 
 # The menu: (action, base weight). Order matters only for Hypothesis's shrinker, which
 # prefers earlier entries; the runner minimizes step lists itself.
-_MENU: tuple[tuple[str, str | None, int], ...] = (
-    # action, family (None = always on), weight
+_MENU: tuple[tuple[str, str | tuple[str, ...] | None, int], ...] = (
+    # action, family (None = always on; a tuple: on when any of them is), weight
     ("send", None, 5),
     ("send-inflight", None, 2),
     ("poll", None, 2),
@@ -129,8 +134,8 @@ _MENU: tuple[tuple[str, str | None, int], ...] = (
     ("message-faults", "network", 1),
     ("controller-failover", "controller", 1),
     ("elect-preferred", "preferred", 1),
-    ("bounce-leader", "preferred", 2),
-    ("cascade", "crash", 2),
+    ("bounce-leader", ("preferred", "crash"), 2),
+    ("cascade", ("crash", "partition"), 2),
 )
 
 
@@ -150,7 +155,18 @@ _FOLLOW_UPS: dict[str, dict[str, int]] = {
     | {"elect-preferred": 2},
     "restart": {"tick-short": 2, "tick-long": 2, "elect-preferred": 3},
     "elect-preferred": {"crash-leader": 2, "send": 2, "tick-short": 2},
-} | {cut: {"send-inflight": 3, "send": 2, "tick-long": 2} for cut in _CUTS}
+} | {
+    # A network incident tends to spread (another link, a controller link) and to meet
+    # failovers and maintenance: a cascade or a rolling restart right after a cut.
+    cut: {"send-inflight": 3, "send": 2, "tick-long": 2, "cascade": 3, "bounce-leader": 4}
+    | {"cut-broker-controller": 2}
+    for cut in _CUTS
+} | {
+    # A write left in flight across a cut: the moment a failover or a rolling restart (or
+    # the incident spreading to a controller link) decides what survives.
+    "cut-under-load": {"poll": 2, "crash-leader": 3, "power-leader": 2, "cascade": 6}
+    | {"bounce-leader": 8, "cut-broker-controller": 3},
+}
 
 
 # While replica logs differ in length (uncommitted records on some replicas only).
@@ -160,7 +176,7 @@ _UNEVEN_BOOST: dict[str, int] = {
     "poll": 3,
     "send-inflight": 2,
     "cascade": 4,
-    "bounce-leader": 2,
+    "bounce-leader": 3,
 } | dict.fromkeys(_CUTS, 2)
 
 
@@ -215,7 +231,8 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
             uneven = self._replicas_uneven()
             for action, family, weight in _MENU:
-                if family is not None and family not in self.families:
+                wanted = (family,) if isinstance(family, str) else family
+                if wanted is not None and not self.families.intersection(wanted):
                     continue
                 if action in ("send", "send-inflight", "poll") and not idle:
                     continue
@@ -249,6 +266,11 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 if len(lengths) > 1:
                     return True
             return False
+
+        @staticmethod
+        def _mostly(data: st.DataObject, label: str) -> bool:
+            """A choice that is usually yes (three times in four)."""
+            return data.draw(st.integers(0, 3), label=label) > 0
 
         def _leader_first(self, candidates: list[int]) -> list[int]:
             leads = [s.leader for _, s in sorted(partition_states(self.ex).items())]
@@ -343,6 +365,18 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             self.partitioned = True
             self._apply(Step("partition", args), fault=True)
 
+        def _under_load(self, data: st.DataObject) -> None:
+            """Background load during a network fault: maybe an idle client starts a write
+            that the cut leaves in flight, and half a fetch interval passes -- long enough
+            for the replicas that can still fetch to copy it, not for the acknowledgement.
+            Uncommitted records on some replicas only are what every failover must get
+            right, and a write waiting for its acknowledgement never leaves them behind."""
+            if not self._idle_clients() or not data.draw(st.booleans(), label="under load"):
+                return
+            self._send(data, wait=False)
+            self._apply(Step("tick", {"ms": short_ticks[0]}))
+            self.previous_action = "cut-under-load"
+
         def _leader_and_partition(self, data: st.DataObject) -> tuple[int, int]:
             states = partition_states(self.ex)
             led = [p for p, s in sorted(states.items()) if s.leader is not None]
@@ -353,14 +387,28 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             assert leader is not None
             return leader, part
 
+        def _successor(self, part: int, leader: int) -> int | None:
+            """The follower the controller would elect if `leader` failed now: the first
+            live ISR member in replica order (the role a failover hands leadership to)."""
+            isr = partition_states(self.ex).get(part, PartitionState(None, ())).isr
+            for broker in config.replicas_of(part):
+                if broker != leader and broker in isr and broker not in self.ex.down:
+                    return broker
+            return None
+
         def _do_cut_leader_follower(self, data: st.DataObject) -> None:
             leader, part = self._leader_and_partition(data)
             others = [b for b in brokers if b != leader]
             if not others:
                 return self._do_tick_short(data)
-            follower = data.draw(st.sampled_from(others), label="follower")
+            successor = self._successor(part, leader)
+            if successor is not None and data.draw(st.booleans(), label="successor"):
+                follower = successor
+            else:
+                follower = data.draw(st.sampled_from(others), label="follower")
             note = f"cuts the link between leader {leader} of {config.topic}-{part} and {follower}"
             self._partition([[f"b{leader}"], [f"b{follower}"]], note)
+            self._under_load(data)
             return None
 
         def _do_cut_leader_replicas(self, data: st.DataObject) -> None:
@@ -370,6 +418,7 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 return self._do_tick_short(data)
             note = f"leader {leader} of {config.topic}-{part} loses its followers"
             self._partition([[f"b{leader}"], others], note)
+            self._under_load(data)
             return None
 
         def _do_cut_link(self, data: st.DataObject) -> None:
@@ -379,11 +428,27 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 return self._do_tick_short(data)
             second = data.draw(st.sampled_from(others), label="other broker")
             self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
+            self._under_load(data)
             return None
 
+        def _ahead(self) -> list[int]:
+            """Brokers holding records that another replica of the same partition lacks
+            (uncommitted, so far): the replicas whose view of later leadership changes
+            decides whether those records survive."""
+            ahead: set[int] = set()
+            for part in partitions:
+                lengths = {b: len(log) for b, log in self.ex.cluster.replica_logs(part).items()}
+                if lengths:
+                    shortest = min(lengths.values())
+                    ahead.update(b for b, n in lengths.items() if n > shortest)
+            return sorted(ahead)
+
         def _do_cut_broker_controller(self, data: st.DataObject) -> None:
-            broker = data.draw(st.sampled_from(brokers), label="broker")
+            ahead = self._ahead()
+            pool = ahead if ahead and self._mostly(data, "aim ahead") else brokers
+            broker = data.draw(st.sampled_from(pool), label="broker")
             self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
+            self._under_load(data)
 
         def _do_isolate_broker(self, data: st.DataObject) -> None:
             broker = data.draw(st.sampled_from(self._leader_first(brokers)), label="broker")
@@ -429,16 +494,29 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
         # -- operator procedures (several steps, as an operator or a cascade would) -------
         def _do_bounce_leader(self, data: st.DataObject) -> None:
             """A rolling restart of the leader: stop it, let the controller fail over, start
-            it again, let it catch up, then move leadership back (preferred election)."""
+            it again, let it catch up, then move leadership back (preferred election).
+
+            Optionally during a network incident: a follower has lost its controller link
+            (it misses the metadata of the whole procedure). The follower is preferably one
+            holding records that others lack, whose view of leadership decides their fate."""
             live = self._live()
             if not live:
                 return self._do_tick_long(data)
             leader = self._leader_first(live)[0]
+            if data.draw(st.booleans(), label="controller link lost"):
+                followers = [b for b in live if b != leader]
+                ahead = [b for b in self._ahead() if b in followers]
+                pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
+                if pool:
+                    broker = data.draw(st.sampled_from(pool), label="broker")
+                    self._partition(
+                        [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
+                    )
             self._apply(Step("crash", {"broker": leader}), fault=True)
             self._apply(Step("tick", {"ms": long_ticks[0]}))
             self._apply(Step("restart", {"broker": leader}), fault=True)
             self._apply(Step("tick", {"ms": short_ticks[-1]}))
-            if data.draw(st.booleans(), label="write before election") and self._idle_clients():
+            if self._mostly(data, "write before election") and self._idle_clients():
                 self._send(data, wait=True)
             self._apply(Step("elect-preferred", {}), fault=True)
             self._apply(Step("tick", {"ms": 5 * short_ticks[-1]}))
