@@ -37,7 +37,11 @@ def _step(brokers: int) -> st.SearchStrategy[tuple[Any, ...]]:
     )
 
 
-def run_steps(config: ClusterConfig, seed: int, steps: list[tuple[Any, ...]]) -> Cluster:
+def run_steps(
+    config: ClusterConfig, seed: int, steps: list[tuple[Any, ...]], *, check_invariants: bool = True
+) -> Cluster:
+    """Drive a cluster through `steps`; with `check_invariants`, assert them after each step
+    (flawed configurations break them on purpose, so their runs only compute them)."""
     cluster = Cluster(config, seed=seed)
     counter = 0
     for step in steps:
@@ -71,9 +75,10 @@ def run_steps(config: ClusterConfig, seed: int, steps: list[tuple[Any, ...]]) ->
         elif kind == "elect-preferred":
             cluster.elect_preferred_leaders()
         violations = cluster.invariant_violations()
-        assert violations == [], (step, violations)
+        assert not check_invariants or violations == [], (step, violations)
     cluster.final_read(99)
-    assert cluster.invariant_violations() == []
+    if check_invariants:
+        assert cluster.invariant_violations() == []
     return cluster
 
 
@@ -113,43 +118,12 @@ def test_correct_config_with_two_partitions(seed: int, steps: list) -> None:
     assert durability_problems(cluster) == []
 
 
-def _run_without_invariant_asserts(config: ClusterConfig, seed: int, steps: list) -> Cluster:
-    cluster = Cluster(config, seed=seed)
-    for i, step in enumerate(steps):
-        kind = step[0]
-        if kind == "send" and cluster.is_idle(step[1]):
-            cluster.send(step[1], step[2] % config.partition_count, f"m{i}")
-        elif kind == "poll" and cluster.is_idle(step[1]):
-            cluster.poll(step[1], step[2] % config.partition_count, step[3])
-        elif kind == "tick":
-            cluster.tick(step[1])
-        elif kind in ("crash", "power-loss") and cluster.is_live(step[1]):
-            (cluster.crash if kind == "crash" else cluster.power_loss)(step[1])
-        elif kind == "restart" and not cluster.is_live(step[1]):
-            cluster.restart(step[1])
-        elif kind == "partition":
-            cluster.partition(step[1])
-        elif kind == "heal":
-            cluster.heal()
-        elif kind == "loss":
-            cluster.set_message_loss(step[1])
-        elif kind == "delay":
-            cluster.set_message_delay_ms(*step[1])
-        elif kind == "controller-failover":
-            cluster.controller_failover()
-        elif kind == "elect-preferred":
-            cluster.elect_preferred_leaders()
-        cluster.invariant_violations()
-    cluster.final_read(99)
-    return cluster
-
-
 @pytest.mark.parametrize("name", sorted(FLAWS))
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**16), steps=st.lists(_step(3), min_size=1, max_size=25))
 def test_flawed_configurations_run_without_crashing(name: str, seed: int, steps: list) -> None:
     """The campaign runs thousands of flawed clusters: a flaw may lose data, never crash the
     simulation, and the final read always completes."""
-    cluster = _run_without_invariant_asserts(FLAWS[name].apply(ClusterConfig()), seed, steps)
+    cluster = run_steps(FLAWS[name].apply(ClusterConfig()), seed, steps, check_invariants=False)
     assert cluster.is_idle(99)
     assert any(op.get("final") for op in cluster.history)
