@@ -25,6 +25,8 @@ CASE_VERSION = 1
 #: Pseudo-anomaly name used when a run broke a replica invariant (section 2,
 #: `invariant_violations`) without the log checker flagging the history.
 REPLICA_INVARIANT = "replica-invariant"
+#: Pseudo-anomaly name used when the cluster did not converge after teardown (liveness).
+LIVENESS = "liveness"
 
 
 class CaseError(ValueError):
@@ -123,6 +125,8 @@ def ranked_violation_names(result: Any) -> list[str]:
     names = list(verdict.anomalies) if verdict is not None and not verdict.valid else []
     if result.invariant_violations:
         names.append(REPLICA_INVARIANT)
+    if getattr(result, "liveness_violations", None):
+        names.append(LIVENESS)
     return names
 
 
@@ -133,7 +137,8 @@ def violation_names(result: Any) -> tuple[str, ...]:
 
 def has_violation(result: Any) -> bool:
     verdict = result.log_verdict
-    return bool(result.invariant_violations) or (verdict is not None and not verdict.valid)
+    return (bool(result.invariant_violations) or bool(getattr(result, "liveness_violations", None))
+            or (verdict is not None and not verdict.valid))
 
 
 def case_from_result(result: Any) -> Case:

@@ -31,6 +31,8 @@ FINAL_READ_PROCESS = CLIENT_COUNT
 # flight -- on the leader but not yet acknowledged -- which is exactly the state a failover
 # must handle.
 WAIT_FETCH_INTERVALS = 4
+# The anomaly name of a run whose cluster did not converge after teardown (impl/liveness.py).
+LIVENESS = "liveness"
 # Steps without `wait_ms` (older case files) wait until the request timeout has certainly
 # fired: request_timeout_ms plus this slack.
 WAIT_SLACK_MS = 50
@@ -154,18 +156,28 @@ class RunResult:
     invariant_violations: list[tuple[int, str]]
     log_verdict: LogVerdict
     replica_logs: dict[str, dict[int, list[tuple[int, str]]]]
+    # Liveness (impl/liveness.py): evidence when the cluster did not converge after teardown
+    # within its bound; how long convergence took otherwise, and the bound.
+    liveness_violations: list[str] = field(default_factory=list)
+    convergence_ms: int | None = None
+    convergence_bound_ms: int | None = None
 
     @property
     def violation(self) -> bool:
-        """True when the log checker found an anomaly or a replica invariant failed."""
-        return bool(self.invariant_violations) or not self.log_verdict.valid
+        """True when the log checker found an anomaly, a replica invariant failed, or the
+        cluster did not converge after teardown (liveness)."""
+        return (bool(self.invariant_violations) or bool(self.liveness_violations)
+                or not self.log_verdict.valid)
 
     @property
     def anomaly_names(self) -> list[str]:
-        """Sorted anomaly names; replica invariant failures count as `replica-invariant`."""
+        """Sorted anomaly names; replica invariant failures count as `replica-invariant`,
+        a cluster that does not converge as `liveness`."""
         names = set(self.log_verdict.anomalies) if not self.log_verdict.valid else set()
         if self.invariant_violations:
             names.add("replica-invariant")
+        if self.liveness_violations:
+            names.add(LIVENESS)
         return sorted(names)
 
     @property
@@ -191,6 +203,7 @@ class RunResult:
         lines.append("  then: network heals, every broker restarts, final read of every partition")
         for number, text in self.invariant_violations:
             lines.append(f"replica invariant violated after step {number}: {text}")
+        lines.extend(f"liveness: {text}" for text in self.liveness_violations)
         if not self.log_verdict.valid:
             lines.append(self.log_verdict.render_text())
         return "\n".join(lines)
@@ -396,6 +409,9 @@ class Executor:
             invariant_violations=list(self.invariant_violations),
             log_verdict=verdict,
             replica_logs={key: cluster.replica_logs(key) for key in keys},
+            liveness_violations=list(cluster.liveness_violations),
+            convergence_ms=cluster.convergence_ms,
+            convergence_bound_ms=cluster.convergence_bound_ms,
         )
         return self._finished
 
