@@ -39,6 +39,8 @@ from replicheck.model.base import REJECT, Call, Model, State, StepFn
 CLOCK_CHECK_STEPS = 4096
 #: how many refusing states are kept per operation for the evidence
 REFUSED_STATES_MAX = 8
+#: kinds of search frames: a forced read, a read tried as a choice, any other choice
+FORCED, READ, CHOICE = "forced", "read", "choice"
 
 
 @dataclass
@@ -291,11 +293,12 @@ def _check_partition(
 ) -> PartitionResult:
     init = model.init()
     read_only = [bool(model.is_read_only(c)) for c in calls]
+    blind = [bool(model.is_blind(c)) for c in calls]
     if deadline is not None and time.monotonic() > deadline:
         # out of time before this partition started: say so rather than search past it
         outcome = _Outcome(None, 0, 0)
     else:
-        outcome = _search(init, calls, fns, read_only, deadline)
+        outcome = _search(init, calls, fns, read_only, blind, deadline)
     result = PartitionResult(
         label=label,
         calls=list(calls),
@@ -350,6 +353,7 @@ def _search(
     calls: Sequence[Call],
     fns: Sequence[StepFn],
     read_only: Sequence[bool],
+    blind: Sequence[bool],
     deadline: float | None,
 ) -> _Outcome:
     """The WGL search over one partition; `calls` sorted by invocation position."""
@@ -399,7 +403,11 @@ def _search(
     cache: set[tuple[int, int, int, Any]] = set()
     state = init
     base = rel = ilin = 0  # linearized required ops: all ids < base, plus bits of rel << base
-    # frames: (op, state before, base, rel, ilin, forced, parent)
+    # `after_info` (bit AFTER_INFO of the key's info part): the last op placed was an info
+    # op, so the next one must observe its effect (see `blind` below).
+    after_info = 0
+    AFTER_INFO = 1 << info
+    # frames: (op, state before, base, rel, ilin, kind, parent); kind: FORCED, READ, CHOICE
     stack: Any = None
     depth = best_depth = 0
     best_stack: Any = None
@@ -411,10 +419,13 @@ def _search(
     monotonic = time.monotonic
     add = cache.add
     # Read pass: at each new configuration, first look for a read-only call the state
-    # accepts. Placing it at once is always safe (moving a read that sees the current state
-    # to the front of any valid completion keeps it valid), so it is *forced*: the other
-    # candidates are not tried, and when it fails the configuration itself is dead. Without
-    # this, concurrent writes are tried in every order before the read that rules them out.
+    # accepts unchanged (its step returns the very state object it was given). Placing it at
+    # once is always safe (moving a read that sees the current state to the front of any
+    # valid completion keeps it valid), so it is *forced*: the other candidates are not
+    # tried, and when it fails the configuration itself is dead. Without this, concurrent
+    # writes are tried in every order before the read that rules them out. A read whose step
+    # returns another state (it resolves a model's symbolic state, e.g. kv's unordered
+    # appends) is an ordinary choice, tried in the read pass.
     has_reads = any(read_only)
     reading = has_reads
     e = nxt[0]
@@ -435,19 +446,27 @@ def _search(
             if new_state is not REJECT:
                 j = rid[op]
                 if j >= 0:
+                    if after_info and blind[op]:
+                        e = nxt[e]  # it would hide the info op just placed: never needed
+                        continue
                     r2 = rel | (1 << (j - base))
                     if j == base:
                         ones = ((r2 + 1) & ~r2).bit_length() - 1  # trailing ones of r2
-                        key = (base + ones, r2 >> ones, ilin, new_state)
+                        key = (base + ones, r2 >> ones, ilin & ~AFTER_INFO, new_state)
                     else:
-                        key = (base, r2, ilin, new_state)
+                        key = (base, r2, ilin & ~AFTER_INFO, new_state)
                 else:
-                    key = (base, rel, ilin | ibit[op], new_state)
+                    if (after_info and blind[op]) or new_state == state:
+                        e = nxt[e]  # an info op without a visible effect is never needed
+                        continue
+                    key = (base, rel, (ilin | ibit[op]) | AFTER_INFO, new_state)
                 add(key)  # one hash: a new configuration is one that grew the cache
                 if len(cache) != configurations:
                     configurations += 1
-                    stack = (op, state, base, rel, ilin, reading, stack)
+                    kind = (FORCED if new_state is state else READ) if reading else CHOICE
+                    stack = (op, state, base, rel, ilin, kind, stack)
                     base, rel, ilin, state = key
+                    after_info = ilin & AFTER_INFO
                     p, q = prv[e], nxt[e]
                     nxt[p] = q
                     prv[q] = p
@@ -463,7 +482,7 @@ def _search(
                     reading = has_reads
                     e = nxt[0]
                     continue
-                if not reading:
+                if not reading or new_state is not state:
                     e = nxt[e]
                     continue
                 # A forced read leads to a configuration already explored (and failed):
@@ -478,14 +497,14 @@ def _search(
                 e = nxt[e]
                 continue
         elif reading:
-            # The read pass reached the first return: no read fits; now try the rest.
+            # The read pass reached the first return: no read is forced; now try the rest.
             reading = False
             e = nxt[0]
             continue
         assert dead or e != tail, "the first return entry always precedes the tail"
         # Backtrack: undo the last choice, and keep undoing while the choice was forced.
-        forced = True
-        while forced:
+        kind = FORCED
+        while kind is FORCED:
             if stack is None:
                 return _Outcome(
                     False,
@@ -495,7 +514,7 @@ def _search(
                     best_state=best_state,
                     refused=refused,
                 )
-            op, state, base, rel, ilin, forced, stack = stack
+            op, state, base, rel, ilin, kind, stack = stack
             depth -= 1
             r = ret_entry[op]
             if r >= 0:
@@ -505,8 +524,9 @@ def _search(
             e = call_entry[op]
             nxt[prv[e]] = e
             prv[nxt[e]] = e
+        after_info = ilin & AFTER_INFO
         e = nxt[e]
-        reading = False
+        reading = kind is READ  # a read choice resumes the read pass after itself
     return _Outcome(
         True, steps + CLOCK_CHECK_STEPS - budget, configurations, stack=stack, state=state
     )

@@ -158,6 +158,13 @@ class Model(ABC):
         False (always correct, sometimes much slower)."""
         return False
 
+    def is_blind(self, call: Call) -> bool:
+        """True if `call` overwrites the state without looking at it: its step accepts every
+        state and returns the same state for all of them (a register write, a kv put). An
+        `info` call placed just before a blind call has no visible effect, so the search never
+        places one there — sound only if this is true in *every* state. Default: False."""
+        return False
+
     def unobservable(self, calls: Sequence[Call]) -> set[int]:
         """Indices of `info` calls in `calls` (one partition) whose effect no completed
         operation could ever observe, so the search may leave them out.

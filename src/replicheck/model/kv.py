@@ -82,6 +82,9 @@ class KvModel(Model):
     def is_read_only(self, call: Call) -> bool:
         return call.f == "get"
 
+    def is_blind(self, call: Call) -> bool:
+        return call.f == "put"
+
     def describe_call(self, call: Call) -> str:
         if call.f == "get":
             if call.status == "ok":
