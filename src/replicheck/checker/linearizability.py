@@ -308,9 +308,13 @@ def _check_partition(
         configurations=outcome.configurations,
     )
     if outcome.valid is True and want_order:
-        result.order, result.states = _unwind(outcome.stack, outcome.state)
+        result.order, result.states = model.linearization(
+            calls, *_unwind(outcome.stack, outcome.state)
+        )
     elif outcome.valid is False:
-        result.order, result.states = _unwind(outcome.best_stack, outcome.best_state)
+        result.order, result.states = model.linearization(
+            calls, *_unwind(outcome.best_stack, outcome.best_state)
+        )
         placed = set(result.order)
         pending = [
             i for i, c in enumerate(calls) if i not in placed and c.return_pos is not None

@@ -187,6 +187,17 @@ class Model(ABC):
         drop = self.unobservable(calls)
         return [None if i in drop else fn for i, fn in enumerate(fns)]
 
+    def linearization(
+        self, calls: Sequence[Call], order: Sequence[int], states: Sequence[State]
+    ) -> tuple[list[int], list[State]]:
+        """The order to report for a linearization (or longest prefix) the search found:
+        `order` (indices into `calls`) and `states[i]`, the search's state after `order[i]`.
+
+        A model whose search states are symbolic (kv's unordered pending appends) turns them
+        back into plain states here, after the verdict; the default reports them as found.
+        """
+        return list(order), list(states)
+
     def describe_call(self, call: Call) -> str:
         """One line for humans, e.g. `write 3` or `read -> 3`."""
         if call.status == "ok" and call.completion is not None:
