@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +61,8 @@ class PartitionResult:
     refused_states: list[State] = field(default_factory=list)
     steps: int = 0
     configurations: int = 0
+    #: False when the search stopped at another partition's failure (`first_failure`)
+    searched: bool = True
 
 
 @dataclass
@@ -88,7 +90,12 @@ class LinVerdict:
             "partitions": len(self.partitions),
             "ops": sum(len(p.calls) for p in self.partitions),
             "failing": [_partition_json(self.model, p) for p in self.failing()],
-            "unknown": [p.label for p in self.partitions if p.valid is None],
+            "unknown": [p.label for p in self.partitions if p.valid is None and p.searched],
+            **(
+                {"not_searched": [p.label for p in self.partitions if not p.searched]}
+                if any(not p.searched for p in self.partitions)
+                else {}
+            ),
             **(
                 {
                     "linearization": {
@@ -132,9 +139,15 @@ class LinVerdict:
                 )
                 for state in part.refused_states:
                     lines.append(f"    refused in state {model.describe_state(state)}")
-        unknown = [p.label for p in self.partitions if p.valid is None]
+        unknown = [p.label for p in self.partitions if p.valid is None and p.searched]
         if unknown:
             lines.append(f"timed out (unknown) on partition(s): {', '.join(unknown)}")
+        skipped = [p.label for p in self.partitions if not p.searched]
+        if skipped:
+            lines.append(
+                f"stopped at the first failing partition: {len(skipped)} partition(s) "
+                "not searched"
+            )
         return "\n".join(lines)
 
 
@@ -198,11 +211,18 @@ def check_history(
     *,
     timeout_s: float | None = None,
     linearization: bool = False,
+    first_failure: bool = False,
 ) -> LinVerdict:
     """`check_calls` on a history of op dicts (Jepsen fields, in real-time order)."""
     with _gc_paused():
         calls = calls_from_history(ops)
-    return check_calls(model, calls, timeout_s=timeout_s, linearization=linearization)
+    return check_calls(
+        model,
+        calls,
+        timeout_s=timeout_s,
+        linearization=linearization,
+        first_failure=first_failure,
+    )
 
 
 @contextmanager
@@ -225,17 +245,19 @@ def check_calls(
     *,
     timeout_s: float | None = None,
     linearization: bool = False,
+    first_failure: bool = False,
 ) -> LinVerdict:
     """Decide whether `calls` (completed and `info` operations) are linearizable.
 
     Every partition is searched, even after a violation, so the verdict lists all failing
-    partitions; the timeout is shared by all of them. Raises `ModelInputError` for an
-    operation the model cannot interpret.
+    partitions — unless `first_failure`: then the search stops at the first failing
+    partition (the others are reported as not searched). The timeout is shared by all
+    partitions. Raises `ModelInputError` for an operation the model cannot interpret.
     """
     started = time.monotonic()
     deadline = None if timeout_s is None else started + timeout_s
     with _gc_paused():
-        return _check_calls(model, calls, deadline, linearization, started)
+        return _check_calls(model, calls, deadline, linearization, first_failure, started)
 
 
 def _check_calls(
@@ -243,6 +265,7 @@ def _check_calls(
     calls: Iterable[Call],
     deadline: float | None,
     linearization: bool,
+    first_failure: bool,
     started: float,
 ) -> LinVerdict:
     compiled: dict[int, StepFn] = {}
@@ -256,7 +279,7 @@ def _check_calls(
             continue
         compiled[id(call)] = fn
         kept.append(call)
-    results: list[PartitionResult] = []
+    prepared: list[tuple[str, list[Call], list[StepFn], State]] = []
     for label, group in model.partition(kept):
         group = sorted(group, key=lambda c: c.call_pos)
         given = [compiled[id(c)] for c in group]
@@ -267,7 +290,12 @@ def _check_calls(
         if len(fns) != len(group):
             dropped += len(group) - len(fns)
             group = [c for c, f in zip(group, narrowed, strict=True) if f is not None]
-        results.append(_check_partition(model, label, group, fns, deadline, linearization))
+        prepared.append((label, group, fns, model.init()))
+    outcomes = _run_searches(model, prepared, deadline, first_failure)
+    results = [
+        _partition_result(model, label, group, init, outcome, linearization)
+        for (label, group, _, init), outcome in zip(prepared, outcomes, strict=True)
+    ]
     if any(r.valid is False for r in results):
         valid: bool | None = False
     elif any(r.valid is None for r in results):
@@ -283,22 +311,59 @@ def _check_calls(
     )
 
 
-def _check_partition(
+def _run_searches(
+    model: Model,
+    prepared: Sequence[tuple[str, list[Call], list[StepFn], State]],
+    deadline: float | None,
+    first_failure: bool,
+) -> list[_Outcome]:
+    """Run every partition's search. Without a deadline or `first_failure` they run one
+    after the other (one cache alive at a time); otherwise they take turns, a slice of
+    CLOCK_CHECK_STEPS steps each, so that a cheap failing partition is found even when
+    another one is hard — as Porcupine runs its partitions in parallel."""
+    searches = [
+        _search(
+            init,
+            group,
+            fns,
+            [bool(model.is_read_only(c)) for c in group],
+            [bool(model.is_blind(c)) for c in group],
+            model.is_exact,
+        )
+        for _, group, fns, init in prepared
+    ]
+    outcomes: list[_Outcome | None] = [None] * len(searches)
+    steps = [0] * len(searches)
+    interleave = deadline is not None or first_failure
+    active = list(range(len(searches)))
+    while active:
+        for i in list(active) if interleave else active[:1]:
+            try:
+                steps[i] = next(searches[i])
+                continue
+            except StopIteration as done:
+                outcomes[i] = done.value
+            active.remove(i)
+            if first_failure and outcomes[i].valid is False:
+                for k in active:
+                    outcomes[k] = _Outcome(None, steps[k], 0, searched=False)
+                return outcomes  # type: ignore[return-value]
+        if deadline is not None and time.monotonic() > deadline:
+            for k in active:
+                outcomes[k] = _Outcome(None, steps[k], 0)
+            break
+    assert all(o is not None for o in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def _partition_result(
     model: Model,
     label: str,
     calls: Sequence[Call],
-    fns: Sequence[StepFn],
-    deadline: float | None,
+    init: State,
+    outcome: _Outcome,
     want_order: bool,
 ) -> PartitionResult:
-    init = model.init()
-    read_only = [bool(model.is_read_only(c)) for c in calls]
-    blind = [bool(model.is_blind(c)) for c in calls]
-    if deadline is not None and time.monotonic() > deadline:
-        # out of time before this partition started: say so rather than search past it
-        outcome = _Outcome(None, 0, 0)
-    else:
-        outcome = _search(init, calls, fns, read_only, blind, deadline)
     result = PartitionResult(
         label=label,
         calls=list(calls),
@@ -306,6 +371,7 @@ def _check_partition(
         initial_state=init,
         steps=outcome.steps,
         configurations=outcome.configurations,
+        searched=outcome.searched,
     )
     if outcome.valid is True and want_order:
         result.order, result.states = model.linearization(
@@ -350,6 +416,7 @@ class _Outcome:
     best_stack: Any = None
     best_state: State = None
     refused: list[Any] = field(default_factory=list)
+    searched: bool = True
 
 
 def _search(
@@ -358,9 +425,12 @@ def _search(
     fns: Sequence[StepFn],
     read_only: Sequence[bool],
     blind: Sequence[bool],
-    deadline: float | None,
-) -> _Outcome:
-    """The WGL search over one partition; `calls` sorted by invocation position."""
+    model_exact: Callable[[State], bool],
+) -> Generator[int, None, _Outcome]:
+    """The WGL search over one partition; `calls` sorted by invocation position.
+
+    A generator: it yields its step count every CLOCK_CHECK_STEPS steps (the caller looks
+    at the clock, or lets another partition run) and returns the outcome."""
     n = len(calls)
     # Entries: 0 is the head sentinel, then calls and returns in history order, then a tail
     # sentinel that looks like a return (reaching it would mean a bookkeeping bug). An event
@@ -420,16 +490,17 @@ def _search(
     steps = 0
     budget = CLOCK_CHECK_STEPS
     configurations = 0
-    monotonic = time.monotonic
     add = cache.add
+    exact = model_exact
     # Read pass: at each new configuration, first look for a read-only call the state
     # accepts unchanged (its step returns the very state object it was given). Placing it at
     # once is always safe (moving a read that sees the current state to the front of any
     # valid completion keeps it valid), so it is *forced*: the other candidates are not
     # tried, and when it fails the configuration itself is dead. Without this, concurrent
     # writes are tried in every order before the read that rules them out. A read whose step
-    # returns another state (it resolves a model's symbolic state, e.g. kv's unordered
-    # appends) is an ordinary choice, tried in the read pass.
+    # returns another state from a state that is not exact (it resolves a model's symbolic
+    # state that stands for several, e.g. kv's unordered appends) is an ordinary choice,
+    # tried in the read pass.
     has_reads = any(read_only)
     reading = has_reads
     e = nxt[0]
@@ -438,8 +509,7 @@ def _search(
         if not budget:
             steps += CLOCK_CHECK_STEPS
             budget = CLOCK_CHECK_STEPS
-            if deadline is not None and monotonic() > deadline:
-                return _Outcome(None, steps, configurations)
+            yield steps
         op = call_op[e]
         dead = False
         if op >= 0:
@@ -465,9 +535,12 @@ def _search(
                         continue
                     key = (base, rel, (ilin | ibit[op]) | AFTER_INFO, new_state)
                 add(key)  # one hash: a new configuration is one that grew the cache
+                if reading:
+                    kind = FORCED if new_state is state or exact(state) else READ
+                else:
+                    kind = CHOICE
                 if len(cache) != configurations:
                     configurations += 1
-                    kind = (FORCED if new_state is state else READ) if reading else CHOICE
                     stack = (op, state, base, rel, ilin, kind, stack)
                     base, rel, ilin, state = key
                     after_info = ilin & AFTER_INFO
@@ -486,7 +559,7 @@ def _search(
                     reading = has_reads
                     e = nxt[0]
                     continue
-                if not reading or new_state is not state:
+                if kind is not FORCED:
                     e = nxt[e]
                     continue
                 # A forced read leads to a configuration already explored (and failed):

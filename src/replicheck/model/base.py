@@ -158,6 +158,12 @@ class Model(ABC):
         False (always correct, sometimes much slower)."""
         return False
 
+    def is_exact(self, state: State) -> bool:
+        """False if `state` is symbolic and stands for several plain states (kv's unordered
+        pending appends): a read that accepts it then picks one of them, so the search
+        cannot place that read at once without trying the alternatives. Default: True."""
+        return True
+
     def is_blind(self, call: Call) -> bool:
         """True if `call` overwrites the state without looking at it: its step accepts every
         state and returns the same state for all of them (a register write, a kv put). An

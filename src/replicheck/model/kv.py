@@ -16,6 +16,7 @@ verdict, `linearization` turns the order found back into one with plain string s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from replicheck.model.base import (
@@ -77,6 +78,14 @@ class KvModel(Model):
             return (state[0], state[1] | single, state[2] + size)
 
         return append
+
+    def is_exact(self, state: State) -> bool:
+        """A string, or pending appends with only one possible order (one append, or each
+        one responded before the next was invoked)."""
+        if type(state) is str:
+            return True
+        items = sorted(state[1], key=lambda it: it[1])
+        return all(a[2] < b[1] for a, b in pairwise(items))
 
     def step(self, state: State, call: Call) -> tuple[bool, State]:
         """On a plain string, the plain sequential semantics (for replaying a linearization);
