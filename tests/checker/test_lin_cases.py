@@ -293,6 +293,41 @@ def test_appends_concatenate_in_linearization_order() -> None:
     assert check("kv", history).valid is False
 
 
+def test_a_read_of_unordered_appends_is_a_choice_not_forced() -> None:
+    """Appends a and b overlap, so "ab" and "ba" are both possible states. The get of "ab"
+    (first in the list) fits, but the valid order is b, a, get "ba", put "ab", get "ab":
+    placing the first get at once, without alternatives, would miss it."""
+    history = [
+        inv(0, "append", "a", key="k"),
+        inv(1, "append", "b", key="k"),
+        ok(0, "append", "a", key="k"),
+        ok(1, "append", "b", key="k"),
+        inv(4, "get", key="k"),
+        inv(2, "get", key="k"),
+        inv(3, "put", "ab", key="k"),
+        ok(2, "get", "ba", key="k"),
+        ok(3, "put", "ab", key="k"),
+        ok(4, "get", "ab", key="k"),
+    ]
+    verdict = check("kv", history, linearization=True)
+    assert verdict.valid is True
+    assert verdict.partitions[0].states == ["b", "ba", "ba", "ab", "ab"]
+
+
+def test_appends_ordered_in_real_time_keep_their_order() -> None:
+    history = [
+        inv(0, "append", "a", key="k"),
+        ok(0, "append", "a", key="k"),
+        inv(1, "append", "b", key="k"),
+        ok(1, "append", "b", key="k"),
+        inv(2, "get", key="k"),
+        ok(2, "get", "ba", key="k"),
+    ]
+    verdict = check("kv", history)
+    assert verdict.valid is False
+    assert "refused in state \"ab\"" in verdict.render_text()
+
+
 def test_kv_violation_is_reported_only_for_its_key() -> None:
     history = [
         inv(0, "put", "1", key="x"),

@@ -179,7 +179,10 @@ class KvModel(Model):
         if type(state) is str:
             return describe_value(state)
         prefix, items, _ = state
-        pending = ", ".join(describe_value(v) for v, _, _ in sorted(items, key=lambda it: it[1]))
+        values = [v for v, _, _ in sorted(items, key=lambda it: it[1])]
+        if self.is_exact(state):  # one possible order: invocation order
+            return describe_value(prefix + "".join(values))
+        pending = ", ".join(describe_value(v) for v in values)
         return f"{describe_value(prefix)} then {{{pending}}} appended in some order"
 
 
