@@ -533,7 +533,21 @@ def _search(
                     if (after_info and blind[op]) or new_state == state:
                         e = nxt[e]  # an info op without a visible effect is never needed
                         continue
-                    key = (base, rel, (ilin | ibit[op]) | AFTER_INFO, new_state)
+                    # ...and it must be followed by an op that sees its effect: look for
+                    # one among the candidates now, before making a configuration of it
+                    x = nxt[0]
+                    xo = call_op[x]
+                    while xo >= 0 and (xo == op or blind[xo] or fns[xo](new_state) is REJECT):
+                        x = nxt[x]
+                        xo = call_op[x]
+                    if xo < 0:
+                        e = nxt[e]
+                        continue
+                    key = (base, rel, ilin | ibit[op], new_state)
+                    if key in cache:
+                        e = nxt[e]  # the same without the restriction was already reached
+                        continue
+                    key = (base, rel, ilin | ibit[op] | AFTER_INFO, new_state)
                 add(key)  # one hash: a new configuration is one that grew the cache
                 if reading:
                     kind = FORCED if new_state is state or exact(state) else READ
