@@ -69,7 +69,7 @@ class _Validator:
         if type(op) is not dict:
             raise self.error(line, f"expected an operation object, got {_describe(op)}")
         op_type = op.get("type")
-        if op_type not in OP_TYPES:
+        if type(op_type) is not str or op_type not in OP_TYPES:
             if "type" not in op:
                 raise self.error(line, "missing field 'type' (invoke, ok, fail or info)")
             raise self.error(
@@ -86,8 +86,8 @@ class _Validator:
         time = op.get("time")
         if time is not None and (type(time) is not int or time < 0):
             raise self.error(line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}")
-        index = op.get("index")
-        if index is not None and type(index) is not int:
+        index = op.get("index", 0)
+        if type(index) is not int:
             raise self.error(line, f"field 'index' must be an integer, got {_describe(index)}")
         if type(process) is not int:
             if type(process) is not str:
@@ -174,8 +174,7 @@ def _fast_accept(op: Any, line: int, outstanding: dict[Any, tuple[int, Any]]) ->
     time = op.get("time")
     if time is not None and (type(time) is not int or time < 0):
         return False
-    index = op.get("index")
-    if index is not None and type(index) is not int:
+    if type(op.get("index", 0)) is not int:
         return False
     op_type = op.get("type")
     if op_type == "invoke":
@@ -183,7 +182,7 @@ def _fast_accept(op: Any, line: int, outstanding: dict[Any, tuple[int, Any]]) ->
             return False
         outstanding[process] = (line, f)
         return True
-    if op_type in COMPLETION_TYPES:
+    if type(op_type) is str and op_type in COMPLETION_TYPES:
         pending = outstanding.get(process)
         if pending is None or pending[1] != f:
             return False

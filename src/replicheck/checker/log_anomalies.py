@@ -343,9 +343,12 @@ class _Checker:
                         message = op.get("value", invoke.get("value"))
                         self.failed_messages.setdefault(key, set()).add(message)
                     continue
+                if f != "send" and f != "poll":  # not a log operation: counted, not read
+                    tally[f, kind] = tally.get((f, kind), 0) + 1
+                    continue
                 key = op.get("key")
                 if key is None:
-                    key = invoke["key"]
+                    key = invoke.get("key")
                 part = partitions.get(key)
                 if part is None:
                     if bad_scalar(key):
