@@ -99,7 +99,18 @@ def mutated_history(draw: st.DrawFn) -> tuple[str, bytes, str]:
     if draw(st.booleans()):  # byte-level damage
         at = draw(st.integers(0, len(data)))
         junk = draw(
-            st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff", b"{", b"\\uZZZZ", b"1/0", b"\n\n", b"[" * 1100 + b"]" * 1100])
+            st.sampled_from(
+                [
+                    b"",
+                    b"\xef\xbb\xbf",
+                    b"\xff",
+                    b"{",
+                    b"\\uZZZZ",
+                    b"1/0",
+                    b"\n\n",
+                    b"[" * 1100 + b"]" * 1100,
+                ]
+            )
         )
         data = data[:at] + junk + data[at + draw(st.integers(0, 3)) :]
     return model, data, ".edn" if edn else ".jsonl"

@@ -167,7 +167,7 @@ def load_case(path: Path | str) -> Case:
     if path.is_dir():
         path = path / "case.json"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a leading byte-order mark is skipped
     except FileNotFoundError:
         raise CaseError(path, "no such file") from None
     except (OSError, UnicodeDecodeError) as error:
