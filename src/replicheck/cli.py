@@ -11,6 +11,7 @@ turned into 2 (the user can fix it) or 4 (we must) here, in one place.
 
 from __future__ import annotations
 
+import errno
 import sys
 import traceback
 from typing import Any
@@ -40,6 +41,8 @@ class GuardedGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # `replicheck … | head`: click exits quietly
             # an output or input the user named cannot be used (disk full, permissions)
             _debug_traceback(ctx)
             where = f"{error.filename}: " if error.filename else ""
