@@ -61,6 +61,21 @@ def test_big_integers_stay_exact_in_json_lines(tmp_path: Path) -> None:
     assert run("check", below, "--model", "register").exit_code == 1
 
 
+def test_a_big_integer_across_the_reader_block_boundary_stays_exact(tmp_path: Path) -> None:
+    ops = register_history(10**30, 10**30 + 1)
+    head = json.dumps({**ops[0], "pad": ""}) + "\n"
+    prefix = json.dumps(ops[1]) + "\n" + json.dumps(ops[2]) + "\n"
+    read_line = json.dumps(ops[3])
+    # put the middle of the read's 31-digit value exactly on the 1 MiB block boundary
+    at = read_line.index("1000000000000000000000000000001") + 15
+    pad = (1 << 20) - (len(head) + len(prefix) + at)
+    path = tmp_path / "h.jsonl"
+    path.write_text(json.dumps({**ops[0], "pad": "x" * pad}) + "\n" + prefix + read_line + "\n")
+    assert path.read_bytes()[(1 << 20) - 2 : (1 << 20) + 2] == b"0000"
+    assert read_history(path)[3]["value"] == 10**30 + 1
+    assert run("check", path, "--model", "register").exit_code == 1
+
+
 def test_big_integers_stay_exact_in_edn_and_in_json_output(tmp_path: Path) -> None:
     edn = tmp_path / "h.edn"
     edn.write_text(

@@ -25,7 +25,12 @@ from typing import IO, Any
 import orjson
 
 from replicheck.checker.edn import EdnError, parse_edn_op
-from replicheck.checker.json_values import JsonValueError, loads_line
+from replicheck.checker.json_values import (
+    MAX_NESTING,
+    JsonValueError,
+    long_digit_runs,
+    recheck,
+)
 from replicheck.checker.json_values import dumps as json_dumps
 
 OP_TYPES = frozenset(("invoke", "ok", "fail", "info"))
@@ -128,8 +133,9 @@ class _Indices:
     """`index` values seen so far, to reject duplicates (an index is an identifier).
 
     Line order is real time; `index` only names an operation, so two operations with one
-    index would make evidence ambiguous. The common case (strictly increasing indices)
-    costs two compact arrays; anything else falls back to a dict.
+    index would make evidence ambiguous. The common case (strictly increasing indices) is
+    inlined by `iter_ops` and costs two compact arrays; the first index out of order
+    switches to a dict, and `last` becomes +inf so that every later index comes here.
     """
 
     __slots__ = ("by_index", "indices", "last", "lines", "source")
@@ -138,25 +144,28 @@ class _Indices:
         self.source = source
         self.indices = array("q")
         self.lines = array("q")
-        self.last: int | None = None
+        self.last: float = -1  # indices above this (and within 64 bits) are new for sure
         self.by_index: dict[int, int] | None = None
 
-    def add(self, index: int, line: int) -> None:
+    def add(self, index: int, line: int) -> float:
+        """Record `index` (seen on `line`); returns the new `last` bound."""
+        if self.last < index <= _INT64_MAX:
+            self.indices.append(index)
+            self.lines.append(line)
+            self.last = index
+            return index
         by_index = self.by_index
         if by_index is None:
-            if (self.last is None or index > self.last) and index <= _INT64_MAX and index >= 0:
-                self.indices.append(index)
-                self.lines.append(line)
-                self.last = index
-                return
             by_index = self.by_index = dict(zip(self.indices, self.lines, strict=True))
             self.indices = self.lines = array("q")
+            self.last = float("inf")
         first = by_index.get(index)
         if first is not None:
             raise HistoryError(
                 self.source, line, f"duplicate index {index} (first on line {first})"
             )
         by_index[index] = line
+        return self.last
 
 
 def _fast_accept(op: Any, line: int, outstanding: dict[Any, tuple[int, Any]]) -> bool:
@@ -228,10 +237,20 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
     outstanding = validator.outstanding
     indices = _Indices(source)
     add_index = indices.add
+    append_index = indices.indices.append
+    append_line = indices.lines.append
+    last_index = indices.last
     handle = _open(path, data)
+    loads = orjson.loads
     with handle:
+        runs = long_digit_runs(handle)
+        runs.append(sys.maxsize)  # a sentinel: no run beyond the end
+        next_run = runs[0]
+        run_at = 0
+        line_end = 0  # byte offset just past the current line
         edn: bool | None = None
         for line_number, raw in enumerate(handle, start=1):
+            line_end += len(raw)
             if line_number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
             if not raw.strip():
@@ -247,19 +266,41 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
                     raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
             else:
                 try:
-                    op = loads_line(raw)
-                except JsonValueError as exc:
-                    raise HistoryError(source, line_number, str(exc)) from None
+                    op = loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
+                long_run = next_run < line_end
+                if long_run:
+                    while runs[run_at] < line_end:
+                        run_at += 1
+                    next_run = runs[run_at]
+                if long_run or len(raw) > 2 * MAX_NESTING:
+                    try:
+                        op = recheck(raw, op, long_run=long_run)
+                    except JsonValueError as exc:
+                        raise HistoryError(source, line_number, str(exc)) from None
                 if _fast_accept(op, line_number, outstanding):
                     index = op.get("index")
                     if index is not None:
-                        add_index(index, line_number)
+                        if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
+                            last_index = index
+                            append_index(index)
+                            append_line(line_number)
+                        else:
+                            indices.last = last_index
+                            last_index = add_index(index, line_number)
                     yield op
                     continue
             op = check(op, line_number)
             index = op.get("index")
             if index is not None:
-                add_index(index, line_number)
+                if last_index < index <= _INT64_MAX:
+                    last_index = index
+                    append_index(index)
+                    append_line(line_number)
+                else:
+                    indices.last = last_index
+                    last_index = add_index(index, line_number)
             yield op
 
 

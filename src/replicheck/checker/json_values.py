@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 import orjson
@@ -21,8 +20,16 @@ import orjson
 #: deepest nesting of lists/objects accepted in one value (Jepsen ops nest about 4 deep)
 MAX_NESTING = 64
 
-# orjson is exact up to 64 bits; an integer that long needs at least 19 digits.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# orjson is exact up to 64 bits; an integer beyond needs a run of at least 19 digits. The
+# run is looked for in whole blocks of the file (`long_digit_runs`): one C-level pass, so
+# the common file without such a run pays nothing per line.
+LONG_RUN = b"0" * 19
+_DIGITS = bytearray(b" " * 256)
+for _digit in b"0123456789":
+    _DIGITS[_digit] = ord("0")
+DIGITS_TABLE = bytes(_DIGITS)
+del _DIGITS, _digit
+_BLOCK_BYTES = 1 << 20
 
 
 class JsonValueError(ValueError):
@@ -40,30 +47,60 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether lists/objects in `value` nest deeper than `limit` (level by level: a poll
+    with thousands of `[offset, message]` records costs one type test per item)."""
+    level = [value] if type(value) is list or type(value) is dict else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            below += [c for c in children if type(c) is list or type(c) is dict]
+        level = below
+    return False
+
+
 def nesting_problem(value: Any, limit: int = MAX_NESTING) -> str | None:
     """Why `value` is unusable (nested deeper than `limit`, a lone surrogate), or None."""
-    stack = [(value, 1)]
+    if too_deep(value, limit):
+        return f"value nested deeper than {limit} levels"
+    stack = [value]
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        elif isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    return "string with a lone surrogate (not valid Unicode)"
-            continue
-        else:
-            continue
-        if depth > limit:
-            return f"value nested deeper than {limit} levels"
-        stack.extend((child, depth + 1) for child in children)
-        if isinstance(item, dict):
-            stack.extend((key, depth + 1) for key in item)
+        item = stack.pop()
+        if type(item) is dict:
+            stack.extend(item.values())
+            stack.extend(item)
+        elif type(item) is list or type(item) is tuple:
+            stack.extend(item)
+        elif type(item) is str and not item.isascii():
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "string with a lone surrogate (not valid Unicode)"
     return None
+
+
+def long_digit_runs(handle: Any) -> list[int]:
+    """Byte offsets (ascending) in a seekable binary file where a run of 19 or more digits
+    starts — the only places orjson may have rounded an integer. Rewinds `handle`."""
+    offsets: list[int] = []
+    carry = b""
+    start = 0  # file offset of the current chunk
+    while block := handle.read(_BLOCK_BYTES):
+        chunk = carry + block
+        shape = chunk.translate(DIGITS_TABLE)
+        found = shape.find(LONG_RUN)
+        while found >= 0:
+            offsets.append(start + found)
+            found = shape.find(LONG_RUN, found + len(LONG_RUN))
+        carry = chunk[-(len(LONG_RUN) - 1) :]
+        start += len(chunk) - len(carry)
+    handle.seek(0)
+    return offsets
 
 
 def loads_line(raw: bytes) -> Any:
@@ -72,19 +109,27 @@ def loads_line(raw: bytes) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise JsonValueError(f"invalid JSON: {exc}") from None
-    # A float in a line with a 19-digit run may be a rounded integer: read it again exactly.
-    if _LONG_DIGITS.search(raw) is not None and _has_float(value):
+    long_run = LONG_RUN in raw.translate(DIGITS_TABLE)
+    return recheck(raw, value, long_run=long_run)
+
+
+def recheck(raw: bytes, value: Any, *, long_run: bool) -> Any:
+    """`value` as orjson read it from `raw`, re-read exactly if orjson may have rounded an
+    integer (`long_run`: the line has a 19-digit run); `JsonValueError` if too deep."""
+    if long_run and has_float(value):
         return loads_exact(raw)
     # orjson stops at 1024 levels itself; a line with fewer openers than the limit cannot
     # be too deep, so the walk only runs on suspicious lines.
-    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING:
-        problem = nesting_problem(value)
-        if problem:
-            raise JsonValueError(problem)
+    if (
+        len(raw) > 2 * MAX_NESTING
+        and raw.count(b"[") + raw.count(b"{") > MAX_NESTING
+        and too_deep(value)
+    ):
+        raise JsonValueError(f"value nested deeper than {MAX_NESTING} levels")
     return value
 
 
-def _has_float(value: Any) -> bool:
+def has_float(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
