@@ -94,8 +94,12 @@ def test_big_integers_stay_exact_in_edn_and_in_json_output(tmp_path: Path) -> No
         op(1, "invoke", "send", 7, key="k"),
         op(1, "ok", "send", 7, key="k", offset=0),
     ]
-    out = run("check", jsonl(tmp_path / "log.jsonl", log), "--model", "log", "--json")
+    html = tmp_path / "log.html"
+    out = run(
+        "check", jsonl(tmp_path / "log.jsonl", log), "--model", "log", "--json", "--html", html
+    )
     assert out.exit_code == 1
+    assert "1000000000000000000000000000000" in html.read_text()
     assert "1000000000000000000000000000000" in out.output
     json.loads(out.output)
     dump_jsonl(log, tmp_path / "back.jsonl")

@@ -181,12 +181,19 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """JSON text of `value` (non-string keys allowed); exact for integers of any size."""
-    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+def dumps(value: Any, *, sort_keys: bool = False, indent: bool = False) -> str:
+    """JSON text of `value` (non-string keys allowed; `indent`: two spaces); exact for
+    integers of any size, where orjson refuses those beyond 64 bits."""
+    option = orjson.OPT_NON_STR_KEYS
+    option |= orjson.OPT_SORT_KEYS if sort_keys else 0
+    option |= orjson.OPT_INDENT_2 if indent else 0
     try:
         return orjson.dumps(value, option=option).decode()
-    except TypeError:  # an integer beyond 64 bits (orjson refuses them)
+    except TypeError:  # an integer beyond 64 bits
         return json.dumps(
-            _str_keys(value), ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":")
+            _str_keys(value),
+            ensure_ascii=False,
+            sort_keys=sort_keys,
+            indent=2 if indent else None,
+            separators=(",", ": ") if indent else (",", ":"),
         )
