@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import importlib
 import sys
-import traceback
 from typing import Any, ClassVar
 
 import click
@@ -81,6 +80,8 @@ class _Cli(GuardedGroup):
 
 def _debug_traceback(ctx: click.Context) -> None:
     if (ctx.obj or {}).get("debug"):
+        import traceback  # only on this error path: it costs start-up time otherwise
+
         traceback.print_exc(file=sys.stderr)
 
 
