@@ -22,28 +22,58 @@ from replicheck import __version__
 
 EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 4, 130
 DEBUG_ENV = "REPLICHECK_DEBUG"
-#: subcommand -> its module under replicheck.commands, imported only when it runs (or for
-#: --help): `hunt` pulls in Hypothesis and `replay` the report templates, which `check`
-#: on a small file should not pay for
-COMMANDS = {name: name for name in ("hunt", "check", "replay", "describe", "zoo")}
+#: subcommand -> (its module under replicheck.commands, its one-line help). Modules are
+#: imported only when the command runs: `hunt` pulls in Hypothesis and `replay` the report
+#: templates, which `check` on a small file and `--help` should not pay for. The help lines
+#: are the commands' own first sentences (tests/checker/test_lin_cli.py keeps them equal).
+COMMANDS = {
+    "check": ("check", "Check recorded histories against a model."),
+    "describe": (
+        "describe",
+        "Show a simulated leader failure and recovery as kafka-topics.sh --describe lines.",
+    ),
+    "hunt": (
+        "hunt",
+        "Hunt for lost acknowledged writes: hammer the simulated cluster with faults.",
+    ),
+    "replay": (
+        "replay",
+        "Replay a regression case (case.json, or a report folder) and print the verdict.",
+    ),
+    "zoo": ("zoo", "List the flaws that can be switched on in the reference cluster."),
+}
 
 
 class GuardedGroup(click.Group):
     """A click group whose subcommands cannot leak a traceback or a misleading exit code.
 
-    `lazy_commands` (name -> module under replicheck.commands) are imported only when
-    they run or are listed."""
+    `lazy_commands` (name -> (module under replicheck.commands, one-line help)) are
+    imported only when they run; `--help` lists them from their help lines."""
 
-    lazy_commands: ClassVar[dict[str, str]] = {}
+    lazy_commands: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.lazy_commands, *super().list_commands(ctx)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy_commands and cmd_name not in self.commands:
-            module = importlib.import_module(f"replicheck.commands.{self.lazy_commands[cmd_name]}")
+            module_name = self.lazy_commands[cmd_name][0]
+            module = importlib.import_module(f"replicheck.commands.{module_name}")
             self.add_command(getattr(module, cmd_name))
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy_commands and name not in self.commands:
+                rows.append((name, self.lazy_commands[name][1]))
+            else:
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -375,3 +375,23 @@ def test_check_imports_neither_hypothesis_nor_the_report_templates(tmp_path: Pat
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_help_lists_the_commands_without_importing_them() -> None:
+    """`replicheck --help` shows each command's own first sentence, kept in cli.COMMANDS so
+    that listing them imports none of them."""
+    import importlib
+
+    from replicheck.cli import COMMANDS
+
+    for name, (module, line) in COMMANDS.items():
+        command = getattr(importlib.import_module(f"replicheck.commands.{module}"), name)
+        assert command.get_short_help_str(limit=10**6) == line
+    probe = (
+        "import sys\nfrom replicheck.cli import main\nsys.argv = ['replicheck', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('replicheck.commands.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "Check recorded histories against a model." in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout + done.stderr

@@ -131,9 +131,11 @@ def check(
     skip_linearizability: bool,
     first_failure: bool,
 ) -> None:
-    """Check a recorded history (JSON Lines or Jepsen EDN; FILE "-" reads standard input)
-    against a model. Several files, or a directory (its *.jsonl, *.json and *.edn files):
-    one verdict line (or JSON line) per file, and the worst exit code."""
+    """Check recorded histories against a model.
+
+    FILE is JSON Lines or Jepsen EDN; "-" reads standard input. Several files, or a
+    directory (its *.jsonl, *.json and *.edn files): one verdict line (or JSON line) per
+    file, and the worst exit code."""
     if skip_linearizability and model_name != "log":
         raise click.UsageError("--no-linearizability only applies to --model log")
     if max_poll_records is not None and model_name != "log":
