@@ -395,3 +395,14 @@ def test_help_lists_the_commands_without_importing_them() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert "Check recorded histories against a model." in done.stdout
     assert done.stdout.splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_html_names_the_partitions_left_unsearched(tmp_path: Path) -> None:
+    history = [dict(o, key="k1") for o in BAD_REGISTER] + [dict(o, key="k2") for o in BAD_REGISTER]
+    path = write_jsonl(tmp_path / "h.jsonl", history)
+    out = tmp_path / "out.html"
+    result = run(path, "--model", "register", "--first-failure", "--html", out)
+    assert result.exit_code == 1
+    page = out.read_text()
+    assert "Partition k1 — not linearizable" in page
+    assert "Partition k2 — not searched (stopped at the first failing partition)" in page
