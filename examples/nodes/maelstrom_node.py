@@ -61,7 +61,7 @@ class Node:
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
 
-    def rpc(self, dest: str, body: dict, timeout_s: float = 0.5) -> dict:
+    def rpc(self, dest: str, body: dict, timeout_s: float = 0.2) -> dict:
         """Send a request and wait for its reply; RpcError on an error reply."""
         msg_id = self._msg_id()
         slot: list[Any] = [threading.Event(), None]
