@@ -4,6 +4,8 @@ they say (crash loses memory, pause holds messages, the router drops and records
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from replicheck.nodes import NodeConfig, NodeStep, NodeTarget, run_nodes
@@ -181,3 +183,18 @@ def test_steps_describe_like_incidents():
     assert NodeStep.from_dict(S("heal").to_dict()) == S("heal")
     with pytest.raises(ValueError, match="unknown step kind"):
         NodeStep("explode")
+
+
+def test_message_sequence_view(example, fast):
+    from replicheck.nodes.sequence import lanes, render_svg, render_text
+
+    steps = [S("drop", src="n0", dest="lin-kv", type="read"), S("send", client=0, node="n0", key="<a>", msg="&1")]
+    run = run_nodes(example("log_linkv"), 2, steps, config=fast)
+    assert lanes(run.messages)[:3] == ["n0", "n1", "lin-kv"]
+    text = render_text(run.messages)
+    assert re.search(r"n0 ──✕ lin-kv\s+read\s+\(dropped: targeted\)", text), text
+    assert re.search(r"c1 ──▶ n0\s+send", text) and re.search(r"n0 ──▶ c1\s+send_ok", text)
+    svg = render_svg(run.messages)
+    assert svg.startswith("<svg") and svg.count("✕") == 1
+    hostile = [{**run.messages[0], "type": "<script>alert(1)</script>"}]
+    assert "<script>" not in render_svg(hostile) and "&lt;script&gt;" in render_svg(hostile)
