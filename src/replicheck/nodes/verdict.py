@@ -64,7 +64,10 @@ class NodeVerdict:
         return sorted(self.anomalies)
 
     def render_text(self) -> str:
-        lines = [self.log.render_text(max_examples=3)]
+        overall = "VALID" if self.valid else "INVALID: " + ", ".join(self.anomaly_names)
+        committed = {True: "linearizable", False: "NOT linearizable", None: "unknown (timed out)"}
+        lines = [overall, f"committed offsets ({len(self.committed)} key(s)): "
+                 f"{committed[self.committed_valid]}", self.log.render_text(max_examples=3)]
         for key, verdict in sorted(self.committed.items()):
             if verdict.valid is False:
                 lines.append(f"{COMMITTED_ANOMALY} on key {key}:")
