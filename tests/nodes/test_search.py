@@ -80,3 +80,10 @@ def test_bad_case_files_name_the_file(tmp_path):
                                "node_count": 1, "steps": [{"kind": "explode"}]}))
     with pytest.raises(ValueError, match="malformed node case: unknown step kind"):
         load_case(bad)
+
+
+def test_a_broken_node_stops_the_hunt_with_its_error(program):
+    from replicheck.nodes import NodeProtocolError
+
+    with pytest.raises(NodeProtocolError, match="not a JSON message"):
+        hunt(program("bad", "echo-to-stdout"), 1, faults=(), max_examples=5, seed=0)

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from replicheck.nodes.errors import NodeError
 from replicheck.nodes.steps import NodeStep
 from replicheck.nodes.target import NodeConfig, NodeRun, NodeTarget
 
@@ -169,6 +170,7 @@ class HuntResult:
     steps_run: int
     elapsed_s: float
     found: NodeRun | None = None
+    detect_s: float | None = None  # from the start until the first failing run ended
     minimized: list[NodeStep] = field(default_factory=list)
     minimize_runs: int = 0
     reproduced: tuple[int, int] = (0, 0)
@@ -194,36 +196,48 @@ def hunt(command: Sequence[str], node_count: int, *, faults: Sequence[str] = DEF
          minimize_budget_s: float = 60.0,
          on_example: Callable[[NodeRun], None] | None = None) -> HuntResult:
     """Search until a violation (then minimize it and measure how often it reproduces) or
-    `max_examples` step lists ran clean. A `NodeError` propagates (the node is broken)."""
+    `max_examples` step lists ran clean. A `NodeError` propagates (the node is broken).
+    `minimize_runs=0` skips minimizing, `replay_runs=0` the reproduction count."""
     started = time.monotonic()
     runner = Runner(list(command), node_count, seed, config)
     found: list[NodeRun] = []
+    broken: list[NodeError] = []
 
     @settings(max_examples=max_examples, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
     @hypothesis_seed(seed)
     @given(step_lists(node_count, faults, max_steps))
     def probe(steps: list[NodeStep]) -> None:
-        if found:
+        if found or broken:
             return  # done: let Hypothesis run out quickly, without a failure to replay
-        run = runner.run(steps)
+        try:
+            run = runner.run(steps)
+        except NodeError as exc:  # raised after the probe: Hypothesis would re-run it
+            broken.append(exc)
+            return
         if on_example is not None:
             on_example(run)
         if run.violation:
             found.append(run)
 
     probe()
+    if broken:
+        raise broken[0]
     examples = runner.runs
     result = HuntResult(list(command), node_count, seed, tuple(faults), examples,
                         runner.steps_run, 0.0)
     if found:
         result.found = found[0]
+        result.detect_s = time.monotonic() - started
         target = set(found[0].verdict.anomaly_names)
         before = runner.runs
-        result.minimized = minimize(runner, found[0].steps, target, runs=minimize_runs,
-                                    budget_s=minimize_budget_s)
+        result.minimized = list(found[0].steps)
+        if minimize_runs:
+            result.minimized = minimize(runner, found[0].steps, target, runs=minimize_runs,
+                                        budget_s=minimize_budget_s)
         result.minimize_runs = runner.runs - before
-        result.reproduced = replay(runner, result.minimized, target, runs=replay_runs)
+        if replay_runs:
+            result.reproduced = replay(runner, result.minimized, target, runs=replay_runs)
     result.elapsed_s = time.monotonic() - started
     return result
 
