@@ -120,3 +120,37 @@ def test_lww_kv_is_stale_then_converges_to_the_latest_write():
     assert "old" in reads[:5] or "old" in reads  # some replica had not heard of "new" yet
     assert reads[-20:] == ["new"] * 20  # merging by timestamp: the later write wins everywhere
     assert all(r.values[canon("k")][1] == canon("new") for r in kv.replicas)
+
+
+def test_services_answer_real_processes_with_maelstrom_replies(program, fast):
+    """A real node talks to each kv service over the harness's network: same replies and
+    error codes, `in_reply_to` set. (One client, one node: lin-kv and seq-kv must agree --
+    a client always sees its own updates; lww-kv may serve a replica that missed them.)"""
+    import json
+
+    from replicheck.nodes import NodeTarget
+
+    expected = [
+        {"type": "error", "code": 20, "in_reply_to": 100},
+        {"type": "error", "code": 20, "in_reply_to": 101},
+        {"type": "cas_ok", "in_reply_to": 102},
+        {"type": "read_ok", "value": 2, "in_reply_to": 103},
+        {"type": "error", "code": 22, "in_reply_to": 104},
+        {"type": "write_ok", "in_reply_to": 105},
+        {"type": "cas_ok", "in_reply_to": 106},
+        {"type": "read_ok", "value": 6, "in_reply_to": 107},
+    ]
+    for service in ("lin-kv", "seq-kv", "lww-kv"):
+        with NodeTarget(program("kv_probe", service), 1, config=fast) as target:
+            target.start()
+            node = target.processes["n0"]
+            # bounded: run the network until the probe says it is done (or 5 s)
+            assert target._pump(target.now_ms() + 5000, lambda n=node: n.stderr_tail(1) == "done")
+            lines = target.processes["n0"].stderr_tail(20).splitlines()
+        assert lines[-1] == "done", lines
+        replies = [json.loads(line) for line in lines[:-1]]
+        if service == "lww-kv":
+            assert all(r["type"] != "no reply" for r in replies)
+            assert [r["in_reply_to"] for r in replies] == list(range(100, 108))
+        else:
+            assert replies == expected, service

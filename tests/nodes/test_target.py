@@ -198,3 +198,17 @@ def test_message_sequence_view(example, fast):
     assert svg.startswith("<svg") and svg.count("✕") == 1
     hostile = [{**run.messages[0], "type": "<script>alert(1)</script>"}]
     assert "<script>" not in render_svg(hostile) and "&lt;script&gt;" in render_svg(hostile)
+
+
+def test_log_ops_are_readable_by_replicheck_check(example, fast, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from replicheck.cli import cli
+
+    run = run_nodes(example("log_uncoordinated"), 2, workload(["n0", "n1"]), config=fast)
+    path = tmp_path / "history.jsonl"
+    path.write_text("".join(json.dumps(op) + "\n" for op in run.log_ops()))
+    result = CliRunner().invoke(cli, ["check", str(path), "--model", "log", "--no-linearizability"])
+    assert result.exit_code == 1 and "lost-write" in result.output, result.output

@@ -84,6 +84,10 @@ class NodeRun:
             self._verdict = check_run(self.history)
         return self._verdict
 
+    def log_ops(self) -> list[dict]:
+        """The sends and polls only: what `replicheck check --model log` reads."""
+        return [op for op in self.history if op["f"] in ("send", "poll")]
+
     @property
     def violation(self) -> bool:
         return not self.verdict.valid
