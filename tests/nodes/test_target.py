@@ -82,6 +82,14 @@ def test_uncoordinated_offsets_are_fine_on_one_node(example, fast):
     assert_clean(run_nodes(example("log_uncoordinated"), 1, workload(["n0"]), config=fast))
 
 
+def test_a_log_on_lww_kv_is_flagged(example, fast):
+    """The right algorithm on an eventually consistent service: some seeded run shows it."""
+    steps = [S("send", client=0, node="n0", key="a", msg=i) for i in range(1, 5)]
+    names = [set(run_nodes(example("log_lwwkv"), 1, steps, seed=seed, config=fast).verdict.anomaly_names)
+             for seed in range(3)]
+    assert any(n & {"lost-write", "unseen", "inconsistent-offsets"} for n in names), names
+
+
 def test_commits_in_one_nodes_memory_are_flagged(example, fast):
     run = run_nodes(example("log_local_commits"), 3, workload(["n0", "n1", "n2"]), config=fast)
     assert run.verdict.anomaly_names == ["stale-committed-offset"]
