@@ -87,3 +87,17 @@ def test_a_broken_node_stops_the_hunt_with_its_error(program):
 
     with pytest.raises(NodeProtocolError, match="not a JSON message"):
         hunt(program("bad", "echo-to-stdout"), 1, faults=(), max_examples=5, seed=0)
+
+
+def test_the_seed_chooses_the_examples_whatever_the_profile(example):
+    """The suite runs under a derandomized profile; hunt's seed must still matter."""
+    seen: dict[int, list] = {}
+    for seed in (0, 1):
+        runs: list = []
+        hunt(example("log_single"), 1, faults=(), max_examples=2, max_steps=4, seed=seed,
+             on_example=lambda run, runs=runs: runs.append([s.to_dict() for s in run.steps]))
+        seen[seed] = runs
+    again: list = []
+    hunt(example("log_single"), 1, faults=(), max_examples=2, max_steps=4, seed=0,
+         on_example=lambda run: again.append([s.to_dict() for s in run.steps]))
+    assert seen[0] != seen[1] and again == seen[0]

@@ -55,8 +55,12 @@ class NodeProcess:
             threading.Thread(target=self._read_stderr, daemon=True, name=f"{node_id}-err"),
             threading.Thread(target=self._write_stdin, daemon=True, name=f"{node_id}-in"),
         ]
-        for thread in self._threads:
-            thread.start()
+        try:
+            for thread in self._threads:
+                thread.start()
+        except BaseException:  # e.g. Ctrl-C right here: nobody else knows this process yet
+            self.close()
+            raise
 
     # -- pipes -------------------------------------------------------------------------------
 
@@ -130,7 +134,8 @@ class NodeProcess:
             self._proc.wait(timeout=REAP_TIMEOUT_S)
         self._stdin.put(None)
         for thread in self._threads:
-            thread.join(timeout=JOIN_TIMEOUT_S)
+            if thread.ident is not None:
+                thread.join(timeout=JOIN_TIMEOUT_S)
         for pipe in (self._proc.stdout, self._proc.stderr):
             if pipe is not None:
                 pipe.close()
