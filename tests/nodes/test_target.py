@@ -220,3 +220,19 @@ def test_log_ops_are_readable_by_replicheck_check(example, fast, tmp_path):
     path.write_text("".join(json.dumps(op) + "\n" for op in run.log_ops()))
     result = CliRunner().invoke(cli, ["check", str(path), "--model", "log", "--no-linearizability"])
     assert result.exit_code == 1 and "lost-write" in result.output, result.output
+
+
+def test_write_run_produces_readable_files(example, fast, tmp_path):
+    import json
+
+    from replicheck.nodes.artifacts import write_run
+
+    run = run_nodes(example("log_local_commits"), 2, workload(["n0", "n1"]), config=fast)
+    out = write_run(run, tmp_path / "run")
+    story = (out / "story.txt").read_text()
+    assert "INVALID: stale-committed-offset" in story and "1. client 0 sends 1 to a via n0" in story
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert history == [json.loads(json.dumps(op)) for op in run.history]
+    assert {op["f"] for op in map(json.loads, (out / "log.jsonl").read_text().splitlines())} == {"send", "poll"}
+    assert (out / "sequence.svg").read_text().startswith("<svg")
+    assert sorted(p.name for p in (out / "stderr").iterdir()) == ["n0.txt", "n1.txt"]

@@ -8,7 +8,9 @@ history with their Maelstrom names, which the log checker counts and ignores:
 - `list_committed_offsets`: invocation `value` `[keys]`, `ok` completion `value`
   `{key: offset}` as the node answered (a key it omitted is absent).
 
-Every op also carries `node` (which node served it); `fail` / `info` carry `error` (a
+The driver records an invocation before it sends the request and a completion after it has
+read the reply, so the order of the history is a real-time order: each operation took
+effect between its two lines. Every op also carries `node` (which node served it); `fail` / `info` carry `error` (a
 Maelstrom error name, or `timeout` / `client-crash` for the client's own verdicts).
 """
 
