@@ -236,3 +236,14 @@ def test_write_run_produces_readable_files(example, fast, tmp_path):
     assert {op["f"] for op in map(json.loads, (out / "log.jsonl").read_text().splitlines())} == {"send", "poll"}
     assert (out / "sequence.svg").read_text().startswith("<svg")
     assert sorted(p.name for p in (out / "stderr").iterdir()) == ["n0.txt", "n1.txt"]
+
+
+def test_quiesce_is_bounded_for_a_chatty_node(program, fast):
+    """A node that never stops talking: quiesce gives up at its bound and says so."""
+    with NodeTarget(program("chatty"), 2, config=fast) as target:
+        target.start()
+        outcome = target.step(S("quiesce", window_ms=50))
+        assert outcome.startswith("→ not quiet after "), outcome
+        took_ms = float(outcome.split()[-2])
+        assert fast.quiesce_max_ms <= took_ms < fast.quiesce_max_ms + 1000
+        assert not target.quiesce(max_ms=100)

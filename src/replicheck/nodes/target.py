@@ -280,13 +280,17 @@ class NodeTarget:
         record.delivered_ms.append(now)
         proc.send_line(encode(src, dest, body))
 
-    def _quiet(self) -> bool:
-        return not self._schedule and self.now_ms() - self._last_activity_ms >= self.config.quiet_window_ms
-
-    def quiesce(self, max_ms: float | None = None) -> bool:
-        """Wait until no message moved for `quiet_window_ms` (True) or `max_ms` passed."""
+    def quiesce(self, max_ms: float | None = None, window_ms: float | None = None) -> bool:
+        """Wait until nothing is in flight and no message moved for `window_ms` (default
+        `quiet_window_ms`): True; or until `max_ms` (default `quiesce_max_ms`) passed: False."""
         bound = self.config.quiesce_max_ms if max_ms is None else max_ms
-        return self._pump(self.now_ms() + bound, self._quiet)
+        window = self.config.quiet_window_ms if window_ms is None else window_ms
+        assert bound >= 0 and window > 0
+
+        def quiet() -> bool:
+            return not self._schedule and self.now_ms() - self._last_activity_ms >= window
+
+        return self._pump(self.now_ms() + bound, quiet)
 
     # -- clients -------------------------------------------------------------------------------
 
@@ -441,14 +445,7 @@ class NodeTarget:
 
     def _step_quiesce(self, window_ms: float | None = None) -> str:
         started = self.now_ms()
-        if window_ms is not None:
-            saved = self.config
-            self.config = NodeConfig(**{**saved.__dict__, "quiet_window_ms": window_ms})
-        try:
-            quiet = self.quiesce()
-        finally:
-            if window_ms is not None:
-                self.config = saved
+        quiet = self.quiesce(window_ms=window_ms)
         took = self.now_ms() - started
         return f"→ quiet after {took:.0f} ms" if quiet else f"→ not quiet after {took:.0f} ms"
 
