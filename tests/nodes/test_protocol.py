@@ -87,3 +87,15 @@ def test_malformed_reply_and_log_lines_on_stdout_fail_the_run(program, pid_alive
             target.run([NodeStep("send", {"client": 0, "node": "n0", "key": "k", "msg": 1})])
         assert raised.value.line_number == 2  # line 1 was init_ok
         assert not target.processes and all(not pid_alive(p.pid) for p in target.reaped)
+
+
+def test_definite_errors_fail_and_indefinite_ones_are_info(program, fast):
+    codes = [11, 13, 1000, 22, 0, 20, 1]
+    steps = [NodeStep("send", {"client": 0, "node": "n0", "key": "k", "msg": c}) for c in codes]
+    run = NodeTarget(program("bad", "errors"), 1, config=fast).run(steps)
+    assert run.step_outcomes == [
+        "→ fail (temporarily-unavailable)", "→ info (crash)", "→ info (error-1000)",
+        "→ fail (precondition-failed)", "→ info (timeout)", "→ fail (key-does-not-exist)",
+        "→ fail (node-not-found)"]
+    completions = [op for op in run.history if op["f"] == "send" and op["type"] != "invoke"]
+    assert [op["type"] for op in completions] == ["fail", "info", "info", "fail", "info", "fail", "fail"]
