@@ -41,6 +41,7 @@ class NodeProcess:
         self.closed = False
         self._events = events
         self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._stderr_lock = threading.Lock()  # copying a deque while it grows would raise
         self._stdin: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         try:
             self._proc = subprocess.Popen(
@@ -74,7 +75,8 @@ class NodeProcess:
     def _read_stderr(self) -> None:
         assert self._proc.stderr is not None
         for raw in self._proc.stderr:
-            self._stderr.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
+            with self._stderr_lock:
+                self._stderr.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
 
     def _write_stdin(self) -> None:
         assert self._proc.stdin is not None
@@ -102,7 +104,8 @@ class NodeProcess:
         return self._proc.poll()
 
     def stderr_tail(self, lines: int = 20) -> str:
-        return "\n".join(list(self._stderr)[-lines:])
+        with self._stderr_lock:
+            return "\n".join(list(self._stderr)[-lines:])
 
     def _signal_group(self, signum: int) -> None:
         if self.closed and self._proc.returncode is not None:
