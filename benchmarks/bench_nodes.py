@@ -2,7 +2,8 @@
 and how soon does it find each deliberately wrong example node?
 
 - throughput: examples/s and steps/s of `replicheck.nodes.search.hunt` against the shipped
-  Python nodes (1 and 3 nodes, 20 steps, no faults and the default network faults);
+  Python nodes (1 and 3 nodes, 20 steps, no faults and the default network faults), and
+  the ratio with/without launching the next example's nodes early (`Runner.prestart`);
 - time to detect each wrong variant over N seeds (median and max, examples until then),
   then, on a few seeds, the minimized length and how often it reproduces.
 
@@ -24,10 +25,11 @@ import sys
 import time
 from pathlib import Path
 
+from hypothesis import HealthCheck, Phase, given, settings
 from rich.console import Console
 from rich.table import Table
 
-from replicheck.nodes.search import DEFAULT_FAULTS, hunt
+from replicheck.nodes.search import DEFAULT_FAULTS, Runner, hunt, step_lists
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "nodes.json"
@@ -45,6 +47,31 @@ def throughput(name: str, node_count: int, faults: tuple[str, ...], examples: in
             "examples": result.examples, "steps": result.steps_run, "elapsed_s": result.elapsed_s,
             "examples_per_s": result.examples / result.elapsed_s,
             "steps_per_s": result.steps_run / result.elapsed_s}
+
+
+def prestart_ratio(examples: int, steps: int, rounds: int = 3) -> dict:
+    """The same step lists with and without launching the next run's nodes early,
+    alternating so that both see the same machine load."""
+    lists: list = []
+
+    @settings(max_examples=examples, database=None, phases=[Phase.generate], derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(step_lists(3, (), steps))
+    def collect(generated: list) -> None:
+        lists.append(generated)
+
+    collect()
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for prestart in (False, True):
+            with Runner(command("log_linkv"), 3, prestart=prestart) as runner:
+                started = time.perf_counter()
+                for generated in lists:
+                    runner.run(generated)
+                rates[prestart].append(len(lists) / (time.perf_counter() - started))
+    off, on = statistics.median(rates[False]), statistics.median(rates[True])
+    return {"examples": len(lists), "rounds": rounds, "off_examples_per_s": off,
+            "on_examples_per_s": on, "ratio": on / off}
 
 
 def detection(name: str, node_count: int, seeds: int, minimize_seeds: int, examples: int, steps: int) -> dict:
@@ -90,6 +117,11 @@ def main() -> None:
                       f"{r['examples_per_s']:.1f}", f"{r['steps_per_s']:.0f}")
     console.print(table)
 
+    ratio = prestart_ratio(args.examples, args.steps)
+    console.print(f"prestart (3 log_linkv nodes, same {ratio['examples']} step lists, median of "
+                  f"{ratio['rounds']} alternating rounds): off {ratio['off_examples_per_s']:.2f} ex/s, "
+                  f"on {ratio['on_examples_per_s']:.2f} ex/s, ratio {ratio['ratio']:.2f}")
+
     found = [detection(name, n, args.seeds, args.minimize_seeds, args.detect_examples, args.steps)
              for name, n in WRONG.items()]
     table = Table(title=f"time to detect, {args.seeds} seeds, no faults, ≤ {args.detect_examples} examples")
@@ -105,7 +137,7 @@ def main() -> None:
     RESULTS.write_text(json.dumps({
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "python": platform.python_version(),
         "platform": platform.platform(), "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
-        "args": vars(args), "throughput": rows, "detection": found}, indent=2) + "\n")
+        "args": vars(args), "throughput": rows, "prestart": ratio, "detection": found}, indent=2) + "\n")
     console.print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

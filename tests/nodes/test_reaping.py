@@ -78,3 +78,37 @@ def test_reaped_on_keyboard_interrupt(program, pid_alive, tmp_path):
     started = json.loads(pids.read_text())
     assert len(started) == 3
     assert [pid for pid in started if pid_alive(pid)] == []
+
+
+def _our_children(marker: str) -> list[int]:
+    """Live child processes of this process whose command line contains `marker`."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and marker in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_search_reaps_its_spare_nodes(program):
+    from replicheck.nodes.search import hunt
+
+    hunt(program("stubborn"), 2, faults=(), max_examples=3, max_steps=4, seed=0)
+    assert _our_children("stubborn.py") == []
+
+    def interrupt(run):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        hunt(program("stubborn"), 2, faults=(), max_examples=3, max_steps=4, seed=0, on_example=interrupt)
+    assert _our_children("stubborn.py") == []

@@ -114,13 +114,24 @@ class NodeRuntime:
     def now_ms(self) -> float:
         return (time.monotonic() - self._started_s) * 1000.0
 
-    def start(self) -> None:
-        """Start every node and wait (bounded) for each `init_ok`."""
+    def launch(self) -> None:
+        """Start every node process and send its `init`, without waiting for the answers
+        (a search launches the next example's nodes while the current one runs)."""
         assert not self.processes, "already started"
         try:
             for node in self.node_ids:
                 self._spawn(node)
-            self._wait_init()
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self) -> None:
+        """Launch the nodes (unless launched) and wait (bounded) for each `init_ok`."""
+        try:
+            if not self.processes:
+                self.launch()
+            if self._awaiting_init:
+                self._wait_init()
         except BaseException:
             self.close()
             raise

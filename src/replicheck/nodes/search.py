@@ -120,20 +120,46 @@ def _failing(run: NodeRun, target: set[str] | None) -> bool:
 
 @dataclass
 class Runner:
-    """Runs step lists against one node command and counts what it did."""
+    """Runs step lists against one node command and counts what it did.
+
+    With `prestart` the next run's nodes are launched while the current run goes on, so
+    their start-up (the largest cost of a run: docs/nodes.md, "Benchmark") overlaps the
+    current run's waiting. `close()` reaps that spare; `hunt` always calls it.
+    """
 
     command: list[str]
     node_count: int
     seed: int = 0
     config: NodeConfig = SEARCH_CONFIG
+    prestart: bool = True
     runs: int = 0
     steps_run: int = 0
+    _spare: NodeTarget | None = None
+
+    def _launched(self) -> NodeTarget:
+        target = NodeTarget(self.command, self.node_count, seed=self.seed, config=self.config)
+        target.launch()
+        return target
 
     def run(self, steps: Sequence[NodeStep]) -> NodeRun:
         self.runs += 1
         self.steps_run += len(steps)
-        with NodeTarget(self.command, self.node_count, seed=self.seed, config=self.config) as target:
+        target, self._spare = self._spare or self._launched(), None
+        with target:
+            if self.prestart:
+                self._spare = self._launched()
             return target.run(list(steps))
+
+    def close(self) -> None:
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def minimize(runner: Runner, steps: Sequence[NodeStep], target: set[str], *, runs: int = 3,
@@ -199,8 +225,17 @@ def hunt(command: Sequence[str], node_count: int, *, faults: Sequence[str] = DEF
     `max_examples` step lists ran clean. A `NodeError` propagates (the node is broken).
     `minimize_runs=0` skips minimizing, `replay_runs=0` the reproduction count."""
     started = time.monotonic()
-    runner = Runner(list(command), node_count, seed, config)
+    with Runner(list(command), node_count, seed, config) as runner:
+        return _hunt(runner, started, faults, max_examples, max_steps, minimize_runs, replay_runs,
+                     minimize_budget_s, on_example)
+
+
+def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: int, max_steps: int,
+          minimize_runs: int, replay_runs: int, minimize_budget_s: float,
+          on_example: Callable[[NodeRun], None] | None) -> HuntResult:
+    node_count, seed = runner.node_count, runner.seed
     found: list[NodeRun] = []
+    detected: list[float] = []
     broken: list[NodeError] = []
 
     # Every setting that matters is explicit, so an ambient profile (the test suite's
@@ -222,16 +257,17 @@ def hunt(command: Sequence[str], node_count: int, *, faults: Sequence[str] = DEF
             on_example(run)
         if run.violation:
             found.append(run)
+            detected.append(time.monotonic() - started)
 
     probe()
     if broken:
         raise broken[0]
     examples = runner.runs
-    result = HuntResult(list(command), node_count, seed, tuple(faults), examples,
+    result = HuntResult(list(runner.command), node_count, seed, tuple(faults), examples,
                         runner.steps_run, 0.0)
     if found:
         result.found = found[0]
-        result.detect_s = time.monotonic() - started
+        result.detect_s = detected[0]
         target = set(found[0].verdict.anomaly_names)
         before = runner.runs
         result.minimized = list(found[0].steps)

@@ -85,8 +85,7 @@ class NodeTarget(NodeRuntime):
         started = time.monotonic()
         outcomes: list[str] = []
         try:
-            if not self.processes:
-                self.start()
+            self.start()
             for step in steps:
                 outcomes.append(self.step(step))
             complete = self.final_read()
