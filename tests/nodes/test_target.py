@@ -247,3 +247,12 @@ def test_quiesce_is_bounded_for_a_chatty_node(program, fast):
         took_ms = float(outcome.split()[-2])
         assert fast.quiesce_max_ms <= took_ms < fast.quiesce_max_ms + 1000
         assert not target.quiesce(max_ms=100)
+
+
+def test_wrong_step_arguments_are_a_value_error(example, fast):
+    with NodeTarget(example("log_single"), 1, config=fast) as target:
+        target.start()
+        with pytest.raises(ValueError, match=r"step 'send': missing a required argument: 'msg'"):
+            target.step(S("send", client=0, node="n0", key="a"))
+        with pytest.raises(ValueError, match=r"step 'heal': got an unexpected keyword argument 'now'"):
+            target.step(S("heal", now=True))

@@ -10,6 +10,7 @@ own threads and timers, the OS scheduler), so the same steps and seed give the s
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -97,8 +98,12 @@ class NodeTarget(NodeRuntime):
                        time.monotonic() - started)
 
     def step(self, step: NodeStep) -> str:
-        """Apply one step; returns its outcome line (`→ …`)."""
+        """Apply one step; returns its outcome line (`→ …`). Wrong args are a ValueError."""
         handler = getattr(self, "_step_" + step.kind.replace("-", "_"))
+        try:
+            inspect.signature(handler).bind(**step.args)
+        except TypeError as exc:
+            raise ValueError(f"step {step.kind!r}: {exc}") from None
         return handler(**step.args)
 
     def _client_step(self, client: int, node: str, wait: bool, start: Callable[[KafkaClient], str | None]) -> str:
