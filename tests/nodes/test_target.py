@@ -256,3 +256,21 @@ def test_wrong_step_arguments_are_a_value_error(example, fast):
             target.step(S("send", client=0, node="n0", key="a"))
         with pytest.raises(ValueError, match=r"step 'heal': got an unexpected keyword argument 'now'"):
             target.step(S("heal", now=True))
+
+
+def test_invalid_faults_are_value_errors():
+    import random
+
+    from replicheck.nodes.router import Router
+
+    router = Router(random.Random(0), ["n0", "n1", "lin-kv"])
+    with pytest.raises(ValueError, match="n0 is in two partition groups"):
+        router.partition([["n0"], ["n0", "n1"]])
+    with pytest.raises(ValueError, match="no node or service 'n7'"):
+        router.partition([["n7"], ["n1"]])
+    with pytest.raises(ValueError, match="loss must be a probability"):
+        router.set_faults(loss=1.5)
+    with pytest.raises(ValueError, match="delay needs"):
+        router.set_faults(delay_ms=(5, 1))
+    router.partition([["n0"], ["n1", "lin-kv"]])
+    assert router.separated("n0", "lin-kv") and not router.separated("n1", "lin-kv")

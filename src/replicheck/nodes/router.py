@@ -66,11 +66,15 @@ class Router:
 
     def partition(self, groups: Iterable[Iterable[str]]) -> None:
         """Nodes in different groups cannot talk; nodes in no group reach everyone."""
-        self.groups = [frozenset(g) for g in groups]
+        chosen = [frozenset(g) for g in groups]
         seen: set[str] = set()
-        for group in self.groups:
-            assert not group & seen, "a node can be in one group only"
+        for group in chosen:
+            if group & seen:
+                raise ValueError(f"{sorted(group & seen)[0]} is in two partition groups")
+            if group - self.faultable:
+                raise ValueError(f"no node or service {sorted(group - self.faultable)[0]!r} to partition")
             seen |= group
+        self.groups = chosen
 
     def heal(self) -> None:
         """Remove every network fault (the final read runs on a healthy network)."""
@@ -78,14 +82,16 @@ class Router:
 
     def set_faults(self, *, loss: float | None = None, duplicate: float | None = None,
                    delay_ms: tuple[float, float] | None = None) -> None:
+        for name, p in (("loss", loss), ("duplicate", duplicate)):
+            if p is not None and not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
+        if delay_ms is not None and not 0.0 <= delay_ms[0] <= delay_ms[1]:
+            raise ValueError(f"delay needs 0 <= lo <= hi ms, got {delay_ms}")
         if loss is not None:
-            assert 0.0 <= loss <= 1.0
             self.loss = loss
         if duplicate is not None:
-            assert 0.0 <= duplicate <= 1.0
             self.duplicate = duplicate
         if delay_ms is not None:
-            assert 0.0 <= delay_ms[0] <= delay_ms[1]
             self.delay_ms = delay_ms
 
     def drop_next(self, rule: DropRule) -> None:
