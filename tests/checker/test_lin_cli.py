@@ -289,7 +289,8 @@ def test_max_poll_records_for_histories_without_the_field(tmp_path: Path) -> Non
         op(1, "ok", "poll", [[0, "m0"]], key="t-0", offset=0),
     ]
     path = write_jsonl(tmp_path / "h.jsonl", ops)
-    assert run(path, "--model", "log").exit_code == 1  # a full batch looks like a stale read
+    # any poll may stop short (the option is kept for compatibility and changes nothing)
+    assert run(path, "--model", "log", "--linearizable").exit_code == 0
     assert run(path, "--model", "log", "--max-poll-records", "1").exit_code == 0
     usage = run(path, "--model", "kv", "--max-poll-records", "1")
     assert usage.exit_code == 2

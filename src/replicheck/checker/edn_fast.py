@@ -82,7 +82,7 @@ def _maps(value: list, remaining: list[int]) -> Any:
         remaining[0] -= 1
         items = iter(value)
         next(items)
-        out = dict(zip(items, items))
+        out = dict(zip(items, items, strict=False))
         if remaining[0]:
             for key, item in out.items():
                 if type(item) is list:

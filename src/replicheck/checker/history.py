@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from replicheck.checker.edn import EdnError, parse_edn_op
+from replicheck.checker.edn_fast import parse_fast_op
 
 OP_TYPES = frozenset(("invoke", "ok", "fail", "info"))
 COMPLETION_TYPES = frozenset(("ok", "fail", "info"))
@@ -183,6 +184,10 @@ def iter_ops(path: str | Path) -> Iterator[dict]:
                 except Exception:  # pragma: no cover - decode with replace cannot fail
                     edn = False
             if edn:
+                op = parse_fast_op(raw)  # Jepsen's common shapes; None: the full reader
+                if op is not None:
+                    yield check(op, line_number)
+                    continue
                 try:
                     op = parse_edn_op(raw.decode("utf-8"))
                 except UnicodeDecodeError:

@@ -147,11 +147,14 @@ def verdict_line(verdict: LogVerdict) -> str:
         f"{stats['ops']:,} ops, {stats['partitions']} partition(s), "
         f"{stats['acked_sends']:,} acknowledged sends, final reads: {stats['final_reads']}"
     )
-    if verdict.valid:
-        return f"VALID: no log anomalies ({scope})"
     counts = stats["anomaly_counts"]
-    found = ", ".join(f"{kind} ×{counts[kind]:,}" for kind in verdict.anomalies)
-    return f"INVALID: {found} ({scope})"
+    allowed = ", ".join(f"{kind} ×{counts[kind]:,}" for kind in verdict.allowed_present)
+    allowed_text = f"; allowed: {allowed}" if allowed else ""
+    if verdict.valid:
+        head = "VALID: no log anomalies" if not allowed else "VALID: no disallowed log anomalies"
+        return f"{head} ({scope}{allowed_text})"
+    found = ", ".join(f"{kind} ×{counts[kind]:,}" for kind in verdict.invalidating)
+    return f"INVALID: {found} ({scope}{allowed_text})"
 
 
 def render_verdict_text(verdict: LogVerdict, max_examples: int = 3) -> str:
@@ -160,7 +163,8 @@ def render_verdict_text(verdict: LogVerdict, max_examples: int = 3) -> str:
     counts = verdict.stats["anomaly_counts"]
     for kind, evidence in verdict.anomalies.items():
         lines.append("")
-        lines.append(f"{kind} ({counts[kind]:,}): {kind_meaning(kind)}")
+        tag = " [allowed]" if kind in verdict.allowed else ""
+        lines.append(f"{kind} ({counts[kind]:,}){tag}: {kind_meaning(kind)}")
         for e in evidence[:max_examples]:
             lines.append(f"  - {describe_evidence(kind, e)}")
         hidden = counts[kind] - min(max_examples, len(evidence))

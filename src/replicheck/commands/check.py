@@ -3,17 +3,17 @@
 Exit codes (public contract): 0 the history passed every check, 1 a violation was found,
 2 bad input or usage, 3 unknown (the linearizability search timed out and nothing failed).
 
-For `--model log` two independent checks run and are reported separately: the Kafka log
-anomalies (durability and prefix agreement: lost writes, inconsistent offsets, ...) under
-`anomalies`, and linearizability of the log under `linearizable`. Linearizable reads are
-stricter than what Kafka promises (a zombie leader may serve stale reads), so
-`--no-linearizability` runs the anomaly checks alone.
+For `--model log` the verdict is Kafka's guarantees: Jepsen's Kafka anomaly taxonomy
+(lost writes, inconsistent offsets, poll skips, aborted reads, dependency cycles, ...),
+with Jepsen's rules for which kinds invalidate a run (`--allow`). The history may have
+replicheck's shape or Jepsen's (micro-op vectors), in JSON Lines or EDN; it is streamed.
+`--linearizable` adds the strict level: linearizability of a Kafka-faithful log model
+(stricter than Kafka promises: a deposed leader or a follower may serve stale reads).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +21,10 @@ import click
 import orjson
 
 from replicheck.checker.history import HistoryError, read_history
-from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
-from replicheck.model import MODELS, LogModel, ModelInputError, get_model
+from replicheck.checker.linearizability import calls_from_history, check_calls
+from replicheck.model import MODELS, ModelInputError, get_model
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
-
-
-def _log_checker() -> tuple[Callable[..., Any], Callable[..., str]] | None:
-    """The Kafka log-anomaly checker (`check_log`, `render_log_html`), if this build has it.
-
-    MERGE POINT: it is developed on branch `logcheck`; until that is merged `--model log`
-    runs the linearizability check alone and says so.
-    """
-    try:
-        from replicheck.checker.log_anomalies import check_log
-    except ImportError:
-        return None
-    try:
-        from replicheck.checker.log_report import render_log_html
-    except ImportError:
-        from replicheck.checker.log_anomalies import (  # type: ignore[attr-defined,no-redef]
-            render_log_html,
-        )
-    return check_log, render_log_html
 
 
 @click.command(name="check")
@@ -92,7 +73,25 @@ def _log_checker() -> tuple[Callable[..., Any], Callable[..., str]] | None:
     "--no-linearizability",
     "skip_linearizability",
     is_flag=True,
-    help="With --model log: only the Kafka log-anomaly checks.",
+    help="With --model log: only the Kafka log-anomaly checks (the default; kept for "
+    "compatibility).",
+)
+@click.option(
+    "--linearizable",
+    "linearizable",
+    is_flag=True,
+    help="With --model log: also check linearizability of a Kafka-faithful log (the "
+    "strict level: real-time recency of polls, which Kafka does not promise).",
+)
+@click.option(
+    "--allow",
+    "allow_text",
+    default=None,
+    metavar="KINDS",
+    help="With --model log: anomaly kinds that are reported but do not invalidate the run, "
+    "comma-separated; 'default' stands for Jepsen's defaults (int-send-skip, G0*, and "
+    "poll-skip/nonmonotonic-poll with subscribe, G1c* with transactions), which apply "
+    "when the option is absent.",
 )
 def check(
     history_file: Path,
@@ -103,12 +102,36 @@ def check(
     want_linearization: bool,
     max_poll_records: int | None,
     skip_linearizability: bool,
+    linearizable: bool,
+    allow_text: str | None,
 ) -> None:
     """Check a recorded history (JSON Lines or Jepsen EDN) against a model."""
-    if skip_linearizability and model_name != "log":
-        raise click.UsageError("--no-linearizability only applies to --model log")
-    if max_poll_records is not None and model_name != "log":
-        raise click.UsageError("--max-poll-records only applies to --model log")
+    for given, name in (
+        (skip_linearizability, "--no-linearizability"),
+        (max_poll_records is not None, "--max-poll-records"),
+        (linearizable, "--linearizable"),
+        (allow_text is not None, "--allow"),
+    ):
+        if given and model_name != "log":
+            raise click.UsageError(f"{name} only applies to --model log")
+    if skip_linearizability and linearizable:
+        raise click.UsageError("--no-linearizability and --linearizable contradict each other")
+    if model_name == "log":
+        from replicheck.commands.check_log import check_log_model
+
+        sys.exit(
+            check_log_model(
+                history_file,
+                as_json=as_json,
+                html_path=html_path,
+                linearizable=linearizable,
+                allow_text=allow_text,
+                timeout_s=timeout_s,
+                want_linearization=want_linearization,
+                fail_input=_fail_input,
+                input_error=_input_error,
+            )
+        )
     try:
         ops = read_history(history_file)
         calls = calls_from_history(ops)
@@ -117,36 +140,17 @@ def check(
     except OSError as exc:
         _fail_input(f"{history_file}: cannot read: {exc.strerror or exc}")
 
-    model = LogModel(max_poll_records) if model_name == "log" else get_model(model_name)
-    lin: LinVerdict | None = None
-    if not skip_linearizability:
-        try:
-            lin = check_calls(
-                model,
-                calls,
-                timeout_s=timeout_s,
-                linearization=want_linearization or html_path is not None,
-            )
-        except ModelInputError as exc:
-            _fail_input(str(_input_error(history_file, exc)))
-
-    log_result: Any = None
-    log_checker = _log_checker() if model_name == "log" else None
-    if log_checker is not None:
-        try:
-            log_result = log_checker[0](ops)
-        except ModelInputError as exc:  # the log checker's LogInputError is one
-            _fail_input(str(_input_error(history_file, exc)))
-
-    verdicts = [] if lin is None else [lin.valid]
-    if log_result is not None:
-        verdicts.append(bool(log_result.valid))
-    if False in verdicts:
-        valid: bool | None = False
-    elif None in verdicts:
-        valid = None
-    else:
-        valid = True
+    model = get_model(model_name)
+    try:
+        lin = check_calls(
+            model,
+            calls,
+            timeout_s=timeout_s,
+            linearization=want_linearization or html_path is not None,
+        )
+    except ModelInputError as exc:
+        _fail_input(str(_input_error(history_file, exc)))
+    valid = lin.valid
 
     if as_json:
         out: dict[str, Any] = {
@@ -154,61 +158,24 @@ def check(
             "model": model_name,
             "file": str(history_file),
             "ops": len(ops),
-            "partitions": len(lin.partitions) if lin is not None else None,
-            "anomalies": _anomalies_json(model_name, log_result),
-            "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
+            "partitions": len(lin.partitions),
+            "anomalies": {},
+            "linearizable": lin.to_json(linearization=want_linearization),
         }
-        if model_name == "log":
-            out["log"] = None if log_result is None else log_result.to_json()
         sys.stdout.write(orjson.dumps(out, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
     else:
-        _print_text(model_name, lin, log_result, log_checker is not None, valid)
+        click.echo(lin.render_text())
+        click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
 
     if html_path is not None:
-        _write_html(html_path, history_file, lin, log_result, log_checker, valid)
+        from replicheck.checker.visualize import render_check_html
+
+        page = render_check_html(lin, None, title=str(history_file), overall=(valid,))
+        try:
+            html_path.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
     sys.exit({True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid])
-
-
-def _anomalies_json(model_name: str, log_result: Any) -> dict | None:
-    """The Kafka anomalies by name (log model only; `null` if that checker is absent)."""
-    if model_name != "log":
-        return {}
-    if log_result is None:
-        return None
-    return log_result.to_json().get("anomalies", {})
-
-
-def _print_text(
-    model_name: str, lin: LinVerdict | None, log_result: Any, has_log: bool, valid: bool | None
-) -> None:
-    if model_name == "log":
-        if log_result is not None:
-            click.echo(log_result.render_text())
-        elif not has_log:
-            click.echo("log anomalies: not checked (this build has no log-anomaly checker)")
-    if lin is not None:
-        click.echo(lin.render_text())
-    click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
-
-
-def _write_html(
-    html_path: Path,
-    history_file: Path,
-    lin: LinVerdict | None,
-    log_result: Any,
-    log_checker: tuple[Callable[..., Any], Callable[..., str]] | None,
-    valid: bool | None,
-) -> None:
-    from replicheck.checker.visualize import render_check_html
-
-    log_page = None
-    if log_result is not None and log_checker is not None:
-        log_page = log_checker[1](log_result)
-    page = render_check_html(lin, log_page, title=str(history_file), overall=(valid,))
-    try:
-        html_path.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
 
 
 def _input_error(path: Path, exc: ModelInputError) -> HistoryError:
