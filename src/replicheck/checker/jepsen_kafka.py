@@ -204,7 +204,7 @@ class JepsenKafka:
             self._transactional = True
             if kind != "fail":
                 self.transactional_ops.append((facts, sent, reads))
-        if kind == "ok" and reads:
+        if kind == "ok" and (reads or op.get("rebalance-log")):
             yield from self._polls(op, process, index, invoke_index, facts, reads, sent)
 
     def _send(
@@ -273,7 +273,7 @@ class JepsenKafka:
                         self.position,
                         f"polled record must be [offset value] with a non-negative integer offset, got {pair!r}"[:160],
                     )
-            reads.setdefault(key, []).extend(pairs)
+            reads.setdefault(key, []).append(pairs)  # one chunk per poll micro-op
 
     def _polls(
         self,
@@ -287,36 +287,62 @@ class JepsenKafka:
     ) -> Iterator[dict]:
         rebalanced = self._rebalanced_keys(op)
         positions = self._positions.setdefault(process, {})
+        for key in rebalanced:
+            positions.pop(key, None)  # wherever the new owner's position is: unknown
         first_readers = self.first_readers
-        for key, records in reads.items():
-            if key in rebalanced:
-                positions.pop(key, None)
-            last = positions.get(key)
-            completion = {"process": process, "type": "ok", "f": "poll", "key": key,
-                          "value": records, "index": index}
-            if last is None:
-                self.unknown_positions += 1
-                completion["offset"] = None
-                completion["unknown_start"] = True
-            else:
-                completion["offset"] = last + 1
-            if key in rebalanced:
-                completion["rebalanced"] = True
-            if records:
-                positions[key] = records[-1][0]
-                readers = first_readers.setdefault(key, {})
-                for _, message in records:
-                    if message not in readers:
-                        readers[message] = facts
+        for key, chunks in reads.items():
             mine = sent.get(key)
             if mine:
-                self._precommitted(key, mine, records, facts)
-            invocation = {"process": process, "type": "invoke", "f": "poll", "key": key,
-                          "offset": completion["offset"], "index": invoke_index}
-            if self.with_positions:
-                invocation["invoked_at"] = facts.invoked_at
-            yield invocation
-            yield completion
+                self._precommitted(key, mine, [r for chunk in chunks for r in chunk], facts)
+            if key in rebalanced:
+                # a rebalance within the op: each poll starts wherever the new assignment
+                # put the consumer, so the polls are not one contiguous read
+                for records in chunks:
+                    yield from self._poll(process, index, invoke_index, facts, key, records,
+                                          None, True, first_readers)
+                positions.pop(key, None)  # the rebalance may have come after the last poll
+                continue
+            records = chunks[0] if len(chunks) == 1 else [r for chunk in chunks for r in chunk]
+            yield from self._poll(process, index, invoke_index, facts, key, records,
+                                  positions.get(key), False, first_readers)
+
+    def _poll(
+        self,
+        process: int,
+        index: int,
+        invoke_index: int,
+        facts: OpFacts,
+        key: str,
+        records: list,
+        last: int | None,
+        rebalanced: bool,
+        first_readers: dict[str, dict[Any, OpFacts]],
+    ) -> Iterator[dict]:
+        """One translated poll: `last` is where the process's previous read of `key`
+        ended (None: the position is unknown)."""
+        positions = self._positions.setdefault(process, {})
+        completion = {"process": process, "type": "ok", "f": "poll", "key": key,
+                      "value": records, "index": index}
+        if last is None:
+            self.unknown_positions += 1
+            completion["offset"] = None
+            completion["unknown_start"] = True
+        else:
+            completion["offset"] = last + 1
+        if rebalanced:
+            completion["rebalanced"] = True
+        if records:
+            positions[key] = records[-1][0]
+            readers = first_readers.setdefault(key, {})
+            for _, message in records:
+                if message not in readers:
+                    readers[message] = facts
+        invocation = {"process": process, "type": "invoke", "f": "poll", "key": key,
+                      "offset": completion["offset"], "index": invoke_index}
+        if self.with_positions:
+            invocation["invoked_at"] = facts.invoked_at
+        yield invocation
+        yield completion
 
     def _rebalanced_keys(self, op: dict) -> set[str]:
         log = op.get("rebalance-log")

@@ -126,7 +126,10 @@ def check_jepsen_log(ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE) -> L
         _add(verdict, PRECOMMITTED_READ, evidence, max_evidence)
     orders = {key: view.observed for key, view in verdict.partitions.items()}
     if translator.transactional:
-        txn_reads = [(facts, reads) for facts, _, reads in translator.transactional_ops]
+        txn_reads = [
+            (facts, {key: [r for chunk in chunks for r in chunk] for key, chunks in reads.items()})
+            for facts, _, reads in translator.transactional_ops
+        ]
         cycles = cycles_general(orders, translator.writers, translator.first_readers, txn_reads)
     else:
         cycles = cycles_simple(orders, translator.writers, translator.first_readers)
