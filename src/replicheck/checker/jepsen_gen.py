@@ -276,3 +276,184 @@ def to_edn_line(op: dict) -> str:
             text = to_edn(value, keyword=key in _KEYWORD_FIELDS)
         parts.append(f":{key} {text}")
     return "{" + ", ".join(parts) + "}"
+
+
+# -- single faults -----------------------------------------------------------------------------
+
+
+def _copy(history: list[dict]) -> list[dict]:
+    import copy
+
+    return copy.deepcopy(history)
+
+
+def _poll_map(op: dict) -> dict | None:
+    """The records map of a single-poll ok op (`[[:poll {...}]]`), or None."""
+    if op["type"] != "ok" or op["f"] != "poll" or len(op["value"]) != 1:
+        return None
+    return op["value"][0][1]
+
+
+def _acked(history: list[dict]) -> dict[tuple[int, int], dict]:
+    """(key, value) -> the ok single-send op that acknowledged it."""
+    out = {}
+    for op in history:
+        if op["type"] == "ok" and op["f"] == "send" and len(op["value"]) == 1:
+            _, key, (_, value) = op["value"][0]
+            out[key, value] = op
+    return out
+
+
+def _continuing_polls(history: list[dict]) -> list[tuple[dict, int, list]]:
+    """(op, key, previous record) for single-poll ops whose consumer position is known
+    and that continue a previous read of the key by the same process."""
+    from replicheck.checker.jepsen_kafka import JepsenKafka
+
+    found = []
+    translator = JepsenKafka()
+    by_index = {op["index"]: op for op in history}
+    last_record: dict[tuple[int, str], list] = {}
+    stream = translator.translate(history)
+    for internal in stream:
+        if internal["type"] != "invoke":
+            continue
+        done = next(stream)
+        if done["f"] != "poll":
+            continue
+        slot = (done["process"], done["key"])
+        op = by_index[done["index"]]
+        if done.get("offset") is not None and slot in last_record and _poll_map(op) is not None:
+            found.append((op, int(done["key"]), last_record[slot]))
+        if done["value"]:
+            last_record[slot] = done["value"][-1]
+    return found
+
+
+def inject_aborted_read(history: list[dict], rng: random.Random) -> list[dict] | None:
+    """An acknowledged send that some poll read becomes a `fail` (→ G1a)."""
+    history = _copy(history)
+    read = {(k, r[1]) for op in history if (m := _poll_map(op)) for k, rs in m.items() for r in rs}
+    candidates = [op for kv, op in _acked(history).items() if kv in read]
+    if not candidates:
+        return None
+    op = rng.choice(candidates)
+    _, key, (_, value) = op["value"][0]
+    op["type"], op["value"] = "fail", [["send", key, value]]
+    return history
+
+
+def inject_poll_skip(history: list[dict], rng: random.Random) -> list[dict] | None:
+    """A continuing poll loses its first record (→ poll-skip)."""
+    history = _copy(history)
+    final_process = history[-1]["process"]  # its polls are the only reads of some records
+    candidates = [
+        (op, k)
+        for op, k, _ in _continuing_polls(history)
+        if len(_poll_map(op)[k]) >= 2 and op["process"] != final_process
+    ]
+    if not candidates:
+        return None
+    op, key = rng.choice(candidates)
+    del _poll_map(op)[key][0]
+    return history
+
+
+def inject_replay_poll(history: list[dict], rng: random.Random) -> list[dict] | None:
+    """A continuing poll starts with the previous poll's last record again
+    (→ nonmonotonic-poll)."""
+    history = _copy(history)
+    candidates = _continuing_polls(history)
+    if not candidates:
+        return None
+    op, key, previous = rng.choice(candidates)
+    _poll_map(op)[key].insert(0, list(previous))
+    return history
+
+
+def inject_reorder_within_poll(history: list[dict], rng: random.Random) -> list[dict] | None:
+    """A process's last poll of a key, read from an unknown position, returns its two
+    records swapped (→ int-nonmonotonic-poll)."""
+    history = _copy(history)
+    last: dict[tuple[int, int], dict] = {}
+    for op in history:
+        polled = _poll_map(op)
+        for key, records in (polled or {}).items():
+            if records:
+                last[op["process"], key] = op
+    # a poll whose consumer position is unknown: a continuing one would also skip
+    continuing = {(op["index"], key) for op, key, _ in _continuing_polls(history)}
+    candidates = [
+        (op, key)
+        for (_, key), op in last.items()
+        if len(_poll_map(op)[key]) == 2 and (op["index"], key) not in continuing
+    ]
+    if not candidates:
+        return None
+    op, key = rng.choice(sorted(candidates, key=lambda c: (c[0]["index"], c[1])))
+    records = _poll_map(op)[key]
+    records[-1], records[-2] = records[-2], records[-1]
+    return history
+
+
+def inject_drop_from_final_read(history: list[dict], rng: random.Random) -> list[dict] | None:
+    """A final poll loses an acknowledged record from its middle (→ lost-write, and the gap
+    is an int-poll-skip)."""
+    history = _copy(history)
+    acked = _acked(history)
+    final_process = history[-1]["process"]
+    candidates = []
+    for op in history:
+        if op["process"] != final_process:
+            continue
+        for key, records in (_poll_map(op) or {}).items():
+            for i in range(1, len(records) - 1):
+                if (key, records[i][1]) in acked:
+                    candidates.append((op, key, i))
+    if not candidates:
+        return None
+    op, key, i = rng.choice(candidates)
+    del _poll_map(op)[key][i]
+    return history
+
+
+def inject_unseen_tail(history: list[dict], rng: random.Random) -> list[dict] | None:
+    """The last acknowledged record of a key is never returned by any poll (→ unseen)."""
+    history = _copy(history)
+    acked = _acked(history)
+    tails = {}
+    for op in history:
+        for key, records in (_poll_map(op) or {}).items():
+            for record in records:
+                if record[0] >= tails.get(key, [-1])[0]:
+                    tails[key] = record
+    candidates = []
+    for key, record in tails.items():
+        if (key, record[1]) not in acked:
+            continue
+        readers = [op for op in history if record in (_poll_map(op) or {}).get(key, [])]
+        if all(_poll_map(op)[key][-1] == record for op in readers) and all(
+            _poll_map(op) is not None for op in readers
+        ) and not any(
+            op["type"] == "ok" and op["f"] == "txn" for op in history
+        ):
+            candidates.append((key, record, readers))
+    if not candidates:
+        return None
+    key, record, readers = rng.choice(sorted(candidates, key=lambda c: c[0]))
+    for op in readers:
+        polled = _poll_map(op)
+        polled[key].pop()
+        if not polled[key]:
+            del polled[key]
+    return history
+
+
+#: name -> (injector, the anomaly kinds it must add, exactly)
+JEPSEN_INJECTORS = {
+    "aborted-read": (inject_aborted_read, {"G1a"}),
+    "poll-skip": (inject_poll_skip, {"poll-skip"}),
+    "replay-poll": (inject_replay_poll, {"nonmonotonic-poll"}),
+    "reorder-within-poll": (inject_reorder_within_poll, {"int-nonmonotonic-poll"}),
+    "drop-from-final-read": (inject_drop_from_final_read, {"lost-write", "int-poll-skip"}),
+    "unseen-tail": (inject_unseen_tail, {"unseen"}),
+}
