@@ -65,9 +65,40 @@ def parse_fast_op(raw: bytes) -> dict | None:
         value = orjson.loads(text)
         if type(value) is not list or not value or value[0] != _MAP_TAG:
             return None
-        return _maps(value, [text.count(b'"\\u0000"')])
+        maps = text.count(b'"\\u0000"')
+        if maps <= 2:
+            op = _op_with_polls(value, maps)
+            if op is not None:
+                return op
+            value = orjson.loads(text)  # the shortcut declined: start again, generally
+        return _maps(value, [maps])
     except (orjson.JSONDecodeError, _Unsupported, TypeError):
         return None  # TypeError: an unhashable (composite) map key
+
+
+def _pairs(tagged: list) -> dict:
+    if not len(tagged) % 2:
+        raise _Unsupported
+    items = iter(tagged)
+    next(items)
+    return dict(zip(items, items, strict=False))
+
+
+def _op_with_polls(value: list, maps: int) -> dict | None:
+    """The common shapes without a recursive walk: an op map whose only other map (if
+    any) is a poll micro-op's result, `[... [:poll {k records}] ...]`. None otherwise."""
+    op = _pairs(value)
+    if maps == 1:
+        return op
+    mops = op.get("value")
+    if type(mops) is list:
+        for mop in mops:
+            if type(mop) is list and len(mop) == 2 and type(mop[1]) is list:
+                polled = mop[1]
+                if polled and polled[0] == _MAP_TAG:
+                    mop[1] = _pairs(polled)
+                    return op
+    return None
 
 
 def _maps(value: list, remaining: list[int]) -> Any:

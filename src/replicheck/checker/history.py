@@ -186,7 +186,7 @@ def iter_ops(path: str | Path) -> Iterator[dict]:
             if edn:
                 op = parse_fast_op(raw)  # Jepsen's common shapes; None: the full reader
                 if op is not None:
-                    yield check(op, line_number)
+                    yield op if _fast_accept(op, line_number, outstanding) else check(op, line_number)
                     continue
                 try:
                     op = parse_edn_op(raw.decode("utf-8"))

@@ -25,6 +25,7 @@ as Jepsen's EDN (`prn` style) for round trips.
 
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ class JepsenGenConfig:
     fail_ratio: float = 0.05
     hole_ratio: float = 0.1
     max_poll_records: int = 5
+    assign_ratio: float = 0.12  # of ops that re-assign (or subscribe) the consumer
 
 
 class _Client:
@@ -57,6 +59,7 @@ class _World:
         self.config = config
         self.rng = rng
         self.logs: dict[int, list[tuple[int, int]]] = {k: [] for k in range(config.keys)}
+        self.offsets: dict[int, list[int]] = {k: [] for k in range(config.keys)}
         self.next_offset = dict.fromkeys(range(config.keys), 0)
         self.committed = dict.fromkeys(range(config.keys), 0)
         self.next_value = 0
@@ -75,6 +78,7 @@ class _World:
             self.next_offset[key] += 1  # an offset no record will ever show (a marker)
         offset = self.next_offset[key]
         self.logs[key].append((offset, value))
+        self.offsets[key].append(offset)
         self.next_offset[key] = offset + 1
         return offset
 
@@ -86,7 +90,7 @@ class _World:
         """A contiguous run from the client's position, of length 0..limit."""
         position = client.positions.get(key, self.committed[key])
         log = self.logs[key]
-        at = next((i for i, (offset, _) in enumerate(log) if offset >= position), len(log))
+        at = bisect.bisect_left(self.offsets[key], position)
         run = [list(record) for record in log[at : at + self.rng.randint(0, limit)]]
         if run:
             client.positions[key] = run[-1][0] + 1
@@ -126,7 +130,7 @@ def _invocation(world: _World, client: _Client) -> dict:
     base = {"type": "invoke", "process": client.process}
     if roll < config.crash_ratio:
         return {**base, "f": "crash", "value": None}
-    if not client.assigned or roll < 0.12:
+    if not client.assigned or roll < config.assign_ratio:
         keys = sorted(rng.sample(range(config.keys), rng.randint(1, config.keys)))
         f = "subscribe" if config.subscribe and rng.random() < 0.5 else "assign"
         op = {**base, "f": f, "value": keys}
@@ -226,8 +230,7 @@ def _final_polls(world: _World) -> None:
                 "seek-to-beginning?": True})
     client.assigned = keys
     client.positions = dict.fromkeys(keys, 0)
-    while any(client.positions[k] < world.next_offset[k] and
-              any(o >= client.positions[k] for o, _ in world.logs[k]) for k in keys):
+    while any(world.offsets[k] and client.positions[k] <= world.offsets[k][-1] for k in keys):
         world.emit({"type": "invoke", "process": client.process, "f": "poll", "value": [["poll"]]})
         polled = {}
         for key in keys:
