@@ -77,7 +77,7 @@ def describe_evidence(kind: str, e: dict) -> str:
     if kind == "unseen":
         return (
             f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; "
-            "in no final read"
+            + ("in no final read" if e["final_reads"] else "returned by no poll")
         )
     if kind == "inconsistent-offsets":
         parts = [
