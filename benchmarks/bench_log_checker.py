@@ -165,7 +165,17 @@ def history_file(lines: int) -> Path:
 
 
 def jepsen_files(lines: int) -> tuple[Path, Path]:
-    """A correct Jepsen-shape history of about `lines` lines, as EDN and as JSON Lines."""
+    """A correct Jepsen-shape history of about `lines` lines, as EDN and as JSON Lines
+    (written by a child process: a child forked from a parent holding a million ops would
+    inherit its peak RSS, and the measured children's RSS would be the parent's)."""
+    edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
+    if not (edn.exists() and jsonl.exists()):
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        subprocess.run([sys.executable, __file__, "--write-jepsen", str(lines)], env=env, check=True)
+    return edn, jsonl
+
+
+def write_jepsen(lines: int) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import orjson
 
@@ -173,19 +183,17 @@ def jepsen_files(lines: int) -> tuple[Path, Path]:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
-    if not (edn.exists() and jsonl.exists()):
-        print(f"generating {edn.name} …", file=sys.stderr)
-        config = JepsenGenConfig(
-            ops=lines * 49 // 100, processes=10, keys=4, max_poll_records=40,
-            crash_ratio=0.001, info_ratio=0.05, fail_ratio=0.02, hole_ratio=0.05,
-            assign_ratio=0.005,
-        )
-        history = generate_jepsen(config, seed=1)  # final polls included: about `lines`
-        with edn.open("w") as out:
-            out.writelines(to_edn_line(op) + "\n" for op in history)
-        with jsonl.open("wb") as out:
-            out.writelines(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS) + b"\n" for op in history)
-    return edn, jsonl
+    print(f"generating {edn.name} …", file=sys.stderr)
+    config = JepsenGenConfig(
+        ops=lines * 49 // 100, processes=10, keys=4, max_poll_records=40,
+        crash_ratio=0.001, info_ratio=0.05, fail_ratio=0.02, hole_ratio=0.05,
+        assign_ratio=0.005,
+    )
+    history = generate_jepsen(config, seed=1)  # final polls included: about `lines`
+    with edn.open("w") as out:
+        out.writelines(to_edn_line(op) + "\n" for op in history)
+    with jsonl.open("wb") as out:
+        out.writelines(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS) + b"\n" for op in history)
 
 
 def run_cli(path: Path, *extra: str) -> dict:
@@ -264,7 +272,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jepsen-only", action="store_true", help="only Jepsen's shape")
     parser.add_argument("--no-jepsen", action="store_true", help="skip Jepsen's shape")
+    parser.add_argument("--write-jepsen", type=int, metavar="LINES", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_jepsen:
+        write_jepsen(args.write_jepsen)
+        return
 
     rows = []
     jepsen = [] if args.no_jepsen else jepsen_rows(args.sizes, args.repeat)

@@ -139,7 +139,7 @@ class JepsenKafka:
                 invoked = (position, op)
             f = op["f"]
             if f in MICRO_OP_FS:
-                yield from self._micro_ops(position, invoked, op)
+                yield from self._micro_ops(position, invoked, op)  # a list: one level only
             elif f in CONSUMER_FS:
                 self._consumer(op, invoked[1])
             if kind == "info":
@@ -170,7 +170,10 @@ class JepsenKafka:
         for key in [k for k in positions if k not in kept]:
             del positions[key]
 
-    def _micro_ops(self, position: int, invoked: tuple[int, dict], op: dict) -> Iterator[dict]:
+    def _micro_ops(self, position: int, invoked: tuple[int, dict], op: dict) -> list[dict]:
+        """The translated ops of one completed Jepsen op (a list, not a generator: nested
+        generators cost a frame switch per item on the hot path)."""
+        out: list[dict] = []
         invoked_at, invoke = invoked
         kind = op["type"]
         process = op["process"]
@@ -197,7 +200,7 @@ class JepsenKafka:
                     position, f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160]
                 )
             if mop[0] == "send":
-                yield from self._send(mop, kind, process, index, invoke_index, facts, sent)
+                out.extend(self._send(mop, kind, process, index, invoke_index, facts, sent))
             elif kind == "ok" and len(mop) >= 2:
                 self._poll_records(mop, reads)
         if len(mops) > 1 or op["f"] == "txn":
@@ -205,7 +208,8 @@ class JepsenKafka:
             if kind != "fail":
                 self.transactional_ops.append((facts, sent, reads))
         if kind == "ok" and (reads or op.get("rebalance-log")):
-            yield from self._polls(op, process, index, invoke_index, facts, reads, sent)
+            self._polls(out, op, process, index, invoke_index, facts, reads, sent)
+        return out
 
     def _send(
         self,
@@ -216,7 +220,7 @@ class JepsenKafka:
         invoke_index: int,
         facts: OpFacts,
         sent: dict[str, list],
-    ) -> Iterator[dict]:
+    ) -> tuple[dict, dict]:
         if len(mop) != 3:
             raise JepsenInputError(self.position, "a send micro-op is [:send key value]")
         key = _key(mop[1])
@@ -242,12 +246,11 @@ class JepsenKafka:
                       "value": value, "index": invoke_index}
         if self.with_positions:
             invocation["invoked_at"] = facts.invoked_at
-        yield invocation
         completion = {"process": process, "type": done_type, "f": "send", "key": key,
                       "value": value, "index": index}
         if offset is not None:
             completion["offset"] = offset
-        yield completion
+        return invocation, completion
 
     def _poll_records(self, mop: list, reads: dict[str, list]) -> None:
         polled = mop[1]
@@ -266,6 +269,7 @@ class JepsenKafka:
 
     def _polls(
         self,
+        out: list[dict],
         op: dict,
         process: int,
         index: int,
@@ -273,7 +277,7 @@ class JepsenKafka:
         facts: OpFacts,
         reads: dict[str, list],
         sent: dict[str, list],
-    ) -> Iterator[dict]:
+    ) -> None:
         rebalanced = self._rebalanced_keys(op)
         positions = self._positions.setdefault(process, {})
         for key in rebalanced:
@@ -287,12 +291,12 @@ class JepsenKafka:
                 # a rebalance within the op: each poll starts wherever the new assignment
                 # put the consumer, so the polls are not one contiguous read
                 for records in chunks:
-                    yield from self._poll(process, index, invoke_index, facts, key, records,
+                    out += self._poll(process, index, invoke_index, facts, key, records,
                                           None, True, first_readers)
                 positions.pop(key, None)  # the rebalance may have come after the last poll
                 continue
             records = chunks[0] if len(chunks) == 1 else [r for chunk in chunks for r in chunk]
-            yield from self._poll(process, index, invoke_index, facts, key, records,
+            out += self._poll(process, index, invoke_index, facts, key, records,
                                   positions.get(key), False, first_readers)
 
     def _poll(
@@ -306,7 +310,7 @@ class JepsenKafka:
         last: int | None,
         rebalanced: bool,
         first_readers: dict[str, dict[Any, OpFacts]],
-    ) -> Iterator[dict]:
+    ) -> tuple[dict, dict]:
         """One translated poll: `last` is where the process's previous read of `key`
         ended (None: the position is unknown)."""
         positions = self._positions.setdefault(process, {})
@@ -335,8 +339,7 @@ class JepsenKafka:
                       "offset": completion["offset"], "index": invoke_index}
         if self.with_positions:
             invocation["invoked_at"] = facts.invoked_at
-        yield invocation
-        yield completion
+        return invocation, completion
 
     def _rebalanced_keys(self, op: dict) -> set[str]:
         log = op.get("rebalance-log")
