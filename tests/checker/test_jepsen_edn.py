@@ -128,8 +128,12 @@ def test_fast_path_declines_what_it_cannot_read_exactly() -> None:
         b"{:a sym}",
         b"{[1] 2}",
         b"[1 2]",
+        b"{:a " + b"[" * 64 + b"]" * 64 + b"}",  # deeper than the nesting bound
+        b"{:a " + b"{:a " * 990 + b"1" + b"}" * 991,
     ):
         assert parse_fast_op(line) is None, line
+    assert parse_fast_op(b"{ :a [ 1 2 ] }") == {"a": [1, 2]}
+    assert parse_fast_op(b"{:a " + b"[" * 63 + b"]" * 63 + b"}") is not None
     assert parse_fast_op(b"{:a nil, :b [nil true false -3 1.5], :nil-x :nil}") == {
         "a": None,
         "b": [None, True, False, -3, 1.5],

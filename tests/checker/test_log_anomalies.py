@@ -514,7 +514,8 @@ def test_to_json_shape_and_serialisable():
     h.poll(1, 0, [[0, "a"], [1, "x"]], final=True)
     verdict = check_log(h.ops)
     data = verdict.to_json()
-    assert set(data) == {"valid", "anomalies", "stats"}
+    assert set(data) == {"valid", "anomalies", "allowed_anomalies", "allowed", "stats"}
+    assert data["allowed_anomalies"] == {} and data["allowed"] == []
     assert data["valid"] is False
     assert set(data["anomalies"]) <= set(ANOMALY_KINDS)
     assert orjson.loads(orjson.dumps(data)) == data

@@ -27,6 +27,8 @@ from typing import Any
 import orjson
 
 _MAP_TAG = "\x00"
+#: the full reader's nesting bound (values nested deeper are an input error there)
+MAX_NESTING = 64
 # digits → "0" and unsupported characters → "#", so two substring tests do the screening
 _UNSUPPORTED = b"#\\;()'`~@^\t\r\x00"
 _SCREEN = bytes.maketrans(b"123456789" + _UNSUPPORTED, b"0" * 9 + b"#" * len(_UNSUPPORTED))
@@ -55,6 +57,8 @@ def parse_fast_op(raw: bytes) -> dict | None:
         .replace(b"}", b"]")
         .replace(b" ", b",")
         .replace(b",,", b",")
+        .replace(b"[,", b"[")
+        .replace(b",]", b"]")
     )
     text = b'"'.join(_KEYWORD_SPLIT.split(text))
     if b"nil" in text:
@@ -65,6 +69,8 @@ def parse_fast_op(raw: bytes) -> dict | None:
         value = orjson.loads(text)
         if type(value) is not list or not value or value[0] != _MAP_TAG:
             return None
+        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and _deeper_than(value, MAX_NESTING):
+            return None  # the full reader reports it
         maps = text.count(b'"\\u0000"')
         if maps <= 2:
             op = _op_with_polls(value, maps)
@@ -72,8 +78,22 @@ def parse_fast_op(raw: bytes) -> dict | None:
                 return op
             value = orjson.loads(text)  # the shortcut declined: start again, generally
         return _maps(value, [maps])
-    except (orjson.JSONDecodeError, _Unsupported, TypeError):
-        return None  # TypeError: an unhashable (composite) map key
+    except (orjson.JSONDecodeError, _Unsupported, TypeError, RecursionError):
+        # TypeError: an unhashable (composite) map key; RecursionError: maps nested deeper
+        # than the fix-up walks (the full reader bounds nesting with a clear error)
+        return None
+
+
+def _deeper_than(value: list, limit: int) -> bool:
+    """Whether `value` nests lists more than `limit` levels deep (maps are still lists)."""
+    level = [value]
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        level = [item for items in level for item in items if type(item) is list]
+        depth += 1
+    return False
 
 
 def _pairs(tagged: list) -> dict:
