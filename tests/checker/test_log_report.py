@@ -111,11 +111,15 @@ def test_every_kind_renders_in_text_and_html():
     h.poll(1, 0, [[1, "b"], [0, "a"]])
     h.send(2, "f", None, type="fail")
     h.poll(1, 2, [[2, "f"]])
+    for op in h.ops:
+        op["at"] = op["index"]
+    at = len(h.ops)
     for message, offset in (("x", 4), ("y", 3), ("z", 6)):
-        h.ops.append({"process": 3, "type": "invoke", "f": "send", "key": KEY, "value": message, "index": 90})
-        h.ops.append({"process": 3, "type": "ok", "f": "send", "key": KEY, "value": message, "offset": offset, "index": 91})
+        h.ops.append({"process": 3, "type": "invoke", "f": "send", "key": KEY, "value": message, "at": at})
+        h.ops.append({"process": 3, "type": "ok", "f": "send", "key": KEY, "value": message, "offset": offset, "at": at + 1})
     h.poll(1, 5, [[5, "w"]])
-    verdict = check_log(h.ops)
+    h.ops[-2]["at"], h.ops[-1]["at"] = at + 2, at + 3
+    verdict = check_log(h.ops, positioned=True)
     extra = {"int-nonmonotonic-poll", "G1a", "int-nonmonotonic-send", "int-send-skip"}
     assert extra <= set(verdict.anomalies)
     text = verdict.render_text()

@@ -11,8 +11,10 @@ checker) records one op per client call, with a vector of micro-ops as its value
 
 This module is the one place that knows that shape. `JepsenKafka.translate(ops)` streams
 the checker's internal operations (docs/log-checker.md): one send per send micro-op, one
-poll per key an ok op read, with the op's `index` on both halves so that evidence names
-Jepsen's ops and the checker can tell two micro-ops of one op (a transaction) apart.
+poll per key an ok op read. Each carries `at`, the position of its Jepsen invocation or
+completion (the checker orders by it: translated ops are emitted when the Jepsen op
+completes, but real time is when it was invoked), and the op's `index`, so that evidence
+names Jepsen's ops and two micro-ops of one op (a transaction) share a position.
 
 A poll carries no start offset: the consumer's position is implicit. It is derived here
 per process and key, as Kafka's consumer keeps it: where that process's previous ok read
@@ -53,7 +55,14 @@ def is_jepsen_op(op: dict) -> bool:
     if f not in MICRO_OP_FS:
         return False
     value = op.get("value")
-    return type(value) is list and bool(value) and type(value[0]) is list
+    # Kafka micro-ops, not another workload's (Elle's list-append txns use [:append k v])
+    return (
+        type(value) is list
+        and bool(value)
+        and type(value[0]) is list
+        and bool(value[0])
+        and value[0][0] in ("send", "poll")
+    )
 
 
 def _key(raw: Any) -> str | None:
@@ -105,8 +114,6 @@ class JepsenKafka:
     #: process order: process -> its previous op's facts (for the general cycle search)
     subscribed: bool = False
     position: int = -1  # Jepsen op being translated (0-based), for error messages
-    #: add `invoked_at` (the Jepsen invocation's position) to translated invocations
-    with_positions: bool = False
     ops: int = 0
     unknown_positions: int = 0  # polls checked without a start offset
     consumer_ops: int = 0
@@ -243,11 +250,9 @@ class JepsenKafka:
             self.writers.setdefault(key, {}).setdefault(value, facts)
         done_type = kind if kind != "ok" else ("ok" if offset is not None else "info")
         invocation = {"process": process, "type": "invoke", "f": "send", "key": key,
-                      "value": value, "index": invoke_index}
-        if self.with_positions:
-            invocation["invoked_at"] = facts.invoked_at
+                      "value": value, "index": invoke_index, "at": facts.invoked_at}
         completion = {"process": process, "type": done_type, "f": "send", "key": key,
-                      "value": value, "index": index}
+                      "value": value, "index": index, "at": self.position}
         if offset is not None:
             completion["offset"] = offset
         return invocation, completion
@@ -315,7 +320,7 @@ class JepsenKafka:
         ended (None: the position is unknown)."""
         positions = self._positions.setdefault(process, {})
         completion = {"process": process, "type": "ok", "f": "poll", "key": key,
-                      "value": records, "index": index}
+                      "value": records, "index": index, "at": self.position}
         if last is None:
             self.unknown_positions += 1
             completion["offset"] = None
@@ -336,9 +341,8 @@ class JepsenKafka:
                     self.position, f"polled records must be [offset value] pairs, got {records!r}"[:160]
                 ) from None
         invocation = {"process": process, "type": "invoke", "f": "poll", "key": key,
-                      "offset": completion["offset"], "index": invoke_index}
-        if self.with_positions:
-            invocation["invoked_at"] = facts.invoked_at
+                      "offset": completion["offset"], "index": invoke_index,
+                      "at": facts.invoked_at}
         return invocation, completion
 
     def _rebalanced_keys(self, op: dict) -> set[str]:
@@ -368,7 +372,7 @@ class JepsenKafka:
 def jepsen_calls(ops: Iterable[dict]) -> list[Call]:
     """Jepsen-shape ops as the linearizability checker's calls, one per micro-op (per key
     read), each spanning its op's invocation and completion in the Jepsen history."""
-    translator = JepsenKafka(with_positions=True)
+    translator = JepsenKafka()
     calls = []
     stream = translator.translate(ops)
     for invocation in stream:
@@ -382,8 +386,8 @@ def jepsen_calls(ops: Iterable[dict]) -> list[Call]:
                 f=invocation["f"],
                 key=invocation["key"],
                 status="ok" if status == "ok" else "info",
-                call_pos=invocation["invoked_at"],
-                return_pos=translator.position if status == "ok" else None,
+                call_pos=invocation["at"],
+                return_pos=completion["at"] if status == "ok" else None,
                 invoke=invocation,
                 completion=completion,
             )

@@ -11,8 +11,13 @@ a correct Kafka, so that a correct run is never flagged) are in docs/log-checker
 Operation tuples used internally (one tuple per completed operation, shared by every
 record it returned, so memory stays proportional to the log, not to reads × log):
 
-    send: ("send", invoke_index, index, process, key, offset, message)
-    poll: ("poll", invoke_index, index, process, key, start_offset, final, first, last, count)
+    send: ("send", invoke_position, position, process, key, offset, message)
+    poll: ("poll", invoke_position, position, process, key, start_offset, final, first, last, count)
+
+Positions (0-based places in the history) order operations: line order is real time
+(docs/history-format.md). An op's `index` field only names it in the evidence, so a
+history whose indices are reversed or arbitrary gets the same verdict as one numbered by
+line; the `_Checker.ids` map translates positions back to those names.
 """
 
 from __future__ import annotations
@@ -129,11 +134,14 @@ class LogVerdict:
         return render_verdict_text(self, max_examples)
 
 
-def op_ref(op: tuple) -> dict:
-    """The evidence form of an internal operation tuple."""
+def op_ref(op: tuple, name: Any = None) -> dict:
+    """The evidence form of an internal operation tuple; `name` maps a position to the
+    op's `index` (identity if omitted)."""
+    if name is None:
+        name = _same
     ref: dict[str, Any] = {
-        "index": op[_INDEX],
-        "invoke_index": op[_INVOKE],
+        "index": name(op[_INDEX]),
+        "invoke_index": name(op[_INVOKE]),
         "process": op[_PROCESS],
         "f": op[_KIND],
     }
@@ -148,6 +156,10 @@ def op_ref(op: tuple) -> dict:
         if op[_POLL_FINAL]:
             ref["final"] = True
     return ref
+
+
+def _same(position: int) -> int:
+    return position
 
 
 class _Partition:
@@ -285,10 +297,13 @@ class _Found:
 
 
 class _Checker:
-    def __init__(self, max_evidence: int, unseen_polls: bool = False) -> None:
+    def __init__(
+        self, max_evidence: int, unseen_polls: bool = False, positioned: bool = False
+    ) -> None:
         assert max_evidence >= 0
         self.found = _Found(max_evidence)
         self.unseen_polls = unseen_polls
+        self.positioned = positioned
         self.partitions: dict[str, _Partition] = {}
         self.pending: dict[Any, tuple[int, dict]] = {}
         self.last_send: dict[tuple, tuple] = {}  # (process, key) -> last ok send
@@ -300,6 +315,9 @@ class _Checker:
         self.any_final = False
         self.failed_messages: dict[str, dict] = {}  # key -> message -> failed send
         self.info_offsets: list[tuple] = []  # info sends that reported an offset anyway
+        # the `index` of the op at a position, where it is not position + ids_base
+        self.ids: dict[int, Any] = {}
+        self.ids_base = 0
         self.stats = {
             "ops": 0,
             "sends": {"ok": 0, "info": 0, "fail": 0},
@@ -308,6 +326,22 @@ class _Checker:
             "other_ops": 0,
             "unmatched_completions": 0,
         }
+
+    def name(self, position: int) -> Any:
+        """The identifier evidence shows for the op at `position` (its `index` field)."""
+        found = self.ids.get(position)
+        return position + self.ids_base if found is None else found
+
+    def op_ref(self, op: tuple) -> dict:
+        return op_ref(op, self.name)
+
+    def note_id(self, position: int, op: dict) -> None:
+        """Remember an op's `index` where it is not the expected position + base."""
+        ident = op.get("index", position)
+        if position == 0 and type(ident) is int:
+            self.ids_base = ident
+        elif ident != position + self.ids_base:
+            self.ids[position] = ident
 
     def partition(self, key: str) -> _Partition:
         part = self.partitions.get(key)
@@ -330,14 +364,20 @@ class _Checker:
         sends_ok = polls_ok = records_read = 0
         position = -1
         op: Any = None
+        note_id = self.note_id
+        positioned = self.positioned
         try:
             for position, op in enumerate(ops):
+                if positioned:
+                    position = op["at"]  # where it happened (the stream is out of order)
                 invoked = None
                 kind = op["type"]
+                if op.get("index", position) != position + self.ids_base or not position:
+                    note_id(position, op)
                 if kind == "invoke":
-                    pending[op["process"]] = (op.get("index", position), op)
+                    pending[op["process"]] = (position, op)
                     continue
-                index = op.get("index", position)
+                index = position
                 process = op["process"]
                 invoked = pending_pop(process, None)
                 if invoked is None:
@@ -351,9 +391,12 @@ class _Checker:
                     if f == "send":
                         self.unacknowledged(op, invoke, kind, invoke_index, index)
                     continue
+                if f != "send" and f != "poll":  # not a log operation: counted, not read
+                    tally[f, kind] = tally.get((f, kind), 0) + 1
+                    continue
                 key = op.get("key")
                 if key is None:
-                    key = invoke["key"]
+                    key = invoke.get("key")
                 part = partitions.get(key)
                 if part is None:
                     if bad_scalar(key):
@@ -693,8 +736,8 @@ class _Checker:
                     "key": part.key,
                     "offset": offset,
                     "message": send[_SEND_MESSAGE],
-                    "send": op_ref(send),
-                    "read": op_ref(poll),
+                    "send": self.op_ref(send),
+                    "read": self.op_ref(poll),
                     "read_message": shown,
                 },
             )
@@ -734,8 +777,8 @@ class _Checker:
                     "key": part.key,
                     "offset": offset,
                     "message": message,
-                    "writer": op_ref(send),
-                    "reader": op_ref(reader),
+                    "writer": self.op_ref(send),
+                    "reader": self.op_ref(reader),
                 },
             )
             _mark(highlights, offset, G1A)
@@ -758,7 +801,7 @@ class _Checker:
             evidence = {
                 "key": part.key,
                 "process": op[_PROCESS],
-                "op": op_ref(op),
+                "op": self.op_ref(op),
                 "offsets": [below, above],
                 "skipped": [
                     {"offset": o, "message": part.observed[o]}
@@ -767,7 +810,7 @@ class _Checker:
                 "skipped_count": len(skipped),
             }
             if kind == INT_SEND_SKIP:
-                evidence["previous"] = op_ref(previous)
+                evidence["previous"] = self.op_ref(previous)
             self.found.add(kind, evidence)
             for offset in skipped:
                 _mark(highlights, offset, kind)
@@ -782,7 +825,7 @@ class _Checker:
                 {
                     "key": send[_KEY],
                     "process": send[_PROCESS],
-                    "op": op_ref(send),
+                    "op": self.op_ref(send),
                     "previous_offset": previous[_SEND_OFFSET],
                     "offset": send[_SEND_OFFSET],
                     "previous_message": previous[_SEND_MESSAGE],
@@ -799,7 +842,7 @@ class _Checker:
                 {
                     "key": entry["key"],
                     "process": entry["process"],
-                    "poll": op_ref(entry["poll"]),
+                    "poll": self.op_ref(entry["poll"]),
                     "previous_offset": entry["previous_offset"],
                     "offset": entry["offset"],
                 },
@@ -846,8 +889,8 @@ class _Checker:
                         "key": part.key,
                         "offset": send[_SEND_OFFSET],
                         "message": send[_SEND_MESSAGE],
-                        "send": op_ref(send),
-                        "final_reads": [op_ref(poll) for poll, _ in final_polls[:3]],
+                        "send": self.op_ref(send),
+                        "final_reads": [self.op_ref(poll) for poll, _ in final_polls[:3]],
                     },
                 )
                 _mark(highlights, send[_SEND_OFFSET], UNSEEN)
@@ -862,7 +905,7 @@ class _Checker:
                     "key": part.key,
                     "offset": offset,
                     "messages": [
-                        {"message": message, "ops": [op_ref(op) for op in ops]}
+                        {"message": message, "ops": [self.op_ref(op) for op in ops]}
                         for message, ops in facts.items()
                     ],
                 },
@@ -880,7 +923,7 @@ class _Checker:
                     "key": part.key,
                     "message": message,
                     "offsets": [
-                        {"offset": offset, "ops": [op_ref(op) for op in facts[offset]]}
+                        {"offset": offset, "ops": [self.op_ref(op) for op in facts[offset]]}
                         for offset in offsets
                     ],
                 },
@@ -906,15 +949,15 @@ class _Checker:
                 {
                     "key": part.key,
                     "process": poll[_PROCESS],
-                    "previous": op_ref(previous),
-                    "poll": op_ref(poll),
+                    "previous": self.op_ref(previous),
+                    "poll": self.op_ref(poll),
                     "expected_offset": start,
                     "offset": first,
                     "skipped": [
                         {
                             "offset": offset,
                             "message": part.observed[offset],
-                            "shown_by": op_ref(part.observed_by[offset]),
+                            "shown_by": self.op_ref(part.observed_by[offset]),
                         }
                         for offset in skipped[:MAX_OPS_PER_FACT]
                     ],
@@ -933,8 +976,8 @@ class _Checker:
                 continue
             cycle = order_cycle(
                 [
-                    (previous[_INDEX], send[_INDEX], PROCESS_ORDER),
-                    (send[_INDEX], previous[_INDEX], LOG_ORDER),
+                    (self.name(previous[_INDEX]), self.name(send[_INDEX]), PROCESS_ORDER),
+                    (self.name(send[_INDEX]), self.name(previous[_INDEX]), LOG_ORDER),
                 ]
             )
             assert cycle, "a process-order/log-order pair always closes a cycle"
@@ -943,8 +986,8 @@ class _Checker:
                 {
                     "key": send[_KEY],
                     "process": send[_PROCESS],
-                    "previous": op_ref(previous),
-                    "send": op_ref(send),
+                    "previous": self.op_ref(previous),
+                    "send": self.op_ref(send),
                     "cycle": cycle,
                 },
             )
@@ -963,17 +1006,17 @@ class _Checker:
                 "key": entry["key"],
                 "process": entry["process"],
                 "within_poll": entry["within_poll"],
-                "poll": op_ref(poll),
+                "poll": self.op_ref(poll),
                 "previous_offset": entry["previous_offset"],
                 "offset": entry["offset"],
             }
             if not entry["within_poll"]:
                 previous = entry["previous"]
-                evidence["previous"] = op_ref(previous)
+                evidence["previous"] = self.op_ref(previous)
                 evidence["cycle"] = order_cycle(
                     [
-                        (previous[_INDEX], poll[_INDEX], PROCESS_ORDER),
-                        (poll[_INDEX], previous[_INDEX], LOG_ORDER),
+                        (self.name(previous[_INDEX]), self.name(poll[_INDEX]), PROCESS_ORDER),
+                        (self.name(poll[_INDEX]), self.name(previous[_INDEX]), LOG_ORDER),
                     ]
                 )
             self.found.add(NONMONOTONIC_POLL, evidence)
@@ -997,7 +1040,11 @@ def _runs(offsets: list[int]) -> list[tuple[int, int]]:
 
 
 def check_log(
-    ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE, *, unseen_polls: bool = False
+    ops: Iterable[dict],
+    max_evidence: int = MAX_EVIDENCE,
+    *,
+    unseen_polls: bool = False,
+    positioned: bool = False,
 ) -> LogVerdict:
     """Check a send/poll history for Jepsen's Kafka anomalies, in one pass.
 
@@ -1005,9 +1052,11 @@ def check_log(
     validated (see replicheck.checker.history). Evidence lists are capped at
     `max_evidence` per kind; `stats["anomaly_counts"]` always has the exact counts.
     `unseen_polls`: `unseen` counts every ok poll, not only final reads (Jepsen's rule,
-    used for Jepsen-shape histories, which have no final-read marker).
+    used for Jepsen-shape histories, which have no final-read marker). `positioned`: every
+    op carries `at`, its place in real time (ops translated from another shape, emitted
+    out of line order; several may share one place when they come from one op).
     """
-    checker = _Checker(max_evidence, unseen_polls)
+    checker = _Checker(max_evidence, unseen_polls, positioned)
     # The pass allocates millions of small tuples and no reference cycles; pausing the
     # cyclic collector spares it repeated scans of an ever-growing heap (about a third of
     # the time on a 1M-op history, see benchmarks/bench_log_checker.py).

@@ -108,7 +108,9 @@ def check_jepsen_log(ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE) -> L
     """`check_log` over Jepsen's shape, plus precommitted reads and dependency cycles."""
     translator = JepsenKafka()
     try:
-        verdict = check_log(translator.translate(ops), max_evidence, unseen_polls=True)
+        verdict = check_log(
+            translator.translate(ops), max_evidence, unseen_polls=True, positioned=True
+        )
     except JepsenInputError:
         raise
     except LogInputError as exc:

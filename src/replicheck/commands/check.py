@@ -6,25 +6,43 @@ Exit codes (public contract): 0 the history passed every check, 1 a violation wa
 For `--model log` the verdict is Kafka's guarantees: Jepsen's Kafka anomaly taxonomy
 (lost writes, inconsistent offsets, poll skips, aborted reads, dependency cycles, ...),
 with Jepsen's rules for which kinds invalidate a run (`--allow`). The history may have
-replicheck's shape or Jepsen's (micro-op vectors), in JSON Lines or EDN; it is streamed.
-`--linearizable` adds the strict level: linearizability of a Kafka-faithful log model
-(stricter than Kafka promises: a deposed leader or a follower may serve stale reads).
+replicheck's shape or Jepsen's (micro-op vectors), in JSON Lines or EDN; it is streamed
+(replicheck.commands.check_log). `--linearizable` adds the strict level: linearizability
+of a Kafka-faithful log model (stricter than Kafka promises: a deposed leader or a
+follower may serve stale reads).
 """
 
 from __future__ import annotations
 
+import io
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
-from replicheck.checker.history import HistoryError, read_history
+from replicheck.checker.history import STDIN, HistoryError, read_history
+from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.linearizability import calls_from_history, check_calls
 from replicheck.model import MODELS, ModelInputError, get_model
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+class _Seconds(click.ParamType):
+    """A finite number of seconds > 0 (`nan` and `inf` are not durations)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number of seconds, got {value!r}", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"expected a finite number of seconds > 0, got {value!r}", param, ctx)
+        return seconds
 
 
 @click.command(name="check")
@@ -39,7 +57,7 @@ EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 @click.option(
     "--timeout",
     "timeout_s",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Seconds(),
     default=None,
     metavar="SECONDS",
     help="Give up the linearizability search after this long: verdict unknown, exit 3 "
@@ -105,7 +123,8 @@ def check(
     linearizable: bool,
     allow_text: str | None,
 ) -> None:
-    """Check a recorded history (JSON Lines or Jepsen EDN) against a model."""
+    """Check a recorded history (JSON Lines or Jepsen EDN; FILE "-" reads standard input)
+    against a model."""
     for given, name in (
         (skip_linearizability, "--no-linearizability"),
         (max_poll_records is not None, "--max-poll-records"),
@@ -116,12 +135,17 @@ def check(
             raise click.UsageError(f"{name} only applies to --model log")
     if skip_linearizability and linearizable:
         raise click.UsageError("--no-linearizability and --linearizable contradict each other")
+    data: bytes | None = None
+    if str(history_file) == STDIN:
+        data = sys.stdin.buffer.read()
+        history_file = Path("<stdin>")
     if model_name == "log":
         from replicheck.commands.check_log import check_log_model
 
         sys.exit(
             check_log_model(
                 history_file,
+                data=data,
                 as_json=as_json,
                 html_path=html_path,
                 linearizable=linearizable,
@@ -133,7 +157,7 @@ def check(
             )
         )
     try:
-        ops = read_history(history_file)
+        ops = read_history(history_file, data)
         calls = calls_from_history(ops)
     except HistoryError as exc:
         _fail_input(str(exc))
@@ -149,7 +173,7 @@ def check(
             linearization=want_linearization or html_path is not None,
         )
     except ModelInputError as exc:
-        _fail_input(str(_input_error(history_file, exc)))
+        _fail_input(str(_input_error(history_file, exc, data)))
     valid = lin.valid
 
     if as_json:
@@ -162,7 +186,7 @@ def check(
             "anomalies": {},
             "linearizable": lin.to_json(linearization=want_linearization),
         }
-        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+        sys.stdout.write(json_dumps(out) + "\n")
     else:
         click.echo(lin.render_text())
         click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
@@ -178,20 +202,20 @@ def check(
     sys.exit({True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid])
 
 
-def _input_error(path: Path, exc: ModelInputError) -> HistoryError:
+def _input_error(path: Path, exc: ModelInputError, data: bytes | None) -> HistoryError:
     """Name the file and line of the record a model could not interpret."""
-    line = 0 if exc.position is None else _line_of_position(path, exc.position)
+    line = 0 if exc.position is None else _line_of_position(path, exc.position, data)
     return HistoryError(str(path), line, exc.reason)
 
 
-def _line_of_position(path: Path, position: int) -> int:
+def _line_of_position(path: Path, position: int, data: bytes | None = None) -> int:
     """The 1-based line of the `position`-th operation (the reader skips blank lines).
 
     Only called on the error path, so re-reading the file is cheaper than carrying a line
     number on every operation of a million-op history.
     """
     seen = -1
-    with path.open("rb") as handle:
+    with io.BytesIO(data) if data is not None else path.open("rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
             if raw.strip():
                 seen += 1

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import orjson
 
 from replicheck.checker.history import HistoryError, read_history
+from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.log_anomalies import LogVerdict
 from replicheck.checker.log_check import check_any_log, parse_allow
 from replicheck.checker.log_file import check_log_file
@@ -29,6 +29,7 @@ EXIT_OK, EXIT_VIOLATION, EXIT_UNKNOWN = 0, 1, 3
 def check_log_model(
     history_file: Path,
     *,
+    data: bytes | None = None,
     as_json: bool,
     html_path: Path | None,
     linearizable: bool,
@@ -36,8 +37,10 @@ def check_log_model(
     timeout_s: float | None,
     want_linearization: bool,
     fail_input: Callable[[str], NoReturn],
-    input_error: Callable[[Path, ModelInputError], HistoryError],
+    input_error: Callable[[Path, ModelInputError, bytes | None], HistoryError],
 ) -> int:
+    """Run the log checks on `history_file` (`data`: its bytes, for standard input) and
+    print the verdict; `fail_input` exits 2 with a message."""
     try:
         allow, with_defaults = parse_allow(allow_text) if allow_text is not None else (None, True)
     except ValueError as exc:
@@ -45,14 +48,16 @@ def check_log_model(
     ops: list[dict] | None = None
     try:
         if linearizable or html_path is not None:
-            ops = read_history(history_file)
+            ops = read_history(history_file, data)
             verdict = check_any_log(ops, allow=allow, with_defaults=with_defaults)
         else:
-            verdict = check_log_file(history_file, allow=allow, with_defaults=with_defaults)
+            verdict = check_log_file(
+                history_file, allow=allow, with_defaults=with_defaults, data=data
+            )
     except HistoryError as exc:
         fail_input(str(exc))
     except ModelInputError as exc:  # the log checker's LogInputError is one
-        fail_input(str(input_error(history_file, exc)))
+        fail_input(str(input_error(history_file, exc, data)))
     except OSError as exc:
         fail_input(f"{history_file}: cannot read: {exc.strerror or exc}")
 
@@ -61,7 +66,7 @@ def check_log_model(
         assert ops is not None
         lin = _strict_level(
             ops, verdict, history_file, timeout_s, want_linearization or html_path is not None,
-            fail_input, input_error,
+            fail_input, lambda path, exc: input_error(path, exc, data),
         )
     verdicts = [verdict.valid] + ([] if lin is None else [lin.valid])
     valid: bool | None = False if False in verdicts else (None if None in verdicts else True)
@@ -81,7 +86,7 @@ def check_log_model(
             "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
             "log": log_json,
         }
-        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+        sys.stdout.write(json_dumps(out) + "\n")
     else:
         click.echo(verdict.render_text())
         if lin is not None:
