@@ -421,25 +421,20 @@ def test_bad_jepsen_ops_name_the_line(tmp_path: Path, line: str, reason: str) ->
 
 def test_a_poll_concurrent_with_a_send_is_judged_from_its_invocation(tmp_path: Path) -> None:
     # translated ops are emitted when the Jepsen op completes; real time is its invocation
-    before = """
+    first = """
         {:type :invoke, :f :send, :process 0, :value [[:send 1 10]]}
         {:type :ok, :f :send, :process 0, :value [[:send 1 [0 10]]]}
+        """
+    sends = """
+        {:type :invoke, :f :send, :process 1, :value [[:send 1 11]]}
+        {:type :ok, :f :send, :process 1, :value [[:send 1 [1 11]]]}
         {:type :invoke, :f :send, :process 0, :value [[:send 1 12]]}
         {:type :ok, :f :send, :process 0, :value [[:send 1 [2 12]]]}
         """
-    concurrent = before + """
-        {:type :invoke, :f :poll, :process 3, :value [[:poll]]}
-        {:type :invoke, :f :send, :process 1, :value [[:send 1 11]]}
-        {:type :ok, :f :send, :process 1, :value [[:send 1 [1 11]]]}
-        {:type :ok, :f :poll, :process 3, :value [[:poll {1 [[0 10] [2 12]]}]]}
-        """
-    # the poll may have taken effect before 11 was acknowledged: no lost write (but it
+    poll_invoke = "{:type :invoke, :f :poll, :process 3, :value [[:poll]]}\n"
+    poll_ok = "{:type :ok, :f :poll, :process 3, :value [[:poll {1 [[0 10] [2 12]]}]]}\n"
+    # invoked before 11 was acknowledged, the poll may predate it: no lost write (but it
     # still skipped a record that exists, and 11 is read by nobody)
-    assert kinds(tmp_path, concurrent) == {"int-poll-skip", "unseen"}
-    after = before + """
-        {:type :invoke, :f :send, :process 1, :value [[:send 1 11]]}
-        {:type :ok, :f :send, :process 1, :value [[:send 1 [1 11]]]}
-        {:type :invoke, :f :poll, :process 3, :value [[:poll]]}
-        {:type :ok, :f :poll, :process 3, :value [[:poll {1 [[0 10] [2 12]]}]]}
-        """
-    assert kinds(tmp_path, after) == {"lost-write", "int-poll-skip"}
+    assert kinds(tmp_path, first + poll_invoke + sends + poll_ok) == {"int-poll-skip", "unseen"}
+    # invoked after: 11 is lost
+    assert kinds(tmp_path, first + sends + poll_invoke + poll_ok) == {"lost-write", "int-poll-skip"}
