@@ -438,3 +438,25 @@ def test_a_poll_concurrent_with_a_send_is_judged_from_its_invocation(tmp_path: P
     assert kinds(tmp_path, first + poll_invoke + sends + poll_ok) == {"int-poll-skip", "unseen"}
     # invoked after: 11 is lost
     assert kinds(tmp_path, first + sends + poll_invoke + poll_ok) == {"lost-write", "int-poll-skip"}
+
+
+def test_cli_checks_a_folder_of_jepsen_histories(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from replicheck.cli import cli
+
+    aborted = """{:type :invoke, :f :send, :process 0, :value [[:send 1 10]]}
+{:type :fail, :f :send, :process 0, :value [[:send 1 10]]}
+{:type :invoke, :f :poll, :process 3, :value [[:poll]]}
+{:type :ok, :f :poll, :process 3, :value [[:poll {1 [[0 10]]}]]}
+"""
+    (tmp_path / "a.edn").write_text(aborted.replace(":fail", ":info"))
+    (tmp_path / "b.edn").write_text(aborted)
+    result = CliRunner().invoke(cli, ["check", str(tmp_path), "--model", "log"])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        f"{tmp_path / 'a.edn'}: OK",
+        f"{tmp_path / 'b.edn'}: VIOLATION — log anomalies: G1a",
+    ]
+    allowed = CliRunner().invoke(cli, ["check", str(tmp_path), "--model", "log", "--allow", "G1a"])
+    assert allowed.exit_code == 0, allowed.output

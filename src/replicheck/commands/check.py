@@ -24,7 +24,7 @@ import click
 
 from replicheck.checker.history import STDIN, HistoryError, read_history
 from replicheck.checker.json_values import dumps as json_dumps
-from replicheck.checker.linearizability import calls_from_history, check_calls
+from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
 from replicheck.model import MODELS, ModelInputError, get_model
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -46,7 +46,9 @@ class _Seconds(click.ParamType):
 
 
 @click.command(name="check")
-@click.argument("history_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "history_files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=Path)
+)
 @click.option(
     "--model",
     "model_name",
@@ -111,8 +113,15 @@ class _Seconds(click.ParamType):
     "poll-skip/nonmonotonic-poll with subscribe, G1c* with transactions), which apply "
     "when the option is absent.",
 )
+@click.option(
+    "--first-failure",
+    "first_failure",
+    is_flag=True,
+    help="Stop the linearizability search at the first partition that fails (the verdict "
+    "and that partition's evidence; the others are reported as not searched).",
+)
 def check(
-    history_file: Path,
+    history_files: tuple[Path, ...],
     model_name: str,
     timeout_s: float | None,
     html_path: Path | None,
@@ -122,9 +131,13 @@ def check(
     skip_linearizability: bool,
     linearizable: bool,
     allow_text: str | None,
+    first_failure: bool,
 ) -> None:
-    """Check a recorded history (JSON Lines or Jepsen EDN; FILE "-" reads standard input)
-    against a model."""
+    """Check recorded histories against a model.
+
+    FILE is JSON Lines or Jepsen EDN; "-" reads standard input. Several files, or a
+    directory (its *.jsonl, *.json and *.edn files): one verdict line (or JSON line) per
+    file, and the worst exit code."""
     for given, name in (
         (skip_linearizability, "--no-linearizability"),
         (max_poll_records is not None, "--max-poll-records"),
@@ -135,6 +148,69 @@ def check(
             raise click.UsageError(f"{name} only applies to --model log")
     if skip_linearizability and linearizable:
         raise click.UsageError("--no-linearizability and --linearizable contradict each other")
+    if allow_text is not None:
+        from replicheck.checker.log_check import parse_allow
+
+        try:
+            parse_allow(allow_text)
+        except ValueError as exc:
+            raise click.UsageError(f"--allow: {exc}") from None
+    options = (model_name, timeout_s, html_path, as_json, want_linearization)
+    options += (linearizable, allow_text, first_failure)
+    if len(history_files) == 1 and not history_files[0].is_dir():
+        _check_file(history_files[0], *options, brief=False)
+    if html_path is not None:
+        raise click.UsageError("--html takes a single history file")
+    files = _expand(history_files)
+    worst = EXIT_OK
+    for path in files:
+        code = EXIT_OK  # _check_file always exits; this is only for the type checker
+        try:
+            _check_file(path, *options, brief=True)
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
+        if code == EXIT_BAD_INPUT:  # the reason is on stderr already
+            line = {"file": str(path), "valid": "error"}
+            click.echo(json_dumps(line) if as_json else f"{path}: BAD INPUT")
+        worst = max(worst, code, key=lambda c: _SEVERITY.get(c, len(_SEVERITY)))
+    sys.exit(worst)
+
+
+#: exit codes from the least to the most severe, for the worst of a batch
+_SEVERITY = {EXIT_OK: 0, EXIT_UNKNOWN: 1, EXIT_VIOLATION: 2, EXIT_BAD_INPUT: 3}
+HISTORY_SUFFIXES = (".jsonl", ".json", ".edn")
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    """The files named, with each directory replaced by its history files (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if str(path) == STDIN:
+            raise click.UsageError('"-" (standard input) cannot be one of several histories')
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in HISTORY_SUFFIXES)
+            if not found:
+                raise click.UsageError(f"{path}: no *.jsonl, *.json or *.edn history in it")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def _check_file(
+    history_file: Path,
+    model_name: str,
+    timeout_s: float | None,
+    html_path: Path | None,
+    as_json: bool,
+    want_linearization: bool,
+    linearizable: bool,
+    allow_text: str | None,
+    first_failure: bool,
+    *,
+    brief: bool,
+) -> None:
+    """Check one history, print its verdict (one line if `brief`) and exit with its code."""
     data: bytes | None = None
     if str(history_file) == STDIN:
         data = sys.stdin.buffer.read()
@@ -152,6 +228,8 @@ def check(
                 allow_text=allow_text,
                 timeout_s=timeout_s,
                 want_linearization=want_linearization,
+                first_failure=first_failure,
+                brief=brief,
                 fail_input=_fail_input,
                 input_error=_input_error,
             )
@@ -171,6 +249,7 @@ def check(
             calls,
             timeout_s=timeout_s,
             linearization=want_linearization or html_path is not None,
+            first_failure=first_failure,
         )
     except ModelInputError as exc:
         _fail_input(str(_input_error(history_file, exc, data)))
@@ -187,6 +266,8 @@ def check(
             "linearizable": lin.to_json(linearization=want_linearization),
         }
         sys.stdout.write(json_dumps(out) + "\n")
+    elif brief:
+        click.echo(brief_line(history_file, lin, None, valid))
     else:
         click.echo(lin.render_text())
         click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
@@ -200,6 +281,20 @@ def check(
         except OSError as exc:
             _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
     sys.exit({True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid])
+
+
+def brief_line(path: Path, lin: LinVerdict | None, log_result: Any, valid: bool | None) -> str:
+    """`FILE: VERDICT — what failed`, for a batch."""
+    word = {True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid]
+    details = []
+    if log_result is not None and not log_result.valid:
+        details.append("log anomalies: " + ", ".join(log_result.invalidating))
+    if lin is not None and lin.valid is False:
+        failing = [p.label for p in lin.failing()]
+        shown = ", ".join(failing[:5]) + (", …" if len(failing) > 5 else "")
+        where = f" in partition(s) {shown}" if failing else ""
+        details.append(f"linearizability: {lin.outcome}{where}")
+    return f"{path}: {word}" + (" — " + "; ".join(details) if details else "")
 
 
 def _input_error(path: Path, exc: ModelInputError, data: bytes | None) -> HistoryError:

@@ -36,6 +36,8 @@ def check_log_model(
     allow_text: str | None,
     timeout_s: float | None,
     want_linearization: bool,
+    first_failure: bool = False,
+    brief: bool = False,
     fail_input: Callable[[str], NoReturn],
     input_error: Callable[[Path, ModelInputError, bytes | None], HistoryError],
 ) -> int:
@@ -66,7 +68,7 @@ def check_log_model(
         assert ops is not None
         lin = _strict_level(
             ops, verdict, history_file, timeout_s, want_linearization or html_path is not None,
-            fail_input, lambda path, exc: input_error(path, exc, data),
+            first_failure, fail_input, lambda path, exc: input_error(path, exc, data),
         )
     verdicts = [verdict.valid] + ([] if lin is None else [lin.valid])
     valid: bool | None = False if False in verdicts else (None if None in verdicts else True)
@@ -87,6 +89,10 @@ def check_log_model(
             "log": log_json,
         }
         sys.stdout.write(json_dumps(out) + "\n")
+    elif brief:
+        from replicheck.commands.check import brief_line
+
+        click.echo(brief_line(history_file, lin, verdict, valid))
     else:
         click.echo(verdict.render_text())
         if lin is not None:
@@ -104,6 +110,7 @@ def _strict_level(
     history_file: Path,
     timeout_s: float | None,
     linearization: bool,
+    first_failure: bool,
     fail_input: Callable[[str], NoReturn],
     input_error: Callable[[Path, ModelInputError], HistoryError],
 ) -> Any:
@@ -112,7 +119,13 @@ def _strict_level(
 
     calls = jepsen_calls(ops) if verdict.stats.get("shape") == "jepsen" else calls_from_history(ops)
     try:
-        return check_calls(LogModel(), calls, timeout_s=timeout_s, linearization=linearization)
+        return check_calls(
+            LogModel(),
+            calls,
+            timeout_s=timeout_s,
+            linearization=linearization,
+            first_failure=first_failure,
+        )
     except ModelInputError as exc:
         fail_input(str(input_error(history_file, exc)))
 
