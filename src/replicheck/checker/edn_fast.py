@@ -26,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from replicheck.checker.json_values import too_deep_text
+
 _MAP_TAG = "\x00"
 #: the full reader's nesting bound (values nested deeper are an input error there)
 MAX_NESTING = 64
@@ -69,8 +71,10 @@ def parse_fast_op(raw: bytes) -> dict | None:
         value = orjson.loads(text)
         if type(value) is not list or not value or value[0] != _MAP_TAG:
             return None
-        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and _deeper_than(value, MAX_NESTING):
-            return None  # the full reader reports it
+        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and too_deep_text(raw, value, MAX_NESTING):
+            # the full reader reports it (strings here hold no brackets: the text's
+            # bracket skeleton is the structure, maps counted as the lists they are here)
+            return None
         maps = text.count(b'"\\u0000"')
         if maps <= 2:
             op = _op_with_polls(value, maps)
@@ -82,18 +86,6 @@ def parse_fast_op(raw: bytes) -> dict | None:
         # TypeError: an unhashable (composite) map key; RecursionError: maps nested deeper
         # than the fix-up walks (the full reader bounds nesting with a clear error)
         return None
-
-
-def _deeper_than(value: list, limit: int) -> bool:
-    """Whether `value` nests lists more than `limit` levels deep (maps are still lists)."""
-    level = [value]
-    depth = 1
-    while level:
-        if depth > limit:
-            return True
-        level = [item for items in level for item in items if type(item) is list]
-        depth += 1
-    return False
 
 
 def _pairs(tagged: list) -> dict:

@@ -29,11 +29,12 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Hashable, Iterable
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from replicheck.checker.jepsen_kafka import OpFacts
+
+if TYPE_CHECKING:  # imported lazily: ~0.3 s, and only transactional histories need it
+    import networkx as nx
 
 WW, WR, PROCESS, REALTIME = "ww", "wr", "process", "realtime"
 #: evidence keeps at most this many ww edges of one chain; longer chains are collapsed
@@ -151,6 +152,8 @@ def cycles_general(
     own writes give them outgoing data edges); for other readers the first-completing one
     per message is enough, as real time makes the later readers' successors its own.
     """
+    import networkx as nx
+
     graph = nx.DiGraph()
     ops: dict[int, OpFacts] = {}
 
@@ -236,6 +239,8 @@ MAX_WR_TRIES = 64
 def _named_cycle(component: nx.DiGraph, ops: dict[int, OpFacts], family: tuple) -> list[dict]:
     """A cycle of the component in one family (G1c: through a wr edge), using the weakest
     relations that close one (Elle's order: data only, then process, then real time)."""
+    import networkx as nx
+
     for relations in family:
         sub = nx.DiGraph()
         for a, b, data in component.edges(data=True):
@@ -255,6 +260,8 @@ def _named_cycle(component: nx.DiGraph, ops: dict[int, OpFacts], family: tuple) 
 
 
 def _cycle_through_wr(sub: nx.DiGraph) -> list[tuple[Any, Any]]:
+    import networkx as nx
+
     tries = 0
     for a, b, data in sub.edges(data=True):
         if data["relation"] != WR:
