@@ -1,5 +1,6 @@
 """Every flaw in the zoo is reachable: a short fault sequence makes the flawed cluster lose
-an acknowledged write, show two records at one offset, or break a replica invariant, while
+an acknowledged write, show two records at one offset, break a replica invariant, or fail
+to converge after teardown (liveness), while
 the same sequence is harmless on the correct configuration."""
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def run(config: ClusterConfig, steps: list[Step], seed: int = 1) -> tuple[Cluste
                 problems.append(text)
     cluster.final_read(99)
     problems.extend(t for t in cluster.invariant_violations() if t not in problems)
+    problems.extend(f"liveness: {text}" for text in cluster.liveness_violations)
     problems.extend(durability_problems(cluster))
     return cluster, problems
 
@@ -186,6 +188,67 @@ SEQUENCES: dict[str, list[Step]] = {
         ("heal",),
         ("restart", 2),
         ("tick", 100),
+    ],
+    # Two elections without writes leave b3 an empty epoch 2 at its log end that leader b2
+    # never had; b3's truncation to its log end keeps it, so it asks about epoch 2 forever
+    # and never rejoins the ISR (liveness: the cluster does not converge after teardown).
+    "epoch-cache-not-cleaned": [
+        ("send", 0, "a", True),
+        ("crash", 1),
+        ("tick", 100),
+        ("partition", [["b2"], ["b3"]]),
+        ("send", 0, "b", False),
+        ("tick", 5),
+        ("crash", 2),
+        ("restart", 2),
+        ("tick", 5),
+        ("crash", 3),
+        ("restart", 3),
+        ("heal",),
+    ],
+    # b3 (cut from the controller) misses epoch 1, in which b1 truncated the uncommitted x;
+    # b1 leads again in epoch 2, and b3, told its leader did not change, skips truncation
+    # and fetches on top of x: it rejoins the ISR with a divergent log.
+    "no-truncation-same-leader": [
+        ("partition", [["b1"], ["b2"]]),
+        ("send", 0, "x", False),
+        ("tick", 5),
+        ("crash", 1),
+        ("partition", [["b3"], ["controller"]]),
+        ("tick", 200),
+        ("restart", 1),
+        ("tick", 50),
+        ("send", 1, "c", True),
+        ("elect-preferred",),
+        ("tick", 50),
+        ("heal",),
+        ("tick", 200),
+    ],
+    # b3 rejoins after a cut; the controller commits the expansion but its answer is cut off
+    # (13 ms after the heal, exactly between the two); the leader keeps computing the HW over
+    # {1,2}, passing b3's LEO while the controller counts b3 in sync.
+    "hw-over-committed-isr": [
+        ("partition", [["b1"], ["b3"]]),
+        ("tick", 200),
+        ("heal",),
+        ("tick", 13),
+        ("partition", [["b1"], ["b3", "controller"]]),
+        ("send", 0, "a", True),
+        ("tick", 50),
+    ],
+    # a is committed by {1,2}; b1 restarts, b2 leads epoch 1 with a lagging HW (b1's LEO is
+    # unknown); b3 fetches at that HW, below the epoch start, and is admitted; the answer
+    # carrying a is cut off (3 ms later): an ISR member lacks a committed record (were both
+    # others to die now, b3 would be elected without a).
+    "isr-expand-before-epoch-start": [
+        ("partition", [["b1"], ["b3"]]),
+        ("tick", 200),
+        ("send", 0, "a", True),
+        ("crash", 1),
+        ("restart", 1),
+        ("tick", 3),
+        ("partition", [["b2"], ["b3"]]),
+        ("tick", 5),
     ],
 }
 

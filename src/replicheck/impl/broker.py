@@ -42,6 +42,11 @@ class Broker:
         self.hw_before_isr_ack = flags.HW_BEFORE_ISR_ACK in flaws
         self.ignore_min_isr = flags.IGNORE_MIN_ISR in flaws
         self.reads_past_hw = flags.CONSUMER_READS_PAST_HW in flaws
+        self.clean_epochs_at_end = flags.EPOCH_CACHE_NOT_CLEANED not in flaws
+        self.expand_before_epoch_start = flags.ISR_EXPAND_BEFORE_EPOCH_START in flaws
+        self.truncate_same_leader = flags.NO_TRUNCATION_SAME_LEADER not in flaws
+        self.hw_over_committed_isr = flags.HW_OVER_COMMITTED_ISR in flaws
+        self.lazy_truncation = flags.LAZY_TRUNCATION in flaws
         self.replicas: dict[int, Replica] = {}
         for index in range(config.partition_count):
             replicas = config.replicas_of(index)

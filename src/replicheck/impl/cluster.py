@@ -14,22 +14,24 @@ from __future__ import annotations
 import heapq
 import json
 import random
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from replicheck.impl import describe as describe_mod
-from replicheck.impl import invariants
+from replicheck.impl import invariants, liveness
 from replicheck.impl.broker import Broker
 from replicheck.impl.client import Client
 from replicheck.impl.config import ClusterConfig
 from replicheck.impl.controller import Controller, MetadataStore
 from replicheck.impl.network import Network
-from replicheck.impl.replica import INF_MS, ROLE_LEADER
+from replicheck.impl.replica import FETCHER_TRUNCATING, INF_MS, ROLE_FOLLOWER, ROLE_LEADER
 from replicheck.impl.storage import PartitionLog
 
 CONTROLLER = "controller"
-FINAL_READ_SETTLE_MS = 20_000
 FINAL_READ_MAX_POLLS = 10_000
+FINAL_READ_MAX_FAILURES = 20
+FINAL_READ_RETRY_SETTLE_MS = 1000
 SETTLE_STEP_MS = 5
 
 
@@ -53,8 +55,16 @@ class Cluster:
         self._epoch_leaders: dict[tuple[str, int], int] = {}
         self._leader_violations: list[str] = []
         self._hw_seen: dict[tuple[str, int, int], int] = {}
+        self._committed: dict[str, list[tuple[int, str]]] = {}  # see invariants.py
         self.messages_delivered = 0  # for benchmarks: messages handed to a node
         self.timer_ticks = 0  # for benchmarks: node wakeups that ran
+        # Liveness (see liveness.py): set by final_read. `convergence_ms` is how long the
+        # cluster took to converge after teardown (None if it did not), `liveness_violations`
+        # the evidence when it did not, `convergence_bound_ms` the bound it was held to.
+        self.convergence_ms: int | None = None
+        self.convergence_bound_ms: int | None = None
+        self.liveness_violations: list[str] = []
+        self._sent: Counter[tuple[str, tuple[str, int, int]]] | None = None  # request counts while watching
         fsync = self.config.flush == "every-append"
         self.disks: dict[int, dict[int, PartitionLog]] = {
             b: {i: PartitionLog(fsync) for i in range(self.config.partition_count)
@@ -92,6 +102,10 @@ class Cluster:
     def is_live(self, broker: int) -> bool:
         return self.brokers.get(broker) is not None
 
+    def connected(self, a: str, b: str) -> bool:
+        """Can nodes `a` and `b` (`b1`, `c0`, `controller`) talk under the current partition?"""
+        return self._net.connected(a, b)
+
     # -- the event loop ----------------------------------------------------------------------
     def _emit(self, kind: str, **fields: Any) -> None:
         event = {"time_ms": self.now_ms, "kind": kind}
@@ -125,6 +139,8 @@ class Cluster:
         heapq.heappush(self._queue, (t, self._seq, name, self._incarnation[name], None))
 
     def _route(self, src: str, out: list[Any]) -> None:
+        if self._sent is not None:
+            self._count_requests(src, out)
         net = self._net
         queue = self._queue
         incarnation = self._incarnation
@@ -149,6 +165,14 @@ class Cluster:
                 continue
             self._seq += 1
             push(queue, (now + delay, self._seq, dst, incarnation.get(dst, 0), msg))
+
+    def _count_requests(self, src: str, out: list[Any]) -> None:
+        sent = self._sent
+        assert sent is not None
+        for msg in out:
+            signature = liveness.request_signature(msg)
+            if signature is not None:
+                sent[(src, signature)] += 1
 
     def tick(self, ms: int) -> None:
         """Advance simulated time by `ms`, delivering every message and timer due."""
@@ -368,6 +392,9 @@ class Cluster:
                 r = node.replicas[p.index]
                 if r.leader_epoch != p.leader_epoch or r.log.leo != leo or r.hw != leo:
                     return False
+                if r.role == ROLE_FOLLOWER and (r.need_truncation or
+                                                r.fetcher == FETCHER_TRUNCATING):
+                    return False  # still truncating: in sync only by coincidence
         return True
 
     def settle(self, max_ms: int) -> bool:
@@ -381,7 +408,13 @@ class Cluster:
         return True
 
     def final_read(self, process: int) -> None:
-        """Heal everything, restart every broker, settle, then read every partition."""
+        """Heal everything, restart every broker, settle, then read every partition.
+
+        The cluster must converge within `liveness.cluster_bound_ms`; when it does not, the
+        evidence goes to `liveness_violations` and the read still runs (its history is what
+        the log checker judges).
+        """
+        max_delay_ms = self._net.delay_hi_ms
         self.heal()
         if self._net.loss != 0.0 or self._net.delay_lo_ms != self.config.network_delay_ms or (
                 self._net.delay_hi_ms != self.config.network_delay_ms):
@@ -391,11 +424,12 @@ class Cluster:
         for b in self.broker_ids:
             if not self.is_live(b):
                 self.restart(b)
-        self.settle(FINAL_READ_SETTLE_MS)
+        self._converge(max_delay_ms)
         bound_ms = self.config.request_timeout_ms + 10
         for index in range(self.config.partition_count):
             offset = 0
             failures = 0
+            unsettled = 0  # retries after which the cluster had not settled either
             for _ in range(FINAL_READ_MAX_POLLS):
                 if not self.is_idle(process):
                     self._drain(process, bound_ms)
@@ -404,13 +438,44 @@ class Cluster:
                 op = self.history[-1]
                 if op["type"] != "ok":
                     failures += 1
-                    if failures > 20:
+                    if failures > FINAL_READ_MAX_FAILURES:
+                        self._final_read_gave_up(index, op, unsettled)
                         break
-                    self.settle(1000)
+                    if not self.settle(FINAL_READ_RETRY_SETTLE_MS):
+                        unsettled += 1
                     continue
                 if not op["value"]:
                     break
                 offset = op["value"][-1][0] + 1
+
+    def _converge(self, max_delay_ms: int) -> None:
+        """Settle within the derived bound, or record why not and what keeps repeating."""
+        bound = liveness.cluster_bound_ms(self, max_delay_ms)
+        self.convergence_bound_ms = bound
+        started = self.now_ms
+        if self.settle(bound):
+            self.convergence_ms = self.now_ms - started
+            return
+        reasons = liveness.not_converged(self)
+        window_ms = liveness.WATCH_FETCH_INTERVALS * self.config.fetch_interval_ms
+        self._sent = Counter()
+        self.tick(window_ms)
+        sent, self._sent = self._sent, None
+        out = [f"not converged {bound} ms after teardown (the bound for this configuration "
+               f"and these logs): {'; '.join(reasons) or 'state changes after the bound'}"]
+        out.extend(f"keeps repeating: {line}"
+                   for line in liveness.repeated_requests(self, sent, window_ms))
+        out.extend(f"state: {line}" for line in liveness.replica_states(self))
+        self.liveness_violations = out
+
+    def _final_read_gave_up(self, index: int, op: dict[str, Any], unsettled: int) -> None:
+        if not self.liveness_violations:
+            self.liveness_violations = [
+                f"final read of {self.config.partition_key(index)} gave up after "
+                f"{FINAL_READ_MAX_FAILURES} failed polls, {unsettled} of them with the "
+                f"cluster unsettled (last: {op['type']} {op.get('error', '')})".rstrip(),
+                *(f"state: {line}" for line in liveness.replica_states(self)),
+            ]
 
     def _drain(self, process: int, bound_ms: int) -> None:
         waited = 0

@@ -14,6 +14,11 @@ IGNORE_MIN_ISR = "ignore-min-isr"
 ELECT_ANY_REPLICA = "elect-any-replica"
 HW_BEFORE_ISR_ACK = "hw-before-isr-ack"
 CONSUMER_READS_PAST_HW = "consumer-reads-past-hw"
+EPOCH_CACHE_NOT_CLEANED = "epoch-cache-not-cleaned"
+ISR_EXPAND_BEFORE_EPOCH_START = "isr-expand-before-epoch-start"
+NO_TRUNCATION_SAME_LEADER = "no-truncation-same-leader"
+HW_OVER_COMMITTED_ISR = "hw-over-committed-isr"
+LAZY_TRUNCATION = "lazy-truncation"
 
 # Flaws that are pure configuration (acks, election, flush); listed so the label is legal.
 UNCLEAN_ELECTION = "unclean-election"
@@ -29,6 +34,11 @@ KNOWN_FLAGS = frozenset(
         ELECT_ANY_REPLICA,
         HW_BEFORE_ISR_ACK,
         CONSUMER_READS_PAST_HW,
+        EPOCH_CACHE_NOT_CLEANED,
+        ISR_EXPAND_BEFORE_EPOCH_START,
+        NO_TRUNCATION_SAME_LEADER,
+        HW_OVER_COMMITTED_ISR,
+        LAZY_TRUNCATION,
         UNCLEAN_ELECTION,
         ACKS_ONE,
         NO_FSYNC,

@@ -28,11 +28,17 @@ if TYPE_CHECKING:
 
 def become_follower(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_ms: int) -> None:
     assert msg.leader != broker.id and msg.leader_epoch > replica.leader_epoch
+    # Flaw (pre-KAFKA-7164): a follower whose leader did not change keeps fetching as it was,
+    # although it may have missed epochs (and the truncations they required) meanwhile.
+    same_leader = (replica.role == ROLE_FOLLOWER and replica.leader == msg.leader
+                   and not broker.truncate_same_leader)
     replica.role = ROLE_FOLLOWER
     replica.leader = msg.leader
     replica.leader_epoch = msg.leader_epoch
     replica.partition_epoch = msg.partition_epoch
     replica.isr = msg.isr
+    if same_leader:
+        return  # the fetcher keeps its state (and its in-flight request)
     replica.inflight_corr = -1
     replica.fetcher = FETCHER_IDLE
     if broker.truncate_to_hw:
@@ -78,7 +84,7 @@ def _back_off(broker: Broker, replica: Replica, now_ms: int) -> None:
 
 def _truncate(broker: Broker, replica: Replica, offset: int) -> None:
     log = replica.log
-    if log.truncate(offset) > 0:
+    if log.truncate(offset, broker.clean_epochs_at_end) > 0:
         broker.emit("truncate", broker=broker.id, partition=replica.key, offset=offset)
         broker.emit("leo", broker=broker.id, partition=replica.key, leo=log.leo)
     if replica.hw > log.leo:

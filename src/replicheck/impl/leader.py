@@ -128,7 +128,9 @@ def _send_alter_isr(broker: Broker, replica: Replica) -> None:
 
 
 def maybe_advance_hw(broker: Broker, replica: Replica, now_ms: int) -> None:
-    members = replica.maximal_isr()
+    # KIP-497: a pending expansion counts at once (the controller may already have committed
+    # it, and elections would then pick the new member); the flaw counts only the committed.
+    members = replica.isr if broker.hw_over_committed_isr else replica.maximal_isr()
     me = broker.id
     leo = replica.log.leo
     f_leo = replica.f_leo
@@ -198,7 +200,8 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         replica.pending_isr is None
         and follower_id not in replica.isr
         and fetch_offset >= replica.hw
-        and fetch_offset >= replica.epoch_start  # KAFKA-7128: the HW may lag here
+        # KAFKA-7128: right after an election the HW may lag the start of the epoch.
+        and (fetch_offset >= replica.epoch_start or broker.expand_before_epoch_start)
     ):
         _propose_isr(broker, replica, _in_replica_order(replica, (*replica.isr, follower_id)),
                      now_ms)

@@ -48,11 +48,19 @@ class PartitionLog:
             self.flushed = offset + 1
         return offset
 
-    def truncate(self, offset: int) -> int:
-        """Drop entries at `offset` and beyond; returns how many were dropped."""
+    def truncate(self, offset: int, clean_at_end: bool = True) -> int:
+        """Drop entries at `offset` and beyond; returns how many were dropped.
+
+        The epoch cache loses every epoch starting at `offset` or later even when no record
+        goes (`offset` >= LEO): consecutive elections without writes leave empty epochs at
+        the log end, and a follower that keeps one it does not share with the leader asks
+        about it forever (KAFKA-10706). `clean_at_end=False` is that bug (a zoo flaw).
+        """
         assert offset >= 0
         dropped = len(self.entries) - offset
         if dropped <= 0:
+            if clean_at_end and self.epochs and self.epochs[-1][1] >= offset:
+                self.epochs = [(e, s) for (e, s) in self.epochs if s < offset]
             return 0
         del self.entries[offset:]
         self.epochs = [(e, s) for (e, s) in self.epochs if s < offset]

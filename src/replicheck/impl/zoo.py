@@ -172,6 +172,69 @@ _FLAWS = [
                 "out to the consumer'"),
         apply=_flag(flags.CONSUMER_READS_PAST_HW),
     ),
+    Flaw(
+        name=flags.EPOCH_CACHE_NOT_CLEANED,
+        title="Truncation to the log end leaves the leader-epoch cache uncleaned (KAFKA-10706)",
+        description=(
+            "Truncating a log to an offset at or past its end returned early, before the "
+            "leader-epoch cache was truncated. After consecutive elections without writes a "
+            "follower keeps an empty epoch at its log end that the leader never had; every "
+            "OffsetsForLeaderEpoch round asks about that same epoch again, truncation never "
+            "completes, and the follower never rejoins the ISR (a liveness failure: the "
+            "partition stays under-replicated forever, and one more failure makes it "
+            "unavailable)."
+        ),
+        source=("KAFKA-10706: Liveness bug in truncation protocol can lead to indefinite URP "
+                "(fixed by apache/kafka PR 9633, Kafka 2.8)"),
+        apply=_flag(flags.EPOCH_CACHE_NOT_CLEANED),
+    ),
+    Flaw(
+        name=flags.NO_TRUNCATION_SAME_LEADER,
+        title="No truncation when a new leader epoch keeps the same leader (KAFKA-7164)",
+        description=(
+            "A follower that received a LeaderAndIsr with a newer leader epoch but the leader "
+            "it already followed skipped the become-follower steps, truncation included. If it "
+            "missed the epochs in between (another broker led, the old leader truncated its "
+            "uncommitted suffix and then led again), it keeps records the leader no longer "
+            "has and fetches on top of them: the replicas diverge, and the follower rejoins "
+            "the ISR with a divergent log."
+        ),
+        source=("KAFKA-7164: Follower should truncate after every leader epoch change "
+                "(apache/kafka PR 5436, Kafka 2.1)"),
+        apply=_flag(flags.NO_TRUNCATION_SAME_LEADER),
+    ),
+    Flaw(
+        name=flags.ISR_EXPAND_BEFORE_EPOCH_START,
+        title="A follower joins the ISR before reaching the start of the leader's epoch",
+        description=(
+            "Right after an election the new leader's high watermark can lag its log end. The "
+            "leader admitted any follower whose log end reached the HW into the ISR, even one "
+            "that had not yet fetched up to the start of the new epoch: its log may still "
+            "hold a divergent suffix of an older epoch that truncation has not removed yet. "
+            "The ISR then contains a replica missing records the HW is about to cover, and a "
+            "clean election can pick it."
+        ),
+        source=("KAFKA-7128: Lagging high watermark can lead to committed data loss after ISR "
+                "expansion (apache/kafka PR 5557); hachikuji/kafka-specification Kip320.tla "
+                "(LeaderExpandIsr: caught up to the start of the current epoch)"),
+        apply=_flag(flags.ISR_EXPAND_BEFORE_EPOCH_START),
+    ),
+    Flaw(
+        name=flags.HW_OVER_COMMITTED_ISR,
+        title="High watermark over the committed ISR while an expansion is pending (KIP-497)",
+        description=(
+            "With asynchronous ISR changes (AlterIsr) the controller may already have "
+            "committed an expansion the leader has not heard back about. A leader that "
+            "computes the HW over its committed ISR only, rather than the maximal ISR "
+            "(committed plus pending additions), can advance the HW past a replica that the "
+            "controller already counts as in sync; if that replica is elected, committed "
+            "records are gone."
+        ),
+        source=("KIP-497: Add inter-broker API to alter ISR (maximal ISR for the high "
+                "watermark); hachikuji/kafka-specification AsyncIsr.tla (HighWatermark over "
+                "isr \\union pendingIsr)"),
+        apply=_flag(flags.HW_OVER_COMMITTED_ISR),
+    ),
 ]
 
 FLAWS: dict[str, Flaw] = {flaw.name: flaw for flaw in _FLAWS}

@@ -104,6 +104,8 @@ def verdict_line(result: Any) -> str:
             count = counts_by_kind.get(name) or (
                 len(evidence) if isinstance(evidence, list | tuple) else 1
             )
+        elif name == "liveness":
+            count = 1
         else:
             count = len(result.invariant_violations)
         counts.append(f"{name} ×{count}" if count > 1 else name)
@@ -158,6 +160,8 @@ def _value_text(value: Any) -> str:
 #: evidence lines shown per anomaly kind; the count is always exact
 MAX_EVIDENCE_SHOWN = 20
 REPLICA_INVARIANT_MEANING = "the replicas' internal state broke a replication invariant"
+LIVENESS_MEANING = ("after healing and restarting every broker the cluster did not converge "
+                    "within its bound (a partition stays unavailable or under-replicated)")
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,9 @@ def evidence_groups(result: Any) -> list[EvidenceGroup]:
                 max(0, len(texts) - MAX_EVIDENCE_SHOWN),
             )
         )
+    liveness = list(getattr(result, "liveness_violations", None) or [])
+    if liveness:
+        groups.append(EvidenceGroup("liveness", LIVENESS_MEANING, liveness, 0))
     return groups
 
 
@@ -227,6 +234,7 @@ def story(result: Any, *, header: str | None = None) -> str:
     )
     for number, text in result.invariant_violations:
         parts.append(f"replica invariant violated {moment(result, number)}: {text}")
+    parts.extend(f"liveness: {text}" for text in getattr(result, "liveness_violations", None) or [])
     verdict = result.log_verdict
     if verdict is not None and not verdict.valid:
         parts.extend(["", verdict_text(result)])

@@ -13,7 +13,7 @@ A send with `wait: false` leaves the write in flight so that faults can hit it m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,8 @@ FINAL_READ_PROCESS = CLIENT_COUNT
 # flight -- on the leader but not yet acknowledged -- which is exactly the state a failover
 # must handle.
 WAIT_FETCH_INTERVALS = 4
+# The anomaly name of a run whose cluster did not converge after teardown (impl/liveness.py).
+LIVENESS = "liveness"
 # Steps without `wait_ms` (older case files) wait until the request timeout has certainly
 # fired: request_timeout_ms plus this slack.
 WAIT_SLACK_MS = 50
@@ -154,18 +156,28 @@ class RunResult:
     invariant_violations: list[tuple[int, str]]
     log_verdict: LogVerdict
     replica_logs: dict[str, dict[int, list[tuple[int, str]]]]
+    # Liveness (impl/liveness.py): evidence when the cluster did not converge after teardown
+    # within its bound; how long convergence took otherwise, and the bound.
+    liveness_violations: list[str] = field(default_factory=list)
+    convergence_ms: int | None = None
+    convergence_bound_ms: int | None = None
 
     @property
     def violation(self) -> bool:
-        """True when the log checker found an anomaly or a replica invariant failed."""
-        return bool(self.invariant_violations) or not self.log_verdict.valid
+        """True when the log checker found an anomaly, a replica invariant failed, or the
+        cluster did not converge after teardown (liveness)."""
+        return (bool(self.invariant_violations) or bool(self.liveness_violations)
+                or not self.log_verdict.valid)
 
     @property
     def anomaly_names(self) -> list[str]:
-        """Sorted anomaly names; replica invariant failures count as `replica-invariant`."""
+        """Sorted anomaly names; replica invariant failures count as `replica-invariant`,
+        a cluster that does not converge as `liveness`."""
         names = set(self.log_verdict.anomalies) if not self.log_verdict.valid else set()
         if self.invariant_violations:
             names.add("replica-invariant")
+        if self.liveness_violations:
+            names.add(LIVENESS)
         return sorted(names)
 
     @property
@@ -191,6 +203,7 @@ class RunResult:
         lines.append("  then: network heals, every broker restarts, final read of every partition")
         for number, text in self.invariant_violations:
             lines.append(f"replica invariant violated after step {number}: {text}")
+        lines.extend(f"liveness: {text}" for text in self.liveness_violations)
         if not self.log_verdict.valid:
             lines.append(self.log_verdict.render_text())
         return "\n".join(lines)
@@ -354,6 +367,34 @@ class Executor:
         else:  # pragma: no cover - Step.__post_init__ rejects unknown kinds
             raise AssertionError(kind)
 
+        return self._record(step, head, history_from, events_from, own)
+
+    def tick_until(self, done: Callable[[Cluster], bool], max_ms: int) -> Step:
+        """Advance time 1 ms at a time until `done(cluster)` (at most `max_ms`), recorded as
+        one plain `tick` step of the elapsed time. `done` must only read the cluster.
+
+        The campaign uses it to end a tick exactly at a protocol moment (an ISR change in
+        flight, say). Processing the event queue up to t in 1 ms slices or at once is the
+        same, so replaying the recorded `tick` reproduces this run exactly."""
+        assert self._finished is None, "scenario already finished"
+        assert max_ms > 0
+        cluster = self.cluster
+        history_from = len(cluster.history)
+        events_from = len(cluster.events)
+        waited_ms = 0
+        while waited_ms < max_ms:
+            cluster.tick(1)
+            waited_ms += 1
+            if done(cluster):
+                break
+        step = Step("tick", {"ms": waited_ms})
+        self._record(step, "ok", history_from, events_from, None)
+        return step
+
+    def _record(self, step: Step, head: str, history_from: int, events_from: int,
+                own: int | None) -> str:
+        cluster = self.cluster
+        kind = step.kind
         self.steps.append(step)
         number = len(self.steps)
         notes = self._side_effects(history_from, events_from, own)
@@ -396,6 +437,9 @@ class Executor:
             invariant_violations=list(self.invariant_violations),
             log_verdict=verdict,
             replica_logs={key: cluster.replica_logs(key) for key in keys},
+            liveness_violations=list(cluster.liveness_violations),
+            convergence_ms=cluster.convergence_ms,
+            convergence_bound_ms=cluster.convergence_bound_ms,
         )
         return self._finished
 
