@@ -15,7 +15,10 @@ sets → lists, `#inst "…"` → the string, other tagged values → their valu
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Any
+
+from replicheck.checker.json_values import MAX_NESTING
 
 _TOKEN = re.compile(
     r"""
@@ -43,6 +46,25 @@ class EdnError(ValueError):
     """The text is not EDN we can read; the message says where and why."""
 
 
+def _hex4(text: str) -> int:
+    if len(text) != 4 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise EdnError(f"bad unicode escape \\u{text}")
+    return int(text, 16)
+
+
+def _code_point(high: int, body: str, i: int) -> tuple[str, int]:
+    """The character of `\\uXXXX` at `body[i]` (a surrogate pair takes two escapes)."""
+    if 0xDC00 <= high <= 0xDFFF:
+        raise EdnError(f"lone surrogate \\u{high:04x}")
+    if 0xD800 <= high <= 0xDBFF:
+        if body[i : i + 2] == "\\u":
+            low = _hex4(body[i + 2 : i + 6])
+            if 0xDC00 <= low <= 0xDFFF:
+                return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)), i + 6
+        raise EdnError(f"lone surrogate \\u{high:04x}")
+    return chr(high), i
+
+
 def _unescape(body: str) -> str:
     if "\\" not in body:
         return body
@@ -56,14 +78,41 @@ def _unescape(body: str) -> str:
             continue
         nxt = body[i + 1]
         if nxt == "u":
-            out.append(chr(int(body[i + 2 : i + 6], 16)))
-            i += 6
+            text, i = _code_point(_hex4(body[i + 2 : i + 6]), body, i + 6)
+            out.append(text)
         elif nxt in _STRING_ESCAPES:
             out.append(_STRING_ESCAPES[nxt])
             i += 2
         else:
             raise EdnError(f"unknown string escape \\{nxt}")
     return "".join(out)
+
+
+def _number(text: str) -> float:
+    value = float(text.rstrip("M"))
+    if value in (float("inf"), float("-inf")):
+        raise EdnError(f"number {text} is too large for a float")
+    return value
+
+
+def _ratio(text: str) -> int | float:
+    """A ratio, exactly: an integer, or a float only if the float is exact."""
+    try:
+        numerator, denominator = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise EdnError(f"ratio of {len(text)} characters is too long") from None
+    if denominator == 0:
+        raise EdnError(f"ratio {text} divides by zero")
+    value = Fraction(numerator, denominator)
+    if value.denominator == 1:
+        return int(value)
+    try:
+        approx = float(value)
+    except OverflowError:
+        raise EdnError(f"ratio {text} is too large for a float") from None
+    if Fraction(approx) != value:
+        raise EdnError(f"ratio {text} has no exact float value")
+    return approx
 
 
 def _atom(text: str) -> Any:
@@ -78,12 +127,14 @@ def _atom(text: str) -> Any:
     if text == "false":
         return False
     if _INT.match(text):
-        return int(text.rstrip("N"))
+        try:
+            return int(text.rstrip("N"))
+        except ValueError:  # beyond Python's int-from-text digit limit
+            raise EdnError(f"integer with {len(text)} digits is too long") from None
     if _FLOAT.match(text):
-        return float(text.rstrip("M"))
+        return _number(text)
     if _RATIO.match(text):
-        numerator, denominator = text.split("/")
-        return int(numerator) / int(denominator)
+        return _ratio(text)
     return text  # a symbol: keep its name
 
 
@@ -127,6 +178,8 @@ def loads(text: str) -> Any:
         elif kind == "atom":
             emit(_atom(token))
         elif kind == "open":
+            if len(stack) >= MAX_NESTING:
+                raise EdnError(f"value nested deeper than {MAX_NESTING} levels")
             stack.append((token, []))
         elif kind == "close":
             if not stack:
@@ -146,7 +199,10 @@ def loads(text: str) -> Any:
             discard_depths.append(len(stack))
         elif kind == "char":
             body = token[1:]
-            emit(_CHARS.get(body) or (chr(int(body[1:], 16)) if len(body) == 5 and body[0] == "u" else body))
+            if len(body) == 5 and body[0] == "u":
+                emit(_code_point(_hex4(body[1:]), "", 0)[0])
+            else:
+                emit(_CHARS.get(body, body))
     if stack:
         raise EdnError(f"unterminated {stack[-1][0]!r}")
     if len(result) != 1:

@@ -14,14 +14,24 @@ passed through unpaired: they describe faults, not client operations.
 
 from __future__ import annotations
 
+import io
+import sys
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from replicheck.checker.edn import EdnError, parse_edn_op
+from replicheck.checker.json_values import (
+    MAX_NESTING,
+    JsonValueError,
+    long_digit_runs,
+    recheck,
+)
+from replicheck.checker.json_values import dumps as json_dumps
 
 OP_TYPES = frozenset(("invoke", "ok", "fail", "info"))
 COMPLETION_TYPES = frozenset(("ok", "fail", "info"))
@@ -35,7 +45,8 @@ class HistoryError(Exception):
     """A history that cannot be read: where it is wrong and what was expected."""
 
     def __init__(self, path: str, line: int, reason: str) -> None:
-        super().__init__(f"{path}:{line}: {reason}")
+        # line 0: the problem is the file as a whole (cannot open, empty, ...)
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
         self.path = path
         self.line = line
         self.reason = reason
@@ -63,7 +74,7 @@ class _Validator:
         if type(op) is not dict:
             raise self.error(line, f"expected an operation object, got {_describe(op)}")
         op_type = op.get("type")
-        if op_type not in OP_TYPES:
+        if type(op_type) is not str or op_type not in OP_TYPES:
             if "type" not in op:
                 raise self.error(line, "missing field 'type' (invoke, ok, fail or info)")
             raise self.error(
@@ -80,8 +91,8 @@ class _Validator:
         time = op.get("time")
         if time is not None and (type(time) is not int or time < 0):
             raise self.error(line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}")
-        index = op.get("index")
-        if index is not None and type(index) is not int:
+        index = op.get("index", 0)
+        if type(index) is not int:
             raise self.error(line, f"field 'index' must be an integer, got {_describe(index)}")
         if type(process) is not int:
             if type(process) is not str:
@@ -115,6 +126,47 @@ class _Validator:
             del self.outstanding[process]
         return op
 
+_INT64_MAX = 2**63 - 1
+
+
+class _Indices:
+    """`index` values seen so far, to reject duplicates (an index is an identifier).
+
+    Line order is real time; `index` only names an operation, so two operations with one
+    index would make evidence ambiguous. The common case (strictly increasing indices) is
+    inlined by `iter_ops` and costs two compact arrays; the first index out of order
+    switches to a dict, and `last` becomes +inf so that every later index comes here.
+    """
+
+    __slots__ = ("by_index", "indices", "last", "lines", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.indices = array("q")
+        self.lines = array("q")
+        self.last: float = -1  # indices above this (and within 64 bits) are new for sure
+        self.by_index: dict[int, int] | None = None
+
+    def add(self, index: int, line: int) -> float:
+        """Record `index` (seen on `line`); returns the new `last` bound."""
+        if self.last < index <= _INT64_MAX:
+            self.indices.append(index)
+            self.lines.append(line)
+            self.last = index
+            return index
+        by_index = self.by_index
+        if by_index is None:
+            by_index = self.by_index = dict(zip(self.indices, self.lines, strict=True))
+            self.indices = self.lines = array("q")
+            self.last = float("inf")
+        first = by_index.get(index)
+        if first is not None:
+            raise HistoryError(
+                self.source, line, f"duplicate index {index} (first on line {first})"
+            )
+        by_index[index] = line
+        return self.last
+
 
 def _fast_accept(op: Any, line: int, outstanding: dict[Any, tuple[int, Any]]) -> bool:
     """Accept the common well-formed client op without the full validator (hot path).
@@ -131,8 +183,7 @@ def _fast_accept(op: Any, line: int, outstanding: dict[Any, tuple[int, Any]]) ->
     time = op.get("time")
     if time is not None and (type(time) is not int or time < 0):
         return False
-    index = op.get("index")
-    if index is not None and type(index) is not int:
+    if type(op.get("index", 0)) is not int:
         return False
     op_type = op.get("type")
     if op_type == "invoke":
@@ -140,7 +191,7 @@ def _fast_accept(op: Any, line: int, outstanding: dict[Any, tuple[int, Any]]) ->
             return False
         outstanding[process] = (line, f)
         return True
-    if op_type in COMPLETION_TYPES:
+    if type(op_type) is str and op_type in COMPLETION_TYPES:
         pending = outstanding.get(process)
         if pending is None or pending[1] != f:
             return False
@@ -156,32 +207,56 @@ def _looks_like_edn(path: Path, first_line: str) -> bool:
     return stripped.startswith("{:") or stripped.startswith("{ :")
 
 
-def iter_ops(path: str | Path) -> Iterator[dict]:
+STDIN = "-"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _open(path: Path, data: bytes | None) -> IO[bytes]:
+    if data is not None:
+        return io.BytesIO(data)
+    if str(path) == STDIN:
+        return io.BytesIO(sys.stdin.buffer.read())
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise HistoryError(str(path), 0, f"cannot open: {exc.strerror or exc}") from None
+
+
+def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
     """Stream the validated operations of a JSON Lines or EDN history file.
 
-    Blank lines are skipped. The format is chosen by the `.edn` extension or by the first
-    non-blank line starting with `{:`. Raises `HistoryError` on the first problem.
+    Blank lines are skipped, and a UTF-8 byte-order mark at the start. The format is
+    chosen by the `.edn` extension or by the first non-blank line starting with `{:`.
+    `path` "-" reads standard input; `data` supplies the file's bytes directly (`path`
+    then only names it). Raises `HistoryError` on the first problem.
     """
-    path = Path(path)
-    source = str(path)
+    path = Path(path) if str(path) != STDIN else Path(STDIN)
+    source = "<stdin>" if str(path) == STDIN and data is None else str(path)
     validator = _Validator(source)
     check = validator.check
     outstanding = validator.outstanding
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise HistoryError(source, 0, f"cannot open: {exc.strerror or exc}") from None
+    indices = _Indices(source)
+    add_index = indices.add
+    append_index = indices.indices.append
+    append_line = indices.lines.append
+    last_index = indices.last
+    handle = _open(path, data)
+    loads = orjson.loads
     with handle:
+        runs = long_digit_runs(handle)
+        runs.append(sys.maxsize)  # a sentinel: no run beyond the end
+        next_run = runs[0]
+        run_at = 0
+        line_end = 0  # byte offset just past the current line
         edn: bool | None = None
-        loads = orjson.loads
         for line_number, raw in enumerate(handle, start=1):
+            line_end += len(raw)
+            if line_number == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]
             if not raw.strip():
                 continue
             if edn is None:
-                try:
-                    edn = _looks_like_edn(path, raw.decode("utf-8", "replace"))
-                except Exception:  # pragma: no cover - decode with replace cannot fail
-                    edn = False
+                edn = _looks_like_edn(path, raw.decode("utf-8", "replace"))
             if edn:
                 try:
                     op = parse_edn_op(raw.decode("utf-8"))
@@ -194,29 +269,67 @@ def iter_ops(path: str | Path) -> Iterator[dict]:
                     op = loads(raw)
                 except orjson.JSONDecodeError as exc:
                     raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
+                long_run = next_run < line_end
+                if long_run:
+                    while runs[run_at] < line_end:
+                        run_at += 1
+                    next_run = runs[run_at]
+                if long_run or len(raw) > 2 * MAX_NESTING:
+                    try:
+                        op = recheck(raw, op, long_run=long_run)
+                    except JsonValueError as exc:
+                        raise HistoryError(source, line_number, str(exc)) from None
                 if _fast_accept(op, line_number, outstanding):
+                    index = op.get("index")
+                    if index is not None:
+                        if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
+                            last_index = index
+                            append_index(index)
+                            append_line(line_number)
+                        else:
+                            indices.last = last_index
+                            last_index = add_index(index, line_number)
                     yield op
                     continue
-            yield check(op, line_number)
+            op = check(op, line_number)
+            index = op.get("index")
+            if index is not None:
+                if last_index < index <= _INT64_MAX:
+                    last_index = index
+                    append_index(index)
+                    append_line(line_number)
+                else:
+                    indices.last = last_index
+                    last_index = add_index(index, line_number)
+            yield op
 
 
-def read_history(path: str | Path) -> list[dict]:
-    """All validated operations of a history file, in order."""
-    return list(iter_ops(path))
+def read_history(path: str | Path, data: bytes | None = None) -> list[dict]:
+    """All validated operations of a history file, in order (see `iter_ops`)."""
+    return list(iter_ops(path, data))
 
 
 def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict]:
     """Validate in-memory operations; 'line' in errors is the 1-based position."""
     validator = _Validator(source)
-    return [validator.check(op, position) for position, op in enumerate(ops, start=1)]
+    indices = _Indices(source)
+    checked = []
+    for position, op in enumerate(ops, start=1):
+        checked.append(validator.check(op, position))
+        index = op.get("index")
+        if index is not None:
+            indices.add(index, position)
+    return checked
 
 
 def dump_jsonl(ops: Iterable[dict], path: str | Path) -> None:
     """Write operations as JSON Lines (the interchange format), one op per line."""
-    dumps = orjson.dumps
     with Path(path).open("wb") as handle:
         for op in ops:
-            handle.write(dumps(op))
+            try:
+                handle.write(orjson.dumps(op))
+            except TypeError:  # an integer beyond 64 bits: the exact, slower writer
+                handle.write(json_dumps(op).encode())
             handle.write(b"\n")
 
 

@@ -11,8 +11,13 @@ a correct Kafka, so that a correct run is never flagged) are in docs/log-checker
 Operation tuples used internally (one tuple per completed operation, shared by every
 record it returned, so memory stays proportional to the log, not to reads × log):
 
-    send: ("send", invoke_index, index, process, key, offset, message)
-    poll: ("poll", invoke_index, index, process, key, start_offset, final, first, last, count)
+    send: ("send", invoke_position, position, process, key, offset, message)
+    poll: ("poll", invoke_position, position, process, key, start_offset, final, first, last, count)
+
+Positions (0-based places in the history) order operations: line order is real time
+(docs/history-format.md). An op's `index` field only names it in the evidence, so a
+history whose indices are reversed or arbitrary gets the same verdict as one numbered by
+line; the `_Checker.ids` map translates positions back to those names.
 """
 
 from __future__ import annotations
@@ -97,11 +102,14 @@ class LogVerdict:
         return render_verdict_text(self, max_examples)
 
 
-def op_ref(op: tuple) -> dict:
-    """The evidence form of an internal operation tuple."""
+def op_ref(op: tuple, name: Any = None) -> dict:
+    """The evidence form of an internal operation tuple; `name` maps a position to the
+    op's `index` (identity if omitted)."""
+    if name is None:
+        name = _same
     ref: dict[str, Any] = {
-        "index": op[_INDEX],
-        "invoke_index": op[_INVOKE],
+        "index": name(op[_INDEX]),
+        "invoke_index": name(op[_INVOKE]),
         "process": op[_PROCESS],
         "f": op[_KIND],
     }
@@ -116,6 +124,10 @@ def op_ref(op: tuple) -> dict:
         if op[_POLL_FINAL]:
             ref["final"] = True
     return ref
+
+
+def _same(position: int) -> int:
+    return position
 
 
 class _Partition:
@@ -258,6 +270,9 @@ class _Checker:
         self.nonmonotonic_polls: list[dict] = []
         self.any_final = False
         self.failed_messages: dict[str, set] = {}
+        # the `index` of the op at a position, where it is not position + ids_base
+        self.ids: dict[int, Any] = {}
+        self.ids_base = 0
         self.stats = {
             "ops": 0,
             "sends": {"ok": 0, "info": 0, "fail": 0},
@@ -266,6 +281,22 @@ class _Checker:
             "other_ops": 0,
             "unmatched_completions": 0,
         }
+
+    def name(self, position: int) -> Any:
+        """The identifier evidence shows for the op at `position` (its `index` field)."""
+        found = self.ids.get(position)
+        return position + self.ids_base if found is None else found
+
+    def op_ref(self, op: tuple) -> dict:
+        return op_ref(op, self.name)
+
+    def note_id(self, position: int, op: dict) -> None:
+        """Remember an op's `index` where it is not the expected position + base."""
+        ident = op.get("index", position)
+        if position == 0 and type(ident) is int:
+            self.ids_base = ident
+        elif ident != position + self.ids_base:
+            self.ids[position] = ident
 
     def partition(self, key: str) -> _Partition:
         part = self.partitions.get(key)
@@ -286,14 +317,17 @@ class _Checker:
         sends_ok = polls_ok = records_read = 0
         position = -1
         op: Any = None
+        note_id = self.note_id
         try:
             for position, op in enumerate(ops):
                 invoked = None
                 kind = op["type"]
+                if op.get("index", position) != position + self.ids_base or not position:
+                    note_id(position, op)
                 if kind == "invoke":
-                    pending[op["process"]] = (op.get("index", position), op)
+                    pending[op["process"]] = (position, op)
                     continue
-                index = op.get("index", position)
+                index = position
                 process = op["process"]
                 invoked = pending_pop(process, None)
                 if invoked is None:
@@ -309,9 +343,12 @@ class _Checker:
                         message = op.get("value", invoke.get("value"))
                         self.failed_messages.setdefault(key, set()).add(message)
                     continue
+                if f != "send" and f != "poll":  # not a log operation: counted, not read
+                    tally[f, kind] = tally.get((f, kind), 0) + 1
+                    continue
                 key = op.get("key")
                 if key is None:
-                    key = invoke["key"]
+                    key = invoke.get("key")
                 part = partitions.get(key)
                 if part is None:
                     if bad_scalar(key):
@@ -607,8 +644,8 @@ class _Checker:
                     "key": part.key,
                     "offset": offset,
                     "message": send[_SEND_MESSAGE],
-                    "send": op_ref(send),
-                    "read": op_ref(poll),
+                    "send": self.op_ref(send),
+                    "read": self.op_ref(poll),
                     "read_message": shown,
                 },
             )
@@ -648,8 +685,8 @@ class _Checker:
                         "key": part.key,
                         "offset": send[_SEND_OFFSET],
                         "message": send[_SEND_MESSAGE],
-                        "send": op_ref(send),
-                        "final_reads": [op_ref(poll) for poll, _ in final_polls[:3]],
+                        "send": self.op_ref(send),
+                        "final_reads": [self.op_ref(poll) for poll, _ in final_polls[:3]],
                     },
                 )
                 _mark(highlights, send[_SEND_OFFSET], UNSEEN)
@@ -664,7 +701,7 @@ class _Checker:
                     "key": part.key,
                     "offset": offset,
                     "messages": [
-                        {"message": message, "ops": [op_ref(op) for op in ops]}
+                        {"message": message, "ops": [self.op_ref(op) for op in ops]}
                         for message, ops in facts.items()
                     ],
                 },
@@ -682,7 +719,7 @@ class _Checker:
                     "key": part.key,
                     "message": message,
                     "offsets": [
-                        {"offset": offset, "ops": [op_ref(op) for op in facts[offset]]}
+                        {"offset": offset, "ops": [self.op_ref(op) for op in facts[offset]]}
                         for offset in offsets
                     ],
                 },
@@ -708,15 +745,15 @@ class _Checker:
                 {
                     "key": part.key,
                     "process": poll[_PROCESS],
-                    "previous": op_ref(previous),
-                    "poll": op_ref(poll),
+                    "previous": self.op_ref(previous),
+                    "poll": self.op_ref(poll),
                     "expected_offset": start,
                     "offset": first,
                     "skipped": [
                         {
                             "offset": offset,
                             "message": part.observed[offset],
-                            "shown_by": op_ref(part.observed_by[offset]),
+                            "shown_by": self.op_ref(part.observed_by[offset]),
                         }
                         for offset in skipped[:MAX_OPS_PER_FACT]
                     ],
@@ -735,8 +772,8 @@ class _Checker:
                 continue
             cycle = order_cycle(
                 [
-                    (previous[_INDEX], send[_INDEX], PROCESS_ORDER),
-                    (send[_INDEX], previous[_INDEX], LOG_ORDER),
+                    (self.name(previous[_INDEX]), self.name(send[_INDEX]), PROCESS_ORDER),
+                    (self.name(send[_INDEX]), self.name(previous[_INDEX]), LOG_ORDER),
                 ]
             )
             assert cycle, "a process-order/log-order pair always closes a cycle"
@@ -745,8 +782,8 @@ class _Checker:
                 {
                     "key": send[_KEY],
                     "process": send[_PROCESS],
-                    "previous": op_ref(previous),
-                    "send": op_ref(send),
+                    "previous": self.op_ref(previous),
+                    "send": self.op_ref(send),
                     "cycle": cycle,
                 },
             )
@@ -765,17 +802,17 @@ class _Checker:
                 "key": entry["key"],
                 "process": entry["process"],
                 "within_poll": entry["within_poll"],
-                "poll": op_ref(poll),
+                "poll": self.op_ref(poll),
                 "previous_offset": entry["previous_offset"],
                 "offset": entry["offset"],
             }
             if not entry["within_poll"]:
                 previous = entry["previous"]
-                evidence["previous"] = op_ref(previous)
+                evidence["previous"] = self.op_ref(previous)
                 evidence["cycle"] = order_cycle(
                     [
-                        (previous[_INDEX], poll[_INDEX], PROCESS_ORDER),
-                        (poll[_INDEX], previous[_INDEX], LOG_ORDER),
+                        (self.name(previous[_INDEX]), self.name(poll[_INDEX]), PROCESS_ORDER),
+                        (self.name(poll[_INDEX]), self.name(previous[_INDEX]), LOG_ORDER),
                     ]
                 )
             self.found.add(NONMONOTONIC_POLL, evidence)

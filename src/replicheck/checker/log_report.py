@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import jinja2
-import orjson
 
+from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.log_anomalies import ANOMALY_KINDS, LogVerdict, PartitionView
 from replicheck.checker.log_text import KIND_MEANING, describe_evidence, verdict_line
 
@@ -85,7 +85,7 @@ def _referenced_indexes(value: Any, out: set) -> None:
 
 
 def _pretty(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    return json_dumps(value, indent=True)
 
 
 def render_log_html(verdict: LogVerdict, ops: Iterable[dict] | None = None) -> str:
@@ -110,7 +110,7 @@ def render_log_html(verdict: LogVerdict, ops: Iterable[dict] | None = None) -> s
     if ops is not None:
         for position, op in enumerate(ops):
             if op.get("index", position) in wanted:
-                raw_ops.append(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS).decode())
+                raw_ops.append(json_dumps(op))
     partitions = [
         {
             "key": key,

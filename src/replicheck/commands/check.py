@@ -12,15 +12,17 @@ stricter than what Kafka promises (a zombie leader may serve stale reads), so
 
 from __future__ import annotations
 
+import io
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
-from replicheck.checker.history import HistoryError, read_history
+from replicheck.checker.history import STDIN, HistoryError, read_history
+from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
 from replicheck.model import MODELS, LogModel, ModelInputError, get_model
 
@@ -46,6 +48,21 @@ def _log_checker() -> tuple[Callable[..., Any], Callable[..., str]] | None:
     return check_log, render_log_html
 
 
+class _Seconds(click.ParamType):
+    """A finite number of seconds > 0 (`nan` and `inf` are not durations)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number of seconds, got {value!r}", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"expected a finite number of seconds > 0, got {value!r}", param, ctx)
+        return seconds
+
+
 @click.command(name="check")
 @click.argument("history_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -58,7 +75,7 @@ def _log_checker() -> tuple[Callable[..., Any], Callable[..., str]] | None:
 @click.option(
     "--timeout",
     "timeout_s",
-    type=click.FloatRange(min=0, min_open=True),
+    type=_Seconds(),
     default=None,
     metavar="SECONDS",
     help="Give up the linearizability search after this long: verdict unknown, exit 3 "
@@ -104,13 +121,18 @@ def check(
     max_poll_records: int | None,
     skip_linearizability: bool,
 ) -> None:
-    """Check a recorded history (JSON Lines or Jepsen EDN) against a model."""
+    """Check a recorded history (JSON Lines or Jepsen EDN; FILE "-" reads standard input)
+    against a model."""
     if skip_linearizability and model_name != "log":
         raise click.UsageError("--no-linearizability only applies to --model log")
     if max_poll_records is not None and model_name != "log":
         raise click.UsageError("--max-poll-records only applies to --model log")
+    data: bytes | None = None
+    if str(history_file) == STDIN:
+        data = sys.stdin.buffer.read()
+        history_file = Path("<stdin>")
     try:
-        ops = read_history(history_file)
+        ops = read_history(history_file, data)
         calls = calls_from_history(ops)
     except HistoryError as exc:
         _fail_input(str(exc))
@@ -128,7 +150,7 @@ def check(
                 linearization=want_linearization or html_path is not None,
             )
         except ModelInputError as exc:
-            _fail_input(str(_input_error(history_file, exc)))
+            _fail_input(str(_input_error(history_file, exc, data)))
 
     log_result: Any = None
     log_checker = _log_checker() if model_name == "log" else None
@@ -136,7 +158,7 @@ def check(
         try:
             log_result = log_checker[0](ops)
         except ModelInputError as exc:  # the log checker's LogInputError is one
-            _fail_input(str(_input_error(history_file, exc)))
+            _fail_input(str(_input_error(history_file, exc, data)))
 
     verdicts = [] if lin is None else [lin.valid]
     if log_result is not None:
@@ -160,7 +182,7 @@ def check(
         }
         if model_name == "log":
             out["log"] = None if log_result is None else log_result.to_json()
-        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+        sys.stdout.write(json_dumps(out) + "\n")
     else:
         _print_text(model_name, lin, log_result, log_checker is not None, valid)
 
@@ -211,20 +233,20 @@ def _write_html(
         _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
 
 
-def _input_error(path: Path, exc: ModelInputError) -> HistoryError:
+def _input_error(path: Path, exc: ModelInputError, data: bytes | None) -> HistoryError:
     """Name the file and line of the record a model could not interpret."""
-    line = 0 if exc.position is None else _line_of_position(path, exc.position)
+    line = 0 if exc.position is None else _line_of_position(path, exc.position, data)
     return HistoryError(str(path), line, exc.reason)
 
 
-def _line_of_position(path: Path, position: int) -> int:
+def _line_of_position(path: Path, position: int, data: bytes | None = None) -> int:
     """The 1-based line of the `position`-th operation (the reader skips blank lines).
 
     Only called on the error path, so re-reading the file is cheaper than carrying a line
     number on every operation of a million-op history.
     """
     seen = -1
-    with path.open("rb") as handle:
+    with io.BytesIO(data) if data is not None else path.open("rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
             if raw.strip():
                 seen += 1

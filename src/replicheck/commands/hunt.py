@@ -1,7 +1,11 @@
 """`replicheck hunt`: run a campaign against the simulated cluster and explain what it found.
 
 Exit codes: 0 nothing found within the budget, 1 a violation was found (minimized, printed,
-reported), 2 usage error (unknown flaw, bad number).
+reported — even if the report could not be written), 2 usage error (unknown flaw, bad number,
+unwritable report folder, worker processes refused), 4 the simulation itself crashed.
+
+A found violation is printed (scenario, seed, reproduce command) before its report is
+written: the finding must survive a report folder that fails at the last moment.
 """
 
 from __future__ import annotations
@@ -65,11 +69,16 @@ def hunt(
     no_database: bool,
 ) -> None:
     """Hunt for lost acknowledged writes: hammer the simulated cluster with faults."""
+    from replicheck.stateful.profiles import get_profile
     from replicheck.stateful.runner import (
         DEFAULT_DATABASE_DIR,
         UnknownFlawError,
+        WorkerStartError,
+        clamp_workers,
+        report_dir_problem,
         resolve_config,
         run_campaign,
+        write_campaign_report,
     )
 
     console = Console(highlight=False, soft_wrap=True)
@@ -77,6 +86,14 @@ def hunt(
         resolve_config(None, flaw)
     except UnknownFlawError as err:
         raise click.BadParameter(str(err), param_hint="'--flaw'") from None
+    problem = report_dir_problem(report_dir)
+    if problem:
+        click.echo(f"error: --report-dir {problem}", err=True)
+        raise SystemExit(2)
+    budget = max_examples or get_profile(profile).campaign.max_examples
+    workers, note = clamp_workers(workers, budget)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
     target = f"flaw {flaw}" if flaw else "the correct configuration"
     columns = (
@@ -100,23 +117,33 @@ def hunt(
                 description=label + (" [red]found, minimizing[/]" if p.found else ""),
             )
 
-        campaign = run_campaign(
-            None,
-            flaw=flaw,
-            max_examples=max_examples,
-            seed=seed,
-            steps=steps,
-            profile=profile,
-            database_dir=None if no_database else DEFAULT_DATABASE_DIR,
-            report_dir=report_dir,
-            workers=workers,
-            progress=on_progress,
-        )
+        try:
+            campaign = run_campaign(
+                None,
+                flaw=flaw,
+                max_examples=max_examples,
+                seed=seed,
+                steps=steps,
+                profile=profile,
+                database_dir=None if no_database else DEFAULT_DATABASE_DIR,
+                report_dir=None,  # written below, once the finding is on screen
+                workers=workers,
+                progress=on_progress,
+            )
+        except WorkerStartError as err:
+            bar.stop()
+            click.echo(f"error: {err}", err=True)
+            raise SystemExit(2) from None
         bar.update(task, completed=min(campaign.examples, campaign.max_examples))
 
     console.print(_summary_table(campaign, target))
     if campaign.result is not None:
         _print_violation(console, campaign)
+        write_campaign_report(campaign, report_dir)
+        if campaign.report_path is not None:
+            console.print(Text(f"Report: {campaign.report_path}"))
+        elif campaign.report_error is not None:
+            console.print(Text(f"Could not write the report: {campaign.report_error}"))
     elif campaign.error is not None:
         console.print("[bold red]The simulation itself failed[/] (a bug in replicheck's impl):")
         console.print(Text(campaign.error))
@@ -180,6 +207,4 @@ def _print_violation(console: Console, campaign) -> None:
         console.print(Text(f"replica invariant violated after step {number}: {text}"), style="red")
     if not result.log_verdict.valid:
         console.print(Text(result.log_verdict.render_text()))
-    if campaign.report_path is not None:
-        console.print(Text(f"Report: {campaign.report_path}"))
     console.print(Text(f"Reproduce: {campaign.reproduce_command()}"))

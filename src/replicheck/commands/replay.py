@@ -1,7 +1,9 @@
 """`replicheck replay CASE`: run a saved case again, bit-for-bit, and print the verdict.
 
 Exit codes: 1 when the run shows a violation (the recorded one reproduces), 0 when it no
-longer does, 2 when the case file cannot be used (the message names the file and field).
+longer does, 2 when the case file cannot be used (the message names the file and field) or
+the report folder cannot be written (and the run showed no violation: a violation is
+exit 1 even then, after the verdict has been printed).
 """
 
 from __future__ import annotations
@@ -44,19 +46,41 @@ def replay(case_path: Path, as_json: bool, report_dir: Path | None) -> None:
 
     Exit 1 if the violation reproduces, 0 if it no longer does, 2 for a bad case file.
     """
+    from replicheck.stateful.runner import report_dir_problem
+
     try:
         case = load_case(case_path)
+    except CaseError as error:
+        click.echo(f"error: {error}", err=True)
+        raise click.exceptions.Exit(2) from None
+    problem = None if report_dir is None else report_dir_problem(report_dir)
+    if problem:
+        click.echo(f"error: --report-dir {problem}", err=True)
+        raise click.exceptions.Exit(2)
+    try:
         result, reproduced = replay_case(case)
     except CaseError as error:
         click.echo(f"error: {error}", err=True)
         raise click.exceptions.Exit(2) from None
     violation = has_violation(result)
     digest = history_sha256(result.history)
-    folder = write_report(result, report_dir) if report_dir is not None else None
+    folder: Path | None = None
+    report_error: str | None = None
+
+    def write() -> None:
+        nonlocal folder, report_error
+        if report_dir is None:
+            return
+        try:
+            folder = write_report(result, report_dir)
+        except OSError as error:
+            report_error = f"{error.filename or report_dir}: {error.strerror or error}"
+
     identical = (
         None if case.expected.history_sha256 is None else (digest == case.expected.history_sha256)
     )
     if as_json:
+        write()
         click.echo(
             json.dumps(
                 {
@@ -76,6 +100,7 @@ def replay(case_path: Path, as_json: bool, report_dir: Path | None) -> None:
                     ],
                     "log_verdict": _verdict_json(result),
                     "report": None if folder is None else str(folder),
+                    "report_error": report_error,
                 },
                 indent=2,
                 sort_keys=True,
@@ -105,6 +130,9 @@ def replay(case_path: Path, as_json: bool, report_dir: Path | None) -> None:
             )
         else:
             click.echo("result: no violation, as recorded")
+        write()
         if folder is not None:
             click.echo(f"report: {folder}")
-    raise click.exceptions.Exit(1 if violation else 0)
+    if report_error is not None:
+        click.echo(f"error: could not write the report: {report_error}", err=True)
+    raise click.exceptions.Exit(1 if violation else (2 if report_error else 0))

@@ -182,7 +182,13 @@ def _info_send_offsets(calls: Sequence[Call]) -> dict[int, frozenset[int]]:
     # deadline of gap o: the earliest response of an operation that needs the log past o
     gaps: list[tuple[int, Any]] = []
     deadline = _NEVER
-    for offset in range(max(claimed, default=-1), -1, -1):
+    # A log holds at most one record per send, so an info send lands below the number of
+    # sends: gaps above that bound are unreachable, and scanning only up to it keeps the
+    # work proportional to the operations, not to the largest offset claimed.
+    sends = sum(1 for call in calls if call.f == "send")
+    for offset in sorted((o for o in claimed if o >= sends), reverse=True):
+        deadline = min(deadline, claimed[offset])
+    for offset in range(min(max(claimed, default=-1), sends - 1), -1, -1):
         if offset in claimed:
             deadline = min(deadline, claimed[offset])
         else:

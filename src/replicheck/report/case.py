@@ -19,6 +19,9 @@ from typing import Any
 
 import orjson
 
+from replicheck.checker.json_values import MAX_NESTING, nesting_problem
+from replicheck.report.case_fields import config_problem, steps_problem
+
 CASE_FORMAT = "replicheck-case"
 CASE_VERSION = 1
 
@@ -169,7 +172,7 @@ def load_case(path: Path | str) -> Case:
     if path.is_dir():
         path = path / "case.json"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a leading byte-order mark is skipped
     except FileNotFoundError:
         raise CaseError(path, "no such file") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -179,12 +182,23 @@ def load_case(path: Path | str) -> Case:
 
 def parse_case(text: str, path: Path | str | None = None) -> Case:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise CaseError(
             path, f"line {error.lineno}, column {error.colno}: invalid JSON: {error.msg}"
         ) from None
+    except RecursionError:
+        raise CaseError(path, f"nested deeper than {MAX_NESTING} levels") from None
+    except ValueError as error:  # NaN/Infinity, or an integer beyond the digit limit
+        raise CaseError(path, f"invalid JSON: {error}") from None
+    problem = nesting_problem(data)
+    if problem:
+        raise CaseError(path, problem)
     return case_from_dict(data, path)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
@@ -196,7 +210,7 @@ def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
     if data.get("format") != CASE_FORMAT:
         raise fail(f'"format" must be "{CASE_FORMAT}", got {data.get("format")!r}')
     version = data.get("version")
-    if version != CASE_VERSION:
+    if type(version) is not int or version != CASE_VERSION:
         raise fail(f'unsupported "version" {version!r} (this replicheck reads version 1)')
     unknown = set(data) - {"format", "version", "flaw", "config", "seed", "steps", "expected"}
     if unknown:
@@ -214,6 +228,8 @@ def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
     seed = data["seed"]
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise fail(f'"seed" must be an integer, got {seed!r}')
+    if seed < 0 or seed >= 2**64:
+        raise fail(f'"seed" must be an integer between 0 and 2**64 - 1, got {seed}')
 
     steps_data = data["steps"]
     if not isinstance(steps_data, list):
@@ -286,6 +302,9 @@ def case_config(case: Case) -> Any:
         if name and name not in FLAWS:
             known = ", ".join(sorted(FLAWS))
             raise CaseError(case.path, f'unknown flaw "{name}" (known flaws: {known})')
+    problem = config_problem(dict(case.config))
+    if problem:
+        raise CaseError(case.path, problem)
     try:
         config = ClusterConfig.from_dict(dict(case.config))
     except (TypeError, ValueError, KeyError) as error:
@@ -299,10 +318,14 @@ def case_config(case: Case) -> Any:
     return config
 
 
-def case_steps(case: Case) -> list[Any]:
-    """The case's steps as `Step`s; an unknown kind or missing argument is a `CaseError`."""
+def case_steps(case: Case, config: Any = None) -> list[Any]:
+    """The case's steps as `Step`s; an unknown kind, a missing or bad argument (checked
+    against the case's `config`), or too much simulated time is a `CaseError`."""
     from replicheck.stateful.scenario import STEP_KINDS, Step
 
+    problem = steps_problem(case_config(case) if config is None else config, list(case.steps))
+    if problem:
+        raise CaseError(case.path, problem)
     steps = []
     for number, data in enumerate(case.steps):
         if data["kind"] not in STEP_KINDS:
@@ -367,5 +390,5 @@ def replay_case(path: Path | str | Case) -> tuple[Any, bool]:
 
     case = path if isinstance(path, Case) else load_case(path)
     config = case_config(case)
-    result = run_scenario(config, case.seed, case_steps(case))
+    result = run_scenario(config, case.seed, case_steps(case, config))
     return result, reproduces(case, result)

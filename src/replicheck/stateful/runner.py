@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import queue as queue_module
 import random
 import time
@@ -38,6 +39,49 @@ DEFAULT_DATABASE_DIR = Path(".hypothesis") / "replicheck"
 
 class UnknownFlawError(ValueError):
     """`--flaw` named something that is not in the zoo."""
+
+
+class WorkerStartError(OSError):
+    """The operating system refused to start a campaign worker process."""
+
+
+#: worker processes per campaign at most, whatever the CPU count says
+MAX_WORKERS = 64
+
+
+def clamp_workers(requested: int, max_examples: int) -> tuple[int, str | None]:
+    """The worker count to use, and why it differs from `requested` (None if it does not).
+
+    More workers than CPUs only share the CPUs (and each costs a Python interpreter), and
+    more workers than examples would run empty searches: both are clamped, never failed.
+    """
+    cpus = os.cpu_count() or 1
+    workers = max(1, min(requested, cpus, max_examples, MAX_WORKERS))
+    if workers == requested:
+        return workers, None
+    limits = [f"{cpus} CPU(s)", f"{max_examples} example(s)", f"at most {MAX_WORKERS}"]
+    return workers, f"--workers {requested} clamped to {workers} ({', '.join(limits)})"
+
+
+def report_dir_problem(report_dir: Path | str) -> str | None:
+    """Why a report could not be written under `report_dir` (None if it probably can).
+
+    Checked before a campaign starts, so that an hour of searching is not lost to a typo;
+    nothing is created. Writing can still fail later (disk full), which the caller handles.
+    """
+    path = Path(report_dir)
+    probe = path
+    while not probe.exists():
+        if probe.is_symlink():
+            return f"{probe}: dangling symbolic link"
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{path}: cannot create a folder there ({probe} is not a directory)"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{path}: not writable ({probe} does not permit it)"
+    return None
 
 
 @dataclass
@@ -84,10 +128,18 @@ class CampaignResult:
     def found(self) -> bool:
         return self.result is not None
 
+    #: the report folder could not be written: "path: reason" (the violation stands)
+    report_error: str | None = None
+    #: why `workers` is lower than what was asked for (None if it is not)
+    workers_note: str | None = None
+
     @property
     def exit_code(self) -> int:
-        """0 nothing found, 1 violation found (or the simulation itself failed)."""
-        return 1 if (self.found or self.error) else 0
+        """0 nothing found, 1 violation found, 4 the simulation itself failed (a bug in
+        replicheck, not a finding: exit 1 would tell a script a violation was found)."""
+        if self.found:
+            return 1
+        return 4 if self.error else 0
 
     def reproduce_command(self) -> str:
         """The exact `replicheck hunt` command line that repeats this campaign."""
@@ -264,6 +316,7 @@ def run_campaign(
     steps = budget.steps if steps is None else steps
     if max_examples < 1 or steps < 1 or workers < 1:
         raise ValueError("max_examples, steps and workers must all be at least 1")
+    workers, workers_note = clamp_workers(workers, max_examples)
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     database_path = Path(database_dir) / config_hash(config) if database_dir is not None else None
@@ -278,6 +331,7 @@ def run_campaign(
         profile=profile,
         workers=workers,
         database_path=database_path,
+        workers_note=workers_note,
     )
     started = time.perf_counter()
     if workers == 1:
@@ -302,8 +356,19 @@ def run_campaign(
     campaign.elapsed_s = time.perf_counter() - started
     _merge(campaign, singles)
     if campaign.result is not None and report_dir is not None:
-        campaign.report_path = _write_report(campaign, Path(report_dir))
+        write_campaign_report(campaign, Path(report_dir))
     return campaign
+
+
+def write_campaign_report(campaign: CampaignResult, report_dir: Path) -> Path | None:
+    """Write the found violation's report; on failure record `report_error`, never raise
+    (the violation is the product: losing it to a full disk would be worse)."""
+    try:
+        campaign.report_path = _write_report(campaign, report_dir)
+    except OSError as error:
+        where = error.filename or report_dir
+        campaign.report_error = f"{where}: {error.strerror or error}"
+    return campaign.report_path
 
 
 def _merge(campaign: CampaignResult, singles: list[_Single]) -> None:
@@ -342,7 +407,16 @@ def _run_workers(
     for worker, seed in enumerate(seeds):
         args = (worker, config.to_dict(), seed, share, steps, database_path)
         proc = ctx.Process(target=_worker_main, args=(args, messages), daemon=True)
-        proc.start()
+        try:
+            proc.start()
+        except OSError as error:
+            for started in procs:
+                started.terminate()
+                started.join(timeout=5)
+            raise WorkerStartError(
+                f"cannot start campaign worker {worker + 1} of {len(seeds)}: "
+                f"{error.strerror or error} (try fewer --workers)"
+            ) from None
         procs.append(proc)
     counts = {w: (0, 0, 0) for w in range(len(seeds))}
     singles: dict[int, _Single] = {}
