@@ -34,6 +34,9 @@ class Broker:
         self.out: list[m.Msg] = []
         self.next_tick_ms = now_ms  # heartbeat (= register) right away
         self.heartbeat_due_ms = now_ms
+        # flush="interval": the next periodic fsync of every log (INF_MS: never).
+        self.flush_due_ms = (now_ms + config.flush_interval_ms if config.flush == "interval"
+                             else INF_MS)
         self.corr = 0
         flaws = config.flaws
         self.fencing = flags.NO_FETCH_FENCING not in flaws
@@ -77,6 +80,11 @@ class Broker:
             self._send_heartbeat()
             self.heartbeat_due_ms = now_ms + self.config.heartbeat_interval_ms
         self.next_tick_ms = self.heartbeat_due_ms
+        if now_ms >= self.flush_due_ms:
+            for replica in self.replicas.values():
+                replica.log.flush()
+            self.flush_due_ms = now_ms + self.config.flush_interval_ms
+        self.wake_at(self.flush_due_ms)
         for replica in self.replicas.values():
             if replica.role == ROLE_LEADER:
                 leader.tick(self, replica, now_ms)

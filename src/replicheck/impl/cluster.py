@@ -304,6 +304,24 @@ class Cluster:
             if lost[key]:
                 self._emit("leo", broker=broker, partition=key, leo=log.leo)
 
+    def replace_disk(self, broker: int) -> None:
+        """The broker stops and comes back (on `restart`) with empty disks: a failed drive
+        swapped, or a cloud instance whose local storage is gone. Unlike a power loss this
+        loses fsynced data too."""
+        self._check_broker(broker)
+        if self.is_live(broker):
+            self._stop(broker)
+        fsync = self.config.flush == "every-append"
+        lost = {}
+        for index, log in self.disks[broker].items():
+            lost[self.config.partition_key(index)] = log.leo
+            self.disks[broker][index] = PartitionLog(fsync)
+        self._emit("replace-disk", broker=broker, lost=lost)
+        for index in self.disks[broker]:
+            key = self.config.partition_key(index)
+            if lost[key]:
+                self._emit("leo", broker=broker, partition=key, leo=0)
+
     def restart(self, broker: int) -> None:
         """Start a stopped broker again; it recovers its role from the controller."""
         self._check_broker(broker)

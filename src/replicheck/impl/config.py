@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 ACKS_VALUES = ("0", "1", "all")
-FLUSH_VALUES = ("every-append", "none")
+FLUSH_VALUES = ("every-append", "interval", "none")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class ClusterConfig:
     acks: str = "all"
     unclean_leader_election: bool = False
     flush: str = "every-append"
+    # With flush="interval": every broker fsyncs all its logs this often (log.flush.interval.ms,
+    # or the OS writing back dirty pages); a power loss drops only what came since.
+    flush_interval_ms: int = 50
     # Timings, all in simulated milliseconds.
     replica_lag_time_max_ms: int = 100
     session_timeout_ms: int = 80
@@ -69,6 +72,7 @@ class ClusterConfig:
             "fetch_interval_ms",
             "request_timeout_ms",
             "network_delay_ms",
+            "flush_interval_ms",
             "max_fetch_records",
             "max_poll_records",
         ):

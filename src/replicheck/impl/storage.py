@@ -2,9 +2,11 @@
 
 This object outlives broker incarnations: a process crash keeps all of it (the page cache
 survives), a power loss keeps only what was fsynced. With `flush="every-append"` every
-append is fsynced before the broker acts on it; with `flush="none"` nothing is (Kafka's
-default: the OS writes back dirty pages on its own schedule, which in this model is
-"later than any scenario lasts").
+append is fsynced before the broker acts on it; with `flush="interval"` the broker calls
+`flush()` every `flush_interval_ms` (log.flush.interval.ms, or the OS writing back dirty
+pages), so a power loss drops only the suffix written since; with `flush="none"` nothing is
+ever fsynced (the OS writes back "later than any scenario lasts"). Losing the disk itself is
+a different fault: the Cluster replaces the PartitionLog with an empty one.
 """
 
 from __future__ import annotations
@@ -93,13 +95,18 @@ class PartitionLog:
                 return (epoch, start)
         return (epoch, len(self.entries))
 
+    def flush(self) -> None:
+        """fsync: the log, epoch cache and HW checkpoint written so far survive a power loss."""
+        self.flushed = len(self.entries)
+
     def power_loss(self) -> int:
         """Lose everything not fsynced; returns how many records were lost."""
         lost = len(self.entries) - self.flushed
         if lost > 0:
             del self.entries[self.flushed:]
         if not self.fsync:
-            # The epoch cache and HW checkpoint files were written but not synced either.
+            # The epoch cache and HW checkpoint files were written but not synced either:
+            # only what describes the surviving records is kept.
             keep = len(self.entries)
             self.epochs = [(e, s) for (e, s) in self.epochs if s < keep]
         self.hw_checkpoint = min(self.hw_checkpoint, len(self.entries))

@@ -26,7 +26,7 @@ MAX_PARTITIONS = 64
 MAX_RECORDS = 1_000_000
 MAX_TIMING_MS = MAX_STEP_MS
 
-_CHOICES = {"acks": ("0", "1", "all"), "flush": ("every-append", "none")}
+_CHOICES = {"acks": ("0", "1", "all"), "flush": ("every-append", "interval", "none")}
 _UPPER = {"broker_count": MAX_BROKERS, "partition_count": MAX_PARTITIONS}
 
 
@@ -106,6 +106,7 @@ _STEP_ARGS: dict[str, dict[str, bool]] = {
     "tick": {"ms": True},
     "crash": {"broker": True},
     "power-loss": {"broker": True},
+    "replace-disk": {"broker": True},
     "restart": {"broker": True},
     "partition": {"groups": True, "note": False},
     "heal": {},

@@ -48,6 +48,7 @@ STEP_KINDS = (
     "tick",
     "crash",
     "power-loss",
+    "replace-disk",
     "restart",
     "partition",
     "heal",
@@ -119,6 +120,8 @@ def describe_step(step: Step, topic: str = "orders") -> str:
         return f"broker {a['broker']} crashes (process killed; page cache survives)"
     if kind == "power-loss":
         return f"broker {a['broker']} loses power (unflushed writes are gone)"
+    if kind == "replace-disk":
+        return f"broker {a['broker']} stops and its disk is replaced (empty logs)"
     if kind == "restart":
         return f"broker {a['broker']} restarts"
     if kind == "partition":
@@ -245,7 +248,7 @@ def _render_event(event: dict) -> str | None:
             f"broker {event.get('broker')} truncates {event.get('partition')} "
             f"to offset {event.get('offset')}"
         )
-    if kind == "power-loss":
+    if kind in ("power-loss", "replace-disk"):
         lost = event.get("lost") or {}
         parts = [f"{n} of {p}" for p, n in sorted(lost.items()) if n]
         return f"broker {event.get('broker')} lost {', '.join(parts)}" if parts else None
@@ -345,6 +348,9 @@ class Executor:
                 self.down.add(broker)
         elif kind == "power-loss":  # also valid for a crashed broker: its page cache goes
             cluster.power_loss(a["broker"])
+            self.down.add(a["broker"])
+        elif kind == "replace-disk":  # like a power loss, and fsynced data goes too
+            cluster.replace_disk(a["broker"])
             self.down.add(a["broker"])
         elif kind == "restart":
             broker = a["broker"]
