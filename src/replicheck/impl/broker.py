@@ -50,6 +50,8 @@ class Broker:
         self.truncate_same_leader = flags.NO_TRUNCATION_SAME_LEADER not in flaws
         self.hw_over_committed_isr = flags.HW_OVER_COMMITTED_ISR in flaws
         self.lazy_truncation = flags.LAZY_TRUNCATION in flaws
+        self.dedup = flags.NO_IDEMPOTENT_DEDUP not in flaws
+        self.rebuild_producer_state = flags.DEDUP_STATE_LOST_ON_FAILOVER not in flaws
         self.replicas: dict[int, Replica] = {}
         for index in range(config.partition_count):
             replicas = config.replicas_of(index)

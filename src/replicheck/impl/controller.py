@@ -45,6 +45,7 @@ class MetadataStore:
 
     def __init__(self, config: ClusterConfig) -> None:
         self.controller_epoch = 0
+        self.next_producer_id = 0  # KIP-98 producer ids are never reused
         self.partitions = [
             PartitionState(i, config.partition_key(i), config.replicas_of(i))
             for i in range(config.partition_count)
@@ -80,6 +81,10 @@ class Controller:
             self._on_heartbeat(msg, now_ms)
         elif kind is m.AlterIsr:
             self._on_alter_isr(msg)
+        elif kind is m.InitProducerId:
+            pid = self.store.next_producer_id
+            self.store.next_producer_id += 1
+            self.out.append(m.InitProducerIdResponse(self.NAME, msg.src, pid, 0, msg.corr))
         elif kind is m.MetadataRequest:
             parts = tuple((p.leader, p.leader_epoch) for p in self.store.partitions)
             self.out.append(m.MetadataResponse(self.NAME, msg.src, parts, msg.corr))

@@ -19,6 +19,8 @@ ISR_EXPAND_BEFORE_EPOCH_START = "isr-expand-before-epoch-start"
 NO_TRUNCATION_SAME_LEADER = "no-truncation-same-leader"
 HW_OVER_COMMITTED_ISR = "hw-over-committed-isr"
 LAZY_TRUNCATION = "lazy-truncation"
+NO_IDEMPOTENT_DEDUP = "no-idempotent-dedup"
+DEDUP_STATE_LOST_ON_FAILOVER = "dedup-state-lost-on-failover"
 
 # Flaws that are pure configuration (acks, election, flush); listed so the label is legal.
 UNCLEAN_ELECTION = "unclean-election"
@@ -39,6 +41,8 @@ KNOWN_FLAGS = frozenset(
         NO_TRUNCATION_SAME_LEADER,
         HW_OVER_COMMITTED_ISR,
         LAZY_TRUNCATION,
+        NO_IDEMPOTENT_DEDUP,
+        DEDUP_STATE_LOST_ON_FAILOVER,
         UNCLEAN_ELECTION,
         ACKS_ONE,
         NO_FSYNC,

@@ -106,8 +106,8 @@ def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse,
         return
     log = replica.log
     if msg.base_offset == log.leo and msg.records:
-        for epoch, message in msg.records:
-            log.append(epoch, message)
+        for entry in msg.records:
+            log.append(*entry)
         broker.emit("leo", broker=broker.id, partition=replica.key, leo=log.leo)
     hw = min(msg.hw, log.leo)
     if hw != replica.hw:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from replicheck.impl import messages as m
+from replicheck.impl import producer_state as ps
 from replicheck.impl.replica import INF_MS, ROLE_LEADER, Replica, Waiter
 
 if TYPE_CHECKING:
@@ -61,6 +62,11 @@ def become_leader(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_ms:
     replica.pending_resend_ms = INF_MS
     replica.waiters = []
     replica.parked = []
+    # KIP-98: the producer state is a function of the log; a new leader rebuilds it so it
+    # deduplicates retries of batches its predecessor appended (the flaw starts empty).
+    if broker.config.enable_idempotence:
+        replica.producers = (ps.ProducerState.from_log(log.entries)
+                             if broker.rebuild_producer_state else ps.ProducerState(lenient=True))
     # Follower-side state is void now.
     replica.inflight_corr = -1
     replica.need_truncation = False
@@ -254,8 +260,20 @@ def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) ->
             broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, error, -1,
                                                 False, msg.corr))
         return
+    producer = msg.producer
+    if producer is not None and broker.dedup:
+        verdict, original = replica.producers.check(*producer)
+        if verdict == ps.DUPLICATE:
+            _answer_duplicate(broker, replica, msg, original, now_ms)
+            return
+        if verdict != ps.APPEND:
+            broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index,
+                                                _PRODUCER_ERRORS[verdict], -1, False, msg.corr))
+            return
     log = replica.log
-    offset = log.append(replica.leader_epoch, msg.message)
+    offset = log.append(replica.leader_epoch, msg.message, producer)
+    if producer is not None:
+        replica.producers.record(*producer, offset)
     broker.emit("leo", broker=broker.id, partition=replica.key, leo=log.leo)
     if replica.parked:
         parked, replica.parked = replica.parked, []
@@ -269,6 +287,28 @@ def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) ->
         replica.waiters.append(Waiter(offset, msg.src, msg.corr, deadline))
         broker.wake_at(deadline)
         maybe_advance_hw(broker, replica, now_ms)
+
+
+_PRODUCER_ERRORS = {
+    ps.OUT_OF_ORDER: m.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    ps.FENCED: m.INVALID_PRODUCER_EPOCH,
+    ps.UNKNOWN_PRODUCER: m.UNKNOWN_PRODUCER_ID,
+}
+
+
+def _answer_duplicate(broker: Broker, replica: Replica, msg: m.Produce, original: int,
+                      now_ms: int) -> None:
+    """A retry of a batch already in the log at `original`: no second copy; the answer is
+    the original's, given when the original is committed (as Kafka's delayed produce waits
+    for the original batch's offsets)."""
+    if original < replica.hw:
+        broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, m.NONE,
+                                            original, True, msg.corr))
+        return
+    deadline = now_ms + broker.config.request_timeout_ms
+    replica.waiters.append(Waiter(original, msg.src, msg.corr, deadline))
+    replica.waiters.sort(key=lambda w: w.offset)
+    broker.wake_at(deadline)
 
 
 def on_consumer_fetch(broker: Broker, replica: Replica, msg: m.ConsumerFetch) -> None:

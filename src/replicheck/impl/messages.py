@@ -21,6 +21,10 @@ LEADER_NOT_AVAILABLE = "LEADER_NOT_AVAILABLE"
 OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE"
 INVALID_UPDATE_VERSION = "INVALID_UPDATE_VERSION"
 STALE_CONTROLLER_EPOCH = "STALE_CONTROLLER_EPOCH"
+# Idempotent producer (KIP-98).
+OUT_OF_ORDER_SEQUENCE_NUMBER = "OUT_OF_ORDER_SEQUENCE_NUMBER"
+INVALID_PRODUCER_EPOCH = "INVALID_PRODUCER_EPOCH"
+UNKNOWN_PRODUCER_ID = "UNKNOWN_PRODUCER_ID"
 
 UNDEFINED_EPOCH = -1
 
@@ -193,10 +197,13 @@ class OffsetsForLeaderEpochResponse(Msg):
 
 
 class Produce(Msg):
-    __slots__ = ("acks", "corr", "leader_epoch", "message", "partition")
+    """`producer` is (producer id, producer epoch, sequence) for an idempotent producer's
+    batch (KIP-98), None otherwise."""
+
+    __slots__ = ("acks", "corr", "leader_epoch", "message", "partition", "producer")
 
     def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, message: str,
-                 acks: str, corr: int) -> None:
+                 acks: str, corr: int, producer: tuple[int, int, int] | None = None) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -204,6 +211,7 @@ class Produce(Msg):
         self.message = message
         self.acks = acks
         self.corr = corr
+        self.producer = producer
 
 
 class ProduceResponse(Msg):
@@ -248,6 +256,30 @@ class ConsumerFetchResponse(Msg):
         self.error = error
         self.offset = offset
         self.records = records  # [offset, message] lists, JSON-ready
+        self.corr = corr
+
+
+class InitProducerId(Msg):
+    """An idempotent producer asks for a producer id (KIP-98; here the controller hands out
+    ids from the metadata store, as KRaft's producer-id blocks do)."""
+
+    __slots__ = ("corr",)
+
+    def __init__(self, src: str, dst: str, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.corr = corr
+
+
+class InitProducerIdResponse(Msg):
+    __slots__ = ("corr", "producer_epoch", "producer_id")
+
+    def __init__(self, src: str, dst: str, producer_id: int, producer_epoch: int,
+                 corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.producer_id = producer_id
+        self.producer_epoch = producer_epoch
         self.corr = corr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from replicheck.impl.producer_state import ProducerState
 from replicheck.impl.storage import PartitionLog
 
 ROLE_NONE = 0
@@ -54,6 +55,7 @@ class Replica:
         "pending_base_pe",
         "pending_isr",
         "pending_resend_ms",
+        "producers",
         "replicas",
         "role",
         "waiters",
@@ -78,6 +80,7 @@ class Replica:
         self.f_last_fetch_leo: dict[int, int] = {}
         self.f_last_fetch_ms: dict[int, int] = {}
         self.pending_isr: tuple[int, ...] | None = None
+        self.producers = ProducerState()  # idempotent producers (leader only; KIP-98)
         self.pending_base_pe = -1
         self.pending_resend_ms = INF_MS
         self.waiters: list[Waiter] = []

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 
 class PartitionLog:
-    """Log entries are (leader_epoch, message); the offset is the list index."""
+    """Log entries are (leader_epoch, message), or (leader_epoch, message, (producer id,
+    producer epoch, sequence)) for an idempotent producer's record; the offset is the list
+    index."""
 
     __slots__ = ("entries", "epochs", "flushed", "fsync", "hw_checkpoint")
 
     def __init__(self, fsync: bool) -> None:
-        self.entries: list[tuple[int, str]] = []
+        self.entries: list[tuple] = []
         # Leader-epoch cache: (epoch, start_offset), strictly increasing in both.
         self.epochs: list[tuple[int, int]] = []
         self.flushed = 0  # entries [0, flushed) survive a power loss
@@ -40,12 +42,13 @@ class PartitionLog:
         assert not epochs or epochs[-1][1] <= start_offset, (epochs, epoch, start_offset)
         epochs.append((epoch, start_offset))
 
-    def append(self, epoch: int, message: str) -> int:
+    def append(self, epoch: int, message: str,
+               producer: tuple[int, int, int] | None = None) -> int:
         """Append one record; returns its offset."""
         offset = len(self.entries)
         if not self.epochs or self.epochs[-1][0] < epoch:
             self.assign_epoch(epoch, offset)
-        self.entries.append((epoch, message))
+        self.entries.append((epoch, message) if producer is None else (epoch, message, producer))
         if self.fsync:
             self.flushed = offset + 1
         return offset

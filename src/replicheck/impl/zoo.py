@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from replicheck.impl import flags
-from replicheck.impl.config import ClusterConfig
+from replicheck.impl.config import ClusterConfig, idempotent_producer
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,15 @@ class Flaw:
 def _flag(name: str, **changes: object) -> Callable[[ClusterConfig], ClusterConfig]:
     def apply(config: ClusterConfig) -> ClusterConfig:
         return replace(config, flaws=config.flaws | {name}, **changes)
+
+    return apply
+
+
+def _idempotent_flag(name: str) -> Callable[[ClusterConfig], ClusterConfig]:
+    """A producer-side flaw lives in Kafka's default producer: idempotent, retrying."""
+
+    def apply(config: ClusterConfig) -> ClusterConfig:
+        return _flag(name)(idempotent_producer(config))
 
     return apply
 
@@ -202,6 +211,38 @@ _FLAWS = [
         source=("KAFKA-7164: Follower should truncate after every leader epoch change "
                 "(apache/kafka PR 5436, Kafka 2.1)"),
         apply=_flag(flags.NO_TRUNCATION_SAME_LEADER),
+    ),
+    Flaw(
+        name=flags.NO_IDEMPOTENT_DEDUP,
+        title="The leader does not deduplicate an idempotent producer's retries",
+        description=(
+            "With enable.idempotence and retries (Kafka's producer defaults since 3.0) a batch "
+            "whose acknowledgement was lost -- a leader killed or cut off from the client after "
+            "its followers copied the batch -- is sent again. The leader must recognise the "
+            "retry by its (producer id, epoch, sequence) and answer with the original offset. "
+            "A leader that keeps no dedup window appends the batch a second time: a duplicate "
+            "in a configuration that promises exactly one copy per acknowledged send."
+        ),
+        source=("KIP-98: Exactly Once Delivery and Transactional Messaging (idempotent "
+                "producer); redpanda-data/redpanda issue 3039 'Idempotency violation with "
+                "modern kafka clients' (mitigated by PR 3040; the five-batch dedup window of "
+                "issue 3038 landed in PR 3077)"),
+        apply=_idempotent_flag(flags.NO_IDEMPOTENT_DEDUP),
+    ),
+    Flaw(
+        name=flags.DEDUP_STATE_LOST_ON_FAILOVER,
+        title="A new leader does not rebuild producer state from its log",
+        description=(
+            "The dedup state (last sequences and offsets per producer id) is a function of the "
+            "log: Kafka's ProducerStateManager rebuilds it from snapshots and the log, so a "
+            "follower that becomes leader knows the batches its predecessor appended. A new "
+            "leader that starts with empty producer state takes the retry of a batch that was "
+            "replicated before the failover for a new producer's first batch and appends it "
+            "again: a duplicate after an ordinary leader failover."
+        ),
+        source=("KIP-98 (producer state recovered from the log on leader change and restart; "
+                "Kafka's ProducerStateManager and its snapshots)"),
+        apply=_idempotent_flag(flags.DEDUP_STATE_LOST_ON_FAILOVER),
     ),
 ]
 
