@@ -43,6 +43,8 @@ def run(config: ClusterConfig, steps: list[Step], seed: int = 1) -> tuple[Cluste
             cluster.crash(args[0])
         elif kind == "power-loss":
             cluster.power_loss(args[0])
+        elif kind == "replace-disk":
+            cluster.replace_disk(args[0])
         elif kind == "restart":
             cluster.restart(args[0])
         elif kind == "partition":
@@ -277,8 +279,20 @@ SEQUENCES["dedup-state-lost-on-failover"] = _LOST_ANSWER_THEN_FAILOVER
 # sequence must be harmless there.
 CORRECT_BASE = {"no-idempotent-dedup": idempotent_producer(ClusterConfig()),
                 "dedup-state-lost-on-failover": idempotent_producer(ClusterConfig())}
+# b2's disk is swapped and it reboots at once; without KIP-841 it stays in the ISR with an
+# empty log and is elected when the leader fails.
+SEQUENCES["rebooted-broker-stays-in-isr"] = [
+    ("send", 0, "a", True),
+    ("replace-disk", 2),
+    ("restart", 2),
+    ("tick", 2),
+    ("crash", 1),
+    ("tick", 200),
+]
+CORRECT_BASE["rebooted-broker-stays-in-isr"] = ClusterConfig(broker_epochs=True)
 
-PENDING = {"hw-over-committed-isr", "isr-expand-before-epoch-start"}
+PENDING = {"hw-over-committed-isr", "isr-expand-before-epoch-start",
+           "stale-broker-epoch-joins-isr", "stale-fetch-expands-isr"}
 
 
 def test_every_flaw_has_a_sequence() -> None:

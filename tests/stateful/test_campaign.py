@@ -36,6 +36,7 @@ CORRECT_CONFIGS = {
     "default": ClusterConfig(),
     "idempotent": idempotent_producer(ClusterConfig()),
     "at-least-once": at_least_once_producer(ClusterConfig()),
+    "broker-epochs": idempotent_producer(ClusterConfig(broker_epochs=True)),
 }
 
 

@@ -52,6 +52,8 @@ class Broker:
         self.lazy_truncation = flags.LAZY_TRUNCATION in flaws
         self.dedup = flags.NO_IDEMPOTENT_DEDUP not in flaws
         self.rebuild_producer_state = flags.DEDUP_STATE_LOST_ON_FAILOVER not in flaws
+        self.broker_epochs = config.broker_epochs
+        self.drop_stale_fetches = flags.STALE_FETCH_EXPANDS_ISR not in flaws
         self.replicas: dict[int, Replica] = {}
         for index in range(config.partition_count):
             replicas = config.replicas_of(index)
@@ -122,6 +124,8 @@ class Broker:
     def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:
         if msg.controller_epoch < self.controller_epoch:
             return  # a deposed controller
+        if self.broker_epochs and msg.broker_epoch != self.incarnation:
+            return  # KIP-380: meant for another incarnation (or sent before we registered)
         self.controller_epoch = max(self.controller_epoch, msg.controller_epoch)
         replica = self.replicas.get(msg.partition)
         if replica is None:

@@ -63,6 +63,9 @@ class Cluster:
         self.convergence_ms: int | None = None
         self.convergence_bound_ms: int | None = None
         self.liveness_violations: list[str] = []
+        # broker -> its incarnation counter when its disk was last replaced (the process
+        # started on the new disk has a larger incarnation): see invariants.swapped_disk.
+        self.disk_swaps: dict[int, int] = {}
         self._sent: Counter[tuple[str, tuple[str, int, int]]] | None = None  # request counts while watching
         fsync = self.config.flush == "every-append"
         self.disks: dict[int, dict[int, PartitionLog]] = {
@@ -312,6 +315,7 @@ class Cluster:
         if self.is_live(broker):
             self._stop(broker)
         fsync = self.config.flush == "every-append"
+        self.disk_swaps[broker] = self._incarnation[f"b{broker}"]
         lost = {}
         for index, log in self.disks[broker].items():
             lost[self.config.partition_key(index)] = log.leo
@@ -349,6 +353,13 @@ class Cluster:
             checked.append(names)
         normalised = self._net.set_partition(checked)
         self._emit("partition", groups=normalised)
+
+    def reliable_link(self, a: str, b: str) -> bool:
+        """(extension) `a` and `b` can talk and the network neither drops nor delays more
+        than the configured delay (message faults off)."""
+        net = self._net
+        return (net.connected(a, b) and net.loss == 0.0
+                and net.delay_lo_ms == net.delay_hi_ms == self.config.network_delay_ms)
 
     def heal(self) -> None:
         self._net.heal()

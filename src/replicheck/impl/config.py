@@ -50,6 +50,11 @@ class ClusterConfig:
     retry_backoff_ms: int = 10
     max_in_flight_requests_per_connection: int = 5
     enable_idempotence: bool = False
+    # KRaft broker registration epochs (KIP-380, KIP-841, KIP-903): every broker start
+    # registers a new epoch; LeaderAndIsr, Fetch and AlterIsr carry it; the controller
+    # rejects ISR additions from a stale incarnation and removes a rebooted broker from
+    # every ISR. Off: the original model (a quick reboot keeps the broker in the ISR).
+    broker_epochs: bool = False
     # Bounds on work per request (every loop has a stated bound).
     max_fetch_records: int = 64
     max_poll_records: int = 100

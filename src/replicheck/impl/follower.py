@@ -72,7 +72,8 @@ def start_next(broker: Broker, replica: Replica, now_ms: int) -> None:
     else:
         replica.fetcher = FETCHER_FETCHING
         broker.out.append(m.Fetch(broker.name, dst, replica.index, broker.id,
-                                  replica.leader_epoch, replica.log.leo, corr))
+                                  replica.leader_epoch, replica.log.leo, corr,
+                                  broker.incarnation))
 
 
 def _back_off(broker: Broker, replica: Replica, now_ms: int) -> None:

@@ -57,6 +57,7 @@ def become_leader(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_ms:
     replica.f_caught_ms = dict.fromkeys(others, now_ms)
     replica.f_last_fetch_leo = dict.fromkeys(others, -1)
     replica.f_last_fetch_ms = dict.fromkeys(others, now_ms)
+    replica.f_broker_epoch = dict.fromkeys(others, -1)
     replica.pending_isr = None
     replica.pending_base_pe = -1
     replica.pending_resend_ms = INF_MS
@@ -111,12 +112,19 @@ def on_alter_isr_response(broker: Broker, replica: Replica, msg: m.AlterIsrRespo
     if msg.partition_epoch > replica.partition_epoch:
         replica.isr = msg.isr
         replica.partition_epoch = msg.partition_epoch
+    if msg.error in (m.STALE_BROKER_EPOCH, m.INELIGIBLE_REPLICA):
+        # The addition is void; a fresh fetch from the current incarnation proposes again.
+        replica.pending_isr = None
+        replica.pending_resend_ms = INF_MS
     on_isr_update(broker, replica, now_ms)
 
 
 def _propose_isr(broker: Broker, replica: Replica, new_isr: tuple[int, ...], now_ms: int) -> None:
     assert replica.pending_isr is None and broker.id in new_isr
     replica.pending_isr = new_isr
+    if broker.broker_epochs:
+        replica.pending_epochs = tuple(broker.incarnation if b == broker.id
+                                       else replica.f_broker_epoch.get(b, -1) for b in new_isr)
     replica.pending_base_pe = replica.partition_epoch
     replica.pending_resend_ms = now_ms + broker.config.request_timeout_ms
     broker.wake_at(replica.pending_resend_ms)
@@ -127,7 +135,8 @@ def _send_alter_isr(broker: Broker, replica: Replica) -> None:
     assert replica.pending_isr is not None
     broker.out.append(m.AlterIsr(broker.name, "controller", broker.id, replica.index,
                                  replica.leader_epoch, replica.pending_base_pe,
-                                 replica.pending_isr))
+                                 replica.pending_isr,
+                                 replica.pending_epochs if broker.broker_epochs else ()))
 
 
 # -- the high watermark ---------------------------------------------------------------
@@ -192,6 +201,8 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         broker.out.append(m.FetchResponse(broker.name, msg.src, replica.index, msg.leader_epoch,
                                           error, msg.fetch_offset, [], replica.hw, msg.corr))
         return
+    if broker.broker_epochs and not _current_incarnation(broker, replica, msg):
+        return  # KAFKA-15221: a fetch from a previous incarnation says nothing about this one
     fetch_offset = msg.fetch_offset
     leo = log.leo
     # Track the follower: LEO, and when it was last caught up (Kafka's lastCaughtUpTimeMs).
@@ -218,6 +229,18 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         deadline = now_ms + broker.config.fetch_interval_ms
         replica.parked.append((msg, deadline))
         broker.wake_at(deadline)
+
+
+def _current_incarnation(broker: Broker, replica: Replica, msg: m.Fetch) -> bool:
+    """Record the follower's broker epoch; False for a fetch from an older incarnation.
+
+    The stale-fetch-expands-isr flaw takes such a fetch's offset anyway and keeps the
+    newest epoch: the old incarnation's log end then vouches for the new incarnation."""
+    known = replica.f_broker_epoch.get(msg.replica_id, -1)
+    if msg.broker_epoch >= known:
+        replica.f_broker_epoch[msg.replica_id] = msg.broker_epoch
+        return True
+    return not broker.drop_stale_fetches
 
 
 def _answer_fetch(broker: Broker, replica: Replica, msg: m.Fetch) -> None:

@@ -34,6 +34,7 @@ class Replica:
 
     __slots__ = (
         "epoch_start",
+        "f_broker_epoch",
         "f_caught_ms",
         "f_last_fetch_leo",
         "f_last_fetch_ms",
@@ -53,6 +54,7 @@ class Replica:
         "parked",
         "partition_epoch",
         "pending_base_pe",
+        "pending_epochs",
         "pending_isr",
         "pending_resend_ms",
         "producers",
@@ -80,6 +82,10 @@ class Replica:
         self.f_last_fetch_leo: dict[int, int] = {}
         self.f_last_fetch_ms: dict[int, int] = {}
         self.pending_isr: tuple[int, ...] | None = None
+        # Broker epochs (KIP-903): each follower's epoch from its fetches, and the member
+        # epochs a pending proposal was made with (fixed at proposal time).
+        self.f_broker_epoch: dict[int, int] = {}
+        self.pending_epochs: tuple[int, ...] = ()
         self.producers = ProducerState()  # idempotent producers (leader only; KIP-98)
         self.pending_base_pe = -1
         self.pending_resend_ms = INF_MS

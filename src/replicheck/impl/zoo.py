@@ -244,6 +244,20 @@ _FLAWS = [
                 "Kafka's ProducerStateManager and its snapshots)"),
         apply=_idempotent_flag(flags.DEDUP_STATE_LOST_ON_FAILOVER),
     ),
+    Flaw(
+        name=flags.REBOOTED_BROKER_STAYS_IN_ISR,
+        title="A rebooted broker stays in the ISR (KIP-841's rule off)",
+        description=(
+            "A broker that restarts within its session timeout was never declared dead, so "
+            "without KIP-841 the controller keeps it in every ISR it was in. If its disk was "
+            "replaced (or lost its unflushed suffix) it is an ISR member with an empty log: "
+            "when the leader fails next, a clean election can pick it, the other replicas "
+            "truncate to it, and every acknowledged write is gone."
+        ),
+        source=("KIP-841: Fenced replicas should not be allowed to join the ISR in KRaft "
+                "(the controller removes fenced and rebooted brokers from ISRs); KIP-903"),
+        apply=_flag(flags.REBOOTED_BROKER_STAYS_IN_ISR, broker_epochs=True),
+    ),
 ]
 
 # Not yet found by the campaign (search work in progress): kept out of FLAWS.
@@ -279,6 +293,36 @@ _PENDING = [
                 "watermark); hachikuji/kafka-specification AsyncIsr.tla (HighWatermark over "
                 "isr \\union pendingIsr)"),
         apply=_flag(flags.HW_OVER_COMMITTED_ISR),
+    ),
+    Flaw(
+        name=flags.STALE_BROKER_EPOCH_JOINS_ISR,
+        title="An ISR addition from a broker's previous incarnation is accepted (KAFKA-14139)",
+        description=(
+            "The leader proposes adding a follower that caught up; the AlterPartition request "
+            "is delayed (a lost message, a cut controller link) and resent. Meanwhile the "
+            "follower's disk is replaced and it registers again with an empty log. Without "
+            "the broker epoch in AlterPartition the controller cannot tell the proposal is "
+            "about the previous incarnation and adds the empty replica to the ISR, from "
+            "which it can be elected."
+        ),
+        source=("KIP-903: Replicas with stale broker epoch should not be allowed to join the "
+                "ISR; KAFKA-14139 (Replaced disk can lead to loss of committed data even with "
+                "non-empty ISR)"),
+        apply=_flag(flags.STALE_BROKER_EPOCH_JOINS_ISR, broker_epochs=True),
+    ),
+    Flaw(
+        name=flags.STALE_FETCH_EXPANDS_ISR,
+        title="A fetch from a broker's previous incarnation expands the ISR (KAFKA-15221)",
+        description=(
+            "A follower's fetch from before its reboot reaches the leader after the new "
+            "incarnation's first fetch. A leader that records the old fetch's log end "
+            "against the newest broker epoch it knows for that follower believes the empty "
+            "new incarnation is caught up, proposes it for the ISR with a current epoch, and "
+            "the controller accepts it."
+        ),
+        source=("KAFKA-15221: Potential race condition between requests from rebooted "
+                "followers (the leader checks the fetch's broker epoch; KIP-903)"),
+        apply=_flag(flags.STALE_FETCH_EXPANDS_ISR, broker_epochs=True),
     ),
 ]
 
