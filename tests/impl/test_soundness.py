@@ -4,6 +4,7 @@ sequence of fault calls."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -111,7 +112,12 @@ def test_correct_config_never_loses_acknowledged_writes(seed: int, steps: list) 
     assert durability_problems(cluster) == []
 
 
-@pytest.mark.parametrize("producer", [idempotent_producer, at_least_once_producer])
+def _with_broker_epochs(config: ClusterConfig) -> ClusterConfig:
+    return idempotent_producer(replace(config, broker_epochs=True))
+
+
+@pytest.mark.parametrize("producer", [idempotent_producer, at_least_once_producer,
+                                      _with_broker_epochs])
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**16), steps=st.lists(_step(3), min_size=1, max_size=30))
 def test_retrying_producers_never_lose_acknowledged_writes(producer, seed: int,
