@@ -293,6 +293,41 @@ def test_appends_concatenate_in_linearization_order() -> None:
     assert check("kv", history).valid is False
 
 
+def test_a_read_of_unordered_appends_is_a_choice_not_forced() -> None:
+    """Appends a and b overlap, so "ab" and "ba" are both possible states. The get of "ab"
+    (first in the list) fits, but the valid order is b, a, get "ba", put "ab", get "ab":
+    placing the first get at once, without alternatives, would miss it."""
+    history = [
+        inv(0, "append", "a", key="k"),
+        inv(1, "append", "b", key="k"),
+        ok(0, "append", "a", key="k"),
+        ok(1, "append", "b", key="k"),
+        inv(4, "get", key="k"),
+        inv(2, "get", key="k"),
+        inv(3, "put", "ab", key="k"),
+        ok(2, "get", "ba", key="k"),
+        ok(3, "put", "ab", key="k"),
+        ok(4, "get", "ab", key="k"),
+    ]
+    verdict = check("kv", history, linearization=True)
+    assert verdict.valid is True
+    assert verdict.partitions[0].states == ["b", "ba", "ba", "ab", "ab"]
+
+
+def test_appends_ordered_in_real_time_keep_their_order() -> None:
+    history = [
+        inv(0, "append", "a", key="k"),
+        ok(0, "append", "a", key="k"),
+        inv(1, "append", "b", key="k"),
+        ok(1, "append", "b", key="k"),
+        inv(2, "get", key="k"),
+        ok(2, "get", "ba", key="k"),
+    ]
+    verdict = check("kv", history)
+    assert verdict.valid is False
+    assert "refused in state \"ab\"" in verdict.render_text()
+
+
 def test_kv_violation_is_reported_only_for_its_key() -> None:
     history = [
         inv(0, "put", "1", key="x"),
@@ -425,11 +460,27 @@ def test_many_info_writes_without_a_contradiction_are_quick_to_accept(writers: i
     assert check("register", history).valid is True
 
 
-def test_partitions_after_the_deadline_are_unknown_not_searched() -> None:
+def test_a_timeout_leaves_only_unfinished_partitions_unknown() -> None:
+    """With a deadline the partitions take turns, so the easy ones after a hard one are
+    still decided; only the one that ran out of time is unknown."""
     history = hard_history("hard")
     history += [inv(1000 + k, "read", key=f"later-{k}") for k in range(3)]
     history += [ok(1000 + k, "read", None, key=f"later-{k}") for k in range(3)]
     verdict = check("register", history, timeout_s=0.05)
     assert verdict.valid is None
-    assert verdict.to_json()["unknown"] == ["hard", "later-0", "later-1", "later-2"]
-    assert [p.steps for p in verdict.partitions[1:]] == [0, 0, 0]
+    assert verdict.to_json()["unknown"] == ["hard"]
+    assert [p.valid for p in verdict.partitions[1:]] == [True, True, True]
+
+
+def test_first_failure_stops_the_other_partitions() -> None:
+    """A cheap failing partition ends the check though a hard one comes first; the rest are
+    reported as not searched, never as linearizable."""
+    history = hard_history("hard")
+    history += [inv(1000, "write", 1, key="bad"), ok(1000, "write", 1, key="bad")]
+    history += [inv(1001, "read", key="bad"), ok(1001, "read", 2, key="bad")]
+    verdict = check("register", history, first_failure=True)
+    assert verdict.valid is False
+    assert [p.label for p in verdict.failing()] == ["bad"]
+    summary = verdict.to_json()
+    assert summary["not_searched"] == ["hard"] and summary["unknown"] == []
+    assert "1 partition(s) not searched" in verdict.render_text()

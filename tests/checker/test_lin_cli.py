@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +83,7 @@ def test_json_shape(tmp_path: Path) -> None:
                 {
                     "partition": "(no key)",
                     "ops": 2,
-                    "longest_prefix": [
-                        {"index": 0, "process": 0, "op": "write 1", "state": "1"}
-                    ],
+                    "longest_prefix": [{"index": 0, "process": 0, "op": "write 1", "state": "1"}],
                     "cannot_place": {
                         "index": 2,
                         "process": 1,
@@ -294,3 +294,115 @@ def test_max_poll_records_for_histories_without_the_field(tmp_path: Path) -> Non
     usage = run(path, "--model", "kv", "--max-poll-records", "1")
     assert usage.exit_code == 2
     assert "--max-poll-records only applies to --model log" in usage.output
+
+
+# --- several histories in one process ---------------------------------------------------
+
+
+def test_batch_prints_one_line_per_file_and_exits_with_the_worst_code(tmp_path: Path) -> None:
+    good = write_jsonl(tmp_path / "a-good.jsonl", GOOD_REGISTER)
+    bad = write_jsonl(tmp_path / "b-bad.jsonl", BAD_REGISTER)
+    hard = write_jsonl(tmp_path / "c-hard.jsonl", hard_history())
+    result = run(good, hard, "--model", "register", "--timeout", "0.05")
+    assert result.exit_code == 3  # unknown is worse than ok
+    assert result.output.splitlines() == [f"{good}: OK", f"{hard}: UNKNOWN (timed out)"]
+    result = run(good, bad, hard, "--model", "register", "--timeout", "0.05")
+    assert result.exit_code == 1  # a violation is worse than unknown
+    assert result.output.splitlines()[1] == (
+        f"{bad}: VIOLATION — linearizability: not linearizable in partition(s) (no key)"
+    )
+
+
+def test_batch_of_a_directory_takes_its_histories_in_name_order(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "2.jsonl", BAD_REGISTER)
+    write_jsonl(tmp_path / "1.jsonl", GOOD_REGISTER)
+    (tmp_path / "notes.txt").write_text("not a history")
+    result = run(tmp_path, "--model", "register", "--json")
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(Path(r["file"]).name, r["valid"]) for r in rows] == [
+        ("1.jsonl", True),
+        ("2.jsonl", False),
+    ]
+    assert rows[1]["linearizable"]["failing"][0]["cannot_place"]["index"] == 2
+
+
+def test_batch_bad_input_is_reported_and_the_rest_still_checked(tmp_path: Path) -> None:
+    broken = tmp_path / "a-broken.jsonl"
+    broken.write_text('{"process": 0, "type": "invoke"\n')
+    bad = write_jsonl(tmp_path / "b-bad.jsonl", BAD_REGISTER)
+    result = CliRunner().invoke(cli, ["check", str(broken), str(bad), "--model", "register"])
+    assert result.exit_code == 2  # bad input is the worst
+    assert f"{broken}:1: invalid JSON" in result.stderr
+    assert result.stdout.splitlines()[0] == f"{broken}: BAD INPUT"
+    assert result.stdout.splitlines()[1].startswith(f"{bad}: VIOLATION")
+
+
+def test_batch_usage_errors(tmp_path: Path) -> None:
+    good = write_jsonl(tmp_path / "good.jsonl", GOOD_REGISTER)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run(empty, "--model", "register")
+    assert result.exit_code == 2 and "no *.jsonl, *.json or *.edn history" in result.output
+    result = run(good, good, "--model", "register", "--html", tmp_path / "out.html")
+    assert result.exit_code == 2 and "--html takes a single history file" in result.output
+    result = run(good, "-", "--model", "register")
+    assert result.exit_code == 2 and "standard input" in result.output
+
+
+def test_first_failure_reports_the_other_partitions_as_not_searched(tmp_path: Path) -> None:
+    history = [dict(o, key="k1") for o in BAD_REGISTER] + [dict(o, key="k2") for o in BAD_REGISTER]
+    path = write_jsonl(tmp_path / "h.jsonl", history)
+    full = json.loads(run(path, "--model", "register", "--json").output)
+    assert [f["partition"] for f in full["linearizable"]["failing"]] == ["k1", "k2"]
+    result = run(path, "--model", "register", "--json", "--first-failure")
+    assert result.exit_code == 1
+    quick = json.loads(result.output)["linearizable"]
+    assert [f["partition"] for f in quick["failing"]] == ["k1"]
+    assert quick["not_searched"] == ["k2"] and quick["unknown"] == []
+
+
+def test_check_imports_neither_hypothesis_nor_the_report_templates(tmp_path: Path) -> None:
+    """Start-up: `check` loads only what it needs (the subcommands are imported lazily)."""
+    path = write_jsonl(tmp_path / "h.jsonl", GOOD_REGISTER)
+    probe = (
+        "import sys\n"
+        "from replicheck.cli import main\n"
+        f"sys.argv = ['replicheck', 'check', {str(path)!r}, '--model', 'register']\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+        "heavy = ('hypothesis', 'jinja2', 'networkx', 'rich', 'replicheck.impl')\n"
+        "print(code, sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_help_lists_the_commands_without_importing_them() -> None:
+    """`replicheck --help` shows each command's own first sentence, kept in cli.COMMANDS so
+    that listing them imports none of them."""
+    import importlib
+
+    from replicheck.cli import COMMANDS
+
+    for name, (module, line) in COMMANDS.items():
+        command = getattr(importlib.import_module(f"replicheck.commands.{module}"), name)
+        assert command.get_short_help_str(limit=10**6) == line
+    probe = (
+        "import sys\nfrom replicheck.cli import main\nsys.argv = ['replicheck', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('replicheck.commands.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "Check recorded histories against a model." in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
+def test_html_names_the_partitions_left_unsearched(tmp_path: Path) -> None:
+    history = [dict(o, key="k1") for o in BAD_REGISTER] + [dict(o, key="k2") for o in BAD_REGISTER]
+    path = write_jsonl(tmp_path / "h.jsonl", history)
+    out = tmp_path / "out.html"
+    result = run(path, "--model", "register", "--first-failure", "--html", out)
+    assert result.exit_code == 1
+    page = out.read_text()
+    assert "Partition k1 — not linearizable" in page
+    assert "Partition k2 — not searched (stopped at the first failing partition)" in page

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +39,8 @@ from replicheck.model.base import REJECT, Call, Model, State, StepFn
 CLOCK_CHECK_STEPS = 4096
 #: how many refusing states are kept per operation for the evidence
 REFUSED_STATES_MAX = 8
+#: kinds of search frames: a forced read, a read tried as a choice, any other choice
+FORCED, READ, CHOICE = "forced", "read", "choice"
 
 
 @dataclass
@@ -59,6 +61,8 @@ class PartitionResult:
     refused_states: list[State] = field(default_factory=list)
     steps: int = 0
     configurations: int = 0
+    #: False when the search stopped at another partition's failure (`first_failure`)
+    searched: bool = True
 
 
 @dataclass
@@ -86,7 +90,12 @@ class LinVerdict:
             "partitions": len(self.partitions),
             "ops": sum(len(p.calls) for p in self.partitions),
             "failing": [_partition_json(self.model, p) for p in self.failing()],
-            "unknown": [p.label for p in self.partitions if p.valid is None],
+            "unknown": [p.label for p in self.partitions if p.valid is None and p.searched],
+            **(
+                {"not_searched": [p.label for p in self.partitions if not p.searched]}
+                if any(not p.searched for p in self.partitions)
+                else {}
+            ),
             **(
                 {
                     "linearization": {
@@ -130,9 +139,15 @@ class LinVerdict:
                 )
                 for state in part.refused_states:
                     lines.append(f"    refused in state {model.describe_state(state)}")
-        unknown = [p.label for p in self.partitions if p.valid is None]
+        unknown = [p.label for p in self.partitions if p.valid is None and p.searched]
         if unknown:
             lines.append(f"timed out (unknown) on partition(s): {', '.join(unknown)}")
+        skipped = [p.label for p in self.partitions if not p.searched]
+        if skipped:
+            lines.append(
+                f"stopped at the first failing partition: {len(skipped)} partition(s) "
+                "not searched"
+            )
         return "\n".join(lines)
 
 
@@ -196,11 +211,18 @@ def check_history(
     *,
     timeout_s: float | None = None,
     linearization: bool = False,
+    first_failure: bool = False,
 ) -> LinVerdict:
     """`check_calls` on a history of op dicts (Jepsen fields, in real-time order)."""
     with _gc_paused():
         calls = calls_from_history(ops)
-    return check_calls(model, calls, timeout_s=timeout_s, linearization=linearization)
+    return check_calls(
+        model,
+        calls,
+        timeout_s=timeout_s,
+        linearization=linearization,
+        first_failure=first_failure,
+    )
 
 
 @contextmanager
@@ -223,17 +245,19 @@ def check_calls(
     *,
     timeout_s: float | None = None,
     linearization: bool = False,
+    first_failure: bool = False,
 ) -> LinVerdict:
     """Decide whether `calls` (completed and `info` operations) are linearizable.
 
     Every partition is searched, even after a violation, so the verdict lists all failing
-    partitions; the timeout is shared by all of them. Raises `ModelInputError` for an
-    operation the model cannot interpret.
+    partitions — unless `first_failure`: then the search stops at the first failing
+    partition (the others are reported as not searched). The timeout is shared by all
+    partitions. Raises `ModelInputError` for an operation the model cannot interpret.
     """
     started = time.monotonic()
     deadline = None if timeout_s is None else started + timeout_s
     with _gc_paused():
-        return _check_calls(model, calls, deadline, linearization, started)
+        return _check_calls(model, calls, deadline, linearization, first_failure, started)
 
 
 def _check_calls(
@@ -241,6 +265,7 @@ def _check_calls(
     calls: Iterable[Call],
     deadline: float | None,
     linearization: bool,
+    first_failure: bool,
     started: float,
 ) -> LinVerdict:
     compiled: dict[int, StepFn] = {}
@@ -254,7 +279,7 @@ def _check_calls(
             continue
         compiled[id(call)] = fn
         kept.append(call)
-    results: list[PartitionResult] = []
+    prepared: list[tuple[str, list[Call], list[StepFn], State]] = []
     for label, group in model.partition(kept):
         group = sorted(group, key=lambda c: c.call_pos)
         given = [compiled[id(c)] for c in group]
@@ -265,7 +290,12 @@ def _check_calls(
         if len(fns) != len(group):
             dropped += len(group) - len(fns)
             group = [c for c, f in zip(group, narrowed, strict=True) if f is not None]
-        results.append(_check_partition(model, label, group, fns, deadline, linearization))
+        prepared.append((label, group, fns, model.init()))
+    outcomes = _run_searches(model, prepared, deadline, first_failure)
+    results = [
+        _partition_result(model, label, group, init, outcome, linearization)
+        for (label, group, _, init), outcome in zip(prepared, outcomes, strict=True)
+    ]
     if any(r.valid is False for r in results):
         valid: bool | None = False
     elif any(r.valid is None for r in results):
@@ -281,21 +311,59 @@ def _check_calls(
     )
 
 
-def _check_partition(
+def _run_searches(
+    model: Model,
+    prepared: Sequence[tuple[str, list[Call], list[StepFn], State]],
+    deadline: float | None,
+    first_failure: bool,
+) -> list[_Outcome]:
+    """Run every partition's search. Without a deadline or `first_failure` they run one
+    after the other (one cache alive at a time); otherwise they take turns, a slice of
+    CLOCK_CHECK_STEPS steps each, so that a cheap failing partition is found even when
+    another one is hard — as Porcupine runs its partitions in parallel."""
+    searches = [
+        _search(
+            init,
+            group,
+            fns,
+            [bool(model.is_read_only(c)) for c in group],
+            [bool(model.is_blind(c)) for c in group],
+            model.is_exact,
+        )
+        for _, group, fns, init in prepared
+    ]
+    outcomes: list[_Outcome | None] = [None] * len(searches)
+    steps = [0] * len(searches)
+    interleave = deadline is not None or first_failure
+    active = list(range(len(searches)))
+    while active:
+        for i in list(active) if interleave else active[:1]:
+            try:
+                steps[i] = next(searches[i])
+                continue
+            except StopIteration as done:
+                outcomes[i] = done.value
+            active.remove(i)
+            if first_failure and outcomes[i].valid is False:
+                for k in active:
+                    outcomes[k] = _Outcome(None, steps[k], 0, searched=False)
+                return outcomes  # type: ignore[return-value]
+        if deadline is not None and time.monotonic() > deadline:
+            for k in active:
+                outcomes[k] = _Outcome(None, steps[k], 0)
+            break
+    assert all(o is not None for o in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def _partition_result(
     model: Model,
     label: str,
     calls: Sequence[Call],
-    fns: Sequence[StepFn],
-    deadline: float | None,
+    init: State,
+    outcome: _Outcome,
     want_order: bool,
 ) -> PartitionResult:
-    init = model.init()
-    read_only = [bool(model.is_read_only(c)) for c in calls]
-    if deadline is not None and time.monotonic() > deadline:
-        # out of time before this partition started: say so rather than search past it
-        outcome = _Outcome(None, 0, 0)
-    else:
-        outcome = _search(init, calls, fns, read_only, deadline)
     result = PartitionResult(
         label=label,
         calls=list(calls),
@@ -303,11 +371,16 @@ def _check_partition(
         initial_state=init,
         steps=outcome.steps,
         configurations=outcome.configurations,
+        searched=outcome.searched,
     )
     if outcome.valid is True and want_order:
-        result.order, result.states = _unwind(outcome.stack, outcome.state)
+        result.order, result.states = model.linearization(
+            calls, *_unwind(outcome.stack, outcome.state)
+        )
     elif outcome.valid is False:
-        result.order, result.states = _unwind(outcome.best_stack, outcome.best_state)
+        result.order, result.states = model.linearization(
+            calls, *_unwind(outcome.best_stack, outcome.best_state)
+        )
         placed = set(result.order)
         pending = [
             i for i, c in enumerate(calls) if i not in placed and c.return_pos is not None
@@ -343,6 +416,7 @@ class _Outcome:
     best_stack: Any = None
     best_state: State = None
     refused: list[Any] = field(default_factory=list)
+    searched: bool = True
 
 
 def _search(
@@ -350,9 +424,13 @@ def _search(
     calls: Sequence[Call],
     fns: Sequence[StepFn],
     read_only: Sequence[bool],
-    deadline: float | None,
-) -> _Outcome:
-    """The WGL search over one partition; `calls` sorted by invocation position."""
+    blind: Sequence[bool],
+    model_exact: Callable[[State], bool],
+) -> Generator[int, None, _Outcome]:
+    """The WGL search over one partition; `calls` sorted by invocation position.
+
+    A generator: it yields its step count every CLOCK_CHECK_STEPS steps (the caller looks
+    at the clock, or lets another partition run) and returns the outcome."""
     n = len(calls)
     # Entries: 0 is the head sentinel, then calls and returns in history order, then a tail
     # sentinel that looks like a return (reaching it would mean a bookkeeping bug). An event
@@ -399,7 +477,11 @@ def _search(
     cache: set[tuple[int, int, int, Any]] = set()
     state = init
     base = rel = ilin = 0  # linearized required ops: all ids < base, plus bits of rel << base
-    # frames: (op, state before, base, rel, ilin, forced, parent)
+    # `after_info` (bit AFTER_INFO of the key's info part): the last op placed was an info
+    # op, so the next one must observe its effect (see `blind` below).
+    after_info = 0
+    AFTER_INFO = 1 << info
+    # frames: (op, state before, base, rel, ilin, kind, parent); kind: FORCED, READ, CHOICE
     stack: Any = None
     depth = best_depth = 0
     best_stack: Any = None
@@ -408,13 +490,17 @@ def _search(
     steps = 0
     budget = CLOCK_CHECK_STEPS
     configurations = 0
-    monotonic = time.monotonic
     add = cache.add
+    exact = model_exact
     # Read pass: at each new configuration, first look for a read-only call the state
-    # accepts. Placing it at once is always safe (moving a read that sees the current state
-    # to the front of any valid completion keeps it valid), so it is *forced*: the other
-    # candidates are not tried, and when it fails the configuration itself is dead. Without
-    # this, concurrent writes are tried in every order before the read that rules them out.
+    # accepts unchanged (its step returns the very state object it was given). Placing it at
+    # once is always safe (moving a read that sees the current state to the front of any
+    # valid completion keeps it valid), so it is *forced*: the other candidates are not
+    # tried, and when it fails the configuration itself is dead. Without this, concurrent
+    # writes are tried in every order before the read that rules them out. A read whose step
+    # returns another state from a state that is not exact (it resolves a model's symbolic
+    # state that stands for several, e.g. kv's unordered appends) is an ordinary choice,
+    # tried in the read pass.
     has_reads = any(read_only)
     reading = has_reads
     e = nxt[0]
@@ -423,8 +509,7 @@ def _search(
         if not budget:
             steps += CLOCK_CHECK_STEPS
             budget = CLOCK_CHECK_STEPS
-            if deadline is not None and monotonic() > deadline:
-                return _Outcome(None, steps, configurations)
+            yield steps
         op = call_op[e]
         dead = False
         if op >= 0:
@@ -435,19 +520,44 @@ def _search(
             if new_state is not REJECT:
                 j = rid[op]
                 if j >= 0:
+                    if after_info and blind[op]:
+                        e = nxt[e]  # it would hide the info op just placed: never needed
+                        continue
                     r2 = rel | (1 << (j - base))
                     if j == base:
                         ones = ((r2 + 1) & ~r2).bit_length() - 1  # trailing ones of r2
-                        key = (base + ones, r2 >> ones, ilin, new_state)
+                        key = (base + ones, r2 >> ones, ilin & ~AFTER_INFO, new_state)
                     else:
-                        key = (base, r2, ilin, new_state)
+                        key = (base, r2, ilin & ~AFTER_INFO, new_state)
                 else:
+                    if (after_info and blind[op]) or new_state == state:
+                        e = nxt[e]  # an info op without a visible effect is never needed
+                        continue
+                    # ...and it must be followed by an op that sees its effect: look for
+                    # one among the candidates now, before making a configuration of it
+                    x = nxt[0]
+                    xo = call_op[x]
+                    while xo >= 0 and (xo == op or blind[xo] or fns[xo](new_state) is REJECT):
+                        x = nxt[x]
+                        xo = call_op[x]
+                    if xo < 0:
+                        e = nxt[e]
+                        continue
                     key = (base, rel, ilin | ibit[op], new_state)
+                    if key in cache:
+                        e = nxt[e]  # the same without the restriction was already reached
+                        continue
+                    key = (base, rel, ilin | ibit[op] | AFTER_INFO, new_state)
                 add(key)  # one hash: a new configuration is one that grew the cache
+                if reading:
+                    kind = FORCED if new_state is state or exact(state) else READ
+                else:
+                    kind = CHOICE
                 if len(cache) != configurations:
                     configurations += 1
-                    stack = (op, state, base, rel, ilin, reading, stack)
+                    stack = (op, state, base, rel, ilin, kind, stack)
                     base, rel, ilin, state = key
+                    after_info = ilin & AFTER_INFO
                     p, q = prv[e], nxt[e]
                     nxt[p] = q
                     prv[q] = p
@@ -463,7 +573,7 @@ def _search(
                     reading = has_reads
                     e = nxt[0]
                     continue
-                if not reading:
+                if kind is not FORCED:
                     e = nxt[e]
                     continue
                 # A forced read leads to a configuration already explored (and failed):
@@ -478,14 +588,14 @@ def _search(
                 e = nxt[e]
                 continue
         elif reading:
-            # The read pass reached the first return: no read fits; now try the rest.
+            # The read pass reached the first return: no read is forced; now try the rest.
             reading = False
             e = nxt[0]
             continue
         assert dead or e != tail, "the first return entry always precedes the tail"
         # Backtrack: undo the last choice, and keep undoing while the choice was forced.
-        forced = True
-        while forced:
+        kind = FORCED
+        while kind is FORCED:
             if stack is None:
                 return _Outcome(
                     False,
@@ -495,7 +605,7 @@ def _search(
                     best_state=best_state,
                     refused=refused,
                 )
-            op, state, base, rel, ilin, forced, stack = stack
+            op, state, base, rel, ilin, kind, stack = stack
             depth -= 1
             r = ret_entry[op]
             if r >= 0:
@@ -505,8 +615,9 @@ def _search(
             e = call_entry[op]
             nxt[prv[e]] = e
             prv[nxt[e]] = e
+        after_info = ilin & AFTER_INFO
         e = nxt[e]
-        reading = False
+        reading = kind is READ  # a read choice resumes the read pass after itself
     return _Outcome(
         True, steps + CLOCK_CHECK_STEPS - budget, configurations, stack=stack, state=state
     )

@@ -157,7 +157,9 @@ def _partition_view(model: Model, part: PartitionResult) -> dict[str, Any]:
     return {
         "label": part.label,
         "valid": part.valid,
-        "outcome": {True: "linearizable", False: "not linearizable", None: "unknown"}[part.valid],
+        "outcome": {True: "linearizable", False: "not linearizable", None: "unknown"}[part.valid]
+        if part.searched
+        else "not searched (stopped at the first failing partition)",
         "op_count": len(part.calls),
         "window": (lo, hi) if (lo, hi) != (0, len(part.calls)) else None,
         "lanes": [{"name": str(p), "y": i * LANE_HEIGHT_PX} for i, p in enumerate(processes)],

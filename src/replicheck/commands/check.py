@@ -64,7 +64,9 @@ class _Seconds(click.ParamType):
 
 
 @click.command(name="check")
-@click.argument("history_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "history_files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=Path)
+)
 @click.option(
     "--model",
     "model_name",
@@ -111,7 +113,76 @@ class _Seconds(click.ParamType):
     is_flag=True,
     help="With --model log: only the Kafka log-anomaly checks.",
 )
+@click.option(
+    "--first-failure",
+    "first_failure",
+    is_flag=True,
+    help="Stop the linearizability search at the first partition that fails (the verdict "
+    "and that partition's evidence; the others are reported as not searched).",
+)
 def check(
+    history_files: tuple[Path, ...],
+    model_name: str,
+    timeout_s: float | None,
+    html_path: Path | None,
+    as_json: bool,
+    want_linearization: bool,
+    max_poll_records: int | None,
+    skip_linearizability: bool,
+    first_failure: bool,
+) -> None:
+    """Check recorded histories against a model.
+
+    FILE is JSON Lines or Jepsen EDN; "-" reads standard input. Several files, or a
+    directory (its *.jsonl, *.json and *.edn files): one verdict line (or JSON line) per
+    file, and the worst exit code."""
+    if skip_linearizability and model_name != "log":
+        raise click.UsageError("--no-linearizability only applies to --model log")
+    if max_poll_records is not None and model_name != "log":
+        raise click.UsageError("--max-poll-records only applies to --model log")
+    options = (model_name, timeout_s, html_path, as_json, want_linearization)
+    options += (max_poll_records, skip_linearizability, first_failure)
+    if len(history_files) == 1 and not history_files[0].is_dir():
+        _check_file(history_files[0], *options, brief=False)
+    if html_path is not None:
+        raise click.UsageError("--html takes a single history file")
+    files = _expand(history_files)
+    worst = EXIT_OK
+    for path in files:
+        code = EXIT_OK  # _check_file always exits; this is only for the type checker
+        try:
+            _check_file(path, *options, brief=True)
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
+        if code == EXIT_BAD_INPUT:  # the reason is on stderr already
+            line = {"file": str(path), "valid": "error"}
+            click.echo(json_dumps(line) if as_json else f"{path}: BAD INPUT")
+        worst = max(worst, code, key=lambda c: _SEVERITY.get(c, len(_SEVERITY)))
+    sys.exit(worst)
+
+
+#: exit codes from the least to the most severe, for the worst of a batch
+_SEVERITY = {EXIT_OK: 0, EXIT_UNKNOWN: 1, EXIT_VIOLATION: 2, EXIT_BAD_INPUT: 3}
+HISTORY_SUFFIXES = (".jsonl", ".json", ".edn")
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    """The files named, with each directory replaced by its history files (sorted)."""
+    files: list[Path] = []
+    for path in paths:
+        if str(path) == STDIN:
+            raise click.UsageError('"-" (standard input) cannot be one of several histories')
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in HISTORY_SUFFIXES)
+            if not found:
+                raise click.UsageError(f"{path}: no *.jsonl, *.json or *.edn history in it")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def _check_file(
     history_file: Path,
     model_name: str,
     timeout_s: float | None,
@@ -120,13 +191,11 @@ def check(
     want_linearization: bool,
     max_poll_records: int | None,
     skip_linearizability: bool,
+    first_failure: bool,
+    *,
+    brief: bool,
 ) -> None:
-    """Check a recorded history (JSON Lines or Jepsen EDN; FILE "-" reads standard input)
-    against a model."""
-    if skip_linearizability and model_name != "log":
-        raise click.UsageError("--no-linearizability only applies to --model log")
-    if max_poll_records is not None and model_name != "log":
-        raise click.UsageError("--max-poll-records only applies to --model log")
+    """Check one history, print its verdict (one line if `brief`) and exit with its code."""
     data: bytes | None = None
     if str(history_file) == STDIN:
         data = sys.stdin.buffer.read()
@@ -148,6 +217,7 @@ def check(
                 calls,
                 timeout_s=timeout_s,
                 linearization=want_linearization or html_path is not None,
+                first_failure=first_failure,
             )
         except ModelInputError as exc:
             _fail_input(str(_input_error(history_file, exc, data)))
@@ -183,12 +253,29 @@ def check(
         if model_name == "log":
             out["log"] = None if log_result is None else log_result.to_json()
         sys.stdout.write(json_dumps(out) + "\n")
+    elif brief:
+        click.echo(_brief_line(history_file, lin, log_result, valid))
     else:
         _print_text(model_name, lin, log_result, log_checker is not None, valid)
 
     if html_path is not None:
         _write_html(html_path, history_file, lin, log_result, log_checker, valid)
     sys.exit({True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid])
+
+
+def _brief_line(path: Path, lin: LinVerdict | None, log_result: Any, valid: bool | None) -> str:
+    """`FILE: VERDICT — what failed`, for a batch."""
+    word = {True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid]
+    details = []
+    if log_result is not None and not log_result.valid:
+        names = sorted(log_result.to_json().get("anomalies", {}))
+        details.append("log anomalies: " + ", ".join(names))
+    if lin is not None and lin.valid is False:
+        failing = [p.label for p in lin.failing()]
+        shown = ", ".join(failing[:5]) + (", …" if len(failing) > 5 else "")
+        where = f" in partition(s) {shown}" if failing else ""
+        details.append(f"linearizability: {lin.outcome}{where}")
+    return f"{path}: {word}" + (" — " + "; ".join(details) if details else "")
 
 
 def _anomalies_json(model_name: str, log_result: Any) -> dict | None:

@@ -158,6 +158,19 @@ class Model(ABC):
         False (always correct, sometimes much slower)."""
         return False
 
+    def is_exact(self, state: State) -> bool:
+        """False if `state` is symbolic and stands for several plain states (kv's unordered
+        pending appends): a read that accepts it then picks one of them, so the search
+        cannot place that read at once without trying the alternatives. Default: True."""
+        return True
+
+    def is_blind(self, call: Call) -> bool:
+        """True if `call` overwrites the state without looking at it: its step accepts every
+        state and returns the same state for all of them (a register write, a kv put). An
+        `info` call placed just before a blind call has no visible effect, so the search never
+        places one there — sound only if this is true in *every* state. Default: False."""
+        return False
+
     def unobservable(self, calls: Sequence[Call]) -> set[int]:
         """Indices of `info` calls in `calls` (one partition) whose effect no completed
         operation could ever observe, so the search may leave them out.
@@ -179,6 +192,17 @@ class Model(ABC):
         """
         drop = self.unobservable(calls)
         return [None if i in drop else fn for i, fn in enumerate(fns)]
+
+    def linearization(
+        self, calls: Sequence[Call], order: Sequence[int], states: Sequence[State]
+    ) -> tuple[list[int], list[State]]:
+        """The order to report for a linearization (or longest prefix) the search found:
+        `order` (indices into `calls`) and `states[i]`, the search's state after `order[i]`.
+
+        A model whose search states are symbolic (kv's unordered pending appends) turns them
+        back into plain states here, after the verdict; the default reports them as found.
+        """
+        return list(order), list(states)
 
     def describe_call(self, call: Call) -> str:
         """One line for humans, e.g. `write 3` or `read -> 3`."""

@@ -91,6 +91,9 @@ class RegisterModel(Model):
     def is_read_only(self, call: Call) -> bool:
         return call.f == "read"
 
+    def is_blind(self, call: Call) -> bool:
+        return call.f == "write"
+
     def describe_call(self, call: Call) -> str:
         if call.f == "read":
             if call.status == "ok":
