@@ -388,7 +388,9 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             broker = data.draw(st.sampled_from(self._disk_replaceable()), label="broker")
             self._apply(Step("replace-disk", {"broker": broker}), fault=True)
             self._apply(Step("restart", {"broker": broker}), fault=True)
-            self._apply(Step("tick", {"ms": short_ticks[0]}))  # it registers again
+            # Long enough for the new registration to reach the controller (a heartbeat at
+            # start), short enough that the broker has not caught up yet.
+            self._apply(Step("tick", {"ms": 2 * max(1, int(config.network_delay_ms))}))
 
         def _do_restart(self, data: st.DataObject) -> None:
             broker = data.draw(st.sampled_from(sorted(self.ex.down)), label="broker")
