@@ -20,6 +20,13 @@ own cost (column `Ginstr`, whole process including interpreter start-up, ~0.2 G)
 Readers: `orjson-lines` (plain `orjson.loads` per line) and, when present,
 `replicheck.checker.history.iter_ops` (validating). Prints a table and writes
 benchmarks/results/log_checker.json.
+
+Jepsen's shape (`--jepsen`, on by default; `--jepsen-only` skips the stages above): a
+correct Jepsen-shape history (10 clients, 4 partitions, polls of 1–40 records, assign,
+crashes, info sends) at each size, written as Jepsen's EDN and as JSON Lines, checked end
+to end by `replicheck check FILE --model log --json` in a child process (CPU = the
+child's user+system time from `wait4`, the median of `--repeat`); plus the same EDN file
+with a bad line 27, which must be reported without reading the rest.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,15 +164,124 @@ def history_file(lines: int) -> Path:
     return path
 
 
+def jepsen_files(lines: int) -> tuple[Path, Path]:
+    """A correct Jepsen-shape history of about `lines` lines, as EDN and as JSON Lines
+    (written by a child process: a child forked from a parent holding a million ops would
+    inherit its peak RSS, and the measured children's RSS would be the parent's)."""
+    edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
+    if not (edn.exists() and jsonl.exists()):
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+        subprocess.run([sys.executable, __file__, "--write-jepsen", str(lines)], env=env, check=True)
+    return edn, jsonl
+
+
+def write_jepsen(lines: int) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    import orjson
+
+    from replicheck.checker.jepsen_gen import JepsenGenConfig, generate_jepsen, to_edn_line
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
+    print(f"generating {edn.name} …", file=sys.stderr)
+    config = JepsenGenConfig(
+        ops=lines * 49 // 100, processes=10, keys=4, max_poll_records=40,
+        crash_ratio=0.001, info_ratio=0.05, fail_ratio=0.02, hole_ratio=0.05,
+        assign_ratio=0.005,
+    )
+    history = generate_jepsen(config, seed=1)  # final polls included: about `lines`
+    with edn.open("w") as out:
+        out.writelines(to_edn_line(op) + "\n" for op in history)
+    with jsonl.open("wb") as out:
+        out.writelines(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS) + b"\n" for op in history)
+
+
+def run_cli(path: Path, *extra: str) -> dict:
+    """`replicheck check PATH --model log --json` in a child: its CPU, wall and RSS."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    command = [sys.executable, "-m", "replicheck", "check", str(path), "--model", "log", "--json", *extra]
+    wall = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - wall
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    proc.stderr.close() if proc.stderr else None
+    return {
+        "exit": os.waitstatus_to_exitcode(status),
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "wall_s": wall,
+        "max_rss_mib": usage.ru_maxrss / 1024,
+        "stderr": stderr[-300:],
+    }
+
+
+def measure_cli(path: Path, repeat: int) -> dict:
+    runs = [run_cli(path) for _ in range(repeat)]
+    result = dict(runs[-1])
+    result["cpu_s"] = statistics.median(r["cpu_s"] for r in runs)
+    result["wall_s"] = statistics.median(r["wall_s"] for r in runs)
+    result["max_rss_mib"] = max(r["max_rss_mib"] for r in runs)
+    return result
+
+
+def jepsen_rows(sizes: list[int], repeat: int) -> list[dict]:
+    rows = []
+    for lines in sizes:
+        edn, jsonl = jepsen_files(lines)
+        for fmt, path in (("edn", edn), ("jsonl", jsonl)):
+            result = measure_cli(path, repeat)
+            assert result["exit"] == 0, result  # a correct history: exit 0
+            with path.open("rb") as handle:
+                actual = sum(1 for _ in handle)
+            rows.append({"lines": lines, "actual_lines": actual, "format": fmt, "case": "check", **result})
+            print(f"{lines:>9,} jepsen {fmt:<5} cpu {result['cpu_s']:6.2f} s", file=sys.stderr)
+    biggest = jepsen_files(max(sizes))[0]
+    bad = RESULTS / "jepsen_history_bad_line_27.edn"
+    with biggest.open() as source, bad.open("w") as out:
+        for number, line in enumerate(source, start=1):
+            out.write("{:type :ok, :f :poll, :process" if number == 27 else line)
+    result = measure_cli(bad, repeat)
+    assert result["exit"] == 2 and ":27:" in result["stderr"], result
+    rows.append({"lines": max(sizes), "format": "edn", "case": "bad line 27", **result})
+    return rows
+
+
+def print_jepsen(rows: list[dict]) -> None:
+    print()
+    print("replicheck check FILE --model log (Jepsen shape, end to end, one process)")
+    header = ("ops", "format", "case", "CPU s", "wall s", "RSS MiB", "exit")
+    print("{:>10} | {:<6} | {:<11} | {:>7} | {:>7} | {:>8} | {:>4}".format(*header))
+    print(f"{'-' * 10}-+-{'-' * 6}-+-{'-' * 11}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 4}")
+    for row in rows:
+        print(
+            f"{row['lines']:>10,} | {row['format']:<6} | {row['case']:<11} | {row['cpu_s']:>7.2f} | "
+            f"{row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f} | {row['exit']:>4}"
+        )
+    by = {(r["lines"], r["format"]): r["cpu_s"] for r in rows if r["case"] == "check"}
+    sizes = sorted({lines for lines, _ in by})
+    if len(sizes) >= 2:
+        small, big = sizes[0], sizes[-1]
+        for fmt in ("edn", "jsonl"):
+            ratio = by[big, fmt] / by[small, fmt]
+            print(f"t({big:,})/t({small:,}) {fmt}: {ratio:.2f} (size ratio {big / small:.0f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jepsen-only", action="store_true", help="only Jepsen's shape")
+    parser.add_argument("--no-jepsen", action="store_true", help="skip Jepsen's shape")
+    parser.add_argument("--write-jepsen", type=int, metavar="LINES", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write_jepsen:
+        write_jepsen(args.write_jepsen)
+        return
 
     rows = []
+    jepsen = [] if args.no_jepsen else jepsen_rows(args.sizes, args.repeat)
     reference = measure("reference", "orjson-lines", Path("-"), args.repeat)
-    for lines in args.sizes:
+    for lines in [] if args.jepsen_only else args.sizes:
         path = history_file(lines)
         for reader in readers():
             for stage in ("parse", "check", "stream"):
@@ -178,6 +295,8 @@ def main() -> None:
 
     print()
     print(f"reference loop (1M dicts): {reference['cpu_s']:.3f} s CPU")
+    if jepsen:
+        print_jepsen(jepsen)
     header = ("ops", "reader", "stage", "CPU s", "wall s", "RSS MiB", "Ginstr")
     print("{:>10} | {:<13} | {:<7} | {:>7} | {:>7} | {:>8} | {:>7}".format(*header))
     print(f"{'-' * 10}-+-{'-' * 13}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 7}")
@@ -196,9 +315,10 @@ def main() -> None:
         "repeat": args.repeat,
         "reference_loop_cpu_s": reference["cpu_s"],
         "rows": rows,
+        "jepsen_rows": jepsen,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "log_checker.json"
+    out = RESULTS / ("log_checker_jepsen.json" if args.jepsen_only else "log_checker.json")
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {out.relative_to(ROOT)}")
 

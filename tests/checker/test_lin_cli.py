@@ -202,7 +202,7 @@ def log_ops(stale: bool) -> list[dict]:
 
 def test_log_model_reports_anomalies_and_linearizability_separately(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "h.jsonl", log_ops(stale=False))
-    result = run(path, "--model", "log", "--json")
+    result = run(path, "--model", "log", "--json", "--linearizable")
     out = json.loads(result.output)
     assert result.exit_code == 0, result.output
     assert out["valid"] is True
@@ -213,17 +213,20 @@ def test_log_model_reports_anomalies_and_linearizability_separately(tmp_path: Pa
 
 def test_log_model_stale_poll_is_not_linearizable(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "h.jsonl", log_ops(stale=True))
-    result = run(path, "--model", "log", "--json")
+    result = run(path, "--model", "log", "--json", "--linearizable")
     out = json.loads(result.output)
     assert result.exit_code == 1
     assert out["valid"] is False
     assert out["linearizable"]["valid"] is False
     [failing] = out["linearizable"]["failing"]
     assert failing["cannot_place"]["op"] == "poll from 0 → []"
-    # Without linearizability only the Kafka anomaly checks run.
-    alone = json.loads(run(path, "--model", "log", "--json", "--no-linearizability").output)
-    assert alone["linearizable"] is None
-    assert alone["valid"] is alone["log"]["valid"]
+    # By default only Kafka's guarantees are checked (here: the empty read from 0 is taken
+    # as the final read, so m0 is unseen)
+    for extra in ([], ["--no-linearizability"]):
+        alone = json.loads(run(path, "--model", "log", "--json", *extra).output)
+        assert alone["linearizable"] is None
+        assert alone["valid"] is alone["log"]["valid"] is False
+        assert set(alone["anomalies"]) == {"unseen"}
 
 
 def test_html_is_self_contained_and_escapes_payloads(tmp_path: Path) -> None:
@@ -251,7 +254,7 @@ def test_html_for_the_log_model_embeds_both_reports(tmp_path: Path) -> None:
     ops[0]["value"] = ops[1]["value"] = PAYLOAD
     path = write_jsonl(tmp_path / "h.jsonl", ops)
     out = tmp_path / "report.html"
-    assert run(path, "--model", "log", "--html", out).exit_code == 1
+    assert run(path, "--model", "log", "--html", out, "--linearizable").exit_code == 1
     page = out.read_text()
     assert "<script" not in page.lower()
     assert '<iframe class="log-report" title="log anomaly report" sandbox srcdoc="' in page
@@ -289,11 +292,58 @@ def test_max_poll_records_for_histories_without_the_field(tmp_path: Path) -> Non
         op(1, "ok", "poll", [[0, "m0"]], key="t-0", offset=0),
     ]
     path = write_jsonl(tmp_path / "h.jsonl", ops)
-    assert run(path, "--model", "log").exit_code == 1  # a full batch looks like a stale read
+    # any poll may stop short (the option is kept for compatibility and changes nothing)
+    assert run(path, "--model", "log", "--linearizable").exit_code == 0
     assert run(path, "--model", "log", "--max-poll-records", "1").exit_code == 0
     usage = run(path, "--model", "kv", "--max-poll-records", "1")
     assert usage.exit_code == 2
     assert "--max-poll-records only applies to --model log" in usage.output
+
+
+def test_default_level_is_kafka_guarantees_not_linearizability(tmp_path: Path) -> None:
+    # a partial poll and a consumer reading behind the log: correct Kafka, not linearizable
+    # under the old full-batch rule, and never a stale read here
+    ops = [
+        op(0, "invoke", "send", "m0", key="t-0"),
+        op(0, "ok", "send", "m0", key="t-0", offset=0),
+        op(0, "invoke", "send", "m1", key="t-0"),
+        op(0, "ok", "send", "m1", key="t-0", offset=1),
+        op(1, "invoke", "poll", key="t-0", offset=0),
+        op(1, "ok", "poll", [[0, "m0"]], key="t-0", offset=0),
+        op(1, "invoke", "poll", key="t-0", offset=1),
+        op(1, "ok", "poll", [[1, "m1"]], key="t-0", offset=1),
+        op(2, "invoke", "poll", key="t-0", offset=0, final=True),
+        op(2, "ok", "poll", [[0, "m0"], [1, "m1"]], key="t-0", offset=0, final=True),
+    ]
+    path = write_jsonl(tmp_path / "h.jsonl", ops)
+    for extra in ([], ["--linearizable"]):
+        result = run(path, "--model", "log", *extra)
+        assert result.exit_code == 0, result.output
+
+
+def test_allow_lists_kinds_and_reports_them_apart(tmp_path: Path) -> None:
+    ops = [
+        op(0, "invoke", "send", "m0", key="t-0"),
+        op(0, "fail", "send", "m0", key="t-0"),
+        op(1, "invoke", "poll", key="t-0", offset=0),
+        op(1, "ok", "poll", [[0, "m0"]], key="t-0", offset=0, final=True),
+    ]
+    path = write_jsonl(tmp_path / "h.jsonl", ops)
+    strict = json.loads(run(path, "--model", "log", "--json").output)
+    assert strict["valid"] is False and set(strict["anomalies"]) == {"G1a"}
+    result = run(path, "--model", "log", "--json", "--allow", "default,G1a")
+    out = json.loads(result.output)
+    assert result.exit_code == 0
+    assert out["anomalies"] == {} and set(out["allowed_anomalies"]) == {"G1a"}
+    assert "G1a" in out["allowed"] and "int-send-skip" in out["allowed"]
+    assert "int-send-skip" not in json.loads(
+        run(path, "--model", "log", "--json", "--allow", "G1a").output
+    )["allowed"]
+    text = run(path, "--model", "log", "--allow", "G1a").output
+    assert "allowed: G1a ×1" in text and "G1a (1) [allowed]" in text
+    usage = run(path, "--model", "log", "--allow", "G1b")
+    assert usage.exit_code == 2 and "unknown anomaly kind(s) G1b" in usage.output
+    assert run(path, "--model", "kv", "--allow", "G1a").exit_code == 2
 
 
 # --- several histories in one process ---------------------------------------------------

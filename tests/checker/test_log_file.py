@@ -16,7 +16,7 @@ def test_file_verdict_matches_in_memory(tmp_path):
     path = tmp_path / "h.jsonl"
     dump_jsonl(h.ops, path)
     verdict = check_log_file(path)
-    assert set(verdict.anomalies) == {"lost-write"}
+    assert set(verdict.anomalies) == {"lost-write", "int-poll-skip"}
     assert verdict.stats["ops"] == len(h.ops)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from replicheck.checker.log_anomalies import PartitionView, check_log
-from replicheck.checker.log_builder import LogHistory
+from replicheck.checker.log_builder import KEY, LogHistory
 from replicheck.checker.log_report import render_log_html, strip_segments
 
 PAYLOAD = "<script>alert(1)</script>"
@@ -19,7 +19,7 @@ def test_script_payload_is_escaped_everywhere():
     h.send(0, "c", 2, key=key)
     h.poll(1, 0, [[0, "a"], [2, "c"]], key=key, final=True)
     verdict = check_log(h.ops)
-    assert set(verdict.anomalies) == {"lost-write"}
+    assert set(verdict.anomalies) == {"lost-write", "int-poll-skip"}
     page = render_log_html(verdict, h.ops)
     assert "<script" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -47,12 +47,15 @@ def test_strip_marks_lost_and_inconsistent_offsets():
     h.poll(1, 0, [[0, "a"], [1, "x"], [3, "z"]], final=True)
     verdict = check_log(h.ops)
     view = verdict.partitions["orders-0"]
-    assert view.highlights == {1: ["lost-write", "inconsistent-offsets"], 2: ["lost-write"]}
+    assert view.highlights == {
+        1: ["lost-write", "inconsistent-offsets"],
+        2: ["lost-write", "int-poll-skip"],
+    }
     cells = [s for s in strip_segments(view) if not s["run"]]
     assert [(c["offset"], c["kinds"]) for c in cells] == [
         (0, []),
         (1, ["lost-write", "inconsistent-offsets"]),
-        (2, ["lost-write"]),
+        (2, ["lost-write", "int-poll-skip"]),
         (3, []),
     ]
     page = render_log_html(verdict)
@@ -101,9 +104,28 @@ def test_every_kind_renders_in_text_and_html():
             assert f'<h2 id="{kind}">{kind} (' in page
         orjson.dumps(verdict.to_json())
         seen_kinds |= expected
-    # a within-poll descent renders too
+    # the kinds no single-fault injector produces: a within-poll descent, an aborted read,
+    # and two sends of one op (a transaction: both completions carry the op's index)
     h = LogHistory()
     h.log(["a", "b"])
     h.poll(1, 0, [[1, "b"], [0, "a"]])
-    assert "returned offset 0 after 1" in check_log(h.ops).render_text()
+    h.send(2, "f", None, type="fail")
+    h.poll(1, 2, [[2, "f"]])
+    for op in h.ops:
+        op["at"] = op["index"]
+    at = len(h.ops)
+    for message, offset in (("x", 4), ("y", 3), ("z", 6)):
+        h.ops.append({"process": 3, "type": "invoke", "f": "send", "key": KEY, "value": message, "at": at})
+        h.ops.append({"process": 3, "type": "ok", "f": "send", "key": KEY, "value": message, "offset": offset, "at": at + 1})
+    h.poll(1, 5, [[5, "w"]])
+    h.ops[-2]["at"], h.ops[-1]["at"] = at + 2, at + 3
+    verdict = check_log(h.ops, positioned=True)
+    extra = {"int-nonmonotonic-poll", "G1a", "int-nonmonotonic-send", "int-send-skip"}
+    assert extra <= set(verdict.anomalies)
+    text = verdict.render_text()
+    assert "went from offset 1 to 0 within one op" in text
+    page = render_log_html(verdict, h.ops)
+    for kind in extra:
+        assert f'<h2 id="{kind}">{kind} (' in page
+    seen_kinds |= extra
     assert seen_kinds == set(ANOMALY_KINDS)

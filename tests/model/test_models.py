@@ -123,36 +123,58 @@ def test_kv_rejects_non_strings(f: str, value: Any, out: Any, reason: str) -> No
 
 def test_log_nodes_are_interned() -> None:
     root = LogNode(None, None)
-    a = root.append("m0").append("m1")
-    b = root.append("m0").append("m1")
+    a = root.append("m0", 0).append("m1", 1)
+    b = root.append("m0", 0).append("m1", 1)
     assert a is b
     assert a.length == 2 and a.messages() == ["m0", "m1"]
-    c = root.append("m0").append("m2")
+    c = root.append("m0", 0).append("m2", 1)
     assert c is not a and c.parent is a.parent
-    assert root.append("m0").append("m2") is c
+    assert root.append("m0", 0).append("m2", 1) is c
+    assert root.append("m0", 0).append("m1", 3) is not a  # a hole: another log
+    floating = root.append("m0", None)
+    assert floating.offset is None and floating.floor == 0
 
 
-def test_log_send_must_land_at_its_offset() -> None:
+def test_log_send_lands_at_its_offset_above_the_log() -> None:
     m = get_model("log")
     root = m.init()
     allowed, one = m.step(root, call("send", "m0", "m0", ack_offset=0))
-    assert allowed and one.messages() == ["m0"]
-    assert m.step(root, call("send", "m0", "m0", ack_offset=1))[0] is False
+    assert allowed and one.records() == [(0, "m0")]
+    allowed, holed = m.step(root, call("send", "m0", "m0", ack_offset=4))
+    assert allowed and holed.records() == [(4, "m0")]  # holes: transaction markers, say
+    assert m.step(one, call("send", "m1", "m1", ack_offset=0))[0] is False
     allowed, two = m.step(one, call("send", "m1", status="info"))
-    assert allowed and two.messages() == ["m0", "m1"]
+    assert allowed and two.records() == [(0, "m0"), (None, "m1")] and two.floor == 1
+    assert m.step(two, call("send", "m2", "m2", ack_offset=1))[0] is False
+    assert m.step(two, call("send", "m2", "m2", ack_offset=2))[0] is True
 
 
-def test_log_poll_reads_to_the_end() -> None:
+def test_log_poll_is_a_contiguous_run_from_the_first_record_at_its_start() -> None:
     m = get_model("log")
-    log = m.init().append("m0").append("m1").append("m2")
-    assert m.step(log, call("poll", None, [[1, "m1"], [2, "m2"]], offset=1))[0] is True
-    assert m.step(log, call("poll", None, [[1, "m1"]], offset=1))[0] is False
-    assert m.step(log, call("poll", None, [[1, "m1"]], offset=1, max_records=1))[0] is True
-    assert m.step(log, call("poll", None, [[1, "mX"]], offset=1, max_records=1))[0] is False
-    assert m.step(log, call("poll", None, [], offset=3))[0] is True
-    assert m.step(log, call("poll", None, [], offset=5))[0] is True
-    assert m.step(log, call("poll", None, [], offset=2))[0] is False
-    assert m.step(log, call("poll", None, [[1, "m1"], [3, "m2"]], offset=1))[0] is False
+    log = m.init().append("m0", 0).append("m1", 1).append("m2", 3)
+    poll = lambda records, start: m.step(log, call("poll", None, records, offset=start))[0]  # noqa: E731
+    assert poll([[1, "m1"], [3, "m2"]], 1) is True
+    assert poll([[1, "m1"]], 1) is True  # stops short: fetch limits
+    assert poll([[3, "m2"]], 2) is True  # 2 is a hole: 3 is the first record at or after 2
+    assert poll([[3, "m2"]], 1) is False  # skipped the record at 1
+    assert poll([[0, "m0"], [3, "m2"]], 0) is False  # not contiguous
+    assert poll([[1, "mX"]], 1) is False
+    assert poll([], 4) is True
+    assert poll([], 3) is False  # a record exists at or after 3
+    assert poll([[1, "m1"], [0, "m0"]], 0) is False
+    assert poll([[5, "m9"]], 4) is False  # not (yet) in the log
+    unknown = call("poll", None, [[3, "m2"]], offset=None)
+    unknown.completion["unknown_start"] = True
+    assert m.step(log, unknown)[0] is True  # a Jepsen poll from an unknown position
+
+
+def test_log_poll_reads_floating_info_records_leniently() -> None:
+    m = get_model("log")
+    log = m.init().append("m0", 0).append("m1", None)  # m1: an info send, offset unknown
+    poll = lambda records, start: m.step(log, call("poll", None, records, offset=start))[0]  # noqa: E731
+    assert poll([[0, "m0"], [1, "m1"]], 0) is True
+    assert poll([[0, "m0"], [5, "m1"]], 0) is True  # it may sit after a hole
+    assert poll([[0, "m0"]], 0) is True
 
 
 def test_log_info_poll_is_dropped() -> None:
@@ -183,8 +205,11 @@ def test_log_descriptions() -> None:
     assert m.describe_call(poll) == 'poll from 0 → [0:"a", 1:"b"]'
     log = m.init()
     for i in range(10):
-        log = log.append(f"m{i}")
-    assert m.describe_state(log) == '10 records […, "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"]'
+        log = log.append(f"m{i}", i)
+    assert m.describe_state(log) == (
+        '10 records […, 2:"m2", 3:"m3", 4:"m4", 5:"m5", 6:"m6", 7:"m7", 8:"m8", 9:"m9"]'
+    )
+    assert m.describe_state(m.init().append("x", None)) == '1 records [?:"x"]'
 
 
 def test_reject_is_a_singleton() -> None:
@@ -242,46 +267,15 @@ def positioned(c: Call, call_pos: int, return_pos: int | None) -> Call:
     return c
 
 
-def test_log_narrows_info_sends_to_gaps_and_where_they_were_read() -> None:
+def test_log_drops_only_the_info_sends_no_poll_read() -> None:
     m = get_model("log")
     calls = [
-        positioned(call("send", "a", status="info"), 0, None),  # 0: read at 3; or the gap
-        positioned(call("send", "b", status="info"), 1, None),  # 1: may fill gap 1
+        positioned(call("send", "a", status="info"), 0, None),  # 0: read below -> kept
+        positioned(call("send", "b", status="info"), 1, None),  # 1: never read -> dropped
         positioned(call("send", "c", "c", ack_offset=0), 2, 3),  # 2
-        positioned(call("send", "d", "d", ack_offset=2), 4, 6),  # 3: offset 1 is a gap
-        positioned(call("send", "e", status="info"), 7, None),  # 4: after the gap's deadline
-        positioned(call("poll", None, [[0, "c"]], offset=0, max_records=1), 8, 9),  # 5
-        positioned(call("poll", None, [[3, "a"]], offset=3), 10, 11),  # 6: reads "a"
+        positioned(call("poll", None, [[0, "c"], [3, "a"]], offset=0), 4, 5),  # 3
     ]
-    fns = [m.compile(c) for c in calls]
-    narrowed = m.narrow(calls, fns)
-    assert m.unobservable(calls) == {4}
-    assert narrowed[4] is None
-    assert [f is g for f, g in zip(narrowed, fns, strict=True)] == [
-        False, False, True, True, False, True, True
-    ]
-    read_at_3 = narrowed[0]
-    three = root_log = m.init()
-    for msg in ("c", "x", "d"):
-        three = three.append(msg)
-    assert read_at_3(three) is three.append("a")
-    assert read_at_3(root_log) is REJECT  # offset 0: claimed by "c"
-    assert read_at_3(root_log.append("c")) is root_log.append("c").append("a")  # the gap
-    gap_only = narrowed[1]
-    root = m.init()
-    assert gap_only(root) is REJECT  # offset 0 is claimed by "c"
-    one = root.append("c")
-    assert gap_only(one) is one.append("b")  # offset 1 is the gap
-    assert gap_only(one.append("b")) is REJECT
-
-
-def test_log_without_gaps_drops_every_unread_info_send() -> None:
-    m = get_model("log")
-    calls = [
-        positioned(call("send", "a", status="info"), 0, None),
-        positioned(call("send", "c", "c", ack_offset=0), 1, 2),
-    ]
-    assert m.unobservable(calls) == {0}
+    assert m.unobservable(calls) == {1}
 
 
 def test_log_ignores_other_operations() -> None:
@@ -289,13 +283,10 @@ def test_log_ignores_other_operations() -> None:
     assert get_model("log").compile(call("commit", 1, 1)) is None
 
 
-def test_log_batch_limit_for_histories_without_max_records() -> None:
+def test_log_max_records_is_accepted_and_no_longer_needed() -> None:
     from replicheck.model import LogModel
 
-    log = LogModel().init().append("m0").append("m1")
+    log = LogModel().init().append("m0", 0).append("m1", 1)
     poll = call("poll", None, [[0, "m0"]], offset=0)
-    assert LogModel().step(log, poll)[0] is False
+    assert LogModel().step(log, poll)[0] is True
     assert LogModel(max_records=1).step(log, poll)[0] is True
-    assert LogModel(max_records=2).step(log, poll)[0] is False
-    limited = call("poll", None, [[0, "m0"]], offset=0, max_records=2)
-    assert LogModel(max_records=1).step(log, limited)[0] is False  # the field wins

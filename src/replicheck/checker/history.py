@@ -25,6 +25,7 @@ from typing import IO, Any
 import orjson
 
 from replicheck.checker.edn import EdnError, parse_edn_op
+from replicheck.checker.edn_fast import parse_fast_op
 from replicheck.checker.json_values import (
     MAX_NESTING,
     JsonValueError,
@@ -258,12 +259,26 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
             if edn is None:
                 edn = _looks_like_edn(path, raw.decode("utf-8", "replace"))
             if edn:
-                try:
-                    op = parse_edn_op(raw.decode("utf-8"))
-                except UnicodeDecodeError:
-                    raise HistoryError(source, line_number, "not valid UTF-8") from None
-                except EdnError as exc:
-                    raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
+                op = parse_fast_op(raw)  # Jepsen's common shapes; None: the full reader
+                if op is None:
+                    try:
+                        op = parse_edn_op(raw.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        raise HistoryError(source, line_number, "not valid UTF-8") from None
+                    except EdnError as exc:
+                        raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
+                elif _fast_accept(op, line_number, outstanding):
+                    index = op.get("index")
+                    if index is not None:
+                        if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
+                            last_index = index
+                            append_index(index)
+                            append_line(line_number)
+                        else:
+                            indices.last = last_index
+                            last_index = add_index(index, line_number)
+                    yield op
+                    continue
             else:
                 try:
                     op = loads(raw)

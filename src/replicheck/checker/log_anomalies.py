@@ -40,6 +40,11 @@ NONMONOTONIC_POLL = "nonmonotonic-poll"
 NONMONOTONIC_SEND = "nonmonotonic-send"
 POLL_SKIP = "poll-skip"
 UNSEEN = "unseen"
+INT_NONMONOTONIC_POLL = "int-nonmonotonic-poll"
+INT_POLL_SKIP = "int-poll-skip"
+INT_NONMONOTONIC_SEND = "int-nonmonotonic-send"
+INT_SEND_SKIP = "int-send-skip"
+G1A = "G1a"
 
 #: every anomaly kind, in the order reports list them (durability first)
 ANOMALY_KINDS: tuple[str, ...] = (
@@ -50,6 +55,11 @@ ANOMALY_KINDS: tuple[str, ...] = (
     NONMONOTONIC_SEND,
     NONMONOTONIC_POLL,
     POLL_SKIP,
+    INT_NONMONOTONIC_SEND,
+    INT_SEND_SKIP,
+    INT_NONMONOTONIC_POLL,
+    INT_POLL_SKIP,
+    G1A,
 )
 
 #: default cap on evidence entries kept per anomaly kind (counts are always exact)
@@ -77,6 +87,8 @@ class PartitionView:
     offset_ranges: list[tuple[int, int]]  # observed offsets, as inclusive runs
     acked_offsets: int
     highlights: dict[int, list[str]] = field(default_factory=dict)  # offset -> kinds
+    #: offset -> the first message observed there (the version order; not copied)
+    observed: dict[int, Hashable] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -86,14 +98,34 @@ class LogVerdict:
     anomalies: dict[str, list[dict]]
     stats: dict
     partitions: dict[str, PartitionView] = field(default_factory=dict, repr=False)
+    #: kinds that are reported but do not invalidate the run (`--allow`; none by default)
+    allowed: frozenset[str] = frozenset()
 
     @property
     def valid(self) -> bool:
-        return not self.anomalies
+        return not self.invalidating
+
+    @property
+    def invalidating(self) -> list[str]:
+        """The kinds found that make the run invalid, in report order."""
+        return [kind for kind in self.anomalies if kind not in self.allowed]
+
+    @property
+    def allowed_present(self) -> list[str]:
+        """The kinds found that are allowed, in report order."""
+        return [kind for kind in self.anomalies if kind in self.allowed]
 
     def to_json(self) -> dict:
-        """`{"valid", "anomalies", "stats"}`, ready for orjson/json."""
-        return {"valid": self.valid, "anomalies": self.anomalies, "stats": self.stats}
+        """`{"valid", "anomalies", "allowed_anomalies", "allowed", "stats"}` for orjson:
+        `anomalies` holds the kinds that invalidate the run, `allowed_anomalies` the kinds
+        found that are allowed."""
+        return {
+            "valid": self.valid,
+            "anomalies": {kind: self.anomalies[kind] for kind in self.invalidating},
+            "allowed_anomalies": {kind: self.anomalies[kind] for kind in self.allowed_present},
+            "allowed": sorted(self.allowed),
+            "stats": self.stats,
+        }
 
     def render_text(self, max_examples: int = 3) -> str:
         """A one-line verdict, then each anomaly kind with its count and first evidence."""
@@ -141,11 +173,13 @@ class _Partition:
         "dups",
         "fallback",
         "final_polls",
+        "int_skip_candidates",
         "key",
         "lost",
         "messages",
         "observed",
         "observed_by",
+        "polled",
         "skip_candidates",
     )
 
@@ -165,6 +199,10 @@ class _Partition:
         # with a fifth item True once a continuation came back empty (end reached)
         self.fallback: list | None = None
         self.skip_candidates: list[tuple[tuple, tuple, int, int]] = []
+        # gaps inside one op's records of this partition: (kind, op, previous op, below, above)
+        self.int_skip_candidates: list[tuple[str, tuple, tuple, int, int]] = []
+        # messages returned by any ok poll (only kept when unseen counts every poll)
+        self.polled: set[Hashable] | None = None
 
     # -- observations ------------------------------------------------------------------
     def observe(self, offset: int, message: Hashable, op: tuple) -> None:
@@ -259,17 +297,24 @@ class _Found:
 
 
 class _Checker:
-    def __init__(self, max_evidence: int) -> None:
+    def __init__(
+        self, max_evidence: int, unseen_polls: bool = False, positioned: bool = False
+    ) -> None:
         assert max_evidence >= 0
         self.found = _Found(max_evidence)
+        self.unseen_polls = unseen_polls
+        self.positioned = positioned
         self.partitions: dict[str, _Partition] = {}
         self.pending: dict[Any, tuple[int, dict]] = {}
         self.last_send: dict[tuple, tuple] = {}  # (process, key) -> last ok send
         self.last_poll: dict[tuple, tuple[int, tuple]] = {}  # (process, key) -> (last, poll)
         self.nonmonotonic_sends: list[tuple[tuple, tuple]] = []
         self.nonmonotonic_polls: list[dict] = []
+        self.int_nonmonotonic_sends: list[tuple[tuple, tuple]] = []
+        self.int_nonmonotonic_polls: list[dict] = []
         self.any_final = False
-        self.failed_messages: dict[str, set] = {}
+        self.failed_messages: dict[str, dict] = {}  # key -> message -> failed send
+        self.info_offsets: list[tuple] = []  # info sends that reported an offset anyway
         # the `index` of the op at a position, where it is not position + ids_base
         self.ids: dict[int, Any] = {}
         self.ids_base = 0
@@ -302,6 +347,8 @@ class _Checker:
         part = self.partitions.get(key)
         if part is None:
             part = self.partitions[key] = _Partition(key)
+            if self.unseen_polls:
+                part.polled = set()
         return part
 
     # -- the single pass -------------------------------------------------------------------
@@ -318,8 +365,11 @@ class _Checker:
         position = -1
         op: Any = None
         note_id = self.note_id
+        positioned = self.positioned
         try:
             for position, op in enumerate(ops):
+                if positioned:
+                    position = op["at"]  # where it happened (the stream is out of order)
                 invoked = None
                 kind = op["type"]
                 if op.get("index", position) != position + self.ids_base or not position:
@@ -338,10 +388,8 @@ class _Checker:
                 f = op["f"]
                 if kind != "ok":
                     tally[f, kind] = tally.get((f, kind), 0) + 1
-                    if kind == "fail" and f == "send":
-                        key = op.get("key", invoke.get("key"))
-                        message = op.get("value", invoke.get("value"))
-                        self.failed_messages.setdefault(key, set()).add(message)
+                    if f == "send":
+                        self.unacknowledged(op, invoke, kind, invoke_index, index)
                     continue
                 if f != "send" and f != "poll":  # not a log operation: counted, not read
                     tally[f, kind] = tally.get((f, kind), 0) + 1
@@ -370,8 +418,12 @@ class _Checker:
                         raise LogInputError(position, log_op_problem(op, invoke) or "bad send")
                     send = ("send", invoke_index, index, process, key, offset, message)
                     previous = last_send.get(slot)
-                    if previous is not None and offset <= previous[_SEND_OFFSET]:
-                        self.nonmonotonic_sends.append((previous, send))
+                    if previous is not None:
+                        if previous[_INDEX] == index:
+                            # two sends of one transaction (one op): Jepsen's int- checks
+                            self.internal_sends(part, previous, send)
+                        elif offset <= previous[_SEND_OFFSET]:
+                            self.nonmonotonic_sends.append((previous, send))
                     last_send[slot] = send
                     acked = part.acked
                     if offset in acked:
@@ -394,7 +446,10 @@ class _Checker:
                     records = op["value"]
                     if records is None:
                         records = _NO_RECORDS
-                    if type(start) is not int or start < 0 or type(records) is not list:
+                    if (type(start) is not int or start < 0 or type(records) is not list) and not (
+                        start is None and op.get("unknown_start") and type(records) is list
+                    ):
+                        # (a translated Jepsen poll may say its consumer position is unknown)
                         raise LogInputError(position, log_op_problem(op, invoke) or "bad poll")
                     count = len(records)
                     records_read += count
@@ -420,7 +475,11 @@ class _Checker:
                     if final:
                         self.any_final = True
                         part.final_polls.append((poll, records))
-                    if start == 0:
+                    if part.polled is not None:
+                        part.polled.update([record[1] for record in records])
+                    if start is None:
+                        pass  # the consumer's position is unknown: no position checks
+                    elif start == 0:
                         part.fallback = [
                             poll,
                             process,
@@ -440,15 +499,15 @@ class _Checker:
                     expected = first
                     for offset, message in records:
                         if offset != expected or observed_get(offset) != message:
-                            last = self.check_poll_slow(part, poll, records)
+                            last = self.check_poll_slow(part, poll, records, op)
                             break
                         expected += 1
                     else:
                         if part.conflicted and part.has_conflict_in(first, last):
-                            last = self.check_poll_slow(part, poll, records)
+                            last = self.check_poll_slow(part, poll, records, op)
                     state = last_poll.get(slot)
                     last_poll[slot] = (last, poll)
-                    if state is not None and start >= state[0]:
+                    if state is not None and start is not None and start >= state[0]:
                         previous_last = state[0]
                         if first < start and first <= previous_last:
                             self.nonmonotonic_polls.append(
@@ -496,7 +555,32 @@ class _Checker:
             else:
                 group.append(True)  # polled past the end: the read saw the whole log
 
-    def check_poll_slow(self, part: _Partition, poll: tuple, records: list) -> int:
+    def unacknowledged(
+        self, op: dict, invoke: dict, kind: str, invoke_index: Any, index: Any
+    ) -> None:
+        """Remember a failed send (for G1a) or an info send that reported an offset."""
+        key = op.get("key", invoke.get("key"))
+        message = op.get("value", invoke.get("value"))
+        offset = op.get("offset") if kind == "info" else None
+        send = ("send", invoke_index, index, op["process"], key, offset, message)
+        if kind == "fail":
+            self.failed_messages.setdefault(key, {}).setdefault(message, send)
+        elif offset is not None:
+            if bad_offset(offset) or bad_scalar(message) or bad_scalar(key):
+                raise LogInputError(None, log_op_problem(op, invoke) or "bad info send")
+            self.info_offsets.append(send)
+
+    def internal_sends(self, part: _Partition, previous: tuple, send: tuple) -> None:
+        """Successive sends of one op (a transaction) to one partition, in its order."""
+        below, above = previous[_SEND_OFFSET], send[_SEND_OFFSET]
+        if above <= below:
+            self.int_nonmonotonic_sends.append((previous, send))
+        elif above > below + 1:
+            part.int_skip_candidates.append((INT_SEND_SKIP, send, previous, below, above))
+
+    def check_poll_slow(
+        self, part: _Partition, poll: tuple, records: list, op: dict | None = None
+    ) -> int:
         """Full bookkeeping for a poll that shows something new; returns its max offset.
 
         Records that match what is already known at their offset cost one lookup, as on
@@ -507,20 +591,26 @@ class _Checker:
         shown_messages = None
         previous = None
         lowest = highest = records[0][0]
+        # Jepsen skips the internal checks of a key the consumer was rebalanced off/onto
+        internal = op is None or not op.get("rebalanced")
         for offset, message in records:
             if previous is not None and offset != previous + 1:
                 if offset <= previous:
-                    self.nonmonotonic_polls.append(
-                        {
-                            "key": part.key,
-                            "process": poll[_PROCESS],
-                            "within_poll": True,
-                            "poll": poll,
-                            "previous_offset": previous,
-                            "offset": offset,
-                        }
-                    )
+                    if internal:
+                        self.int_nonmonotonic_polls.append(
+                            {
+                                "key": part.key,
+                                "process": poll[_PROCESS],
+                                "poll": poll,
+                                "previous_offset": previous,
+                                "offset": offset,
+                            }
+                        )
                 else:
+                    if internal:
+                        part.int_skip_candidates.append(
+                            (INT_POLL_SKIP, poll, poll, previous, offset)
+                        )
                     shown_messages = self.check_gap(
                         part, poll, records, previous, offset, shown_messages
                     )
@@ -581,10 +671,11 @@ class _Checker:
     # -- after the pass ----------------------------------------------------------------------
     def finish(self) -> LogVerdict:
         found = self.found
-        final_mode = "flagged" if self.any_final else "fallback"
+        final_mode = "polls" if self.unseen_polls else "flagged" if self.any_final else "fallback"
         unseen_unchecked = []
         failed_observed = 0
         views: dict[str, PartitionView] = {}
+        self.place_info_sends()
         for key in sorted(self.partitions, key=str):
             part = self.partitions[key]
             highlights: dict[int, list[str]] = {}
@@ -594,19 +685,20 @@ class _Checker:
             self.report_inconsistent(part, highlights)
             self.report_duplicates(part, highlights)
             self.report_skips(part, highlights)
-            failed_observed += sum(
-                1 for message in self.failed_messages.get(key, ()) if message in part.messages
-            )
+            self.report_internal_skips(part, highlights)
+            failed_observed += self.report_aborted_reads(part, highlights)
             views[key] = PartitionView(
                 key=key,
                 offset_ranges=_runs(sorted(part.observed)),
                 acked_offsets=len(part.acked),
                 highlights=highlights,
+                observed=part.observed,
             )
         if final_mode == "fallback" and len(unseen_unchecked) == len(self.partitions):
             final_mode = "none"  # no partition had a read from 0 polled to its end
         self.report_nonmonotonic_sends(views)
         self.report_nonmonotonic_polls(views)
+        self.report_internal_nonmonotonic(views)
         anomalies = {
             kind: found.anomalies[kind] for kind in ANOMALY_KINDS if kind in found.anomalies
         }
@@ -651,11 +743,122 @@ class _Checker:
             )
             _mark(highlights, offset, LOST_WRITE)
 
+    def place_info_sends(self) -> None:
+        """An info send that reported an offset is placed there once a read shows its message.
+
+        This is Jepsen's "must have committed": the read proves the write happened, and the
+        offset the client was told is then as good as an acknowledgement for the version
+        order (so it can contradict what reads show at that offset).
+        """
+        for send in self.info_offsets:
+            part = self.partitions.get(send[_KEY])
+            if part is not None and send[_SEND_MESSAGE] in part.messages:
+                part.observe(send[_SEND_OFFSET], send[_SEND_MESSAGE], send)
+
+    def report_aborted_reads(self, part: _Partition, highlights: dict[int, list[str]]) -> int:
+        """G1a: a failed send whose message an ok poll returned. Returns how many."""
+        failed = self.failed_messages.get(part.key)
+        if not failed:
+            return 0
+        count = 0
+        for message, send in failed.items():
+            offset = part.messages.get(message)
+            if offset is None:
+                continue
+            reader = part.observed_by.get(offset)
+            if reader is None or part.observed.get(offset) != message:
+                reader = part.conflicts.get(offset, {}).get(message, [None])[0]
+            if reader is None or reader[_KIND] != "poll":
+                continue  # only an acknowledgement shows it: not a read
+            count += 1
+            self.found.add(
+                G1A,
+                {
+                    "key": part.key,
+                    "offset": offset,
+                    "message": message,
+                    "writer": self.op_ref(send),
+                    "reader": self.op_ref(reader),
+                },
+            )
+            _mark(highlights, offset, G1A)
+        return count
+
+    def report_internal_skips(self, part: _Partition, highlights: dict[int, list[str]]) -> None:
+        """int-poll-skip / int-send-skip: one op's successive records (or sends) of a
+        partition jump over offsets at which some operation observed a record."""
+        if not part.int_skip_candidates:
+            return
+        known = sorted(part.observed)
+        for kind, op, previous, below, above in part.int_skip_candidates:
+            at = bisect.bisect_right(known, below)
+            skipped = []
+            while at < len(known) and known[at] < above:
+                skipped.append(known[at])
+                at += 1
+            if not skipped:
+                continue  # a hole nobody ever saw a record in: Kafka offsets may have holes
+            evidence = {
+                "key": part.key,
+                "process": op[_PROCESS],
+                "op": self.op_ref(op),
+                "offsets": [below, above],
+                "skipped": [
+                    {"offset": o, "message": part.observed[o]}
+                    for o in skipped[:MAX_OPS_PER_FACT]
+                ],
+                "skipped_count": len(skipped),
+            }
+            if kind == INT_SEND_SKIP:
+                evidence["previous"] = self.op_ref(previous)
+            self.found.add(kind, evidence)
+            for offset in skipped:
+                _mark(highlights, offset, kind)
+
+    def report_internal_nonmonotonic(self, views: dict[str, PartitionView]) -> None:
+        for previous, send in sorted(
+            self.int_nonmonotonic_sends, key=lambda pair: (str(pair[1][_KEY]), pair[1][2])
+        ):
+            _mark(views[send[_KEY]].highlights, send[_SEND_OFFSET], INT_NONMONOTONIC_SEND)
+            self.found.add(
+                INT_NONMONOTONIC_SEND,
+                {
+                    "key": send[_KEY],
+                    "process": send[_PROCESS],
+                    "op": self.op_ref(send),
+                    "previous_offset": previous[_SEND_OFFSET],
+                    "offset": send[_SEND_OFFSET],
+                    "previous_message": previous[_SEND_MESSAGE],
+                    "message": send[_SEND_MESSAGE],
+                },
+            )
+        for entry in sorted(
+            self.int_nonmonotonic_polls,
+            key=lambda e: (str(e["key"]), e["poll"][_INDEX], e["offset"]),
+        ):
+            _mark(views[entry["key"]].highlights, entry["offset"], INT_NONMONOTONIC_POLL)
+            self.found.add(
+                INT_NONMONOTONIC_POLL,
+                {
+                    "key": entry["key"],
+                    "process": entry["process"],
+                    "poll": self.op_ref(entry["poll"]),
+                    "previous_offset": entry["previous_offset"],
+                    "offset": entry["offset"],
+                },
+            )
+
     def report_unseen(
         self, part: _Partition, final_mode: str, highlights: dict[int, list[str]]
     ) -> bool:
         """Acked sends that no final read shows; False if the partition has no final read."""
-        if final_mode == "flagged":
+        if final_mode == "polls":
+            # Jepsen's unseen: no ok poll anywhere returned it (Jepsen's final polls read
+            # every partition until they have caught up with every acknowledged offset)
+            horizon = float("inf")
+            final_polls = []
+            seen = part.polled
+        elif final_mode == "flagged":
             final_polls = part.final_polls
             if not final_polls:
                 return False
@@ -668,7 +871,8 @@ class _Checker:
                 return False  # it may have stopped at max.poll.records: cannot tell
             horizon = group[0][_INVOKE]
             final_polls = group[3]
-        seen = {record[1] for _, records in final_polls for record in records}
+        if final_mode != "polls":
+            seen = {record[1] for _, records in final_polls for record in records}
         sends = list(part.acked.values())
         for extra in part.acked_extra.values():
             sends.extend(extra)
@@ -835,14 +1039,24 @@ def _runs(offsets: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def check_log(ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE) -> LogVerdict:
+def check_log(
+    ops: Iterable[dict],
+    max_evidence: int = MAX_EVIDENCE,
+    *,
+    unseen_polls: bool = False,
+    positioned: bool = False,
+) -> LogVerdict:
     """Check a send/poll history for Jepsen's Kafka anomalies, in one pass.
 
     `ops` are history operations (docs/internals.md §1) in history order, already
     validated (see replicheck.checker.history). Evidence lists are capped at
     `max_evidence` per kind; `stats["anomaly_counts"]` always has the exact counts.
+    `unseen_polls`: `unseen` counts every ok poll, not only final reads (Jepsen's rule,
+    used for Jepsen-shape histories, which have no final-read marker). `positioned`: every
+    op carries `at`, its place in real time (ops translated from another shape, emitted
+    out of line order; several may share one place when they come from one op).
     """
-    checker = _Checker(max_evidence)
+    checker = _Checker(max_evidence, unseen_polls, positioned)
     # The pass allocates millions of small tuples and no reference cycles; pausing the
     # cyclic collector spares it repeated scans of an ever-growing heap (about a third of
     # the time on a 1M-op history, see benchmarks/bench_log_checker.py).

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from replicheck.checker.history import HistoryError, iter_ops
-from replicheck.checker.log_anomalies import MAX_EVIDENCE, LogVerdict, check_log
+from replicheck.checker.log_anomalies import MAX_EVIDENCE, LogVerdict
+from replicheck.checker.log_check import check_any_log
 from replicheck.checker.log_input import LogInputError
 
 
-def line_of_position(path: str | Path, position: int | None) -> int:
+def line_of_position(path: str | Path, position: int | None, data: bytes | None = None) -> int:
     """The 1-based line of the `position`-th operation (the reader skips blank lines).
 
     Only used on the error path: re-reading the file is cheaper than carrying a line
@@ -18,7 +20,7 @@ def line_of_position(path: str | Path, position: int | None) -> int:
     if position is None:
         return 0
     seen = -1
-    with Path(path).open("rb") as handle:
+    with io.BytesIO(data) if data is not None else Path(path).open("rb") as handle:
         for line_number, raw in enumerate(handle, start=1):
             if raw.strip():
                 seen += 1
@@ -27,13 +29,24 @@ def line_of_position(path: str | Path, position: int | None) -> int:
     return 0
 
 
-def check_log_file(path: str | Path, max_evidence: int = MAX_EVIDENCE) -> LogVerdict:
-    """`check_log` over a JSON Lines / EDN file, streamed (about 200 MiB for 1M ops).
+def check_log_file(
+    path: str | Path,
+    max_evidence: int = MAX_EVIDENCE,
+    allow: frozenset[str] | None = None,
+    with_defaults: bool = True,
+    data: bytes | None = None,
+) -> LogVerdict:
+    """The log verdict of a JSON Lines / EDN file of either history shape (replicheck's or
+    Jepsen's micro-op vectors), streamed: memory follows the log, not the history, and the
+    first bad line stops the read.
 
     Raises `HistoryError` ("path:line: reason") for unreadable, malformed or
     uninterpretable input, whether the generic reader or the log checker found it.
+    `allow` / `with_defaults`: see `replicheck.checker.log_check.check_any_log`; `data`:
+    the file's bytes (standard input), see `history.iter_ops`.
     """
     try:
-        return check_log(iter_ops(path), max_evidence)
+        return check_any_log(iter_ops(path, data), max_evidence, allow, with_defaults)
     except LogInputError as exc:
-        raise HistoryError(str(path), line_of_position(path, exc.position), exc.reason) from None
+        line = line_of_position(path, exc.position, data)
+        raise HistoryError(str(path), line, exc.reason) from None

@@ -205,7 +205,8 @@ def _renumber(history: list[dict]) -> list[dict]:
 
 
 def drop(history: list[dict], rng: random.Random) -> list[dict] | None:
-    """A final read loses an acknowledged record in its middle (→ lost-write)."""
+    """A final read loses an acknowledged record in its middle (→ lost-write, and the gap
+    is an int-poll-skip: one op's records jump over a known record)."""
     history = _copy(history)
     acked = _acked(history)
     spots = [
@@ -373,7 +374,7 @@ def diverge(history: list[dict], rng: random.Random) -> list[dict] | None:
 
 #: injector name -> (injector, exactly the anomaly kinds it must produce)
 INJECTORS: dict[str, tuple[Callable[[list[dict], random.Random], list[dict] | None], set]] = {
-    "drop": (drop, {"lost-write"}),
+    "drop": (drop, {"lost-write", "int-poll-skip"}),
     "drop-tail": (drop_tail, {"unseen"}),
     "swap": (swap, {"inconsistent-offsets", "duplicate"}),
     "duplicate": (duplicate, {"duplicate"}),

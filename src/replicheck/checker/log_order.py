@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 
-import networkx as nx
-
 #: relation names used as edge labels in the evidence
 PROCESS_ORDER = "process-order"  # same process; the first completed before the second began
 LOG_ORDER = "log-order"  # the second's offset is at or below the first's
@@ -23,6 +21,8 @@ def order_cycle(edges: Iterable[tuple[Hashable, Hashable, str]]) -> list[dict]:
     The caller passes the edges of one suspect relation only (a handful), so the graph is
     tiny; an empty list means the relations do not close a cycle.
     """
+    import networkx as nx  # lazily: ~0.3 s to import, and most histories have no suspects
+
     graph = nx.DiGraph()
     for source, target, relation in edges:
         graph.add_edge(source, target, relation=relation)

@@ -15,7 +15,7 @@ import jinja2
 
 from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.log_anomalies import ANOMALY_KINDS, LogVerdict, PartitionView
-from replicheck.checker.log_text import KIND_MEANING, describe_evidence, verdict_line
+from replicheck.checker.log_text import describe_evidence, kind_meaning, verdict_line
 
 #: plain runs longer than this collapse into one "n offsets" cell
 COLLAPSE_RUN = 12
@@ -99,7 +99,7 @@ def render_log_html(verdict: LogVerdict, ops: Iterable[dict] | None = None) -> s
         kinds.append(
             {
                 "name": kind,
-                "meaning": KIND_MEANING[kind],
+                "meaning": kind_meaning(kind),
                 "count": verdict.stats["anomaly_counts"][kind],
                 "entries": [
                     {"text": describe_evidence(kind, e), "json": _pretty(e)} for e in shown

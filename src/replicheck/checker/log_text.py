@@ -16,7 +16,32 @@ KIND_MEANING = {
     "nonmonotonic-send": "a process's next acknowledged send got a lower-or-equal offset",
     "nonmonotonic-poll": "a process's poll went back to offsets it had already passed",
     "poll-skip": "a process's continuing poll skipped offsets that exist in the log",
+    "int-nonmonotonic-send": "one op's later send to a partition got a lower-or-equal offset",
+    "int-send-skip": "one op's successive sends to a partition are not adjacent in the log",
+    "int-nonmonotonic-poll": "one op's records of a partition went back or repeated an offset",
+    "int-poll-skip": "one op's successive records of a partition skipped records that exist",
+    "G1a": "a failed send's message was read (aborted read)",
+    "precommitted-read": "an op read a message it sent itself, before it committed",
 }
+
+#: transactional dependency cycles (Elle's names), explained by the relations they use
+CYCLE_MEANING = {
+    "G0": "a cycle of write-write (log order) dependencies",
+    "G1c": "a cycle of write-write and write-read dependencies",
+}
+_CYCLE_SUFFIX = {
+    "": "",
+    "-process": ", closed by one process's order",
+    "-realtime": ", closed by real-time order",
+}
+for _base, _text in list(CYCLE_MEANING.items()):
+    for _suffix, _extra in _CYCLE_SUFFIX.items():
+        KIND_MEANING[_base + _suffix] = _text + _extra
+del _base, _text, _suffix, _extra
+
+
+def kind_meaning(kind: str) -> str:
+    return KIND_MEANING.get(kind, kind)
 
 
 def _op(ref: dict) -> str:
@@ -52,7 +77,7 @@ def describe_evidence(kind: str, e: dict) -> str:
     if kind == "unseen":
         return (
             f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; "
-            "in no final read"
+            + ("in no final read" if e["final_reads"] else "returned by no poll")
         )
     if kind == "inconsistent-offsets":
         parts = [
@@ -70,7 +95,7 @@ def describe_evidence(kind: str, e: dict) -> str:
             f"(op {send['index']})"
         )
     if kind == "nonmonotonic-poll":
-        if e["within_poll"]:
+        if e.get("within_poll"):
             return (
                 f"{key}: {_poll(e['poll'])} returned offset {e['offset']} after "
                 f"{e['previous_offset']}"
@@ -88,7 +113,32 @@ def describe_evidence(kind: str, e: dict) -> str:
             f"{key}: process {e['process']} read up to {e['expected_offset'] - 1} "
             f"(op {e['previous']['index']}), then {_poll(e['poll'])}; skipped {skipped}"
         )
-    raise AssertionError(f"unknown anomaly kind {kind!r}")
+    if kind in ("int-nonmonotonic-send", "int-nonmonotonic-poll"):
+        op = e.get("op") or e.get("poll")
+        return (
+            f"{key}: {_op(op)} went from offset {e['previous_offset']} to {e['offset']} "
+            "within one op"
+        )
+    if kind in ("int-send-skip", "int-poll-skip"):
+        skipped = ", ".join(f"{s['offset']}={_m(s['message'])}" for s in e["skipped"])
+        more = e["skipped_count"] - len(e["skipped"])
+        if more > 0:
+            skipped += f" and {more} more"
+        below, above = e["offsets"]
+        return f"{key}: {_op(e['op'])} went from offset {below} to {above}; skipped {skipped}"
+    if kind == "G1a":
+        return (
+            f"{key}@{e['offset']}: {_m(e['message'])} from failed {_op(e['writer'])} "
+            f"was read by {_op(e['reader'])}"
+        )
+    if kind == "precommitted-read":
+        return f"{key}: {_op(e['op'])} sent {_m(e['message'])} and read it back"
+    if "cycle" in e:
+        steps = " → ".join(
+            f"op {edge['from']['index']} -{edge['relation']}->" for edge in e["cycle"]
+        )
+        return f"{steps} op {e['cycle'][0]['from']['index']}"
+    return f"{key}: {e!r}"[:300]
 
 
 def verdict_line(verdict: LogVerdict) -> str:
@@ -97,11 +147,14 @@ def verdict_line(verdict: LogVerdict) -> str:
         f"{stats['ops']:,} ops, {stats['partitions']} partition(s), "
         f"{stats['acked_sends']:,} acknowledged sends, final reads: {stats['final_reads']}"
     )
-    if verdict.valid:
-        return f"VALID: no log anomalies ({scope})"
     counts = stats["anomaly_counts"]
-    found = ", ".join(f"{kind} ×{counts[kind]:,}" for kind in verdict.anomalies)
-    return f"INVALID: {found} ({scope})"
+    allowed = ", ".join(f"{kind} ×{counts[kind]:,}" for kind in verdict.allowed_present)
+    allowed_text = f"; allowed: {allowed}" if allowed else ""
+    if verdict.valid:
+        head = "VALID: no log anomalies" if not allowed else "VALID: no disallowed log anomalies"
+        return f"{head} ({scope}{allowed_text})"
+    found = ", ".join(f"{kind} ×{counts[kind]:,}" for kind in verdict.invalidating)
+    return f"INVALID: {found} ({scope}{allowed_text})"
 
 
 def render_verdict_text(verdict: LogVerdict, max_examples: int = 3) -> str:
@@ -110,7 +163,8 @@ def render_verdict_text(verdict: LogVerdict, max_examples: int = 3) -> str:
     counts = verdict.stats["anomaly_counts"]
     for kind, evidence in verdict.anomalies.items():
         lines.append("")
-        lines.append(f"{kind} ({counts[kind]:,}): {KIND_MEANING[kind]}")
+        tag = " [allowed]" if kind in verdict.allowed else ""
+        lines.append(f"{kind} ({counts[kind]:,}){tag}: {kind_meaning(kind)}")
         for e in evidence[:max_examples]:
             lines.append(f"  - {describe_evidence(kind, e)}")
         hidden = counts[kind] - min(max_examples, len(evidence))

@@ -3,11 +3,13 @@
 Exit codes (public contract): 0 the history passed every check, 1 a violation was found,
 2 bad input or usage, 3 unknown (the linearizability search timed out and nothing failed).
 
-For `--model log` two independent checks run and are reported separately: the Kafka log
-anomalies (durability and prefix agreement: lost writes, inconsistent offsets, ...) under
-`anomalies`, and linearizability of the log under `linearizable`. Linearizable reads are
-stricter than what Kafka promises (a zombie leader may serve stale reads), so
-`--no-linearizability` runs the anomaly checks alone.
+For `--model log` the verdict is Kafka's guarantees: Jepsen's Kafka anomaly taxonomy
+(lost writes, inconsistent offsets, poll skips, aborted reads, dependency cycles, ...),
+with Jepsen's rules for which kinds invalidate a run (`--allow`). The history may have
+replicheck's shape or Jepsen's (micro-op vectors), in JSON Lines or EDN; it is streamed
+(replicheck.commands.check_log). `--linearizable` adds the strict level: linearizability
+of a Kafka-faithful log model (stricter than Kafka promises: a deposed leader or a
+follower may serve stale reads).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import io
 import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +25,9 @@ import click
 from replicheck.checker.history import STDIN, HistoryError, read_history
 from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
-from replicheck.model import MODELS, LogModel, ModelInputError, get_model
+from replicheck.model import MODELS, ModelInputError, get_model
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
-
-
-def _log_checker() -> tuple[Callable[..., Any], Callable[..., str]] | None:
-    """The Kafka log-anomaly checker (`check_log`, `render_log_html`), if this build has it.
-
-    MERGE POINT: it is developed on branch `logcheck`; until that is merged `--model log`
-    runs the linearizability check alone and says so.
-    """
-    try:
-        from replicheck.checker.log_anomalies import check_log
-    except ImportError:
-        return None
-    try:
-        from replicheck.checker.log_report import render_log_html
-    except ImportError:
-        from replicheck.checker.log_anomalies import (  # type: ignore[attr-defined,no-redef]
-            render_log_html,
-        )
-    return check_log, render_log_html
 
 
 class _Seconds(click.ParamType):
@@ -111,7 +93,25 @@ class _Seconds(click.ParamType):
     "--no-linearizability",
     "skip_linearizability",
     is_flag=True,
-    help="With --model log: only the Kafka log-anomaly checks.",
+    help="With --model log: only the Kafka log-anomaly checks (the default; kept for "
+    "compatibility).",
+)
+@click.option(
+    "--linearizable",
+    "linearizable",
+    is_flag=True,
+    help="With --model log: also check linearizability of a Kafka-faithful log (the "
+    "strict level: real-time recency of polls, which Kafka does not promise).",
+)
+@click.option(
+    "--allow",
+    "allow_text",
+    default=None,
+    metavar="KINDS",
+    help="With --model log: anomaly kinds that are reported but do not invalidate the run, "
+    "comma-separated; 'default' stands for Jepsen's defaults (int-send-skip, G0*, and "
+    "poll-skip/nonmonotonic-poll with subscribe, G1c* with transactions), which apply "
+    "when the option is absent.",
 )
 @click.option(
     "--first-failure",
@@ -129,6 +129,8 @@ def check(
     want_linearization: bool,
     max_poll_records: int | None,
     skip_linearizability: bool,
+    linearizable: bool,
+    allow_text: str | None,
     first_failure: bool,
 ) -> None:
     """Check recorded histories against a model.
@@ -136,12 +138,25 @@ def check(
     FILE is JSON Lines or Jepsen EDN; "-" reads standard input. Several files, or a
     directory (its *.jsonl, *.json and *.edn files): one verdict line (or JSON line) per
     file, and the worst exit code."""
-    if skip_linearizability and model_name != "log":
-        raise click.UsageError("--no-linearizability only applies to --model log")
-    if max_poll_records is not None and model_name != "log":
-        raise click.UsageError("--max-poll-records only applies to --model log")
+    for given, name in (
+        (skip_linearizability, "--no-linearizability"),
+        (max_poll_records is not None, "--max-poll-records"),
+        (linearizable, "--linearizable"),
+        (allow_text is not None, "--allow"),
+    ):
+        if given and model_name != "log":
+            raise click.UsageError(f"{name} only applies to --model log")
+    if skip_linearizability and linearizable:
+        raise click.UsageError("--no-linearizability and --linearizable contradict each other")
+    if allow_text is not None:
+        from replicheck.checker.log_check import parse_allow
+
+        try:
+            parse_allow(allow_text)
+        except ValueError as exc:
+            raise click.UsageError(f"--allow: {exc}") from None
     options = (model_name, timeout_s, html_path, as_json, want_linearization)
-    options += (max_poll_records, skip_linearizability, first_failure)
+    options += (linearizable, allow_text, first_failure)
     if len(history_files) == 1 and not history_files[0].is_dir():
         _check_file(history_files[0], *options, brief=False)
     if html_path is not None:
@@ -189,8 +204,8 @@ def _check_file(
     html_path: Path | None,
     as_json: bool,
     want_linearization: bool,
-    max_poll_records: int | None,
-    skip_linearizability: bool,
+    linearizable: bool,
+    allow_text: str | None,
     first_failure: bool,
     *,
     brief: bool,
@@ -200,6 +215,25 @@ def _check_file(
     if str(history_file) == STDIN:
         data = sys.stdin.buffer.read()
         history_file = Path("<stdin>")
+    if model_name == "log":
+        from replicheck.commands.check_log import check_log_model
+
+        sys.exit(
+            check_log_model(
+                history_file,
+                data=data,
+                as_json=as_json,
+                html_path=html_path,
+                linearizable=linearizable,
+                allow_text=allow_text,
+                timeout_s=timeout_s,
+                want_linearization=want_linearization,
+                first_failure=first_failure,
+                brief=brief,
+                fail_input=_fail_input,
+                input_error=_input_error,
+            )
+        )
     try:
         ops = read_history(history_file, data)
         calls = calls_from_history(ops)
@@ -208,37 +242,18 @@ def _check_file(
     except OSError as exc:
         _fail_input(f"{history_file}: cannot read: {exc.strerror or exc}")
 
-    model = LogModel(max_poll_records) if model_name == "log" else get_model(model_name)
-    lin: LinVerdict | None = None
-    if not skip_linearizability:
-        try:
-            lin = check_calls(
-                model,
-                calls,
-                timeout_s=timeout_s,
-                linearization=want_linearization or html_path is not None,
-                first_failure=first_failure,
-            )
-        except ModelInputError as exc:
-            _fail_input(str(_input_error(history_file, exc, data)))
-
-    log_result: Any = None
-    log_checker = _log_checker() if model_name == "log" else None
-    if log_checker is not None:
-        try:
-            log_result = log_checker[0](ops)
-        except ModelInputError as exc:  # the log checker's LogInputError is one
-            _fail_input(str(_input_error(history_file, exc, data)))
-
-    verdicts = [] if lin is None else [lin.valid]
-    if log_result is not None:
-        verdicts.append(bool(log_result.valid))
-    if False in verdicts:
-        valid: bool | None = False
-    elif None in verdicts:
-        valid = None
-    else:
-        valid = True
+    model = get_model(model_name)
+    try:
+        lin = check_calls(
+            model,
+            calls,
+            timeout_s=timeout_s,
+            linearization=want_linearization or html_path is not None,
+            first_failure=first_failure,
+        )
+    except ModelInputError as exc:
+        _fail_input(str(_input_error(history_file, exc, data)))
+    valid = lin.valid
 
     if as_json:
         out: dict[str, Any] = {
@@ -246,78 +261,40 @@ def _check_file(
             "model": model_name,
             "file": str(history_file),
             "ops": len(ops),
-            "partitions": len(lin.partitions) if lin is not None else None,
-            "anomalies": _anomalies_json(model_name, log_result),
-            "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
+            "partitions": len(lin.partitions),
+            "anomalies": {},
+            "linearizable": lin.to_json(linearization=want_linearization),
         }
-        if model_name == "log":
-            out["log"] = None if log_result is None else log_result.to_json()
         sys.stdout.write(json_dumps(out) + "\n")
     elif brief:
-        click.echo(_brief_line(history_file, lin, log_result, valid))
+        click.echo(brief_line(history_file, lin, None, valid))
     else:
-        _print_text(model_name, lin, log_result, log_checker is not None, valid)
+        click.echo(lin.render_text())
+        click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
 
     if html_path is not None:
-        _write_html(html_path, history_file, lin, log_result, log_checker, valid)
+        from replicheck.checker.visualize import render_check_html
+
+        page = render_check_html(lin, None, title=str(history_file), overall=(valid,))
+        try:
+            html_path.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
     sys.exit({True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid])
 
 
-def _brief_line(path: Path, lin: LinVerdict | None, log_result: Any, valid: bool | None) -> str:
+def brief_line(path: Path, lin: LinVerdict | None, log_result: Any, valid: bool | None) -> str:
     """`FILE: VERDICT — what failed`, for a batch."""
     word = {True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid]
     details = []
     if log_result is not None and not log_result.valid:
-        names = sorted(log_result.to_json().get("anomalies", {}))
-        details.append("log anomalies: " + ", ".join(names))
+        details.append("log anomalies: " + ", ".join(log_result.invalidating))
     if lin is not None and lin.valid is False:
         failing = [p.label for p in lin.failing()]
         shown = ", ".join(failing[:5]) + (", …" if len(failing) > 5 else "")
         where = f" in partition(s) {shown}" if failing else ""
         details.append(f"linearizability: {lin.outcome}{where}")
     return f"{path}: {word}" + (" — " + "; ".join(details) if details else "")
-
-
-def _anomalies_json(model_name: str, log_result: Any) -> dict | None:
-    """The Kafka anomalies by name (log model only; `null` if that checker is absent)."""
-    if model_name != "log":
-        return {}
-    if log_result is None:
-        return None
-    return log_result.to_json().get("anomalies", {})
-
-
-def _print_text(
-    model_name: str, lin: LinVerdict | None, log_result: Any, has_log: bool, valid: bool | None
-) -> None:
-    if model_name == "log":
-        if log_result is not None:
-            click.echo(log_result.render_text())
-        elif not has_log:
-            click.echo("log anomalies: not checked (this build has no log-anomaly checker)")
-    if lin is not None:
-        click.echo(lin.render_text())
-    click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
-
-
-def _write_html(
-    html_path: Path,
-    history_file: Path,
-    lin: LinVerdict | None,
-    log_result: Any,
-    log_checker: tuple[Callable[..., Any], Callable[..., str]] | None,
-    valid: bool | None,
-) -> None:
-    from replicheck.checker.visualize import render_check_html
-
-    log_page = None
-    if log_result is not None and log_checker is not None:
-        log_page = log_checker[1](log_result)
-    page = render_check_html(lin, log_page, title=str(history_file), overall=(valid,))
-    try:
-        html_path.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
 
 
 def _input_error(path: Path, exc: ModelInputError, data: bytes | None) -> HistoryError:

@@ -1,23 +1,35 @@
-"""A single-partition append-only log (a Kafka topic-partition), one per `key`.
+"""A Kafka topic-partition as a sequential specification, one per `key` (strict level).
 
-Conventions (public, see docs/history-format.md):
+This is the opt-in strict level of `replicheck check --model log --linearizable`: every
+operation takes effect at one instant between its invocation and its completion. What a
+poll may return is what Kafka's consumer may return, nothing stronger:
 
-- `send`: the invocation's `value` is the message; the `ok` completion carries `offset`, the
-  offset it was acknowledged at. An `info` send may have been appended at any offset, or never.
-- `poll`: the invocation carries the start `offset`; the `ok` completion's `value` is
-  `[[offset, message], ...]`, ascending and consecutive from the start offset. A linearizable
-  poll returns every record from the start offset to the end of the log at its linearization
-  point; if the invocation carries `max_records`, a poll that returned exactly that many
-  records may stop short of the end.
+- `send` (ok) lands at its acknowledged `offset`, which must be above every offset already
+  in the log. Offsets may have holes (transaction markers, compaction, aborted batches):
+  an offset no acknowledged send claims may stay empty. An `info` send may land or never;
+  its record's offset is *floating*: anything above the record before it (so a hole may
+  precede it). One no poll ever saw is dropped, since adding a record nobody read can only
+  make a poll or a later send fit worse.
+- `poll` (ok) returns a *contiguous run* of the log (no record left out between two it
+  returned) that starts at the first record at or after its start offset, of any length
+  ≥ 1 when such a record exists (fetch limits cut polls short), and nothing (`[]`) only if
+  no record at or after the start exists at that instant. A start of `None` (a Jepsen poll
+  whose consumer position is unknown) puts no constraint on where the run starts.
 
-The state is the sequence of messages. It is a node in a trie of logs (`LogNode`): appending
-the same message to the same log yields the same node, so states compare and hash by identity
-in O(1) however long the log grows — the checker caches states, and hashing a 100 000-message
-tuple per search step would make long histories quadratic.
+So the strict level adds to the anomaly checks exactly one thing: real-time recency (a
+poll invoked after an acknowledgement that misses it or reads nothing is a stale read).
+Floating offsets are read leniently (a poll may place an info record at any offset its
+neighbours allow, and two polls need not agree: that disagreement is the anomaly checker's
+`inconsistent-offsets`), so the strict level never rejects for a hole it cannot see.
+
+The state is a node in a trie of logs (`LogNode`): appending the same record to the same
+log yields the same node, so states compare and hash by identity in O(1) however long the
+log grows (the search caches states).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,57 +46,66 @@ from replicheck.model.base import (
 
 
 class LogNode:
-    """A log: its last message, the log before it, and its length. Interned per root."""
+    """A log: its last record (offset, message), the log before it. Interned per root."""
 
-    __slots__ = ("_kid", "_kid_msg", "_more", "length", "msg", "parent")
+    __slots__ = ("_kid", "_kid_key", "_more", "floor", "length", "msg", "offset", "parent")
 
-    def __init__(self, parent: LogNode | None, msg: Any) -> None:
+    def __init__(self, parent: LogNode | None, msg: Any, offset: int | None = -1) -> None:
         self.parent = parent
         self.msg = msg
+        self.offset = offset  # -1 for the empty log; None: floating (an info send's record)
+        # the lowest offset this record can have
+        self.floor: int = offset if offset is not None else parent.floor + 1  # type: ignore[union-attr]
         self.length = 0 if parent is None else parent.length + 1
-        self._kid_msg: Any = None
+        self._kid_key: Any = None
         self._kid: LogNode | None = None  # most logs have one successor: no dict for it
         self._more: dict[Any, LogNode] | None = None
 
-    def append(self, msg: Any) -> LogNode:
-        """The log with `msg` appended (the same object every time for the same message)."""
+    def append(self, msg: Any, offset: int | None = None) -> LogNode:
+        """The log with `msg` at `offset` appended (`None`: a floating offset); the same
+        object every time for the same record."""
+        assert offset is None or offset > self.floor, "offsets only grow"
+        key = (offset, msg)
         kid = self._kid
-        if kid is not None and self._kid_msg == msg:
+        if kid is not None and self._kid_key == key:
             return kid
         if kid is None:
-            kid = LogNode(self, msg)
-            self._kid_msg, self._kid = msg, kid
+            kid = LogNode(self, msg, offset)
+            self._kid_key, self._kid = key, kid
             return kid
         more = self._more
         if more is None:
             more = self._more = {}
-        found = more.get(msg)
+        found = more.get(key)
         if found is None:
-            found = more[msg] = LogNode(self, msg)
+            found = more[key] = LogNode(self, msg, offset)
         return found
 
     def messages(self) -> list[Any]:
-        """The whole log, oldest first (O(length); for reports only)."""
+        """The whole log's messages, oldest first (O(length); for reports only)."""
+        return [msg for _, msg in self.records()]
+
+    def records(self) -> list[tuple[int | None, Any]]:
         out = []
         node: LogNode | None = self
         while node is not None and node.parent is not None:
-            out.append(node.msg)
+            out.append((node.offset, node.msg))
             node = node.parent
         out.reverse()
         return out
 
     def __repr__(self) -> str:
-        return f"LogNode(length={self.length})"
+        return f"LogNode(length={self.length}, offset={self.offset}, floor={self.floor})"
 
 
 class LogModel(Model):
-    """Kafka's per-partition contract, read linearizably (stricter than Kafka promises)."""
+    """Kafka's per-partition contract, read linearizably (see the module docstring)."""
 
     name = "log"
 
     def __init__(self, max_records: int | None = None) -> None:
-        """`max_records`: the consumers' batch limit, for histories whose poll invocations
-        do not carry `max_records` themselves (the field wins when present)."""
+        """`max_records` is accepted for compatibility and no longer needed: any poll may
+        stop short (Kafka's fetch limits are not only `max.poll.records`)."""
         assert max_records is None or max_records >= 1
         self.max_records = max_records
 
@@ -97,41 +118,23 @@ class LogModel(Model):
             return _compile_send(call)
         if call.f != "poll" or call.status != "ok":
             return None
-        return _compile_poll(call, self.max_records)
+        return _compile_poll(call)
 
     def is_read_only(self, call: Call) -> bool:
         return call.f == "poll"
 
     def unobservable(self, calls: Sequence[Call]) -> set[int]:
-        """Info sends that can occupy no offset that matters (see `narrow`)."""
-        return {i for i, offsets in _info_send_offsets(calls).items() if not offsets}
-
-    def narrow(self, calls: Sequence[Call], fns: Sequence[StepFn]) -> list[StepFn | None]:
-        """Let each info send land only at an offset where it can matter; drop it if none.
-
-        An offset is *claimed* if an acknowledged send or a poll record shows what is there;
-        `top` is the highest claimed offset. An info send cannot sit at an offset claimed by
-        another message, and above `top` nothing observes it (removing it only shortens a
-        log whose end no completed operation saw). So it matters only where a poll saw its
-        message, or at an unclaimed offset `o` <= `top` (a gap) — and at a gap only if it
-        was invoked before the first response of an operation that needs the log longer
-        than `o`. Without this, every pending timed-out send is tried at every offset, in
-        every combination.
-        """
-        narrowed: list[StepFn | None] = list(fns)
-        for i, offsets in _info_send_offsets(calls).items():
-            if not offsets:
-                narrowed[i] = None
-                continue
-            msg = freeze(_message(calls[i]))
-
-            def send_where_it_matters(
-                log: LogNode, msg: Any = msg, offsets: frozenset = offsets
-            ) -> Any:
-                return log.append(msg) if log.length in offsets else REJECT
-
-            narrowed[i] = send_where_it_matters
-        return narrowed
+        """Info sends whose message no poll returned."""
+        seen = _seen_messages(calls)
+        unread = set()
+        for i, call in enumerate(calls):
+            if call.f == "send" and call.status != "ok":
+                try:
+                    if freeze(_message(call)) not in seen:
+                        unread.add(i)
+                except TypeError:
+                    continue  # compile reports it
+        return unread
 
     def describe_call(self, call: Call) -> str:
         if call.f == "send":
@@ -140,71 +143,37 @@ class LogModel(Model):
                 offset = (call.completion or {}).get("offset")
                 return f"send {msg} → offset {offset}"
             return f"send {msg} (info)"
-        start = call.invoke.get("offset")
+        start = _start(call)
+        where = "an unknown position" if start is None else start
         if call.status != "ok":
-            return f"poll from {start} (info)"
+            return f"poll from {where} (info)"
         records = call.value or []
         shown = ", ".join(f"{r[0]}:{describe_value(r[1], 20)}" for r in records[:6])
         more = f", … ({len(records)} records)" if len(records) > 6 else ""
-        return f"poll from {start} → [{shown}{more}]"
+        return f"poll from {where} → [{shown}{more}]"
 
     def describe_state(self, state: State) -> str:
         assert isinstance(state, LogNode)
-        msgs = state.messages()
-        shown = ", ".join(describe_value(m, 20) for m in msgs[-8:])
-        prefix = "…, " if len(msgs) > 8 else ""
-        return f"{len(msgs)} records [{prefix}{shown}]"
+        records = state.records()
+        shown = ", ".join(
+            f"{'?' if o is None else o}:{describe_value(m, 20)}" for o, m in records[-8:]
+        )
+        prefix = "…, " if len(records) > 8 else ""
+        return f"{len(records)} records [{prefix}{shown}]"
 
 
-_NEVER = float("inf")
-
-
-def _info_send_offsets(calls: Sequence[Call]) -> dict[int, frozenset[int]]:
-    """For each info send: the offsets it could occupy in a legal order that matters."""
-    claimed: dict[int, Any] = {}  # offset -> earliest response needing the log past it
-    seen_at: dict[Any, set[int]] = {}  # message -> offsets polls saw it at
-    infos = []
-    for i, call in enumerate(calls):
-        if call.f == "send":
-            if call.status == "ok":
-                offset = (call.completion or {}).get("offset")
-                assert isinstance(offset, int)
-                _need(claimed, offset, call.return_pos)
-            else:
-                infos.append(i)
-        elif call.status == "ok" and call.value:
-            for offset, msg in call.value:
-                seen_at.setdefault(freeze(msg), set()).add(offset)
-                claimed.setdefault(offset, _NEVER)
-            _need(claimed, call.value[-1][0], call.return_pos)
-    if not infos:
-        return {}
-    # deadline of gap o: the earliest response of an operation that needs the log past o
-    gaps: list[tuple[int, Any]] = []
-    deadline = _NEVER
-    # A log holds at most one record per send, so an info send lands below the number of
-    # sends: gaps above that bound are unreachable, and scanning only up to it keeps the
-    # work proportional to the operations, not to the largest offset claimed.
-    sends = sum(1 for call in calls if call.f == "send")
-    for offset in sorted((o for o in claimed if o >= sends), reverse=True):
-        deadline = min(deadline, claimed[offset])
-    for offset in range(min(max(claimed, default=-1), sends - 1), -1, -1):
-        if offset in claimed:
-            deadline = min(deadline, claimed[offset])
-        else:
-            gaps.append((offset, deadline))
-    return {
-        i: frozenset(seen_at.get(freeze(_message(calls[i])), ()))
-        | frozenset(o for o, due in gaps if calls[i].call_pos < due)
-        for i in infos
-    }
-
-
-def _need(claimed: dict[int, Any], offset: int, response: int | None) -> None:
-    """Record that the operation answered at `response` saw the log reach `offset`."""
-    assert response is not None
-    if claimed.get(offset, _NEVER) > response:
-        claimed[offset] = response
+def _seen_messages(calls: Sequence[Call]) -> set[Any]:
+    """Messages that ok polls returned."""
+    seen: set[Any] = set()
+    for call in calls:
+        if call.f == "poll" and call.status == "ok" and isinstance(call.value, list):
+            for record in call.value:
+                if isinstance(record, list | tuple) and len(record) == 2:
+                    try:
+                        seen.add(freeze(record[1]))
+                    except TypeError:
+                        continue  # compile reports it
+    return seen
 
 
 def _message(call: Call) -> Any:
@@ -212,6 +181,13 @@ def _message(call: Call) -> Any:
     if msg is None and call.completion is not None:
         msg = call.completion.get("value")
     return msg
+
+
+def _start(call: Call) -> Any:
+    start = call.invoke.get("offset")
+    if start is None and call.completion is not None:
+        start = call.completion.get("offset")
+    return start
 
 
 def _compile_send(call: Call) -> StepFn:
@@ -227,7 +203,7 @@ def _compile_send(call: Call) -> StepFn:
     if call.status != "ok":
 
         def send_info(log: LogNode) -> Any:
-            return log.append(msg)
+            return log.append(msg, None)
 
         return send_info
     offset = (call.completion or {}).get("offset")
@@ -235,73 +211,79 @@ def _compile_send(call: Call) -> StepFn:
         offset = _offset(call, call.completion or {}, "send's ok completion", call.return_pos)
 
     def send(log: LogNode) -> Any:
-        return log.append(msg) if log.length == offset else REJECT
+        return log.append(msg, offset) if log.floor < offset else REJECT
 
     return send
 
 
-def _compile_poll(call: Call, default_limit: int | None = None) -> StepFn:
-    start = call.invoke.get("offset")
-    if start is None and call.completion is not None:
-        start = call.completion.get("offset")
-    if type(start) is not int or start < 0:
+def _compile_poll(call: Call) -> StepFn:
+    start = _start(call)
+    unknown_start = start is None and bool((call.completion or {}).get("unknown_start"))
+    if not unknown_start and (type(start) is not int or start < 0):
         start = _offset(call, {"offset": start}, "poll's invocation", call.call_pos)
-    limit = call.invoke.get("max_records", default_limit)
+    limit = call.invoke.get("max_records")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise ModelInputError(call.call_pos, "max_records must be a positive integer")
     records = call.value
     position = call.return_pos
     if not isinstance(records, list):
         raise ModelInputError(position, "poll's ok value must be a list of [offset, message]")
-    wanted: list[Any] = []
-    consecutive = True
-    expected = start
+    wanted: list[tuple[int, Any]] = []
     for i, record in enumerate(records):
-        # fast path: [int offset, str message]; anything else gets the careful checks
         if type(record) is list and len(record) == 2:
             offset, msg = record
             if type(offset) is int and type(msg) is str and offset >= 0:
-                consecutive = consecutive and offset == expected
-                expected += 1
-                wanted.append(msg)
+                wanted.append((offset, msg))
                 continue
         if not isinstance(record, list | tuple) or len(record) != 2:
             raise ModelInputError(position, f"poll record {i} must be [offset, message]")
         offset = _offset(call, {"offset": record[0]}, f"poll record {i}", position)
-        consecutive = consecutive and offset == expected
-        expected += 1
         try:
-            wanted.append(freeze(record[1]))
+            wanted.append((offset, freeze(record[1])))
         except TypeError as exc:
             raise ModelInputError(position, str(exc)) from None
-    if not consecutive:
-        # A poll that skipped or repeated offsets fits no log: a violation, not bad input.
-        def poll_never(log: LogNode) -> Any:
-            return REJECT
+    if not wanted:
+        if unknown_start:
+            return _poll_anything
 
-        return poll_never
-    count = len(wanted)
-    end = start + count
-    wanted.reverse()  # compared walking back from the end of the log
-    may_stop_short = limit is not None and count == limit
+        def poll_nothing(log: LogNode) -> Any:
+            return log if log.floor < start else REJECT
+
+        return poll_nothing
+    increasing = all(a[0] < b[0] for a, b in itertools.pairwise(wanted))
+    if not increasing or (not unknown_start and wanted[0][0] < start):
+        # A poll that repeated or reordered offsets, or read before its start, fits no log:
+        # a violation, not bad input.
+        return _poll_never
+    last = wanted[-1][0]
+    backwards = list(reversed(wanted))
+    # the run must start at the first record at or after the poll's start
+    floor = float("inf") if unknown_start else start
+
+    last_msg = backwards[0][1]
 
     def poll(log: LogNode) -> Any:
-        length = log.length
-        if length != end:
-            if not (may_stop_short and length > end) and not (count == 0 and length <= start):
-                return REJECT
-            node = log
-            while node.length > end:
-                node = node.parent  # type: ignore[assignment]
-        else:
-            node = log
-        for msg in wanted:
-            if node.msg != msg:
-                return REJECT
+        node = log
+        # records after the run: known ones above its last offset; a floating one may be
+        while node.parent is not None and (
+            node.floor > last or (node.offset is None and node.msg != last_msg)
+        ):
+            node = node.parent
+        for offset, msg in backwards:
+            if node.msg != msg or (node.offset != offset if node.offset is not None else node.floor > offset):
+                return REJECT  # not there (yet), or not a contiguous run of the log
             node = node.parent  # type: ignore[assignment]
-        return log
+        return log if node.floor < floor else REJECT
 
     return poll
+
+
+def _poll_anything(log: LogNode) -> Any:
+    return log
+
+
+def _poll_never(log: LogNode) -> Any:
+    return REJECT
 
 
 def _offset(call: Call, record: dict, what: str, position: int | None) -> int:

@@ -1,0 +1,396 @@
+"""Jepsen's Kafka history shape, translated into the log checker's send/poll operations.
+
+Jepsen's Kafka workload (jepsen.tests.kafka; Maelstrom's kafka workload uses the same
+checker) records one op per client call, with a vector of micro-ops as its value:
+
+    {:type :invoke, :f :send, :value [[:send 3 12]]}     → ok: [[:send 3 [7 12]]]
+    {:type :invoke, :f :poll, :value [[:poll]]}          → ok: [[:poll {3 [[7 12] [8 13]]}]]
+    {:type :invoke, :f :txn,  :value [[:poll] [:send 3 14]]}
+    {:type :invoke, :f :assign, :value [3 4], :seek-to-beginning? true}   (or :subscribe)
+    {:type :invoke, :f :crash}                                            → :info
+
+This module is the one place that knows that shape. `JepsenKafka.translate(ops)` streams
+the checker's internal operations (docs/log-checker.md): one send per send micro-op, one
+poll per key an ok op read. Each carries `at`, the position of its Jepsen invocation or
+completion (the checker orders by it: translated ops are emitted when the Jepsen op
+completes, but real time is when it was invoked), and the op's `index`, so that evidence
+names Jepsen's ops and two micro-ops of one op (a transaction) share a position.
+
+A poll carries no start offset: the consumer's position is implicit. It is derived here
+per process and key, as Kafka's consumer keeps it: where that process's previous ok read
+of the key ended. It is *unknown* (and the poll is checked without position checks) for
+the first read of a key by a process, after `assign`/`subscribe` drops or re-adds the key
+or seeks to the beginning, after a rebalance the op reports (`:rebalance-log`), and after
+the process crashed (`:crash`, or any `info` completion: Jepsen replaces the client).
+
+Keys are compared as strings (`3` in a send and `"3"` as a JSON object key are one key).
+Reads of `info`/`fail` ops are not used (they may be partial); sends of `fail` ops are
+the writes that must never be read (G1a).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from replicheck.checker.log_input import LogInputError
+from replicheck.model.base import Call
+
+#: Jepsen ops that carry micro-ops
+MICRO_OP_FS = frozenset(("send", "poll", "txn"))
+#: Jepsen ops that change which keys a consumer reads, or replace the client
+CONSUMER_FS = frozenset(("assign", "subscribe", "crash"))
+
+
+class JepsenInputError(LogInputError):
+    """A Jepsen op the translator cannot read; `position` is the Jepsen op's own place."""
+
+
+def is_jepsen_op(op: dict) -> bool:
+    """Whether `op` has Jepsen's micro-op shape (or is one of its consumer ops)."""
+    f = op.get("f")
+    if f in CONSUMER_FS:
+        return True
+    if f not in MICRO_OP_FS:
+        return False
+    value = op.get("value")
+    # Kafka micro-ops, not another workload's (Elle's list-append txns use [:append k v])
+    return (
+        type(value) is list
+        and bool(value)
+        and type(value[0]) is list
+        and bool(value[0])
+        and value[0][0] in ("send", "poll")
+    )
+
+
+def _key(raw: Any) -> str | None:
+    """Jepsen keys are integers (or Maelstrom's strings); compared as strings."""
+    if type(raw) is int:
+        return str(raw)
+    if type(raw) is str:
+        return raw
+    return None
+
+
+def _scalar(value: Any) -> bool:
+    return type(value) is str or type(value) is int
+
+
+@dataclass(slots=True)
+class OpFacts:
+    """What the cycle search needs about one op: its place in time and its process."""
+
+    index: int
+    invoke_index: int
+    process: Any
+    invoked_at: int  # 0-based position of the invocation in the Jepsen history
+    completed_at: float  # position of the completion; inf for info (may still happen)
+    f: str
+
+    def ref(self) -> dict:
+        return {
+            "index": self.index,
+            "invoke_index": self.invoke_index,
+            "process": self.process,
+            "f": self.f,
+        }
+
+
+@dataclass
+class JepsenKafka:
+    """Streaming translator; after the stream is consumed, its attributes hold the facts
+    the transactional checks need (see replicheck.checker.log_cycles)."""
+
+    #: precommitted-read evidence, found op by op
+    precommitted: list[dict] = field(default_factory=list)
+    #: key -> message -> OpFacts of the op that sent it (ok and info ops)
+    writers: dict[str, dict[Any, OpFacts]] = field(default_factory=dict)
+    #: key -> message -> OpFacts of the first ok op that read it (the earliest completion)
+    first_readers: dict[str, dict[Any, OpFacts]] = field(default_factory=dict)
+    #: every op with more than one micro-op, or of f :txn: a transactional history
+    transactional_ops: list[tuple[OpFacts, list, dict]] = field(default_factory=list)
+    #: process order: process -> its previous op's facts (for the general cycle search)
+    subscribed: bool = False
+    position: int = -1  # Jepsen op being translated (0-based), for error messages
+    ops: int = 0
+    unknown_positions: int = 0  # polls checked without a start offset
+    consumer_ops: int = 0
+
+    def __post_init__(self) -> None:
+        self._pending: dict[Any, tuple[int, dict]] = {}
+        self._positions: dict[Any, dict[str, int]] = {}  # process -> key -> last offset read
+        self._transactional = False
+
+    @property
+    def transactional(self) -> bool:
+        return self._transactional
+
+    # -- the stream ------------------------------------------------------------------------
+    def translate(self, ops: Iterable[dict]) -> Iterator[dict]:
+        """Internal send/poll operations for `check_log`, in history order."""
+        pending = self._pending
+        for position, op in enumerate(ops):
+            self.position = position
+            self.ops = position + 1
+            process = op["process"]
+            kind = op["type"]
+            if type(process) is not int:
+                continue  # the nemesis: faults, not client operations
+            if kind == "invoke":
+                pending[process] = (position, op)
+                continue
+            invoked = pending.pop(process, None)
+            if invoked is None:
+                invoked = (position, op)
+            f = op["f"]
+            if f in MICRO_OP_FS:
+                yield from self._micro_ops(position, invoked, op)  # a list: one level only
+            elif f in CONSUMER_FS:
+                self._consumer(op, invoked[1])
+            if kind == "info":
+                self._positions.pop(process, None)  # Jepsen replaces a crashed client
+
+    def _consumer(self, op: dict, invoke: dict) -> None:
+        """assign / subscribe / crash: which positions survive (Jepsen keeps those of the
+        keys that stay assigned, as Kafka's consumer does)."""
+        self.consumer_ops += 1
+        f, process = op["f"], op["process"]
+        if f == "crash":
+            self._positions.pop(process, None)
+            return
+        if f == "subscribe":
+            self.subscribed = True
+        if op["type"] == "fail":
+            return
+        keys = op.get("value", invoke.get("value"))
+        if type(keys) is not list or any(_key(k) is None for k in keys):
+            raise JepsenInputError(self.position, f"{f}'s value must be a vector of keys")
+        positions = self._positions.get(process)
+        if not positions:
+            return
+        if op.get("seek-to-beginning?") or invoke.get("seek-to-beginning?"):
+            positions.clear()  # the log's start: not necessarily offset 0 (retention)
+            return
+        kept = {_key(k) for k in keys}
+        for key in [k for k in positions if k not in kept]:
+            del positions[key]
+
+    def _micro_ops(self, position: int, invoked: tuple[int, dict], op: dict) -> list[dict]:
+        """The translated ops of one completed Jepsen op (a list, not a generator: nested
+        generators cost a frame switch per item on the hot path)."""
+        out: list[dict] = []
+        invoked_at, invoke = invoked
+        kind = op["type"]
+        process = op["process"]
+        index = op.get("index", position)
+        invoke_index = invoke.get("index", invoked_at) if invoke is not op else index
+        mops = op.get("value")
+        if kind != "ok" and not (type(mops) is list and mops and type(mops[0]) is list):
+            mops = invoke.get("value")  # an info/fail completion usually repeats nothing
+        if type(mops) is not list:
+            raise JepsenInputError(position, f"a {op['f']} op's value must be a vector of micro-ops")
+        facts = OpFacts(
+            index=index,
+            invoke_index=invoke_index,
+            process=process,
+            invoked_at=invoked_at,
+            completed_at=float("inf") if kind == "info" else position,
+            f=op["f"],
+        )
+        reads: dict[str, list] = {}
+        sent: dict[str, list] = {}
+        for mop in mops:
+            if type(mop) is not list or not mop or mop[0] not in ("send", "poll"):
+                raise JepsenInputError(
+                    position, f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160]
+                )
+            if mop[0] == "send":
+                out.extend(self._send(mop, kind, process, index, invoke_index, facts, sent))
+            elif kind == "ok" and len(mop) >= 2:
+                self._poll_records(mop, reads)
+        if len(mops) > 1 or op["f"] == "txn":
+            self._transactional = True
+            if kind != "fail":
+                self.transactional_ops.append((facts, sent, reads))
+        if kind == "ok" and (reads or op.get("rebalance-log")):
+            self._polls(out, op, process, index, invoke_index, facts, reads, sent)
+        return out
+
+    def _send(
+        self,
+        mop: list,
+        kind: str,
+        process: int,
+        index: int,
+        invoke_index: int,
+        facts: OpFacts,
+        sent: dict[str, list],
+    ) -> tuple[dict, dict]:
+        if len(mop) != 3:
+            raise JepsenInputError(self.position, "a send micro-op is [:send key value]")
+        key = _key(mop[1])
+        if key is None:
+            raise JepsenInputError(self.position, f"send key must be an integer or a string, got {mop[1]!r}"[:120])
+        value = mop[2]
+        offset = None
+        if type(value) is list:
+            if len(value) != 2:
+                raise JepsenInputError(self.position, "a completed send is [:send key [offset value]]")
+            offset, value = value
+            if offset is not None and (type(offset) is not int or offset < 0):
+                raise JepsenInputError(
+                    self.position, f"send offset must be a non-negative integer or nil, got {offset!r}"[:120]
+                )
+        if not _scalar(value):
+            raise JepsenInputError(self.position, f"sent value must be an integer or a string, got {value!r}"[:120])
+        sent.setdefault(key, []).append(value)
+        if kind != "fail":
+            self.writers.setdefault(key, {}).setdefault(value, facts)
+        done_type = kind if kind != "ok" else ("ok" if offset is not None else "info")
+        invocation = {"process": process, "type": "invoke", "f": "send", "key": key,
+                      "value": value, "index": invoke_index, "at": facts.invoked_at}
+        completion = {"process": process, "type": done_type, "f": "send", "key": key,
+                      "value": value, "index": index, "at": self.position}
+        if offset is not None:
+            completion["offset"] = offset
+        return invocation, completion
+
+    def _poll_records(self, mop: list, reads: dict[str, list]) -> None:
+        polled = mop[1]
+        if polled is None:
+            return
+        if type(polled) is not dict:
+            raise JepsenInputError(self.position, "a completed poll is [:poll {key [[offset value] ...]}]")
+        for raw_key, pairs in polled.items():
+            key = _key(raw_key)
+            if key is None or type(pairs) is not list:
+                raise JepsenInputError(
+                    self.position, f"poll result must map keys to [[offset value] ...], got {raw_key!r}"[:120]
+                )
+            # the records themselves are checked by the log checker (cheaply, on its path)
+            reads.setdefault(key, []).append(pairs)  # one chunk per poll micro-op
+
+    def _polls(
+        self,
+        out: list[dict],
+        op: dict,
+        process: int,
+        index: int,
+        invoke_index: int,
+        facts: OpFacts,
+        reads: dict[str, list],
+        sent: dict[str, list],
+    ) -> None:
+        rebalanced = self._rebalanced_keys(op)
+        positions = self._positions.setdefault(process, {})
+        for key in rebalanced:
+            positions.pop(key, None)  # wherever the new owner's position is: unknown
+        first_readers = self.first_readers
+        for key, chunks in reads.items():
+            mine = sent.get(key)
+            if mine:
+                self._precommitted(key, mine, [r for chunk in chunks for r in chunk], facts)
+            if key in rebalanced:
+                # a rebalance within the op: each poll starts wherever the new assignment
+                # put the consumer, so the polls are not one contiguous read
+                for records in chunks:
+                    out += self._poll(process, index, invoke_index, facts, key, records,
+                                          None, True, first_readers)
+                positions.pop(key, None)  # the rebalance may have come after the last poll
+                continue
+            records = chunks[0] if len(chunks) == 1 else [r for chunk in chunks for r in chunk]
+            out += self._poll(process, index, invoke_index, facts, key, records,
+                                  positions.get(key), False, first_readers)
+
+    def _poll(
+        self,
+        process: int,
+        index: int,
+        invoke_index: int,
+        facts: OpFacts,
+        key: str,
+        records: list,
+        last: int | None,
+        rebalanced: bool,
+        first_readers: dict[str, dict[Any, OpFacts]],
+    ) -> tuple[dict, dict]:
+        """One translated poll: `last` is where the process's previous read of `key`
+        ended (None: the position is unknown)."""
+        positions = self._positions.setdefault(process, {})
+        completion = {"process": process, "type": "ok", "f": "poll", "key": key,
+                      "value": records, "index": index, "at": self.position}
+        if last is None:
+            self.unknown_positions += 1
+            completion["offset"] = None
+            completion["unknown_start"] = True
+        else:
+            completion["offset"] = last + 1
+        if rebalanced:
+            completion["rebalanced"] = True
+        if records:
+            readers = first_readers.setdefault(key, {})
+            try:
+                positions[key] = records[-1][0]
+                for _, message in records:
+                    if message not in readers:
+                        readers[message] = facts
+            except (TypeError, ValueError):
+                raise JepsenInputError(
+                    self.position, f"polled records must be [offset value] pairs, got {records!r}"[:160]
+                ) from None
+        invocation = {"process": process, "type": "invoke", "f": "poll", "key": key,
+                      "offset": completion["offset"], "index": invoke_index,
+                      "at": facts.invoked_at}
+        return invocation, completion
+
+    def _rebalanced_keys(self, op: dict) -> set[str]:
+        log = op.get("rebalance-log")
+        if not log:
+            return set()
+        keys: set[str] = set()
+        for event in log if type(log) is list else ():
+            for raw in (event.get("keys") or ()) if type(event) is dict else ():
+                key = _key(raw)
+                if key is not None:
+                    keys.add(key)
+        return keys
+
+    def _precommitted(self, key: str, mine: list, records: list, facts: OpFacts) -> None:
+        """precommitted-read: Kafka consumers read committed data only, so an op (a
+        transaction) can never read back a message it sent itself before committing."""
+        written = set(mine)
+        for offset, message in records:
+            if message in written:
+                self.precommitted.append(
+                    {"key": key, "offset": offset, "message": message, "op": facts.ref()}
+                )
+                return
+
+
+def jepsen_calls(ops: Iterable[dict]) -> list[Call]:
+    """Jepsen-shape ops as the linearizability checker's calls, one per micro-op (per key
+    read), each spanning its op's invocation and completion in the Jepsen history."""
+    translator = JepsenKafka()
+    calls = []
+    stream = translator.translate(ops)
+    for invocation in stream:
+        completion = next(stream)
+        status = completion["type"]
+        if status == "fail":
+            continue
+        calls.append(
+            Call(
+                process=invocation["process"],
+                f=invocation["f"],
+                key=invocation["key"],
+                status="ok" if status == "ok" else "info",
+                call_pos=invocation["at"],
+                return_pos=completion["at"] if status == "ok" else None,
+                invoke=invocation,
+                completion=completion,
+            )
+        )
+    calls.sort(key=lambda call: call.call_pos)
+    return calls
