@@ -119,7 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     flaws = []
     for name in names:
         console.print(f"[dim]benchmarking {name} over {len(seeds)} seeds…[/]")
-        flaws.append(bench_flaw(name, seeds, args.max_examples, args.steps))
+        row = bench_flaw(name, seeds, args.max_examples, args.steps)
+        flaws.append(row)
+        console.print(
+            f"  {name}: found {row['found']}/{row['seeds']}, detect median "
+            f"{_fmt(row['detect_median_s'], ' s')}, max {_fmt(row['detect_max_s'], ' s')}, "
+            f"examples median {_fmt(row['examples_median'])}, steps "
+            f"{_fmt(row['steps_min'])}–{_fmt(row['steps_max'])}"
+        )
     console.print("[dim]benchmarking the correct configurations…[/]")
     correct = bench_correct(args.correct_examples, args.steps, seed=0)
     idempotent = bench_correct(args.correct_examples, args.steps, seed=0,

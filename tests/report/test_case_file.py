@@ -62,6 +62,7 @@ def test_round_trip_is_exact_and_text_is_canonical(tmp_path: Path, lost_write) -
         "seed",
         "expected",
         "config",
+        "engine",
         "steps",
     ]
     assert text.count('{"args": ') == 7

@@ -76,7 +76,8 @@ def test_replay_cli_exit_1_when_the_violation_reproduces(flawed_report: Path) ->
     done = CliRunner().invoke(cli, ["replay", str(flawed_report / "case.json")])
     assert done.exit_code == 1, done.output
     assert "history: bit-for-bit identical to the recorded run" in done.output
-    assert "result: the recorded violation reproduces (unseen" in done.output
+    # (the truncation also leaves an ISR member without a committed record: replica-invariant)
+    assert "result: the recorded violation reproduces (replica-invariant, unseen)" in done.output
     assert "  1. client 0 sends a to orders-0  → ok at offset 0" in done.output
 
 
@@ -86,7 +87,7 @@ def test_replay_cli_json(flawed_report: Path) -> None:
     data = json.loads(done.output)
     assert data["violation"] is True and data["reproduced"] is True
     assert data["history_identical"] is True
-    assert data["anomalies"] == ["unseen"]
+    assert data["anomalies"] == ["replica-invariant", "unseen"]
     assert data["log_verdict"]["valid"] is False
 
 
@@ -188,7 +189,7 @@ def test_plugin_passes_live_cases_and_junit_carries_the_story_of_a_failing_one(
     assert failure.get("message", "").endswith("flaw acks-one is no longer detected as recorded")
     text = failure.text or ""
     assert "flaw acks-one is no longer detected as recorded" in text
-    assert "  recorded: unseen" in text
+    assert "  recorded: replica-invariant, unseen" in text
     assert "  1. client 0 sends a to orders-0  → ok at offset 0" in text
     assert "  4. broker 1 crashes (process killed; page cache survives)" in text
 

@@ -106,3 +106,52 @@ def test_an_in_flight_send_completes_during_a_later_step() -> None:
     result = run_scenario(ClusterConfig(), 0, steps)
     assert result.step_outcomes[0] == "→ in flight"
     assert result.step_outcomes[1] == "→ ok; client 0's m1: ok at offset 0"
+
+
+def test_a_tick_until_a_protocol_moment_replays_as_a_plain_tick() -> None:
+    from replicheck.stateful import moments
+    from replicheck.stateful.scenario import Executor
+
+    config = get_flaw("hw-over-committed-isr").apply(ClusterConfig())
+    executor = Executor(config, 1)
+    for step in (S("partition", groups=[["b1"], ["b3"]]), S("tick", ms=200), S("heal")):
+        executor.apply(step)
+    step = executor.tick_until(lambda c: moments.pending_expansion(c) is not None, 180)
+    assert step.kind == "tick" and 0 < step.args["ms"] < 180
+    assert moments.pending_expansion(executor.cluster) == (0, 1, 3)
+    executor.tick_until(lambda c: moments.controller_ahead(c) is not None, 20)
+    assert moments.controller_ahead(executor.cluster) == (0, 1, 3)
+    executor.apply(S("partition", groups=[["b1"], ["b3", "controller"]]))
+    executor.apply(S("send", process=0, partition=0, message="m1", wait=True, wait_ms=40))
+    result = executor.finish()
+    assert result.invariant_violations, result.story()
+    again = run_scenario(config, 1, result.steps)
+    assert again.history == result.history
+    assert again.events == result.events
+    assert again.step_outcomes == result.step_outcomes
+    assert again.invariant_violations == result.invariant_violations
+
+
+def test_a_cluster_that_does_not_converge_is_a_liveness_violation() -> None:
+    steps = [
+        S("send", process=0, partition=0, message="m1", wait=True),
+        S("crash", broker=1),
+        S("tick", ms=100),
+        S("partition", groups=[["b2"], ["b3"]]),
+        S("send", process=0, partition=0, message="m2", wait=False),
+        S("tick", ms=5),
+        S("crash", broker=2),
+        S("restart", broker=2),
+        S("tick", ms=5),
+        S("crash", broker=3),
+        S("restart", broker=3),
+        S("heal"),
+    ]
+    flawed = run_scenario(get_flaw("epoch-cache-not-cleaned").apply(ClusterConfig()), 1, steps)
+    assert flawed.violation and flawed.anomaly_names == ["liveness"]
+    assert flawed.convergence_ms is None and flawed.convergence_bound_ms
+    assert "liveness: not converged" in flawed.story()
+    correct = run_scenario(ClusterConfig(), 1, steps)
+    assert not correct.violation, correct.story()
+    assert correct.convergence_ms is not None
+    assert correct.convergence_ms <= correct.convergence_bound_ms

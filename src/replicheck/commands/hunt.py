@@ -58,6 +58,12 @@ from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, PROFILES
     is_flag=True,
     help="Ignore Hypothesis's example database (.hypothesis/replicheck/).",
 )
+@click.option(
+    "--hypothesis-version",
+    metavar="VERSION",
+    help="The Hypothesis version the seed was explored with (from a printed Reproduce: "
+    "line); a different installed version only warns: the same seed may explore differently.",
+)
 def hunt(
     flaw: str | None,
     max_examples: int | None,
@@ -67,8 +73,18 @@ def hunt(
     profile: str,
     workers: int,
     no_database: bool,
+    hypothesis_version: str | None,
 ) -> None:
     """Hunt for lost acknowledged writes: hammer the simulated cluster with faults."""
+    import hypothesis
+
+    if hypothesis_version and hypothesis_version != hypothesis.__version__:
+        click.echo(
+            f"warning: this seed was explored with Hypothesis {hypothesis_version}; "
+            f"Hypothesis {hypothesis.__version__} is installed and may explore it differently "
+            "(saved cases replay exactly either way: replicheck replay CASE)",
+            err=True,
+        )
     from replicheck.stateful.profiles import get_profile
     from replicheck.stateful.runner import (
         DEFAULT_DATABASE_DIR,
@@ -205,6 +221,8 @@ def _print_violation(console: Console, campaign) -> None:
     )
     for number, text in result.invariant_violations:
         console.print(Text(f"replica invariant violated after step {number}: {text}"), style="red")
+    for text in getattr(result, "liveness_violations", None) or []:
+        console.print(Text(f"liveness: {text}"), style="red")
     if not result.log_verdict.valid:
         console.print(Text(result.log_verdict.render_text()))
     console.print(Text(f"Reproduce: {campaign.reproduce_command()}"))

@@ -55,6 +55,7 @@ class Cluster:
         self._epoch_leaders: dict[tuple[str, int], int] = {}
         self._leader_violations: list[str] = []
         self._hw_seen: dict[tuple[str, int, int], int] = {}
+        self._committed: dict[str, list[tuple[int, str]]] = {}  # see invariants.py
         self.messages_delivered = 0  # for benchmarks: messages handed to a node
         self.timer_ticks = 0  # for benchmarks: node wakeups that ran
         # Liveness (see liveness.py): set by final_read. `convergence_ms` is how long the
@@ -103,6 +104,10 @@ class Cluster:
 
     def is_live(self, broker: int) -> bool:
         return self.brokers.get(broker) is not None
+
+    def connected(self, a: str, b: str) -> bool:
+        """Can nodes `a` and `b` (`b1`, `c0`, `controller`) talk under the current partition?"""
+        return self._net.connected(a, b)
 
     # -- the event loop ----------------------------------------------------------------------
     def _emit(self, kind: str, **fields: Any) -> None:

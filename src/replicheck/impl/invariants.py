@@ -13,7 +13,10 @@ deposed -- because zombie leaders are where fencing flaws show:
   passes such a member's LEO;
 - WeakIsr: the same over the leader's *own* view of the ISR: its HW does not pass the LEO of
   any member, and members still at its epoch hold its records below the HW;
-- the HW of a leader never goes down within one leader epoch.
+- the HW of a leader never goes down within one leader epoch;
+- StrongIsr over time: every record ever seen below a presumed leader's HW (committed) is
+  present, identical, in every member of the controller's ISR -- an ISR member admitted
+  without a committed record (KAFKA-7128) breaks it before any election exposes the loss.
 
 Why they hold for a correct Kafka (docs/impl.md has the full argument): a leader's HW
 passes a record only once every member of its maximal ISR has it, the controller's ISR is
@@ -50,13 +53,46 @@ def check(cluster: Cluster) -> list[str]:
         if p.leader >= 0 and p.leader not in p.isr:
             out.append(f"{p.key}: leader {p.leader} (epoch {p.leader_epoch}) is not in the "
                        f"ISR {','.join(map(str, p.isr))}")
+        leaders = []
         for b in p.replicas:
             node = cluster.brokers.get(b)
             if node is None:
                 continue
             r = node.replicas[p.index]
             if r.role == ROLE_LEADER:
+                leaders.append((b, r))
                 out.extend(_presumed_leader(cluster, p, b, r))
+        out.extend(_committed_in_isr(cluster, p, leaders))
+    return out
+
+
+def _committed_in_isr(cluster: Cluster, p: PartitionState,
+                      leaders: list[tuple[int, Replica]]) -> list[str]:
+    """StrongIsr over time: every record that was ever below a presumed leader's HW (seen at
+    a check) is present, identical, in every member of the controller's ISR."""
+    out = []
+    committed = cluster._committed.setdefault(p.key, [])
+    for b, r in leaders:
+        if r.hw <= len(committed):
+            continue
+        entries = r.log.entries
+        if entries[:len(committed)] != committed:
+            at = next(o for o in range(len(committed)) if entries[o] != committed[o])
+            out.append(f"{p.key}: offset {at} was committed as {committed[at][1]!r} (epoch "
+                       f"{committed[at][0]}) but {_who(p, b, r)} commits {entries[at][1]!r} "
+                       f"(epoch {entries[at][0]}) there")
+            continue
+        committed.extend(entries[len(committed):r.hw])
+    n = len(committed)
+    for b in p.isr:
+        entries = cluster.disks[b][p.index].entries
+        if entries[:n] == committed or swapped_disk(cluster, b):
+            continue
+        at = next((o for o in range(min(n, len(entries))) if entries[o] != committed[o]),
+                  min(n, len(entries)))
+        has = f"{entries[at][1]!r} (epoch {entries[at][0]})" if at < len(entries) else "nothing"
+        out.append(f"{p.key}: committed record {committed[at][1]!r} (epoch {committed[at][0]}) "
+                   f"at offset {at} is not on ISR member {b}, which has {has}")
     return out
 
 

@@ -61,6 +61,9 @@ class Case:
     steps: tuple[dict[str, Any], ...]
     expected: Expected
     path: Path | None = field(default=None, compare=False)
+    # The engine versions that recorded the case ({"hypothesis": "6.155.2"}); informative
+    # only: a case replays by its steps, independent of Hypothesis.
+    engine: Mapping[str, str] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         expected: dict[str, Any] = {
@@ -77,7 +80,7 @@ class Case:
             "expected": expected,
             "config": dict(self.config),
             "steps": [dict(step) for step in self.steps],
-        }
+        } | ({"engine": dict(self.engine)} if self.engine else {})
 
     def to_json(self) -> str:
         """Canonical text: fixed field order, sorted nested keys, one step per line."""
@@ -93,6 +96,7 @@ class Case:
         """Eight hex digits identifying the case (config, flaw, seed, steps)."""
         data = self.to_dict()
         del data["expected"]
+        data.pop("engine", None)  # which engine found it does not change the scenario
         digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
         return digest[:8]
 
@@ -168,7 +172,15 @@ def case_from_result(result: Any) -> Case:
             anomalies=violation_names(result),
             history_sha256=history_sha256(result.history),
         ),
+        engine=engine_versions(),
     )
+
+
+def engine_versions() -> dict[str, str]:
+    """The search engine's version: a campaign seed re-explores the same way only under it."""
+    import hypothesis
+
+    return {"hypothesis": hypothesis.__version__}
 
 
 def save_case(case: Case, path: Path | str) -> Path:
@@ -223,7 +235,8 @@ def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
     version = data.get("version")
     if type(version) is not int or version != CASE_VERSION:
         raise fail(f'unsupported "version" {version!r} (this replicheck reads version 1)')
-    unknown = set(data) - {"format", "version", "flaw", "config", "seed", "steps", "expected"}
+    unknown = set(data) - {"format", "version", "flaw", "config", "seed", "steps", "expected",
+                           "engine"}
     if unknown:
         raise fail(f"unknown field(s): {', '.join(sorted(unknown))}")
     for name in ("flaw", "config", "seed", "steps", "expected"):
@@ -280,6 +293,12 @@ def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
     if unknown:
         raise fail(f'unknown field(s) in "expected": {", ".join(sorted(unknown))}')
 
+    engine = data.get("engine")
+    if engine is not None and (
+        not isinstance(engine, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in engine.items())
+    ):
+        raise fail(f'"engine" must be an object of version strings, got {engine!r}')
     return Case(
         flaw=flaw,
         config=config,
@@ -287,6 +306,7 @@ def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
         steps=tuple(steps),
         expected=Expected(violation, tuple(sorted(set(anomalies))), digest),
         path=None if path is None else Path(path),
+        engine=engine,
     )
 
 

@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from replicheck.impl import ClusterConfig
+from replicheck.stateful import moments
 from replicheck.stateful.scenario import (
     CLIENT_COUNT,
     Executor,
@@ -137,6 +138,8 @@ _MENU: tuple[tuple[str, str | tuple[str, ...] | None, int], ...] = (
     ("elect-preferred", "preferred", 1),
     ("bounce-leader", ("preferred", "crash"), 2),
     ("cascade", ("crash", "partition"), 2),
+    ("quick-restart-leader", "crash", 2),
+    ("isr-race", ("crash", "partition"), 0),  # weighted by whether an ISR lacks a replica
 )
 
 
@@ -165,9 +168,24 @@ _FOLLOW_UPS: dict[str, dict[str, int]] = {
 } | {
     # A write left in flight across a cut: the moment a failover or a rolling restart (or
     # the incident spreading to a controller link) decides what survives.
-    "cut-under-load": {"poll": 2, "crash-leader": 3, "power-leader": 2, "cascade": 6}
+    "cut-under-load": {"poll": 4, "crash-leader": 3, "power-leader": 2, "cascade": 6}
     | {"bounce-leader": 8, "cut-broker-controller": 3},
 }
+
+
+# A leader's process that restarts within its session: leadership moves (no epoch spans two
+# incarnations) while the old leader stays in the ISR, and moves back at the next preferred
+# election -- a new epoch with the same leader for anyone who missed the one in between.
+_FOLLOW_UPS["quick-restart-leader"] = {"elect-preferred": 4, "send": 2, "isr-race": 2}
+for _cut in ("cut-broker-controller", "cut-under-load"):
+    _FOLLOW_UPS[_cut] = _FOLLOW_UPS[_cut] | {"quick-restart-leader": 3}
+
+# After a rolling restart during a controller-link loss the incident ends (the link heals:
+# the follower learns every epoch it missed at once) or goes on (another leader failure).
+_FOLLOW_UPS["bounce-leader"] = {"heal": 4, "crash-leader": 2, "crash-other": 2}
+_FOLLOW_UPS["isr-race"] = {"crash-leader": 4, "crash-other": 3, "send": 3, "send-inflight": 2}
+_FOLLOW_UPS["heal"] = {"isr-race": 3}
+_FOLLOW_UPS["restart"] = _FOLLOW_UPS["restart"] | {"isr-race": 3}
 
 
 # While replica logs differ in length (uncommitted records on some replicas only).
@@ -250,6 +268,8 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                     weight = 2 * down
                 if action == "heal":
                     weight = 2 if self.partitioned else 0
+                if action == "isr-race":
+                    weight = 5 if self._isr_short(reachable=False) else 2
                 weight *= follow_ups.get(action, 1)
                 if uneven:
                     weight *= _UNEVEN_BOOST.get(action, 1)
@@ -282,6 +302,22 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 if not alone and cluster.reliable_link(f"b{broker}", "controller"):
                     out.append(broker)
             return out
+
+        def _isr_short(self, reachable: bool = True) -> bool:
+            """Does some led partition's ISR lack a live replica (that can reach the leader,
+            if `reachable`): an expansion to come?"""
+            live = set(self._live())
+            cluster = self.ex.cluster
+            for part, state in partition_states(self.ex).items():
+                leader = state.leader
+                if leader is None or leader not in live:
+                    continue
+                for b in config.replicas_of(part):
+                    if b in live and b not in state.isr and (
+                        not reachable or cluster.connected(f"b{leader}", f"b{b}")
+                    ):
+                        return True
+            return False
 
         def _replicas_uneven(self) -> bool:
             """Do the replicas of some partition hold logs of different lengths right now?
@@ -560,6 +596,72 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
             self._apply(Step("elect-preferred", {}), fault=True)
             self._apply(Step("tick", {"ms": 5 * short_ticks[-1]}))
             return None
+
+        def _do_quick_restart_leader(self, data: st.DataObject) -> None:
+            live = self._live()
+            if not live:
+                return self._do_tick_short(data)
+            leader = self._leader_first(live)[0]
+            self._apply(Step("crash", {"broker": leader}), fault=True)
+            self._apply(Step("restart", {"broker": leader}), fault=True)
+            return None
+
+        def _tick_until(self, done: Callable, max_ms: int) -> None:
+            self.ex.tick_until(done, max_ms)
+            sink.last_steps = self.ex.steps
+            sink.steps += 1
+
+        def _do_isr_race(self, data: st.DataObject) -> None:
+            """Race an ISR expansion. If no replica is out of the ISR, one first falls behind
+            (cut from the leader until it leaves the ISR, a write committed without it, the
+            link back); maybe the leader's process restarts at once (another ISR member
+            leads, its HW lagging until every member has fetched from it). Then time passes
+            until a leader proposes adding a follower, and either the answer carrying the follower's missing records is cut off (the
+            follower is in the ISR without them), or the expansion is committed and then
+            the leader loses the controller and the new member (its view of the ISR stays
+            behind the controller's while writes go on)."""
+            live = self._live()
+            leader = self._leader_first(live)[0] if live else None
+            if leader is None:
+                return
+            if not self._isr_short(reachable=False):
+                # First a follower falls behind: cut off from the leader, it leaves the ISR,
+                # a write is committed without it, and the link comes back.
+                followers = [b for b in live if b != leader]
+                if not followers:
+                    return
+                follower = data.draw(st.sampled_from(followers), label="lagging follower")
+                self._partition([[f"b{leader}"], [f"b{follower}"]],
+                                f"cuts the link between leader {leader} and {follower}")
+                self._apply(Step("tick", {"ms": long_ticks[-1]}))
+                if self._idle_clients():
+                    self._send(data, wait=True)
+                self.partitioned = False
+                self._apply(Step("heal", {}), fault=True)
+            if data.draw(st.booleans(), label="leader restarts"):
+                # The leader's process restarts at once: the controller moves leadership to
+                # another ISR member, whose HW lags until every member has fetched from it.
+                self._apply(Step("crash", {"broker": leader}), fault=True)
+                self._apply(Step("restart", {"broker": leader}), fault=True)
+            bound_ms = config.session_timeout_ms + config.replica_lag_time_max_ms
+            self._tick_until(lambda c: moments.pending_expansion(c) is not None, bound_ms)
+            found = moments.pending_expansion(self.ex.cluster)
+            if found is None:
+                return
+            part, leader, member = found
+            topic_part = f"{config.topic}-{part}"
+            if data.draw(st.booleans(), label="race the commit"):
+                self._tick_until(lambda c: moments.controller_ahead(c) is not None,
+                                 2 * config.fetch_interval_ms)
+                if moments.controller_ahead(self.ex.cluster) is None:
+                    return
+                note = (f"leader {leader} of {topic_part} loses the controller and {member} "
+                        f"right after {member} joined the ISR")
+                self._partition([[f"b{leader}"], [f"b{member}", "controller"]], note)
+            else:
+                note = f"cuts the link between leader {leader} of {topic_part} and joining {member}"
+                self._partition([[f"b{leader}"], [f"b{member}"]], note)
+            self.previous_action = "isr-race"
 
         def _do_cascade(self, data: st.DataObject) -> None:
             """Two leaders fail in quick succession: the leader dies, a link between two

@@ -150,7 +150,15 @@ class CampaignResult:
         budget = self.max_examples if self.workers == 1 else _share(self.max_examples, self.workers)
         parts += ["--seed", str(seed), "--max-examples", str(budget)]
         parts += ["--steps", str(self.steps_per_example)]
+        # The seed re-explores the same way only under the same engine (hunt warns if not).
+        parts += ["--hypothesis-version", hypothesis_version()]
         return " ".join(parts)
+
+
+def hypothesis_version() -> str:
+    import hypothesis
+
+    return hypothesis.__version__
 
 
 def config_hash(config: ClusterConfig) -> str:

@@ -13,7 +13,7 @@ A send with `wait: false` leaves the write in flight so that faults can hit it m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -386,6 +386,34 @@ class Executor:
         else:  # pragma: no cover - Step.__post_init__ rejects unknown kinds
             raise AssertionError(kind)
 
+        return self._record(step, head, history_from, events_from, own)
+
+    def tick_until(self, done: Callable[[Cluster], bool], max_ms: int) -> Step:
+        """Advance time 1 ms at a time until `done(cluster)` (at most `max_ms`), recorded as
+        one plain `tick` step of the elapsed time. `done` must only read the cluster.
+
+        The campaign uses it to end a tick exactly at a protocol moment (an ISR change in
+        flight, say). Processing the event queue up to t in 1 ms slices or at once is the
+        same, so replaying the recorded `tick` reproduces this run exactly."""
+        assert self._finished is None, "scenario already finished"
+        assert max_ms > 0
+        cluster = self.cluster
+        history_from = len(cluster.history)
+        events_from = len(cluster.events)
+        waited_ms = 0
+        while waited_ms < max_ms:
+            cluster.tick(1)
+            waited_ms += 1
+            if done(cluster):
+                break
+        step = Step("tick", {"ms": waited_ms})
+        self._record(step, "ok", history_from, events_from, None)
+        return step
+
+    def _record(self, step: Step, head: str, history_from: int, events_from: int,
+                own: int | None) -> str:
+        cluster = self.cluster
+        kind = step.kind
         self.steps.append(step)
         number = len(self.steps)
         notes = self._side_effects(history_from, events_from, own)
