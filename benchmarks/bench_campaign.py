@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from replicheck.impl import ClusterConfig
+from replicheck.impl.config import idempotent_producer
 from replicheck.impl.zoo import FLAWS
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
 from replicheck.stateful.runner import resolve_config, run_single
@@ -75,9 +76,10 @@ def bench_flaw(name: str, seeds: list[int], max_examples: int, steps: int) -> di
     }
 
 
-def bench_correct(max_examples: int, steps: int, seed: int) -> dict:
+def bench_correct(max_examples: int, steps: int, seed: int,
+                  config: ClusterConfig | None = None) -> dict:
     started = time.perf_counter()
-    single = run_single(ClusterConfig(), seed, max_examples, steps, None)
+    single = run_single(config or ClusterConfig(), seed, max_examples, steps, None)
     elapsed = time.perf_counter() - started
     return {
         "examples": single.examples,
@@ -125,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             f"examples median {_fmt(row['examples_median'])}, steps "
             f"{_fmt(row['steps_min'])}–{_fmt(row['steps_max'])}"
         )
-    console.print("[dim]benchmarking the correct configuration…[/]")
+    console.print("[dim]benchmarking the correct configurations…[/]")
     correct = bench_correct(args.correct_examples, args.steps, seed=0)
+    idempotent = bench_correct(args.correct_examples, args.steps, seed=0,
+                               config=idempotent_producer(ClusterConfig()))
 
     table = Table(title=f"time to detect per flaw ({len(seeds)} seeds, empty database)")
     for column in (
@@ -158,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{correct['steps_per_s']:.0f} steps/s"
         + (" [red](VIOLATION!)[/]" if correct["violation"] else "")
     )
+    console.print(
+        f"idempotent producer: {idempotent['examples']} examples in "
+        f"{idempotent['elapsed_s']:.1f} s → {idempotent['examples_per_s']:.1f} examples/s"
+        + (" [red](VIOLATION!)[/]" if idempotent["violation"] else "")
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -168,13 +177,14 @@ def main(argv: list[str] | None = None) -> int:
                 "steps": args.steps,
                 "flaws": flaws,
                 "correct": correct,
+                "correct_idempotent": idempotent,
             },
             indent=2,
         )
     )
     console.print(f"wrote {args.out}")
     missed = [row["flaw"] for row in flaws if row["found"] < row["seeds"]]
-    return 1 if missed or correct["violation"] else 0
+    return 1 if missed or correct["violation"] or idempotent["violation"] else 0
 
 
 if __name__ == "__main__":

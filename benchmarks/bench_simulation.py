@@ -9,6 +9,10 @@ RF 3 with the correct configuration:
 - faults: the same load with a broker crash / restart, a network partition and a heal
   every simulated second;
 - idle: no clients, 60 simulated seconds (the cost of heartbeats and long-poll fetches);
+- steady-idem / faults-idem: the same two loads with Kafka's default producer
+  (enable.idempotence, retries until delivery.timeout.ms): the cost of InitProducerId, the
+  producer fields on every record, the leader's dedup check and the producer-state rebuild
+  on every election;
 - scenarios: complete campaign-style runs (new cluster, 40 random driver calls, final
   read) — the number that bounds how many scenarios per second a campaign can try.
 
@@ -27,8 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl.config import idempotent_producer
 
 CONFIG = ClusterConfig(partition_count=3)
+IDEMPOTENT = idempotent_producer(CONFIG)
 PRODUCERS = 6
 CONSUMERS = 2
 
@@ -72,15 +78,19 @@ def _closed_loop(cluster: Cluster, sim_ms: int, fault_every_ms: int | None) -> i
     return sum(1 for op in cluster.history if op["type"] != "invoke")
 
 
-def bench_load(name: str, sim_ms: int, fault_every_ms: int | None) -> dict:
-    cluster = Cluster(CONFIG, seed=7)
+def bench_load(name: str, sim_ms: int, fault_every_ms: int | None,
+               config: ClusterConfig = CONFIG) -> dict:
+    cluster = Cluster(config, seed=7)
     start = time.perf_counter()
     ops = _closed_loop(cluster, sim_ms, fault_every_ms)
     wall_s = time.perf_counter() - start
+    events = cluster.messages_delivered + cluster.timer_ticks
     return {
         "workload": name,
         "simulated_ms": sim_ms,
         "wall_s": round(wall_s, 3),
+        "events": events,  # messages delivered plus node wakeups
+        "events_per_s": round(events / wall_s),
         "messages": cluster.messages_delivered,
         "messages_per_s": round(cluster.messages_delivered / wall_s),
         "client_ops": ops,
@@ -167,22 +177,30 @@ def main() -> None:
     results = [
         bench_load("steady", 20_000, None),
         bench_load("faults", 20_000, 1_000),
+        bench_load("steady-idem", 20_000, None, IDEMPOTENT),
+        bench_load("faults-idem", 20_000, 1_000, IDEMPOTENT),
         bench_idle(60_000),
         bench_scenarios(100),
     ]
-    header = f"{'workload':<10} {'wall s':>7} {'messages':>9} {'msg/s':>8} {'ops':>6} " \
-             f"{'ops/s':>7} {'sim ms/s':>9} {'scen/s':>7}"
+    header = f"{'workload':<12} {'wall s':>7} {'messages':>9} {'msg/s':>8} {'events/s':>9} " \
+             f"{'ops':>6} {'ops/s':>7} {'sim ms/s':>9} {'scen/s':>7}"
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r['workload']:<10} {r['wall_s']:>7.2f} {r['messages']:>9} "
-              f"{r['messages_per_s']:>8} {r['client_ops']:>6} {r['client_ops_per_s']:>7} "
+        print(f"{r['workload']:<12} {r['wall_s']:>7.2f} {r['messages']:>9} "
+              f"{r['messages_per_s']:>8} {r.get('events_per_s', ''):>9} "
+              f"{r['client_ops']:>6} {r['client_ops_per_s']:>7} "
               f"{r.get('sim_ms_per_wall_s', ''):>9} {r.get('scenarios_per_s', ''):>7}")
     out = Path(__file__).resolve().parent / "results" / "simulation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"python": sys.version.split()[0], "machine": platform.machine(),
             "config": CONFIG.to_dict()}
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    by_name = {r["workload"]: r for r in results}
+    for base in ("steady", "faults"):
+        plain, idem = by_name[base], by_name[base + "-idem"]
+        print(f"idempotence cost ({base}): events/s {idem['events_per_s'] / plain['events_per_s']:.2f}x, "
+              f"client ops/s {idem['client_ops_per_s'] / plain['client_ops_per_s']:.2f}x")
     print(f"\nwrote {out}")
 
 

@@ -4,6 +4,7 @@ sequence of fault calls."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl.config import at_least_once_producer, idempotent_producer
 from replicheck.impl.zoo import FLAWS
 
 NODES = ["b1", "b2", "b3", "controller", "c0", "c1"]
@@ -108,6 +110,27 @@ def durability_problems(cluster: Cluster) -> list[str]:
 def test_correct_config_never_loses_acknowledged_writes(seed: int, steps: list) -> None:
     cluster = run_steps(ClusterConfig(), seed, steps)
     assert durability_problems(cluster) == []
+
+
+def _with_broker_epochs(config: ClusterConfig) -> ClusterConfig:
+    return idempotent_producer(replace(config, broker_epochs=True))
+
+
+@pytest.mark.parametrize("producer", [idempotent_producer, at_least_once_producer,
+                                      _with_broker_epochs])
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**16), steps=st.lists(_step(3), min_size=1, max_size=30))
+def test_retrying_producers_never_lose_acknowledged_writes(producer, seed: int,
+                                                           steps: list) -> None:
+    """Kafka's producer defaults (idempotent or at-least-once retries) keep every promise;
+    the idempotent one also never writes a message twice."""
+    config = producer(ClusterConfig())
+    cluster = run_steps(config, seed, steps)
+    assert durability_problems(cluster) == []
+    if config.enable_idempotence:
+        finals = [v for op in cluster.history if op.get("final") and op["type"] == "ok"
+                  for _, v in op["value"]]
+        assert len(finals) == len(set(finals)), finals
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl.config import idempotent_producer
 from replicheck.impl.zoo import FLAWS, Flaw, get_flaw
 
 Step = tuple[Any, ...]
@@ -42,6 +43,8 @@ def run(config: ClusterConfig, steps: list[Step], seed: int = 1) -> tuple[Cluste
             cluster.crash(args[0])
         elif kind == "power-loss":
             cluster.power_loss(args[0])
+        elif kind == "replace-disk":
+            cluster.replace_disk(args[0])
         elif kind == "restart":
             cluster.restart(args[0])
         elif kind == "partition":
@@ -77,6 +80,11 @@ def durability_problems(cluster: Cluster) -> list[str]:
         if op["f"] == "send" and op["type"] == "ok" and final.get(op["offset"]) != op["value"]:
             out.append(f"acknowledged {op['value']}@{op['offset']} lost "
                        f"(final read has {final.get(op['offset'])})")
+    values = list(final.values())
+    # Every send writes a unique message, so a repeat in the log is a duplicate (checked
+    # only for configurations that promise at most one copy: no at-least-once retries).
+    if not cluster.config.at_least_once:
+        out.extend(f"{v} written twice" for v in sorted(set(values)) if values.count(v) > 1)
     return out
 
 
@@ -253,6 +261,35 @@ SEQUENCES: dict[str, list[Step]] = {
 }
 
 
+# The answer to m1 is lost, the leader dies after its followers copied m1, and the
+# client's retry reaches the new leader: one copy with dedup, two without.
+_LOST_ANSWER_THEN_FAILOVER: list[Step] = [
+    ("send", 0, "m0", True),
+    ("send", 0, "m1", False),
+    ("tick", 1),
+    ("partition", [["b1"], ["c0"]]),
+    ("tick", 20),
+    ("crash", 1),
+    ("tick", 1500),
+]
+SEQUENCES["no-idempotent-dedup"] = _LOST_ANSWER_THEN_FAILOVER
+SEQUENCES["dedup-state-lost-on-failover"] = _LOST_ANSWER_THEN_FAILOVER
+# Producer flaws live in Kafka's default (idempotent, retrying) producer: the same
+# sequence must be harmless there.
+CORRECT_BASE = {"no-idempotent-dedup": idempotent_producer(ClusterConfig()),
+                "dedup-state-lost-on-failover": idempotent_producer(ClusterConfig())}
+# b2's disk is swapped and it reboots at once; without KIP-841 it stays in the ISR with an
+# empty log and is elected when the leader fails.
+SEQUENCES["rebooted-broker-stays-in-isr"] = [
+    ("send", 0, "a", True),
+    ("replace-disk", 2),
+    ("restart", 2),
+    ("tick", 2),
+    ("crash", 1),
+    ("tick", 200),
+]
+CORRECT_BASE["rebooted-broker-stays-in-isr"] = ClusterConfig(broker_epochs=True)
+
 def test_every_flaw_has_a_sequence() -> None:
     assert set(SEQUENCES) == set(FLAWS)
 
@@ -260,7 +297,7 @@ def test_every_flaw_has_a_sequence() -> None:
 @pytest.mark.parametrize("name", sorted(SEQUENCES))
 def test_flaw_is_reachable_and_correct_config_survives_the_same_sequence(name: str) -> None:
     steps = SEQUENCES[name]
-    _, correct_problems = run(ClusterConfig(), steps)
+    _, correct_problems = run(CORRECT_BASE.get(name, ClusterConfig()), steps)
     assert correct_problems == []
     _, flawed_problems = run(get_flaw(name).apply(ClusterConfig()), steps)
     assert flawed_problems != []

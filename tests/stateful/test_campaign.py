@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from replicheck.impl import ClusterConfig
+from replicheck.impl.config import at_least_once_producer, idempotent_producer
 from replicheck.impl.zoo import FLAWS
 from replicheck.stateful.profiles import PROFILES
 from replicheck.stateful.runner import UnknownFlawError, config_hash, run_campaign
@@ -32,9 +33,18 @@ FIND_SEEDS = (1, 2, 3)
 
 
 
-def test_soundness_the_correct_configuration_never_violates(budget) -> None:
+CORRECT_CONFIGS = {
+    "default": ClusterConfig(),
+    "idempotent": idempotent_producer(ClusterConfig()),
+    "at-least-once": at_least_once_producer(ClusterConfig()),
+    "broker-epochs": idempotent_producer(ClusterConfig(broker_epochs=True)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT_CONFIGS))
+def test_soundness_the_correct_configuration_never_violates(budget, name: str) -> None:
     campaign = run_campaign(
-        ClusterConfig(), seed=20261127, max_examples=budget.max_examples, steps=15,
+        CORRECT_CONFIGS[name], seed=20261127, max_examples=budget.max_examples, steps=15,
         database_dir=None,
     )  # fmt: skip
     assert campaign.error is None

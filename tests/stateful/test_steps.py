@@ -23,6 +23,8 @@ from replicheck.stateful.scenario import STEP_KINDS, Step, describe_step, format
         (Step("tick", {"ms": 200}), "time passes 200 ms"),
         (Step("crash", {"broker": 2}), "broker 2 crashes (process killed; page cache survives)"),
         (Step("power-loss", {"broker": 3}), "broker 3 loses power (unflushed writes are gone)"),
+        (Step("replace-disk", {"broker": 2}),
+         "broker 2 stops and its disk is replaced (empty logs)"),
         (Step("restart", {"broker": 3}), "broker 3 restarts"),
         (
             Step("partition", {"groups": [["c0", "b1"], ["controller", "b3", "b2"]]}),
@@ -55,7 +57,7 @@ def test_every_step_kind_reads_like_an_incident(step: Step, text: str) -> None:
 
 def test_all_kinds_are_covered_by_the_wording_table() -> None:
     assert set(STEP_KINDS) == {
-        "send", "poll", "tick", "crash", "power-loss", "restart", "partition", "heal",
+        "send", "poll", "tick", "crash", "power-loss", "replace-disk", "restart", "partition", "heal",
         "message-faults", "controller-failover", "elect-preferred",
     }  # fmt: skip
 

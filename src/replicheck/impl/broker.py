@@ -34,6 +34,9 @@ class Broker:
         self.out: list[m.Msg] = []
         self.next_tick_ms = now_ms  # heartbeat (= register) right away
         self.heartbeat_due_ms = now_ms
+        # flush="interval": the next periodic fsync of every log (INF_MS: never).
+        self.flush_due_ms = (now_ms + config.flush_interval_ms if config.flush == "interval"
+                             else INF_MS)
         self.corr = 0
         flaws = config.flaws
         self.fencing = flags.NO_FETCH_FENCING not in flaws
@@ -47,6 +50,10 @@ class Broker:
         self.truncate_same_leader = flags.NO_TRUNCATION_SAME_LEADER not in flaws
         self.hw_over_committed_isr = flags.HW_OVER_COMMITTED_ISR in flaws
         self.lazy_truncation = flags.LAZY_TRUNCATION in flaws
+        self.dedup = flags.NO_IDEMPOTENT_DEDUP not in flaws
+        self.rebuild_producer_state = flags.DEDUP_STATE_LOST_ON_FAILOVER not in flaws
+        self.broker_epochs = config.broker_epochs
+        self.drop_stale_fetches = flags.STALE_FETCH_EXPANDS_ISR not in flaws
         self.replicas: dict[int, Replica] = {}
         for index in range(config.partition_count):
             replicas = config.replicas_of(index)
@@ -77,6 +84,11 @@ class Broker:
             self._send_heartbeat()
             self.heartbeat_due_ms = now_ms + self.config.heartbeat_interval_ms
         self.next_tick_ms = self.heartbeat_due_ms
+        if now_ms >= self.flush_due_ms:
+            for replica in self.replicas.values():
+                replica.log.flush()
+            self.flush_due_ms = now_ms + self.config.flush_interval_ms
+        self.wake_at(self.flush_due_ms)
         for replica in self.replicas.values():
             if replica.role == ROLE_LEADER:
                 leader.tick(self, replica, now_ms)
@@ -112,6 +124,8 @@ class Broker:
     def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:
         if msg.controller_epoch < self.controller_epoch:
             return  # a deposed controller
+        if self.broker_epochs and msg.broker_epoch != self.incarnation:
+            return  # KIP-380: meant for another incarnation (or sent before we registered)
         self.controller_epoch = max(self.controller_epoch, msg.controller_epoch)
         replica = self.replicas.get(msg.partition)
         if replica is None:

@@ -6,6 +6,16 @@ client cut off from the controller keeps talking to a zombie leader, as real one
 Completions map to Jepsen types: `ok`; `fail` when the request definitely had no effect
 (rejected before append, never sent); `info` when the outcome is unknown (timeout after
 sending, error after append, acks=0).
+
+With `retries` (KIP-98's producer) a send survives retriable errors and attempt timeouts:
+it backs off `retry_backoff_ms`, refreshes metadata and sends the same batch again, until
+it is acknowledged, fails for good, runs out of retries or reaches `delivery_timeout_ms`.
+The history records the whole thing as one operation: its outcome is `info` when any
+attempt may have been appended. With `enable_idempotence` the client first gets a producer
+id (InitProducerId) and every batch carries (producer id, epoch, sequence); the sequence
+advances only after an acknowledgement, and after an unknown outcome (or a fatal sequence
+error) the client starts over with a new producer id, as Kafka's producer resets its id
+when it expires a batch.
 """
 
 from __future__ import annotations
@@ -21,15 +31,24 @@ Record = Callable[..., None]
 
 STAGE_METADATA = 0
 STAGE_REQUEST = 1
+STAGE_BACKOFF = 2  # waiting retry_backoff_ms before the next attempt
+STAGE_PRODUCER_ID = 3  # InitProducerId in flight
 
 _REFRESH_ERRORS = frozenset({
     m.NOT_LEADER_OR_FOLLOWER, m.FENCED_LEADER_EPOCH, m.UNKNOWN_LEADER_EPOCH,
     m.LEADER_NOT_AVAILABLE, m.REQUEST_TIMED_OUT,
 })
+# What Kafka's producer retries (RetriableException subclasses among our errors).
+_RETRIABLE = _REFRESH_ERRORS | {m.NOT_ENOUGH_REPLICAS, m.NOT_ENOUGH_REPLICAS_AFTER_APPEND}
+# After these the idempotent producer's sequence is unusable: start over with a new id.
+_RESET_PRODUCER = frozenset({
+    m.OUT_OF_ORDER_SEQUENCE_NUMBER, m.UNKNOWN_PRODUCER_ID, m.INVALID_PRODUCER_EPOCH,
+})
 
 
 class Op:
-    __slots__ = ("corr", "deadline_ms", "f", "final", "message", "offset", "partition", "stage")
+    __slots__ = ("attempts", "corr", "deadline_ms", "delivery_deadline_ms", "f", "final",
+                 "last_error", "maybe_written", "message", "offset", "partition", "seq", "stage")
 
     def __init__(self, f: str, partition: int, message: str | None, offset: int | None,
                  deadline_ms: int, final: bool) -> None:
@@ -41,6 +60,11 @@ class Op:
         self.final = final
         self.stage = STAGE_METADATA
         self.corr = -1
+        self.delivery_deadline_ms = deadline_ms  # later when retrying
+        self.attempts = 0  # retries made so far
+        self.maybe_written = False  # an earlier attempt may have been appended
+        self.last_error = m.REQUEST_TIMED_OUT
+        self.seq = -1  # idempotent sequence, fixed at the first attempt
 
 
 class Client:
@@ -54,16 +78,27 @@ class Client:
         self.corr = 0
         self.out: list[m.Msg] = []
         self.next_tick_ms = INF_MS
+        self.now_ms = 0
+        self.retrying = config.retries > 0
+        self.idempotent = config.enable_idempotence
+        self.producer_id = -1
+        self.producer_epoch = -1
+        self.next_seq: dict[int, int] = {}  # partition -> next sequence of this producer id
 
     # -- driver calls ----------------------------------------------------------------------
     def start(self, f: str, partition: int, message: str | None, offset: int | None,
               now_ms: int, final: bool = False) -> list[m.Msg]:
         assert self.op is None, "one outstanding operation per process"
+        self.now_ms = now_ms
         op = Op(f, partition, message, offset, now_ms + self.config.request_timeout_ms, final)
+        if f == "send" and self.retrying:
+            op.delivery_deadline_ms = now_ms + self.config.delivery_timeout_ms
         self.op = op
         self._record("invoke", op, value=message if f == "send" else None, offset=offset)
         self.next_tick_ms = op.deadline_ms
-        if self.metadata is None:
+        if f == "send" and self.idempotent and self.producer_id < 0:
+            self._request_producer_id(op)
+        elif self.metadata is None:
             self._request_metadata(op)
         else:
             self._dispatch(op)
@@ -71,30 +106,45 @@ class Client:
         return out
 
     def step(self, msg: m.Msg, now_ms: int) -> list[m.Msg]:
+        self.now_ms = now_ms
         op = self.op
         if op is not None and msg.corr == op.corr:
             kind = type(msg)
             if kind is m.MetadataResponse:
                 self.metadata = msg.partitions
                 self._dispatch(op)
+            elif kind is m.InitProducerIdResponse:
+                self.producer_id = msg.producer_id
+                self.producer_epoch = msg.producer_epoch
+                self.next_seq = {}
+                self._resume(op)
             elif kind is m.ProduceResponse:
                 self._on_produce_response(op, msg)
             elif kind is m.ConsumerFetchResponse:
                 self._on_fetch_response(op, msg)
         elif type(msg) is m.MetadataResponse:
             self.metadata = msg.partitions
+        self.next_tick_ms = INF_MS if self.op is None else self.op.deadline_ms
         out, self.out = self.out, []
         return out
 
     def tick(self, now_ms: int) -> list[m.Msg]:
+        self.now_ms = now_ms
         op = self.op
         if op is not None and now_ms >= op.deadline_ms:
-            # A produce that may have reached a leader has an unknown outcome; anything
-            # else (metadata stage, reads) definitely changed nothing.
-            sent = op.stage == STAGE_REQUEST
-            kind = "info" if op.f == "send" and sent else "fail"
-            self.metadata = None
-            self._complete(op, kind, error=m.REQUEST_TIMED_OUT)
+            if op.stage == STAGE_BACKOFF:
+                self._after_backoff(op)
+            else:
+                # A produce that may have reached a leader has an unknown outcome; anything
+                # else (metadata stage, reads) definitely changed nothing.
+                sent = op.stage == STAGE_REQUEST
+                self.metadata = None
+                op.maybe_written |= sent and op.f == "send"
+                if self._may_retry(op):
+                    self._back_off(op, m.REQUEST_TIMED_OUT)
+                else:
+                    kind = "info" if op.maybe_written else "fail"
+                    self._complete(op, kind, error=m.REQUEST_TIMED_OUT)
         self.next_tick_ms = INF_MS if self.op is None else self.op.deadline_ms
         out, self.out = self.out, []
         return out
@@ -103,6 +153,41 @@ class Client:
     def _next_corr(self) -> int:
         self.corr += 1
         return self.corr
+
+    def _may_retry(self, op: Op) -> bool:
+        return (op.f == "send" and op.attempts < self.config.retries
+                and self.now_ms < op.delivery_deadline_ms)
+
+    def _back_off(self, op: Op, error: str) -> None:
+        """Wait retry_backoff_ms (never past the delivery timeout), then try again."""
+        op.attempts += 1
+        op.last_error = error
+        op.stage = STAGE_BACKOFF
+        op.corr = -1  # answers to the abandoned attempt are ignored
+        op.deadline_ms = min(self.now_ms + self.config.retry_backoff_ms, op.delivery_deadline_ms)
+        self.next_tick_ms = op.deadline_ms
+
+    def _after_backoff(self, op: Op) -> None:
+        if self.now_ms >= op.delivery_deadline_ms:
+            self._complete(op, "info" if op.maybe_written else "fail", error=op.last_error)
+            return
+        op.deadline_ms = min(self.now_ms + self.config.request_timeout_ms,
+                             op.delivery_deadline_ms)
+        self._resume(op)
+
+    def _resume(self, op: Op) -> None:
+        """The next stage of an attempt: producer id, metadata, then the request."""
+        if op.f == "send" and self.idempotent and self.producer_id < 0:
+            self._request_producer_id(op)
+        elif self.metadata is None:
+            self._request_metadata(op)
+        else:
+            self._dispatch(op)
+
+    def _request_producer_id(self, op: Op) -> None:
+        op.stage = STAGE_PRODUCER_ID
+        op.corr = self._next_corr()
+        self.out.append(m.InitProducerId(self.name, "controller", op.corr))
 
     def _request_metadata(self, op: Op) -> None:
         op.stage = STAGE_METADATA
@@ -114,7 +199,11 @@ class Client:
         leader, epoch = self.metadata[op.partition]
         if leader < 0:
             self.metadata = None
-            self._complete(op, "fail", error=m.LEADER_NOT_AVAILABLE)
+            if self._may_retry(op):
+                self._back_off(op, m.LEADER_NOT_AVAILABLE)
+            else:
+                kind = "info" if op.maybe_written else "fail"
+                self._complete(op, kind, error=m.LEADER_NOT_AVAILABLE)
             return
         op.stage = STAGE_REQUEST
         op.corr = self._next_corr()
@@ -122,8 +211,13 @@ class Client:
         if op.f == "send":
             acks = self.config.acks
             assert op.message is not None
+            producer = None
+            if self.idempotent:
+                if op.seq < 0:
+                    op.seq = self.next_seq.get(op.partition, 0)
+                producer = (self.producer_id, self.producer_epoch, op.seq)
             self.out.append(m.Produce(self.name, dst, op.partition, epoch, op.message, acks,
-                                      op.corr))
+                                      op.corr, producer))
             if acks == "0":
                 # Fire and forget: nothing will ever tell us whether it was written.
                 self._complete(op, "info", error="NO_ACKS_REQUESTED")
@@ -138,7 +232,11 @@ class Client:
             return
         if msg.error in _REFRESH_ERRORS:
             self.metadata = None
-        self._complete(op, "info" if msg.appended else "fail", error=msg.error)
+        op.maybe_written |= msg.appended
+        if msg.error in _RETRIABLE and self._may_retry(op):
+            self._back_off(op, msg.error)
+            return
+        self._complete(op, "info" if op.maybe_written else "fail", error=msg.error)
 
     def _on_fetch_response(self, op: Op, msg: m.ConsumerFetchResponse) -> None:
         if msg.error == m.NONE:
@@ -157,6 +255,11 @@ class Client:
             value = op.message
             if kind != "ok":
                 offset = None
+            if self.idempotent and op.seq >= 0:
+                if kind == "ok":
+                    self.next_seq[op.partition] = op.seq + 1
+                elif kind == "info" or error in _RESET_PRODUCER:
+                    self.producer_id = -1  # unknown outcome: start over with a new id
         else:
             offset = op.offset
             if kind != "ok":

@@ -64,6 +64,9 @@ class Cluster:
         self.convergence_ms: int | None = None
         self.convergence_bound_ms: int | None = None
         self.liveness_violations: list[str] = []
+        # broker -> its incarnation counter when its disk was last replaced (the process
+        # started on the new disk has a larger incarnation): see invariants.swapped_disk.
+        self.disk_swaps: dict[int, int] = {}
         self._sent: Counter[tuple[str, tuple[str, int, int]]] | None = None  # request counts while watching
         fsync = self.config.flush == "every-append"
         self.disks: dict[int, dict[int, PartitionLog]] = {
@@ -309,6 +312,25 @@ class Cluster:
             if lost[key]:
                 self._emit("leo", broker=broker, partition=key, leo=log.leo)
 
+    def replace_disk(self, broker: int) -> None:
+        """The broker stops and comes back (on `restart`) with empty disks: a failed drive
+        swapped, or a cloud instance whose local storage is gone. Unlike a power loss this
+        loses fsynced data too."""
+        self._check_broker(broker)
+        if self.is_live(broker):
+            self._stop(broker)
+        fsync = self.config.flush == "every-append"
+        self.disk_swaps[broker] = self._incarnation[f"b{broker}"]
+        lost = {}
+        for index, log in self.disks[broker].items():
+            lost[self.config.partition_key(index)] = log.leo
+            self.disks[broker][index] = PartitionLog(fsync)
+        self._emit("replace-disk", broker=broker, lost=lost)
+        for index in self.disks[broker]:
+            key = self.config.partition_key(index)
+            if lost[key]:
+                self._emit("leo", broker=broker, partition=key, leo=0)
+
     def restart(self, broker: int) -> None:
         """Start a stopped broker again; it recovers its role from the controller."""
         self._check_broker(broker)
@@ -336,6 +358,13 @@ class Cluster:
             checked.append(names)
         normalised = self._net.set_partition(checked)
         self._emit("partition", groups=normalised)
+
+    def reliable_link(self, a: str, b: str) -> bool:
+        """(extension) `a` and `b` can talk and the network neither drops nor delays more
+        than the configured delay (message faults off)."""
+        net = self._net
+        return (net.connected(a, b) and net.loss == 0.0
+                and net.delay_lo_ms == net.delay_hi_ms == self.config.network_delay_ms)
 
     def heal(self) -> None:
         self._net.heal()

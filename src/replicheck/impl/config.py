@@ -12,7 +12,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 ACKS_VALUES = ("0", "1", "all")
-FLUSH_VALUES = ("every-append", "none")
+# Kafka's producer default since 2.1: retry until delivery.timeout.ms.
+RETRIES_MAX = 2**31 - 1
+FLUSH_VALUES = ("every-append", "interval", "none")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class ClusterConfig:
     acks: str = "all"
     unclean_leader_election: bool = False
     flush: str = "every-append"
+    # With flush="interval": every broker fsyncs all its logs this often (log.flush.interval.ms,
+    # or the OS writing back dirty pages); a power loss drops only what came since.
+    flush_interval_ms: int = 50
     # Timings, all in simulated milliseconds.
     replica_lag_time_max_ms: int = 100
     session_timeout_ms: int = 80
@@ -34,6 +39,22 @@ class ClusterConfig:
     fetch_interval_ms: int = 10
     request_timeout_ms: int = 300
     network_delay_ms: int = 1
+    # Producer (KIP-98). retries=0 is the original model: one attempt per send, so a send
+    # completes within request_timeout_ms. With retries a send is retried after a retriable
+    # error or an attempt timeout, every retry_backoff_ms, until delivery_timeout_ms after
+    # the send began. The client keeps one batch per process in flight, so
+    # max_in_flight_requests_per_connection only bounds what idempotence allows (<= 5, the
+    # leader's dedup window), as Kafka's config check does.
+    retries: int = 0
+    delivery_timeout_ms: int = 1200
+    retry_backoff_ms: int = 10
+    max_in_flight_requests_per_connection: int = 5
+    enable_idempotence: bool = False
+    # KRaft broker registration epochs (KIP-380, KIP-841, KIP-903): every broker start
+    # registers a new epoch; LeaderAndIsr, Fetch and AlterIsr carry it; the controller
+    # rejects ISR additions from a stale incarnation and removes a rebooted broker from
+    # every ISR. Off: the original model (a quick reboot keeps the broker in the ISR).
+    broker_epochs: bool = False
     # Bounds on work per request (every loop has a stated bound).
     max_fetch_records: int = 64
     max_poll_records: int = 100
@@ -69,11 +90,16 @@ class ClusterConfig:
             "fetch_interval_ms",
             "request_timeout_ms",
             "network_delay_ms",
+            "flush_interval_ms",
+            "delivery_timeout_ms",
+            "retry_backoff_ms",
+            "max_in_flight_requests_per_connection",
             "max_fetch_records",
             "max_poll_records",
         ):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be >= 1")
+        out.extend(self._producer_problems())
         if not self.topic or any(ch.isspace() for ch in self.topic):
             out.append("topic must be non-empty and contain no whitespace")
         from replicheck.impl.flags import KNOWN_FLAGS  # local: flags imports nothing back
@@ -82,6 +108,28 @@ class ClusterConfig:
         if unknown:
             out.append(f"unknown flaw flag(s): {', '.join(unknown)}")
         return out
+
+    def _producer_problems(self) -> list[str]:
+        """Kafka's producer config checks (ProducerConfig) for retries and idempotence."""
+        out = []
+        if self.retries < 0:
+            out.append("retries must be >= 0")
+        if self.retries > 0 and self.delivery_timeout_ms < self.request_timeout_ms:
+            out.append("delivery_timeout_ms must be >= request_timeout_ms when retrying")
+        if self.enable_idempotence:
+            if self.acks != "all":
+                out.append("enable_idempotence requires acks=all")
+            if self.retries < 1:
+                out.append("enable_idempotence requires retries >= 1")
+            if self.max_in_flight_requests_per_connection > 5:
+                out.append("enable_idempotence requires max_in_flight_requests_per_connection <= 5")
+        return out
+
+    @property
+    def at_least_once(self) -> bool:
+        """Retries without idempotence: a retry after a lost response writes the record
+        again, which Kafka allows (the producer promises at-least-once only)."""
+        return self.retries > 0 and not self.enable_idempotence
 
     def with_flaws(self, *names: str) -> ClusterConfig:
         """A copy with extra behaviour flags switched on."""
@@ -113,3 +161,14 @@ class ClusterConfig:
         """Replica assignment, preferred leader first (round-robin like Kafka's default)."""
         n = self.broker_count
         return tuple((index + i) % n + 1 for i in range(self.replication_factor))
+
+
+def idempotent_producer(config: ClusterConfig) -> ClusterConfig:
+    """Kafka's producer defaults since 3.0: enable.idempotence=true, retries=MAX_INT (bounded
+    by delivery.timeout.ms), acks=all. A correct configuration."""
+    return replace(config, acks="all", retries=RETRIES_MAX, enable_idempotence=True)
+
+
+def at_least_once_producer(config: ClusterConfig) -> ClusterConfig:
+    """Retries without idempotence (Kafka 2.x defaults): correct, and duplicates are allowed."""
+    return replace(config, retries=RETRIES_MAX, enable_idempotence=False)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from replicheck.impl import flags
+from replicheck.impl import broker_epochs, flags
 from replicheck.impl import messages as m
 from replicheck.impl.config import ClusterConfig
 
@@ -45,6 +45,8 @@ class MetadataStore:
 
     def __init__(self, config: ClusterConfig) -> None:
         self.controller_epoch = 0
+        self.next_producer_id = 0  # KIP-98 producer ids are never reused
+        self.broker_epochs: dict[int, int] = {}  # registrations (with broker_epochs only)
         self.partitions = [
             PartitionState(i, config.partition_key(i), config.replicas_of(i))
             for i in range(config.partition_count)
@@ -80,6 +82,10 @@ class Controller:
             self._on_heartbeat(msg, now_ms)
         elif kind is m.AlterIsr:
             self._on_alter_isr(msg)
+        elif kind is m.InitProducerId:
+            pid = self.store.next_producer_id
+            self.store.next_producer_id += 1
+            self.out.append(m.InitProducerIdResponse(self.NAME, msg.src, pid, 0, msg.corr))
         elif kind is m.MetadataRequest:
             parts = tuple((p.leader, p.leader_epoch) for p in self.store.partitions)
             self.out.append(m.MetadataResponse(self.NAME, msg.src, parts, msg.corr))
@@ -121,6 +127,8 @@ class Controller:
     # -- liveness ------------------------------------------------------------------------
     def _on_heartbeat(self, msg: m.Heartbeat, now_ms: int) -> None:
         b = msg.broker
+        if self.config.broker_epochs:
+            broker_epochs.register(self, b, msg.incarnation)
         self.last_heartbeat_ms[b] = now_ms
         if now_ms + self.config.session_timeout_ms < self.next_tick_ms:
             self.next_tick_ms = now_ms + self.config.session_timeout_ms
@@ -155,6 +163,13 @@ class Controller:
         for p in self.hosted[b]:
             if p.leader < 0:
                 self._elect(p, exclude=None)
+
+    def elect_without(self, p: PartitionState, b: int) -> None:
+        """Elect a new leader for `p` other than `b` (used by broker_epochs)."""
+        self._elect(p, exclude=b)
+
+    def commit(self, p: PartitionState) -> None:
+        self._commit(p)
 
     def _on_broker_restarted(self, b: int) -> None:
         for p in self.hosted[b]:
@@ -206,8 +221,9 @@ class Controller:
             self._send_state(p, b)
 
     def _send_state(self, p: PartitionState, b: int) -> None:
+        epoch = broker_epochs.registered_epoch(self, b) if self.config.broker_epochs else -1
         self.out.append(m.LeaderAndIsr(self.NAME, f"b{b}", self.epoch, p.index, p.leader,
-                                       p.leader_epoch, p.isr, p.partition_epoch))
+                                       p.leader_epoch, p.isr, p.partition_epoch, epoch))
 
     # -- ISR changes ---------------------------------------------------------------------
     def _on_alter_isr(self, msg: m.AlterIsr) -> None:
@@ -221,6 +237,8 @@ class Controller:
             or not set(msg.new_isr) <= set(p.replicas)
         ):
             error = m.INVALID_UPDATE_VERSION
+        elif self.config.broker_epochs:
+            error = broker_epochs.alter_isr_error(self, p, msg)
         if error == m.NONE:
             # Bump even when nothing changed: the leader clears its proposal on seeing a
             # partition epoch newer than the one it proposed against.

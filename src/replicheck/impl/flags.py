@@ -19,6 +19,11 @@ ISR_EXPAND_BEFORE_EPOCH_START = "isr-expand-before-epoch-start"
 NO_TRUNCATION_SAME_LEADER = "no-truncation-same-leader"
 HW_OVER_COMMITTED_ISR = "hw-over-committed-isr"
 LAZY_TRUNCATION = "lazy-truncation"
+NO_IDEMPOTENT_DEDUP = "no-idempotent-dedup"
+DEDUP_STATE_LOST_ON_FAILOVER = "dedup-state-lost-on-failover"
+STALE_BROKER_EPOCH_JOINS_ISR = "stale-broker-epoch-joins-isr"
+STALE_FETCH_EXPANDS_ISR = "stale-fetch-expands-isr"
+REBOOTED_BROKER_STAYS_IN_ISR = "rebooted-broker-stays-in-isr"
 
 # Flaws that are pure configuration (acks, election, flush); listed so the label is legal.
 UNCLEAN_ELECTION = "unclean-election"
@@ -39,6 +44,11 @@ KNOWN_FLAGS = frozenset(
         NO_TRUNCATION_SAME_LEADER,
         HW_OVER_COMMITTED_ISR,
         LAZY_TRUNCATION,
+        NO_IDEMPOTENT_DEDUP,
+        DEDUP_STATE_LOST_ON_FAILOVER,
+        STALE_BROKER_EPOCH_JOINS_ISR,
+        STALE_FETCH_EXPANDS_ISR,
+        REBOOTED_BROKER_STAYS_IN_ISR,
         UNCLEAN_ELECTION,
         ACKS_ONE,
         NO_FSYNC,

@@ -72,7 +72,8 @@ def start_next(broker: Broker, replica: Replica, now_ms: int) -> None:
     else:
         replica.fetcher = FETCHER_FETCHING
         broker.out.append(m.Fetch(broker.name, dst, replica.index, broker.id,
-                                  replica.leader_epoch, replica.log.leo, corr))
+                                  replica.leader_epoch, replica.log.leo, corr,
+                                  broker.incarnation))
 
 
 def _back_off(broker: Broker, replica: Replica, now_ms: int) -> None:
@@ -106,8 +107,8 @@ def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse,
         return
     log = replica.log
     if msg.base_offset == log.leo and msg.records:
-        for epoch, message in msg.records:
-            log.append(epoch, message)
+        for entry in msg.records:
+            log.append(*entry)
         broker.emit("leo", broker=broker.id, partition=replica.key, leo=log.leo)
     hw = min(msg.hw, log.leo)
     if hw != replica.hw:

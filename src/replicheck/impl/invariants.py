@@ -26,6 +26,13 @@ member, which therefore has every record below any presumed leader's HW, identic
 fetched them from that leader), and leaders never truncate; followers truncate only a
 suffix the new leader does not share, never a record the new leader has; and with an fsync
 per append no crash or power loss takes a record from a disk.
+
+A replaced disk (with broker epochs) is the one exception the protocol itself defines: the
+broker's ISR membership belongs to its registration, and until the controller has
+processed the registration of the incarnation running on the new disk, the ISR still
+names the old one -- which can never act again (KIP-380) and is removed on registration
+(KIP-841). Such a member is skipped; after its registration it is checked like any other,
+which is where a controller that keeps it (rebooted-broker-stays-in-isr) shows.
 """
 
 from __future__ import annotations
@@ -79,7 +86,7 @@ def _committed_in_isr(cluster: Cluster, p: PartitionState,
     n = len(committed)
     for b in p.isr:
         entries = cluster.disks[b][p.index].entries
-        if entries[:n] == committed:
+        if entries[:n] == committed or swapped_disk(cluster, b):
             continue
         at = next((o for o in range(min(n, len(entries))) if entries[o] != committed[o]),
                   min(n, len(entries)))
@@ -87,6 +94,13 @@ def _committed_in_isr(cluster: Cluster, p: PartitionState,
         out.append(f"{p.key}: committed record {committed[at][1]!r} (epoch {committed[at][0]}) "
                    f"at offset {at} is not on ISR member {b}, which has {has}")
     return out
+
+
+def swapped_disk(cluster: Cluster, broker: int) -> bool:
+    """With broker epochs: `broker`'s disk was replaced after its current registration."""
+    swapped_at = cluster.disk_swaps.get(broker)
+    return (cluster.config.broker_epochs and swapped_at is not None
+            and cluster.store.broker_epochs.get(broker, -1) <= swapped_at)
 
 
 def _who(p: PartitionState, broker: int, r: Replica) -> str:
@@ -101,13 +115,13 @@ def _presumed_leader(cluster: Cluster, p: PartitionState, broker: int, r: Replic
     who = _who(p, broker, r)
     # StrongIsr / ValidHighWatermark over the controller's ISR.
     for b in p.isr:
-        if b != broker:
+        if b != broker and not swapped_disk(cluster, b):
             problem = _compare(cluster, p, entries, hw, b, f"ISR member {b}", who, True)
             if problem:
                 out.append(f"{p.key}: {problem}")
     # WeakIsr over the leader's own ISR view (members the controller dropped).
     for b in r.isr:
-        if b == broker or b in p.isr:
+        if b == broker or b in p.isr or swapped_disk(cluster, b):
             continue
         node = cluster.brokers.get(b)
         same_epoch = node is not None and node.replicas[p.index].leader_epoch == r.leader_epoch

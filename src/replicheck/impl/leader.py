@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from replicheck.impl import messages as m
+from replicheck.impl import producer_state as ps
 from replicheck.impl.replica import INF_MS, ROLE_LEADER, Replica, Waiter
 
 if TYPE_CHECKING:
@@ -56,11 +57,17 @@ def become_leader(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_ms:
     replica.f_caught_ms = dict.fromkeys(others, now_ms)
     replica.f_last_fetch_leo = dict.fromkeys(others, -1)
     replica.f_last_fetch_ms = dict.fromkeys(others, now_ms)
+    replica.f_broker_epoch = dict.fromkeys(others, -1)
     replica.pending_isr = None
     replica.pending_base_pe = -1
     replica.pending_resend_ms = INF_MS
     replica.waiters = []
     replica.parked = []
+    # KIP-98: the producer state is a function of the log; a new leader rebuilds it so it
+    # deduplicates retries of batches its predecessor appended (the flaw starts empty).
+    if broker.config.enable_idempotence:
+        replica.producers = (ps.ProducerState.from_log(log.entries)
+                             if broker.rebuild_producer_state else ps.ProducerState(lenient=True))
     # Follower-side state is void now.
     replica.inflight_corr = -1
     replica.need_truncation = False
@@ -105,12 +112,19 @@ def on_alter_isr_response(broker: Broker, replica: Replica, msg: m.AlterIsrRespo
     if msg.partition_epoch > replica.partition_epoch:
         replica.isr = msg.isr
         replica.partition_epoch = msg.partition_epoch
+    if msg.error in (m.STALE_BROKER_EPOCH, m.INELIGIBLE_REPLICA):
+        # The addition is void; a fresh fetch from the current incarnation proposes again.
+        replica.pending_isr = None
+        replica.pending_resend_ms = INF_MS
     on_isr_update(broker, replica, now_ms)
 
 
 def _propose_isr(broker: Broker, replica: Replica, new_isr: tuple[int, ...], now_ms: int) -> None:
     assert replica.pending_isr is None and broker.id in new_isr
     replica.pending_isr = new_isr
+    if broker.broker_epochs:
+        replica.pending_epochs = tuple(broker.incarnation if b == broker.id
+                                       else replica.f_broker_epoch.get(b, -1) for b in new_isr)
     replica.pending_base_pe = replica.partition_epoch
     replica.pending_resend_ms = now_ms + broker.config.request_timeout_ms
     broker.wake_at(replica.pending_resend_ms)
@@ -121,7 +135,8 @@ def _send_alter_isr(broker: Broker, replica: Replica) -> None:
     assert replica.pending_isr is not None
     broker.out.append(m.AlterIsr(broker.name, "controller", broker.id, replica.index,
                                  replica.leader_epoch, replica.pending_base_pe,
-                                 replica.pending_isr))
+                                 replica.pending_isr,
+                                 replica.pending_epochs if broker.broker_epochs else ()))
 
 
 # -- the high watermark ---------------------------------------------------------------
@@ -186,6 +201,8 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         broker.out.append(m.FetchResponse(broker.name, msg.src, replica.index, msg.leader_epoch,
                                           error, msg.fetch_offset, [], replica.hw, msg.corr))
         return
+    if broker.broker_epochs and not _current_incarnation(broker, replica, msg):
+        return  # KAFKA-15221: a fetch from a previous incarnation says nothing about this one
     fetch_offset = msg.fetch_offset
     leo = log.leo
     # Track the follower: LEO, and when it was last caught up (Kafka's lastCaughtUpTimeMs).
@@ -212,6 +229,18 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         deadline = now_ms + broker.config.fetch_interval_ms
         replica.parked.append((msg, deadline))
         broker.wake_at(deadline)
+
+
+def _current_incarnation(broker: Broker, replica: Replica, msg: m.Fetch) -> bool:
+    """Record the follower's broker epoch; False for a fetch from an older incarnation.
+
+    The stale-fetch-expands-isr flaw takes such a fetch's offset anyway and keeps the
+    newest epoch: the old incarnation's log end then vouches for the new incarnation."""
+    known = replica.f_broker_epoch.get(msg.replica_id, -1)
+    if msg.broker_epoch >= known:
+        replica.f_broker_epoch[msg.replica_id] = msg.broker_epoch
+        return True
+    return not broker.drop_stale_fetches
 
 
 def _answer_fetch(broker: Broker, replica: Replica, msg: m.Fetch) -> None:
@@ -254,8 +283,20 @@ def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) ->
             broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, error, -1,
                                                 False, msg.corr))
         return
+    producer = msg.producer
+    if producer is not None and broker.dedup:
+        verdict, original = replica.producers.check(*producer)
+        if verdict == ps.DUPLICATE:
+            _answer_duplicate(broker, replica, msg, original, now_ms)
+            return
+        if verdict != ps.APPEND:
+            broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index,
+                                                _PRODUCER_ERRORS[verdict], -1, False, msg.corr))
+            return
     log = replica.log
-    offset = log.append(replica.leader_epoch, msg.message)
+    offset = log.append(replica.leader_epoch, msg.message, producer)
+    if producer is not None:
+        replica.producers.record(*producer, offset)
     broker.emit("leo", broker=broker.id, partition=replica.key, leo=log.leo)
     if replica.parked:
         parked, replica.parked = replica.parked, []
@@ -269,6 +310,28 @@ def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) ->
         replica.waiters.append(Waiter(offset, msg.src, msg.corr, deadline))
         broker.wake_at(deadline)
         maybe_advance_hw(broker, replica, now_ms)
+
+
+_PRODUCER_ERRORS = {
+    ps.OUT_OF_ORDER: m.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    ps.FENCED: m.INVALID_PRODUCER_EPOCH,
+    ps.UNKNOWN_PRODUCER: m.UNKNOWN_PRODUCER_ID,
+}
+
+
+def _answer_duplicate(broker: Broker, replica: Replica, msg: m.Produce, original: int,
+                      now_ms: int) -> None:
+    """A retry of a batch already in the log at `original`: no second copy; the answer is
+    the original's, given when the original is committed (as Kafka's delayed produce waits
+    for the original batch's offsets)."""
+    if original < replica.hw:
+        broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, m.NONE,
+                                            original, True, msg.corr))
+        return
+    deadline = now_ms + broker.config.request_timeout_ms
+    replica.waiters.append(Waiter(original, msg.src, msg.corr, deadline))
+    replica.waiters.sort(key=lambda w: w.offset)
+    broker.wake_at(deadline)
 
 
 def on_consumer_fetch(broker: Broker, replica: Replica, msg: m.ConsumerFetch) -> None:

@@ -21,6 +21,12 @@ LEADER_NOT_AVAILABLE = "LEADER_NOT_AVAILABLE"
 OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE"
 INVALID_UPDATE_VERSION = "INVALID_UPDATE_VERSION"
 STALE_CONTROLLER_EPOCH = "STALE_CONTROLLER_EPOCH"
+STALE_BROKER_EPOCH = "STALE_BROKER_EPOCH"  # KIP-903: an ISR addition from a past incarnation
+INELIGIBLE_REPLICA = "INELIGIBLE_REPLICA"  # KIP-841: an ISR addition of a fenced broker
+# Idempotent producer (KIP-98).
+OUT_OF_ORDER_SEQUENCE_NUMBER = "OUT_OF_ORDER_SEQUENCE_NUMBER"
+INVALID_PRODUCER_EPOCH = "INVALID_PRODUCER_EPOCH"
+UNKNOWN_PRODUCER_ID = "UNKNOWN_PRODUCER_ID"
 
 UNDEFINED_EPOCH = -1
 
@@ -48,11 +54,12 @@ def _all_slots(cls: type) -> list[str]:
 class LeaderAndIsr(Msg):
     """The controller's committed state of one partition (Kafka's LeaderAndIsr request)."""
 
-    __slots__ = ("controller_epoch", "isr", "leader", "leader_epoch", "partition",
-                 "partition_epoch")
+    __slots__ = ("broker_epoch", "controller_epoch", "isr", "leader", "leader_epoch",
+                 "partition", "partition_epoch")
 
     def __init__(self, src: str, dst: str, controller_epoch: int, partition: int, leader: int,
-                 leader_epoch: int, isr: tuple[int, ...], partition_epoch: int) -> None:
+                 leader_epoch: int, isr: tuple[int, ...], partition_epoch: int,
+                 broker_epoch: int = -1) -> None:
         self.src = src
         self.dst = dst
         self.controller_epoch = controller_epoch
@@ -61,6 +68,9 @@ class LeaderAndIsr(Msg):
         self.leader_epoch = leader_epoch
         self.isr = isr
         self.partition_epoch = partition_epoch
+        # With broker epochs: the recipient's registration as the controller knows it
+        # (KIP-380); a broker ignores state addressed to another incarnation of itself.
+        self.broker_epoch = broker_epoch
 
 
 # --- broker -> controller ---------------------------------------------------------------
@@ -84,10 +94,12 @@ class Heartbeat(Msg):
 class AlterIsr(Msg):
     """A leader asks the controller to commit a new ISR (KIP-497 AlterPartition)."""
 
-    __slots__ = ("broker", "leader_epoch", "new_isr", "partition", "partition_epoch")
+    __slots__ = ("broker", "leader_epoch", "member_epochs", "new_isr", "partition",
+                 "partition_epoch")
 
     def __init__(self, src: str, dst: str, broker: int, partition: int, leader_epoch: int,
-                 partition_epoch: int, new_isr: tuple[int, ...]) -> None:
+                 partition_epoch: int, new_isr: tuple[int, ...],
+                 member_epochs: tuple[int, ...] = ()) -> None:
         self.src = src
         self.dst = dst
         self.broker = broker
@@ -95,6 +107,9 @@ class AlterIsr(Msg):
         self.leader_epoch = leader_epoch
         self.partition_epoch = partition_epoch
         self.new_isr = new_isr
+        # KIP-903 (NewIsrWithEpochs): each member's broker epoch as the leader saw it in
+        # that member's fetches, aligned with new_isr; empty without broker epochs.
+        self.member_epochs = member_epochs
 
 
 class AlterIsrResponse(Msg):
@@ -124,16 +139,18 @@ class AlterIsrResponse(Msg):
 class Fetch(Msg):
     """Follower fetch: `fetch_offset` is the follower's LEO (how the leader learns it)."""
 
-    __slots__ = ("corr", "fetch_offset", "leader_epoch", "partition", "replica_id")
+    __slots__ = ("broker_epoch", "corr", "fetch_offset", "leader_epoch", "partition",
+                 "replica_id")
 
     def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
-                 fetch_offset: int, corr: int) -> None:
+                 fetch_offset: int, corr: int, broker_epoch: int = -1) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
         self.replica_id = replica_id
         self.leader_epoch = leader_epoch
         self.fetch_offset = fetch_offset
+        self.broker_epoch = broker_epoch  # KIP-903: the fetching incarnation
         self.corr = corr
 
 
@@ -193,10 +210,13 @@ class OffsetsForLeaderEpochResponse(Msg):
 
 
 class Produce(Msg):
-    __slots__ = ("acks", "corr", "leader_epoch", "message", "partition")
+    """`producer` is (producer id, producer epoch, sequence) for an idempotent producer's
+    batch (KIP-98), None otherwise."""
+
+    __slots__ = ("acks", "corr", "leader_epoch", "message", "partition", "producer")
 
     def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, message: str,
-                 acks: str, corr: int) -> None:
+                 acks: str, corr: int, producer: tuple[int, int, int] | None = None) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -204,6 +224,7 @@ class Produce(Msg):
         self.message = message
         self.acks = acks
         self.corr = corr
+        self.producer = producer
 
 
 class ProduceResponse(Msg):
@@ -248,6 +269,30 @@ class ConsumerFetchResponse(Msg):
         self.error = error
         self.offset = offset
         self.records = records  # [offset, message] lists, JSON-ready
+        self.corr = corr
+
+
+class InitProducerId(Msg):
+    """An idempotent producer asks for a producer id (KIP-98; here the controller hands out
+    ids from the metadata store, as KRaft's producer-id blocks do)."""
+
+    __slots__ = ("corr",)
+
+    def __init__(self, src: str, dst: str, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.corr = corr
+
+
+class InitProducerIdResponse(Msg):
+    __slots__ = ("corr", "producer_epoch", "producer_id")
+
+    def __init__(self, src: str, dst: str, producer_id: int, producer_epoch: int,
+                 corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.producer_id = producer_id
+        self.producer_epoch = producer_epoch
         self.corr = corr
 
 

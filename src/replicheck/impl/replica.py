@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from replicheck.impl.producer_state import ProducerState
 from replicheck.impl.storage import PartitionLog
 
 ROLE_NONE = 0
@@ -33,6 +34,7 @@ class Replica:
 
     __slots__ = (
         "epoch_start",
+        "f_broker_epoch",
         "f_caught_ms",
         "f_last_fetch_leo",
         "f_last_fetch_ms",
@@ -52,8 +54,10 @@ class Replica:
         "parked",
         "partition_epoch",
         "pending_base_pe",
+        "pending_epochs",
         "pending_isr",
         "pending_resend_ms",
+        "producers",
         "replicas",
         "role",
         "waiters",
@@ -78,6 +82,11 @@ class Replica:
         self.f_last_fetch_leo: dict[int, int] = {}
         self.f_last_fetch_ms: dict[int, int] = {}
         self.pending_isr: tuple[int, ...] | None = None
+        # Broker epochs (KIP-903): each follower's epoch from its fetches, and the member
+        # epochs a pending proposal was made with (fixed at proposal time).
+        self.f_broker_epoch: dict[int, int] = {}
+        self.pending_epochs: tuple[int, ...] = ()
+        self.producers = ProducerState()  # idempotent producers (leader only; KIP-98)
         self.pending_base_pe = -1
         self.pending_resend_ms = INF_MS
         self.waiters: list[Waiter] = []

@@ -2,21 +2,25 @@
 
 This object outlives broker incarnations: a process crash keeps all of it (the page cache
 survives), a power loss keeps only what was fsynced. With `flush="every-append"` every
-append is fsynced before the broker acts on it; with `flush="none"` nothing is (Kafka's
-default: the OS writes back dirty pages on its own schedule, which in this model is
-"later than any scenario lasts").
+append is fsynced before the broker acts on it; with `flush="interval"` the broker calls
+`flush()` every `flush_interval_ms` (log.flush.interval.ms, or the OS writing back dirty
+pages), so a power loss drops only the suffix written since; with `flush="none"` nothing is
+ever fsynced (the OS writes back "later than any scenario lasts"). Losing the disk itself is
+a different fault: the Cluster replaces the PartitionLog with an empty one.
 """
 
 from __future__ import annotations
 
 
 class PartitionLog:
-    """Log entries are (leader_epoch, message); the offset is the list index."""
+    """Log entries are (leader_epoch, message), or (leader_epoch, message, (producer id,
+    producer epoch, sequence)) for an idempotent producer's record; the offset is the list
+    index."""
 
     __slots__ = ("entries", "epochs", "flushed", "fsync", "hw_checkpoint")
 
     def __init__(self, fsync: bool) -> None:
-        self.entries: list[tuple[int, str]] = []
+        self.entries: list[tuple] = []
         # Leader-epoch cache: (epoch, start_offset), strictly increasing in both.
         self.epochs: list[tuple[int, int]] = []
         self.flushed = 0  # entries [0, flushed) survive a power loss
@@ -38,12 +42,13 @@ class PartitionLog:
         assert not epochs or epochs[-1][1] <= start_offset, (epochs, epoch, start_offset)
         epochs.append((epoch, start_offset))
 
-    def append(self, epoch: int, message: str) -> int:
+    def append(self, epoch: int, message: str,
+               producer: tuple[int, int, int] | None = None) -> int:
         """Append one record; returns its offset."""
         offset = len(self.entries)
         if not self.epochs or self.epochs[-1][0] < epoch:
             self.assign_epoch(epoch, offset)
-        self.entries.append((epoch, message))
+        self.entries.append((epoch, message) if producer is None else (epoch, message, producer))
         if self.fsync:
             self.flushed = offset + 1
         return offset
@@ -93,13 +98,18 @@ class PartitionLog:
                 return (epoch, start)
         return (epoch, len(self.entries))
 
+    def flush(self) -> None:
+        """fsync: the log, epoch cache and HW checkpoint written so far survive a power loss."""
+        self.flushed = len(self.entries)
+
     def power_loss(self) -> int:
         """Lose everything not fsynced; returns how many records were lost."""
         lost = len(self.entries) - self.flushed
         if lost > 0:
             del self.entries[self.flushed:]
         if not self.fsync:
-            # The epoch cache and HW checkpoint files were written but not synced either.
+            # The epoch cache and HW checkpoint files were written but not synced either:
+            # only what describes the surviving records is kept.
             keep = len(self.entries)
             self.epochs = [(e, s) for (e, s) in self.epochs if s < keep]
         self.hw_checkpoint = min(self.hw_checkpoint, len(self.entries))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from replicheck.impl import flags
-from replicheck.impl.config import ClusterConfig
+from replicheck.impl.config import ClusterConfig, idempotent_producer
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,15 @@ class Flaw:
 def _flag(name: str, **changes: object) -> Callable[[ClusterConfig], ClusterConfig]:
     def apply(config: ClusterConfig) -> ClusterConfig:
         return replace(config, flaws=config.flaws | {name}, **changes)
+
+    return apply
+
+
+def _idempotent_flag(name: str) -> Callable[[ClusterConfig], ClusterConfig]:
+    """A producer-side flaw lives in Kafka's default producer: idempotent, retrying."""
+
+    def apply(config: ClusterConfig) -> ClusterConfig:
+        return _flag(name)(idempotent_producer(config))
 
     return apply
 
@@ -204,6 +213,52 @@ _FLAWS = [
         apply=_flag(flags.NO_TRUNCATION_SAME_LEADER),
     ),
     Flaw(
+        name=flags.NO_IDEMPOTENT_DEDUP,
+        title="The leader does not deduplicate an idempotent producer's retries",
+        description=(
+            "With enable.idempotence and retries (Kafka's producer defaults since 3.0) a batch "
+            "whose acknowledgement was lost -- a leader killed or cut off from the client after "
+            "its followers copied the batch -- is sent again. The leader must recognise the "
+            "retry by its (producer id, epoch, sequence) and answer with the original offset. "
+            "A leader that keeps no dedup window appends the batch a second time: a duplicate "
+            "in a configuration that promises exactly one copy per acknowledged send."
+        ),
+        source=("KIP-98: Exactly Once Delivery and Transactional Messaging (idempotent "
+                "producer); redpanda-data/redpanda issue 3039 'Idempotency violation with "
+                "modern kafka clients' (mitigated by PR 3040; the five-batch dedup window of "
+                "issue 3038 landed in PR 3077)"),
+        apply=_idempotent_flag(flags.NO_IDEMPOTENT_DEDUP),
+    ),
+    Flaw(
+        name=flags.DEDUP_STATE_LOST_ON_FAILOVER,
+        title="A new leader does not rebuild producer state from its log",
+        description=(
+            "The dedup state (last sequences and offsets per producer id) is a function of the "
+            "log: Kafka's ProducerStateManager rebuilds it from snapshots and the log, so a "
+            "follower that becomes leader knows the batches its predecessor appended. A new "
+            "leader that starts with empty producer state takes the retry of a batch that was "
+            "replicated before the failover for a new producer's first batch and appends it "
+            "again: a duplicate after an ordinary leader failover."
+        ),
+        source=("KIP-98 (producer state recovered from the log on leader change and restart; "
+                "Kafka's ProducerStateManager and its snapshots)"),
+        apply=_idempotent_flag(flags.DEDUP_STATE_LOST_ON_FAILOVER),
+    ),
+    Flaw(
+        name=flags.REBOOTED_BROKER_STAYS_IN_ISR,
+        title="A rebooted broker stays in the ISR (KIP-841's rule off)",
+        description=(
+            "A broker that restarts within its session timeout was never declared dead, so "
+            "without KIP-841 the controller keeps it in every ISR it was in. If its disk was "
+            "replaced (or lost its unflushed suffix) it is an ISR member with an empty log: "
+            "when the leader fails next, a clean election can pick it, the other replicas "
+            "truncate to it, and every acknowledged write is gone."
+        ),
+        source=("KIP-841: Fenced replicas should not be allowed to join the ISR in KRaft "
+                "(the controller removes fenced and rebooted brokers from ISRs); KIP-903"),
+        apply=_flag(flags.REBOOTED_BROKER_STAYS_IN_ISR, broker_epochs=True),
+    ),
+    Flaw(
         name=flags.ISR_EXPAND_BEFORE_EPOCH_START,
         title="A follower joins the ISR before reaching the start of the leader's epoch",
         description=(
@@ -234,6 +289,40 @@ _FLAWS = [
                 "watermark); hachikuji/kafka-specification AsyncIsr.tla (HighWatermark over "
                 "isr \\union pendingIsr)"),
         apply=_flag(flags.HW_OVER_COMMITTED_ISR),
+    ),
+]
+
+# Not yet found by the campaign (search work in progress): kept out of FLAWS.
+_PENDING = [
+    Flaw(
+        name=flags.STALE_BROKER_EPOCH_JOINS_ISR,
+        title="An ISR addition from a broker's previous incarnation is accepted (KAFKA-14139)",
+        description=(
+            "The leader proposes adding a follower that caught up; the AlterPartition request "
+            "is delayed (a lost message, a cut controller link) and resent. Meanwhile the "
+            "follower's disk is replaced and it registers again with an empty log. Without "
+            "the broker epoch in AlterPartition the controller cannot tell the proposal is "
+            "about the previous incarnation and adds the empty replica to the ISR, from "
+            "which it can be elected."
+        ),
+        source=("KIP-903: Replicas with stale broker epoch should not be allowed to join the "
+                "ISR; KAFKA-14139 (Replaced disk can lead to loss of committed data even with "
+                "non-empty ISR)"),
+        apply=_flag(flags.STALE_BROKER_EPOCH_JOINS_ISR, broker_epochs=True),
+    ),
+    Flaw(
+        name=flags.STALE_FETCH_EXPANDS_ISR,
+        title="A fetch from a broker's previous incarnation expands the ISR (KAFKA-15221)",
+        description=(
+            "A follower's fetch from before its reboot reaches the leader after the new "
+            "incarnation's first fetch. A leader that records the old fetch's log end "
+            "against the newest broker epoch it knows for that follower believes the empty "
+            "new incarnation is caught up, proposes it for the ISR with a current epoch, and "
+            "the controller accepts it."
+        ),
+        source=("KAFKA-15221: Potential race condition between requests from rebooted "
+                "followers (the leader checks the fetch's broker epoch; KIP-903)"),
+        apply=_flag(flags.STALE_FETCH_EXPANDS_ISR, broker_epochs=True),
     ),
 ]
 

@@ -129,7 +129,9 @@ def flaw_name(flaws: Any) -> str | None:
 def ranked_violation_names(result: Any) -> list[str]:
     """Anomaly names in the checker's order (durability first), then `replica-invariant`."""
     verdict = result.log_verdict
-    names = list(verdict.anomalies) if verdict is not None and not verdict.valid else []
+    allowed = _allowed(result)
+    names = ([name for name in verdict.anomalies if name not in allowed]
+             if verdict is not None and not verdict.valid else [])
     if result.invariant_violations:
         names.append(REPLICA_INVARIANT)
     if getattr(result, "liveness_violations", None):
@@ -142,10 +144,19 @@ def violation_names(result: Any) -> tuple[str, ...]:
     return tuple(sorted(ranked_violation_names(result)))
 
 
+def _allowed(result: Any) -> frozenset[str]:
+    """Anomalies the run's configuration permits (at-least-once duplicates; see
+    `stateful.scenario.allowed_anomalies`)."""
+    from replicheck.stateful.scenario import allowed_anomalies
+
+    return allowed_anomalies(getattr(result, "config", None))
+
+
 def has_violation(result: Any) -> bool:
     verdict = result.log_verdict
+    judged = set(verdict.anomalies) - _allowed(result) if verdict is not None else set()
     return (bool(result.invariant_violations) or bool(getattr(result, "liveness_violations", None))
-            or (verdict is not None and not verdict.valid))
+            or bool(judged))
 
 
 def case_from_result(result: Any) -> Case:

@@ -26,8 +26,10 @@ MAX_PARTITIONS = 64
 MAX_RECORDS = 1_000_000
 MAX_TIMING_MS = MAX_STEP_MS
 
-_CHOICES = {"acks": ("0", "1", "all"), "flush": ("every-append", "none")}
-_UPPER = {"broker_count": MAX_BROKERS, "partition_count": MAX_PARTITIONS}
+_CHOICES = {"acks": ("0", "1", "all"), "flush": ("every-append", "interval", "none")}
+_UPPER = {"broker_count": MAX_BROKERS, "partition_count": MAX_PARTITIONS,
+          "retries": 2**31 - 1}
+_LOWER = {"retries": 0}
 
 
 def _shown(value: Any) -> str:
@@ -68,7 +70,7 @@ def config_problem(config: dict[str, Any]) -> str | None:
             if name == "replication_factor":
                 upper = config.get("broker_count", ClusterConfig.broker_count)
                 upper = upper if is_int(upper) else MAX_BROKERS
-            problem = int_problem(value, 1, upper)
+            problem = int_problem(value, _LOWER.get(name, 1), upper)
         elif kind == "bool":
             problem = (
                 None if type(value) is bool else f"expected true or false, got {_shown(value)}"
@@ -106,6 +108,7 @@ _STEP_ARGS: dict[str, dict[str, bool]] = {
     "tick": {"ms": True},
     "crash": {"broker": True},
     "power-loss": {"broker": True},
+    "replace-disk": {"broker": True},
     "restart": {"broker": True},
     "partition": {"groups": True, "note": False},
     "heal": {},

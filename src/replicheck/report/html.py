@@ -20,6 +20,7 @@ FAULT_STEP_KINDS = frozenset(
     {
         "crash",
         "power-loss",
+        "replace-disk",
         "restart",
         "partition",
         "heal",

@@ -365,11 +365,12 @@ def build_timeline(
         kind = event.get("kind")
         t_ms = float(event["time_ms"])
         x = axis.x(t_ms)
-        if kind in ("crash", "power-loss"):
+        if kind in ("crash", "power-loss", "replace-disk"):
             broker = int(event["broker"])
             lost = event.get("lost") or {}
             lost_text = ", ".join(f"{n} of {p}" for p, n in sorted(lost.items()) if n)
-            label = "crashed" if kind == "crash" else "power lost"
+            label = {"crash": "crashed", "power-loss": "power lost"}.get(kind, "disk replaced")
+            kind = "power-loss" if kind == "replace-disk" else kind  # the same band style
             if lost_text:
                 label += f" (lost {lost_text})"
             down_since.setdefault(broker, (t_ms, kind, label))
@@ -675,6 +676,7 @@ def _step_points(
 _STEP_EVENT = {
     "crash": "crash",
     "power-loss": "power-loss",
+    "replace-disk": "replace-disk",
     "restart": "restart",
     "partition": "partition",
     "heal": "heal",

@@ -124,6 +124,7 @@ _MENU: tuple[tuple[str, str | tuple[str, ...] | None, int], ...] = (
     ("crash-other", "crash", 1),
     ("power-leader", "power", 3),
     ("power-other", "power", 1),
+    ("replace-disk", "power", 2),  # only with broker epochs (see _menu)
     ("restart", None, 0),  # weighted by how many brokers are down
     ("cut-leader-follower", "partition", 2),
     ("cut-leader-replicas", "partition", 1),
@@ -261,6 +262,8 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                         weight *= 2  # fail the leader while a write is in flight
                 if action == "poll" and inflight:
                     weight *= 2  # read what the in-flight write may have exposed
+                if action == "replace-disk" and not self._disk_replaceable():
+                    continue
                 if action == "restart":
                     weight = 2 * down
                 if action == "heal":
@@ -273,6 +276,32 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
                 menu.extend([action] * weight)
             assert menu, "send, poll or tick is always possible"
             return menu
+
+        def _disk_replaceable(self) -> list[int]:
+            """Brokers whose disk the campaign may replace: only with broker epochs (without
+            them a rebooted empty broker stays in the ISR, and Kafka loses data the same
+            way), and only a broker that is not the last live ISR member of a partition --
+            pre-ELR Kafka cannot survive losing the disk of the last in-sync replica (that is
+            KIP-966's motivating case), so an operator replaces one disk at a time, on a
+            broker that is rebooted at once and re-registers (it reaches the controller).
+            A swap the controller does not hear about before the other ISR members fail is
+            the same last-replica case, which only ELR can survive."""
+            if not config.broker_epochs:
+                return []
+            live = self._live()
+            cluster = self.ex.cluster
+            states = partition_states(self.ex)
+            out = []
+            for broker in live:
+                alone = any(
+                    broker in s.isr and not any(r != broker and r in live for r in s.isr)
+                    for s in states.values()
+                )
+                # The swap is a reboot the controller hears about: the broker reaches it
+                # reliably, so its new registration arrives within the step's tick.
+                if not alone and cluster.reliable_link(f"b{broker}", "controller"):
+                    out.append(broker)
+            return out
 
         def _isr_short(self, reachable: bool = True) -> bool:
             """Does some led partition's ISR lack a live replica (that can reach the leader,
@@ -388,6 +417,16 @@ def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachin
 
         def _do_power_other(self, data: st.DataObject) -> None:
             self._broker_fault(data, "power-loss", leader=False)
+
+        def _do_replace_disk(self, data: st.DataObject) -> None:
+            """A disk swap: the broker stops and comes back at once with empty logs (a reboot
+            within its session, the case KIP-841 is about), and registers again."""
+            broker = data.draw(st.sampled_from(self._disk_replaceable()), label="broker")
+            self._apply(Step("replace-disk", {"broker": broker}), fault=True)
+            self._apply(Step("restart", {"broker": broker}), fault=True)
+            # Long enough for the new registration to reach the controller (a heartbeat at
+            # start), short enough that the broker has not caught up yet.
+            self._apply(Step("tick", {"ms": 2 * max(1, int(config.network_delay_ms))}))
 
         def _do_restart(self, data: st.DataObject) -> None:
             broker = data.draw(st.sampled_from(sorted(self.ex.down)), label="broker")

@@ -27,6 +27,7 @@ from replicheck.stateful.scenario import RunResult, Step, run_scenario
 _UNDO = {
     "crash": ("restart", "broker"),
     "power-loss": ("restart", "broker"),
+    "replace-disk": ("restart", "broker"),
     "partition": ("heal", None),
     "message-faults": ("message-faults", None),
 }

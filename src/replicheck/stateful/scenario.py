@@ -38,6 +38,19 @@ LIVENESS = "liveness"
 WAIT_SLACK_MS = 50
 
 
+def allowed_anomalies(config: ClusterConfig) -> frozenset[str]:
+    """Anomalies the configuration's own guarantees permit, so they are not violations.
+
+    A producer that retries without idempotence is at-least-once: when an answer is lost
+    after the append (a leader killed or cut off from the client), the retry writes the
+    record again and Kafka promises nothing better (KIP-98 exists to fix exactly that). The
+    log checker still reports the `duplicate`; only the verdict on the configuration
+    ignores it. Every other anomaly -- a lost acknowledged write, two records at one
+    offset -- stays a violation: retries never excuse those.
+    """
+    return frozenset({"duplicate"}) if getattr(config, "at_least_once", False) else frozenset()
+
+
 def campaign_wait_ms(config: ClusterConfig) -> int:
     """The `wait_ms` the campaign puts on its sends and polls."""
     return min(config.request_timeout_ms, WAIT_FETCH_INTERVALS * config.fetch_interval_ms)
@@ -48,6 +61,7 @@ STEP_KINDS = (
     "tick",
     "crash",
     "power-loss",
+    "replace-disk",
     "restart",
     "partition",
     "heal",
@@ -119,6 +133,8 @@ def describe_step(step: Step, topic: str = "orders") -> str:
         return f"broker {a['broker']} crashes (process killed; page cache survives)"
     if kind == "power-loss":
         return f"broker {a['broker']} loses power (unflushed writes are gone)"
+    if kind == "replace-disk":
+        return f"broker {a['broker']} stops and its disk is replaced (empty logs)"
     if kind == "restart":
         return f"broker {a['broker']} restarts"
     if kind == "partition":
@@ -166,14 +182,14 @@ class RunResult:
     def violation(self) -> bool:
         """True when the log checker found an anomaly, a replica invariant failed, or the
         cluster did not converge after teardown (liveness)."""
-        return (bool(self.invariant_violations) or bool(self.liveness_violations)
-                or not self.log_verdict.valid)
+        judged = set(self.log_verdict.anomalies) - allowed_anomalies(self.config)
+        return bool(self.invariant_violations) or bool(self.liveness_violations) or bool(judged)
 
     @property
     def anomaly_names(self) -> list[str]:
         """Sorted anomaly names; replica invariant failures count as `replica-invariant`,
         a cluster that does not converge as `liveness`."""
-        names = set(self.log_verdict.anomalies) if not self.log_verdict.valid else set()
+        names = set(self.log_verdict.anomalies) - allowed_anomalies(self.config)
         if self.invariant_violations:
             names.add("replica-invariant")
         if self.liveness_violations:
@@ -245,7 +261,7 @@ def _render_event(event: dict) -> str | None:
             f"broker {event.get('broker')} truncates {event.get('partition')} "
             f"to offset {event.get('offset')}"
         )
-    if kind == "power-loss":
+    if kind in ("power-loss", "replace-disk"):
         lost = event.get("lost") or {}
         parts = [f"{n} of {p}" for p, n in sorted(lost.items()) if n]
         return f"broker {event.get('broker')} lost {', '.join(parts)}" if parts else None
@@ -345,6 +361,9 @@ class Executor:
                 self.down.add(broker)
         elif kind == "power-loss":  # also valid for a crashed broker: its page cache goes
             cluster.power_loss(a["broker"])
+            self.down.add(a["broker"])
+        elif kind == "replace-disk":  # like a power loss, and fsynced data goes too
+            cluster.replace_disk(a["broker"])
             self.down.add(a["broker"])
         elif kind == "restart":
             broker = a["broker"]
