@@ -267,18 +267,9 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
                         raise HistoryError(source, line_number, "not valid UTF-8") from None
                     except EdnError as exc:
                         raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
-                elif _fast_accept(op, line_number, outstanding):
-                    index = op.get("index")
-                    if index is not None:
-                        if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
-                            last_index = index
-                            append_index(index)
-                            append_line(line_number)
-                        else:
-                            indices.last = last_index
-                            last_index = add_index(index, line_number)
-                    yield op
-                    continue
+                    op = check(op, line_number)
+                elif not _fast_accept(op, line_number, outstanding):
+                    op = check(op, line_number)
             else:
                 try:
                     op = loads(raw)
@@ -294,22 +285,11 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
                         op = recheck(raw, op, long_run=long_run)
                     except JsonValueError as exc:
                         raise HistoryError(source, line_number, str(exc)) from None
-                if _fast_accept(op, line_number, outstanding):
-                    index = op.get("index")
-                    if index is not None:
-                        if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
-                            last_index = index
-                            append_index(index)
-                            append_line(line_number)
-                        else:
-                            indices.last = last_index
-                            last_index = add_index(index, line_number)
-                    yield op
-                    continue
-            op = check(op, line_number)
+                if not _fast_accept(op, line_number, outstanding):
+                    op = check(op, line_number)
             index = op.get("index")
             if index is not None:
-                if last_index < index <= _INT64_MAX:
+                if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
                     last_index = index
                     append_index(index)
                     append_line(line_number)
