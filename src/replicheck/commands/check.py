@@ -86,8 +86,8 @@ class _Seconds(click.ParamType):
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="With --model log: the consumers' batch limit, for polls whose invocation does "
-    "not carry max_records (a poll that returned N records may stop short of the end).",
+    help="With --model log: accepted for compatibility and ignored (the Kafka-faithful "
+    "log model already lets any poll stop short of the end).",
 )
 @click.option(
     "--no-linearizability",
