@@ -148,7 +148,8 @@ def case_failure(case: Any, result: Any) -> str | None:
 
 class CaseItem(pytest.Item):
     def runtest(self) -> None:
-        from replicheck.report.case import load_case, replay_case
+        from replicheck.report.case import load_case
+        from replicheck.stateful.replay import replay_case
 
         case = load_case(self.path)
         self.user_properties.append(("replicheck_flaw", case.flaw or "correct"))

@@ -15,20 +15,10 @@ from replicheck import __version__
 from replicheck.report import summary
 from replicheck.report.analysis import log_tables, offending_indices
 from replicheck.report.timeline import BAR_HEIGHT_PX, LANE_HEIGHT_PX, build_timeline
+from replicheck.stateful.steps import FAULT_KINDS
 
-FAULT_STEP_KINDS = frozenset(
-    {
-        "crash",
-        "power-loss",
-        "replace-disk",
-        "restart",
-        "partition",
-        "heal",
-        "message-faults",
-        "controller-failover",
-        "elect-preferred",
-    }
-)
+#: steps the report marks as faults: the step table's (`stateful.steps.FAULT_KINDS`)
+FAULT_STEP_KINDS = FAULT_KINDS
 
 
 def _px(value: float) -> str:

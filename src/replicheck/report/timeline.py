@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from replicheck.stateful.steps import VOCABULARY
+
 LABEL_WIDTH_PX = 96
 PLOT_WIDTH_PX = 1040
 RIGHT_PAD_PX = 24
@@ -200,7 +202,7 @@ class TimeAxis:
 
 
 def _op_ms(op: Mapping[str, Any]) -> float:
-    return op["time"] / 1_000_000
+    return float(op["time"]) / 1_000_000
 
 
 def _node_label(node: str) -> str:
@@ -673,16 +675,7 @@ def _step_points(
 
 
 # Fault steps and the cluster event each one leaves behind (one event per applied step).
-_STEP_EVENT = {
-    "crash": "crash",
-    "power-loss": "power-loss",
-    "replace-disk": "replace-disk",
-    "restart": "restart",
-    "partition": "partition",
-    "heal": "heal",
-    "message-faults": "message-faults",
-    "controller-failover": "controller-failover",
-}
+_STEP_EVENT = VOCABULARY.events
 
 
 def step_times_ms(

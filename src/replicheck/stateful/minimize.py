@@ -22,15 +22,10 @@ from collections.abc import Sequence
 
 from replicheck.stateful.machine import tick_sizes_ms
 from replicheck.stateful.scenario import RunResult, Step, run_scenario
+from replicheck.stateful.steps import VOCABULARY
 
-# What undoes a fault, for pair deletion: (fault kind, undo kind, the arg that must match).
-_UNDO = {
-    "crash": ("restart", "broker"),
-    "power-loss": ("restart", "broker"),
-    "replace-disk": ("restart", "broker"),
-    "partition": ("heal", None),
-    "message-faults": ("message-faults", None),
-}
+# What undoes a fault, for pair deletion: fault kind → (undo kind, the arg that must match).
+_UNDO = {name: kind.undo for name, kind in VOCABULARY.items() if kind.undo is not None}
 
 
 def renumber_messages(steps: Sequence[Step]) -> list[Step]:
