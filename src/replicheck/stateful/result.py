@@ -13,7 +13,7 @@ layer can hold one without pulling in the simulation or the renderers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -119,6 +119,17 @@ class RunResult:
     liveness_violations: list[str] = field(default_factory=list)
     convergence_ms: int | None = None
     convergence_bound_ms: int | None = None
+
+    @classmethod
+    def adopt(cls, run: object) -> RunResult:
+        """`run` as this class: itself, or a copy of a run with the same fields.
+
+        Transitional: stateful/scenario.py still defines its own RunResult (same fields)
+        until it builds this one; every entry point that may receive an old run adopts it.
+        """
+        if isinstance(run, cls):
+            return run
+        return cls(**{item.name: getattr(run, item.name) for item in fields(cls)})
 
     # -- the verdict ---------------------------------------------------------------------
     @property
