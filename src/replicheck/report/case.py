@@ -24,7 +24,7 @@ from replicheck.checker.json_values import MAX_NESTING, nesting_problem
 from replicheck.impl import ClusterConfig
 from replicheck.impl.zoo import FLAWS
 from replicheck.report.case_fields import config_problem, steps_problem
-from replicheck.stateful.scenario import LIVENESS, REPLICA_INVARIANT, allowed_anomalies
+from replicheck.stateful.result import LIVENESS, REPLICA_INVARIANT, RunResult
 from replicheck.stateful.steps import Step
 
 CASE_FORMAT = "replicheck-case"
@@ -140,49 +140,26 @@ def flaw_name(flaws: Any) -> str | None:
     return "+".join(names) if names else None
 
 
-def ranked_violation_names(result: Any) -> list[str]:
-    """Anomaly names in the checker's order (durability first), then `replica-invariant`."""
-    verdict = result.log_verdict
-    allowed = _allowed(result)
-    names = (
-        [name for name in verdict.anomalies if name not in allowed]
-        if verdict is not None and not verdict.valid
-        else []
-    )
-    if result.invariant_violations:
-        names.append(REPLICA_INVARIANT)
-    if getattr(result, "liveness_violations", None):
-        names.append(LIVENESS)
-    return names
+def ranked_violation_names(result: RunResult) -> list[str]:
+    """Anomaly names in the checker's order (durability first), then `replica-invariant`
+    and `liveness` (`RunResult.ranked_anomaly_names`)."""
+    return result.ranked_anomaly_names
 
 
-def violation_names(result: Any) -> tuple[str, ...]:
+def violation_names(result: RunResult) -> tuple[str, ...]:
     """Sorted anomaly names a run produced, plus `replica-invariant` if an invariant broke."""
-    return tuple(sorted(ranked_violation_names(result)))
+    return tuple(result.anomaly_names)
 
 
-def _allowed(result: Any) -> frozenset[str]:
-    """Anomalies the run's configuration permits (at-least-once duplicates; see
-    `stateful.scenario.allowed_anomalies`)."""
-    config: ClusterConfig = result.config
-    return allowed_anomalies(config)
+def has_violation(result: RunResult) -> bool:
+    return result.violation
 
 
-def has_violation(result: Any) -> bool:
-    verdict = result.log_verdict
-    judged = set(verdict.anomalies) - _allowed(result) if verdict is not None else set()
-    return (
-        bool(result.invariant_violations)
-        or bool(getattr(result, "liveness_violations", None))
-        or bool(judged)
-    )
-
-
-def case_from_result(result: Any) -> Case:
+def case_from_result(result: RunResult) -> Case:
     """The regression case for a finished run (section 3's `RunResult`)."""
     steps = tuple({"kind": step.kind, "args": dict(step.args)} for step in result.steps)
     return Case(
-        flaw=flaw_name(getattr(result.config, "flaws", ())),
+        flaw=flaw_name(result.config.flaws),
         config=result.config.to_dict(),
         seed=result.seed,
         steps=steps,
@@ -395,7 +372,7 @@ def case_steps(case: Case, config: ClusterConfig | None = None) -> list[Step]:
     return [Step(kind=data["kind"], args=dict(data["args"])) for data in case.steps]
 
 
-def reproduces(case: Case, result: Any) -> bool:
+def reproduces(case: Case, result: RunResult) -> bool:
     """Did `result` show the recorded violation again (every recorded anomaly, at least)?"""
     if not has_violation(result):
         return False

@@ -43,14 +43,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.stateful import moments
-from replicheck.stateful.scenario import (
-    CLIENT_COUNT,
-    Executor,
-    RunResult,
-    Step,
-    campaign_wait_ms,
-)
-from replicheck.stateful.steps import VOCABULARY
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.scenario import Executor, campaign_wait_ms
+from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step
 
 # Fault families that the swarm switches on and off per example, from the step table (each
 # fault kind names its family): crash, power, partition, network, controller, preferred.

@@ -17,11 +17,11 @@ A send with `wait: false` leaves the write in flight so that faults can hit it m
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from replicheck.checker.log_anomalies import LogVerdict, check_log
+from replicheck.checker.log_anomalies import check_log
 from replicheck.impl import Cluster, ClusterConfig
+from replicheck.stateful.result import LIVENESS, REPLICA_INVARIANT, RunResult, allowed_anomalies
 from replicheck.stateful.steps import (
     CLIENT_COUNT,
     FAULT_KINDS,
@@ -60,95 +60,11 @@ __all__ = [
 # flight -- on the leader but not yet acknowledged -- which is exactly the state a failover
 # must handle.
 WAIT_FETCH_INTERVALS = 4
-# The anomaly name of a run whose cluster did not converge after teardown (impl/liveness.py).
-LIVENESS = "liveness"
-# The anomaly name of a run that broke a replica invariant (checked after every step).
-REPLICA_INVARIANT = "replica-invariant"
-
-
-def allowed_anomalies(config: ClusterConfig) -> frozenset[str]:
-    """Anomalies the configuration's own guarantees permit, so they are not violations.
-
-    A producer that retries without idempotence is at-least-once: when an answer is lost
-    after the append (a leader killed or cut off from the client), the retry writes the
-    record again and Kafka promises nothing better (KIP-98 exists to fix exactly that). The
-    log checker still reports the `duplicate`; only the verdict on the configuration
-    ignores it. Every other anomaly -- a lost acknowledged write, two records at one
-    offset -- stays a violation: retries never excuse those.
-    """
-    return frozenset({"duplicate"}) if getattr(config, "at_least_once", False) else frozenset()
 
 
 def campaign_wait_ms(config: ClusterConfig) -> int:
     """The `wait_ms` the campaign puts on its sends and polls."""
     return min(config.request_timeout_ms, WAIT_FETCH_INTERVALS * config.fetch_interval_ms)
-
-
-@dataclass
-class RunResult:
-    """Everything one scenario run produced: what report/ renders and replay compares."""
-
-    config: ClusterConfig
-    seed: int
-    steps: list[Step]
-    history: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    describe_snapshots: list[tuple[int, list[str]]]
-    step_outcomes: list[str]
-    invariant_violations: list[tuple[int, str]]
-    log_verdict: LogVerdict
-    replica_logs: dict[str, dict[int, list[tuple[int, str]]]]
-    # Liveness (impl/liveness.py): evidence when the cluster did not converge after teardown
-    # within its bound; how long convergence took otherwise, and the bound.
-    liveness_violations: list[str] = field(default_factory=list)
-    convergence_ms: int | None = None
-    convergence_bound_ms: int | None = None
-
-    @property
-    def violation(self) -> bool:
-        """True when the log checker found an anomaly, a replica invariant failed, or the
-        cluster did not converge after teardown (liveness)."""
-        judged = set(self.log_verdict.anomalies) - allowed_anomalies(self.config)
-        return bool(self.invariant_violations) or bool(self.liveness_violations) or bool(judged)
-
-    @property
-    def anomaly_names(self) -> list[str]:
-        """Sorted anomaly names; replica invariant failures count as `replica-invariant`,
-        a cluster that does not converge as `liveness`."""
-        names = set(self.log_verdict.anomalies) - allowed_anomalies(self.config)
-        if self.invariant_violations:
-            names.add(REPLICA_INVARIANT)
-        if self.liveness_violations:
-            names.add(LIVENESS)
-        return sorted(names)
-
-    @property
-    def flaw(self) -> str | None:
-        """The single zoo flaw this configuration carries, if exactly one."""
-        flaws = sorted(getattr(self.config, "flaws", ()) or ())
-        return flaws[0] if len(flaws) == 1 else None
-
-    def step_lines(self) -> list[str]:
-        """Numbered steps with their outcomes: `3. broker 2 loses power → ...`."""
-        topic = self.config.topic
-        lines = []
-        for number, (step, outcome) in enumerate(
-            zip(self.steps, self.step_outcomes, strict=True), start=1
-        ):
-            lines.append(f"{number:>3}. {step.describe(topic)}  {outcome}")
-        return lines
-
-    def story(self) -> str:
-        """The failing scenario and its evidence, as plain text (used in error messages)."""
-        lines = [f"scenario ({len(self.steps)} steps, seed {self.seed}):"]
-        lines.extend(self.step_lines())
-        lines.append("  then: network heals, every broker restarts, final read of every partition")
-        for number, text in self.invariant_violations:
-            lines.append(f"replica invariant violated after step {number}: {text}")
-        lines.extend(f"liveness: {text}" for text in self.liveness_violations)
-        if not self.log_verdict.valid:
-            lines.append(self.log_verdict.render_text())
-        return "\n".join(lines)
 
 
 class Executor:
