@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import pytest
 
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.report import html, timeline
 from replicheck.report.case_fields import steps_problem
 from replicheck.stateful import machine, minimize
-from replicheck.stateful.scenario import Executor, RunResult, run_scenario
+from replicheck.stateful.scenario import Executor, RunResult, StepExecutor, run_scenario
 from replicheck.stateful.steps import (
     FAULT_KINDS,
+    FINAL_READ_PROCESS,
     MAX_RUN_MS,
     STEP_KINDS,
     VOCABULARY,
     Bounds,
     Step,
 )
-from replicheck.stateful.target import ClusterTarget, Target
+from replicheck.stateful.target import ClusterTarget, Target, Teardown
 
 CONFIG = ClusterConfig()
 BOUNDS = Bounds.of(CONFIG)
@@ -49,7 +53,7 @@ def test_swarm_families_come_from_the_fault_kinds_in_table_order() -> None:
 def test_every_kind_describes_validates_and_applies() -> None:
     """A minimal valid argument set per kind: validation accepts it, the wording names it,
     and applying it on the reference target answers an outcome."""
-    examples = {
+    examples: dict[str, dict[str, Any]] = {
         "send": {"process": 0, "partition": 0, "message": "m1"},
         "poll": {"process": 1, "partition": 0, "offset": 0},
         "tick": {"ms": 5},
@@ -161,3 +165,52 @@ def test_run_until_checks_before_it_ticks_and_stops_at_the_bound() -> None:
     cluster.partition([["b1"], ["b2", "b3", "c0"]])
     cluster.send(0, 0, "a")  # client 0 is cut off from the leader: no answer within 3 ms
     assert not cluster.run_until_idle(0, 3) and cluster.now_ms == 10
+
+
+class _Journaled:
+    """A second `Target` implementation (not a ClusterTarget): the reference cluster behind
+    a journal of what the executor asked for. The executor must need nothing else."""
+
+    def __init__(self, inner: ClusterTarget) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+        self.history = inner.history
+        self.events = inner.events
+
+    def apply(self, step: Step) -> str:
+        self.calls.append(step.kind)
+        return self.inner.apply(step)
+
+    def is_fault(self, step: Step) -> bool:
+        return self.inner.is_fault(step)
+
+    def client_of(self, step: Step) -> int | None:
+        return self.inner.client_of(step)
+
+    def snapshot(self) -> list[str]:
+        return self.inner.snapshot()
+
+    def invariant_violations(self) -> list[str]:
+        return self.inner.invariant_violations()
+
+    def describe_event(self, event: Mapping[str, Any]) -> str | None:
+        return self.inner.describe_event(event)
+
+    def advance_until(self, done: Callable[[], bool], max_ms: int) -> int:
+        return self.inner.advance_until(done, max_ms)
+
+    def teardown(self, process: int) -> Teardown:
+        self.calls.append(f"teardown {process}")
+        return self.inner.teardown(process)
+
+
+def test_a_second_target_is_driven_through_the_protocol_alone() -> None:
+    steps = [Step("send", {"process": 0, "partition": 0, "message": "m1"}), Step("heal", {})]
+    journaled = _Journaled(ClusterTarget(CONFIG, 3))
+    executor: StepExecutor[Step] = StepExecutor(CONFIG, 3, journaled)
+    for step in steps:
+        executor.apply(step)
+    result = executor.finish()
+    assert journaled.calls == ["send", "heal", f"teardown {FINAL_READ_PROCESS}"]
+    assert result.history == run_scenario(CONFIG, 3, steps).history
+    assert len(result.describe_snapshots) == 3  # start, after the heal (a fault), the end

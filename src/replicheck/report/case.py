@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,7 @@ def history_sha256(history: Sequence[Mapping[str, Any]]) -> str:
     return hasher.hexdigest()
 
 
-def flaw_name(flaws: Any) -> str | None:
+def flaw_name(flaws: Iterable[str] | None) -> str | None:
     """The case's `flaw` field from `ClusterConfig.flaws`: `None`, one name, or `a+b`."""
     names = sorted(flaws or ())
     return "+".join(names) if names else None
@@ -354,7 +354,7 @@ def case_config(case: Case) -> ClusterConfig:
     except (TypeError, ValueError, KeyError) as error:
         message = f'"config" is not a valid cluster configuration: {error}'
         raise CaseError(case.path, message) from None
-    if flaw_name(getattr(config, "flaws", ())) != case.flaw:
+    if flaw_name(config.flaws) != case.flaw:
         raise CaseError(
             case.path,
             f'"flaw" is {case.flaw!r} but "config.flaws" says {sorted(config.flaws)}',

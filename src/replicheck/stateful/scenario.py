@@ -17,11 +17,17 @@ A send with `wait: false` leaves the write in flight so that faults can hit it m
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from replicheck.checker.log_anomalies import check_log
 from replicheck.impl import Cluster, ClusterConfig
-from replicheck.stateful.result import LIVENESS, REPLICA_INVARIANT, RunResult, allowed_anomalies
+from replicheck.stateful.result import (
+    LIVENESS,
+    REPLICA_INVARIANT,
+    RunResult,
+    RunStep,
+    allowed_anomalies,
+)
 from replicheck.stateful.steps import (
     CLIENT_COUNT,
     FAULT_KINDS,
@@ -47,6 +53,7 @@ __all__ = [
     "Executor",
     "RunResult",
     "Step",
+    "StepExecutor",
     "allowed_anomalies",
     "campaign_wait_ms",
     "describe_step",
@@ -67,41 +74,28 @@ def campaign_wait_ms(config: ClusterConfig) -> int:
     return min(config.request_timeout_ms, WAIT_FETCH_INTERVALS * config.fetch_interval_ms)
 
 
-class Executor:
-    """Applies steps to one target and records what each did.
+S = TypeVar("S", bound=RunStep)
 
-    The Hypothesis machine and `run_scenario` both go through `apply` and `finish`, which is
-    what makes a printed scenario an exact, Hypothesis-free reproduction. `target` defaults
-    to the reference cluster built from `config` and `seed`.
-    """
 
-    def __init__(
-        self, config: ClusterConfig, seed: int, target: Target[Step] | None = None
-    ) -> None:
+class StepExecutor(Generic[S]):
+    """Applies steps to one target and records what each did: outcomes, describe snapshots
+    after faults, invariant violations after every step, and at the end the `RunResult`.
+
+    Generic in the target's step type; `Executor` is the one for the reference cluster."""
+
+    def __init__(self, config: ClusterConfig, seed: int, target: Target[S]) -> None:
         self.config = config
         self.seed = seed
-        self.target: Target[Step] = ClusterTarget(config, seed) if target is None else target
-        self.steps: list[Step] = []
+        self.target = target
+        self.steps: list[S] = []
         self.step_outcomes: list[str] = []
         self.describe_snapshots: list[tuple[int, list[str]]] = [(0, self.target.snapshot())]
         self.invariant_violations: list[tuple[int, str]] = []
         self.last_violations: list[str] = []
         self._finished: RunResult | None = None
 
-    @property
-    def cluster(self) -> Cluster:
-        """The simulated cluster (reference target only): what the campaign aims with."""
-        assert isinstance(self.target, ClusterTarget), "only the reference target has one"
-        return self.target.cluster
-
-    @property
-    def down(self) -> set[int]:
-        """Brokers crashed, powered off or swapped and not restarted (reference target)."""
-        assert isinstance(self.target, ClusterTarget), "only the reference target has brokers"
-        return set(self.target.down_brokers())
-
     # -- the one entry point -----------------------------------------------------------
-    def apply(self, step: Step) -> str:
+    def apply(self, step: S) -> str:
         """Run one step; return (and record) its outcome."""
         assert self._finished is None, "scenario already finished"
         history_from = len(self.target.history)
@@ -109,26 +103,8 @@ class Executor:
         head = self.target.apply(step)
         return self._record(step, head, history_from, events_from)
 
-    def tick_until(self, done: Callable[[Cluster], bool], max_ms: int) -> Step:
-        """Advance time 1 ms at a time until `done(cluster)` (at most `max_ms`), recorded as
-        one plain `tick` step of the elapsed time. `done` must only read the cluster.
-
-        The campaign uses it to end a tick exactly at a protocol moment (an ISR change in
-        flight, say). Processing the event queue up to t in 1 ms slices or at once is the
-        same, so replaying the recorded `tick` reproduces this run exactly."""
-        assert self._finished is None, "scenario already finished"
-        assert max_ms > 0
-        cluster = self.cluster
-        history_from = len(self.target.history)
-        events_from = len(self.target.events)
-        cluster.tick(1)  # at least one millisecond passes, then the moment is looked for
-        waited_ms = 1 + self.target.advance_until(lambda: done(cluster), max_ms - 1)
-        step = Step("tick", {"ms": waited_ms})
-        self._record(step, "ok", history_from, events_from)
-        return step
-
     # -- recording ---------------------------------------------------------------------
-    def _side_effects(self, step: Step, history_from: int, events_from: int) -> list[str]:
+    def _side_effects(self, step: S, history_from: int, events_from: int) -> list[str]:
         """What else happened during the step: other clients' completions, then events."""
         own = self.target.client_of(step)
         notes = []
@@ -142,7 +118,7 @@ class Executor:
                 notes.append(text)
         return notes
 
-    def _record(self, step: Step, head: str, history_from: int, events_from: int) -> str:
+    def _record(self, step: S, head: str, history_from: int, events_from: int) -> str:
         self.steps.append(step)
         number = len(self.steps)
         notes = self._side_effects(step, history_from, events_from)
@@ -185,6 +161,50 @@ class Executor:
             convergence_bound_ms=teardown.convergence_bound_ms,
         )
         return self._finished
+
+
+class Executor(StepExecutor[Step]):
+    """The executor for the reference cluster (the default target).
+
+    The Hypothesis machine and `run_scenario` both go through `apply` and `finish`, which is
+    what makes a printed scenario an exact, Hypothesis-free reproduction. `target` defaults
+    to the reference cluster built from `config` and `seed`.
+    """
+
+    def __init__(
+        self, config: ClusterConfig, seed: int, target: Target[Step] | None = None
+    ) -> None:
+        super().__init__(config, seed, ClusterTarget(config, seed) if target is None else target)
+
+    @property
+    def cluster(self) -> Cluster:
+        """The simulated cluster (reference target only): what the campaign aims with."""
+        assert isinstance(self.target, ClusterTarget), "only the reference target has one"
+        return self.target.cluster
+
+    @property
+    def down(self) -> set[int]:
+        """Brokers crashed, powered off or swapped and not restarted (reference target)."""
+        assert isinstance(self.target, ClusterTarget), "only the reference target has brokers"
+        return set(self.target.down_brokers())
+
+    def tick_until(self, done: Callable[[Cluster], bool], max_ms: int) -> Step:
+        """Advance time 1 ms at a time until `done(cluster)` (at most `max_ms`), recorded as
+        one plain `tick` step of the elapsed time. `done` must only read the cluster.
+
+        The campaign uses it to end a tick exactly at a protocol moment (an ISR change in
+        flight, say). Processing the event queue up to t in 1 ms slices or at once is the
+        same, so replaying the recorded `tick` reproduces this run exactly."""
+        assert self._finished is None, "scenario already finished"
+        assert max_ms > 0
+        cluster = self.cluster
+        history_from = len(self.target.history)
+        events_from = len(self.target.events)
+        cluster.tick(1)  # at least one millisecond passes, then the moment is looked for
+        waited_ms = 1 + self.target.advance_until(lambda: done(cluster), max_ms - 1)
+        step = Step("tick", {"ms": waited_ms})
+        self._record(step, "ok", history_from, events_from)
+        return step
 
 
 def run_scenario(
