@@ -20,6 +20,8 @@ from replicheck.stateful.steps import (
     VOCABULARY,
     Bounds,
     Step,
+    StepKind,
+    Vocabulary,
 )
 from replicheck.stateful.target import ClusterTarget, Target, Teardown
 
@@ -214,3 +216,22 @@ def test_a_second_target_is_driven_through_the_protocol_alone() -> None:
     assert journaled.calls == ["send", "heal", f"teardown {FINAL_READ_PROCESS}"]
     assert result.history == run_scenario(CONFIG, 3, steps).history
     assert len(result.describe_snapshots) == 3  # start, after the heal (a fault), the end
+
+
+def test_a_new_fault_without_arguments_joins_the_menu_from_its_entry() -> None:
+    drain = StepKind(
+        "drain-controller",
+        (),
+        lambda cluster, args: "ok",
+        lambda args, topic: "the controller drains",
+        fault=True,
+        family="controller",
+        campaign_weight=2,
+    )
+    vocabulary = Vocabulary([*VOCABULARY.values(), drain])
+    assert machine._plain_actions(machine._ACTIONS, vocabulary) == (
+        ("drain-controller", ("drain-controller",), 2),
+    )
+    assert machine._plain_actions(machine._ACTIONS) == ()  # today's kinds are all aimed
+    with pytest.raises(AssertionError, match="joins the menu"):
+        StepKind("x", (), drain.apply, drain.describe, campaign_weight=1)

@@ -45,7 +45,7 @@ from replicheck.impl import Cluster, ClusterConfig
 from replicheck.stateful import moments
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor, campaign_wait_ms
-from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step
+from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step, Vocabulary
 
 # Fault families that the swarm switches on and off per example, from the step table (each
 # fault kind names its family): crash, power, partition, network, controller, preferred.
@@ -138,8 +138,23 @@ def _families_of(kinds: tuple[str, ...]) -> frozenset[str] | None:
     return frozenset(f for f in families if f is not None) or None
 
 
+def _plain_actions(
+    actions: tuple[tuple[str, tuple[str, ...], int], ...], vocabulary: Vocabulary = VOCABULARY
+) -> tuple[tuple[str, tuple[str, ...], int], ...]:
+    """Step kinds with a `campaign_weight` that no action above names: each joins the menu
+    as itself (applied with no arguments), after the aimed actions, so that a new fault is
+    one table entry. None of today's kinds needs it (they are all aimed above)."""
+    named = {action for action, _, _ in actions} | {k for _, kinds, _ in actions for k in kinds}
+    return tuple(
+        (name, (name,), kind.campaign_weight)
+        for name, kind in vocabulary.items()
+        if kind.campaign_weight and name not in named
+    )
+
+
 _MENU: tuple[tuple[str, frozenset[str] | None, int], ...] = tuple(
-    (action, _families_of(kinds), weight) for action, kinds, weight in _ACTIONS
+    (action, _families_of(kinds), weight)
+    for action, kinds, weight in _ACTIONS + _plain_actions(_ACTIONS)
 )
 
 
@@ -355,7 +370,11 @@ class CampaignMachine(RuleBasedStateMachine):
     def act(self, data: st.DataObject) -> None:
         action = data.draw(st.sampled_from(self._menu()), label="action")
         self.previous_action = action
-        getattr(self, "_do_" + action.replace("-", "_"))(data)
+        handler = getattr(self, "_do_" + action.replace("-", "_"), None)
+        if handler is None:  # a plain action (see `_plain_actions`): the kind itself
+            self._apply(Step(action, {}), fault=True)
+            return
+        handler(data)
 
     # -- clients ---------------------------------------------------------------------
     def _send(self, data: st.DataObject, wait: bool) -> None:

@@ -14,8 +14,10 @@ kind means lives in its `StepKind` entry, and every reader takes it from there:
   pair), and the cluster event it leaves behind (the report's timeline places it there);
 - how much simulated time it may take (case files are bounded per step and per case).
 
-Adding a step kind is one entry in `STEPS` (plus a menu line in `stateful.machine` if the
-campaign should aim it). The table's order is the documented order of kinds.
+Adding a step kind is one entry in `STEPS`: a fault without arguments joins the campaign's
+menu through its `family` and `campaign_weight`; one the campaign should aim (at the
+leader, a follower, a link) also gets a menu line in `stateful.machine`. The table's order
+is the documented order of kinds.
 """
 
 from __future__ import annotations
@@ -318,12 +320,18 @@ class StepKind:
     event: str | None = None  # the cluster event one applied step leaves (the timeline)
     undo: tuple[str, str | None] | None = None  # (undoing kind, the argument that must match)
     client: bool = False  # client `process`'s own operation (not a side effect of the step)
+    #: base weight in the campaign's menu for a fault without arguments that no aimed menu
+    #: action injects: it joins the menu as a plain action (0: the campaign does not use it)
+    campaign_weight: int = 0
     time_ms: Callable[[Args, Bounds], int] = field(default=lambda a, b: 0)
 
     def __post_init__(self) -> None:
         names = [arg.name for arg in self.args]
         assert len(set(names)) == len(names), f"{self.name}: an argument is listed twice"
         assert not self.client or "process" in names, f"{self.name}: a client step names it"
+        assert not self.campaign_weight or (self.fault and self.family and not self.args), (
+            f"{self.name}: only a fault of a swarm family without arguments joins the menu plainly"
+        )
 
     def problem(self, args: Args, bounds: Bounds) -> tuple[str, str] | None:
         """(argument name, problem) for the first bad argument, or None."""
