@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+# For annotations only: log_anomalies renders its verdicts with this module, so a runtime
+# import here would be a cycle.
 if TYPE_CHECKING:
     from replicheck.checker.log_anomalies import LogVerdict
 
@@ -44,7 +47,7 @@ def kind_meaning(kind: str) -> str:
     return KIND_MEANING.get(kind, kind)
 
 
-def _op(ref: dict) -> str:
+def _op(ref: Mapping[str, Any]) -> str:
     """`op 41 (process 3)`, with final marked."""
     text = f"op {ref['index']} (process {ref['process']}"
     if ref.get("final"):
@@ -52,7 +55,7 @@ def _op(ref: dict) -> str:
     return text + ")"
 
 
-def _poll(ref: dict) -> str:
+def _poll(ref: Mapping[str, Any]) -> str:
     span = f"offsets {ref['offsets'][0]}..{ref['offsets'][1]}" if ref.get("offsets") else "empty"
     return f"poll {_op(ref)} from {ref['start_offset']} → {span}"
 
@@ -61,7 +64,7 @@ def _m(message: Any) -> str:
     return repr(message) if not isinstance(message, str) else message
 
 
-def describe_evidence(kind: str, e: dict) -> str:
+def describe_evidence(kind: str, e: Mapping[str, Any]) -> str:
     """One line (at most a few) describing one piece of evidence."""
     key = e["key"]
     if kind == "lost-write":
@@ -75,9 +78,8 @@ def describe_evidence(kind: str, e: dict) -> str:
             f"later {_poll(e['read'])} {shown}"
         )
     if kind == "unseen":
-        return (
-            f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; "
-            + ("in no final read" if e["final_reads"] else "returned by no poll")
+        return f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; " + (
+            "in no final read" if e["final_reads"] else "returned by no poll"
         )
     if kind == "inconsistent-offsets":
         parts = [
@@ -114,7 +116,7 @@ def describe_evidence(kind: str, e: dict) -> str:
             f"(op {e['previous']['index']}), then {_poll(e['poll'])}; skipped {skipped}"
         )
     if kind in ("int-nonmonotonic-send", "int-nonmonotonic-poll"):
-        op = e.get("op") or e.get("poll")
+        op = e.get("op") or e["poll"]
         return (
             f"{key}: {_op(op)} went from offset {e['previous_offset']} to {e['offset']} "
             "within one op"
