@@ -144,11 +144,9 @@ def _bar(
     label = model.describe_call(call)
     caption = f"{step + 1}: {label}" if step is not None else label
     fits = max(0, (width - 6) // CHAR_WIDTH_PX)
-    if len(caption) > fits:
-        if fits > 6:
-            caption = caption[: fits - 1] + "…"
-        else:
-            caption = "" if step is None else str(step + 1)
+    if len(caption) > fits:  # cut to fit, or only the step number when hardly anything fits
+        short = "" if step is None else str(step + 1)
+        caption = caption[: fits - 1] + "…" if fits > 6 else short
     return {
         "width": width,
         "caption": caption,
