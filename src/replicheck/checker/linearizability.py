@@ -435,7 +435,11 @@ def _search(
     """The WGL search over one partition; `calls` sorted by invocation position.
 
     A generator: it yields its step count every CLOCK_CHECK_STEPS steps (the caller looks
-    at the clock, or lets another partition run) and returns the outcome."""
+    at the clock, or lets another partition run) and returns the outcome.
+
+    One long function on purpose: it is the checker's hot loop, with every piece of state
+    in a local and no call per step but the model's step function. Frames are `Frame`
+    tuples, built and unpacked whole (never indexed)."""
     n = len(calls)
     # Entries: 0 is the head sentinel, then calls and returns in history order, then a tail
     # sentinel that looks like a return (reaching it would mean a bookkeeping bug). An event
@@ -486,7 +490,8 @@ def _search(
     # op, so the next one must observe its effect (see `blind` below).
     after_info = 0
     AFTER_INFO = 1 << info
-    # frames: (op, state before, base, rel, ilin, kind, parent); kind: FORCED, READ, CHOICE
+    # frames (`Frame`): (op, state before, base, rel, ilin, kind, parent); kind: FORCED,
+    # READ or CHOICE
     stack: Frame[S] | None = None
     depth = best_depth = 0
     best_stack: Frame[S] | None = None

@@ -85,20 +85,7 @@ def check_log_model(
     valid: bool | None = False if False in verdicts else (None if None in verdicts else True)
 
     if as_json:
-        log_json = verdict.to_json()
-        out: dict[str, Any] = {
-            "valid": "unknown" if valid is None else valid,
-            "model": "log",
-            "file": str(history_file),
-            "ops": verdict.stats["ops"],
-            "shape": verdict.stats.get("shape"),
-            "partitions": verdict.stats["partitions"],
-            "anomalies": log_json["anomalies"],
-            "allowed_anomalies": log_json["allowed_anomalies"],
-            "allowed": log_json["allowed"],
-            "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
-            "log": log_json,
-        }
+        out = _json_verdict(history_file, verdict, lin, valid, want_linearization)
         sys.stdout.write(json_dumps(out) + "\n")
     elif brief:
         click.echo(brief_line(history_file, lin, verdict, valid))
@@ -111,6 +98,30 @@ def check_log_model(
     if html_path is not None:
         _write_html(html_path, history_file, lin, verdict, ops, valid)
     return EXIT_CODE[valid]
+
+
+def _json_verdict(
+    history_file: Path,
+    verdict: LogVerdict,
+    lin: LinVerdict[LogNode] | None,
+    valid: bool | None,
+    want_linearization: bool,
+) -> dict[str, Any]:
+    """The `--json` object: the overall verdict, the log checks, the strict level if run."""
+    log_json = verdict.to_json()
+    return {
+        "valid": "unknown" if valid is None else valid,
+        "model": "log",
+        "file": str(history_file),
+        "ops": verdict.stats["ops"],
+        "shape": verdict.stats.get("shape"),
+        "partitions": verdict.stats["partitions"],
+        "anomalies": log_json["anomalies"],
+        "allowed_anomalies": log_json["allowed_anomalies"],
+        "allowed": log_json["allowed"],
+        "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
+        "log": log_json,
+    }
 
 
 def _strict_level(
