@@ -11,7 +11,7 @@ the partition (not wall-clock time), so bursts and idle stretches take the same 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import jinja2
 
@@ -26,6 +26,77 @@ LANE_HEIGHT_PX = 26
 STEP_WIDTH_PX = 26
 CHAR_WIDTH_PX = 7
 LEFT_MARGIN_PX = 90
+
+
+class _LaneView(TypedDict):
+    name: str  # the process
+    y: int
+
+
+class _BarView(TypedDict):
+    """One operation, drawn from its invocation to its response (or the right edge)."""
+
+    x: int
+    y: int
+    width: int
+    caption: str  # what fits on the bar
+    kind: str  # "blocking", "placed", "info" or "unplaced"
+    label: str  # the whole description, on hover
+    step: int | None  # 1-based place in the order shown
+    state: str | None  # the state after it, if placed
+    index: int
+    process: Any  # the history's process id (any JSON value)
+    open_ended: bool
+
+
+class _StepView(TypedDict):
+    step: int
+    index: int
+    process: Any
+    label: str
+    state: str
+
+
+class _BlockingView(TypedDict):
+    """The call that could not be placed, and the states whose step refused it."""
+
+    index: int
+    process: Any
+    label: str
+    refused: list[str]
+
+
+class _PartitionView(TypedDict):
+    label: str
+    valid: bool | None
+    outcome: str
+    op_count: int
+    window: tuple[int, int] | None  # the calls drawn, when not all of them
+    lanes: list[_LaneView]
+    bars: list[_BarView]
+    width: int
+    height: int
+    steps: list[_StepView]
+    steps_title: str
+    initial_state: str
+    blocking: _BlockingView | None
+
+
+class _LinView(TypedDict):
+    model: str
+    valid: bool | None
+    summary: str
+    partitions: list[_PartitionView]
+    hidden_partitions: int
+
+
+class _PageContext(TypedDict):
+    title: str
+    log_page: str | None
+    lin: _LinView | None
+    overall: str | None
+    overall_class: NotRequired[str]
+
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("replicheck.checker", "templates"),
@@ -52,8 +123,7 @@ def render_check_html(
     an inline frame whose source is embedded and escaped) and the linearizability section.
     `overall` is `(valid,)`, the verdict of all checks together, shown at the top."""
     assert lin is not None or log_page is not None, "a report needs at least one verdict"
-    context: dict[str, Any] = {"title": title, "log_page": log_page, "lin": None}
-    context["overall"] = None
+    context: _PageContext = {"title": title, "log_page": log_page, "lin": None, "overall": None}
     if overall is not None:
         context["overall"] = {True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[
             overall[0]
@@ -85,7 +155,7 @@ def _window(part: PartitionResult[S]) -> tuple[int, int]:
     return start, start + MAX_OPS_DRAWN
 
 
-def _partition_view(model: Model[S], part: PartitionResult[S]) -> dict[str, Any]:
+def _partition_view(model: Model[S], part: PartitionResult[S]) -> _PartitionView:
     """What the template draws for one partition: lanes, bars, the steps and the evidence."""
     lo, hi = _window(part)
     calls = part.calls[lo:hi]
@@ -102,10 +172,7 @@ def _partition_view(model: Model[S], part: PartitionResult[S]) -> dict[str, Any]
         op = lo + offset
         x1 = x_of[call.call_pos]
         x2 = x_of[call.return_pos] if call.return_pos is not None else end_x
-        bar = _bar(model, part, op, step_of.get(op), x2 - x1)
-        bar["x"] = LEFT_MARGIN_PX + x1 * STEP_WIDTH_PX
-        bar["y"] = lane_of[call.process] * LANE_HEIGHT_PX + 4
-        bars.append(bar)
+        bars.append(_bar(model, part, op, step_of.get(op), (x1, x2), lane_of[call.process]))
     return {
         "label": part.label,
         "valid": part.valid,
@@ -126,10 +193,16 @@ def _partition_view(model: Model[S], part: PartitionResult[S]) -> dict[str, Any]
 
 
 def _bar(
-    model: Model[S], part: PartitionResult[S], op: int, step: int | None, span: int
-) -> dict[str, Any]:
-    """One operation's bar (without its place: the caller adds `x` and `y`); `step` is
-    its place in the order shown, `span` its length in event columns."""
+    model: Model[S],
+    part: PartitionResult[S],
+    op: int,
+    step: int | None,
+    columns: tuple[int, int],
+    lane: int,
+) -> _BarView:
+    """One operation's bar: `step` is its place in the order shown, `columns` the event
+    columns it spans, `lane` its process's row."""
+    x1, x2 = columns
     call = part.calls[op]
     if op == part.blocking:
         kind = "blocking"
@@ -140,7 +213,7 @@ def _bar(
     else:
         kind = "unplaced"
     state = model.describe_state(part.states[step]) if step is not None else None
-    width = max(STEP_WIDTH_PX // 2, span * STEP_WIDTH_PX - 3)
+    width = max(STEP_WIDTH_PX // 2, (x2 - x1) * STEP_WIDTH_PX - 3)
     label = model.describe_call(call)
     caption = f"{step + 1}: {label}" if step is not None else label
     fits = max(0, (width - 6) // CHAR_WIDTH_PX)
@@ -148,6 +221,8 @@ def _bar(
         short = "" if step is None else str(step + 1)
         caption = caption[: fits - 1] + "…" if fits > 6 else short
     return {
+        "x": LEFT_MARGIN_PX + x1 * STEP_WIDTH_PX,
+        "y": lane * LANE_HEIGHT_PX + 4,
         "width": width,
         "caption": caption,
         "kind": kind,
@@ -160,7 +235,7 @@ def _bar(
     }
 
 
-def _steps(model: Model[S], part: PartitionResult[S]) -> list[dict[str, Any]]:
+def _steps(model: Model[S], part: PartitionResult[S]) -> list[_StepView]:
     """The order shown (the linearization or the longest prefix), one row per step."""
     return [
         {
@@ -174,7 +249,7 @@ def _steps(model: Model[S], part: PartitionResult[S]) -> list[dict[str, Any]]:
     ]
 
 
-def _blocking(model: Model[S], part: PartitionResult[S]) -> dict[str, Any] | None:
+def _blocking(model: Model[S], part: PartitionResult[S]) -> _BlockingView | None:
     """The call that could not be placed, and the states that refused it (violations)."""
     if part.blocking is None:
         return None

@@ -41,6 +41,7 @@ from replicheck.commands.check_output import (
     input_error,
 )
 from replicheck.model import MODELS, ModelInputError, get_model
+from replicheck.model.base import S
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_UNKNOWN", "EXIT_VIOLATION", "check"]
 
@@ -321,7 +322,7 @@ def _check_linearizability(
     return EXIT_CODE[valid]
 
 
-def _write_html(html_path: Path, history_file: Path, lin: LinVerdict[Any]) -> None:
+def _write_html(html_path: Path, history_file: Path, lin: LinVerdict[S]) -> None:
     from replicheck.checker.visualize import render_check_html  # jinja2: only with --html
 
     page = render_check_html(lin, None, title=str(history_file), overall=(lin.valid,))

@@ -10,13 +10,14 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from replicheck.checker.history import HistoryError
 from replicheck.checker.linearizability import LinVerdict
 from replicheck.model import ModelInputError
+from replicheck.model.base import S
 
 # For annotations only: the log checker costs start-up time that `check --model register`
 # must not pay (see cli.py's lazy commands).
@@ -30,7 +31,7 @@ VERDICT_WORD = {True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}
 
 
 def brief_line(
-    path: Path, lin: LinVerdict[Any] | None, log_result: LogVerdict | None, valid: bool | None
+    path: Path, lin: LinVerdict[S] | None, log_result: LogVerdict | None, valid: bool | None
 ) -> str:
     """`FILE: VERDICT — what failed`, for a batch."""
     details = []
