@@ -158,7 +158,8 @@ def case_failure(case: Case, result: RunResult) -> str | None:
 
 class CaseItem(pytest.Item):
     def runtest(self) -> None:
-        from replicheck.report.case import load_case, replay_case
+        from replicheck.report.case import load_case
+        from replicheck.stateful.replay import replay_case
         from replicheck.stateful.result import RunResult
 
         case = load_case(self.path)
