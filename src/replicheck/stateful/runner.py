@@ -25,7 +25,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from replicheck.impl import ClusterConfig
@@ -185,7 +185,11 @@ def _share(total: int, workers: int) -> int:
 
 
 def campaign_settings(
-    max_examples: int, steps: int, database_path: Path | None, *, shrink: bool = True
+    max_examples: int,
+    steps: int,
+    database_path: Path | ExampleDatabase | None,
+    *,
+    shrink: bool = True,
 ) -> settings:
     phases = [Phase.explicit, Phase.reuse, Phase.generate]
     if shrink:
@@ -193,7 +197,9 @@ def campaign_settings(
     return settings(
         max_examples=max_examples,
         stateful_step_count=steps,
-        database=DirectoryBasedExampleDatabase(str(database_path)) if database_path else None,
+        database=database_path
+        if isinstance(database_path, ExampleDatabase) or database_path is None
+        else DirectoryBasedExampleDatabase(str(database_path)),  # scale/: an open database
         deadline=None,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
@@ -227,7 +233,7 @@ def run_single(
     seed: int,
     max_examples: int,
     steps: int,
-    database_path: Path | None,
+    database_path: Path | ExampleDatabase | None,
     on_example: Callable[[Sink, float], None] | None = None,
     *,
     polish_result: bool = True,
