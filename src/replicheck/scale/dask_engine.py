@@ -103,15 +103,15 @@ def engine_versions() -> tuple[str, str]:
     return replicheck.__version__, hypothesis.__version__
 
 
-def connect(address: str) -> DaskClient:
+def connect(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> DaskClient:
     """A client of the scheduler at `address`, with at least one worker of our versions."""
     dask = _dask()
     try:
-        client = dask.client(address, timeout=CONNECT_TIMEOUT_S)
+        client = dask.client(address, timeout=timeout_s)
     except (OSError, TimeoutError, ValueError) as error:
         raise DaskEngineError(f"cannot reach the Dask scheduler at {address}: {error}") from None
     try:
-        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        client.wait_for_workers(1, timeout=timeout_s)
         check_versions(client)
     except BaseException:
         client.close()
