@@ -11,15 +11,17 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from replicheck.impl import ClusterConfig
 from replicheck.scale.chunk import ChunkOutcome, ChunkTask, run_chunk
 from replicheck.scale.database import DatabaseSpec, check_reachable
 from replicheck.scale.engine import ChunkBook, run_sequential
 from replicheck.scale.plan import ChunkSpec, Shard, plan_chunks
+from replicheck.stateful import scenario
 from replicheck.stateful.minimize import polish
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
+from replicheck.stateful.result import RunResult
 from replicheck.stateful.runner import (
     CampaignResult,
     Progress,
@@ -222,10 +224,19 @@ def _conclude(campaign: ScaledCampaign, outcomes: list[ChunkOutcome]) -> None:
     campaign.first_failure_example = winner.first_failure_example
     if winner.result is not None:
         campaign.hypothesis_steps = len(winner.result.steps)
-        campaign.result = polish(winner.result)
+        campaign.result = _polish(winner.result)
     else:
         campaign.error = winner.error
         campaign.error_steps = winner.error_steps
+
+
+def _polish(run: RunResult) -> RunResult:
+    """The minimized run. Transitional: `polish` still takes the scenario module's own
+    RunResult (the same fields), so the run is copied into that class and back."""
+    legacy = scenario.RunResult(
+        **{f.name: getattr(run, f.name) for f in fields(scenario.RunResult)}
+    )
+    return RunResult.adopt(polish(legacy))
 
 
 __all__ = ["ScaleOptions", "ScaledCampaign", "run_scaled_campaign"]

@@ -18,7 +18,8 @@ from replicheck.impl import ClusterConfig
 from replicheck.scale.database import DatabaseSpec
 from replicheck.scale.plan import ChunkSpec
 from replicheck.stateful.machine import Sink
-from replicheck.stateful.scenario import RunResult, Step
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.scenario import Step
 
 Status = Literal["clean", "found", "error", "stopped", "cancelled"]
 
