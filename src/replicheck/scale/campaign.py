@@ -67,7 +67,7 @@ class ScaledCampaign(CampaignResult):
 
     chunks: int = 1
     shard: Shard | None = None
-    engine: str = "local"
+    engine: str = "local"  # or "dask tcp://scheduler:8786"
     database: str | None = None
     outcomes: list[ChunkOutcome] = field(default_factory=list)
     winner: ChunkOutcome | None = None
@@ -136,7 +136,7 @@ def run_scaled_campaign(
         workers=workers,
         chunks=len(plan),
         shard=options.shard,
-        engine="dask" if options.dask else "local",
+        engine=f"dask {options.dask}" if options.dask else "local",
         database=spec_db.describe() if spec_db is not None else None,
     )
     tasks = [ChunkTask(config, spec, steps, spec_db, fingerprints) for spec in selected]
