@@ -76,9 +76,12 @@ def collect(paths: list[Path]) -> tuple[list[ShardRecord], list[tuple[Path, dict
 def _read_json(path: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except OSError as error:
+        raise RecordError(f"{path}: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        line = getattr(error, "lineno", 1)
         raise RecordError(
-            f"{path}: expected a JSON shard record or hunt summary: {error}"
+            f"{path}:{line}: expected a shard record or hunt summary (JSON): {error}"
         ) from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: expected a JSON object")
