@@ -8,6 +8,7 @@ failure once (here, on the driver) and returns a `ScaledCampaign`, which is a
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -67,7 +68,7 @@ class ScaledCampaign(CampaignResult):
 
     chunks: int = 1
     shard: Shard | None = None
-    engine: str = "local"  # or "dask tcp://scheduler:8786"
+    engine: str = "local"  # or "2 local processes", "dask tcp://scheduler:8786"
     database: str | None = None
     outcomes: list[ChunkOutcome] = field(default_factory=list)
     winner: ChunkOutcome | None = None
@@ -142,8 +143,14 @@ def run_scaled_campaign(
     tasks = [ChunkTask(config, spec, steps, spec_db, fingerprints) for spec in selected]
     started = time.perf_counter()
     tally = _Tally(sum(s.max_examples for s in selected), started, progress)
+    processes = min(workers, len(tasks), os.cpu_count() or 1)
     if options.dask is not None:
         outcomes = _run_dask(options.dask, tasks, tally)
+    elif processes > 1:
+        from replicheck.scale.pool import run_on_pool
+
+        campaign.engine = f"{processes} local processes"
+        outcomes = run_on_pool(tasks, processes, tally.finished)
     else:
         outcomes = _run_local(tasks, tally)
     campaign.elapsed_s = time.perf_counter() - started

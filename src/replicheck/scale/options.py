@@ -87,6 +87,7 @@ class ScaledRunner:
     ) -> CampaignResult:
         folder = None if database_dir is None else DatabaseSpec("directory", str(database_dir))
         from replicheck.scale.dask_engine import DaskEngineError
+        from replicheck.scale.pool import PoolError
 
         try:
             return run_scaled_campaign(
@@ -101,7 +102,7 @@ class ScaledRunner:
                 workers=workers,
                 progress=progress,
             )
-        except (DatabaseError, DaskEngineError) as error:  # hunt: "error: …", exit 2
+        except (DatabaseError, DaskEngineError, PoolError) as error:  # hunt: "error: …", exit 2
             raise WorkerStartError(str(error)) from None
 
 
@@ -125,12 +126,6 @@ def _adjust(plan: HuntPlan, values: Mapping[str, object]) -> HuntPlan:
             shard.select(layout)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    if hunt.workers > 1 and dask is None:
-        click.echo(
-            f"note: --workers {hunt.workers} with the scale options runs the plan's "
-            f"{plan_size} chunks one after another here (--dask runs them in parallel)",
-            err=True,
-        )
     inner = plan.search
     return dataclasses.replace(
         plan,
