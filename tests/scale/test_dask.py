@@ -14,9 +14,9 @@ from replicheck.scale.dask_engine import DaskEngineError, connect
 distributed = pytest.importorskip("distributed", reason="pip install 'replicheck[dask]'")
 
 # Measured with the dev extra's Hypothesis: with 3 examples per chunk, acks-one's chunks
-# for seeds 5..9 find nothing and chunk 5 (seed 10) does; 40 chunks leave 34 to cancel.
+# for seeds 5 and 6 find nothing and chunk 2 (seed 7) does; 40 chunks leave 37 to cancel.
 SEED, BUDGET, CHUNKS, STEPS = 5, 120, 40, 20
-WINNER = 5
+WINNER = 2
 
 
 @pytest.fixture(scope="module")

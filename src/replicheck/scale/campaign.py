@@ -74,12 +74,13 @@ class ScaledCampaign(CampaignResult):
     winner: ChunkOutcome | None = None
 
     def reproduce_command(self) -> str:
-        """A found failure: the one chunk that found it, run alone (its seed and budget);
-        otherwise the campaign (this shard of it)."""
+        """A found failure: the one chunk that found it, run alone (its seed and budget,
+        as a plan of one chunk); otherwise the campaign (this shard of it)."""
         parts = ["replicheck", "hunt"] + (["--flaw", self.flaw] if self.flaw else [])
         if self.winner is not None:
             spec = self.winner.spec
             parts += ["--seed", str(spec.seed), "--max-examples", str(spec.max_examples)]
+            parts += ["--chunks", "1"]  # a chunk's exploration (scale/constants.py)
         else:
             parts += ["--seed", str(self.seed), "--max-examples", str(self.max_examples)]
             if self.chunks > 1:
