@@ -11,7 +11,8 @@ import textwrap
 
 import pytest
 
-from replicheck.scale.campaign import engine_label
+from replicheck.commands.hunt_reference import REFERENCE_KIND
+from replicheck.scale.campaign import TARGET, engine_label
 from replicheck.scale.database import DatabaseError, check_reachable, parse_database
 from replicheck.stateful.runner import config_hash, resolve_config
 
@@ -70,12 +71,16 @@ def test_keys_are_namespaced_by_configuration_and_engine(redis_url: str) -> None
     keys = client.keys("*")
     client.close()
     expected = [
-        f"replicheck:sim:{config_hash(resolve_config(None, flaw))}:{engine_label()}:".encode()
+        f"replicheck:{TARGET}:{config_hash(resolve_config(None, flaw))}:{engine_label()}:".encode()
         for flaw in ("acks-one", "no-fsync")
     ]
     owners = [[p for p in expected if key.startswith(p)] for key in keys]
     assert all(len(owner) == 1 for owner in owners), keys  # every key in exactly one namespace
     assert {owner[0] for owner in owners} == set(expected)
+
+
+def test_the_namespace_names_the_target_as_hunt_json_does() -> None:
+    assert TARGET == REFERENCE_KIND
 
 
 def test_unreachable_redis_is_a_usage_error_before_the_campaign() -> None:

@@ -12,17 +12,15 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from replicheck.impl import ClusterConfig
 from replicheck.scale.chunk import ChunkOutcome, ChunkTask, run_chunk
 from replicheck.scale.database import DatabaseSpec, check_reachable
 from replicheck.scale.engine import ChunkBook, run_sequential
 from replicheck.scale.plan import ChunkSpec, Shard, plan_chunks
-from replicheck.stateful import scenario
 from replicheck.stateful.minimize import polish
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
-from replicheck.stateful.result import RunResult
 from replicheck.stateful.runner import (
     CampaignResult,
     Progress,
@@ -31,8 +29,9 @@ from replicheck.stateful.runner import (
     resolve_config,
 )
 
-#: the target every campaign drives today (the simulated cluster); part of the Redis keys
-TARGET = "sim"
+#: the target every campaign drives today, as `hunt --json` names it
+#: (commands/hunt_reference.REFERENCE_KIND); the first part of the Redis key namespace
+TARGET = "reference-cluster"
 #: examples per chunk when `--dask` is given without `--chunks` (small enough to balance
 #: load and to stream progress, large enough that a chunk's start-up is noise)
 DASK_CHUNK_EXAMPLES = 100
@@ -232,19 +231,10 @@ def _conclude(campaign: ScaledCampaign, outcomes: list[ChunkOutcome]) -> None:
     campaign.first_failure_example = winner.first_failure_example
     if winner.result is not None:
         campaign.hypothesis_steps = len(winner.result.steps)
-        campaign.result = _polish(winner.result)
+        campaign.result = polish(winner.result)
     else:
         campaign.error = winner.error
         campaign.error_steps = winner.error_steps
-
-
-def _polish(run: RunResult) -> RunResult:
-    """The minimized run. Transitional: `polish` still takes the scenario module's own
-    RunResult (the same fields), so the run is copied into that class and back."""
-    legacy = scenario.RunResult(
-        **{f.name: getattr(run, f.name) for f in fields(scenario.RunResult)}
-    )
-    return RunResult.adopt(polish(legacy))
 
 
 __all__ = ["ScaleOptions", "ScaledCampaign", "run_scaled_campaign"]

@@ -20,7 +20,7 @@ from replicheck.scale.database import DatabaseSpec
 from replicheck.scale.plan import ChunkSpec
 from replicheck.stateful.machine import Sink
 from replicheck.stateful.result import RunResult
-from replicheck.stateful.scenario import Step
+from replicheck.stateful.steps import Step
 
 Status = Literal["clean", "found", "error", "stopped", "cancelled"]
 
