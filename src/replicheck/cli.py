@@ -36,6 +36,7 @@ COMMANDS = {
         "hunt",
         "Hunt for lost acknowledged writes: hammer the simulated cluster with faults.",
     ),
+    "merge": ("merge", "Combine a campaign's shards into one verdict with one exit code."),
     "replay": (
         "replay",
         "Replay a regression case (case.json, or a report folder) and print the verdict.",

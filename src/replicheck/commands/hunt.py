@@ -39,6 +39,7 @@ from replicheck.commands.hunt_plan import (
     SearchStartError,
 )
 from replicheck.commands.hunt_reference import ReferenceSearch
+from replicheck.scale.options import scale_options
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, PROFILES
 from replicheck.stateful.runner import Progress as CampaignProgress
 from replicheck.stateful.runner import report_dir_problem, run_campaign
@@ -143,6 +144,7 @@ def core_options(command: HuntCallback) -> HuntCallback:
 @click.command(name="hunt")
 @core_options
 # Extensions: one decorator line each here (see the module docstring).
+@scale_options
 def hunt(plan: HuntPlan) -> None:
     """Hunt for lost acknowledged writes: hammer the simulated cluster with faults."""
     raise SystemExit(run_hunt(plan))

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from replicheck.impl import ClusterConfig
@@ -194,15 +194,20 @@ def _share(total: int, workers: int) -> int:
     return max(1, -(-total // workers))
 
 
-def campaign_settings(max_examples: int, steps: int, database_path: Path | None) -> settings:
+def campaign_settings(
+    max_examples: int, steps: int, database_path: Path | ExampleDatabase | None
+) -> settings:
     """Hypothesis settings of one campaign. There is no shrink phase: Hypothesis's shrinker
     needs hundreds of full cluster runs per failure, so the runner minimizes the step list
-    itself (`polish`, stateful/minimize.py) -- see docs/hunt.md, "Minimizing"."""
+    itself (`polish`, stateful/minimize.py) -- see docs/hunt.md, "Minimizing".
+    `database_path` may also be an open database (scale/: Redis, opened on a worker)."""
     phases = [Phase.explicit, Phase.reuse, Phase.generate]
     return settings(
         max_examples=max_examples,
         stateful_step_count=steps,
-        database=DirectoryBasedExampleDatabase(str(database_path)) if database_path else None,
+        database=database_path
+        if isinstance(database_path, ExampleDatabase) or database_path is None
+        else DirectoryBasedExampleDatabase(str(database_path)),  # scale/: an open database
         deadline=None,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
@@ -244,7 +249,7 @@ def run_single(
     seed: int,
     max_examples: int,
     steps: int,
-    database_path: Path | None,
+    database_path: Path | ExampleDatabase | None,
     on_example: Callable[[Sink, float], None] | None = None,
     *,
     polish_result: bool = True,
