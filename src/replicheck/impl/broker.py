@@ -59,6 +59,10 @@ class Broker:
             replicas = config.replicas_of(index)
             if broker_id in replicas:
                 log = disk[index]
+                if log.lost_suffix:
+                    # This incarnation starts on a log that lost records (see invariants.py).
+                    log.lost_suffix = False
+                    log.damaged_incarnation = incarnation
                 self.replicas[index] = Replica(index, config.partition_key(index), replicas, log)
         self._handlers: dict[type, Callable[[m.Msg, int], None]] = {
             m.LeaderAndIsr: self._on_leader_and_isr,
@@ -119,7 +123,15 @@ class Broker:
             self.replicas[i].partition_epoch if i in self.replicas else -1
             for i in range(self.config.partition_count)
         )
-        self.out.append(m.Heartbeat(self.name, "controller", self.id, self.incarnation, known))
+        log_info: tuple[tuple[int, int], ...] = ()
+        if self.config.elr:
+            log_info = tuple(
+                (self.replicas[i].log.latest_epoch(), self.replicas[i].log.leo)
+                if i in self.replicas else (-1, -1)
+                for i in range(self.config.partition_count)
+            )
+        self.out.append(m.Heartbeat(self.name, "controller", self.id, self.incarnation, known,
+                                    log_info))
 
     def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:
         if msg.controller_epoch < self.controller_epoch:

@@ -45,6 +45,10 @@ def become_follower(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_m
         # Flaw (pre-KIP-101): the follower's own HW is taken as the agreed prefix.
         _truncate(broker, replica, replica.hw)
         replica.need_truncation = False
+    elif broker.lazy_truncation:
+        # Flaw (Kip320FirstTry): fetch at once; truncate only when the leader reports that
+        # the epoch of our last record does not match its own (LOG_TRUNCATION).
+        replica.need_truncation = False
     else:
         replica.need_truncation = replica.log.leo > 0
     if msg.leader < 0:
@@ -71,9 +75,11 @@ def start_next(broker: Broker, replica: Replica, now_ms: int) -> None:
                                                   replica.log.latest_epoch(), corr))
     else:
         replica.fetcher = FETCHER_FETCHING
+        log = replica.log
+        last_epoch = log.entries[-1][0] if broker.lazy_truncation and log.entries else -1
         broker.out.append(m.Fetch(broker.name, dst, replica.index, broker.id,
-                                  replica.leader_epoch, replica.log.leo, corr,
-                                  broker.incarnation))
+                                  replica.leader_epoch, log.leo, corr, broker.incarnation,
+                                  last_epoch))
 
 
 def _back_off(broker: Broker, replica: Replica, now_ms: int) -> None:
@@ -97,7 +103,9 @@ def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse,
     if msg.corr != replica.inflight_corr or replica.fetcher != FETCHER_FETCHING:
         return  # an answer to a request we no longer wait for
     if msg.error != m.NONE:
-        if msg.error == m.OFFSET_OUT_OF_RANGE:
+        if msg.error == m.LOG_TRUNCATION:
+            replica.need_truncation = True  # lazy-truncation: truncate now, then fetch
+        elif msg.error == m.OFFSET_OUT_OF_RANGE:
             if broker.truncate_to_hw:
                 # Pre-KIP-101: cut back to a high watermark (ours or, if lower, the leader's).
                 _truncate(broker, replica, min(replica.hw, msg.hw))

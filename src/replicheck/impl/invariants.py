@@ -32,7 +32,10 @@ broker's ISR membership belongs to its registration, and until the controller ha
 processed the registration of the incarnation running on the new disk, the ISR still
 names the old one -- which can never act again (KIP-380) and is removed on registration
 (KIP-841). Such a member is skipped; after its registration it is checked like any other,
-which is where a controller that keeps it (rebooted-broker-stays-in-isr) shows.
+which is where a controller that keeps it (rebooted-broker-stays-in-isr) shows. A power
+loss that drops an unflushed suffix (`flush="interval"`) is the same case: Kafka promises
+only that the restarted broker leaves the ISR when it registers again, and a pre-ELR
+controller that keeps it as the last member (last-replica-standing) shows after that.
 """
 
 from __future__ import annotations
@@ -97,10 +100,18 @@ def _committed_in_isr(cluster: Cluster, p: PartitionState,
 
 
 def swapped_disk(cluster: Cluster, broker: int) -> bool:
-    """With broker epochs: `broker`'s disk was replaced after its current registration."""
+    """With broker epochs: `broker`'s disk was replaced, or lost its unflushed suffix in a
+    power loss, after its current registration (the registration takes it out of the ISR)."""
+    if not cluster.config.broker_epochs:
+        return False
+    registered = cluster.store.broker_epochs.get(broker, -1)
     swapped_at = cluster.disk_swaps.get(broker)
-    return (cluster.config.broker_epochs and swapped_at is not None
-            and cluster.store.broker_epochs.get(broker, -1) <= swapped_at)
+    if swapped_at is not None and registered <= swapped_at:
+        return True
+    for log in cluster.disks[broker].values():
+        if log.lost_suffix or registered < log.damaged_incarnation:
+            return True
+    return False
 
 
 def _who(p: PartitionState, broker: int, r: Replica) -> str:

@@ -143,6 +143,8 @@ def _send_alter_isr(broker: Broker, replica: Replica) -> None:
 
 
 def maybe_advance_hw(broker: Broker, replica: Replica, now_ms: int) -> None:
+    if broker.config.elr and len(replica.isr) < broker.config.min_insync_replicas:
+        return  # KIP-966: the HW advances only while the ISR has min.insync.replicas members
     # KIP-497: a pending expansion counts at once (the controller may already have committed
     # it, and elections would then pick the new member); the flaw counts only the committed.
     members = replica.isr if broker.hw_over_committed_isr else replica.maximal_isr()
@@ -190,11 +192,16 @@ def _complete_waiters(broker: Broker, replica: Replica) -> None:
 
 
 def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> None:
-    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+    lazy = broker.lazy_truncation
+    # Kip320FirstTry's Fetch carries the epoch of the follower's last record, not its
+    # current leader epoch: the leader checks that record instead of fencing the request.
+    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing and not lazy)
     log = replica.log
     follower_id = msg.replica_id
     if error == m.NONE and follower_id not in replica.f_leo:
         error = m.NOT_LEADER_OR_FOLLOWER
+    if error == m.NONE and lazy and _last_epoch_differs(log.entries, msg):
+        error = m.LOG_TRUNCATION
     if error == m.NONE and msg.fetch_offset > log.leo:
         error = m.OFFSET_OUT_OF_RANGE
     if error != m.NONE:
@@ -229,6 +236,14 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         deadline = now_ms + broker.config.fetch_interval_ms
         replica.parked.append((msg, deadline))
         broker.wake_at(deadline)
+
+
+def _last_epoch_differs(entries: list[tuple], msg: m.Fetch) -> bool:
+    """lazy-truncation: the follower's last record (at fetch_offset - 1) is not ours."""
+    offset = msg.fetch_offset
+    if offset > len(entries):
+        return True
+    return offset > 0 and entries[offset - 1][0] != msg.last_epoch
 
 
 def _current_incarnation(broker: Broker, replica: Replica, msg: m.Fetch) -> bool:

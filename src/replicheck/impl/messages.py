@@ -23,6 +23,7 @@ INVALID_UPDATE_VERSION = "INVALID_UPDATE_VERSION"
 STALE_CONTROLLER_EPOCH = "STALE_CONTROLLER_EPOCH"
 STALE_BROKER_EPOCH = "STALE_BROKER_EPOCH"  # KIP-903: an ISR addition from a past incarnation
 INELIGIBLE_REPLICA = "INELIGIBLE_REPLICA"  # KIP-841: an ISR addition of a fenced broker
+LOG_TRUNCATION = "LOG_TRUNCATION"  # Kip320FirstTry: the fetch's last epoch does not match
 # Idempotent producer (KIP-98).
 OUT_OF_ORDER_SEQUENCE_NUMBER = "OUT_OF_ORDER_SEQUENCE_NUMBER"
 INVALID_PRODUCER_EPOCH = "INVALID_PRODUCER_EPOCH"
@@ -80,15 +81,20 @@ class Heartbeat(Msg):
     """Liveness plus the partition epochs the broker knows, so the controller can resend
     state the broker missed (lost LeaderAndIsr, restart with empty memory)."""
 
-    __slots__ = ("broker", "incarnation", "known")
+    __slots__ = ("broker", "incarnation", "known", "log_info")
 
     def __init__(self, src: str, dst: str, broker: int, incarnation: int,
-                 known: tuple[int, ...]) -> None:
+                 known: tuple[int, ...],
+                 log_info: tuple[tuple[int, int], ...] = ()) -> None:
         self.src = src
         self.dst = dst
         self.broker = broker
         self.incarnation = incarnation
         self.known = known
+        # With ELR: (latest leader epoch, LEO) per partition, (-1, -1) where not a replica --
+        # what KIP-966's unclean recovery asks with GetReplicaLogInfo, carried here on the
+        # heartbeat so the controller always has the current incarnation's answer.
+        self.log_info = log_info
 
 
 class AlterIsr(Msg):
@@ -139,11 +145,15 @@ class AlterIsrResponse(Msg):
 class Fetch(Msg):
     """Follower fetch: `fetch_offset` is the follower's LEO (how the leader learns it)."""
 
-    __slots__ = ("broker_epoch", "corr", "fetch_offset", "leader_epoch", "partition",
-                 "replica_id")
+    __slots__ = ("broker_epoch", "corr", "fetch_offset", "last_epoch", "leader_epoch",
+                 "partition", "replica_id")
 
     def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
-                 fetch_offset: int, corr: int, broker_epoch: int = -1) -> None:
+                 fetch_offset: int, corr: int, broker_epoch: int = -1,
+                 last_epoch: int = -1) -> None:
+        # lazy-truncation flaw (Kip320FirstTry): the epoch of the follower's record at
+        # fetch_offset - 1, which the leader checks instead of a truncation before fetching.
+        self.last_epoch = last_epoch
         self.src = src
         self.dst = dst
         self.partition = partition

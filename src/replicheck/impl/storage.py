@@ -17,7 +17,8 @@ class PartitionLog:
     producer epoch, sequence)) for an idempotent producer's record; the offset is the list
     index."""
 
-    __slots__ = ("entries", "epochs", "flushed", "fsync", "hw_checkpoint")
+    __slots__ = ("damaged_incarnation", "entries", "epochs", "flushed", "fsync", "hw_checkpoint",
+                 "lost_suffix")
 
     def __init__(self, fsync: bool) -> None:
         self.entries: list[tuple] = []
@@ -26,6 +27,12 @@ class PartitionLog:
         self.flushed = 0  # entries [0, flushed) survive a power loss
         self.fsync = fsync
         self.hw_checkpoint = 0
+        # A power loss that dropped records sets `lost_suffix`; the next broker incarnation
+        # started on this log records itself in `damaged_incarnation` (the replica invariants
+        # excuse the broker until the controller has processed that incarnation's
+        # registration, which takes it out of the ISR).
+        self.lost_suffix = False
+        self.damaged_incarnation = -1
 
     @property
     def leo(self) -> int:
@@ -107,6 +114,7 @@ class PartitionLog:
         lost = len(self.entries) - self.flushed
         if lost > 0:
             del self.entries[self.flushed:]
+            self.lost_suffix = True
         if not self.fsync:
             # The epoch cache and HW checkpoint files were written but not synced either:
             # only what describes the surviving records is kept.

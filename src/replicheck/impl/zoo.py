@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from replicheck.impl import flags
-from replicheck.impl.config import ClusterConfig, idempotent_producer
+from replicheck.impl.config import ClusterConfig, idempotent_producer, pre_elr_without_fsync
 
 
 @dataclass(frozen=True)
@@ -292,6 +292,29 @@ _FLAWS = [
     ),
 ]
 
+_FLAWS.append(
+    Flaw(
+        name=flags.LAST_REPLICA_STANDING,
+        title="The last ISR member is re-elected after losing its unflushed suffix (pre-KIP-966)",
+        description=(
+            "Kafka without fsync relies on a replica that lost its unflushed suffix in an "
+            "unclean shutdown leaving the ISR and catching up again. Before Eligible Leader "
+            "Replicas the ISR never emptied, so when the other replicas had already left it "
+            "(dead, cut off, lagging) its last member stayed in it across a power loss and "
+            "was elected again with the records it lost; the followers that still had them "
+            "truncated to it. Acknowledged acks=all writes under min.insync.replicas=2 are "
+            "gone with a single power loss. KIP-966 makes the HW advance only with "
+            "min.insync.replicas ISR members, keeps the replicas that left a small ISR as "
+            "eligible leaders and removes a broker that restarted uncleanly from both."
+        ),
+        source=("KIP-966: Eligible Leader Replicas (motivation: the 'last replica standing' "
+                "data loss; Kafka 4.0); Jack Vanlightly, 'Kafka KIP-966 - Fixing the Last "
+                "Replica Standing issue' (2023)"),
+        apply=lambda config: pre_elr_without_fsync(config).with_flaws(
+            flags.LAST_REPLICA_STANDING),
+    )
+)
+
 # Not yet found by the campaign (search work in progress): kept out of FLAWS.
 _PENDING = [
     Flaw(
@@ -323,6 +346,22 @@ _PENDING = [
         source=("KAFKA-15221: Potential race condition between requests from rebooted "
                 "followers (the leader checks the fetch's broker epoch; KIP-903)"),
         apply=_flag(flags.STALE_FETCH_EXPANDS_ISR, broker_epochs=True),
+    ),
+    Flaw(
+        name=flags.LAZY_TRUNCATION,
+        title="Followers truncate lazily, on a fetch error, instead of before fetching",
+        description=(
+            "The first design of KIP-320: a follower that learns of a new leader epoch starts "
+            "fetching at once; its Fetch carries the epoch of its last record instead of its "
+            "current leader epoch, and it truncates only when the leader answers that this "
+            "epoch does not match its own record there. The leader can then advance the HW "
+            "and expand the ISR on the word of a follower still on an older epoch, which may "
+            "truncate committed records once it catches up with the leadership changes it "
+            "missed, and be elected in that window."
+        ),
+        source=("hachikuji/kafka-specification Kip320FirstTry.tla (StrongIsr fails; the "
+                "design KIP-320 replaced by fencing Fetch with the current leader epoch)"),
+        apply=_flag(flags.LAZY_TRUNCATION),
     ),
 ]
 
