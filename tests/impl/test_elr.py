@@ -7,10 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl import Cluster, ClusterConfig, elr
 from replicheck.impl.config import eligible_leader_replicas, pre_elr_without_fsync
 from replicheck.impl.controller import Controller, MetadataStore, PartitionState
-from replicheck.impl import elr
 
 from .test_protocol import replica, send
 

@@ -102,7 +102,9 @@ class ClusterConfig:
         if self.unclean_recovery not in UNCLEAN_RECOVERY_VALUES:
             out.append(f"unclean_recovery must be one of {', '.join(UNCLEAN_RECOVERY_VALUES)}")
         if self.elr and not self.broker_epochs:
-            out.append("elr requires broker_epochs (unclean shutdowns are detected at registration)")
+            out.append(
+                "elr requires broker_epochs (unclean shutdowns are detected at registration)"
+            )
         for name in (
             "replica_lag_time_max_ms",
             "session_timeout_ms",

@@ -28,8 +28,18 @@ Emit = Callable[..., None]
 
 
 class PartitionState:
-    __slots__ = ("elr", "index", "isr", "key", "last_known_elr", "last_known_leader", "leader",
-                 "leader_epoch", "partition_epoch", "replicas")
+    __slots__ = (
+        "elr",
+        "index",
+        "isr",
+        "key",
+        "last_known_elr",
+        "last_known_leader",
+        "leader",
+        "leader_epoch",
+        "partition_epoch",
+        "replicas",
+    )
 
     def __init__(self, index: int, key: str, replicas: tuple[int, ...]) -> None:
         self.index = index
@@ -62,8 +72,9 @@ class MetadataStore:
 class Controller:
     NAME = "controller"
 
-    def __init__(self, config: ClusterConfig, store: MetadataStore, now_ms: int,
-                 emit: Emit) -> None:
+    def __init__(
+        self, config: ClusterConfig, store: MetadataStore, now_ms: int, emit: Emit
+    ) -> None:
         self.config = config
         self.store = store
         self.epoch = store.controller_epoch
@@ -85,16 +96,15 @@ class Controller:
 
     # -- entry points --------------------------------------------------------------------
     def step(self, msg: m.Msg, now_ms: int) -> list[m.Msg]:
-        kind = type(msg)
-        if kind is m.Heartbeat:
+        if isinstance(msg, m.Heartbeat):
             self._on_heartbeat(msg, now_ms)
-        elif kind is m.AlterIsr:
+        elif isinstance(msg, m.AlterIsr):
             self._on_alter_isr(msg)
-        elif kind is m.InitProducerId:
+        elif isinstance(msg, m.InitProducerId):
             pid = self.store.next_producer_id
             self.store.next_producer_id += 1
             self.out.append(m.InitProducerIdResponse(self.NAME, msg.src, pid, 0, msg.corr))
-        elif kind is m.MetadataRequest:
+        elif isinstance(msg, m.MetadataRequest):
             parts = tuple((p.leader, p.leader_epoch) for p in self.store.partitions)
             self.out.append(m.MetadataResponse(self.NAME, msg.src, parts, msg.corr))
         out, self.out = self.out, []
@@ -218,8 +228,9 @@ class Controller:
             # Unclean (or flawed) election: the new leader's log defines the partition now.
             # Kafka resets the ISR to the new leader; the elect-any flaw keeps the live ISR.
             if self.elect_any:
-                p.isr = tuple(r for r in p.replicas
-                              if r == leader or (r in p.isr and r in self.alive))
+                p.isr = tuple(
+                    r for r in p.replicas if r == leader or (r in p.isr and r in self.alive)
+                )
             else:
                 p.isr = (leader,)
         self._set_leader(p, leader)
@@ -232,8 +243,9 @@ class Controller:
     def _commit(self, p: PartitionState) -> None:
         assert p.leader < 0 or p.leader in p.isr, (p.leader, p.isr)
         p.partition_epoch += 1
-        self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                  isr=list(p.isr))
+        self.emit(
+            "leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch, isr=list(p.isr)
+        )
         self._broadcast(p)
 
     def _broadcast(self, p: PartitionState) -> None:
@@ -242,8 +254,19 @@ class Controller:
 
     def _send_state(self, p: PartitionState, b: int) -> None:
         epoch = broker_epochs.registered_epoch(self, b) if self.config.broker_epochs else -1
-        self.out.append(m.LeaderAndIsr(self.NAME, f"b{b}", self.epoch, p.index, p.leader,
-                                       p.leader_epoch, p.isr, p.partition_epoch, epoch))
+        self.out.append(
+            m.LeaderAndIsr(
+                self.NAME,
+                f"b{b}",
+                self.epoch,
+                p.index,
+                p.leader,
+                p.leader_epoch,
+                p.isr,
+                p.partition_epoch,
+                epoch,
+            )
+        )
 
     # -- ISR changes ---------------------------------------------------------------------
     def _on_alter_isr(self, msg: m.AlterIsr) -> None:
@@ -267,7 +290,23 @@ class Controller:
             else:
                 p.isr = tuple(r for r in p.replicas if r in msg.new_isr)
             p.partition_epoch += 1
-            self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                      isr=list(p.isr))
-        self.out.append(m.AlterIsrResponse(self.NAME, msg.src, self.epoch, p.index, error,
-                                           p.leader, p.leader_epoch, p.isr, p.partition_epoch))
+            self.emit(
+                "leader",
+                partition=p.key,
+                leader=p.leader,
+                leader_epoch=p.leader_epoch,
+                isr=list(p.isr),
+            )
+        self.out.append(
+            m.AlterIsrResponse(
+                self.NAME,
+                msg.src,
+                self.epoch,
+                p.index,
+                error,
+                p.leader,
+                p.leader_epoch,
+                p.isr,
+                p.partition_epoch,
+            )
+        )

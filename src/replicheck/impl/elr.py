@@ -52,8 +52,12 @@ def _ordered(p: PartitionState, members: Iterable[int]) -> tuple[int, ...]:
     return tuple(r for r in p.replicas if r in chosen)
 
 
-def set_isr(controller: Controller, p: PartitionState, new_isr: Iterable[int],
-            unclean: frozenset[int] = frozenset()) -> None:
+def set_isr(
+    controller: Controller,
+    p: PartitionState,
+    new_isr: Iterable[int],
+    unclean: frozenset[int] = frozenset(),
+) -> None:
     """Install `new_isr`, maintaining ELR and last-known ELR (`maybePopulateTargetElr`)."""
     target = _ordered(p, new_isr)
     if len(target) >= controller.config.min_insync_replicas:
@@ -73,8 +77,12 @@ def remove(controller: Controller, p: PartitionState, broker: int, unclean: bool
     """`broker` was fenced (session expired) or registered after an unclean shutdown."""
     if broker not in p.isr and not (unclean and broker in p.elr):
         return  # a leaderless partition is elected again when the broker is back
-    set_isr(controller, p, (r for r in p.isr if r != broker),
-            frozenset({broker}) if unclean else frozenset())
+    set_isr(
+        controller,
+        p,
+        (r for r in p.isr if r != broker),
+        frozenset({broker}) if unclean else frozenset(),
+    )
     if p.leader == broker:
         controller.elect_without(p, broker)
     else:
@@ -106,8 +114,9 @@ def candidate(controller: Controller, p: PartitionState, exclude: int | None) ->
         p.elr = ()
         p.last_known_elr = ()
         p.last_known_leader = -1
-        controller.emit("unclean-recovery", partition=p.key, leader=chosen,
-                        strategy=_strategy(controller))
+        controller.emit(
+            "unclean-recovery", partition=p.key, leader=chosen, strategy=_strategy(controller)
+        )
     return chosen
 
 

@@ -47,6 +47,7 @@ from replicheck.impl.replica import ROLE_LEADER
 if TYPE_CHECKING:
     from replicheck.impl.cluster import Cluster
     from replicheck.impl.controller import PartitionState
+    from replicheck.impl.messages import Entry
     from replicheck.impl.replica import Replica
 
 
@@ -54,8 +55,10 @@ def check(cluster: Cluster) -> list[str]:
     out = list(cluster._leader_violations)
     for p in cluster.store.partitions:
         if p.leader >= 0 and p.leader not in p.isr:
-            out.append(f"{p.key}: leader {p.leader} (epoch {p.leader_epoch}) is not in the "
-                       f"ISR {','.join(map(str, p.isr))}")
+            out.append(
+                f"{p.key}: leader {p.leader} (epoch {p.leader_epoch}) is not in the "
+                f"ISR {','.join(map(str, p.isr))}"
+            )
         leaders = []
         for b in p.replicas:
             node = cluster.brokers.get(b)
@@ -69,8 +72,9 @@ def check(cluster: Cluster) -> list[str]:
     return out
 
 
-def _committed_in_isr(cluster: Cluster, p: PartitionState,
-                      leaders: list[tuple[int, Replica]]) -> list[str]:
+def _committed_in_isr(
+    cluster: Cluster, p: PartitionState, leaders: list[tuple[int, Replica]]
+) -> list[str]:
     """StrongIsr over time: every record that was ever below a presumed leader's HW (seen at
     a check) is present, identical, in every member of the controller's ISR."""
     out = []
@@ -79,23 +83,29 @@ def _committed_in_isr(cluster: Cluster, p: PartitionState,
         if r.hw <= len(committed):
             continue
         entries = r.log.entries
-        if entries[:len(committed)] != committed:
+        if entries[: len(committed)] != committed:
             at = next(o for o in range(len(committed)) if entries[o] != committed[o])
-            out.append(f"{p.key}: offset {at} was committed as {committed[at][1]!r} (epoch "
-                       f"{committed[at][0]}) but {_who(p, b, r)} commits {entries[at][1]!r} "
-                       f"(epoch {entries[at][0]}) there")
+            out.append(
+                f"{p.key}: offset {at} was committed as {committed[at][1]!r} (epoch "
+                f"{committed[at][0]}) but {_who(p, b, r)} commits {entries[at][1]!r} "
+                f"(epoch {entries[at][0]}) there"
+            )
             continue
-        committed.extend(entries[len(committed):r.hw])
+        committed.extend(entries[len(committed) : r.hw])
     n = len(committed)
     for b in p.isr:
         entries = cluster.disks[b][p.index].entries
         if entries[:n] == committed or swapped_disk(cluster, b):
             continue
-        at = next((o for o in range(min(n, len(entries))) if entries[o] != committed[o]),
-                  min(n, len(entries)))
+        at = next(
+            (o for o in range(min(n, len(entries))) if entries[o] != committed[o]),
+            min(n, len(entries)),
+        )
         has = f"{entries[at][1]!r} (epoch {entries[at][0]})" if at < len(entries) else "nothing"
-        out.append(f"{p.key}: committed record {committed[at][1]!r} (epoch {committed[at][0]}) "
-                   f"at offset {at} is not on ISR member {b}, which has {has}")
+        out.append(
+            f"{p.key}: committed record {committed[at][1]!r} (epoch {committed[at][0]}) "
+            f"at offset {at} is not on ISR member {b}, which has {has}"
+        )
     return out
 
 
@@ -136,8 +146,9 @@ def _presumed_leader(cluster: Cluster, p: PartitionState, broker: int, r: Replic
             continue
         node = cluster.brokers.get(b)
         same_epoch = node is not None and node.replicas[p.index].leader_epoch == r.leader_epoch
-        problem = _compare(cluster, p, entries, hw, b, f"member {b} of its own ISR", who,
-                           same_epoch)
+        problem = _compare(
+            cluster, p, entries, hw, b, f"member {b} of its own ISR", who, same_epoch
+        )
         if problem:
             out.append(f"{p.key}: {problem}")
     key = (p.key, broker, r.leader_epoch)
@@ -150,8 +161,16 @@ def _presumed_leader(cluster: Cluster, p: PartitionState, broker: int, r: Replic
     return out
 
 
-def _compare(cluster: Cluster, p: PartitionState, entries: list[tuple[int, str]], hw: int,
-             member: int, member_text: str, who: str, check_records: bool) -> str | None:
+def _compare(
+    cluster: Cluster,
+    p: PartitionState,
+    entries: list[Entry],
+    hw: int,
+    member: int,
+    member_text: str,
+    who: str,
+    check_records: bool,
+) -> str | None:
     """What is wrong with `member`'s log below `hw` of the presumed leader `who`, or None."""
     log = cluster.disks[member][p.index]
     if log.leo < hw:
@@ -159,6 +178,8 @@ def _compare(cluster: Cluster, p: PartitionState, entries: list[tuple[int, str]]
     if not check_records or log.entries[:hw] == entries[:hw]:
         return None
     at = next(o for o in range(hw) if log.entries[o] != entries[o])
-    return (f"records below the HW {hw} of {who} diverge at offset {at}: the leader has "
-            f"{entries[at][1]!r} (epoch {entries[at][0]}), {member_text} has "
-            f"{log.entries[at][1]!r} (epoch {log.entries[at][0]})")
+    return (
+        f"records below the HW {hw} of {who} diverge at offset {at}: the leader has "
+        f"{entries[at][1]!r} (epoch {entries[at][0]}), {member_text} has "
+        f"{log.entries[at][1]!r} (epoch {log.entries[at][0]})"
+    )
