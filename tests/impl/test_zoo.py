@@ -304,6 +304,24 @@ SEQUENCES["last-replica-standing"] = [
     ("tick", 200),
 ]
 CORRECT_BASE["last-replica-standing"] = eligible_leader_replicas(ClusterConfig())
+# KAFKA-14139: the leader proposes adding b3 (caught up again after a lag), the AlterIsr is
+# lost on a cut controller link, b3's disk is swapped and it registers again, the link
+# returns while b3 is cut from the leader, and the proposal is resent with b3's old epoch.
+SEQUENCES["stale-broker-epoch-joins-isr"] = [
+    ("send", 0, "a", True),
+    ("partition", [["b1"], ["b3"]]),
+    ("tick", 120),
+    ("send", 0, "b", True),
+    ("heal",),
+    ("tick", 27),  # b1's proposal adding b3 is in flight
+    ("partition", [["b1"], ["controller"]]),
+    ("replace-disk", 3),
+    ("restart", 3),
+    ("tick", 2),
+    ("partition", [["b1"], ["b3"]]),
+    *[("tick", 10)] * 35,
+]
+CORRECT_BASE["stale-broker-epoch-joins-isr"] = ClusterConfig(broker_epochs=True)
 
 def test_every_flaw_has_a_sequence() -> None:
     assert set(SEQUENCES) == set(FLAWS)

@@ -124,6 +124,25 @@ def swapped_disk(cluster: Cluster, broker: int) -> bool:
     return False
 
 
+def _damaged(cluster: Cluster, broker: int) -> bool:
+    """The incarnation of `broker` running now (or next) started on a disk that was replaced
+    or lost records in a power loss. A leader that has not heard of that (it is cut off from
+    the controller, which already dropped the broker from the ISR) still counts the old
+    log end in its own ISR view: WeakIsr is about what the leader saw, not the lost disk."""
+    node = cluster.brokers.get(broker)
+    swapped_at = cluster.disk_swaps.get(broker)
+    if node is None:
+        return swapped_at is not None or any(
+            log.lost_suffix or log.damaged_incarnation >= 0
+            for log in cluster.disks[broker].values()
+        )
+    if swapped_at is not None and node.incarnation == swapped_at + 1:
+        return True
+    return any(
+        log.damaged_incarnation == node.incarnation for log in cluster.disks[broker].values()
+    )
+
+
 def _who(p: PartitionState, broker: int, r: Replica) -> str:
     true = broker == p.leader and r.leader_epoch == p.leader_epoch
     return f"{'leader' if true else 'zombie leader'} {broker} (epoch {r.leader_epoch})"
@@ -142,7 +161,7 @@ def _presumed_leader(cluster: Cluster, p: PartitionState, broker: int, r: Replic
                 out.append(f"{p.key}: {problem}")
     # WeakIsr over the leader's own ISR view (members the controller dropped).
     for b in r.isr:
-        if b == broker or b in p.isr or swapped_disk(cluster, b):
+        if b == broker or b in p.isr or swapped_disk(cluster, b) or _damaged(cluster, b):
             continue
         node = cluster.brokers.get(b)
         same_epoch = node is not None and node.replicas[p.index].leader_epoch == r.leader_epoch

@@ -324,7 +324,10 @@ def _in_replica_order(replica: Replica, members: tuple[int, ...]) -> tuple[int, 
 def on_offsets_for_leader_epoch(
     broker: Broker, replica: Replica, msg: m.OffsetsForLeaderEpoch
 ) -> None:
-    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+    # Kip320FirstTry truncates against whoever the follower believes leads, whatever the
+    # follower's epoch: no current-epoch fencing of the truncation either.
+    fence = broker.fencing and not broker.lazy_truncation
+    error = _epoch_error(broker, replica, msg.leader_epoch, fence)
     epoch, end = -1, -1
     if error == m.NONE:
         if broker.kip279:
