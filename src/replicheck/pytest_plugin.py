@@ -160,12 +160,11 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         from replicheck.report.case import load_case
         from replicheck.stateful.replay import replay_case
-        from replicheck.stateful.result import RunResult
 
         case = load_case(self.path)
         self.user_properties.append(("replicheck_flaw", case.flaw or "correct"))
         result, _ = replay_case(case)
-        failure = case_failure(case, RunResult.adopt(result))
+        failure = case_failure(case, result)
         if failure is not None:
             raise CaseFailed(failure)
 
