@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replicheck.impl import Cluster, ClusterConfig
-from replicheck.impl.config import at_least_once_producer, idempotent_producer
+from replicheck.impl.config import (
+    at_least_once_producer,
+    eligible_leader_replicas,
+    idempotent_producer,
+)
 from replicheck.impl.zoo import FLAWS
 
 NODES = ["b1", "b2", "b3", "controller", "c0", "c1"]
@@ -40,12 +44,16 @@ def _step(brokers: int) -> st.SearchStrategy[tuple[Any, ...]]:
 
 
 def run_steps(
-    config: ClusterConfig, seed: int, steps: list[tuple[Any, ...]], *, check_invariants: bool = True
+    config: ClusterConfig, seed: int, steps: list[tuple[Any, ...]], *, check_invariants: bool = True,
+    power_loss_brokers: int | None = None,
 ) -> Cluster:
     """Drive a cluster through `steps`; with `check_invariants`, assert them after each step
-    (flawed configurations break them on purpose, so their runs only compute them)."""
+    (flawed configurations break them on purpose, so their runs only compute them).
+    `power_loss_brokers` bounds how many distinct brokers may lose power (later power losses
+    of other brokers are skipped): what a configuration without fsync promises to survive."""
     cluster = Cluster(config, seed=seed)
     counter = 0
+    powered_off: set[int] = set()
     for step in steps:
         kind = step[0]
         if kind == "send" and cluster.is_idle(step[1]):
@@ -60,8 +68,12 @@ def run_steps(
             cluster.poll(step[1], step[2] % config.partition_count, step[3])
         elif kind == "tick":
             cluster.tick(step[1])
-        elif kind in ("crash", "power-loss") and cluster.is_live(step[1]):
-            (cluster.crash if kind == "crash" else cluster.power_loss)(step[1])
+        elif kind == "crash" and cluster.is_live(step[1]):
+            cluster.crash(step[1])
+        elif kind == "power-loss" and cluster.is_live(step[1]):
+            if power_loss_brokers is None or len(powered_off | {step[1]}) <= power_loss_brokers:
+                powered_off.add(step[1])
+                cluster.power_loss(step[1])
         elif kind == "restart" and not cluster.is_live(step[1]):
             cluster.restart(step[1])
         elif kind == "partition":
@@ -131,6 +143,20 @@ def test_retrying_producers_never_lose_acknowledged_writes(producer, seed: int,
         finals = [v for op in cluster.history if op.get("final") and op["type"] == "ok"
                   for _, v in op["value"]]
         assert len(finals) == len(set(finals)), finals
+
+
+@pytest.mark.parametrize("min_isr", [2, 1])
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**16), steps=st.lists(_step(3), min_size=1, max_size=30))
+def test_elr_without_fsync_survives_min_isr_minus_one_power_losses(min_isr: int, seed: int,
+                                                                    steps: list) -> None:
+    """KIP-966's promise: with ELR and balanced unclean recovery, page-cache durability
+    loses no acknowledged write while fewer than min.insync.replicas brokers lose their
+    unflushed suffix (crashes, partitions and controller failovers unbounded)."""
+    config = eligible_leader_replicas(ClusterConfig(min_insync_replicas=min_isr))
+    cluster = run_steps(config, seed, steps,
+                        power_loss_brokers=config.min_insync_replicas - 1)
+    assert durability_problems(cluster) == []
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))

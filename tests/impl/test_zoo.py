@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from replicheck.impl import Cluster, ClusterConfig
-from replicheck.impl.config import idempotent_producer
+from replicheck.impl.config import eligible_leader_replicas, idempotent_producer
 from replicheck.impl.zoo import FLAWS, Flaw, get_flaw
 
 Step = tuple[Any, ...]
@@ -289,6 +289,39 @@ SEQUENCES["rebooted-broker-stays-in-isr"] = [
     ("tick", 200),
 ]
 CORRECT_BASE["rebooted-broker-stays-in-isr"] = ClusterConfig(broker_epochs=True)
+# KIP-966's motivating case: the followers leave the ISR, the last member loses its
+# unflushed suffix and is elected again. The same cluster with ELR recovers from broker 3.
+SEQUENCES["last-replica-standing"] = [
+    ("send", 0, "a", True),
+    ("crash", 2),
+    ("crash", 3),
+    ("tick", 100),
+    ("power-loss", 1),
+    ("restart", 1),
+    ("tick", 20),
+    ("restart", 2),
+    ("restart", 3),
+    ("tick", 200),
+]
+CORRECT_BASE["last-replica-standing"] = eligible_leader_replicas(ClusterConfig())
+# KAFKA-14139: the leader proposes adding b3 (caught up again after a lag), the AlterIsr is
+# lost on a cut controller link, b3's disk is swapped and it registers again, the link
+# returns while b3 is cut from the leader, and the proposal is resent with b3's old epoch.
+SEQUENCES["stale-broker-epoch-joins-isr"] = [
+    ("send", 0, "a", True),
+    ("partition", [["b1"], ["b3"]]),
+    ("tick", 120),
+    ("send", 0, "b", True),
+    ("heal",),
+    ("tick", 27),  # b1's proposal adding b3 is in flight
+    ("partition", [["b1"], ["controller"]]),
+    ("replace-disk", 3),
+    ("restart", 3),
+    ("tick", 2),
+    ("partition", [["b1"], ["b3"]]),
+    *[("tick", 10)] * 35,
+]
+CORRECT_BASE["stale-broker-epoch-joins-isr"] = ClusterConfig(broker_epochs=True)
 
 def test_every_flaw_has_a_sequence() -> None:
     assert set(SEQUENCES) == set(FLAWS)

@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from replicheck.impl import ClusterConfig
-from replicheck.impl.config import at_least_once_producer, idempotent_producer
+from replicheck.impl.config import (
+    at_least_once_producer,
+    eligible_leader_replicas,
+    idempotent_producer,
+)
 from replicheck.impl.zoo import FLAWS
 from replicheck.stateful.profiles import PROFILES
 from replicheck.stateful.runner import UnknownFlawError, config_hash, run_campaign
@@ -38,6 +42,7 @@ CORRECT_CONFIGS = {
     "idempotent": idempotent_producer(ClusterConfig()),
     "at-least-once": at_least_once_producer(ClusterConfig()),
     "broker-epochs": idempotent_producer(ClusterConfig(broker_epochs=True)),
+    "elr-without-fsync": eligible_leader_replicas(ClusterConfig()),
 }
 
 

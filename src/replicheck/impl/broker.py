@@ -9,6 +9,7 @@ the leader and follower halves of the replication protocol live in `leader.py` a
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 from replicheck.impl import flags, follower, leader
 from replicheck.impl import messages as m
@@ -17,14 +18,28 @@ from replicheck.impl.replica import INF_MS, ROLE_FOLLOWER, ROLE_LEADER, Replica
 from replicheck.impl.storage import PartitionLog
 
 Emit = Callable[..., None]
+Handler = Callable[[m.Msg, int], None]
+M = TypeVar("M", bound=m.Msg)
+
+
+def _handler(kind: type[M], handle: Callable[[M, int], None]) -> tuple[type[m.Msg], Handler]:
+    """A dispatch entry: `step` calls `handle` only with messages of exactly `kind`."""
+    return kind, cast(Handler, handle)
 
 
 class Broker:
     """One broker process incarnation. Its `disk` (PartitionLog per partition) is shared
     with the Cluster and survives the object."""
 
-    def __init__(self, config: ClusterConfig, broker_id: int, disk: dict[int, PartitionLog],
-                 incarnation: int, now_ms: int, emit: Emit) -> None:
+    def __init__(
+        self,
+        config: ClusterConfig,
+        broker_id: int,
+        disk: dict[int, PartitionLog],
+        incarnation: int,
+        now_ms: int,
+        emit: Emit,
+    ) -> None:
         self.config = config
         self.id = broker_id
         self.name = f"b{broker_id}"
@@ -35,8 +50,9 @@ class Broker:
         self.next_tick_ms = now_ms  # heartbeat (= register) right away
         self.heartbeat_due_ms = now_ms
         # flush="interval": the next periodic fsync of every log (INF_MS: never).
-        self.flush_due_ms = (now_ms + config.flush_interval_ms if config.flush == "interval"
-                             else INF_MS)
+        self.flush_due_ms = (
+            now_ms + config.flush_interval_ms if config.flush == "interval" else INF_MS
+        )
         self.corr = 0
         flaws = config.flaws
         self.fencing = flags.NO_FETCH_FENCING not in flaws
@@ -59,17 +75,25 @@ class Broker:
             replicas = config.replicas_of(index)
             if broker_id in replicas:
                 log = disk[index]
+                if log.lost_suffix:
+                    # This incarnation starts on a log that lost records (see invariants.py).
+                    log.lost_suffix = False
+                    log.damaged_incarnation = incarnation
                 self.replicas[index] = Replica(index, config.partition_key(index), replicas, log)
-        self._handlers: dict[type, Callable[[m.Msg, int], None]] = {
-            m.LeaderAndIsr: self._on_leader_and_isr,
-            m.AlterIsrResponse: self._on_alter_isr_response,
-            m.Fetch: self._on_fetch,
-            m.FetchResponse: self._on_fetch_response,
-            m.OffsetsForLeaderEpoch: self._on_offsets_for_leader_epoch,
-            m.OffsetsForLeaderEpochResponse: self._on_offsets_for_leader_epoch_response,
-            m.Produce: self._on_produce,
-            m.ConsumerFetch: self._on_consumer_fetch,
-        }
+        self._handlers: dict[type[m.Msg], Handler] = dict(
+            (
+                _handler(m.LeaderAndIsr, self._on_leader_and_isr),
+                _handler(m.AlterIsrResponse, self._on_alter_isr_response),
+                _handler(m.Fetch, self._on_fetch),
+                _handler(m.FetchResponse, self._on_fetch_response),
+                _handler(m.OffsetsForLeaderEpoch, self._on_offsets_for_leader_epoch),
+                _handler(
+                    m.OffsetsForLeaderEpochResponse, self._on_offsets_for_leader_epoch_response
+                ),
+                _handler(m.Produce, self._on_produce),
+                _handler(m.ConsumerFetch, self._on_consumer_fetch),
+            )
+        )
 
     # -- entry points --------------------------------------------------------------------
     def step(self, msg: m.Msg, now_ms: int) -> list[m.Msg]:
@@ -119,7 +143,17 @@ class Broker:
             self.replicas[i].partition_epoch if i in self.replicas else -1
             for i in range(self.config.partition_count)
         )
-        self.out.append(m.Heartbeat(self.name, "controller", self.id, self.incarnation, known))
+        log_info: tuple[tuple[int, int], ...] = ()
+        if self.config.elr:
+            log_info = tuple(
+                (self.replicas[i].log.latest_epoch(), self.replicas[i].log.leo)
+                if i in self.replicas
+                else (-1, -1)
+                for i in range(self.config.partition_count)
+            )
+        self.out.append(
+            m.Heartbeat(self.name, "controller", self.id, self.incarnation, known, log_info)
+        )
 
     def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:
         if msg.controller_epoch < self.controller_epoch:
@@ -168,17 +202,28 @@ class Broker:
     def _on_produce(self, msg: m.Produce, now_ms: int) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is None:
-            self.out.append(m.ProduceResponse(self.name, msg.src, msg.partition,
-                                              m.NOT_LEADER_OR_FOLLOWER, -1, False, msg.corr))
+            self.out.append(
+                m.ProduceResponse(
+                    self.name, msg.src, msg.partition, m.NOT_LEADER_OR_FOLLOWER, -1, False, msg.corr
+                )
+            )
             return
         leader.on_produce(self, replica, msg, now_ms)
 
     def _on_consumer_fetch(self, msg: m.ConsumerFetch, now_ms: int) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is None:
-            self.out.append(m.ConsumerFetchResponse(self.name, msg.src, msg.partition,
-                                                    m.NOT_LEADER_OR_FOLLOWER, msg.offset, [],
-                                                    msg.corr))
+            self.out.append(
+                m.ConsumerFetchResponse(
+                    self.name,
+                    msg.src,
+                    msg.partition,
+                    m.NOT_LEADER_OR_FOLLOWER,
+                    msg.offset,
+                    [],
+                    msg.corr,
+                )
+            )
             return
         leader.on_consumer_fetch(self, replica, msg)
 
@@ -187,8 +232,9 @@ class Broker:
         if replica is not None and replica.role == ROLE_FOLLOWER:
             follower.on_fetch_response(self, replica, msg, now_ms)
 
-    def _on_offsets_for_leader_epoch_response(self, msg: m.OffsetsForLeaderEpochResponse,
-                                              now_ms: int) -> None:
+    def _on_offsets_for_leader_epoch_response(
+        self, msg: m.OffsetsForLeaderEpochResponse, now_ms: int
+    ) -> None:
         replica = self.replicas.get(msg.partition)
         if replica is not None and replica.role == ROLE_FOLLOWER:
             follower.on_offsets_response(self, replica, msg, now_ms)

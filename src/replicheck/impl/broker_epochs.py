@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from replicheck.impl import flags
+from replicheck.impl import elr, flags
 from replicheck.impl import messages as m
 
 if TYPE_CHECKING:
@@ -36,7 +36,9 @@ def register(controller: Controller, broker: int, epoch: int) -> None:
     if registered is None or flags.REBOOTED_BROKER_STAYS_IN_ISR in controller.config.flaws:
         return
     for p in controller.hosted[broker]:
-        if broker in p.isr and len(p.isr) > 1:
+        if controller.config.elr:
+            elr.remove(controller, p, broker, unclean=True)  # KIP-966: even the last member
+        elif broker in p.isr and len(p.isr) > 1:
             p.isr = tuple(r for r in p.isr if r != broker)
             if p.leader == broker:
                 controller.elect_without(p, broker)

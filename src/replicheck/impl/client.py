@@ -34,24 +34,53 @@ STAGE_REQUEST = 1
 STAGE_BACKOFF = 2  # waiting retry_backoff_ms before the next attempt
 STAGE_PRODUCER_ID = 3  # InitProducerId in flight
 
-_REFRESH_ERRORS = frozenset({
-    m.NOT_LEADER_OR_FOLLOWER, m.FENCED_LEADER_EPOCH, m.UNKNOWN_LEADER_EPOCH,
-    m.LEADER_NOT_AVAILABLE, m.REQUEST_TIMED_OUT,
-})
+_REFRESH_ERRORS = frozenset(
+    {
+        m.NOT_LEADER_OR_FOLLOWER,
+        m.FENCED_LEADER_EPOCH,
+        m.UNKNOWN_LEADER_EPOCH,
+        m.LEADER_NOT_AVAILABLE,
+        m.REQUEST_TIMED_OUT,
+    }
+)
 # What Kafka's producer retries (RetriableException subclasses among our errors).
 _RETRIABLE = _REFRESH_ERRORS | {m.NOT_ENOUGH_REPLICAS, m.NOT_ENOUGH_REPLICAS_AFTER_APPEND}
 # After these the idempotent producer's sequence is unusable: start over with a new id.
-_RESET_PRODUCER = frozenset({
-    m.OUT_OF_ORDER_SEQUENCE_NUMBER, m.UNKNOWN_PRODUCER_ID, m.INVALID_PRODUCER_EPOCH,
-})
+_RESET_PRODUCER = frozenset(
+    {
+        m.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        m.UNKNOWN_PRODUCER_ID,
+        m.INVALID_PRODUCER_EPOCH,
+    }
+)
 
 
 class Op:
-    __slots__ = ("attempts", "corr", "deadline_ms", "delivery_deadline_ms", "f", "final",
-                 "last_error", "maybe_written", "message", "offset", "partition", "seq", "stage")
+    __slots__ = (
+        "attempts",
+        "corr",
+        "deadline_ms",
+        "delivery_deadline_ms",
+        "f",
+        "final",
+        "last_error",
+        "maybe_written",
+        "message",
+        "offset",
+        "partition",
+        "seq",
+        "stage",
+    )
 
-    def __init__(self, f: str, partition: int, message: str | None, offset: int | None,
-                 deadline_ms: int, final: bool) -> None:
+    def __init__(
+        self,
+        f: str,
+        partition: int,
+        message: str | None,
+        offset: int | None,
+        deadline_ms: int,
+        final: bool,
+    ) -> None:
         self.f = f
         self.partition = partition
         self.message = message
@@ -86,8 +115,15 @@ class Client:
         self.next_seq: dict[int, int] = {}  # partition -> next sequence of this producer id
 
     # -- driver calls ----------------------------------------------------------------------
-    def start(self, f: str, partition: int, message: str | None, offset: int | None,
-              now_ms: int, final: bool = False) -> list[m.Msg]:
+    def start(
+        self,
+        f: str,
+        partition: int,
+        message: str | None,
+        offset: int | None,
+        now_ms: int,
+        final: bool = False,
+    ) -> list[m.Msg]:
         assert self.op is None, "one outstanding operation per process"
         self.now_ms = now_ms
         op = Op(f, partition, message, offset, now_ms + self.config.request_timeout_ms, final)
@@ -108,21 +144,20 @@ class Client:
     def step(self, msg: m.Msg, now_ms: int) -> list[m.Msg]:
         self.now_ms = now_ms
         op = self.op
-        if op is not None and msg.corr == op.corr:
-            kind = type(msg)
-            if kind is m.MetadataResponse:
+        if op is not None and getattr(msg, "corr", None) == op.corr:
+            if isinstance(msg, m.MetadataResponse):
                 self.metadata = msg.partitions
                 self._dispatch(op)
-            elif kind is m.InitProducerIdResponse:
+            elif isinstance(msg, m.InitProducerIdResponse):
                 self.producer_id = msg.producer_id
                 self.producer_epoch = msg.producer_epoch
                 self.next_seq = {}
                 self._resume(op)
-            elif kind is m.ProduceResponse:
+            elif isinstance(msg, m.ProduceResponse):
                 self._on_produce_response(op, msg)
-            elif kind is m.ConsumerFetchResponse:
+            elif isinstance(msg, m.ConsumerFetchResponse):
                 self._on_fetch_response(op, msg)
-        elif type(msg) is m.MetadataResponse:
+        elif isinstance(msg, m.MetadataResponse):
             self.metadata = msg.partitions
         self.next_tick_ms = INF_MS if self.op is None else self.op.deadline_ms
         out, self.out = self.out, []
@@ -155,8 +190,11 @@ class Client:
         return self.corr
 
     def _may_retry(self, op: Op) -> bool:
-        return (op.f == "send" and op.attempts < self.config.retries
-                and self.now_ms < op.delivery_deadline_ms)
+        return (
+            op.f == "send"
+            and op.attempts < self.config.retries
+            and self.now_ms < op.delivery_deadline_ms
+        )
 
     def _back_off(self, op: Op, error: str) -> None:
         """Wait retry_backoff_ms (never past the delivery timeout), then try again."""
@@ -171,8 +209,7 @@ class Client:
         if self.now_ms >= op.delivery_deadline_ms:
             self._complete(op, "info" if op.maybe_written else "fail", error=op.last_error)
             return
-        op.deadline_ms = min(self.now_ms + self.config.request_timeout_ms,
-                             op.delivery_deadline_ms)
+        op.deadline_ms = min(self.now_ms + self.config.request_timeout_ms, op.delivery_deadline_ms)
         self._resume(op)
 
     def _resume(self, op: Op) -> None:
@@ -216,15 +253,25 @@ class Client:
                 if op.seq < 0:
                     op.seq = self.next_seq.get(op.partition, 0)
                 producer = (self.producer_id, self.producer_epoch, op.seq)
-            self.out.append(m.Produce(self.name, dst, op.partition, epoch, op.message, acks,
-                                      op.corr, producer))
+            self.out.append(
+                m.Produce(self.name, dst, op.partition, epoch, op.message, acks, op.corr, producer)
+            )
             if acks == "0":
                 # Fire and forget: nothing will ever tell us whether it was written.
                 self._complete(op, "info", error="NO_ACKS_REQUESTED")
         else:
             assert op.offset is not None
-            self.out.append(m.ConsumerFetch(self.name, dst, op.partition, epoch, op.offset,
-                                            self.config.max_poll_records, op.corr))
+            self.out.append(
+                m.ConsumerFetch(
+                    self.name,
+                    dst,
+                    op.partition,
+                    epoch,
+                    op.offset,
+                    self.config.max_poll_records,
+                    op.corr,
+                )
+            )
 
     def _on_produce_response(self, op: Op, msg: m.ProduceResponse) -> None:
         if msg.error == m.NONE:
@@ -246,8 +293,14 @@ class Client:
             self.metadata = None
         self._complete(op, "fail", error=msg.error)
 
-    def _complete(self, op: Op, kind: str, value: Any = None, offset: int | None = None,
-                  error: str | None = None) -> None:
+    def _complete(
+        self,
+        op: Op,
+        kind: str,
+        value: Any = None,
+        offset: int | None = None,
+        error: str | None = None,
+    ) -> None:
         assert self.op is op
         self.op = None
         self.next_tick_ms = INF_MS
@@ -266,6 +319,7 @@ class Client:
                 value = None
         self._record(kind, op, value=value, offset=offset, error=error)
 
-    def _record(self, kind: str, op: Op, value: Any, offset: int | None,
-                error: str | None = None) -> None:
+    def _record(
+        self, kind: str, op: Op, value: Any, offset: int | None, error: str | None = None
+    ) -> None:
         self.record(self.process, kind, op.f, op.partition, value, offset, error, op.final)

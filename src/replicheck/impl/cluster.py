@@ -24,6 +24,7 @@ from replicheck.impl.broker import Broker
 from replicheck.impl.client import Client
 from replicheck.impl.config import ClusterConfig
 from replicheck.impl.controller import Controller, MetadataStore
+from replicheck.impl.messages import Entry
 from replicheck.impl.network import Network
 from replicheck.impl.replica import FETCHER_TRUNCATING, INF_MS, ROLE_FOLLOWER, ROLE_LEADER
 from replicheck.impl.storage import PartitionLog
@@ -55,7 +56,7 @@ class Cluster:
         self._epoch_leaders: dict[tuple[str, int], int] = {}
         self._leader_violations: list[str] = []
         self._hw_seen: dict[tuple[str, int, int], int] = {}
-        self._committed: dict[str, list[tuple[int, str]]] = {}  # see invariants.py
+        self._committed: dict[str, list[Entry]] = {}  # see invariants.py
         self.messages_delivered = 0  # for benchmarks: messages handed to a node
         self.timer_ticks = 0  # for benchmarks: node wakeups that ran
         # Liveness (see liveness.py): set by final_read. `convergence_ms` is how long the
@@ -590,7 +591,7 @@ class Cluster:
     def invariant_violations(self) -> list[str]:
         return invariants.check(self)
 
-    def replica_logs(self, partition: int | str) -> dict[int, list[tuple[int, str]]]:
+    def replica_logs(self, partition: int | str) -> dict[int, list[Entry]]:
         index = self.partition_index(partition)
         return {b: list(disk[index].entries) for b, disk in self.disks.items() if index in disk}
 

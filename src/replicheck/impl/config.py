@@ -12,9 +12,16 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 ACKS_VALUES = ("0", "1", "all")
+# The OS writes dirty pages back within ~30 s (vm.dirty_expire_centisecs) while Kafka detects a
+# dead broker in 18-45 s; the model detects one in 80 ms, so write-back scales to a few hundred
+# ms. It must outlast an ISR shrink, as in Kafka: an acknowledged record can still be unflushed
+# on the last ISR member when the others have left the ISR (KIP-966's motivating case).
+PAGE_CACHE_FLUSH_MS = 300
 # Kafka's producer default since 2.1: retry until delivery.timeout.ms.
 RETRIES_MAX = 2**31 - 1
 FLUSH_VALUES = ("every-append", "interval", "none")
+# KIP-966 unclean recovery when ISR and ELR are both empty (see impl/elr.py).
+UNCLEAN_RECOVERY_VALUES = ("balanced", "last-known-leader")
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,15 @@ class ClusterConfig:
     # rejects ISR additions from a stale incarnation and removes a rebooted broker from
     # every ISR. Off: the original model (a quick reboot keeps the broker in the ISR).
     broker_epochs: bool = False
+    # Eligible Leader Replicas (KIP-966, eligible.leader.replicas.version=1; Kafka 4.0+): the
+    # HW advances only while the ISR has >= min_insync_replicas members, the ISR may empty,
+    # replicas that leave it below the minimum become eligible leaders (ELR), a broker that
+    # restarts (an unclean shutdown: the model has no controlled shutdown) leaves ISR and
+    # ELR, and with ISR and ELR empty the partition is recovered by `unclean_recovery`.
+    # Needs broker_epochs (the controller detects a restart by its new registration).
+    # Off: the pre-4.0 protocol (the ISR never empties; its last member is re-elected).
+    elr: bool = False
+    unclean_recovery: str = "balanced"
     # Bounds on work per request (every loop has a stated bound).
     max_fetch_records: int = 64
     max_poll_records: int = 100
@@ -83,6 +99,12 @@ class ClusterConfig:
             out.append(f"acks must be one of {', '.join(ACKS_VALUES)}")
         if self.flush not in FLUSH_VALUES:
             out.append(f"flush must be one of {', '.join(FLUSH_VALUES)}")
+        if self.unclean_recovery not in UNCLEAN_RECOVERY_VALUES:
+            out.append(f"unclean_recovery must be one of {', '.join(UNCLEAN_RECOVERY_VALUES)}")
+        if self.elr and not self.broker_epochs:
+            out.append(
+                "elr requires broker_epochs (unclean shutdowns are detected at registration)"
+            )
         for name in (
             "replica_lag_time_max_ms",
             "session_timeout_ms",
@@ -167,6 +189,25 @@ def idempotent_producer(config: ClusterConfig) -> ClusterConfig:
     """Kafka's producer defaults since 3.0: enable.idempotence=true, retries=MAX_INT (bounded
     by delivery.timeout.ms), acks=all. A correct configuration."""
     return replace(config, acks="all", retries=RETRIES_MAX, enable_idempotence=True)
+
+
+def eligible_leader_replicas(config: ClusterConfig) -> ClusterConfig:
+    """Kafka 4.x's replication without fsync: ELR on (KIP-966), broker epochs, the idempotent
+    producer, and the OS's write-back (`flush="interval"`, `PAGE_CACHE_FLUSH_MS`) instead of an
+    fsync per append. A correct configuration: it tolerates min_insync_replicas - 1 brokers
+    losing their unflushed suffix (KIP-966's promise; the campaign keeps within it)."""
+    return replace(
+        idempotent_producer(config),
+        flush="interval",
+        flush_interval_ms=PAGE_CACHE_FLUSH_MS,
+        broker_epochs=True,
+        elr=True,
+    )
+
+
+def pre_elr_without_fsync(config: ClusterConfig) -> ClusterConfig:
+    """The same cluster with the pre-4.0 protocol (ELR off): KIP-966's motivating case."""
+    return replace(eligible_leader_replicas(config), elr=False)
 
 
 def at_least_once_producer(config: ClusterConfig) -> ClusterConfig:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from replicheck.impl import broker_epochs, flags
+from replicheck.impl import broker_epochs, elr, flags
 from replicheck.impl import messages as m
 from replicheck.impl.config import ClusterConfig
 
@@ -28,7 +28,18 @@ Emit = Callable[..., None]
 
 
 class PartitionState:
-    __slots__ = ("index", "isr", "key", "leader", "leader_epoch", "partition_epoch", "replicas")
+    __slots__ = (
+        "elr",
+        "index",
+        "isr",
+        "key",
+        "last_known_elr",
+        "last_known_leader",
+        "leader",
+        "leader_epoch",
+        "partition_epoch",
+        "replicas",
+    )
 
     def __init__(self, index: int, key: str, replicas: tuple[int, ...]) -> None:
         self.index = index
@@ -38,6 +49,11 @@ class PartitionState:
         self.leader_epoch = 0
         self.isr = replicas
         self.partition_epoch = 0
+        # KIP-966 (elr=True only): eligible leader replicas, the last-known ELR and the
+        # leader the partition had when its ISR emptied (see elr.py).
+        self.elr: tuple[int, ...] = ()
+        self.last_known_elr: tuple[int, ...] = ()
+        self.last_known_leader = -1
 
 
 class MetadataStore:
@@ -56,8 +72,9 @@ class MetadataStore:
 class Controller:
     NAME = "controller"
 
-    def __init__(self, config: ClusterConfig, store: MetadataStore, now_ms: int,
-                 emit: Emit) -> None:
+    def __init__(
+        self, config: ClusterConfig, store: MetadataStore, now_ms: int, emit: Emit
+    ) -> None:
         self.config = config
         self.store = store
         self.epoch = store.controller_epoch
@@ -68,6 +85,8 @@ class Controller:
         self.last_heartbeat_ms = dict.fromkeys(brokers, now_ms)
         self.incarnation: dict[int, int | None] = dict.fromkeys(brokers, None)
         self.alive = set(brokers)
+        # ELR: each broker's (latest epoch, LEO) per partition from its latest heartbeat.
+        self.log_info: dict[int, tuple[tuple[int, int], ...]] = {}
         self.elect_any = flags.ELECT_ANY_REPLICA in config.flaws
         self.next_tick_ms = now_ms + config.session_timeout_ms + 1
         self.hosted: dict[int, list[PartitionState]] = {b: [] for b in brokers}
@@ -77,16 +96,15 @@ class Controller:
 
     # -- entry points --------------------------------------------------------------------
     def step(self, msg: m.Msg, now_ms: int) -> list[m.Msg]:
-        kind = type(msg)
-        if kind is m.Heartbeat:
+        if isinstance(msg, m.Heartbeat):
             self._on_heartbeat(msg, now_ms)
-        elif kind is m.AlterIsr:
+        elif isinstance(msg, m.AlterIsr):
             self._on_alter_isr(msg)
-        elif kind is m.InitProducerId:
+        elif isinstance(msg, m.InitProducerId):
             pid = self.store.next_producer_id
             self.store.next_producer_id += 1
             self.out.append(m.InitProducerIdResponse(self.NAME, msg.src, pid, 0, msg.corr))
-        elif kind is m.MetadataRequest:
+        elif isinstance(msg, m.MetadataRequest):
             parts = tuple((p.leader, p.leader_epoch) for p in self.store.partitions)
             self.out.append(m.MetadataResponse(self.NAME, msg.src, parts, msg.corr))
         out, self.out = self.out, []
@@ -127,6 +145,8 @@ class Controller:
     # -- liveness ------------------------------------------------------------------------
     def _on_heartbeat(self, msg: m.Heartbeat, now_ms: int) -> None:
         b = msg.broker
+        if msg.log_info:
+            self.log_info[b] = msg.log_info
         if self.config.broker_epochs:
             broker_epochs.register(self, b, msg.incarnation)
         self.last_heartbeat_ms[b] = now_ms
@@ -146,9 +166,16 @@ class Controller:
             if known[p.index] != p.partition_epoch:
                 self._send_state(p, b)
 
+    def log_info_of(self, broker: int, partition: int) -> tuple[int, int]:
+        infos = self.log_info.get(broker, ())
+        return infos[partition] if partition < len(infos) else elr.NO_LOG_INFO
+
     def _on_broker_dead(self, b: int) -> None:
         self.alive.discard(b)
         for p in self.hosted[b]:
+            if self.config.elr:
+                elr.remove(self, p, b, unclean=False)
+                continue
             changed = False
             isr = p.isr
             if b in isr and len(isr) > 1:
@@ -178,6 +205,9 @@ class Controller:
 
     # -- elections -----------------------------------------------------------------------
     def _elect(self, p: PartitionState, exclude: int | None, fallback: int | None = None) -> None:
+        if self.config.elr:
+            self._set_leader(p, elr.candidate(self, p, exclude))
+            return
         alive = self.alive
         candidate = -1
         for r in p.replicas:
@@ -198,8 +228,9 @@ class Controller:
             # Unclean (or flawed) election: the new leader's log defines the partition now.
             # Kafka resets the ISR to the new leader; the elect-any flaw keeps the live ISR.
             if self.elect_any:
-                p.isr = tuple(r for r in p.replicas
-                              if r == leader or (r in p.isr and r in self.alive))
+                p.isr = tuple(
+                    r for r in p.replicas if r == leader or (r in p.isr and r in self.alive)
+                )
             else:
                 p.isr = (leader,)
         self._set_leader(p, leader)
@@ -212,8 +243,9 @@ class Controller:
     def _commit(self, p: PartitionState) -> None:
         assert p.leader < 0 or p.leader in p.isr, (p.leader, p.isr)
         p.partition_epoch += 1
-        self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                  isr=list(p.isr))
+        self.emit(
+            "leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch, isr=list(p.isr)
+        )
         self._broadcast(p)
 
     def _broadcast(self, p: PartitionState) -> None:
@@ -222,8 +254,19 @@ class Controller:
 
     def _send_state(self, p: PartitionState, b: int) -> None:
         epoch = broker_epochs.registered_epoch(self, b) if self.config.broker_epochs else -1
-        self.out.append(m.LeaderAndIsr(self.NAME, f"b{b}", self.epoch, p.index, p.leader,
-                                       p.leader_epoch, p.isr, p.partition_epoch, epoch))
+        self.out.append(
+            m.LeaderAndIsr(
+                self.NAME,
+                f"b{b}",
+                self.epoch,
+                p.index,
+                p.leader,
+                p.leader_epoch,
+                p.isr,
+                p.partition_epoch,
+                epoch,
+            )
+        )
 
     # -- ISR changes ---------------------------------------------------------------------
     def _on_alter_isr(self, msg: m.AlterIsr) -> None:
@@ -242,9 +285,28 @@ class Controller:
         if error == m.NONE:
             # Bump even when nothing changed: the leader clears its proposal on seeing a
             # partition epoch newer than the one it proposed against.
-            p.isr = tuple(r for r in p.replicas if r in msg.new_isr)
+            if self.config.elr:
+                elr.set_isr(self, p, msg.new_isr)
+            else:
+                p.isr = tuple(r for r in p.replicas if r in msg.new_isr)
             p.partition_epoch += 1
-            self.emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                      isr=list(p.isr))
-        self.out.append(m.AlterIsrResponse(self.NAME, msg.src, self.epoch, p.index, error,
-                                           p.leader, p.leader_epoch, p.isr, p.partition_epoch))
+            self.emit(
+                "leader",
+                partition=p.key,
+                leader=p.leader,
+                leader_epoch=p.leader_epoch,
+                isr=list(p.isr),
+            )
+        self.out.append(
+            m.AlterIsrResponse(
+                self.NAME,
+                msg.src,
+                self.epoch,
+                p.index,
+                error,
+                p.leader,
+                p.leader_epoch,
+                p.isr,
+                p.partition_epoch,
+            )
+        )

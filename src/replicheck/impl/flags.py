@@ -29,6 +29,7 @@ REBOOTED_BROKER_STAYS_IN_ISR = "rebooted-broker-stays-in-isr"
 UNCLEAN_ELECTION = "unclean-election"
 ACKS_ONE = "acks-one"
 NO_FSYNC = "no-fsync"
+LAST_REPLICA_STANDING = "last-replica-standing"
 
 KNOWN_FLAGS = frozenset(
     {
@@ -52,5 +53,6 @@ KNOWN_FLAGS = frozenset(
         UNCLEAN_ELECTION,
         ACKS_ONE,
         NO_FSYNC,
+        LAST_REPLICA_STANDING,
     }
 )

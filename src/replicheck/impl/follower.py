@@ -30,8 +30,11 @@ def become_follower(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_m
     assert msg.leader != broker.id and msg.leader_epoch > replica.leader_epoch
     # Flaw (pre-KAFKA-7164): a follower whose leader did not change keeps fetching as it was,
     # although it may have missed epochs (and the truncations they required) meanwhile.
-    same_leader = (replica.role == ROLE_FOLLOWER and replica.leader == msg.leader
-                   and not broker.truncate_same_leader)
+    same_leader = (
+        replica.role == ROLE_FOLLOWER
+        and replica.leader == msg.leader
+        and not broker.truncate_same_leader
+    )
     replica.role = ROLE_FOLLOWER
     replica.leader = msg.leader
     replica.leader_epoch = msg.leader_epoch
@@ -44,6 +47,10 @@ def become_follower(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_m
     if broker.truncate_to_hw:
         # Flaw (pre-KIP-101): the follower's own HW is taken as the agreed prefix.
         _truncate(broker, replica, replica.hw)
+        replica.need_truncation = False
+    elif broker.lazy_truncation:
+        # Flaw (Kip320FirstTry): fetch at once; truncate only when the leader reports that
+        # the epoch of our last record does not match its own (LOG_TRUNCATION).
         replica.need_truncation = False
     else:
         replica.need_truncation = replica.log.leo > 0
@@ -66,14 +73,34 @@ def start_next(broker: Broker, replica: Replica, now_ms: int) -> None:
     dst = f"b{replica.leader}"
     if replica.need_truncation:
         replica.fetcher = FETCHER_TRUNCATING
-        broker.out.append(m.OffsetsForLeaderEpoch(broker.name, dst, replica.index, broker.id,
-                                                  replica.leader_epoch,
-                                                  replica.log.latest_epoch(), corr))
+        broker.out.append(
+            m.OffsetsForLeaderEpoch(
+                broker.name,
+                dst,
+                replica.index,
+                broker.id,
+                replica.leader_epoch,
+                replica.log.latest_epoch(),
+                corr,
+            )
+        )
     else:
         replica.fetcher = FETCHER_FETCHING
-        broker.out.append(m.Fetch(broker.name, dst, replica.index, broker.id,
-                                  replica.leader_epoch, replica.log.leo, corr,
-                                  broker.incarnation))
+        log = replica.log
+        last_epoch = log.entries[-1][0] if broker.lazy_truncation and log.entries else -1
+        broker.out.append(
+            m.Fetch(
+                broker.name,
+                dst,
+                replica.index,
+                broker.id,
+                replica.leader_epoch,
+                log.leo,
+                corr,
+                broker.incarnation,
+                last_epoch,
+            )
+        )
 
 
 def _back_off(broker: Broker, replica: Replica, now_ms: int) -> None:
@@ -92,12 +119,13 @@ def _truncate(broker: Broker, replica: Replica, offset: int) -> None:
         broker.set_hw(replica, log.leo)
 
 
-def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse,
-                      now_ms: int) -> None:
+def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse, now_ms: int) -> None:
     if msg.corr != replica.inflight_corr or replica.fetcher != FETCHER_FETCHING:
         return  # an answer to a request we no longer wait for
     if msg.error != m.NONE:
-        if msg.error == m.OFFSET_OUT_OF_RANGE:
+        if msg.error == m.LOG_TRUNCATION:
+            replica.need_truncation = True  # lazy-truncation: truncate now, then fetch
+        elif msg.error == m.OFFSET_OUT_OF_RANGE:
             if broker.truncate_to_hw:
                 # Pre-KIP-101: cut back to a high watermark (ours or, if lower, the leader's).
                 _truncate(broker, replica, min(replica.hw, msg.hw))
@@ -116,8 +144,9 @@ def on_fetch_response(broker: Broker, replica: Replica, msg: m.FetchResponse,
     start_next(broker, replica, now_ms)
 
 
-def on_offsets_response(broker: Broker, replica: Replica, msg: m.OffsetsForLeaderEpochResponse,
-                        now_ms: int) -> None:
+def on_offsets_response(
+    broker: Broker, replica: Replica, msg: m.OffsetsForLeaderEpochResponse, now_ms: int
+) -> None:
     if msg.corr != replica.inflight_corr or replica.fetcher != FETCHER_TRUNCATING:
         return
     if msg.error != m.NONE:

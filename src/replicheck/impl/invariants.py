@@ -32,7 +32,10 @@ broker's ISR membership belongs to its registration, and until the controller ha
 processed the registration of the incarnation running on the new disk, the ISR still
 names the old one -- which can never act again (KIP-380) and is removed on registration
 (KIP-841). Such a member is skipped; after its registration it is checked like any other,
-which is where a controller that keeps it (rebooted-broker-stays-in-isr) shows.
+which is where a controller that keeps it (rebooted-broker-stays-in-isr) shows. A power
+loss that drops an unflushed suffix (`flush="interval"`) is the same case: Kafka promises
+only that the restarted broker leaves the ISR when it registers again, and a pre-ELR
+controller that keeps it as the last member (last-replica-standing) shows after that.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from replicheck.impl.replica import ROLE_LEADER
 if TYPE_CHECKING:
     from replicheck.impl.cluster import Cluster
     from replicheck.impl.controller import PartitionState
+    from replicheck.impl.messages import Entry
     from replicheck.impl.replica import Replica
 
 
@@ -51,8 +55,10 @@ def check(cluster: Cluster) -> list[str]:
     out = list(cluster._leader_violations)
     for p in cluster.store.partitions:
         if p.leader >= 0 and p.leader not in p.isr:
-            out.append(f"{p.key}: leader {p.leader} (epoch {p.leader_epoch}) is not in the "
-                       f"ISR {','.join(map(str, p.isr))}")
+            out.append(
+                f"{p.key}: leader {p.leader} (epoch {p.leader_epoch}) is not in the "
+                f"ISR {','.join(map(str, p.isr))}"
+            )
         leaders = []
         for b in p.replicas:
             node = cluster.brokers.get(b)
@@ -66,8 +72,9 @@ def check(cluster: Cluster) -> list[str]:
     return out
 
 
-def _committed_in_isr(cluster: Cluster, p: PartitionState,
-                      leaders: list[tuple[int, Replica]]) -> list[str]:
+def _committed_in_isr(
+    cluster: Cluster, p: PartitionState, leaders: list[tuple[int, Replica]]
+) -> list[str]:
     """StrongIsr over time: every record that was ever below a presumed leader's HW (seen at
     a check) is present, identical, in every member of the controller's ISR."""
     out = []
@@ -76,31 +83,64 @@ def _committed_in_isr(cluster: Cluster, p: PartitionState,
         if r.hw <= len(committed):
             continue
         entries = r.log.entries
-        if entries[:len(committed)] != committed:
+        if entries[: len(committed)] != committed:
             at = next(o for o in range(len(committed)) if entries[o] != committed[o])
-            out.append(f"{p.key}: offset {at} was committed as {committed[at][1]!r} (epoch "
-                       f"{committed[at][0]}) but {_who(p, b, r)} commits {entries[at][1]!r} "
-                       f"(epoch {entries[at][0]}) there")
+            out.append(
+                f"{p.key}: offset {at} was committed as {committed[at][1]!r} (epoch "
+                f"{committed[at][0]}) but {_who(p, b, r)} commits {entries[at][1]!r} "
+                f"(epoch {entries[at][0]}) there"
+            )
             continue
-        committed.extend(entries[len(committed):r.hw])
+        committed.extend(entries[len(committed) : r.hw])
     n = len(committed)
     for b in p.isr:
         entries = cluster.disks[b][p.index].entries
         if entries[:n] == committed or swapped_disk(cluster, b):
             continue
-        at = next((o for o in range(min(n, len(entries))) if entries[o] != committed[o]),
-                  min(n, len(entries)))
+        at = next(
+            (o for o in range(min(n, len(entries))) if entries[o] != committed[o]),
+            min(n, len(entries)),
+        )
         has = f"{entries[at][1]!r} (epoch {entries[at][0]})" if at < len(entries) else "nothing"
-        out.append(f"{p.key}: committed record {committed[at][1]!r} (epoch {committed[at][0]}) "
-                   f"at offset {at} is not on ISR member {b}, which has {has}")
+        out.append(
+            f"{p.key}: committed record {committed[at][1]!r} (epoch {committed[at][0]}) "
+            f"at offset {at} is not on ISR member {b}, which has {has}"
+        )
     return out
 
 
 def swapped_disk(cluster: Cluster, broker: int) -> bool:
-    """With broker epochs: `broker`'s disk was replaced after its current registration."""
+    """With broker epochs: `broker`'s disk was replaced, or lost its unflushed suffix in a
+    power loss, after its current registration (the registration takes it out of the ISR)."""
+    if not cluster.config.broker_epochs:
+        return False
+    registered = cluster.store.broker_epochs.get(broker, -1)
     swapped_at = cluster.disk_swaps.get(broker)
-    return (cluster.config.broker_epochs and swapped_at is not None
-            and cluster.store.broker_epochs.get(broker, -1) <= swapped_at)
+    if swapped_at is not None and registered <= swapped_at:
+        return True
+    for log in cluster.disks[broker].values():
+        if log.lost_suffix or registered < log.damaged_incarnation:
+            return True
+    return False
+
+
+def _damaged(cluster: Cluster, broker: int) -> bool:
+    """The incarnation of `broker` running now (or next) started on a disk that was replaced
+    or lost records in a power loss. A leader that has not heard of that (it is cut off from
+    the controller, which already dropped the broker from the ISR) still counts the old
+    log end in its own ISR view: WeakIsr is about what the leader saw, not the lost disk."""
+    node = cluster.brokers.get(broker)
+    swapped_at = cluster.disk_swaps.get(broker)
+    if node is None:
+        return swapped_at is not None or any(
+            log.lost_suffix or log.damaged_incarnation >= 0
+            for log in cluster.disks[broker].values()
+        )
+    if swapped_at is not None and node.incarnation == swapped_at + 1:
+        return True
+    return any(
+        log.damaged_incarnation == node.incarnation for log in cluster.disks[broker].values()
+    )
 
 
 def _who(p: PartitionState, broker: int, r: Replica) -> str:
@@ -121,12 +161,13 @@ def _presumed_leader(cluster: Cluster, p: PartitionState, broker: int, r: Replic
                 out.append(f"{p.key}: {problem}")
     # WeakIsr over the leader's own ISR view (members the controller dropped).
     for b in r.isr:
-        if b == broker or b in p.isr or swapped_disk(cluster, b):
+        if b == broker or b in p.isr or swapped_disk(cluster, b) or _damaged(cluster, b):
             continue
         node = cluster.brokers.get(b)
         same_epoch = node is not None and node.replicas[p.index].leader_epoch == r.leader_epoch
-        problem = _compare(cluster, p, entries, hw, b, f"member {b} of its own ISR", who,
-                           same_epoch)
+        problem = _compare(
+            cluster, p, entries, hw, b, f"member {b} of its own ISR", who, same_epoch
+        )
         if problem:
             out.append(f"{p.key}: {problem}")
     key = (p.key, broker, r.leader_epoch)
@@ -139,8 +180,16 @@ def _presumed_leader(cluster: Cluster, p: PartitionState, broker: int, r: Replic
     return out
 
 
-def _compare(cluster: Cluster, p: PartitionState, entries: list[tuple[int, str]], hw: int,
-             member: int, member_text: str, who: str, check_records: bool) -> str | None:
+def _compare(
+    cluster: Cluster,
+    p: PartitionState,
+    entries: list[Entry],
+    hw: int,
+    member: int,
+    member_text: str,
+    who: str,
+    check_records: bool,
+) -> str | None:
     """What is wrong with `member`'s log below `hw` of the presumed leader `who`, or None."""
     log = cluster.disks[member][p.index]
     if log.leo < hw:
@@ -148,6 +197,8 @@ def _compare(cluster: Cluster, p: PartitionState, entries: list[tuple[int, str]]
     if not check_records or log.entries[:hw] == entries[:hw]:
         return None
     at = next(o for o in range(hw) if log.entries[o] != entries[o])
-    return (f"records below the HW {hw} of {who} diverge at offset {at}: the leader has "
-            f"{entries[at][1]!r} (epoch {entries[at][0]}), {member_text} has "
-            f"{log.entries[at][1]!r} (epoch {log.entries[at][0]})")
+    return (
+        f"records below the HW {hw} of {who} diverge at offset {at}: the leader has "
+        f"{entries[at][1]!r} (epoch {entries[at][0]}), {member_text} has "
+        f"{log.entries[at][1]!r} (epoch {log.entries[at][0]})"
+    )

@@ -66,14 +66,18 @@ def become_leader(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_ms:
     # KIP-98: the producer state is a function of the log; a new leader rebuilds it so it
     # deduplicates retries of batches its predecessor appended (the flaw starts empty).
     if broker.config.enable_idempotence:
-        replica.producers = (ps.ProducerState.from_log(log.entries)
-                             if broker.rebuild_producer_state else ps.ProducerState(lenient=True))
+        replica.producers = (
+            ps.ProducerState.from_log(log.entries)
+            if broker.rebuild_producer_state
+            else ps.ProducerState(lenient=True)
+        )
     # Follower-side state is void now.
     replica.inflight_corr = -1
     replica.need_truncation = False
     broker.set_hw(replica, min(replica.hw, log.leo))
-    broker.emit("become-leader", broker=broker.id, partition=replica.key,
-                leader_epoch=replica.leader_epoch)
+    broker.emit(
+        "become-leader", broker=broker.id, partition=replica.key, leader_epoch=replica.leader_epoch
+    )
     maybe_advance_hw(broker, replica, now_ms)
     broker.wake_at(now_ms + broker.config.replica_lag_time_max_ms + 1)
 
@@ -83,13 +87,26 @@ def abdicate(broker: Broker, replica: Replica) -> None:
     answered so followers re-discover the leader."""
     name = broker.name
     for w in replica.waiters:
-        broker.out.append(m.ProduceResponse(name, w.client, replica.index,
-                                            m.NOT_LEADER_OR_FOLLOWER, w.offset, True, w.corr))
+        broker.out.append(
+            m.ProduceResponse(
+                name, w.client, replica.index, m.NOT_LEADER_OR_FOLLOWER, w.offset, True, w.corr
+            )
+        )
     replica.waiters = []
     for fetch, _deadline in replica.parked:
-        broker.out.append(m.FetchResponse(name, fetch.src, replica.index, fetch.leader_epoch,
-                                          m.NOT_LEADER_OR_FOLLOWER, fetch.fetch_offset, [],
-                                          replica.hw, fetch.corr))
+        broker.out.append(
+            m.FetchResponse(
+                name,
+                fetch.src,
+                replica.index,
+                fetch.leader_epoch,
+                m.NOT_LEADER_OR_FOLLOWER,
+                fetch.fetch_offset,
+                [],
+                replica.hw,
+                fetch.corr,
+            )
+        )
     replica.parked = []
     replica.pending_isr = None
 
@@ -103,8 +120,9 @@ def on_isr_update(broker: Broker, replica: Replica, now_ms: int) -> None:
     maybe_advance_hw(broker, replica, now_ms)
 
 
-def on_alter_isr_response(broker: Broker, replica: Replica, msg: m.AlterIsrResponse,
-                          now_ms: int) -> None:
+def on_alter_isr_response(
+    broker: Broker, replica: Replica, msg: m.AlterIsrResponse, now_ms: int
+) -> None:
     if msg.leader_epoch != replica.leader_epoch or msg.leader != broker.id:
         return  # we are (about to be) deposed; LeaderAndIsr will tell us
     # Success or rejection, the answer carries the committed state: adopt it when newer,
@@ -123,8 +141,10 @@ def _propose_isr(broker: Broker, replica: Replica, new_isr: tuple[int, ...], now
     assert replica.pending_isr is None and broker.id in new_isr
     replica.pending_isr = new_isr
     if broker.broker_epochs:
-        replica.pending_epochs = tuple(broker.incarnation if b == broker.id
-                                       else replica.f_broker_epoch.get(b, -1) for b in new_isr)
+        replica.pending_epochs = tuple(
+            broker.incarnation if b == broker.id else replica.f_broker_epoch.get(b, -1)
+            for b in new_isr
+        )
     replica.pending_base_pe = replica.partition_epoch
     replica.pending_resend_ms = now_ms + broker.config.request_timeout_ms
     broker.wake_at(replica.pending_resend_ms)
@@ -133,16 +153,26 @@ def _propose_isr(broker: Broker, replica: Replica, new_isr: tuple[int, ...], now
 
 def _send_alter_isr(broker: Broker, replica: Replica) -> None:
     assert replica.pending_isr is not None
-    broker.out.append(m.AlterIsr(broker.name, "controller", broker.id, replica.index,
-                                 replica.leader_epoch, replica.pending_base_pe,
-                                 replica.pending_isr,
-                                 replica.pending_epochs if broker.broker_epochs else ()))
+    broker.out.append(
+        m.AlterIsr(
+            broker.name,
+            "controller",
+            broker.id,
+            replica.index,
+            replica.leader_epoch,
+            replica.pending_base_pe,
+            replica.pending_isr,
+            replica.pending_epochs if broker.broker_epochs else (),
+        )
+    )
 
 
 # -- the high watermark ---------------------------------------------------------------
 
 
 def maybe_advance_hw(broker: Broker, replica: Replica, now_ms: int) -> None:
+    if broker.config.elr and len(replica.isr) < broker.config.min_insync_replicas:
+        return  # KIP-966: the HW advances only while the ISR has min.insync.replicas members
     # KIP-497: a pending expansion counts at once (the controller may already have committed
     # it, and elections would then pick the new member); the flaw counts only the committed.
     members = replica.isr if broker.hw_over_committed_isr else replica.maximal_isr()
@@ -179,8 +209,9 @@ def _complete_waiters(broker: Broker, replica: Replica) -> None:
     name = broker.name
     for w in waiters:
         if w.offset < hw:
-            broker.out.append(m.ProduceResponse(name, w.client, replica.index, error, w.offset,
-                                                True, w.corr))
+            broker.out.append(
+                m.ProduceResponse(name, w.client, replica.index, error, w.offset, True, w.corr)
+            )
         else:
             keep.append(w)
     replica.waiters = keep
@@ -190,16 +221,32 @@ def _complete_waiters(broker: Broker, replica: Replica) -> None:
 
 
 def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> None:
-    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+    lazy = broker.lazy_truncation
+    # Kip320FirstTry's Fetch carries the epoch of the follower's last record, not its
+    # current leader epoch: the leader checks that record instead of fencing the request.
+    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing and not lazy)
     log = replica.log
     follower_id = msg.replica_id
     if error == m.NONE and follower_id not in replica.f_leo:
         error = m.NOT_LEADER_OR_FOLLOWER
+    if error == m.NONE and lazy and _last_epoch_differs(log.entries, msg):
+        error = m.LOG_TRUNCATION
     if error == m.NONE and msg.fetch_offset > log.leo:
         error = m.OFFSET_OUT_OF_RANGE
     if error != m.NONE:
-        broker.out.append(m.FetchResponse(broker.name, msg.src, replica.index, msg.leader_epoch,
-                                          error, msg.fetch_offset, [], replica.hw, msg.corr))
+        broker.out.append(
+            m.FetchResponse(
+                broker.name,
+                msg.src,
+                replica.index,
+                msg.leader_epoch,
+                error,
+                msg.fetch_offset,
+                [],
+                replica.hw,
+                msg.corr,
+            )
+        )
         return
     if broker.broker_epochs and not _current_incarnation(broker, replica, msg):
         return  # KAFKA-15221: a fetch from a previous incarnation says nothing about this one
@@ -220,8 +267,9 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         # KAFKA-7128: right after an election the HW may lag the start of the epoch.
         and (fetch_offset >= replica.epoch_start or broker.expand_before_epoch_start)
     ):
-        _propose_isr(broker, replica, _in_replica_order(replica, (*replica.isr, follower_id)),
-                     now_ms)
+        _propose_isr(
+            broker, replica, _in_replica_order(replica, (*replica.isr, follower_id)), now_ms
+        )
     maybe_advance_hw(broker, replica, now_ms)
     if fetch_offset < leo:
         _answer_fetch(broker, replica, msg)
@@ -229,6 +277,14 @@ def on_fetch(broker: Broker, replica: Replica, msg: m.Fetch, now_ms: int) -> Non
         deadline = now_ms + broker.config.fetch_interval_ms
         replica.parked.append((msg, deadline))
         broker.wake_at(deadline)
+
+
+def _last_epoch_differs(entries: list[m.Entry], msg: m.Fetch) -> bool:
+    """lazy-truncation: the follower's last record (at fetch_offset - 1) is not ours."""
+    offset = msg.fetch_offset
+    if offset > len(entries):
+        return True
+    return offset > 0 and entries[offset - 1][0] != msg.last_epoch
 
 
 def _current_incarnation(broker: Broker, replica: Replica, msg: m.Fetch) -> bool:
@@ -245,27 +301,44 @@ def _current_incarnation(broker: Broker, replica: Replica, msg: m.Fetch) -> bool
 
 def _answer_fetch(broker: Broker, replica: Replica, msg: m.Fetch) -> None:
     start = msg.fetch_offset
-    records = replica.log.entries[start:start + broker.config.max_fetch_records]
-    broker.out.append(m.FetchResponse(broker.name, msg.src, replica.index, msg.leader_epoch,
-                                      m.NONE, start, records, replica.hw, msg.corr))
+    records = replica.log.entries[start : start + broker.config.max_fetch_records]
+    broker.out.append(
+        m.FetchResponse(
+            broker.name,
+            msg.src,
+            replica.index,
+            msg.leader_epoch,
+            m.NONE,
+            start,
+            records,
+            replica.hw,
+            msg.corr,
+        )
+    )
 
 
 def _in_replica_order(replica: Replica, members: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(b for b in replica.replicas if b in members)
 
 
-def on_offsets_for_leader_epoch(broker: Broker, replica: Replica,
-                                msg: m.OffsetsForLeaderEpoch) -> None:
-    error = _epoch_error(broker, replica, msg.leader_epoch, broker.fencing)
+def on_offsets_for_leader_epoch(
+    broker: Broker, replica: Replica, msg: m.OffsetsForLeaderEpoch
+) -> None:
+    # Kip320FirstTry truncates against whoever the follower believes leads, whatever the
+    # follower's epoch: no current-epoch fencing of the truncation either.
+    fence = broker.fencing and not broker.lazy_truncation
+    error = _epoch_error(broker, replica, msg.leader_epoch, fence)
     epoch, end = -1, -1
     if error == m.NONE:
         if broker.kip279:
             epoch, end = replica.log.end_offset_for_epoch(msg.requested_epoch)
         else:
             epoch, end = replica.log.end_offset_for_epoch_pre_kip279(msg.requested_epoch)
-    broker.out.append(m.OffsetsForLeaderEpochResponse(broker.name, msg.src, replica.index,
-                                                      msg.leader_epoch, error, epoch, end,
-                                                      msg.corr))
+    broker.out.append(
+        m.OffsetsForLeaderEpochResponse(
+            broker.name, msg.src, replica.index, msg.leader_epoch, error, epoch, end, msg.corr
+        )
+    )
 
 
 def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) -> None:
@@ -280,8 +353,9 @@ def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) ->
         error = m.NOT_ENOUGH_REPLICAS
     if error != m.NONE:
         if msg.acks != "0":
-            broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, error, -1,
-                                                False, msg.corr))
+            broker.out.append(
+                m.ProduceResponse(broker.name, msg.src, replica.index, error, -1, False, msg.corr)
+            )
         return
     producer = msg.producer
     if producer is not None and broker.dedup:
@@ -290,8 +364,17 @@ def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) ->
             _answer_duplicate(broker, replica, msg, original, now_ms)
             return
         if verdict != ps.APPEND:
-            broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index,
-                                                _PRODUCER_ERRORS[verdict], -1, False, msg.corr))
+            broker.out.append(
+                m.ProduceResponse(
+                    broker.name,
+                    msg.src,
+                    replica.index,
+                    _PRODUCER_ERRORS[verdict],
+                    -1,
+                    False,
+                    msg.corr,
+                )
+            )
             return
     log = replica.log
     offset = log.append(replica.leader_epoch, msg.message, producer)
@@ -303,8 +386,9 @@ def on_produce(broker: Broker, replica: Replica, msg: m.Produce, now_ms: int) ->
         for fetch, _deadline in parked:
             _answer_fetch(broker, replica, fetch)
     if msg.acks == "1":
-        broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, m.NONE, offset,
-                                            True, msg.corr))
+        broker.out.append(
+            m.ProduceResponse(broker.name, msg.src, replica.index, m.NONE, offset, True, msg.corr)
+        )
     elif msg.acks == "all":
         deadline = now_ms + config.request_timeout_ms
         replica.waiters.append(Waiter(offset, msg.src, msg.corr, deadline))
@@ -319,14 +403,16 @@ _PRODUCER_ERRORS = {
 }
 
 
-def _answer_duplicate(broker: Broker, replica: Replica, msg: m.Produce, original: int,
-                      now_ms: int) -> None:
+def _answer_duplicate(
+    broker: Broker, replica: Replica, msg: m.Produce, original: int, now_ms: int
+) -> None:
     """A retry of a batch already in the log at `original`: no second copy; the answer is
     the original's, given when the original is committed (as Kafka's delayed produce waits
     for the original batch's offsets)."""
     if original < replica.hw:
-        broker.out.append(m.ProduceResponse(broker.name, msg.src, replica.index, m.NONE,
-                                            original, True, msg.corr))
+        broker.out.append(
+            m.ProduceResponse(broker.name, msg.src, replica.index, m.NONE, original, True, msg.corr)
+        )
         return
     deadline = now_ms + broker.config.request_timeout_ms
     replica.waiters.append(Waiter(original, msg.src, msg.corr, deadline))
@@ -339,15 +425,18 @@ def on_consumer_fetch(broker: Broker, replica: Replica, msg: m.ConsumerFetch) ->
     log = replica.log
     if error == m.NONE and msg.offset > log.leo:
         error = m.OFFSET_OUT_OF_RANGE
-    records: list[list] = []
+    records: list[m.ConsumerRecord] = []
     if error == m.NONE:
         bound = log.leo if broker.reads_past_hw else replica.hw
         end = min(bound, msg.offset + msg.max_records)
         entries = log.entries
         # [offset, message] lists: the client puts them into the history as they are.
         records = [[o, entries[o][1]] for o in range(msg.offset, end)]
-    broker.out.append(m.ConsumerFetchResponse(broker.name, msg.src, replica.index, error,
-                                              msg.offset, records, msg.corr))
+    broker.out.append(
+        m.ConsumerFetchResponse(
+            broker.name, msg.src, replica.index, error, msg.offset, records, msg.corr
+        )
+    )
 
 
 # -- timers ---------------------------------------------------------------------------
@@ -380,7 +469,8 @@ def tick(broker: Broker, replica: Replica, now_ms: int) -> None:
     # ISR shrink.
     lag_ms = config.replica_lag_time_max_ms
     lagging = [
-        b for b in replica.isr
+        b
+        for b in replica.isr
         if b != broker.id and now_ms - replica.f_caught_ms.get(b, now_ms) > lag_ms
     ]
     if lagging and replica.pending_isr is None:

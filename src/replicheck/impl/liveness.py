@@ -50,12 +50,12 @@ LOOP_REPEATS = 3
 MARGIN_FACTOR = 2
 
 _ROLE = {ROLE_LEADER: "leader", ROLE_FOLLOWER: "follower"}
-_FETCHER = {FETCHER_IDLE: "idle", FETCHER_TRUNCATING: "truncating",
-            FETCHER_FETCHING: "fetching"}
+_FETCHER = {FETCHER_IDLE: "idle", FETCHER_TRUNCATING: "truncating", FETCHER_FETCHING: "fetching"}
 
 
-def convergence_bound_ms(config: ClusterConfig, max_epochs: int, max_leo: int,
-                         max_delay_ms: int) -> int:
+def convergence_bound_ms(
+    config: ClusterConfig, max_epochs: int, max_leo: int, max_delay_ms: int
+) -> int:
     """The longest a correct cluster may take to converge after teardown (see above).
 
     `max_epochs` / `max_leo`: the most leader epochs / records any replica holds at the
@@ -67,8 +67,11 @@ def convergence_bound_ms(config: ClusterConfig, max_epochs: int, max_leo: int,
     alter_isr = config.request_timeout_ms
     truncation = (max_epochs + 1) * (3 * fetch + rtt)
     catch_up = (max_leo // config.max_fetch_records + 2) * (fetch + rtt)
-    isr = (config.replica_lag_time_max_ms + config.request_timeout_ms
-           + config.replication_factor * (fetch + 2 * rtt))
+    isr = (
+        config.replica_lag_time_max_ms
+        + config.request_timeout_ms
+        + config.replication_factor * (fetch + 2 * rtt)
+    )
     hw = fetch + rtt
     return MARGIN_FACTOR * (leadership + alter_isr + truncation + catch_up + isr + hw)
 
@@ -85,8 +88,10 @@ def replica_states(cluster: Cluster) -> list[str]:
     """One line per replica: role, epoch, leader, fetcher, LEO, HW, ISR view, epoch cache."""
     lines = []
     for p in cluster.store.partitions:
-        lines.append(f"{p.key}: controller says leader {p.leader} (epoch {p.leader_epoch}), "
-                     f"ISR {','.join(map(str, p.isr)) or 'empty'}")
+        lines.append(
+            f"{p.key}: controller says leader {p.leader} (epoch {p.leader_epoch}), "
+            f"ISR {','.join(map(str, p.isr)) or 'empty'}"
+        )
         for b in p.replicas:
             node = cluster.brokers.get(b)
             log = cluster.disks[b][p.index]
@@ -96,10 +101,15 @@ def replica_states(cluster: Cluster) -> list[str]:
                 continue
             r = node.replicas[p.index]
             role = _ROLE.get(r.role, "none")
-            detail = f"ISR {','.join(map(str, r.isr))}" if r.role == ROLE_LEADER else (
-                f"leader {r.leader}, fetcher {_FETCHER[r.fetcher]}")
-            lines.append(f"  broker {b}: {role} in epoch {r.leader_epoch}, {detail}; "
-                         f"LEO {log.leo}, HW {r.hw}, epochs {cache}")
+            detail = (
+                f"ISR {','.join(map(str, r.isr))}"
+                if r.role == ROLE_LEADER
+                else (f"leader {r.leader}, fetcher {_FETCHER[r.fetcher]}")
+            )
+            lines.append(
+                f"  broker {b}: {role} in epoch {r.leader_epoch}, {detail}; "
+                f"LEO {log.leo}, HW {r.hw}, epochs {cache}"
+            )
     return lines
 
 
@@ -107,19 +117,32 @@ def request_signature(msg: Any) -> tuple[str, int, int] | None:
     """What makes a broker's request the same request again: (text, partition, fetch offset
     or -1); None for messages that are not watched."""
     if isinstance(msg, m.OffsetsForLeaderEpoch):
-        return (f"OffsetsForLeaderEpoch(partition {msg.partition}, epoch {msg.leader_epoch}, "
-                f"asking about epoch {msg.requested_epoch})", msg.partition, -1)
+        return (
+            f"OffsetsForLeaderEpoch(partition {msg.partition}, epoch {msg.leader_epoch}, "
+            f"asking about epoch {msg.requested_epoch})",
+            msg.partition,
+            -1,
+        )
     if isinstance(msg, m.Fetch):
-        return (f"Fetch(partition {msg.partition}, epoch {msg.leader_epoch}, "
-                f"offset {msg.fetch_offset})", msg.partition, msg.fetch_offset)
+        return (
+            f"Fetch(partition {msg.partition}, epoch {msg.leader_epoch}, "
+            f"offset {msg.fetch_offset})",
+            msg.partition,
+            msg.fetch_offset,
+        )
     if isinstance(msg, m.AlterIsr):
-        return (f"AlterIsr(partition {msg.partition}, epoch {msg.leader_epoch}, "
-                f"ISR {','.join(map(str, msg.new_isr))})", msg.partition, -1)
+        return (
+            f"AlterIsr(partition {msg.partition}, epoch {msg.leader_epoch}, "
+            f"ISR {','.join(map(str, msg.new_isr))})",
+            msg.partition,
+            -1,
+        )
     return None
 
 
-def repeated_requests(cluster: Cluster, sent: Counter[tuple[str, tuple[str, int, int]]],
-                      window_ms: int) -> list[str]:
+def repeated_requests(
+    cluster: Cluster, sent: Counter[tuple[str, tuple[str, int, int]]], window_ms: int
+) -> list[str]:
     """`b3 sent OffsetsForLeaderEpoch(...) ×12 in 300 ms` for every request seen often.
 
     A caught-up follower's long-poll fetch at the leader's log end repeats by design; it is
@@ -146,8 +169,9 @@ def not_converged(cluster: Cluster) -> list[str]:
             continue
         if p.isr != p.replicas:
             missing = [b for b in p.replicas if b not in p.isr]
-            out.append(f"{p.key}: ISR {','.join(map(str, p.isr))} lacks "
-                       f"{','.join(map(str, missing))}")
+            out.append(
+                f"{p.key}: ISR {','.join(map(str, p.isr))} lacks {','.join(map(str, missing))}"
+            )
         lead = cluster.brokers.get(p.leader)
         if lead is None:
             out.append(f"{p.key}: leader {p.leader} is down")
@@ -160,12 +184,13 @@ def not_converged(cluster: Cluster) -> list[str]:
                 continue
             r = node.replicas[p.index]
             if r.leader_epoch != p.leader_epoch:
-                out.append(f"{p.key}: broker {b} is in epoch {r.leader_epoch}, not "
-                           f"{p.leader_epoch}")
+                out.append(
+                    f"{p.key}: broker {b} is in epoch {r.leader_epoch}, not {p.leader_epoch}"
+                )
             elif r.log.leo != leo or r.hw != leo:
-                out.append(f"{p.key}: broker {b} has LEO {r.log.leo}, HW {r.hw}; the "
-                           f"leader's LEO is {leo}")
-            elif r.role == ROLE_FOLLOWER and (r.need_truncation or
-                                              r.fetcher == FETCHER_TRUNCATING):
+                out.append(
+                    f"{p.key}: broker {b} has LEO {r.log.leo}, HW {r.hw}; the leader's LEO is {leo}"
+                )
+            elif r.role == ROLE_FOLLOWER and (r.need_truncation or r.fetcher == FETCHER_TRUNCATING):
                 out.append(f"{p.key}: broker {b} is still truncating")
     return out

@@ -23,6 +23,7 @@ INVALID_UPDATE_VERSION = "INVALID_UPDATE_VERSION"
 STALE_CONTROLLER_EPOCH = "STALE_CONTROLLER_EPOCH"
 STALE_BROKER_EPOCH = "STALE_BROKER_EPOCH"  # KIP-903: an ISR addition from a past incarnation
 INELIGIBLE_REPLICA = "INELIGIBLE_REPLICA"  # KIP-841: an ISR addition of a fenced broker
+LOG_TRUNCATION = "LOG_TRUNCATION"  # Kip320FirstTry: the fetch's last epoch does not match
 # Idempotent producer (KIP-98).
 OUT_OF_ORDER_SEQUENCE_NUMBER = "OUT_OF_ORDER_SEQUENCE_NUMBER"
 INVALID_PRODUCER_EPOCH = "INVALID_PRODUCER_EPOCH"
@@ -30,11 +31,20 @@ UNKNOWN_PRODUCER_ID = "UNKNOWN_PRODUCER_ID"
 
 UNDEFINED_EPOCH = -1
 
+# A log entry: (leader epoch, message), or (leader epoch, message, (producer id, producer
+# epoch, sequence)) for an idempotent producer's record (KIP-98); the offset is its index.
+Producer = tuple[int, int, int]
+Entry = tuple[int, str] | tuple[int, str, Producer]
+# A record as a consumer receives it: [offset, message].
+ConsumerRecord = list[int | str]
+
 
 class Msg:
     """Base: every message has a sender and a receiver."""
 
     __slots__ = ("dst", "src")
+    src: str
+    dst: str
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _all_slots(type(self)))
@@ -54,12 +64,28 @@ def _all_slots(cls: type) -> list[str]:
 class LeaderAndIsr(Msg):
     """The controller's committed state of one partition (Kafka's LeaderAndIsr request)."""
 
-    __slots__ = ("broker_epoch", "controller_epoch", "isr", "leader", "leader_epoch",
-                 "partition", "partition_epoch")
+    __slots__ = (
+        "broker_epoch",
+        "controller_epoch",
+        "isr",
+        "leader",
+        "leader_epoch",
+        "partition",
+        "partition_epoch",
+    )
 
-    def __init__(self, src: str, dst: str, controller_epoch: int, partition: int, leader: int,
-                 leader_epoch: int, isr: tuple[int, ...], partition_epoch: int,
-                 broker_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        controller_epoch: int,
+        partition: int,
+        leader: int,
+        leader_epoch: int,
+        isr: tuple[int, ...],
+        partition_epoch: int,
+        broker_epoch: int = -1,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.controller_epoch = controller_epoch
@@ -80,26 +106,51 @@ class Heartbeat(Msg):
     """Liveness plus the partition epochs the broker knows, so the controller can resend
     state the broker missed (lost LeaderAndIsr, restart with empty memory)."""
 
-    __slots__ = ("broker", "incarnation", "known")
+    __slots__ = ("broker", "incarnation", "known", "log_info")
 
-    def __init__(self, src: str, dst: str, broker: int, incarnation: int,
-                 known: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        broker: int,
+        incarnation: int,
+        known: tuple[int, ...],
+        log_info: tuple[tuple[int, int], ...] = (),
+    ) -> None:
         self.src = src
         self.dst = dst
         self.broker = broker
         self.incarnation = incarnation
         self.known = known
+        # With ELR: (latest leader epoch, LEO) per partition, (-1, -1) where not a replica --
+        # what KIP-966's unclean recovery asks with GetReplicaLogInfo, carried here on the
+        # heartbeat so the controller always has the current incarnation's answer.
+        self.log_info = log_info
 
 
 class AlterIsr(Msg):
     """A leader asks the controller to commit a new ISR (KIP-497 AlterPartition)."""
 
-    __slots__ = ("broker", "leader_epoch", "member_epochs", "new_isr", "partition",
-                 "partition_epoch")
+    __slots__ = (
+        "broker",
+        "leader_epoch",
+        "member_epochs",
+        "new_isr",
+        "partition",
+        "partition_epoch",
+    )
 
-    def __init__(self, src: str, dst: str, broker: int, partition: int, leader_epoch: int,
-                 partition_epoch: int, new_isr: tuple[int, ...],
-                 member_epochs: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        broker: int,
+        partition: int,
+        leader_epoch: int,
+        partition_epoch: int,
+        new_isr: tuple[int, ...],
+        member_epochs: tuple[int, ...] = (),
+    ) -> None:
         self.src = src
         self.dst = dst
         self.broker = broker
@@ -116,12 +167,28 @@ class AlterIsrResponse(Msg):
     """Result plus the controller's current state (so a leader that missed an update can
     resynchronise from a rejection)."""
 
-    __slots__ = ("controller_epoch", "error", "isr", "leader", "leader_epoch", "partition",
-                 "partition_epoch")
+    __slots__ = (
+        "controller_epoch",
+        "error",
+        "isr",
+        "leader",
+        "leader_epoch",
+        "partition",
+        "partition_epoch",
+    )
 
-    def __init__(self, src: str, dst: str, controller_epoch: int, partition: int, error: str,
-                 leader: int, leader_epoch: int, isr: tuple[int, ...],
-                 partition_epoch: int) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        controller_epoch: int,
+        partition: int,
+        error: str,
+        leader: int,
+        leader_epoch: int,
+        isr: tuple[int, ...],
+        partition_epoch: int,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.controller_epoch = controller_epoch
@@ -139,11 +206,31 @@ class AlterIsrResponse(Msg):
 class Fetch(Msg):
     """Follower fetch: `fetch_offset` is the follower's LEO (how the leader learns it)."""
 
-    __slots__ = ("broker_epoch", "corr", "fetch_offset", "leader_epoch", "partition",
-                 "replica_id")
+    __slots__ = (
+        "broker_epoch",
+        "corr",
+        "fetch_offset",
+        "last_epoch",
+        "leader_epoch",
+        "partition",
+        "replica_id",
+    )
 
-    def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
-                 fetch_offset: int, corr: int, broker_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        partition: int,
+        replica_id: int,
+        leader_epoch: int,
+        fetch_offset: int,
+        corr: int,
+        broker_epoch: int = -1,
+        last_epoch: int = -1,
+    ) -> None:
+        # lazy-truncation flaw (Kip320FirstTry): the epoch of the follower's record at
+        # fetch_offset - 1, which the leader checks instead of a truncation before fetching.
+        self.last_epoch = last_epoch
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -159,8 +246,18 @@ class FetchResponse(Msg):
 
     __slots__ = ("base_offset", "corr", "error", "hw", "leader_epoch", "partition", "records")
 
-    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, error: str,
-                 base_offset: int, records: list[tuple[int, str]], hw: int, corr: int) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        partition: int,
+        leader_epoch: int,
+        error: str,
+        base_offset: int,
+        records: list[Entry],
+        hw: int,
+        corr: int,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -177,8 +274,16 @@ class OffsetsForLeaderEpoch(Msg):
 
     __slots__ = ("corr", "leader_epoch", "partition", "replica_id", "requested_epoch")
 
-    def __init__(self, src: str, dst: str, partition: int, replica_id: int, leader_epoch: int,
-                 requested_epoch: int, corr: int) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        partition: int,
+        replica_id: int,
+        leader_epoch: int,
+        requested_epoch: int,
+        corr: int,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -194,8 +299,17 @@ class OffsetsForLeaderEpochResponse(Msg):
 
     __slots__ = ("corr", "end_offset", "epoch", "error", "leader_epoch", "partition")
 
-    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, error: str,
-                 epoch: int, end_offset: int, corr: int) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        partition: int,
+        leader_epoch: int,
+        error: str,
+        epoch: int,
+        end_offset: int,
+        corr: int,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -215,8 +329,17 @@ class Produce(Msg):
 
     __slots__ = ("acks", "corr", "leader_epoch", "message", "partition", "producer")
 
-    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, message: str,
-                 acks: str, corr: int, producer: tuple[int, int, int] | None = None) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        partition: int,
+        leader_epoch: int,
+        message: str,
+        acks: str,
+        corr: int,
+        producer: tuple[int, int, int] | None = None,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -233,8 +356,9 @@ class ProduceResponse(Msg):
 
     __slots__ = ("appended", "corr", "error", "offset", "partition")
 
-    def __init__(self, src: str, dst: str, partition: int, error: str, offset: int,
-                 appended: bool, corr: int) -> None:
+    def __init__(
+        self, src: str, dst: str, partition: int, error: str, offset: int, appended: bool, corr: int
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -247,8 +371,16 @@ class ProduceResponse(Msg):
 class ConsumerFetch(Msg):
     __slots__ = ("corr", "leader_epoch", "max_records", "offset", "partition")
 
-    def __init__(self, src: str, dst: str, partition: int, leader_epoch: int, offset: int,
-                 max_records: int, corr: int) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        partition: int,
+        leader_epoch: int,
+        offset: int,
+        max_records: int,
+        corr: int,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -261,8 +393,16 @@ class ConsumerFetch(Msg):
 class ConsumerFetchResponse(Msg):
     __slots__ = ("corr", "error", "offset", "partition", "records")
 
-    def __init__(self, src: str, dst: str, partition: int, error: str, offset: int,
-                 records: list[list], corr: int) -> None:
+    def __init__(
+        self,
+        src: str,
+        dst: str,
+        partition: int,
+        error: str,
+        offset: int,
+        records: list[ConsumerRecord],
+        corr: int,
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partition = partition
@@ -287,8 +427,9 @@ class InitProducerId(Msg):
 class InitProducerIdResponse(Msg):
     __slots__ = ("corr", "producer_epoch", "producer_id")
 
-    def __init__(self, src: str, dst: str, producer_id: int, producer_epoch: int,
-                 corr: int) -> None:
+    def __init__(
+        self, src: str, dst: str, producer_id: int, producer_epoch: int, corr: int
+    ) -> None:
         self.src = src
         self.dst = dst
         self.producer_id = producer_id
@@ -310,8 +451,9 @@ class MetadataResponse(Msg):
 
     __slots__ = ("corr", "partitions")
 
-    def __init__(self, src: str, dst: str, partitions: tuple[tuple[int, int], ...],
-                 corr: int) -> None:
+    def __init__(
+        self, src: str, dst: str, partitions: tuple[tuple[int, int], ...], corr: int
+    ) -> None:
         self.src = src
         self.dst = dst
         self.partitions = partitions

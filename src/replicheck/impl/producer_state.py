@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from replicheck.impl.messages import Entry
+
 # Batches remembered per producer (Kafka: ProducerStateEntry.NumBatchesToRetain = 5, which
 # is why idempotence requires max.in.flight.requests.per.connection <= 5).
 DEDUP_WINDOW = 5
@@ -49,7 +51,7 @@ class ProducerState:
         self.lenient = lenient
 
     @classmethod
-    def from_log(cls, entries: Iterable[tuple]) -> ProducerState:
+    def from_log(cls, entries: Iterable[Entry]) -> ProducerState:
         """Rebuild from the records' producer fields, as a new leader (or a restarted
         broker loading its snapshot and replaying the log) does."""
         state = cls()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from replicheck.impl.messages import Fetch
 from replicheck.impl.producer_state import ProducerState
 from replicheck.impl.storage import PartitionLog
 
@@ -90,7 +91,7 @@ class Replica:
         self.pending_base_pe = -1
         self.pending_resend_ms = INF_MS
         self.waiters: list[Waiter] = []
-        self.parked: list[tuple[object, int]] = []  # (Fetch, deadline_ms)
+        self.parked: list[tuple[Fetch, int]] = []  # (Fetch, deadline_ms)
         # Follower state.
         self.fetcher = FETCHER_IDLE
         self.need_truncation = False

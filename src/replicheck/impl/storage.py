@@ -11,21 +11,37 @@ a different fault: the Cluster replaces the PartitionLog with an empty one.
 
 from __future__ import annotations
 
+from replicheck.impl.messages import Entry, Producer
+
 
 class PartitionLog:
     """Log entries are (leader_epoch, message), or (leader_epoch, message, (producer id,
     producer epoch, sequence)) for an idempotent producer's record; the offset is the list
     index."""
 
-    __slots__ = ("entries", "epochs", "flushed", "fsync", "hw_checkpoint")
+    __slots__ = (
+        "damaged_incarnation",
+        "entries",
+        "epochs",
+        "flushed",
+        "fsync",
+        "hw_checkpoint",
+        "lost_suffix",
+    )
 
     def __init__(self, fsync: bool) -> None:
-        self.entries: list[tuple] = []
+        self.entries: list[Entry] = []
         # Leader-epoch cache: (epoch, start_offset), strictly increasing in both.
         self.epochs: list[tuple[int, int]] = []
         self.flushed = 0  # entries [0, flushed) survive a power loss
         self.fsync = fsync
         self.hw_checkpoint = 0
+        # A power loss that dropped records sets `lost_suffix`; the next broker incarnation
+        # started on this log records itself in `damaged_incarnation` (the replica invariants
+        # excuse the broker until the controller has processed that incarnation's
+        # registration, which takes it out of the ISR).
+        self.lost_suffix = False
+        self.damaged_incarnation = -1
 
     @property
     def leo(self) -> int:
@@ -42,8 +58,7 @@ class PartitionLog:
         assert not epochs or epochs[-1][1] <= start_offset, (epochs, epoch, start_offset)
         epochs.append((epoch, start_offset))
 
-    def append(self, epoch: int, message: str,
-               producer: tuple[int, int, int] | None = None) -> int:
+    def append(self, epoch: int, message: str, producer: Producer | None = None) -> int:
         """Append one record; returns its offset."""
         offset = len(self.entries)
         if not self.epochs or self.epochs[-1][0] < epoch:
@@ -106,7 +121,8 @@ class PartitionLog:
         """Lose everything not fsynced; returns how many records were lost."""
         lost = len(self.entries) - self.flushed
         if lost > 0:
-            del self.entries[self.flushed:]
+            del self.entries[self.flushed :]
+            self.lost_suffix = True
         if not self.fsync:
             # The epoch cache and HW checkpoint files were written but not synced either:
             # only what describes the surviving records is kept.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from replicheck.impl import flags
-from replicheck.impl.config import ClusterConfig, idempotent_producer
+from replicheck.impl.config import ClusterConfig, idempotent_producer, pre_elr_without_fsync
 
 
 @dataclass(frozen=True)
@@ -25,22 +25,36 @@ class Flaw:
     apply: Callable[[ClusterConfig], ClusterConfig]
 
     def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "title": self.title, "description": self.description,
-                "source": self.source}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "source": self.source,
+        }
 
 
-def _flag(name: str, **changes: object) -> Callable[[ClusterConfig], ClusterConfig]:
+Change = Callable[[ClusterConfig], ClusterConfig]
+
+
+def _flag(name: str, change: Change | None = None) -> Change:
+    """Switch on flag `name`, after applying the configuration `change` the flaw needs."""
+
     def apply(config: ClusterConfig) -> ClusterConfig:
-        return replace(config, flaws=config.flaws | {name}, **changes)
+        base = config if change is None else change(config)
+        return replace(base, flaws=base.flaws | {name})
 
     return apply
+
+
+def _broker_epochs(config: ClusterConfig) -> ClusterConfig:
+    return replace(config, broker_epochs=True)
 
 
 def _idempotent_flag(name: str) -> Callable[[ClusterConfig], ClusterConfig]:
     """A producer-side flaw lives in Kafka's default producer: idempotent, retrying."""
 
     def apply(config: ClusterConfig) -> ClusterConfig:
-        return _flag(name)(idempotent_producer(config))
+        return _flag(name, idempotent_producer)(config)
 
     return apply
 
@@ -57,8 +71,10 @@ _FLAWS = [
             "(lost acknowledged write), or two replicas end up with different records at one "
             "offset (divergence) after a fast double failure."
         ),
-        source=("KIP-101: Alter Replication Protocol to use Leader Epoch rather than High "
-                "Watermark for Truncation (Kafka 0.11); KAFKA-1211"),
+        source=(
+            "KIP-101: Alter Replication Protocol to use Leader Epoch rather than High "
+            "Watermark for Truncation (Kafka 0.11); KAFKA-1211"
+        ),
         apply=_flag(flags.TRUNCATE_TO_HW),
     ),
     Flaw(
@@ -72,8 +88,10 @@ _FLAWS = [
             "records of an older epoch, then fetches on top: the replicas diverge and a later "
             "election can expose or lose records."
         ),
-        source=("KIP-279: Fix log divergence between leader and follower after fast leader "
-                "fail over (Kafka 2.0); KAFKA-6361"),
+        source=(
+            "KIP-279: Fix log divergence between leader and follower after fast leader "
+            "fail over (Kafka 2.0); KAFKA-6361"
+        ),
         apply=_flag(flags.NO_KIP279),
     ),
     Flaw(
@@ -87,8 +105,9 @@ _FLAWS = [
             "truncation. The follower rejoins the ISR with a divergent log and can later be "
             "elected, losing acknowledged writes."
         ),
-        source=("KIP-320: Allow fetchers to detect and handle log truncation (Kafka 2.1); "
-                "KAFKA-6880"),
+        source=(
+            "KIP-320: Allow fetchers to detect and handle log truncation (Kafka 2.1); KAFKA-6880"
+        ),
         apply=_flag(flags.NO_FETCH_FENCING),
     ),
     Flaw(
@@ -100,9 +119,11 @@ _FLAWS = [
             "acknowledged beyond that replica's log end is silently discarded when the old "
             "ISR members come back and truncate to the new leader."
         ),
-        source=("Kafka configuration unclean.leader.election.enable (default true until 0.11, "
-                "KIP-106); Jepsen: Kafka (Kyle Kingsbury, 2013)"),
-        apply=_flag(flags.UNCLEAN_ELECTION, unclean_leader_election=True),
+        source=(
+            "Kafka configuration unclean.leader.election.enable (default true until 0.11, "
+            "KIP-106); Jepsen: Kafka (Kyle Kingsbury, 2013)"
+        ),
+        apply=_flag(flags.UNCLEAN_ELECTION, lambda c: replace(c, unclean_leader_election=True)),
     ),
     Flaw(
         name=flags.ACKS_ONE,
@@ -114,8 +135,8 @@ _FLAWS = [
             "write is lost with nothing but a single broker failure."
         ),
         source="Kafka producer configuration acks (documentation: 'acks=1 ... data loss'); "
-               "Jepsen: Kafka (2013)",
-        apply=_flag(flags.ACKS_ONE, acks="1"),
+        "Jepsen: Kafka (2013)",
+        apply=_flag(flags.ACKS_ONE, lambda c: replace(c, acks="1")),
     ),
     Flaw(
         name=flags.IGNORE_MIN_ISR,
@@ -127,9 +148,11 @@ _FLAWS = [
             "only it holds; when it then fails, an out-of-sync replica takes over and those "
             "writes are gone."
         ),
-        source=("Jepsen: Kafka (Kyle Kingsbury, 2013), the lost-writes scenario; KAFKA-1555 "
-                "(min.insync.replicas, Kafka 0.8.2)"),
-        apply=_flag(flags.IGNORE_MIN_ISR, unclean_leader_election=True),
+        source=(
+            "Jepsen: Kafka (Kyle Kingsbury, 2013), the lost-writes scenario; KAFKA-1555 "
+            "(min.insync.replicas, Kafka 0.8.2)"
+        ),
+        apply=_flag(flags.IGNORE_MIN_ISR, lambda c: replace(c, unclean_leader_election=True)),
     ),
     Flaw(
         name=flags.NO_FSYNC,
@@ -140,9 +163,11 @@ _FLAWS = [
             "(or hits one replica that restarts quickly enough to stay in the ISR and is then "
             "elected) loses records every replica acknowledged."
         ),
-        source=("KIP-966: Eligible Leader Replicas (problem statement: unclean shutdowns and "
-                "data loss without fsync); Kafka log.flush.interval.messages default"),
-        apply=_flag(flags.NO_FSYNC, flush="none"),
+        source=(
+            "KIP-966: Eligible Leader Replicas (problem statement: unclean shutdowns and "
+            "data loss without fsync); Kafka log.flush.interval.messages default"
+        ),
+        apply=_flag(flags.NO_FSYNC, lambda c: replace(c, flush="none")),
     ),
     Flaw(
         name=flags.ELECT_ANY_REPLICA,
@@ -152,8 +177,10 @@ _FLAWS = [
             "ISR membership, even when an in-sync replica is alive. A replica that fell out of "
             "the ISR becomes leader and every acknowledged write it missed is lost."
         ),
-        source=("Kafka documentation, Replication: 'only members of [the ISR] are eligible "
-                "for election as leader'; KIP-106 (clean election as the default)"),
+        source=(
+            "Kafka documentation, Replication: 'only members of [the ISR] are eligible "
+            "for election as leader'; KIP-106 (clean election as the default)"
+        ),
         apply=_flag(flags.ELECT_ANY_REPLICA),
     ),
     Flaw(
@@ -164,8 +191,10 @@ _FLAWS = [
             "record instead of every ISR member. A lagging replica that is still in the ISR "
             "lacks an acknowledged record; clean election may pick it, and the record is lost."
         ),
-        source=("Kafka replication design: 'a message is committed when all in-sync replicas "
-                "have it' (Kafka documentation, Replication); Jepsen: Kafka (2013)"),
+        source=(
+            "Kafka replication design: 'a message is committed when all in-sync replicas "
+            "have it' (Kafka documentation, Replication); Jepsen: Kafka (2013)"
+        ),
         apply=_flag(flags.HW_BEFORE_ISR_ACK),
     ),
     Flaw(
@@ -177,8 +206,10 @@ _FLAWS = [
             "those records are truncated and the offsets are reused for other records, so two "
             "consumers read different records at the same offset."
         ),
-        source=("Kafka documentation, Replication: 'only committed messages are ever given "
-                "out to the consumer'"),
+        source=(
+            "Kafka documentation, Replication: 'only committed messages are ever given "
+            "out to the consumer'"
+        ),
         apply=_flag(flags.CONSUMER_READS_PAST_HW),
     ),
     Flaw(
@@ -193,8 +224,10 @@ _FLAWS = [
             "partition stays under-replicated forever, and one more failure makes it "
             "unavailable)."
         ),
-        source=("KAFKA-10706: Liveness bug in truncation protocol can lead to indefinite URP "
-                "(fixed by apache/kafka PR 9633, Kafka 2.8)"),
+        source=(
+            "KAFKA-10706: Liveness bug in truncation protocol can lead to indefinite URP "
+            "(fixed by apache/kafka PR 9633, Kafka 2.8)"
+        ),
         apply=_flag(flags.EPOCH_CACHE_NOT_CLEANED),
     ),
     Flaw(
@@ -208,8 +241,10 @@ _FLAWS = [
             "has and fetches on top of them: the replicas diverge, and the follower rejoins "
             "the ISR with a divergent log."
         ),
-        source=("KAFKA-7164: Follower should truncate after every leader epoch change "
-                "(apache/kafka PR 5436, Kafka 2.1)"),
+        source=(
+            "KAFKA-7164: Follower should truncate after every leader epoch change "
+            "(apache/kafka PR 5436, Kafka 2.1)"
+        ),
         apply=_flag(flags.NO_TRUNCATION_SAME_LEADER),
     ),
     Flaw(
@@ -223,10 +258,12 @@ _FLAWS = [
             "A leader that keeps no dedup window appends the batch a second time: a duplicate "
             "in a configuration that promises exactly one copy per acknowledged send."
         ),
-        source=("KIP-98: Exactly Once Delivery and Transactional Messaging (idempotent "
-                "producer); redpanda-data/redpanda issue 3039 'Idempotency violation with "
-                "modern kafka clients' (mitigated by PR 3040; the five-batch dedup window of "
-                "issue 3038 landed in PR 3077)"),
+        source=(
+            "KIP-98: Exactly Once Delivery and Transactional Messaging (idempotent "
+            "producer); redpanda-data/redpanda issue 3039 'Idempotency violation with "
+            "modern kafka clients' (mitigated by PR 3040; the five-batch dedup window of "
+            "issue 3038 landed in PR 3077)"
+        ),
         apply=_idempotent_flag(flags.NO_IDEMPOTENT_DEDUP),
     ),
     Flaw(
@@ -240,8 +277,10 @@ _FLAWS = [
             "replicated before the failover for a new producer's first batch and appends it "
             "again: a duplicate after an ordinary leader failover."
         ),
-        source=("KIP-98 (producer state recovered from the log on leader change and restart; "
-                "Kafka's ProducerStateManager and its snapshots)"),
+        source=(
+            "KIP-98 (producer state recovered from the log on leader change and restart; "
+            "Kafka's ProducerStateManager and its snapshots)"
+        ),
         apply=_idempotent_flag(flags.DEDUP_STATE_LOST_ON_FAILOVER),
     ),
     Flaw(
@@ -254,9 +293,11 @@ _FLAWS = [
             "when the leader fails next, a clean election can pick it, the other replicas "
             "truncate to it, and every acknowledged write is gone."
         ),
-        source=("KIP-841: Fenced replicas should not be allowed to join the ISR in KRaft "
-                "(the controller removes fenced and rebooted brokers from ISRs); KIP-903"),
-        apply=_flag(flags.REBOOTED_BROKER_STAYS_IN_ISR, broker_epochs=True),
+        source=(
+            "KIP-841: Fenced replicas should not be allowed to join the ISR in KRaft "
+            "(the controller removes fenced and rebooted brokers from ISRs); KIP-903"
+        ),
+        apply=_flag(flags.REBOOTED_BROKER_STAYS_IN_ISR, _broker_epochs),
     ),
     Flaw(
         name=flags.ISR_EXPAND_BEFORE_EPOCH_START,
@@ -269,9 +310,11 @@ _FLAWS = [
             "The ISR then contains a replica missing records the HW is about to cover, and a "
             "clean election can pick it."
         ),
-        source=("KAFKA-7128: Lagging high watermark can lead to committed data loss after ISR "
-                "expansion (apache/kafka PR 5557); hachikuji/kafka-specification Kip320.tla "
-                "(LeaderExpandIsr: caught up to the start of the current epoch)"),
+        source=(
+            "KAFKA-7128: Lagging high watermark can lead to committed data loss after ISR "
+            "expansion (apache/kafka PR 5557); hachikuji/kafka-specification Kip320.tla "
+            "(LeaderExpandIsr: caught up to the start of the current epoch)"
+        ),
         apply=_flag(flags.ISR_EXPAND_BEFORE_EPOCH_START),
     ),
     Flaw(
@@ -285,15 +328,40 @@ _FLAWS = [
             "controller already counts as in sync; if that replica is elected, committed "
             "records are gone."
         ),
-        source=("KIP-497: Add inter-broker API to alter ISR (maximal ISR for the high "
-                "watermark); hachikuji/kafka-specification AsyncIsr.tla (HighWatermark over "
-                "isr \\union pendingIsr)"),
+        source=(
+            "KIP-497: Add inter-broker API to alter ISR (maximal ISR for the high "
+            "watermark); hachikuji/kafka-specification AsyncIsr.tla (HighWatermark over "
+            "isr \\union pendingIsr)"
+        ),
         apply=_flag(flags.HW_OVER_COMMITTED_ISR),
     ),
 ]
 
-# Not yet found by the campaign (search work in progress): kept out of FLAWS.
-_PENDING = [
+_FLAWS.append(
+    Flaw(
+        name=flags.LAST_REPLICA_STANDING,
+        title="The last ISR member is re-elected after losing its unflushed suffix (pre-KIP-966)",
+        description=(
+            "Kafka without fsync relies on a replica that lost its unflushed suffix in an "
+            "unclean shutdown leaving the ISR and catching up again. Before Eligible Leader "
+            "Replicas the ISR never emptied, so when the other replicas had already left it "
+            "(dead, cut off, lagging) its last member stayed in it across a power loss and "
+            "was elected again with the records it lost; the followers that still had them "
+            "truncated to it. Acknowledged acks=all writes under min.insync.replicas=2 are "
+            "gone with a single power loss. KIP-966 makes the HW advance only with "
+            "min.insync.replicas ISR members, keeps the replicas that left a small ISR as "
+            "eligible leaders and removes a broker that restarted uncleanly from both."
+        ),
+        source=(
+            "KIP-966: Eligible Leader Replicas (motivation: the 'last replica standing' "
+            "data loss; Kafka 4.0); Jack Vanlightly, 'Kafka KIP-966 - Fixing the Last "
+            "Replica Standing issue' (2023)"
+        ),
+        apply=_flag(flags.LAST_REPLICA_STANDING, pre_elr_without_fsync),
+    )
+)
+
+_FLAWS.append(
     Flaw(
         name=flags.STALE_BROKER_EPOCH_JOINS_ISR,
         title="An ISR addition from a broker's previous incarnation is accepted (KAFKA-14139)",
@@ -305,11 +373,17 @@ _PENDING = [
             "about the previous incarnation and adds the empty replica to the ISR, from "
             "which it can be elected."
         ),
-        source=("KIP-903: Replicas with stale broker epoch should not be allowed to join the "
-                "ISR; KAFKA-14139 (Replaced disk can lead to loss of committed data even with "
-                "non-empty ISR)"),
-        apply=_flag(flags.STALE_BROKER_EPOCH_JOINS_ISR, broker_epochs=True),
-    ),
+        source=(
+            "KIP-903: Replicas with stale broker epoch should not be allowed to join the "
+            "ISR; KAFKA-14139 (Replaced disk can lead to loss of committed data even with "
+            "non-empty ISR)"
+        ),
+        apply=_flag(flags.STALE_BROKER_EPOCH_JOINS_ISR, _broker_epochs),
+    )
+)
+
+# Not yet found by the campaign (search work in progress): kept out of FLAWS.
+_PENDING = [
     Flaw(
         name=flags.STALE_FETCH_EXPANDS_ISR,
         title="A fetch from a broker's previous incarnation expands the ISR (KAFKA-15221)",
@@ -320,9 +394,29 @@ _PENDING = [
             "new incarnation is caught up, proposes it for the ISR with a current epoch, and "
             "the controller accepts it."
         ),
-        source=("KAFKA-15221: Potential race condition between requests from rebooted "
-                "followers (the leader checks the fetch's broker epoch; KIP-903)"),
-        apply=_flag(flags.STALE_FETCH_EXPANDS_ISR, broker_epochs=True),
+        source=(
+            "KAFKA-15221: Potential race condition between requests from rebooted "
+            "followers (the leader checks the fetch's broker epoch; KIP-903)"
+        ),
+        apply=_flag(flags.STALE_FETCH_EXPANDS_ISR, _broker_epochs),
+    ),
+    Flaw(
+        name=flags.LAZY_TRUNCATION,
+        title="Followers truncate lazily, on a fetch error, instead of before fetching",
+        description=(
+            "The first design of KIP-320: a follower that learns of a new leader epoch starts "
+            "fetching at once; its Fetch carries the epoch of its last record instead of its "
+            "current leader epoch, and it truncates only when the leader answers that this "
+            "epoch does not match its own record there. The leader can then advance the HW "
+            "and expand the ISR on the word of a follower still on an older epoch, which may "
+            "truncate committed records once it catches up with the leadership changes it "
+            "missed, and be elected in that window."
+        ),
+        source=(
+            "hachikuji/kafka-specification Kip320FirstTry.tla (StrongIsr fails; the "
+            "design KIP-320 replaced by fencing Fetch with the current leader epoch)"
+        ),
+        apply=_flag(flags.LAZY_TRUNCATION),
     ),
 ]
 

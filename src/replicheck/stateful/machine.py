@@ -232,6 +232,11 @@ class CampaignMachine(RuleBasedStateMachine):
         self.partitioned = False
         self.failed_invariant = False
         self.previous_action = ""
+        self.powered: set[int] = set()  # brokers that lost power or their disk
+        self.joining: int | None = None  # a member whose ISR addition is held up
+        self.swapped: int | None = None  # the broker whose disk was swapped last
+        self.loss = 0.0  # message faults in force (the machine applied them)
+        self.delay_hi_ms = int(self.plan.config.network_delay_ms)
 
     # -- plumbing --------------------------------------------------------------------
     @property
@@ -275,6 +280,8 @@ class CampaignMachine(RuleBasedStateMachine):
                 weight *= 2  # read what the in-flight write may have exposed
             if action == "replace-disk" and not self._disk_replaceable():
                 continue
+            if action.startswith("power-") and not self._power_targets(action):
+                continue
             if action == "restart":
                 weight = 2 * down
             if action == "heal":
@@ -302,17 +309,47 @@ class CampaignMachine(RuleBasedStateMachine):
         live = self._live()
         cluster = self.ex.cluster
         states = partition_states(self.ex)
+        # A restarted broker whose new registration the controller has not processed is
+        # about to leave the ISR (KIP-841): it does not keep a partition alive.
+        registered = [b for b in live if self._registered(b)]
         out = []
         for broker in live:
             alone = any(
-                broker in s.isr and not any(r != broker and r in live for r in s.isr)
+                broker in s.isr and not any(r != broker and r in registered for r in s.isr)
                 for s in states.values()
             )
-            # The swap is a reboot the controller hears about: the broker reaches it
-            # reliably, so its new registration arrives within the step's tick.
-            if not alone and cluster.reliable_link(f"b{broker}", "controller"):
+            # The swap is a reboot the controller hears about: the broker reaches it and
+            # no message is lost, so its new registration arrives within the step's tick
+            # (which outlasts the message delays in force).
+            reaches = cluster.connected(f"b{broker}", "controller") and self.loss == 0.0
+            if not alone and reaches and self._may_lose_data(broker):
                 out.append(broker)
         return out
+
+    def _registered(self, broker: int) -> bool:
+        """Has the controller processed the registration of `broker`'s running process?"""
+        cluster = self.ex.cluster
+        node = cluster.brokers.get(broker)
+        return node is not None and cluster.store.broker_epochs.get(broker) == node.incarnation
+
+    def _may_lose_data(self, broker: int) -> bool:
+        """With page-cache durability (flush="interval") a cluster promises to survive
+        min.insync.replicas - 1 brokers losing their unflushed suffix (KIP-966's
+        guarantee), so power losses and disk swaps hit at most that many distinct brokers
+        per example; with an fsync per append nothing is lost, and with no fsync at all (a
+        flaw) nothing is promised."""
+        config = self.plan.config
+        if config.flush != "interval" or broker in self.powered:
+            return True
+        return len(self.powered) < config.min_insync_replicas - 1
+
+    def _power_targets(self, action: str) -> list[int]:
+        """Live brokers a power loss may hit (leader first); `power-leader` only the leader."""
+        leaders = self._leader_first(self._live())
+        allowed = [b for b in leaders if self._may_lose_data(b)]
+        if action == "power-leader":
+            return allowed[:1] if allowed and allowed[0] == leaders[0] else []
+        return allowed
 
     def _isr_short(self, reachable: bool = True) -> bool:
         """Does some led partition's ISR lack a live replica (that can reach the leader,
@@ -417,7 +454,11 @@ class CampaignMachine(RuleBasedStateMachine):
     def _broker_fault(self, data: st.DataObject, kind: str, leader: bool) -> None:
         live = self._live()
         candidates = self._leader_first(live)
+        if kind == "power-loss":
+            candidates = self._power_targets("power-leader" if leader else "power-other")
         broker = candidates[0] if leader else data.draw(st.sampled_from(candidates), label="broker")
+        if kind == "power-loss":
+            self.powered.add(broker)
         self._apply(Step(kind, {"broker": broker}), fault=True)
 
     def _do_crash_leader(self, data: st.DataObject) -> None:
@@ -435,12 +476,17 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_replace_disk(self, data: st.DataObject) -> None:
         """A disk swap: the broker stops and comes back at once with empty logs (a reboot
         within its session, the case KIP-841 is about), and registers again."""
-        broker = data.draw(st.sampled_from(self._disk_replaceable()), label="broker")
+        pool = self._disk_replaceable()
+        if self.joining in pool and self._mostly(data, "aim joining"):
+            pool = [self.joining]  # the broker a held-up ISR proposal is about
+        broker = data.draw(st.sampled_from(pool), label="broker")
+        self.powered.add(broker)
+        self.swapped = broker
         self._apply(Step("replace-disk", {"broker": broker}), fault=True)
         self._apply(Step("restart", {"broker": broker}), fault=True)
         # Long enough for the new registration to reach the controller (a heartbeat at
         # start), short enough that the broker has not caught up yet.
-        self._apply(Step("tick", {"ms": 2 * max(1, int(self.plan.config.network_delay_ms))}))
+        self._apply(Step("tick", {"ms": 2 * max(1, self.delay_hi_ms)}))
 
     def _do_restart(self, data: st.DataObject) -> None:
         down = [b for b in self.plan.brokers if not self.ex.cluster.is_live(b)]
@@ -574,6 +620,7 @@ class CampaignMachine(RuleBasedStateMachine):
             label="delay",
         )
         args = {"loss": loss, "delay_lo_ms": lo, "delay_hi_ms": hi}
+        self.loss, self.delay_hi_ms = loss, hi
         self._apply(Step("message-faults", args), fault=True)
 
     # -- controller ------------------------------------------------------------------
@@ -669,6 +716,8 @@ class CampaignMachine(RuleBasedStateMachine):
             return
         part, leader, member = found
         topic_part = f"{self.plan.config.topic}-{part}"
+        if self.plan.config.broker_epochs and data.draw(st.booleans(), label="held up"):
+            return self._hold_up_proposal(data, leader, member, topic_part)
         if data.draw(st.booleans(), label="race the commit"):
             self._tick_until(
                 lambda c: moments.controller_ahead(c) is not None,
@@ -685,6 +734,37 @@ class CampaignMachine(RuleBasedStateMachine):
             note = f"cuts the link between leader {leader} of {topic_part} and joining {member}"
             self._partition([[f"b{leader}"], [f"b{member}"]], note)
         self.previous_action = "isr-race"
+        return None
+
+    def _hold_up_proposal(
+        self, data: st.DataObject, leader: int, member: int, topic_part: str
+    ) -> None:
+        """(With broker epochs.) The leader loses the controller while its proposal to add
+        `member` is in flight, so the AlterPartition is resent later; usually an operator
+        swaps a disk meanwhile (usually the joining broker's), the incident moves -- the
+        leader gets the controller back and loses a follower (usually the rebooted one)
+        -- and time passes until the controller next changes an ISR, or a request timeout
+        (when held-up requests are resent) has passed."""
+        note = f"leader {leader} of {topic_part} loses the controller while {member} joins"
+        self._partition([[f"b{leader}"], ["controller"]], note)
+        self.previous_action = "isr-race"
+        self.joining = member
+        if not self._disk_replaceable() or not self._mostly(data, "disk swap meanwhile"):
+            return
+        self._do_replace_disk(data)
+        others = [b for b in self.plan.brokers if b != leader]
+        if self.swapped in others and self._mostly(data, "aim swapped"):
+            follower = self.swapped
+        else:
+            follower = data.draw(st.sampled_from(others), label="follower")
+        note = f"leader {leader} gets the controller back and loses {follower}"
+        self._partition([[f"b{leader}"], [f"b{follower}"]], note)
+        config = self.plan.config
+        before = [p.isr for p in self.ex.cluster.store.partitions]
+        self._tick_until(
+            lambda c: [p.isr for p in c.store.partitions] != before,
+            int(config.request_timeout_ms) + max(1, int(config.fetch_interval_ms)),
+        )
 
     def _do_cascade(self, data: st.DataObject) -> None:
         """Two leaders fail in quick succession: the leader dies, a link between two
