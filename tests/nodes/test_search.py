@@ -35,9 +35,15 @@ def test_generated_steps_use_only_the_chosen_faults(data, faults, node_count):
     steps = data.draw(step_lists(node_count, faults, max_steps=12))
     assert 6 <= len(steps) <= 12
     allowed = set(CLIENT_KINDS)
-    kinds = {"partition": {"partition", "heal"}, "loss": {"faults", "drop"}, "delay": {"faults"},
-             "duplicate": {"faults"}, "crash": {"crash"}, "pause": {"pause", "resume"},
-             "clients": {"client-crash"}}
+    kinds = {
+        "partition": {"partition", "heal"},
+        "loss": {"faults", "drop"},
+        "delay": {"faults"},
+        "duplicate": {"faults"},
+        "crash": {"crash"},
+        "pause": {"pause", "resume"},
+        "clients": {"client-crash"},
+    }
     for fault in faults:
         allowed |= kinds[fault] | {"wait"}
     assert {s.kind for s in steps} <= allowed
@@ -48,8 +54,16 @@ def test_generated_steps_use_only_the_chosen_faults(data, faults, node_count):
 
 
 def test_hunt_finds_and_minimizes_uncoordinated_offsets(example, tmp_path):
-    result = hunt(example("log_uncoordinated"), 3, faults=(), max_examples=10, seed=1,
-                  minimize_runs=2, replay_runs=3, minimize_budget_s=30)
+    result = hunt(
+        example("log_uncoordinated"),
+        3,
+        faults=(),
+        max_examples=10,
+        seed=1,
+        minimize_runs=2,
+        replay_runs=3,
+        minimize_budget_s=30,
+    )
     assert result.found is not None
     assert {"lost-write", "inconsistent-offsets"} & set(result.anomalies)
     assert 2 <= len(result.minimized) <= 4  # two sends to one key via two nodes suffice
@@ -76,8 +90,17 @@ def test_bad_case_files_name_the_file(tmp_path):
     bad.write_text(json.dumps({"format": "replicheck-case", "version": 1}))
     with pytest.raises(ValueError, match="not a replicheck-node-case"):
         load_case(bad)
-    bad.write_text(json.dumps({"format": "replicheck-node-case", "version": 1, "command": ["x"],
-                               "node_count": 1, "steps": [{"kind": "explode"}]}))
+    bad.write_text(
+        json.dumps(
+            {
+                "format": "replicheck-node-case",
+                "version": 1,
+                "command": ["x"],
+                "node_count": 1,
+                "steps": [{"kind": "explode"}],
+            }
+        )
+    )
     with pytest.raises(ValueError, match="malformed node case: unknown step kind"):
         load_case(bad)
 
@@ -94,10 +117,24 @@ def test_the_seed_chooses_the_examples_whatever_the_profile(example):
     seen: dict[int, list] = {}
     for seed in (0, 1):
         runs: list = []
-        hunt(example("log_single"), 1, faults=(), max_examples=2, max_steps=4, seed=seed,
-             on_example=lambda run, runs=runs: runs.append([s.to_dict() for s in run.steps]))
+        hunt(
+            example("log_single"),
+            1,
+            faults=(),
+            max_examples=2,
+            max_steps=4,
+            seed=seed,
+            on_example=lambda run, runs=runs: runs.append([s.to_dict() for s in run.steps]),
+        )
         seen[seed] = runs
     again: list = []
-    hunt(example("log_single"), 1, faults=(), max_examples=2, max_steps=4, seed=0,
-         on_example=lambda run: again.append([s.to_dict() for s in run.steps]))
+    hunt(
+        example("log_single"),
+        1,
+        faults=(),
+        max_examples=2,
+        max_steps=4,
+        seed=0,
+        on_example=lambda run: again.append([s.to_dict() for s in run.steps]),
+    )
     assert seen[0] != seen[1] and again == seen[0]

@@ -23,13 +23,21 @@ def _jsonl(rows: list[dict]) -> str:
 
 def write_run(run: NodeRun, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    header = [f"command: {' '.join(run.command)}", f"nodes: {', '.join(run.node_ids)}",
-              f"seed: {run.seed}", ""]
-    (directory / "story.txt").write_text("\n".join([*header, run.story(), "", run.verdict.render_text(), ""]))
+    header = [
+        f"command: {' '.join(run.command)}",
+        f"nodes: {', '.join(run.node_ids)}",
+        f"seed: {run.seed}",
+        "",
+    ]
+    (directory / "story.txt").write_text(
+        "\n".join([*header, run.story(), "", run.verdict.render_text(), ""])
+    )
     (directory / "history.jsonl").write_text(_jsonl(run.history))
     (directory / "log.jsonl").write_text(_jsonl(run.log_ops()))
     (directory / "messages.jsonl").write_text(_jsonl(run.messages))
-    (directory / "sequence.txt").write_text(render_text(run.messages, limit=len(run.messages)) + "\n")
+    (directory / "sequence.txt").write_text(
+        render_text(run.messages, limit=len(run.messages)) + "\n"
+    )
     (directory / "sequence.svg").write_text(render_svg(run.messages) + "\n")
     stderr = directory / "stderr"
     stderr.mkdir(exist_ok=True)

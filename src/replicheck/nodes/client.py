@@ -34,8 +34,14 @@ class Pending:
 
 
 class KafkaClient:
-    def __init__(self, name: str, process: int, history: HistoryRecorder, transmit: Transmit,
-                 request_timeout_ms: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        process: int,
+        history: HistoryRecorder,
+        transmit: Transmit,
+        request_timeout_ms: float,
+    ) -> None:
         self.name = name
         self.process = process
         self.history = history
@@ -62,7 +68,9 @@ class KafkaClient:
         self.transmit(self.name, node, {**body, "msg_id": msg_id})
 
     def send(self, now_ms: float, node: str, key: str, msg: Any) -> None:
-        self._request(now_ms, node, "send", {"type": "send", "key": key, "msg": msg}, key=key, value=msg)
+        self._request(
+            now_ms, node, "send", {"type": "send", "key": key, "msg": msg}, key=key, value=msg
+        )
 
     def poll(self, now_ms: float, node: str, key: str) -> None:
         """Poll `key` from this client's position; an unknown key is assigned first."""
@@ -72,21 +80,46 @@ class KafkaClient:
             self.pending.then_poll = key
             return
         start = self.positions[key]
-        self._request(now_ms, node, "poll", {"type": "poll", "offsets": {key: start}},
-                      key=key, offset=start, value=None)
+        self._request(
+            now_ms,
+            node,
+            "poll",
+            {"type": "poll", "offsets": {key: start}},
+            key=key,
+            offset=start,
+            value=None,
+        )
 
     def poll_from(self, now_ms: float, node: str, key: str, start: int) -> None:
         """A final-read poll from an explicit offset."""
-        self._request(now_ms, node, "poll", {"type": "poll", "offsets": {key: start}},
-                      key=key, offset=start, value=None, final=True)
+        self._request(
+            now_ms,
+            node,
+            "poll",
+            {"type": "poll", "offsets": {key: start}},
+            key=key,
+            offset=start,
+            value=None,
+            final=True,
+        )
 
     def commit(self, now_ms: float, node: str, key: str, offset: int) -> None:
-        self._request(now_ms, node, "commit_offsets",
-                      {"type": "commit_offsets", "offsets": {key: offset}}, value={key: offset})
+        self._request(
+            now_ms,
+            node,
+            "commit_offsets",
+            {"type": "commit_offsets", "offsets": {key: offset}},
+            value={key: offset},
+        )
 
     def list(self, now_ms: float, node: str, keys: list[str]) -> None:
-        self._request(now_ms, node, "list_committed_offsets",
-                      {"type": "list_committed_offsets", "keys": list(keys)}, value=list(keys))
+        self._request(
+            now_ms,
+            node,
+            "list_committed_offsets",
+            {"type": "list_committed_offsets", "keys": list(keys)},
+            value=list(keys),
+        )
 
     # -- completions ---------------------------------------------------------------------------
 
@@ -111,11 +144,19 @@ class KafkaClient:
             self._complete(now_ms, outcome, error=error_name(code), chain=False)
             return
         f = pending.invoke["f"]
-        expected = {"send": "send_ok", "poll": "poll_ok", "commit_offsets": "commit_offsets_ok",
-                    "list_committed_offsets": "list_committed_offsets_ok"}[f]
+        expected = {
+            "send": "send_ok",
+            "poll": "poll_ok",
+            "commit_offsets": "commit_offsets_ok",
+            "list_committed_offsets": "list_committed_offsets_ok",
+        }[f]
         if kind != expected:
-            raise NodeProtocolError(node, f"reply to {f} has type {kind!r}, expected {expected!r}",
-                                    line_number=line_number, line=line)
+            raise NodeProtocolError(
+                node,
+                f"reply to {f} has type {kind!r}, expected {expected!r}",
+                line_number=line_number,
+                line=line,
+            )
         try:
             fields = _ok_fields(f, pending.invoke, body)
         except ValueError as exc:
@@ -156,7 +197,9 @@ def _ok_fields(f: str, invoke: dict, body: dict) -> dict:
         if not isinstance(pairs, list) or not all(
             isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and p[0] >= 0 for p in pairs
         ):
-            raise ValueError("poll_ok msgs must be lists of [offset, msg] pairs with integer offsets")
+            raise ValueError(
+                "poll_ok msgs must be lists of [offset, msg] pairs with integer offsets"
+            )
         return {"value": [[o, m] for o, m in pairs]}
     if f == "commit_offsets":
         return {}

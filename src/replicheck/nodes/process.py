@@ -31,8 +31,14 @@ Event = tuple
 class NodeProcess:
     """An incarnation of node `node_id`; a crash-restart makes a new `NodeProcess`."""
 
-    def __init__(self, node_id: str, argv: Sequence[str], events: queue.Queue,
-                 incarnation: int, cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        node_id: str,
+        argv: Sequence[str],
+        events: queue.Queue,
+        incarnation: int,
+        cwd: str | None = None,
+    ) -> None:
         assert argv, "a node needs a command"
         self.node_id = node_id
         self.argv = list(argv)
@@ -45,11 +51,18 @@ class NodeProcess:
         self._stdin: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         try:
             self._proc = subprocess.Popen(
-                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=cwd, start_new_session=True, bufsize=0,
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                start_new_session=True,
+                bufsize=0,
             )
         except OSError as exc:  # FileNotFoundError, PermissionError, ...
-            raise NodeStartError(node_id, f"cannot start {self.argv[0]!r}: {exc.strerror or exc}") from None
+            raise NodeStartError(
+                node_id, f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
+            ) from None
         self.pid = self._proc.pid
         self._threads = [
             threading.Thread(target=self._read_stdout, daemon=True, name=f"{node_id}-out"),

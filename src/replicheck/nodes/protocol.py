@@ -75,27 +75,47 @@ def decode(node: str, line_number: int, line: str, known: Container[str]) -> dic
     try:
         msg = json.loads(text)
     except ValueError:
-        raise NodeProtocolError(node, "not a JSON message (stdout is for messages only; log to stderr)",
-                                line_number=line_number, line=text) from None
+        raise NodeProtocolError(
+            node,
+            "not a JSON message (stdout is for messages only; log to stderr)",
+            line_number=line_number,
+            line=text,
+        ) from None
     if not isinstance(msg, dict):
-        raise NodeProtocolError(node, "a message must be a JSON object {src, dest, body}",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node,
+            "a message must be a JSON object {src, dest, body}",
+            line_number=line_number,
+            line=text,
+        )
     for field in ("src", "dest", "body"):
         if field not in msg:
-            raise NodeProtocolError(node, f"message without {field!r}", line_number=line_number, line=text)
+            raise NodeProtocolError(
+                node, f"message without {field!r}", line_number=line_number, line=text
+            )
     body = msg["body"]
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-        raise NodeProtocolError(node, "body must be an object with a string 'type'",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node, "body must be an object with a string 'type'", line_number=line_number, line=text
+        )
     if msg["src"] != node:
-        raise NodeProtocolError(node, f"src is {msg['src']!r}, expected this node's id {node!r}",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node,
+            f"src is {msg['src']!r}, expected this node's id {node!r}",
+            line_number=line_number,
+            line=text,
+        )
     if msg["dest"] not in known:
-        raise NodeProtocolError(node, f"dest {msg['dest']!r} is no node, service or client of this run",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node,
+            f"dest {msg['dest']!r} is no node, service or client of this run",
+            line_number=line_number,
+            line=text,
+        )
     for field in ("msg_id", "in_reply_to"):
         value = body.get(field)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise NodeProtocolError(node, f"{field} must be an integer",
-                                    line_number=line_number, line=text)
+            raise NodeProtocolError(
+                node, f"{field} must be an integer", line_number=line_number, line=text
+            )
     return msg

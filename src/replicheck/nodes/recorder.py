@@ -24,15 +24,26 @@ class HistoryRecorder:
         self.ops: list[dict] = []
 
     def invoke(self, time_ms: float, process: int, f: str, **fields: Any) -> dict:
-        op = {"index": len(self.ops), "time": int(time_ms * 1_000_000), "process": process,
-              "type": "invoke", "f": f, **fields}
+        op = {
+            "index": len(self.ops),
+            "time": int(time_ms * 1_000_000),
+            "process": process,
+            "type": "invoke",
+            "f": f,
+            **fields,
+        }
         self.ops.append(op)
         return op
 
     def complete(self, time_ms: float, invoke: dict, kind: str, **fields: Any) -> dict:
         assert kind in ("ok", "fail", "info")
-        op = {"index": len(self.ops), "time": int(time_ms * 1_000_000), "process": invoke["process"],
-              "type": kind, "f": invoke["f"]}
+        op = {
+            "index": len(self.ops),
+            "time": int(time_ms * 1_000_000),
+            "process": invoke["process"],
+            "type": kind,
+            "f": invoke["f"],
+        }
         for carried in ("key", "node", "offset", "final"):
             if carried in invoke:
                 op[carried] = invoke[carried]

@@ -30,9 +30,14 @@ class MessageRecord:
 
     def to_dict(self) -> dict:
         return {
-            "seq": self.seq, "sent_ms": round(self.sent_ms, 3), "src": self.src,
-            "dest": self.dest, "type": self.type, "msg_id": self.msg_id,
-            "in_reply_to": self.in_reply_to, "fate": self.fate,
+            "seq": self.seq,
+            "sent_ms": round(self.sent_ms, 3),
+            "src": self.src,
+            "dest": self.dest,
+            "type": self.type,
+            "msg_id": self.msg_id,
+            "in_reply_to": self.in_reply_to,
+            "fate": self.fate,
             "delivered_ms": [round(t, 3) for t in self.delivered_ms],
         }
 
@@ -47,8 +52,12 @@ class DropRule:
     type: str | None = None
 
     def matches(self, src: str, dest: str, kind: str) -> bool:
-        return (self.count > 0 and self.src in (None, src) and self.dest in (None, dest)
-                and self.type in (None, kind))
+        return (
+            self.count > 0
+            and self.src in (None, src)
+            and self.dest in (None, dest)
+            and self.type in (None, kind)
+        )
 
 
 class Router:
@@ -72,16 +81,29 @@ class Router:
             if group & seen:
                 raise ValueError(f"{sorted(group & seen)[0]} is in two partition groups")
             if group - self.faultable:
-                raise ValueError(f"no node or service {sorted(group - self.faultable)[0]!r} to partition")
+                raise ValueError(
+                    f"no node or service {sorted(group - self.faultable)[0]!r} to partition"
+                )
             seen |= group
         self.groups = chosen
 
     def heal(self) -> None:
         """Remove every network fault (the final read runs on a healthy network)."""
-        self.groups, self.loss, self.duplicate, self.delay_ms, self.rules = [], 0.0, 0.0, (0.0, 0.0), []
+        self.groups, self.loss, self.duplicate, self.delay_ms, self.rules = (
+            [],
+            0.0,
+            0.0,
+            (0.0, 0.0),
+            [],
+        )
 
-    def set_faults(self, *, loss: float | None = None, duplicate: float | None = None,
-                   delay_ms: tuple[float, float] | None = None) -> None:
+    def set_faults(
+        self,
+        *,
+        loss: float | None = None,
+        duplicate: float | None = None,
+        delay_ms: tuple[float, float] | None = None,
+    ) -> None:
         for name, p in (("loss", loss), ("duplicate", duplicate)):
             if p is not None and not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
@@ -104,11 +126,21 @@ class Router:
         group_b = next((g for g in self.groups if b in g), None)
         return group_a is not None and group_b is not None and group_a is not group_b
 
-    def route(self, now_ms: float, src: str, dest: str, body: dict) -> tuple[MessageRecord, list[float]]:
+    def route(
+        self, now_ms: float, src: str, dest: str, body: dict
+    ) -> tuple[MessageRecord, list[float]]:
         """Record a message; return it and the delays (ms) of the copies to deliver."""
         kind = str(body.get("type"))
-        record = MessageRecord(len(self.log), now_ms, src, dest, kind, body.get("msg_id"),
-                               body.get("in_reply_to"), "sent")
+        record = MessageRecord(
+            len(self.log),
+            now_ms,
+            src,
+            dest,
+            kind,
+            body.get("msg_id"),
+            body.get("in_reply_to"),
+            "sent",
+        )
         self.log.append(record)
         if src not in self.faultable or dest not in self.faultable:
             return record, [0.0]

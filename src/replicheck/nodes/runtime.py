@@ -66,8 +66,15 @@ class _Destinations:
 class NodeRuntime:
     """N copies of `command` (`n0`…), the services, the kafka clients and the network."""
 
-    def __init__(self, command: Sequence[str], node_count: int = 1, *, seed: int = 0,
-                 config: NodeConfig | None = None, cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        node_count: int = 1,
+        *,
+        seed: int = 0,
+        config: NodeConfig | None = None,
+        cwd: str | None = None,
+    ) -> None:
         if not command:
             raise ValueError("a node command is needed")
         if not 1 <= node_count <= 32:
@@ -142,7 +149,12 @@ class NodeRuntime:
         proc = NodeProcess(node, self.command, self.events, incarnation, cwd=self.cwd)
         self.processes[node] = proc
         self._awaiting_init[node] = incarnation
-        body = {"type": "init", "msg_id": 1 + incarnation, "node_id": node, "node_ids": list(self.node_ids)}
+        body = {
+            "type": "init",
+            "msg_id": 1 + incarnation,
+            "node_id": node,
+            "node_ids": list(self.node_ids),
+        }
         record, _ = self.router.route(self.now_ms(), INIT_SOURCE, node, body)
         proc.send_line(encode(INIT_SOURCE, node, body))
         record.delivered_ms.append(self.now_ms())
@@ -151,8 +163,11 @@ class NodeRuntime:
         deadline = self.now_ms() + self.config.init_timeout_ms
         if not self._pump(deadline, lambda: not self._awaiting_init):
             node = sorted(self._awaiting_init)[0]
-            raise NodeProtocolError(node, f"no init_ok within {self.config.init_timeout_ms:g} ms",
-                                    stderr_tail=self.processes[node].stderr_tail())
+            raise NodeProtocolError(
+                node,
+                f"no init_ok within {self.config.init_timeout_ms:g} ms",
+                stderr_tail=self.processes[node].stderr_tail(),
+            )
 
     # -- the event loop ------------------------------------------------------------------------
 
@@ -167,8 +182,11 @@ class NodeRuntime:
                 return True
             if now >= until_ms:
                 return False
-            wake = min(until_ms, self._schedule[0][0] if self._schedule else until_ms,
-                       *(c.pending.deadline_ms for c in self._clients_by_name.values() if c.pending))
+            wake = min(
+                until_ms,
+                self._schedule[0][0] if self._schedule else until_ms,
+                *(c.pending.deadline_ms for c in self._clients_by_name.values() if c.pending),
+            )
             timeout_s = min(max(wake - now, 0.0) / 1000.0, WAKE_MAX_S)
             try:
                 event = self.events.get(timeout=timeout_s)
@@ -187,8 +205,11 @@ class NodeRuntime:
             proc = self.processes.get(node)
             if proc is not None and proc.incarnation == incarnation and not proc.closed:
                 proc.close()
-                raise NodeStartError(node, f"exited unexpectedly (exit code {proc.returncode})",
-                                     stderr_tail=proc.stderr_tail())
+                raise NodeStartError(
+                    node,
+                    f"exited unexpectedly (exit code {proc.returncode})",
+                    stderr_tail=proc.stderr_tail(),
+                )
             return
         _, node, incarnation, number, line = event
         if not line.strip():
@@ -218,7 +239,9 @@ class NodeRuntime:
         self._last_activity_ms = now
         record, delays = self.router.route(now, src, dest, body)
         for delay in delays:
-            heapq.heappush(self._schedule, (now + delay, next(self._tiebreak), record, src, dest, body))
+            heapq.heappush(
+                self._schedule, (now + delay, next(self._tiebreak), record, src, dest, body)
+            )
 
     def _deliver_due(self, now: float) -> None:
         while self._schedule and self._schedule[0][0] <= now:
@@ -267,8 +290,13 @@ class NodeRuntime:
     def _new_client(self, slot: int) -> KafkaClient:
         process = self._next_process
         self._next_process += 1
-        client = KafkaClient(f"c{process + 1}", process, self.history, self._client_transmit,
-                             self.config.request_timeout_ms)
+        client = KafkaClient(
+            f"c{process + 1}",
+            process,
+            self.history,
+            self._client_transmit,
+            self.config.request_timeout_ms,
+        )
         self._clients[slot] = client
         self._clients_by_name[client.name] = client
         return client

@@ -48,14 +48,27 @@ def parse_faults(text: str) -> tuple[str, ...]:
 
 def _client_steps(nodes: list[str]) -> st.SearchStrategy[NodeStep]:
     client, node, key = st.integers(0, CLIENTS - 1), st.sampled_from(nodes), st.sampled_from(KEYS)
-    send = st.builds(lambda c, n, k, w: NodeStep("send", {"client": c, "node": n, "key": k, "msg": 0, "wait": w}),
-                     client, node, key, st.sampled_from([True, True, True, False]))
+    send = st.builds(
+        lambda c, n, k, w: NodeStep(
+            "send", {"client": c, "node": n, "key": k, "msg": 0, "wait": w}
+        ),
+        client,
+        node,
+        key,
+        st.sampled_from([True, True, True, False]),
+    )
     simple = [
-        st.builds(lambda c, n, k, kind=kind: NodeStep(kind, {"client": c, "node": n, "key": k}),
-                  client, node, key)
+        st.builds(
+            lambda c, n, k, kind=kind: NodeStep(kind, {"client": c, "node": n, "key": k}),
+            client,
+            node,
+            key,
+        )
         for kind in ("poll", "commit")
     ]
-    listing = st.builds(lambda c, n: NodeStep("list", {"client": c, "node": n, "keys": list(KEYS)}), client, node)
+    listing = st.builds(
+        lambda c, n: NodeStep("list", {"client": c, "node": n, "keys": list(KEYS)}), client, node
+    )
     return st.one_of(send, send, *simple, listing)
 
 
@@ -64,29 +77,47 @@ def _fault_steps(nodes: list[str], faults: Sequence[str]) -> list[st.SearchStrat
     everyone = [*nodes, "lin-kv"]
     chosen: list[st.SearchStrategy[NodeStep]] = []
     if "partition" in faults:
+
         def split(members: list[str]) -> NodeStep:
             rest = [m for m in everyone if m not in members]
             return NodeStep("partition", {"groups": [sorted(members), sorted(rest)]})
 
-        chosen.append(st.lists(st.sampled_from(everyone), min_size=1, max_size=len(everyone) - 1,
-                               unique=True).map(split))
+        chosen.append(
+            st.lists(
+                st.sampled_from(everyone), min_size=1, max_size=len(everyone) - 1, unique=True
+            ).map(split)
+        )
         chosen.append(st.just(NodeStep("heal")))
     if "loss" in faults:
-        chosen.append(st.sampled_from([0.0, 0.2, 0.5]).map(lambda p: NodeStep("faults", {"loss": p})))
-        chosen.append(st.builds(lambda s, d: NodeStep("drop", {"src": s, "dest": d}),
-                                st.sampled_from(everyone), st.sampled_from(everyone)))
+        chosen.append(
+            st.sampled_from([0.0, 0.2, 0.5]).map(lambda p: NodeStep("faults", {"loss": p}))
+        )
+        chosen.append(
+            st.builds(
+                lambda s, d: NodeStep("drop", {"src": s, "dest": d}),
+                st.sampled_from(everyone),
+                st.sampled_from(everyone),
+            )
+        )
     if "delay" in faults:
-        chosen.append(st.sampled_from([(0, 0), (1, 10), (5, 50)]).map(
-            lambda d: NodeStep("faults", {"delay_lo_ms": d[0], "delay_hi_ms": d[1]})))
+        chosen.append(
+            st.sampled_from([(0, 0), (1, 10), (5, 50)]).map(
+                lambda d: NodeStep("faults", {"delay_lo_ms": d[0], "delay_hi_ms": d[1]})
+            )
+        )
     if "duplicate" in faults:
-        chosen.append(st.sampled_from([0.0, 0.5, 1.0]).map(lambda p: NodeStep("faults", {"duplicate": p})))
+        chosen.append(
+            st.sampled_from([0.0, 0.5, 1.0]).map(lambda p: NodeStep("faults", {"duplicate": p}))
+        )
     if "crash" in faults:
         chosen.append(node.map(lambda n: NodeStep("crash", {"node": n})))
     if "pause" in faults:
         chosen.append(node.map(lambda n: NodeStep("pause", {"node": n})))
         chosen.append(node.map(lambda n: NodeStep("resume", {"node": n})))
     if "clients" in faults:
-        chosen.append(st.integers(0, CLIENTS - 1).map(lambda c: NodeStep("client-crash", {"client": c})))
+        chosen.append(
+            st.integers(0, CLIENTS - 1).map(lambda c: NodeStep("client-crash", {"client": c}))
+        )
     if chosen:
         chosen.append(st.sampled_from([5, 20, 50]).map(lambda ms: NodeStep("wait", {"ms": ms})))
     return chosen
@@ -103,8 +134,9 @@ def number_messages(steps: Sequence[NodeStep]) -> list[NodeStep]:
     return out
 
 
-def step_lists(node_count: int, faults: Sequence[str] = DEFAULT_FAULTS,
-               max_steps: int = 20) -> st.SearchStrategy[list[NodeStep]]:
+def step_lists(
+    node_count: int, faults: Sequence[str] = DEFAULT_FAULTS, max_steps: int = 20
+) -> st.SearchStrategy[list[NodeStep]]:
     """Step lists of `max_steps // 2` to `max_steps` steps: client operations and, in about
     one step in four, a chosen fault."""
     nodes = [f"n{i}" for i in range(node_count)]
@@ -162,8 +194,14 @@ class Runner:
         self.close()
 
 
-def minimize(runner: Runner, steps: Sequence[NodeStep], target: set[str], *, runs: int = 3,
-             budget_s: float = 60.0) -> list[NodeStep]:
+def minimize(
+    runner: Runner,
+    steps: Sequence[NodeStep],
+    target: set[str],
+    *,
+    runs: int = 3,
+    budget_s: float = 60.0,
+) -> list[NodeStep]:
     """Delete chunks of steps (halving the chunk size) while the rest fails reliably:
     every one of `runs` re-runs must show one of the `target` anomalies."""
     best = list(steps)
@@ -176,7 +214,7 @@ def minimize(runner: Runner, steps: Sequence[NodeStep], target: set[str], *, run
     while chunk >= 1 and time.monotonic() < deadline:
         i, changed = 0, False
         while i < len(best) and time.monotonic() < deadline:
-            candidate = number_messages(best[:i] + best[i + chunk:])
+            candidate = number_messages(best[:i] + best[i + chunk :])
             if candidate and reliable(candidate):
                 best, changed = candidate, True
             else:
@@ -209,30 +247,60 @@ class HuntResult:
         return {
             "target": {"command": self.command, "node_count": self.node_count},
             "result": "violation" if self.found else "clean",
-            "anomalies": self.anomalies, "examples": self.examples, "steps": self.steps_run,
-            "seed": self.seed, "faults": list(self.faults), "elapsed_s": round(self.elapsed_s, 3),
+            "anomalies": self.anomalies,
+            "examples": self.examples,
+            "steps": self.steps_run,
+            "seed": self.seed,
+            "faults": list(self.faults),
+            "elapsed_s": round(self.elapsed_s, 3),
             "minimized_steps": [s.to_dict() for s in self.minimized],
             "reproduced": list(self.reproduced),
         }
 
 
-def hunt(command: Sequence[str], node_count: int, *, faults: Sequence[str] = DEFAULT_FAULTS,
-         max_examples: int = 50, max_steps: int = 20, seed: int = 0,
-         config: NodeConfig = SEARCH_CONFIG, minimize_runs: int = 3, replay_runs: int = 10,
-         minimize_budget_s: float = 60.0,
-         on_example: Callable[[NodeRun], None] | None = None) -> HuntResult:
+def hunt(
+    command: Sequence[str],
+    node_count: int,
+    *,
+    faults: Sequence[str] = DEFAULT_FAULTS,
+    max_examples: int = 50,
+    max_steps: int = 20,
+    seed: int = 0,
+    config: NodeConfig = SEARCH_CONFIG,
+    minimize_runs: int = 3,
+    replay_runs: int = 10,
+    minimize_budget_s: float = 60.0,
+    on_example: Callable[[NodeRun], None] | None = None,
+) -> HuntResult:
     """Search until a violation (then minimize it and measure how often it reproduces) or
     `max_examples` step lists ran clean. A `NodeError` propagates (the node is broken).
     `minimize_runs=0` skips minimizing, `replay_runs=0` the reproduction count."""
     started = time.monotonic()
     with Runner(list(command), node_count, seed, config) as runner:
-        return _hunt(runner, started, faults, max_examples, max_steps, minimize_runs, replay_runs,
-                     minimize_budget_s, on_example)
+        return _hunt(
+            runner,
+            started,
+            faults,
+            max_examples,
+            max_steps,
+            minimize_runs,
+            replay_runs,
+            minimize_budget_s,
+            on_example,
+        )
 
 
-def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: int, max_steps: int,
-          minimize_runs: int, replay_runs: int, minimize_budget_s: float,
-          on_example: Callable[[NodeRun], None] | None) -> HuntResult:
+def _hunt(
+    runner: Runner,
+    started: float,
+    faults: Sequence[str],
+    max_examples: int,
+    max_steps: int,
+    minimize_runs: int,
+    replay_runs: int,
+    minimize_budget_s: float,
+    on_example: Callable[[NodeRun], None] | None,
+) -> HuntResult:
     node_count, seed = runner.node_count, runner.seed
     found: list[NodeRun] = []
     detected: list[float] = []
@@ -240,9 +308,16 @@ def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: i
 
     # Every setting that matters is explicit, so an ambient profile (the test suite's
     # derandomized one) cannot make the seed meaningless.
-    @settings(max_examples=max_examples, database=None, phases=[Phase.generate], deadline=None,
-              derandomize=False, suppress_health_check=list(HealthCheck),
-              report_multiple_bugs=False, print_blob=False)
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
     @hypothesis_seed(seed)
     @given(step_lists(node_count, faults, max_steps))
     def probe(steps: list[NodeStep]) -> None:
@@ -263,8 +338,9 @@ def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: i
     if broken:
         raise broken[0]
     examples = runner.runs
-    result = HuntResult(list(runner.command), node_count, seed, tuple(faults), examples,
-                        runner.steps_run, 0.0)
+    result = HuntResult(
+        list(runner.command), node_count, seed, tuple(faults), examples, runner.steps_run, 0.0
+    )
     if found:
         result.found = found[0]
         result.detect_s = detected[0]
@@ -272,8 +348,9 @@ def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: i
         before = runner.runs
         result.minimized = list(found[0].steps)
         if minimize_runs:
-            result.minimized = minimize(runner, found[0].steps, target, runs=minimize_runs,
-                                        budget_s=minimize_budget_s)
+            result.minimized = minimize(
+                runner, found[0].steps, target, runs=minimize_runs, budget_s=minimize_budget_s
+            )
         result.minimize_runs = runner.runs - before
         if replay_runs:
             result.reproduced = replay(runner, result.minimized, target, runs=replay_runs)
@@ -281,8 +358,9 @@ def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: i
     return result
 
 
-def replay(runner: Runner, steps: Sequence[NodeStep], target: set[str] | None = None,
-           runs: int = 10) -> tuple[int, int]:
+def replay(
+    runner: Runner, steps: Sequence[NodeStep], target: set[str] | None = None, runs: int = 10
+) -> tuple[int, int]:
     """(how many of `runs` re-runs failed with one of `target` -- any anomaly if None, runs)."""
     return sum(_failing(runner.run(steps), target) for _ in range(runs)), runs
 
@@ -295,11 +373,19 @@ CASE_FORMAT = "replicheck-node-case"
 def save_case(path: Path, result: HuntResult) -> Path:
     """A minimized node case: command, node count, seed, steps and the expected anomalies."""
     assert result.found is not None
-    data = {"format": CASE_FORMAT, "version": 1, "command": result.command,
-            "node_count": result.node_count, "seed": result.seed,
-            "steps": [s.to_dict() for s in result.minimized],
-            "expected": {"violation": True, "anomalies": result.anomalies,
-                         "reproduced": list(result.reproduced)}}
+    data = {
+        "format": CASE_FORMAT,
+        "version": 1,
+        "command": result.command,
+        "node_count": result.node_count,
+        "seed": result.seed,
+        "steps": [s.to_dict() for s in result.minimized],
+        "expected": {
+            "violation": True,
+            "anomalies": result.anomalies,
+            "reproduced": list(result.reproduced),
+        },
+    }
     path.write_text(json.dumps(data, indent=2) + "\n")
     return path
 

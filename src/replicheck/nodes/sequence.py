@@ -25,7 +25,13 @@ def lanes(messages: Sequence[dict]) -> list[str]:
                 seen.append(name)
 
     def order(name: str) -> tuple[int, int, str]:
-        kind = 0 if name[:1] == "n" and name[1:].isdigit() else 2 if name[:1] == "c" and name[1:].isdigit() else 1
+        kind = (
+            0
+            if name[:1] == "n" and name[1:].isdigit()
+            else 2
+            if name[:1] == "c" and name[1:].isdigit()
+            else 1
+        )
         number = int(name[1:]) if kind != 1 else 0
         return kind, number, name
 
@@ -38,7 +44,9 @@ def render_text(messages: Sequence[dict], limit: int = 200) -> str:
         arrow = "──▶" if m["fate"] == "sent" else "──✕"
         fate = "" if m["fate"] == "sent" else f"  ({m['fate']})"
         dup = f"  (delivered ×{len(m['delivered_ms'])})" if len(m["delivered_ms"]) > 1 else ""
-        lines.append(f"{m['sent_ms']:9.1f} ms  {m['src']:>7} {arrow} {m['dest']:<7} {m['type']}{fate}{dup}")
+        lines.append(
+            f"{m['sent_ms']:9.1f} ms  {m['src']:>7} {arrow} {m['dest']:<7} {m['type']}{fate}{dup}"
+        )
     if len(messages) > limit:
         lines.append(f"… {len(messages) - limit} more messages")
     return "\n".join(lines)
@@ -50,8 +58,10 @@ def render_svg(messages: Sequence[dict], limit: int = 400) -> str:
     x = {name: LANE_PX // 2 + i * LANE_PX for i, name in enumerate(names)}
     height = TOP_PX + ROW_PX * (len(shown) + 1)
     width = max(LANE_PX * len(names), LANE_PX)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           'font-family="monospace" font-size="11">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="monospace" font-size="11">'
+    ]
     for name in names:
         out.append(f'<text x="{x[name]}" y="16" text-anchor="middle">{escape(name)}</text>')
         out.append(f'<line x1="{x[name]}" y1="24" x2="{x[name]}" y2="{height}" stroke="#bbb"/>')
@@ -61,11 +71,17 @@ def render_svg(messages: Sequence[dict], limit: int = 400) -> str:
         dropped = m["fate"] != "sent"
         end = x1 + (x2 - x1) // 2 if dropped else x2
         colour = "#c0392b" if dropped else "#2c3e50"
-        out.append(f'<line x1="{x1}" y1="{y}" x2="{end}" y2="{y + ROW_PX // 2}" stroke="{colour}"/>')
+        out.append(
+            f'<line x1="{x1}" y1="{y}" x2="{end}" y2="{y + ROW_PX // 2}" stroke="{colour}"/>'
+        )
         if dropped:
-            out.append(f'<text x="{end}" y="{y + ROW_PX // 2 + 4}" fill="{colour}" text-anchor="middle">✕</text>')
+            out.append(
+                f'<text x="{end}" y="{y + ROW_PX // 2 + 4}" fill="{colour}" text-anchor="middle">✕</text>'
+            )
         label = escape(f"{m['type']}" + (f" ({m['fate']})" if dropped else ""))
-        out.append(f'<text x="{(x1 + end) // 2}" y="{y - 2}" fill="{colour}" text-anchor="middle">{label}</text>')
+        out.append(
+            f'<text x="{(x1 + end) // 2}" y="{y - 2}" fill="{colour}" text-anchor="middle">{label}</text>'
+        )
     if len(messages) > limit:
         out.append(f'<text x="4" y="{height - 4}">… {len(messages) - limit} more messages</text>')
     out.append("</svg>")

@@ -62,7 +62,9 @@ def apply_kv(m: KvMap, body: dict) -> tuple[KvMap, dict]:
                 return {**m, key: canon(body.get("to"))}, {"type": "cas_ok"}
             return m, error_body(KEY_DOES_NOT_EXIST, "key does not exist")
         if m[key] != canon(body.get("from")):
-            return m, error_body(PRECONDITION_FAILED, f"current value {m[key]} is not {canon(body.get('from'))}")
+            return m, error_body(
+                PRECONDITION_FAILED, f"current value {m[key]} is not {canon(body.get('from'))}"
+            )
         return {**m, key: canon(body.get("to"))}, {"type": "cas_ok"}
     return m, error_body(10, f"unsupported request type {kind!r}")
 

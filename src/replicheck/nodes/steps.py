@@ -71,7 +71,9 @@ class NodeStep:
         elif self.kind == "faults":
             parts = [f"{name} {a[name]}" for name in ("loss", "duplicate") if name in a]
             if "delay_lo_ms" in a or "delay_hi_ms" in a:
-                parts.append(f"delay {a.get('delay_lo_ms', 0)}–{a.get('delay_hi_ms', a.get('delay_lo_ms', 0))} ms")
+                parts.append(
+                    f"delay {a.get('delay_lo_ms', 0)}–{a.get('delay_hi_ms', a.get('delay_lo_ms', 0))} ms"
+                )
             text = "network faults: " + (", ".join(parts) or "none")
         elif self.kind == "drop":
             src, dest = a.get("src", "*"), a.get("dest", "*")

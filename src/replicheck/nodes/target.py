@@ -58,15 +58,25 @@ class NodeRun:
         return not self.verdict.valid
 
     def story(self) -> str:
-        lines = [f"{i}. {step.describe()} {outcome}"
-                 for i, (step, outcome) in enumerate(zip(self.steps, self.step_outcomes, strict=True), 1)]
+        lines = [
+            f"{i}. {step.describe()} {outcome}"
+            for i, (step, outcome) in enumerate(zip(self.steps, self.step_outcomes, strict=True), 1)
+        ]
         return "\n".join(lines)
+
 
 class NodeTarget(NodeRuntime):
     """A `NodeRuntime` that takes `NodeStep`s: `run(steps) -> NodeRun`."""
 
-    def __init__(self, command: Sequence[str], node_count: int = 1, *, seed: int = 0,
-                 config: NodeConfig | None = None, cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        node_count: int = 1,
+        *,
+        seed: int = 0,
+        config: NodeConfig | None = None,
+        cwd: str | None = None,
+    ) -> None:
         super().__init__(command, node_count, seed=seed, config=config, cwd=cwd)
         self._commit_floor: dict[str, int] = {}  # key -> highest commit offset invoked
         self._keys: set[str] = set()  # every key sent to: the final read polls them
@@ -93,9 +103,18 @@ class NodeTarget(NodeRuntime):
         finally:
             stderr = {node: proc.stderr_tail() for node, proc in self.processes.items()}
             self.close()
-        return NodeRun(self.command, list(self.node_ids), self.seed, list(steps), self.history.ops,
-                       [m.to_dict() for m in self.router.log], outcomes, stderr, complete,
-                       time.monotonic() - started)
+        return NodeRun(
+            self.command,
+            list(self.node_ids),
+            self.seed,
+            list(steps),
+            self.history.ops,
+            [m.to_dict() for m in self.router.log],
+            outcomes,
+            stderr,
+            complete,
+            time.monotonic() - started,
+        )
 
     def step(self, step: NodeStep) -> str:
         """Apply one step; returns its outcome line (`→ …`). Wrong args are a ValueError."""
@@ -106,7 +125,9 @@ class NodeTarget(NodeRuntime):
             raise ValueError(f"step {step.kind!r}: {exc}") from None
         return handler(**step.args)
 
-    def _client_step(self, client: int, node: str, wait: bool, start: Callable[[KafkaClient], str | None]) -> str:
+    def _client_step(
+        self, client: int, node: str, wait: bool, start: Callable[[KafkaClient], str | None]
+    ) -> str:
         if node not in self.node_ids:
             raise ValueError(f"no node {node!r} (nodes: {', '.join(self.node_ids)})")
         c = self._client(client)
@@ -119,7 +140,9 @@ class NodeTarget(NodeRuntime):
 
     def _step_send(self, client: int, node: str, key: str, msg: Any, wait: bool = True) -> str:
         self._keys.add(key)
-        return self._client_step(client, node, wait, lambda c: c.send(self.now_ms(), node, key, msg))
+        return self._client_step(
+            client, node, wait, lambda c: c.send(self.now_ms(), node, key, msg)
+        )
 
     def _step_poll(self, client: int, node: str, key: str, wait: bool = True) -> str:
         return self._client_step(client, node, wait, lambda c: c.poll(self.now_ms(), node, key))
@@ -141,7 +164,9 @@ class NodeTarget(NodeRuntime):
         return self._client_step(client, node, wait, start)
 
     def _step_list(self, client: int, node: str, keys: list[str], wait: bool = True) -> str:
-        return self._client_step(client, node, wait, lambda c: c.list(self.now_ms(), node, list(keys)))
+        return self._client_step(
+            client, node, wait, lambda c: c.list(self.now_ms(), node, list(keys))
+        )
 
     def _step_partition(self, groups: list[list[str]], note: str | None = None) -> str:
         self.router.partition(groups)
@@ -151,8 +176,13 @@ class NodeTarget(NodeRuntime):
         self.router.heal()
         return "→ done"
 
-    def _step_faults(self, loss: float | None = None, duplicate: float | None = None,
-                     delay_lo_ms: float | None = None, delay_hi_ms: float | None = None) -> str:
+    def _step_faults(
+        self,
+        loss: float | None = None,
+        duplicate: float | None = None,
+        delay_lo_ms: float | None = None,
+        delay_hi_ms: float | None = None,
+    ) -> str:
         delay = None
         if delay_lo_ms is not None or delay_hi_ms is not None:
             lo = delay_lo_ms or 0.0
@@ -160,8 +190,13 @@ class NodeTarget(NodeRuntime):
         self.router.set_faults(loss=loss, duplicate=duplicate, delay_ms=delay)
         return "→ done"
 
-    def _step_drop(self, src: str | None = None, dest: str | None = None, type: str | None = None,
-                   count: int = 1) -> str:
+    def _step_drop(
+        self,
+        src: str | None = None,
+        dest: str | None = None,
+        type: str | None = None,
+        count: int = 1,
+    ) -> str:
         self.router.drop_next(DropRule(count, src, dest, type))
         return "→ armed"
 
@@ -268,7 +303,9 @@ def _describe_completion(op: dict) -> str:
         return f"→ ok at offset {op['offset']}"
     if f == "poll":
         offsets = [o for o, _ in op["value"]]
-        return f"→ ok from {op['offset']}: " + (f"offsets {offsets[0]}..{offsets[-1]} ({len(offsets)})" if offsets else "nothing")
+        return f"→ ok from {op['offset']}: " + (
+            f"offsets {offsets[0]}..{offsets[-1]} ({len(offsets)})" if offsets else "nothing"
+        )
     if f == "list_committed_offsets":
         return f"→ ok {op['value']}"
     return "→ ok"

@@ -66,16 +66,21 @@ class NodeVerdict:
     def render_text(self) -> str:
         overall = "VALID" if self.valid else "INVALID: " + ", ".join(self.anomaly_names)
         committed = {True: "linearizable", False: "NOT linearizable", None: "unknown (timed out)"}
-        lines = [overall, f"committed offsets ({len(self.committed)} key(s)): "
-                 f"{committed[self.committed_valid]}", self.log.render_text(max_examples=3)]
+        lines = [
+            overall,
+            f"committed offsets ({len(self.committed)} key(s)): {committed[self.committed_valid]}",
+            self.log.render_text(max_examples=3),
+        ]
         for key, verdict in sorted(self.committed.items()):
             if verdict.valid is False:
                 lines.append(f"{COMMITTED_ANOMALY} on key {key}:")
                 lines.append(verdict.render_text())
         for witness in self.stale_listings:
-            lines.append(f"  listing op {witness['listing']} of {witness['key']} returned "
-                         f"{'nothing' if witness['listed'] is None else witness['listed']} after commit op {witness['commit']} of "
-                         f"{witness['committed']} was acknowledged")
+            lines.append(
+                f"  listing op {witness['listing']} of {witness['key']} returned "
+                f"{'nothing' if witness['listed'] is None else witness['listed']} after commit op {witness['commit']} of "
+                f"{witness['committed']} was acknowledged"
+            )
         return "\n".join(lines)
 
 
@@ -94,8 +99,13 @@ def register_histories(history: list[dict]) -> dict[str, list[dict]]:
         else:
             keys = open_keys.pop(process, [])
         for key in keys:
-            reg = {"index": op["index"], "process": process, "type": kind, "key": key,
-                   "f": "write" if f == "commit_offsets" else "read"}
+            reg = {
+                "index": op["index"],
+                "process": process,
+                "type": kind,
+                "key": key,
+                "f": "write" if f == "commit_offsets" else "read",
+            }
             if f == "commit_offsets":
                 reg["value"] = op["value"][key]
             else:
@@ -129,9 +139,18 @@ def stale_listings(history: list[dict]) -> list[dict]:
                 if kind != "ok":
                     continue
                 for key in invoke["value"]:
-                    if key in before and (op["value"].get(key) is None or op["value"][key] < before[key][0]):
-                        found.append({"key": key, "listing": op["index"], "listed": op["value"].get(key),
-                                      "committed": before[key][0], "commit": before[key][1]})
+                    if key in before and (
+                        op["value"].get(key) is None or op["value"][key] < before[key][0]
+                    ):
+                        found.append(
+                            {
+                                "key": key,
+                                "listing": op["index"],
+                                "listed": op["value"].get(key),
+                                "committed": before[key][0],
+                                "commit": before[key][1],
+                            }
+                        )
     return found
 
 
@@ -141,6 +160,8 @@ def check_run(history: list[dict]) -> NodeVerdict:
     # opens a phantom partition) -- reported, not patched here (checker/ is not ours).
     log = check_log(op for op in history if op.get("f") in ("send", "poll"))
     model = get_model("register")
-    committed = {key: check_history(model, ops, timeout_s=LIN_TIMEOUT_S)
-                 for key, ops in sorted(register_histories(history).items())}
+    committed = {
+        key: check_history(model, ops, timeout_s=LIN_TIMEOUT_S)
+        for key, ops in sorted(register_histories(history).items())
+    }
     return NodeVerdict(log, committed, stale_listings(history))
