@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from replicheck.nodes.sequence import render_svg, render_text
 from replicheck.nodes.target import NodeRun
 
 
-def _jsonl(rows: list[dict]) -> str:
+def _jsonl(rows: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
 
 

@@ -21,12 +21,12 @@ from replicheck.nodes.errors import NodeProtocolError
 from replicheck.nodes.protocol import error_name, is_definite
 from replicheck.nodes.recorder import HistoryRecorder
 
-Transmit = Callable[[str, str, dict], None]  # (src client, dest node, body)
+Transmit = Callable[[str, str, dict[str, Any]], None]  # (src client, dest node, body)
 
 
 @dataclass
 class Pending:
-    invoke: dict
+    invoke: dict[str, Any]
     msg_id: int
     node: str
     deadline_ms: float
@@ -51,7 +51,7 @@ class KafkaClient:
         self.polled_max: dict[str, int] = {}
         self.pending: Pending | None = None
         self.next_msg_id = 1
-        self.last_completion: dict | None = None
+        self.last_completion: dict[str, Any] | None = None
 
     @property
     def idle(self) -> bool:
@@ -59,7 +59,9 @@ class KafkaClient:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _request(self, now_ms: float, node: str, f: str, body: dict, **fields: Any) -> None:
+    def _request(
+        self, now_ms: float, node: str, f: str, body: dict[str, Any], **fields: Any
+    ) -> None:
         assert self.idle, f"{self.name} already has an outstanding request"
         invoke = self.history.invoke(now_ms, self.process, f, node=node, **fields)
         msg_id = self.next_msg_id
@@ -133,7 +135,9 @@ class KafkaClient:
         if self.pending is not None:
             self._complete(now_ms, "info", error="client-crash", chain=False)
 
-    def on_reply(self, now_ms: float, node: str, body: dict, line_number: int, line: str) -> None:
+    def on_reply(
+        self, now_ms: float, node: str, body: dict[str, Any], line_number: int, line: str
+    ) -> None:
         pending = self.pending
         if pending is None or body.get("in_reply_to") != pending.msg_id or node != pending.node:
             return  # a late reply to a request that already timed out
@@ -182,11 +186,11 @@ class KafkaClient:
                 self.poll(now_ms, pending.node, key)
 
 
-def _ok_fields(f: str, invoke: dict, body: dict) -> dict:
+def _ok_fields(f: str, invoke: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """The completion fields of an `ok` reply; ValueError names what is malformed."""
     if f == "send":
         offset = body.get("offset")
-        if not _is_int(offset) or offset < 0:
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
             raise ValueError("send_ok needs a non-negative integer 'offset'")
         return {"offset": offset}
     if f == "poll":

@@ -25,7 +25,7 @@ REAP_TIMEOUT_S = 5.0
 JOIN_TIMEOUT_S = 2.0
 
 #: queue items: ("out", node, incarnation, line_number, text) | ("eof", node, incarnation)
-Event = tuple
+Event = tuple[str, str, int] | tuple[str, str, int, int, str]
 
 
 class NodeProcess:
@@ -35,7 +35,7 @@ class NodeProcess:
         self,
         node_id: str,
         argv: Sequence[str],
-        events: queue.Queue,
+        events: queue.Queue[Event],
         incarnation: int,
         cwd: str | None = None,
     ) -> None:

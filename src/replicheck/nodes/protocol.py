@@ -56,16 +56,16 @@ def error_name(code: Any) -> str:
     return known.name if known else f"error-{code}"
 
 
-def error_body(code: int, text: str) -> dict:
+def error_body(code: int, text: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "text": text}
 
 
-def encode(src: str, dest: str, body: dict) -> str:
+def encode(src: str, dest: str, body: dict[str, Any]) -> str:
     """One message as one line (no embedded newline: json.dumps escapes them)."""
     return json.dumps({"src": src, "dest": dest, "body": body}, separators=(",", ":")) + "\n"
 
 
-def decode(node: str, line_number: int, line: str, known: Container[str]) -> dict:
+def decode(node: str, line_number: int, line: str, known: Container[str]) -> dict[str, Any]:
     """Parse a line the node wrote to stdout; every deviation is a `NodeProtocolError`.
 
     The node must use its own id as `src` (doc/protocol.md: "include it as the `src` of any

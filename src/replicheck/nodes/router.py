@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -28,7 +29,7 @@ class MessageRecord:
     fate: str  # "sent" (in flight or delivered) | "dropped: <why>"
     delivered_ms: list[float] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "sent_ms": round(self.sent_ms, 3),
@@ -127,7 +128,7 @@ class Router:
         return group_a is not None and group_b is not None and group_a is not group_b
 
     def route(
-        self, now_ms: float, src: str, dest: str, body: dict
+        self, now_ms: float, src: str, dest: str, body: dict[str, Any]
     ) -> tuple[MessageRecord, list[float]]:
         """Record a message; return it and the delays (ms) of the copies to deliver."""
         kind = str(body.get("type"))

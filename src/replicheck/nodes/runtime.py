@@ -20,10 +20,11 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Self
 
 from replicheck.nodes.client import KafkaClient
 from replicheck.nodes.errors import NodeProtocolError, NodeStartError
-from replicheck.nodes.process import NodeProcess
+from replicheck.nodes.process import Event, NodeProcess
 from replicheck.nodes.protocol import decode, encode
 from replicheck.nodes.recorder import HistoryRecorder
 from replicheck.nodes.router import MessageRecord, Router
@@ -85,16 +86,16 @@ class NodeRuntime:
         self.config = config or NodeConfig()
         self.cwd = cwd
         self.rng = random.Random(seed)
-        self.events: queue.Queue = queue.Queue()
+        self.events: queue.Queue[Event] = queue.Queue()
         self.router = Router(self.rng, [*self.node_ids, *SERVICE_NAMES])
         self.services: dict[str, Service] = make_services(self.rng)
         self.history = HistoryRecorder()
         self.processes: dict[str, NodeProcess] = {}
         self.reaped: list[NodeProcess] = []
         self._dests = _Destinations(self.node_ids)
-        self._schedule: list[tuple[float, int, MessageRecord, str, str, dict]] = []
+        self._schedule: list[tuple[float, int, MessageRecord, str, str, dict[str, Any]]] = []
         self._tiebreak = itertools.count()
-        self._held: dict[str, list[tuple[MessageRecord, str, str, dict]]] = {}
+        self._held: dict[str, list[tuple[MessageRecord, str, str, dict[str, Any]]]] = {}
         self._clients: dict[int, KafkaClient] = {}  # slot -> client
         self._clients_by_name: dict[str, KafkaClient] = {}
         self._next_process = 0
@@ -105,7 +106,7 @@ class NodeRuntime:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def __enter__(self) -> NodeRuntime:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -199,8 +200,8 @@ class NodeRuntime:
                 except queue.Empty:
                     break
 
-    def _handle(self, event: tuple) -> None:
-        if event[0] == "eof":
+    def _handle(self, event: Event) -> None:
+        if len(event) == 3:
             _, node, incarnation = event
             proc = self.processes.get(node)
             if proc is not None and proc.incarnation == incarnation and not proc.closed:
@@ -234,7 +235,7 @@ class NodeRuntime:
             return
         self._transmit(src, dest, body)
 
-    def _transmit(self, src: str, dest: str, body: dict) -> None:
+    def _transmit(self, src: str, dest: str, body: dict[str, Any]) -> None:
         now = self.now_ms()
         self._last_activity_ms = now
         record, delays = self.router.route(now, src, dest, body)
@@ -248,7 +249,9 @@ class NodeRuntime:
             _, _, record, src, dest, body = heapq.heappop(self._schedule)
             self._deliver(now, record, src, dest, body)
 
-    def _deliver(self, now: float, record: MessageRecord, src: str, dest: str, body: dict) -> None:
+    def _deliver(
+        self, now: float, record: MessageRecord, src: str, dest: str, body: dict[str, Any]
+    ) -> None:
         self._last_activity_ms = now
         if dest in self.services:
             record.delivered_ms.append(now)
@@ -301,7 +304,7 @@ class NodeRuntime:
         self._clients_by_name[client.name] = client
         return client
 
-    def _client_transmit(self, src: str, dest: str, body: dict) -> None:
+    def _client_transmit(self, src: str, dest: str, body: dict[str, Any]) -> None:
         if dest not in self.node_ids:
             raise ValueError(f"no node {dest!r} (nodes: {', '.join(self.node_ids)})")
         self._transmit(src, dest, body)

@@ -243,7 +243,7 @@ class HuntResult:
     def anomalies(self) -> list[str]:
         return self.found.verdict.anomaly_names if self.found else []
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "target": {"command": self.command, "node_count": self.node_count},
             "result": "violation" if self.found else "clean",

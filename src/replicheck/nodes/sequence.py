@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 LANE_PX = 120
 ROW_PX = 18
 TOP_PX = 40
 
 
-def lanes(messages: Sequence[dict]) -> list[str]:
+def lanes(messages: Sequence[dict[str, Any]]) -> list[str]:
     """Nodes first (n0, n1, …), then services, then clients, each in order of appearance."""
     seen: list[str] = []
     for m in messages:
@@ -38,7 +39,7 @@ def lanes(messages: Sequence[dict]) -> list[str]:
     return sorted(seen, key=order)
 
 
-def render_text(messages: Sequence[dict], limit: int = 200) -> str:
+def render_text(messages: Sequence[dict[str, Any]], limit: int = 200) -> str:
     lines = []
     for m in messages[:limit]:
         arrow = "──▶" if m["fate"] == "sent" else "──✕"
@@ -52,7 +53,7 @@ def render_text(messages: Sequence[dict], limit: int = 200) -> str:
     return "\n".join(lines)
 
 
-def render_svg(messages: Sequence[dict], limit: int = 400) -> str:
+def render_svg(messages: Sequence[dict[str, Any]], limit: int = 400) -> str:
     shown = list(messages[:limit])
     names = lanes(shown)
     x = {name: LANE_PX // 2 + i * LANE_PX for i, name in enumerate(names)}

@@ -43,11 +43,11 @@ class NodeStep:
         if self.kind not in STEP_KINDS:
             raise ValueError(f"unknown step kind {self.kind!r} (one of {', '.join(STEP_KINDS)})")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "args": dict(self.args)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> NodeStep:
+    def from_dict(cls, data: dict[str, Any]) -> NodeStep:
         if not isinstance(data, dict) or set(data) - {"kind", "args"} or "kind" not in data:
             raise ValueError(f"a step is {{'kind', 'args'}}, got {data!r}")
         return cls(data["kind"], dict(data.get("args", {})))

@@ -14,7 +14,7 @@ import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from replicheck.nodes.client import KafkaClient
 from replicheck.nodes.errors import NodeError
@@ -22,6 +22,9 @@ from replicheck.nodes.process import NodeProcess
 from replicheck.nodes.router import DropRule
 from replicheck.nodes.runtime import WAKE_MAX_S, NodeConfig, NodeRuntime
 from replicheck.nodes.steps import NodeStep
+
+if TYPE_CHECKING:
+    from replicheck.nodes.verdict import NodeVerdict
 
 
 @dataclass
@@ -32,16 +35,16 @@ class NodeRun:
     node_ids: list[str]
     seed: int
     steps: list[NodeStep]
-    history: list[dict]
-    messages: list[dict]
+    history: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
     step_outcomes: list[str]
     stderr_tails: dict[str, str]
     final_read_complete: dict[str, bool]
     elapsed_s: float
-    _verdict: Any = field(default=None, repr=False)
+    _verdict: NodeVerdict | None = field(default=None, repr=False)
 
     @property
-    def verdict(self) -> Any:
+    def verdict(self) -> NodeVerdict:
         """The committed-offsets and log verdicts (`replicheck.nodes.verdict.NodeVerdict`)."""
         if self._verdict is None:
             from replicheck.nodes.verdict import check_run
@@ -49,7 +52,7 @@ class NodeRun:
             self._verdict = check_run(self.history)
         return self._verdict
 
-    def log_ops(self) -> list[dict]:
+    def log_ops(self) -> list[dict[str, Any]]:
         """The sends and polls only: what `replicheck check --model log` reads."""
         return [op for op in self.history if op["f"] in ("send", "poll")]
 
@@ -123,7 +126,9 @@ class NodeTarget(NodeRuntime):
             inspect.signature(handler).bind(**step.args)
         except TypeError as exc:
             raise ValueError(f"step {step.kind!r}: {exc}") from None
-        return handler(**step.args)
+        outcome = handler(**step.args)
+        assert isinstance(outcome, str)
+        return outcome
 
     def _client_step(
         self, client: int, node: str, wait: bool, start: Callable[[KafkaClient], str | None]
@@ -266,8 +271,13 @@ class NodeTarget(NodeRuntime):
                 self._step_resume(node)
         for slot in list(self._clients):
             client = self._clients[slot]
-            if not client.idle:
-                self._pump(client.pending.deadline_ms + WAKE_MAX_S * 1000, lambda c=client: c.idle)
+            if client.pending is not None:
+                bound_ms = client.pending.deadline_ms + WAKE_MAX_S * 1000
+
+                def idle(c: KafkaClient = client) -> bool:
+                    return c.idle
+
+                self._pump(bound_ms, idle)
         self.quiesce()
         reader = self._new_client(-1)
         return {key: self._final_read_key(reader, key) for key in sorted(self._keys)}
@@ -295,7 +305,7 @@ class NodeTarget(NodeRuntime):
         return False
 
 
-def _describe_completion(op: dict) -> str:
+def _describe_completion(op: dict[str, Any]) -> str:
     kind, f = op["type"], op["f"]
     if kind != "ok":
         return f"→ {kind} ({op.get('error', '?')})"

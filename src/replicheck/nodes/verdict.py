@@ -37,7 +37,7 @@ class NodeVerdict:
     log: LogVerdict
     committed: dict[str, LinVerdict]
     #: direct witnesses of the committed-offsets property, one per listing that broke it
-    stale_listings: list[dict] = field(default_factory=list)
+    stale_listings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def committed_valid(self) -> bool | None:
@@ -84,9 +84,9 @@ class NodeVerdict:
         return "\n".join(lines)
 
 
-def register_histories(history: list[dict]) -> dict[str, list[dict]]:
+def register_histories(history: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The committed-offset ops of `history` as one register history per key."""
-    per_key: dict[str, list[dict]] = {}
+    per_key: dict[str, list[dict[str, Any]]] = {}
     open_keys: dict[int, list[str]] = {}  # process -> keys of its outstanding op
     for op in history:
         f = op.get("f")
@@ -114,11 +114,11 @@ def register_histories(history: list[dict]) -> dict[str, list[dict]]:
     return per_key
 
 
-def stale_listings(history: list[dict]) -> list[dict]:
+def stale_listings(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Listings that returned less than (or omitted) a commit acknowledged before they began."""
     acked: dict[str, tuple[int, int]] = {}  # key -> (highest acknowledged offset, its op index)
-    started: dict[int, tuple[dict, dict[str, tuple[int, int]]]] = {}
-    pending_commit: dict[int, dict] = {}
+    started: dict[int, tuple[dict[str, Any], dict[str, tuple[int, int]]]] = {}
+    pending_commit: dict[int, dict[str, Any]] = {}
     found = []
     for op in history:
         f, process, kind = op.get("f"), op["process"], op["type"]
@@ -154,7 +154,7 @@ def stale_listings(history: list[dict]) -> list[dict]:
     return found
 
 
-def check_run(history: list[dict]) -> NodeVerdict:
+def check_run(history: list[dict[str, Any]]) -> NodeVerdict:
     # Only sends and polls go to the log checker: it is documented to ignore other `f`s, but
     # an `ok` of another `f` without a `key` makes it raise KeyError (and one with a key
     # opens a phantom partition) -- reported, not patched here (checker/ is not ours).
