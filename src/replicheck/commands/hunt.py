@@ -18,10 +18,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from replicheck.nodes.cli_options import node_hunt_options
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, PROFILES
 
 
 @click.command(name="hunt")
+@node_hunt_options
 @click.option("--flaw", metavar="NAME", help="Re-introduce a flaw from the zoo (`replicheck zoo`).")
 @click.option(
     "--max-examples",

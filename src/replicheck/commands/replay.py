@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from replicheck.nodes.cli_options import node_replay_options
 from replicheck.report import summary, write_report
 from replicheck.report.case import (
     CaseError,
@@ -34,6 +35,7 @@ def _verdict_json(result: Any) -> Any:
 
 
 @click.command(name="replay")
+@node_replay_options
 @click.argument("case_path", metavar="CASE", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 @click.option(

@@ -28,6 +28,8 @@ class MessageRecord:
     in_reply_to: int | None
     fate: str  # "sent" (in flight or delivered) | "dropped: <why>"
     delivered_ms: list[float] = field(default_factory=list)
+    #: the message body as sent (not copied: nobody mutates a body once it is routed)
+    body: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,7 @@ class MessageRecord:
             "in_reply_to": self.in_reply_to,
             "fate": self.fate,
             "delivered_ms": [round(t, 3) for t in self.delivered_ms],
+            "body": self.body,
         }
 
 
@@ -141,6 +144,7 @@ class Router:
             body.get("msg_id"),
             body.get("in_reply_to"),
             "sent",
+            body=body,
         )
         self.log.append(record)
         if src not in self.faultable or dest not in self.faultable:

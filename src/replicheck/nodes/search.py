@@ -12,11 +12,9 @@ original anomalies. And a result says how reliably it reproduces ("9/10"), never
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -164,12 +162,15 @@ class Runner:
     seed: int = 0
     config: NodeConfig = SEARCH_CONFIG
     prestart: bool = True
+    cwd: str | None = None
     runs: int = 0
     steps_run: int = 0
     _spare: NodeTarget | None = None
 
     def _launched(self) -> NodeTarget:
-        target = NodeTarget(self.command, self.node_count, seed=self.seed, config=self.config)
+        target = NodeTarget(
+            self.command, self.node_count, seed=self.seed, config=self.config, cwd=self.cwd
+        )
         target.launch()
         return target
 
@@ -238,10 +239,26 @@ class HuntResult:
     minimized: list[NodeStep] = field(default_factory=list)
     minimize_runs: int = 0
     reproduced: tuple[int, int] = (0, 0)
+    #: the first re-run of the minimized steps that failed (what a report shows)
+    minimized_run: NodeRun | None = None
+    config: NodeConfig = SEARCH_CONFIG
+    max_examples: int = 0
+    max_steps: int = 0
+
+    @property
+    def violation(self) -> bool:
+        return self.found is not None
 
     @property
     def anomalies(self) -> list[str]:
+        """The anomalies of the first failing run (the minimized steps show one of them)."""
         return self.found.verdict.anomaly_names if self.found else []
+
+    @property
+    def minimized_anomalies(self) -> list[str]:
+        """What the minimized steps showed when re-run (the first failing re-run)."""
+        run = self.minimized_run or self.found
+        return run.verdict.anomaly_names if run else []
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -341,6 +358,7 @@ def _hunt(
     result = HuntResult(
         list(runner.command), node_count, seed, tuple(faults), examples, runner.steps_run, 0.0
     )
+    result.config, result.max_examples, result.max_steps = runner.config, max_examples, max_steps
     if found:
         result.found = found[0]
         result.detect_s = detected[0]
@@ -353,54 +371,35 @@ def _hunt(
             )
         result.minimize_runs = runner.runs - before
         if replay_runs:
-            result.reproduced = replay(runner, result.minimized, target, runs=replay_runs)
+            failing: list[NodeRun] = []
+            result.reproduced = replay(
+                runner, result.minimized, target, runs=replay_runs, failing=failing
+            )
+            result.minimized_run = failing[0] if failing else None
     result.elapsed_s = time.monotonic() - started
     return result
 
 
 def replay(
-    runner: Runner, steps: Sequence[NodeStep], target: set[str] | None = None, runs: int = 10
+    runner: Runner,
+    steps: Sequence[NodeStep],
+    target: set[str] | None = None,
+    runs: int = 10,
+    *,
+    failing: list[NodeRun] | None = None,
+    on_run: Callable[[NodeRun], None] | None = None,
 ) -> tuple[int, int]:
-    """(how many of `runs` re-runs failed with one of `target` -- any anomaly if None, runs)."""
-    return sum(_failing(runner.run(steps), target) for _ in range(runs)), runs
+    """(how many of `runs` re-runs failed with one of `target` -- any anomaly if None, runs).
 
-
-# -- case files ------------------------------------------------------------------------------
-
-CASE_FORMAT = "replicheck-node-case"
-
-
-def save_case(path: Path, result: HuntResult) -> Path:
-    """A minimized node case: command, node count, seed, steps and the expected anomalies."""
-    assert result.found is not None
-    data = {
-        "format": CASE_FORMAT,
-        "version": 1,
-        "command": result.command,
-        "node_count": result.node_count,
-        "seed": result.seed,
-        "steps": [s.to_dict() for s in result.minimized],
-        "expected": {
-            "violation": True,
-            "anomalies": result.anomalies,
-            "reproduced": list(result.reproduced),
-        },
-    }
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    return path
-
-
-def load_case(path: Path) -> dict[str, Any]:
-    """Read a node case; ValueError says `<file>: <problem>`."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read a node case: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != CASE_FORMAT or data.get("version") != 1:
-        raise ValueError(f"{path}: not a {CASE_FORMAT} version 1 file")
-    try:
-        data["steps"] = [NodeStep.from_dict(s) for s in data["steps"]]
-        assert isinstance(data["command"], list) and isinstance(data["node_count"], int)
-    except (KeyError, ValueError, AssertionError, TypeError) as exc:
-        raise ValueError(f"{path}: malformed node case: {exc}") from None
-    return data
+    The failing runs are appended to `failing` when it is given (a report shows one)."""
+    assert runs >= 0
+    reproduced = 0
+    for _ in range(runs):
+        run = runner.run(steps)
+        if on_run is not None:
+            on_run(run)
+        if _failing(run, target):
+            reproduced += 1
+            if failing is not None:
+                failing.append(run)
+    return reproduced, runs

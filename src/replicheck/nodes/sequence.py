@@ -8,6 +8,7 @@ ends in a cross where it was lost. Every payload-derived string is escaped.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 LANE_PX = 120
 ROW_PX = 18
 TOP_PX = 40
+TOOLTIP_CHARS = 400
 
 
 def lanes(messages: Sequence[dict[str, Any]]) -> list[str]:
@@ -53,37 +55,66 @@ def render_text(messages: Sequence[dict[str, Any]], limit: int = 200) -> str:
     return "\n".join(lines)
 
 
+def _tooltip(m: dict[str, Any]) -> str:
+    """What hovering an arrow shows: when, its fate and the body (clipped), escaped."""
+    body = json.dumps(m.get("body", {}), sort_keys=True)
+    if len(body) > TOOLTIP_CHARS:
+        body = body[:TOOLTIP_CHARS] + "…"
+    delivered = ", ".join(f"{t:.1f}" for t in m["delivered_ms"]) or "never"
+    text = (
+        f"#{m['seq']} {m['src']} → {m['dest']} {m['type']}  sent {m['sent_ms']:.1f} ms, "
+        f"delivered {delivered}; {m['fate']}\n{body}"
+    )
+    return escape(text)
+
+
 def render_svg(messages: Sequence[dict[str, Any]], limit: int = 400) -> str:
+    """Lanes left to right, one row per message in send order; hover shows the body."""
     shown = list(messages[:limit])
     names = lanes(shown)
     x = {name: LANE_PX // 2 + i * LANE_PX for i, name in enumerate(names)}
     height = TOP_PX + ROW_PX * (len(shown) + 1)
     width = max(LANE_PX * len(names), LANE_PX)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        'font-family="monospace" font-size="11">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="{width}" '
+        f'height="{height}" font-family="monospace" font-size="11">',
+        '<defs><marker id="seq-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        'fill="#2c3e50"/></marker></defs>',
     ]
     for name in names:
         out.append(f'<text x="{x[name]}" y="16" text-anchor="middle">{escape(name)}</text>')
         out.append(f'<line x1="{x[name]}" y1="24" x2="{x[name]}" y2="{height}" stroke="#bbb"/>')
     for row, m in enumerate(shown):
-        y = TOP_PX + row * ROW_PX
-        x1, x2 = x[m["src"]], x[m["dest"]]
-        dropped = m["fate"] != "sent"
-        end = x1 + (x2 - x1) // 2 if dropped else x2
-        colour = "#c0392b" if dropped else "#2c3e50"
-        out.append(
-            f'<line x1="{x1}" y1="{y}" x2="{end}" y2="{y + ROW_PX // 2}" stroke="{colour}"/>'
-        )
-        if dropped:
-            out.append(
-                f'<text x="{end}" y="{y + ROW_PX // 2 + 4}" fill="{colour}" text-anchor="middle">✕</text>'
-            )
-        label = escape(f"{m['type']}" + (f" ({m['fate']})" if dropped else ""))
-        out.append(
-            f'<text x="{(x1 + end) // 2}" y="{y - 2}" fill="{colour}" text-anchor="middle">{label}</text>'
-        )
+        out.append(_arrow(m, x[m["src"]], x[m["dest"]], TOP_PX + row * ROW_PX))
     if len(messages) > limit:
         out.append(f'<text x="4" y="{height - 4}">… {len(messages) - limit} more messages</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _arrow(m: dict[str, Any], x1: int, x2: int, y: int) -> str:
+    dropped = m["fate"] != "sent"
+    end = x1 + (x2 - x1) // 2 if dropped else x2
+    colour = "#c0392b" if dropped else "#2c3e50"
+    head = "" if dropped else ' marker-end="url(#seq-arrow)"'
+    parts = [
+        f'<g class="{"dropped" if dropped else "delivered"}"><title>{_tooltip(m)}</title>',
+        f'<line x1="{x1}" y1="{y}" x2="{end}" y2="{y + ROW_PX // 2}" stroke="{colour}"{head}/>',
+    ]
+    if dropped:
+        parts.append(
+            f'<text x="{end}" y="{y + ROW_PX // 2 + 4}" fill="{colour}" '
+            'text-anchor="middle">✕</text>'
+        )
+    copies = len(m["delivered_ms"])
+    label = escape(
+        f"{m['type']}"
+        + (f" ({m['fate']})" if dropped else "")
+        + (f" ×{copies}" if copies > 1 else "")
+    )
+    parts.append(
+        f'<text x="{(x1 + end) // 2}" y="{y - 2}" fill="{colour}" '
+        f'text-anchor="middle">{label}</text></g>'
+    )
+    return "".join(parts)
