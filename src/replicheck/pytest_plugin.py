@@ -148,8 +148,11 @@ def case_failure(case: Any, result: Any) -> str | None:
 
 class CaseItem(pytest.Item):
     def runtest(self) -> None:
+        from replicheck.nodes.regression import check_node_case, is_node_case
         from replicheck.report.case import load_case, replay_case
 
+        if is_node_case(self.path):  # real node processes: replicheck.nodes.regression
+            return check_node_case(self.path, self.config.rootpath)
         case = load_case(self.path)
         self.user_properties.append(("replicheck_flaw", case.flaw or "correct"))
         result, _ = replay_case(case)
