@@ -48,6 +48,7 @@ def test_hunt_finds_reports_and_replays_a_wrong_node(example, tmp_path):
     assert "Violation found and minimized to" in done.stdout
     assert "re-runs):" in done.stdout and "Report: reports/nodes-" in done.stdout
     [folder] = (tmp_path / "reports").iterdir()
+    assert f"Replay: replicheck replay reports/{folder.name}/case.json" in done.stdout
     assert (folder / "report.html").is_file() and (folder / "case.json").is_file()
     case = json.loads((folder / "case.json").read_text())
     assert case["format"] == "replicheck-node-case" and case["node_count"] == 3
@@ -69,14 +70,32 @@ def test_hunt_json_on_a_clean_node(example, tmp_path):
         cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
+    summary = json.loads(done.stdout)  # the table went to stderr
+    assert summary["format"] == "replicheck-hunt" and summary["exit_code"] == 0
     assert summary["result"] == "clean" and summary["examples"] == 3 and summary["seed"] == 3
     assert summary["anomalies"] == [] and summary["report"] is None
+    assert summary["reproduced"] is None and summary["max_examples"] == 3
     assert summary["target"] == {
         "kind": "nodes", "command": example("log_single"), "node_count": 1, "workload": "kafka",
+        "faults": [],
     }  # fmt: skip
-    assert summary["reproduce_command"].startswith("replicheck hunt --node")
+    assert summary["reproduce"].startswith("replicheck hunt --node")
+    assert "replicheck hunt" in done.stderr  # the summary table
     assert not (tmp_path / "reports").exists()
+
+
+def test_hunt_json_on_a_violation(example, tmp_path):
+    done = replicheck(
+        "hunt", "--node", node_arg(example("log_uncoordinated")), "--faults", "none",
+        "--seed", "1", "--max-examples", "20", "--steps", "10", "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["result"] == "violation" and summary["exit_code"] == 1
+    assert {"lost-write", "inconsistent-offsets"} & set(summary["anomalies"])
+    assert Path(tmp_path / summary["report"]).name.startswith(f"nodes-{summary['anomalies'][0]}-")
+    assert summary["scenario_steps"] >= 2 and summary["reproduced"][1] == 10
+    assert summary["replay"] == f"replicheck replay {summary['report']}/case.json"
 
 
 @pytest.mark.parametrize(

@@ -230,6 +230,7 @@ def replay_case(
     *,
     cwd: str | None = None,
     on_run: Callable[[NodeRun], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> CaseReplay:
     """Re-run the case's steps `runs` times (default: the case's `replay_runs`).
 
@@ -251,7 +252,7 @@ def replay_case(
         if on_run is not None:
             on_run(run)
 
-    runner = Runner(case.command, case.node_count, case.seed, case.config, cwd=cwd)
+    runner = Runner(case.command, case.node_count, case.seed, case.config, cwd=cwd, stop=stop)
     with runner:
         reproduced, _ = replay(
             runner, case.steps, target, runs=total, failing=failing, on_run=record

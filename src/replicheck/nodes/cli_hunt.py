@@ -1,35 +1,49 @@
-"""`replicheck hunt --node 'CMD ARGS…'`: the search over a user's node processes, as a command.
+"""`replicheck hunt --node 'CMD ARGS…'`: the node target's `Search` for hunt's flow.
 
-Exit codes, as `hunt` has them: 0 no violation within the budget, 1 a violation (found,
-minimized, printed, reported -- even if the report folder could not be written), 2 a usage
-error or a node that cannot take part (a `NodeError`: the message names the node and the
-stdout line), 130 interrupted (cli.py's guard). Every node process is reaped before this
-returns or raises (`search.hunt` closes its runner in a `finally`), also on Ctrl-C.
-
-The finding is printed before the report is written: it must survive a report folder that
-fails at the last moment.
+`hunt` (commands/hunt.py) checks, searches, prints the table and the finding, writes the
+report and the `--json` summary through the `Search` / `HuntOutcome` protocols of
+commands/hunt_plan.py; `NodeSearch` and `NodeOutcome` are the node target's side of them,
+over `search.hunt`. Exit codes are hunt's: 0 no violation within the budget, 1 a violation
+(found, minimized, printed, reported -- even if the report folder could not be written), 2
+a usage error or a node that cannot take part (a `NodeError` becomes `SearchStartError`:
+the message names the node and the stdout line), 130 interrupted (cli.py's guard). Every
+node process is reaped before `run` returns or raises (`search.hunt` closes its runner in a
+`finally`), also on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import shlex
-from collections.abc import Sequence
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
+import hypothesis
+from click.core import ParameterSource
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from replicheck.commands.hunt_plan import (
+    CLEAN,
+    VIOLATION,
+    HuntPlan,
+    HuntSummary,
+    ProgressCallback,
+    SearchStartError,
+)
+from replicheck.commands.report_folder import ReportFolder
 from replicheck.nodes.case import NodeCase, case_from_hunt
 from replicheck.nodes.errors import NodeError
+from replicheck.nodes.interrupts import remembered_interrupts
 from replicheck.nodes.page import PageFacts
-from replicheck.nodes.report import write_report
+from replicheck.nodes.report import report_name, write_report
 from replicheck.nodes.search import HuntResult, hunt, parse_faults
+from replicheck.nodes.steps import FAULT_KINDS
 from replicheck.nodes.target import NodeRun
+from replicheck.stateful.runner import Progress as CampaignProgress
 
 WORKLOADS = ("kafka",)
 DEFAULT_MAX_EXAMPLES = 100
@@ -99,62 +113,11 @@ def parse_request(
     )
 
 
-# -- the summary (hunt --json) ---------------------------------------------------------------
-
-
-def hunt_summary(
-    request: NodeHuntRequest,
-    result: HuntResult | None,
-    *,
-    report: Path | None = None,
-    report_error: str | None = None,
-    error: str | None = None,
-) -> dict[str, Any]:
-    """The machine-readable summary: the fields the reference cluster's `hunt --json` has
-    (target, result, anomalies, examples, steps, seed, report), plus the node specifics."""
-    if error is not None or result is None:
-        outcome = "error"
-    else:
-        outcome = "violation" if result.violation else "clean"
-    data: dict[str, Any] = {
-        "target": {
-            "kind": "nodes",
-            "command": request.command,
-            "node_count": request.node_count,
-            "workload": request.workload,
-        },
-        "result": outcome,
-        "exit_code": {"clean": EXIT_CLEAN, "violation": EXIT_VIOLATION}.get(outcome, EXIT_USAGE),
-        "anomalies": result.anomalies if result else [],
-        "examples": result.examples if result else 0,
-        "max_examples": request.max_examples,
-        "steps": result.steps_run if result else 0,
-        "steps_per_example": request.steps,
-        "seed": request.seed,
-        "faults": list(request.faults),
-        "elapsed_s": round(result.elapsed_s, 3) if result else None,
-        "first_failure_s": None
-        if result is None or result.detect_s is None
-        else round(result.detect_s, 3),
-        "minimized_steps": len(result.minimized) if result and result.violation else None,
-        "reproduced": list(result.reproduced) if result and result.violation else None,
-        "reproduce_command": request.search_command(),
-        "report": None if report is None else str(report),
-        "report_error": report_error,
-        "error": error,
-    }
-    if report is not None:
-        data["replay_command"] = f"replicheck replay {shlex.quote(str(report / 'case.json'))}"
-    return data
-
-
 # -- printing ----------------------------------------------------------------------------------
 
 
-def _table(request: NodeHuntRequest, result: HuntResult) -> Table:
-    table = Table(title="replicheck hunt --node", show_header=False)
-    table.add_column("what", style="bold")
-    table.add_column("value")
+def table_rows(request: NodeHuntRequest, result: HuntResult) -> list[tuple[str, str]]:
+    """The rows of hunt's summary table after `target` (rich markup)."""
     search_s = result.detect_s if result.detect_s is not None else result.elapsed_s
     rate = f"{result.examples / max(search_s, 1e-9):.1f} examples/s, "
     rate += f"{result.steps_run / max(search_s, 1e-9):.0f} steps/s"
@@ -163,7 +126,6 @@ def _table(request: NodeHuntRequest, result: HuntResult) -> Table:
         elapsed += f"; minimizing and re-runs {result.elapsed_s - search_s:.1f} s"
     elapsed += ")"
     rows = [
-        ("target", f"{request.node_count} × {shlex.join(request.command)}"),
         ("workload", request.workload),
         ("faults", ", ".join(request.faults) or "none"),
         ("seed", str(request.seed)),
@@ -179,9 +141,7 @@ def _table(request: NodeHuntRequest, result: HuntResult) -> Table:
         rows.append(("result", found))
     else:
         rows.append(("result", "[green]no violation[/]"))
-    for key, value in rows:
-        table.add_row(key, value)
-    return table
+    return rows
 
 
 def shown_run(result: HuntResult) -> NodeRun:
@@ -230,88 +190,172 @@ def _report(request: NodeHuntRequest, result: HuntResult) -> tuple[Path | None, 
     return folder, None
 
 
-# -- the command -------------------------------------------------------------------------------
+# -- hunt's Search and HuntOutcome for node targets -------------------------------------------
+
+#: `target.kind` of a node hunt in the `--json` summary
+NODES_KIND = "nodes"
+#: reference-cluster options that mean nothing for node processes (a note says so)
+IGNORED_WITH_NODE = {
+    "profile": "--profile",
+    "workers": "--workers",
+    "no_database": "--no-database",
+    "hypothesis_version": "--hypothesis-version",
+}
 
 
-def _error(request: NodeHuntRequest | None, text: str, as_json: bool, tail: str = "") -> int:
-    click.echo(f"error: {text}", err=True)
-    if tail:
-        click.echo("its stderr (last lines):\n" + tail, err=True)
-    if as_json and request is not None:
-        import json
+@dataclass(frozen=True)
+class NodeSummary(HuntSummary):
+    """hunt's summary plus what only a node hunt knows: how often the minimized steps
+    reproduced (`[k, n]`) and the command that replays the case."""
 
-        click.echo(json.dumps(hunt_summary(request, None, error=text), indent=2, sort_keys=True))
-    return EXIT_USAGE
+    reproduced: list[int] | None = None
+    replay: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "reproduced": self.reproduced, "replay": self.replay}
 
 
-def run_node_hunt(
-    node: str,
-    *,
-    node_count: int | None = None,
-    workload: str | None = None,
-    faults: str | None = None,
-    seed: int | None = None,
-    max_examples: int | None = None,
-    steps: int | None = None,
-    report_dir: Path = Path("reports"),
-    as_json: bool = False,
-    ignored: Sequence[str] = (),
-) -> int:
-    """Run `hunt --node`; return the exit code. `ignored` names reference-cluster options
-    that were given and mean nothing here (a note says so)."""
-    import json
+@dataclass(frozen=True)
+class NodeSearch:
+    """Search a user's node processes; built by `cli_options.node_options`."""
 
-    from replicheck.nodes.cli_progress import progress
+    plan: HuntPlan
+    node: str
+    node_count: int | None
+    workload: str | None
+    faults: str | None
 
-    try:
-        request = parse_request(
-            node, node_count, workload, faults, seed, max_examples, steps, report_dir
-        )
-    except UsageProblem as exc:
-        return _error(None, str(exc), as_json)
-    from replicheck.stateful.runner import report_dir_problem
+    def request(self) -> NodeHuntRequest:
+        o = self.plan.options
+        try:
+            return parse_request(
+                self.node, self.node_count, self.workload, self.faults, o.seed,
+                o.max_examples, o.steps, o.report_dir,
+            )  # fmt: skip
+        except UsageProblem as exc:
+            raise click.UsageError(str(exc)) from None
 
-    problem = report_dir_problem(request.report_dir)
-    if problem:
-        return _error(request, f"--report-dir {problem}", as_json)
-    for name in ignored:
-        click.echo(f"note: {name} applies to the reference cluster; ignored with --node", err=True)
-    console = Console(highlight=False, soft_wrap=True)
-    try:
-        with progress(request, enabled=not as_json) as on_example:
-            result = hunt(
-                request.command,
-                request.node_count,
-                faults=request.faults,
-                max_examples=request.max_examples,
-                max_steps=request.steps,
-                seed=request.seed,
-                on_example=on_example,
-            )
-    except NodeError as exc:
-        return _error(request, exc.render(), as_json, exc.stderr_tail)
-    folder, report_error = None, None
-    if not as_json:
-        console.print(_table(request, result))
-    if result.violation:
-        if not as_json:
-            _print_violation(console, result)
-        folder, report_error = _report(request, result)
-    if as_json:
-        summary = hunt_summary(request, result, report=folder, report_error=report_error)
-        click.echo(json.dumps(summary, indent=2, sort_keys=True))
-    elif result.violation:
-        if folder is not None:
+    @property
+    def target(self) -> str:
+        request = self.request()
+        return f"{request.node_count} × {shlex.join(request.command)}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.node_count or 3} node(s)"
+
+    def check(self) -> None:
+        options = self.plan.options
+        if options.flaw:
+            raise click.UsageError("--flaw selects a reference-cluster flaw; not with --node")
+        self.request()
+        ctx = click.get_current_context(silent=True)
+        for name, flag in IGNORED_WITH_NODE.items():
+            if ctx is not None and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+                click.echo(
+                    f"note: {flag} applies to the reference cluster; ignored with --node", err=True
+                )
+
+    def run(self, progress: ProgressCallback) -> NodeOutcome:
+        request = self.request()
+        examples, steps, faults = 0, 0, 0
+        started = time.monotonic()
+
+        def on_example(run: NodeRun) -> None:
+            nonlocal examples, steps, faults
+            examples += 1
+            steps += len(run.steps)
+            faults += sum(1 for s in run.steps if s.kind in FAULT_KINDS)
+            snapshot = CampaignProgress(
+                examples, request.max_examples, steps, faults, time.monotonic() - started,
+                found=run.violation, shrinking=run.violation,
+            )  # fmt: skip
+            progress(snapshot)
+
+        try:
+            with remembered_interrupts() as interrupted:
+                result = hunt(
+                    request.command, request.node_count, faults=request.faults,
+                    max_examples=request.max_examples, max_steps=request.steps,
+                    seed=request.seed, on_example=on_example, stop=interrupted,
+                )  # fmt: skip
+        except NodeError as exc:
+            text = exc.render()
+            if exc.stderr_tail:
+                text += "\nits stderr (last lines):\n" + exc.stderr_tail
+            raise SearchStartError(text) from None
+        return NodeOutcome(request, result)
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """A finished node hunt, as `hunt` prints, writes up and summarizes it."""
+
+    request: NodeHuntRequest
+    result: HuntResult
+
+    def case(self) -> NodeCase:
+        return case_from_hunt(self.result, found_by=self.request.search_command())
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_VIOLATION if self.result.violation else EXIT_CLEAN
+
+    @property
+    def examples(self) -> int:
+        return self.result.examples
+
+    @property
+    def max_examples(self) -> int:
+        return self.request.max_examples
+
+    def table_rows(self) -> list[tuple[str, str]]:
+        return table_rows(self.request, self.result)
+
+    def print_finding(self, console: Console) -> None:
+        if self.result.violation:
+            _print_violation(console, self.result)
+            folder = self.request.report_dir / report_name(self.case(), shown_run(self.result))
+            replay = shlex.quote(str(folder / "case.json"))
+            console.print(Text(f"Replay: replicheck replay {replay}"))
+            console.print(Text(f"Search again: {self.request.search_command()}"))
+        else:
             console.print(
-                Text(f"Replay: replicheck replay {shlex.quote(str(folder / 'case.json'))}")
+                f"[green]No violation found[/] in {self.result.examples} examples "
+                f"(seed {self.request.seed}). Reproduce: {self.request.search_command()}"
             )
-            console.print(Text(f"Report: {folder}"))
-        console.print(Text(f"Search again: {request.search_command()}"))
-    else:
-        console.print(
-            f"[green]No violation found[/] in {result.examples} examples (seed {request.seed}). "
-            f"Reproduce: {request.search_command()}"
-        )
-    if report_error is not None:
-        click.echo(f"error: could not write the report: {report_error}", err=True)
-    return EXIT_VIOLATION if result.violation else EXIT_CLEAN
+
+    def write_report(self, report_dir: Path) -> ReportFolder | None:
+        if not self.result.violation:
+            return None
+        request = dataclasses.replace(self.request, report_dir=report_dir)
+        folder, error = _report(request, self.result)
+        return ReportFolder(folder, error)
+
+    def summary(self, report: ReportFolder | None) -> NodeSummary:
+        result, request = self.result, self.request
+        run = shown_run(result) if result.violation else None
+        folder = None if report is None or report.path is None else report.path
+        return NodeSummary(
+            target={
+                "kind": NODES_KIND, "command": request.command,
+                "node_count": request.node_count, "workload": request.workload,
+                "faults": list(request.faults),
+            },
+            result=VIOLATION if result.violation else CLEAN,
+            anomalies=run.verdict.ranked_anomaly_names if run is not None else [],
+            examples=result.examples,
+            max_examples=request.max_examples,
+            steps=result.steps_run,
+            seed=request.seed,
+            reproduce=request.search_command(),
+            exit_code=self.exit_code,
+            elapsed_s=result.elapsed_s,
+            scenario_steps=len(result.minimized) if result.violation else None,
+            report=None if folder is None else str(folder),
+            report_error=None if report is None else report.error,
+            engine={"hypothesis": hypothesis.__version__},
+            reproduced=list(result.reproduced) if result.violation else None,
+            replay=None if folder is None
+            else f"replicheck replay {shlex.quote(str(folder / 'case.json'))}",
+        )  # fmt: skip

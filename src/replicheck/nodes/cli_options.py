@@ -2,127 +2,93 @@
 `commands/replay.py` apply with one line each, so the node options live here, not there.
 
     @click.command(name="hunt")
-    @node_hunt_options          # adds --node, --node-count, --workload, --faults
-    @click.option("--seed", ...)
-    ...
-    def hunt(...): ...
+    @core_options
+    @node_options               # adds --node, --node-count, --workload, --faults
+    def hunt(plan): ...
 
-With `--node` the decorated command does not run: `run_node_hunt` does, with the shared
-options the reference cluster's hunt already has (`--seed`, `--max-examples`, `--steps`,
-`--report-dir`, `--json`), and the process exits with its code. Without `--node` the node
-options must not be given (a usage error says so) and the command runs as before.
+`node_options` is a `hunt_extension` (commands/hunt_plan.py): with `--node` it replaces
+the plan's search by `NodeSearch` (cli_hunt.py), which uses the options hunt already has
+(`--seed`, `--max-examples`, `--steps`, `--report-dir`, `--json`); hunt's flow prints,
+reports and summarizes as for the reference cluster. Without `--node` the node options
+must not be given (a usage error says so) and nothing changes.
 `node_replay_options` does the same for `replay`: a node case (detected by its `format`)
 is re-run `--runs` times; any other case goes to the decorated command unchanged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
-from click.core import ParameterSource
+
+from replicheck.commands.hunt_plan import HuntPlan, hunt_extension
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: reference-cluster options that mean nothing for node processes: given with --node they
-#: only earn a note (a `--flaw` is an error: it names something the node target lacks)
-_IGNORED_WITH_NODE = ("profile", "workers", "no_database", "hypothesis_version")
-_NODE_ONLY = ("node_count", "workload", "faults")
+_NODE_ONLY = {"node_count": "--node-count", "workload": "--workload", "faults": "--faults"}
 
 
-def _given(name: str) -> bool:
-    ctx = click.get_current_context()
-    source = ctx.get_parameter_source(name)
-    return source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+def _adjust(plan: HuntPlan, values: Mapping[str, object]) -> HuntPlan:
+    """With `--node`, the plan searches the node target; without, node options are errors."""
+    node = values["node"]
+    if node is None:
+        given = [flag for name, flag in _NODE_ONLY.items() if values[name] is not None]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} only apply with --node 'CMD'")
+        return plan
+    assert isinstance(node, str)
+    from replicheck.nodes.cli_hunt import NodeSearch
 
-
-def _option_flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _param_names(func: Callable[..., Any]) -> set[str]:
-    params = getattr(func, "__click_params__", [])
-    return {p.name for p in params if isinstance(p, click.Parameter) and p.name}
-
-
-def node_hunt_options(func: F) -> F:
-    """Add the node options to a `hunt` command callback (see the module docstring).
-
-    Apply it right below `@click.command`, so it sees the options it shares. If the command
-    has no `--json` yet, this adds one that works with `--node` only."""
-    own_json = not {"as_json", "json"} & _param_names(func)
-
-    @functools.wraps(func)
-    def wrapper(
-        *args: Any,
-        node: str | None,
-        node_count: int | None,
-        workload: str | None,
-        faults: str | None,
-        **kwargs: Any,
-    ) -> Any:
-        as_json = bool(kwargs.pop("as_json", False)) if own_json else False
-        if as_json and node is None:
-            raise click.UsageError("--json applies to --node hunts in this version")
-        if node is None:
-            given = [_option_flag(n) for n in _NODE_ONLY if _given(n)]
-            if given:
-                raise click.UsageError(f"{', '.join(given)} only apply with --node 'CMD'")
-            return func(*args, **kwargs)
-        if kwargs.get("flaw"):
-            raise click.UsageError("--flaw selects a reference-cluster flaw; not with --node")
-        from replicheck.nodes.cli_hunt import run_node_hunt
-
-        ignored = [_option_flag(n) for n in _IGNORED_WITH_NODE if n in kwargs and _given(n)]
-        code = run_node_hunt(
+    def search(plan: HuntPlan) -> NodeSearch:
+        return NodeSearch(
+            plan,
             node,
-            node_count=node_count,
-            workload=workload,
-            faults=faults,
-            seed=kwargs.get("seed"),
-            max_examples=kwargs.get("max_examples"),
-            steps=kwargs.get("steps"),
-            report_dir=kwargs.get("report_dir") or Path("reports"),
-            as_json=bool(as_json or kwargs.get("as_json") or kwargs.get("json")),
-            ignored=ignored,
+            _optional(values["node_count"], int),
+            _optional(values["workload"], str),
+            _optional(values["faults"], str),
         )
-        raise click.exceptions.Exit(code)
 
-    options = [
-        click.option(
-            "--node",
-            metavar="'CMD ARGS…'",
-            help="Hunt your own program instead of the reference cluster: N copies of CMD "
-            "speaking Maelstrom's protocol (docs/nodes.md).",
-        ),
-        click.option(
-            "--node-count",
-            type=click.IntRange(1, 32),
-            help="With --node: how many copies (n0…); default 3.",
-        ),
-        click.option(
-            "--workload",
-            type=click.Choice(["kafka"]),
-            help="With --node: the workload the clients drive; default kafka.",
-        ),
-        click.option(
-            "--faults",
-            metavar="LIST",
-            help="With --node: comma-separated among partition, loss, delay, duplicate, crash, "
-            "pause, clients; or none. Default: partition,loss,delay,duplicate.",
-        ),
-    ]
-    if own_json:
-        options.append(
-            click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (for CI).")
-        )
-    decorated: Callable[..., Any] = wrapper
-    for option in reversed(options):
-        decorated = option(decorated)
-    return cast(F, decorated)  # click's decorators erase the callback's type
+    return dataclasses.replace(plan, search=search)
+
+
+T = TypeVar("T")
+
+
+def _optional(value: object, kind: type[T]) -> T | None:
+    assert value is None or isinstance(value, kind), value
+    return value
+
+
+#: `@node_options` under `@core_options` in commands/hunt.py
+node_options = hunt_extension(
+    click.option(
+        "--node",
+        metavar="'CMD ARGS…'",
+        help="Hunt your own program instead of the reference cluster: N copies of CMD "
+        "speaking Maelstrom's protocol (docs/nodes.md).",
+    ),
+    click.option(
+        "--node-count",
+        type=click.IntRange(1, 32),
+        help="With --node: how many copies (n0…); default 3.",
+    ),
+    click.option(
+        "--workload",
+        type=click.Choice(["kafka"]),
+        help="With --node: the workload the clients drive; default kafka.",
+    ),
+    click.option(
+        "--faults",
+        metavar="LIST",
+        help="With --node: comma-separated among partition, loss, delay, duplicate, crash, "
+        "pause, clients; or none. Default: partition,loss,delay,duplicate.",
+    ),
+    adjust=_adjust,
+)
 
 
 def node_replay_options(func: F) -> F:

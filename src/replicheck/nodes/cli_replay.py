@@ -20,6 +20,7 @@ import click
 from replicheck.nodes.artifacts import story_text
 from replicheck.nodes.case import CaseReplay, NodeCaseError, load_case, replay_case
 from replicheck.nodes.errors import NodeError
+from replicheck.nodes.interrupts import remembered_interrupts
 from replicheck.nodes.page import PageFacts
 from replicheck.nodes.report import write_report
 
@@ -103,7 +104,8 @@ def run_node_replay(
             f"{shlex.join(case.command)}, {len(case.steps)} steps, seed {case.seed}"
         )
     try:
-        outcome = replay_case(case, total)
+        with remembered_interrupts() as interrupted:
+            outcome = replay_case(case, total, stop=interrupted)
     except NodeError as exc:
         click.echo(f"error: {exc.render()}", err=True)
         if exc.stderr_tail:

@@ -39,7 +39,7 @@ FILES = (
 
 def report_name(case: NodeCase, run: NodeRun) -> str:
     """`nodes-lost-write-1a2b3c4d`; `nodes-none-…` for a clean run."""
-    names = run.verdict.anomaly_names
+    names = run.verdict.ranked_anomaly_names
     anomaly = names[0] if names else "none"
     return _UNSAFE.sub("_", f"nodes-{anomaly}-{case.short_hash()}")
 

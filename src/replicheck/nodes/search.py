@@ -163,6 +163,8 @@ class Runner:
     config: NodeConfig = SEARCH_CONFIG
     prestart: bool = True
     cwd: str | None = None
+    #: checked before each run: True raises KeyboardInterrupt (interrupts.py)
+    stop: Callable[[], bool] | None = None
     runs: int = 0
     steps_run: int = 0
     _spare: NodeTarget | None = None
@@ -175,6 +177,8 @@ class Runner:
         return target
 
     def run(self, steps: Sequence[NodeStep]) -> NodeRun:
+        if self.stop is not None and self.stop():
+            raise KeyboardInterrupt
         self.runs += 1
         self.steps_run += len(steps)
         target, self._spare = self._spare or self._launched(), None
@@ -288,12 +292,13 @@ def hunt(
     replay_runs: int = 10,
     minimize_budget_s: float = 60.0,
     on_example: Callable[[NodeRun], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> HuntResult:
     """Search until a violation (then minimize it and measure how often it reproduces) or
     `max_examples` step lists ran clean. A `NodeError` propagates (the node is broken).
     `minimize_runs=0` skips minimizing, `replay_runs=0` the reproduction count."""
     started = time.monotonic()
-    with Runner(list(command), node_count, seed, config) as runner:
+    with Runner(list(command), node_count, seed, config, stop=stop) as runner:
         return _hunt(
             runner,
             started,

@@ -63,6 +63,12 @@ class NodeVerdict:
     def anomaly_names(self) -> list[str]:
         return sorted(self.anomalies)
 
+    @property
+    def ranked_anomaly_names(self) -> list[str]:
+        """The log checker's kinds in its own order (durability first), then committed
+        offsets: the first one names a report folder, as for the reference cluster."""
+        return list(self.anomalies)
+
     def render_text(self) -> str:
         overall = "VALID" if self.valid else "INVALID: " + ", ".join(self.anomaly_names)
         committed = {True: "linearizable", False: "NOT linearizable", None: "unknown (timed out)"}
