@@ -123,6 +123,24 @@ class Router:
     def drop_next(self, rule: DropRule) -> None:
         self.rules.append(rule)
 
+    def describe(self) -> str:
+        """The faults in force, in words ("healthy" when there are none)."""
+        parts = []
+        if self.groups:
+            parts.append(
+                "partition " + " | ".join("{" + ",".join(sorted(g)) + "}" for g in self.groups)
+            )
+        if self.loss:
+            parts.append(f"loss {self.loss:g}")
+        if self.duplicate:
+            parts.append(f"duplicate {self.duplicate:g}")
+        if self.delay_ms != (0.0, 0.0):
+            parts.append(f"delay {self.delay_ms[0]:g}–{self.delay_ms[1]:g} ms")
+        armed = sum(rule.count for rule in self.rules)
+        if armed:
+            parts.append(f"{armed} targeted drop(s) armed")
+        return "; ".join(parts) or "healthy"
+
     # -- routing -------------------------------------------------------------------------------
 
     def separated(self, a: str, b: str) -> bool:

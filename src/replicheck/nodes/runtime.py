@@ -290,9 +290,12 @@ class NodeRuntime:
             client = self._new_client(slot)
         return client
 
-    def _new_client(self, slot: int) -> KafkaClient:
-        process = self._next_process
-        self._next_process += 1
+    def _new_client(self, slot: int, process: int | None = None) -> KafkaClient:
+        """A fresh client in `slot`, as history process `process` (default: the next)."""
+        if process is None:
+            process = self._next_process
+        assert process >= self._next_process, "history processes are never reused"
+        self._next_process = process + 1
         client = KafkaClient(
             f"c{process + 1}",
             process,

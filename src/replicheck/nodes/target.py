@@ -255,15 +255,44 @@ class NodeTarget(NodeRuntime):
         self._pump(self.now_ms() + ms)
         return "→ done"
 
+    # -- views (the seam's snapshot, seam.py) -----------------------------------------------
+
+    def client_process(self, slot: int) -> int:
+        """The history process of client slot `slot` now (a new one after a client crash)."""
+        return self._client(slot).process
+
+    def run_network(self, until_ms: float, done: Callable[[], bool] | None = None) -> bool:
+        """Let the network run (real time passes) until `done()` (True) or `until_ms` (False)."""
+        return self._pump(until_ms, done)
+
+    def describe_state(self) -> list[str]:
+        """Each node's process, the network's faults and each client, one line each."""
+        lines = []
+        for node in self.node_ids:
+            proc = self.processes.get(node)
+            if proc is None or proc.closed:
+                lines.append(f"{node}: down")
+                continue
+            state = "paused (SIGSTOP)" if proc.paused else "running"
+            lines.append(f"{node}: pid {proc.pid}, {state}, incarnation {proc.incarnation}")
+        lines.append(f"network: {self.router.describe()}")
+        for slot, client in sorted(self._clients.items()):
+            busy = client.pending
+            doing = "idle" if busy is None else f"waiting for {busy.invoke['f']} via {busy.node}"
+            lines.append(f"client {slot}: process {client.process}, {doing}")
+        return lines
+
     # -- the final read ------------------------------------------------------------------------
 
-    def final_read(self) -> dict[str, bool]:
+    def final_read(self, process: int | None = None) -> dict[str, bool]:
         """Heal everything, wait for quiet, then poll every key from 0 to its end.
 
         A key's final read is the chain of polls from 0, each from the previous one's last
         offset + 1, ending with an empty poll (that is the evidence it reached the end). If a
         poll keeps failing the chain is incomplete: its polls lose `final` (so `unseen` is
-        not judged on a partial read) and the key is reported as incomplete.
+        not judged on a partial read) and the key is reported as incomplete. The reader is
+        history process `process` if that number is still free (a crashed client's
+        successor may have taken it), else the next unused one.
         """
         self.router.heal()
         for node, proc in self.processes.items():
@@ -279,7 +308,8 @@ class NodeTarget(NodeRuntime):
 
                 self._pump(bound_ms, idle)
         self.quiesce()
-        reader = self._new_client(-1)
+        free = process is not None and process >= self._next_process
+        reader = self._new_client(-1, process if free else None)
         return {key: self._final_read_key(reader, key) for key in sorted(self._keys)}
 
     def _final_read_key(self, reader: KafkaClient, key: str) -> bool:
