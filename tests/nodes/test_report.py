@@ -9,7 +9,7 @@ from replicheck.nodes import NodeStep, run_nodes
 from replicheck.nodes.case import NodeCase, load_case
 from replicheck.nodes.page import PageFacts
 from replicheck.nodes.report import FILES, report_name, write_report
-from replicheck.nodes.sequence import render_svg
+from replicheck.nodes.sequence import render_svg, step_labels
 
 SENDS = [
     NodeStep("send", {"client": 0, "node": "n0", "key": "a", "msg": 1}),
@@ -79,3 +79,14 @@ def test_svg_tooltips_carry_the_escaped_body():
     svg = render_svg([message])
     assert "<title>#0 n0 → n1 gossip" in svg and "&lt;/title&gt;&lt;b&gt;" in svg
     assert "✕" in svg and "dropped: partition" in svg
+
+
+def test_step_marks_place_each_step_in_the_sequence_view(example, fast):
+    run = run_nodes(example("log_uncoordinated"), 2, SENDS, config=fast)
+    assert len(run.step_marks) == len(SENDS) + 1
+    assert run.step_marks == sorted(run.step_marks) and run.step_marks[-1] <= len(run.messages)
+    assert step_labels(run.step_marks)[-1] == (run.step_marks[-1], "final read")
+    svg = render_svg(run.messages, marks=step_labels(run.step_marks))
+    assert all(f">{label}</text>" in svg for label in ("step 1", "step 2", "final read"))
+    # the first send of step 1 is the first message after its mark
+    assert run.messages[run.step_marks[0]]["type"] == "send"

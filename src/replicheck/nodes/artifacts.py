@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from replicheck.nodes.sequence import render_svg, render_text
+from replicheck.nodes.sequence import render_svg, render_text, step_labels
 from replicheck.nodes.target import NodeRun
 
 
@@ -46,7 +46,8 @@ def write_run(run: NodeRun, directory: Path, extra_header: Sequence[str] = ()) -
     (directory / "sequence.txt").write_text(
         render_text(run.messages, limit=len(run.messages)) + "\n"
     )
-    (directory / "sequence.svg").write_text(render_svg(run.messages) + "\n")
+    marks = step_labels(run.step_marks)
+    (directory / "sequence.svg").write_text(render_svg(run.messages, marks=marks) + "\n")
     stderr = directory / "stderr"
     stderr.mkdir(exist_ok=True)
     for node, tail in run.stderr_tails.items():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from html import escape
 
 from replicheck import __version__
-from replicheck.nodes.sequence import render_svg
+from replicheck.nodes.sequence import render_svg, step_labels
 from replicheck.nodes.steps import CLIENT_KINDS
 from replicheck.nodes.target import NodeRun
 
@@ -115,8 +115,9 @@ def render_page(run: NodeRun, facts: PageFacts, files: Sequence[str] = ()) -> st
         f"<pre>{escape(verdict.render_text())}</pre>",
         f"<h2>Message sequence ({len(run.messages)} messages)</h2>",
         "<p>A lane per node, service and client; one arrow per message in send order; "
-        "a dropped message ends in ✕. Hover an arrow for its body.</p>",
-        f'<div class="seq">{render_svg(run.messages)}</div>',
+        "a dropped message ends in ✕; a dashed rule marks where each step began. "
+        "Hover an arrow for its body.</p>",
+        f'<div class="seq">{render_svg(run.messages, marks=step_labels(run.step_marks))}</div>',
         "<h2>Each node's stderr (last lines)</h2>",
         _stderr_sections(run.stderr_tails),
     ]

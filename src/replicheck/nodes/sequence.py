@@ -17,6 +17,7 @@ LANE_PX = 120
 ROW_PX = 18
 TOP_PX = 40
 TOOLTIP_CHARS = 400
+MARK_PX = 70  # the left margin that holds the step labels
 
 
 def lanes(messages: Sequence[dict[str, Any]]) -> list[str]:
@@ -68,13 +69,26 @@ def _tooltip(m: dict[str, Any]) -> str:
     return escape(text)
 
 
-def render_svg(messages: Sequence[dict[str, Any]], limit: int = 400) -> str:
-    """Lanes left to right, one row per message in send order; hover shows the body."""
+def step_labels(step_marks: Sequence[int]) -> list[tuple[int, str]]:
+    """`NodeRun.step_marks` as `render_svg` marks: "step 1", "step 2", …, "final read"."""
+    count = len(step_marks) - 1
+    return [(m, f"step {i}" if i <= count else "final read") for i, m in enumerate(step_marks, 1)]
+
+
+def render_svg(
+    messages: Sequence[dict[str, Any]],
+    limit: int = 400,
+    marks: Sequence[tuple[int, str]] = (),
+) -> str:
+    """Lanes left to right, one row per message in send order; hover shows the body.
+
+    `marks` are (message index, label) pairs: a dashed rule above that message's row says
+    where a step began ("step 3"), so each arrow can be traced to the step that caused it."""
     shown = list(messages[:limit])
     names = lanes(shown)
-    x = {name: LANE_PX // 2 + i * LANE_PX for i, name in enumerate(names)}
+    x = {name: MARK_PX + LANE_PX // 2 + i * LANE_PX for i, name in enumerate(names)}
     height = TOP_PX + ROW_PX * (len(shown) + 1)
-    width = max(LANE_PX * len(names), LANE_PX)
+    width = MARK_PX + max(LANE_PX * len(names), LANE_PX)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sequence" width="{width}" '
         f'height="{height}" font-family="monospace" font-size="11">',
@@ -85,6 +99,14 @@ def render_svg(messages: Sequence[dict[str, Any]], limit: int = 400) -> str:
     for name in names:
         out.append(f'<text x="{x[name]}" y="16" text-anchor="middle">{escape(name)}</text>')
         out.append(f'<line x1="{x[name]}" y1="24" x2="{x[name]}" y2="{height}" stroke="#bbb"/>')
+    for index, label in marks:
+        if 0 <= index <= len(shown):
+            y = TOP_PX + index * ROW_PX - ROW_PX // 2 - 3
+            out.append(
+                f'<g class="mark"><line x1="0" y1="{y}" x2="{width}" y2="{y}" stroke="#6a5acd" '
+                f'stroke-dasharray="3 3"/><text x="2" y="{y + 11}" fill="#6a5acd">'
+                f"{escape(label)}</text></g>"
+            )
     for row, m in enumerate(shown):
         out.append(_arrow(m, x[m["src"]], x[m["dest"]], TOP_PX + row * ROW_PX))
     if len(messages) > limit:

@@ -41,6 +41,8 @@ class NodeRun:
     stderr_tails: dict[str, str]
     final_read_complete: dict[str, bool]
     elapsed_s: float
+    #: index into `messages` where each step began, then where the final read began
+    step_marks: list[int] = field(default_factory=list)
     _verdict: NodeVerdict | None = field(default=None, repr=False)
 
     @property
@@ -98,10 +100,13 @@ class NodeTarget(NodeRuntime):
         """Apply `steps`, heal, do the final read and return the run. Reaps on any error."""
         started = time.monotonic()
         outcomes: list[str] = []
+        marks: list[int] = []
         try:
             self.start()
             for step in steps:
+                marks.append(len(self.router.log))
                 outcomes.append(self.step(step))
+            marks.append(len(self.router.log))
             complete = self.final_read()
         finally:
             stderr = {node: proc.stderr_tail() for node, proc in self.processes.items()}
@@ -117,6 +122,7 @@ class NodeTarget(NodeRuntime):
             stderr,
             complete,
             time.monotonic() - started,
+            marks,
         )
 
     def step(self, step: NodeStep) -> str:
