@@ -64,13 +64,15 @@ class NodeProcess:
                 node_id, f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
             ) from None
         self.pid = self._proc.pid
-        self._threads = [
-            threading.Thread(target=self._read_stdout, daemon=True, name=f"{node_id}-out"),
-            threading.Thread(target=self._read_stderr, daemon=True, name=f"{node_id}-err"),
-            threading.Thread(target=self._write_stdin, daemon=True, name=f"{node_id}-in"),
-        ]
-        try:
-            for thread in self._threads:
+        self._threads: list[threading.Thread] = []
+        try:  # from here on an interrupt must not orphan the process
+            for target, suffix in (
+                (self._read_stdout, "out"),
+                (self._read_stderr, "err"),
+                (self._write_stdin, "in"),
+            ):
+                thread = threading.Thread(target=target, daemon=True, name=f"{node_id}-{suffix}")
+                self._threads.append(thread)
                 thread.start()
         except BaseException:  # e.g. Ctrl-C right here: nobody else knows this process yet
             self.close()

@@ -103,6 +103,8 @@ class NodeRuntime:
         self._incarnation: dict[str, int] = {}
         self._last_activity_ms = 0.0
         self._started_s = time.monotonic()
+        #: checked while the network runs: True raises KeyboardInterrupt (interrupts.py)
+        self.interrupted: Callable[[], bool] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -175,6 +177,8 @@ class NodeRuntime:
     def _pump(self, until_ms: float, stop: Callable[[], bool] | None = None) -> bool:
         """Run the network until `stop()` holds (True) or `until_ms` passes (False)."""
         while True:
+            if self.interrupted is not None and self.interrupted():
+                raise KeyboardInterrupt
             now = self.now_ms()
             self._deliver_due(now)
             for client in list(self._clients_by_name.values()):

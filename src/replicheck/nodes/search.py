@@ -12,6 +12,7 @@ original anomalies. And a result says how reliably it reproduces ("9/10"), never
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,12 @@ def step_lists(
     return st.lists(step, min_size=max(1, max_steps // 2), max_size=max_steps).map(number_messages)
 
 
+class _SearchDone(BaseException):
+    """Ends the search at once. A BaseException, so Hypothesis neither takes it for a
+    failing example (it would re-run it) nor goes on generating examples that do nothing
+    (with a large budget that took minutes, and no Ctrl-C check ran meanwhile)."""
+
+
 def _failing(run: NodeRun, target: set[str] | None) -> bool:
     return run.violation and (target is None or bool(set(run.verdict.anomaly_names) & target))
 
@@ -173,6 +180,7 @@ class Runner:
         target = NodeTarget(
             self.command, self.node_count, seed=self.seed, config=self.config, cwd=self.cwd
         )
+        target.interrupted = self.stop
         target.launch()
         return target
 
@@ -343,20 +351,20 @@ def _hunt(
     @hypothesis_seed(seed)
     @given(step_lists(node_count, faults, max_steps))
     def probe(steps: list[NodeStep]) -> None:
-        if found or broken:
-            return  # done: let Hypothesis run out quickly, without a failure to replay
         try:
             run = runner.run(steps)
-        except NodeError as exc:  # raised after the probe: Hypothesis would re-run it
+        except NodeError as exc:  # raised after the search: Hypothesis would re-run it
             broken.append(exc)
-            return
+            raise _SearchDone from None
         if on_example is not None:
             on_example(run)
         if run.violation:
             found.append(run)
             detected.append(time.monotonic() - started)
+            raise _SearchDone
 
-    probe()
+    with contextlib.suppress(_SearchDone):
+        probe()
     if broken:
         raise broken[0]
     examples = runner.runs

@@ -87,12 +87,25 @@ class NodeTarget(NodeRuntime):
         self._keys: set[str] = set()  # every key sent to: the final read polls them
 
     def _await(self, client: KafkaClient) -> str:
+        """Wait for the client's request; its outcome, with the listing that assigned a
+        key first when a poll needed one ("assigned from committed {}; ok from 0: …")."""
+        seen = len(self.history.ops)
         bound = self.now_ms() + self.config.request_timeout_ms + self.config.wait_max_ms
         self._pump(bound, lambda: client.idle)
         assert client.idle, "a client's own timeout completes every request"
         op = client.last_completion
         assert op is not None
-        return _describe_completion(op)
+        outcome = _describe_completion(op)
+        if op["f"] != "poll":
+            return outcome
+        for earlier in self.history.ops[seen:]:
+            if (
+                earlier["process"] == client.process
+                and earlier["f"] == "list_committed_offsets"
+                and earlier["type"] == "ok"
+            ):
+                return f"→ assigned from committed {earlier['value']}; " + outcome[2:]
+        return outcome
 
     # -- steps ---------------------------------------------------------------------------------
 
