@@ -179,7 +179,7 @@ def write_jepsen(lines: int) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import orjson
 
-    from replicheck.checker.jepsen_gen import JepsenGenConfig, generate_jepsen, to_edn_line
+    from replicheck.testing.jepsen_gen import JepsenGenConfig, generate_jepsen, to_edn_line
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"

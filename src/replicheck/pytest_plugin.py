@@ -159,7 +159,8 @@ def case_failure(case: Case, result: RunResult) -> str | None:
 class CaseItem(pytest.Item):
     def runtest(self) -> None:
         from replicheck.nodes.regression import check_node_case, is_node_case
-        from replicheck.report.case import load_case, replay_case
+        from replicheck.report.case import load_case
+        from replicheck.stateful.replay import replay_case
         from replicheck.stateful.result import RunResult
 
         if is_node_case(self.path):  # real node processes: replicheck.nodes.regression

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from replicheck.checker.jepsen_kafka import MICRO_OP_FS, JepsenInputError, JepsenKafka, is_jepsen_op
 from replicheck.checker.log_anomalies import (
@@ -24,6 +25,7 @@ from replicheck.checker.log_anomalies import (
     check_log,
 )
 from replicheck.checker.log_cycles import cycles_general, cycles_simple
+from replicheck.model.base import Record
 
 PRECOMMITTED_READ = "precommitted-read"
 CYCLE_KINDS: tuple[str, ...] = tuple(
@@ -67,11 +69,11 @@ def parse_allow(text: str) -> tuple[frozenset[str], bool]:
     return frozenset(kinds), with_defaults
 
 
-def _peek_shape(ops: Iterable[dict]) -> tuple[bool, Iterator[dict]]:
+def _peek_shape(ops: Iterable[Record]) -> tuple[bool, Iterator[Record]]:
     """Whether the history has Jepsen's shape, judged by its first send/poll/txn/consumer
     op, and an iterator that still yields every op."""
     iterator = iter(ops)
-    seen: list[dict] = []
+    seen: list[Record] = []
     for op in iterator:
         seen.append(op)
         f = op.get("f") if type(op) is dict else None
@@ -81,7 +83,7 @@ def _peek_shape(ops: Iterable[dict]) -> tuple[bool, Iterator[dict]]:
 
 
 def check_any_log(
-    ops: Iterable[dict],
+    ops: Iterable[Record],
     max_evidence: int = MAX_EVIDENCE,
     allow: frozenset[str] | None = None,
     with_defaults: bool = True,
@@ -104,7 +106,7 @@ def check_any_log(
     return verdict
 
 
-def check_jepsen_log(ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE) -> LogVerdict:
+def check_jepsen_log(ops: Iterable[Record], max_evidence: int = MAX_EVIDENCE) -> LogVerdict:
     """`check_log` over Jepsen's shape, plus precommitted reads and dependency cycles."""
     translator = JepsenKafka()
     try:
@@ -145,7 +147,7 @@ def check_jepsen_log(ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE) -> L
     return verdict
 
 
-def _add(verdict: LogVerdict, kind: str, evidence: dict, max_evidence: int) -> None:
+def _add(verdict: LogVerdict, kind: str, evidence: dict[str, Any], max_evidence: int) -> None:
     counts = verdict.stats["anomaly_counts"]
     counts[kind] = counts.get(kind, 0) + 1
     bucket = verdict.anomalies.setdefault(kind, [])
