@@ -52,7 +52,9 @@ class NodeStep:
             raise ValueError(f"a step is {{'kind', 'args'}}, got {data!r}")
         return cls(data["kind"], dict(data.get("args", {})))
 
-    def describe(self) -> str:
+    def describe(self, topic: str = "") -> str:
+        """The step as a line of an incident report (`topic` is unused: keys name
+        themselves; it is there for the campaign's step protocol)."""
         a = self.args
         via = f" via {a.get('node')}" if "node" in a else ""
         if self.kind == "send":

@@ -35,7 +35,7 @@ LIN_TIMEOUT_S = 10.0
 @dataclass
 class NodeVerdict:
     log: LogVerdict
-    committed: dict[str, LinVerdict]
+    committed: dict[str, LinVerdict[Any]]
     #: direct witnesses of the committed-offsets property, one per listing that broke it
     stale_listings: list[dict[str, Any]] = field(default_factory=list)
 
