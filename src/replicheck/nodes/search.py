@@ -6,8 +6,7 @@ campaign in two ways. Hypothesis only *generates* (its shrinker assumes that a t
 the same answer twice and would report "Flaky"); shrinking is done here on the step list,
 and a candidate is kept only if it fails on every one of `runs` re-runs with one of the
 original anomalies. And a result says how reliably it reproduces ("9/10"), never just
-"fails". This module touches no existing campaign code; wiring it into `replicheck hunt
---node` waits for the target seam (docs/nodes.md).
+"fails". `replicheck hunt --node` runs this search (cli_hunt.py).
 """
 
 from __future__ import annotations
