@@ -151,6 +151,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args()
     console = Console()
+    load_start = os.getloadavg()
+    console.print(f"load average at start: {load_start[0]:.1f} on {os.cpu_count()} cpus")
 
     rows = [
         throughput(name, n, faults, args.examples, args.steps)
@@ -220,7 +222,8 @@ def main() -> None:
                 "python": platform.python_version(),
                 "platform": platform.platform(),
                 "cpus": os.cpu_count(),
-                "load_avg": os.getloadavg(),
+                "load_avg_start": load_start,
+                "load_avg_end": os.getloadavg(),
                 "args": vars(args),
                 "throughput": rows,
                 "prestart": ratio,

@@ -185,3 +185,23 @@ def test_replay_of_a_bad_node_case_exits_2_naming_the_file(tmp_path):
     done = replicheck("replay", str(case), cwd=tmp_path)
     assert done.returncode == 2
     assert f"{case}: malformed node case: expected 'command'" in done.stderr
+
+
+def test_without_seed_one_seed_is_drawn_and_kept():
+    """The table, the search and the reproduce line must all use the same drawn seed."""
+    from replicheck.commands.hunt_plan import HuntOptions, HuntPlan
+    from replicheck.commands.hunt_reference import ReferenceSearch
+    from replicheck.nodes.cli_hunt import NodeSearch
+    from replicheck.stateful.runner import run_campaign
+
+    options = HuntOptions(
+        flaw=None, max_examples=None, seed=None, steps=None, report_dir=Path("reports"),
+        profile="ci", workers=1, no_database=False, hypothesis_version=None, as_json=False,
+    )  # fmt: skip
+    search = NodeSearch(
+        HuntPlan(options, ReferenceSearch, run_campaign), "./node -x", None, None, None
+    )
+    assert search.request is search.request
+    assert f"--seed {search.request.seed} " in search.request.search_command()
+    assert search.request.command == ["./node", "-x"] and search.request.node_count == 3
+    assert (search.request.max_examples, search.request.steps) == (100, 20)

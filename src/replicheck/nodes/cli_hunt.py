@@ -14,6 +14,7 @@ node process is reaped before `run` returns or raises (`search.hunt` closes its 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
 import shlex
 import time
@@ -225,7 +226,9 @@ class NodeSearch:
     workload: str | None
     faults: str | None
 
+    @functools.cached_property
     def request(self) -> NodeHuntRequest:
+        """Parsed once: without --seed the seed is drawn here, and must stay the same."""
         o = self.plan.options
         try:
             return parse_request(
@@ -237,7 +240,7 @@ class NodeSearch:
 
     @property
     def target(self) -> str:
-        request = self.request()
+        request = self.request
         return f"{request.node_count} × {shlex.join(request.command)}"
 
     @property
@@ -248,7 +251,7 @@ class NodeSearch:
         options = self.plan.options
         if options.flaw:
             raise click.UsageError("--flaw selects a reference-cluster flaw; not with --node")
-        self.request()
+        assert self.request.node_count >= 1  # parsing raises a UsageError for bad options
         ctx = click.get_current_context(silent=True)
         for name, flag in IGNORED_WITH_NODE.items():
             if ctx is not None and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
@@ -257,7 +260,7 @@ class NodeSearch:
                 )
 
     def run(self, progress: ProgressCallback) -> NodeOutcome:
-        request = self.request()
+        request = self.request
         examples, steps, faults = 0, 0, 0
         started = time.monotonic()
 
