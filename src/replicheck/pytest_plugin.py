@@ -161,7 +161,6 @@ class CaseItem(pytest.Item):
         from replicheck.nodes.regression import check_node_case, is_node_case
         from replicheck.report.case import load_case
         from replicheck.stateful.replay import replay_case
-        from replicheck.stateful.result import RunResult
 
         if is_node_case(self.path):  # real node processes: replicheck.nodes.regression
             check_node_case(self.path, self.config.rootpath)
@@ -169,7 +168,7 @@ class CaseItem(pytest.Item):
         case = load_case(self.path)
         self.user_properties.append(("replicheck_flaw", case.flaw or "correct"))
         result, _ = replay_case(case)
-        failure = case_failure(case, RunResult.adopt(result))
+        failure = case_failure(case, result)
         if failure is not None:
             raise CaseFailed(failure)
 

@@ -162,8 +162,7 @@ class CampaignOutcome:
     def write_report(self, report_dir: Path) -> ReportFolder | None:
         if self.campaign.result is None:
             return None
-        write_campaign_report(self.campaign, report_dir)
-        return ReportFolder(self.campaign.report_path, self.campaign.report_error)
+        return write_campaign_report(self.campaign, report_dir)
 
     def summary(self, report: ReportFolder | None) -> HuntSummary:
         campaign = self.campaign

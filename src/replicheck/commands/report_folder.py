@@ -40,10 +40,11 @@ def write_report_folder(
         return ReportFolder(None, f"{where}: {error.strerror or error}")
 
 
-def write_campaign_report(campaign: CampaignResult, report_dir: Path) -> Path | None:
+def write_campaign_report(campaign: CampaignResult, report_dir: Path) -> ReportFolder:
     """Write the found violation's report and record it on the campaign (`report_path`,
-    or `report_error`); return the folder. Never raises for a folder it cannot write."""
+    or `report_error`). Never raises for a folder it cannot write."""
     assert campaign.result is not None, "only a found violation has a report"
-    folder = write_report_folder(campaign.result, report_dir, command=campaign.reproduce_command())
+    command = campaign.reproduce_command()
+    folder = write_report_folder(campaign.result, report_dir, command=command)
     campaign.report_path, campaign.report_error = folder.path, folder.error
-    return folder.path
+    return folder

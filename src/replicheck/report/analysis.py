@@ -51,14 +51,14 @@ def offending_indices(verdict: LogVerdict) -> frozenset[int]:
 class AckedWrite:
     key: str
     offset: int
-    value: Any
+    value: object  # the message, as the history recorded it
     process: int
     index: int  # history index of the ok
 
 
 def acked_writes(history: Sequence[Mapping[str, Any]]) -> list[AckedWrite]:
     """Every acknowledged send, in history order."""
-    invokes: dict[Any, Mapping[str, Any]] = {}
+    invokes: dict[object, Mapping[str, Any]] = {}
     acked = []
     for op in history:
         if op.get("type") == "invoke":
@@ -73,9 +73,9 @@ def acked_writes(history: Sequence[Mapping[str, Any]]) -> list[AckedWrite]:
     return acked
 
 
-def final_reads(history: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, Any]]:
+def final_reads(history: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, object]]:
     """key → {offset: message} as the final read (after healing) saw it."""
-    reads: dict[str, dict[int, Any]] = {}
+    reads: dict[str, dict[int, object]] = {}
     for op in history:
         if op.get("final") and op.get("type") == "ok" and op.get("f") == "poll":
             seen = reads.setdefault(str(op.get("key")), {})
@@ -87,7 +87,7 @@ def final_reads(history: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, Any
 @dataclass(frozen=True)
 class LogCell:
     epoch: int | None
-    message: Any  # None: this replica's log ends before the offset
+    message: str | None  # None: this replica's log ends before the offset
     divergent: bool  # differs from another replica at the same offset
 
 
@@ -131,9 +131,9 @@ class LogTable:
 
 def log_table(
     key: str,
-    logs: Mapping[int, Sequence[Sequence[Any]]],
+    logs: Mapping[int, Sequence[tuple[int, str]]],
     acked: Sequence[AckedWrite],
-    final: Mapping[int, Any] | None,
+    final: Mapping[int, object] | None,
 ) -> LogTable:
     """Each replica's final log side by side, with lost and divergent offsets marked.
 
@@ -143,7 +143,7 @@ def log_table(
     brokers = sorted(logs)
     acked_here = [write for write in acked if write.key == key]
     length = max([len(log) for log in logs.values()] + [w.offset + 1 for w in acked_here] + [0])
-    where_now: dict[Any, list[tuple[int, int]]] = {}
+    where_now: dict[object, list[tuple[int, int]]] = {}
     for broker, log in logs.items():
         for offset, record in enumerate(log):
             where_now.setdefault(record[1], []).append((broker, offset))
@@ -168,10 +168,10 @@ def log_table(
     return LogTable(key, brokers, rows)
 
 
-def _cells(entries: Sequence[Sequence[Any] | None], divergent: bool) -> list[LogCell]:
+def _cells(entries: Sequence[tuple[int, str] | None], divergent: bool) -> list[LogCell]:
     """One offset across the replicas; where they differ, the minority (or, with no
     majority, every replica) is marked divergent."""
-    counts: dict[Any, int] = {}
+    counts: dict[str, int] = {}
     for entry in entries:
         if entry is not None:
             counts[entry[1]] = counts.get(entry[1], 0) + 1
@@ -200,7 +200,7 @@ def _lost_note(write: AckedWrite, offset: int, now: Sequence[tuple[int, int]]) -
 
 
 def log_tables(
-    replica_logs: Mapping[str, Mapping[int, Sequence[Sequence[Any]]]],
+    replica_logs: Mapping[str, Mapping[int, Sequence[tuple[int, str]]]],
     history: Sequence[Mapping[str, Any]],
 ) -> list[LogTable]:
     acked = acked_writes(history)

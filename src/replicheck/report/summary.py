@@ -178,7 +178,6 @@ def verdict_text(result: RunResult) -> str:
 def story(result: RunResult, *, header: str | None = None) -> str:
     """The plain-text failure story for CI logs and `replay`: `header` (default: the
     verdict line), then the run's own story (stateful/result.py) of the minimized scenario."""
-    result = RunResult.adopt(result)
     title = f"minimized scenario ({len(result.steps)} steps, seed {result.seed}):"
     text = "\n".join([header or verdict_line(result), "", result.story(title=title)])
     return text.rstrip() + "\n"

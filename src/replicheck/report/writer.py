@@ -51,7 +51,6 @@ def write_report(
     `command` is the command line that found the failure (shown in the report);
     `search_command` re-runs the search (default: `command`, else `replicheck hunt --flaw …`).
     """
-    result = RunResult.adopt(result)
     report_dir = Path(report_dir)
     folder = report_dir / report_name(result)
     folder.mkdir(parents=True, exist_ok=True)

@@ -124,8 +124,9 @@ class RunResult:
     def adopt(cls, run: object) -> RunResult:
         """`run` as this class: itself, or a copy of a run with the same fields.
 
-        Transitional: stateful/scenario.py still defines its own RunResult (same fields)
-        until it builds this one; every entry point that may receive an old run adopts it.
+        Transitional, and now the identity for every run stateful/scenario.py builds: kept
+        only for callers written while scenario.py had its own class (scale/campaign.py);
+        remove it with them.
         """
         if isinstance(run, cls):
             return run

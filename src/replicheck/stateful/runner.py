@@ -39,7 +39,7 @@ from replicheck.stateful.machine import Sink, make_machine
 from replicheck.stateful.minimize import polish
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
 from replicheck.stateful.result import RunResult
-from replicheck.stateful.scenario import Step
+from replicheck.stateful.steps import Step
 
 if TYPE_CHECKING:
     from multiprocessing.queues import Queue
@@ -271,11 +271,10 @@ def run_single(
     except Exception as err:  # a violation (AssertionError) or a crash in the simulation
         if not sink.failures or not isinstance(err, AssertionError):
             error = "".join(traceback.format_exception(err))
-    found = sink.failures[-1] if sink.failures and error is None else None
-    found_steps = len(found.steps) if found is not None else None
-    if found is not None and polish_result:
-        found = polish(found)
-    result = None if found is None else RunResult.adopt(found)
+    result = sink.failures[-1] if sink.failures and error is None else None
+    found_steps = len(result.steps) if result is not None else None
+    if result is not None and polish_result:
+        result = polish(result)
     return _Single(
         seed=seed,
         examples=sink.examples,
