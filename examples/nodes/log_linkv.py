@@ -59,11 +59,16 @@ class LinKvLog:
 
     def commit_offsets(self, body: dict) -> dict:
         for key, offset in body["offsets"].items():
+
             def raise_to(key=key, offset=offset):
                 current = self.kv.read(f"commit-{key}")
                 if current is not None and current >= offset:
                     return True
-                return True if self.kv.cas(f"commit-{key}", current, offset, create=current is None) else None
+                return (
+                    True
+                    if self.kv.cas(f"commit-{key}", current, offset, create=current is None)
+                    else None
+                )
 
             self._retrying(raise_to)
         return {"type": "commit_offsets_ok"}

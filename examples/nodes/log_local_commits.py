@@ -21,8 +21,10 @@ class LocalCommitsLog(LinKvLog):
         return {"type": "commit_offsets_ok"}
 
     def list_committed_offsets(self, body: dict) -> dict:
-        return {"type": "list_committed_offsets_ok",
-                "offsets": {k: self.committed[k] for k in body["keys"] if k in self.committed}}
+        return {
+            "type": "list_committed_offsets_ok",
+            "offsets": {k: self.committed[k] for k in body["keys"] if k in self.committed},
+        }
 
 
 if __name__ == "__main__":

@@ -41,8 +41,10 @@ def commit_offsets(body: dict) -> dict:
 
 @node.on("list_committed_offsets")
 def list_committed_offsets(body: dict) -> dict:
-    return {"type": "list_committed_offsets_ok",
-            "offsets": {k: committed[k] for k in body["keys"] if k in committed}}
+    return {
+        "type": "list_committed_offsets_ok",
+        "offsets": {k: committed[k] for k in body["keys"] if k in committed},
+    }
 
 
 if __name__ == "__main__":

@@ -79,7 +79,9 @@ class Node:
         body = msg["body"]
         try:
             handler = self._handlers.get(body["type"])
-            reply = handler(body) if handler else {"type": "error", "code": 10, "text": "unsupported"}
+            reply = (
+                handler(body) if handler else {"type": "error", "code": 10, "text": "unsupported"}
+            )
         except RpcError as exc:
             reply = {"type": "error", "code": exc.code, "text": str(exc)}
         except Exception as exc:  # indefinite: we do not know how far the handler got

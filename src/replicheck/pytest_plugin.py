@@ -158,9 +158,13 @@ def case_failure(case: Case, result: RunResult) -> str | None:
 
 class CaseItem(pytest.Item):
     def runtest(self) -> None:
+        from replicheck.nodes.regression import check_node_case, is_node_case
         from replicheck.report.case import load_case
         from replicheck.stateful.replay import replay_case
 
+        if is_node_case(self.path):  # real node processes: replicheck.nodes.regression
+            check_node_case(self.path, self.config.rootpath)
+            return
         case = load_case(self.path)
         self.user_properties.append(("replicheck_flaw", case.flaw or "correct"))
         result, _ = replay_case(case)

@@ -20,8 +20,9 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 #: short bounds: the example nodes answer in milliseconds; a test that needs a timeout
 #: should not wait a second for it
-FAST = NodeConfig(init_timeout_ms=5000, request_timeout_ms=1000, quiet_window_ms=20,
-                  quiesce_max_ms=1000)
+FAST = NodeConfig(
+    init_timeout_ms=5000, request_timeout_ms=1000, quiet_window_ms=20, quiesce_max_ms=1000
+)
 
 
 def _example(name: str) -> list[str]:

@@ -26,7 +26,10 @@ def test_encode_is_one_line_and_decodes_back():
         ('{"src": "n0", "dest": "c1", "body": {}}', "string 'type'"),
         ('{"src": "n1", "dest": "c1", "body": {"type": "x"}}', "expected this node's id 'n0'"),
         ('{"src": "n0", "dest": "n7", "body": {"type": "x"}}', "no node, service or client"),
-        ('{"src": "n0", "dest": "c1", "body": {"type": "x", "msg_id": "1"}}', "msg_id must be an integer"),
+        (
+            '{"src": "n0", "dest": "c1", "body": {"type": "x", "msg_id": "1"}}',
+            "msg_id must be an integer",
+        ),
     ],
 )
 def test_decode_rejects_with_node_and_line(line, reason):
@@ -81,7 +84,10 @@ def test_wrong_src_is_a_protocol_error(program):
 
 
 def test_malformed_reply_and_log_lines_on_stdout_fail_the_run(program, pid_alive, fast):
-    for mode, expected in (("bad-reply", "non-negative integer 'offset'"), ("echo-to-stdout", "not a JSON message")):
+    for mode, expected in (
+        ("bad-reply", "non-negative integer 'offset'"),
+        ("echo-to-stdout", "not a JSON message"),
+    ):
         target = NodeTarget(program("bad", mode), 1, config=fast)
         with pytest.raises(NodeProtocolError, match=expected) as raised:
             target.run([NodeStep("send", {"client": 0, "node": "n0", "key": "k", "msg": 1})])
@@ -94,8 +100,21 @@ def test_definite_errors_fail_and_indefinite_ones_are_info(program, fast):
     steps = [NodeStep("send", {"client": 0, "node": "n0", "key": "k", "msg": c}) for c in codes]
     run = NodeTarget(program("bad", "errors"), 1, config=fast).run(steps)
     assert run.step_outcomes == [
-        "→ fail (temporarily-unavailable)", "→ info (crash)", "→ info (error-1000)",
-        "→ fail (precondition-failed)", "→ info (timeout)", "→ fail (key-does-not-exist)",
-        "→ fail (node-not-found)"]
+        "→ fail (temporarily-unavailable)",
+        "→ info (crash)",
+        "→ info (error-1000)",
+        "→ fail (precondition-failed)",
+        "→ info (timeout)",
+        "→ fail (key-does-not-exist)",
+        "→ fail (node-not-found)",
+    ]
     completions = [op for op in run.history if op["f"] == "send" and op["type"] != "invoke"]
-    assert [op["type"] for op in completions] == ["fail", "info", "info", "fail", "info", "fail", "fail"]
+    assert [op["type"] for op in completions] == [
+        "fail",
+        "info",
+        "info",
+        "fail",
+        "info",
+        "fail",
+        "fail",
+    ]

@@ -17,8 +17,11 @@ SEND = NodeStep("send", {"client": 0, "node": "n0", "key": "k", "msg": 1})
 
 
 def _all_reaped(target, pid_alive) -> bool:
-    return not target.processes and target.reaped and all(
-        p.returncode is not None and not pid_alive(p.pid) for p in target.reaped)
+    return (
+        not target.processes
+        and target.reaped
+        and all(p.returncode is not None and not pid_alive(p.pid) for p in target.reaped)
+    )
 
 
 def test_reaped_after_success(program, pid_alive, fast):
@@ -73,7 +76,9 @@ def test_reaped_on_keyboard_interrupt(program, pid_alive, tmp_path):
         target.run([NodeStep("wait", {{"ms": 4000}})])
         print("not interrupted")
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert "KeyboardInterrupt" in done.stderr and "not interrupted" not in done.stdout
     started = json.loads(pids.read_text())
     assert len(started) == 3
@@ -110,5 +115,13 @@ def test_the_search_reaps_its_spare_nodes(program):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        hunt(program("stubborn"), 2, faults=(), max_examples=3, max_steps=4, seed=0, on_example=interrupt)
+        hunt(
+            program("stubborn"),
+            2,
+            faults=(),
+            max_examples=3,
+            max_steps=4,
+            seed=0,
+            on_example=interrupt,
+        )
     assert _our_children("stubborn.py") == []

@@ -16,14 +16,28 @@ def test_lin_kv_read_write_cas_and_error_codes():
     kv = LinKv()
     assert kv.handle("n0", {"type": "read", "key": "x"})["code"] == 20
     assert kv.handle("n0", {"type": "cas", "key": "x", "from": 1, "to": 2})["code"] == 20
-    assert kv.handle("n0", {"type": "cas", "key": "x", "from": 1, "to": 2, "create_if_not_exists": True}) == {"type": "cas_ok"}
+    assert kv.handle(
+        "n0", {"type": "cas", "key": "x", "from": 1, "to": 2, "create_if_not_exists": True}
+    ) == {"type": "cas_ok"}
     assert kv.handle("n1", {"type": "read", "key": "x"}) == {"type": "read_ok", "value": 2}
     assert kv.handle("n0", {"type": "cas", "key": "x", "from": 1, "to": 3})["code"] == 22
     # create_if_not_exists does not apply to an existing key: its value must still match
-    assert kv.handle("n0", {"type": "cas", "key": "x", "from": 1, "to": 3, "create_if_not_exists": True})["code"] == 22
-    assert kv.handle("n0", {"type": "write", "key": "x", "value": [1, {"a": None}]}) == {"type": "write_ok"}
-    assert kv.handle("n0", {"type": "cas", "key": "x", "from": [1, {"a": None}], "to": True})["type"] == "cas_ok"
-    assert kv.handle("n0", {"type": "cas", "key": "x", "from": 1, "to": 0})["code"] == 22  # true is not 1
+    assert (
+        kv.handle(
+            "n0", {"type": "cas", "key": "x", "from": 1, "to": 3, "create_if_not_exists": True}
+        )["code"]
+        == 22
+    )
+    assert kv.handle("n0", {"type": "write", "key": "x", "value": [1, {"a": None}]}) == {
+        "type": "write_ok"
+    }
+    assert (
+        kv.handle("n0", {"type": "cas", "key": "x", "from": [1, {"a": None}], "to": True})["type"]
+        == "cas_ok"
+    )
+    assert (
+        kv.handle("n0", {"type": "cas", "key": "x", "from": 1, "to": 0})["code"] == 22
+    )  # true is not 1
     assert kv.handle("n0", {"type": "read", "key": 5})["code"] == 20  # keys are JSON: 5 is not "5"
     assert kv.handle("n0", {"type": "frobnicate", "key": "x"})["code"] == 10
 
@@ -64,8 +78,11 @@ def test_seq_kv_is_sequential_with_monotonic_clients(ops, seed):
             states.append(after)
             seen[src] = len(states) - 1
             continue
-        candidates = [i for i in range(seen.get(src, 0), len(states))
-                      if apply_kv(states[i], body) == (states[i], reply)]
+        candidates = [
+            i
+            for i in range(seen.get(src, 0), len(states))
+            if apply_kv(states[i], body) == (states[i], reply)
+        ]
         assert candidates, (src, body, reply)
         seen[src] = min(candidates)  # the least it can have seen: the strictest later check
     assert kv.states[-1] == states[-1]

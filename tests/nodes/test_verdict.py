@@ -21,8 +21,16 @@ class H:
         self.ops: list[dict] = []
 
     def op(self, process, kind, f, value, **extra):
-        self.ops.append({"index": len(self.ops), "process": process, "type": kind, "f": f,
-                         "value": value, **extra})
+        self.ops.append(
+            {
+                "index": len(self.ops),
+                "process": process,
+                "type": kind,
+                "f": f,
+                "value": value,
+                **extra,
+            }
+        )
         return self
 
     def commit(self, process, key, offset, outcome="ok"):
@@ -31,14 +39,18 @@ class H:
 
     def listing(self, process, keys, result, outcome="ok"):
         self.op(process, "invoke", "list_committed_offsets", list(keys))
-        return self.op(process, outcome, "list_committed_offsets", result if outcome == "ok" else list(keys))
+        return self.op(
+            process, outcome, "list_committed_offsets", result if outcome == "ok" else list(keys)
+        )
 
 
 def test_listing_older_than_an_acknowledged_commit_is_flagged():
     h = H().commit(0, "a", 3).commit(0, "a", 5).listing(1, ["a"], {"a": 3})
     verdict = check_run(h.ops)
     assert not verdict.valid and verdict.anomaly_names == [COMMITTED_ANOMALY]
-    assert stale_listings(h.ops) == [{"key": "a", "listing": 5, "listed": 3, "committed": 5, "commit": 3}]
+    assert stale_listings(h.ops) == [
+        {"key": "a", "listing": 5, "listed": 3, "committed": 5, "commit": 3}
+    ]
 
 
 def test_missing_key_after_an_acknowledged_commit_is_flagged():
@@ -48,8 +60,14 @@ def test_missing_key_after_an_acknowledged_commit_is_flagged():
 
 
 def test_correct_listings_pass():
-    h = (H().listing(1, ["a"], {}).commit(0, "a", 1).listing(1, ["a"], {"a": 1})
-         .commit(0, "a", 4).listing(2, ["a"], {"a": 4}))
+    h = (
+        H()
+        .listing(1, ["a"], {})
+        .commit(0, "a", 1)
+        .listing(1, ["a"], {"a": 1})
+        .commit(0, "a", 4)
+        .listing(2, ["a"], {"a": 4})
+    )
     verdict = check_run(h.ops)
     assert verdict.valid and verdict.committed_valid is True and not stale_listings(h.ops)
 

@@ -39,6 +39,7 @@ from replicheck.commands.hunt_plan import (
     SearchStartError,
 )
 from replicheck.commands.hunt_reference import ReferenceSearch
+from replicheck.nodes.cli_options import node_options
 from replicheck.scale.options import scale_options
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, PROFILES
 from replicheck.stateful.runner import Progress as CampaignProgress
@@ -145,6 +146,7 @@ def core_options(command: HuntCallback) -> HuntCallback:
 @core_options
 # Extensions: one decorator line each here (see the module docstring).
 @scale_options
+@node_options
 def hunt(plan: HuntPlan) -> None:
     """Hunt for lost acknowledged writes: hammer the simulated cluster with faults."""
     raise SystemExit(run_hunt(plan))

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from replicheck.nodes.cli_options import node_replay_options
 from replicheck.report import summary, write_report
 from replicheck.report.case import (
     Case,
@@ -137,6 +138,7 @@ def _echo_text(run: _Replayed) -> None:
 
 
 @click.command(name="replay")
+@node_replay_options
 @click.argument("case_path", metavar="CASE", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
 @click.option(

@@ -11,12 +11,28 @@ from replicheck.nodes.target import NodeConfig, NodeRun, NodeTarget
 from replicheck.nodes.verdict import NodeVerdict, check_run
 
 
-def run_nodes(command: list[str], node_count: int, steps: list[NodeStep], *, seed: int = 0,
-              config: NodeConfig | None = None) -> NodeRun:
+def run_nodes(
+    command: list[str],
+    node_count: int,
+    steps: list[NodeStep],
+    *,
+    seed: int = 0,
+    config: NodeConfig | None = None,
+) -> NodeRun:
     """Start the nodes, run `steps` with the final read, reap everything, return the run."""
     with NodeTarget(command, node_count, seed=seed, config=config) as target:
         return target.run(steps)
 
 
-__all__ = ["NodeConfig", "NodeError", "NodeProtocolError", "NodeRun", "NodeStartError",
-           "NodeStep", "NodeTarget", "NodeVerdict", "check_run", "run_nodes"]
+__all__ = [
+    "NodeConfig",
+    "NodeError",
+    "NodeProtocolError",
+    "NodeRun",
+    "NodeStartError",
+    "NodeStep",
+    "NodeTarget",
+    "NodeVerdict",
+    "check_run",
+    "run_nodes",
+]

@@ -21,12 +21,12 @@ from replicheck.nodes.errors import NodeProtocolError
 from replicheck.nodes.protocol import error_name, is_definite
 from replicheck.nodes.recorder import HistoryRecorder
 
-Transmit = Callable[[str, str, dict], None]  # (src client, dest node, body)
+Transmit = Callable[[str, str, dict[str, Any]], None]  # (src client, dest node, body)
 
 
 @dataclass
 class Pending:
-    invoke: dict
+    invoke: dict[str, Any]
     msg_id: int
     node: str
     deadline_ms: float
@@ -34,8 +34,14 @@ class Pending:
 
 
 class KafkaClient:
-    def __init__(self, name: str, process: int, history: HistoryRecorder, transmit: Transmit,
-                 request_timeout_ms: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        process: int,
+        history: HistoryRecorder,
+        transmit: Transmit,
+        request_timeout_ms: float,
+    ) -> None:
         self.name = name
         self.process = process
         self.history = history
@@ -45,7 +51,7 @@ class KafkaClient:
         self.polled_max: dict[str, int] = {}
         self.pending: Pending | None = None
         self.next_msg_id = 1
-        self.last_completion: dict | None = None
+        self.last_completion: dict[str, Any] | None = None
 
     @property
     def idle(self) -> bool:
@@ -53,7 +59,9 @@ class KafkaClient:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _request(self, now_ms: float, node: str, f: str, body: dict, **fields: Any) -> None:
+    def _request(
+        self, now_ms: float, node: str, f: str, body: dict[str, Any], **fields: Any
+    ) -> None:
         assert self.idle, f"{self.name} already has an outstanding request"
         invoke = self.history.invoke(now_ms, self.process, f, node=node, **fields)
         msg_id = self.next_msg_id
@@ -62,7 +70,9 @@ class KafkaClient:
         self.transmit(self.name, node, {**body, "msg_id": msg_id})
 
     def send(self, now_ms: float, node: str, key: str, msg: Any) -> None:
-        self._request(now_ms, node, "send", {"type": "send", "key": key, "msg": msg}, key=key, value=msg)
+        self._request(
+            now_ms, node, "send", {"type": "send", "key": key, "msg": msg}, key=key, value=msg
+        )
 
     def poll(self, now_ms: float, node: str, key: str) -> None:
         """Poll `key` from this client's position; an unknown key is assigned first."""
@@ -72,21 +82,46 @@ class KafkaClient:
             self.pending.then_poll = key
             return
         start = self.positions[key]
-        self._request(now_ms, node, "poll", {"type": "poll", "offsets": {key: start}},
-                      key=key, offset=start, value=None)
+        self._request(
+            now_ms,
+            node,
+            "poll",
+            {"type": "poll", "offsets": {key: start}},
+            key=key,
+            offset=start,
+            value=None,
+        )
 
     def poll_from(self, now_ms: float, node: str, key: str, start: int) -> None:
         """A final-read poll from an explicit offset."""
-        self._request(now_ms, node, "poll", {"type": "poll", "offsets": {key: start}},
-                      key=key, offset=start, value=None, final=True)
+        self._request(
+            now_ms,
+            node,
+            "poll",
+            {"type": "poll", "offsets": {key: start}},
+            key=key,
+            offset=start,
+            value=None,
+            final=True,
+        )
 
     def commit(self, now_ms: float, node: str, key: str, offset: int) -> None:
-        self._request(now_ms, node, "commit_offsets",
-                      {"type": "commit_offsets", "offsets": {key: offset}}, value={key: offset})
+        self._request(
+            now_ms,
+            node,
+            "commit_offsets",
+            {"type": "commit_offsets", "offsets": {key: offset}},
+            value={key: offset},
+        )
 
     def list(self, now_ms: float, node: str, keys: list[str]) -> None:
-        self._request(now_ms, node, "list_committed_offsets",
-                      {"type": "list_committed_offsets", "keys": list(keys)}, value=list(keys))
+        self._request(
+            now_ms,
+            node,
+            "list_committed_offsets",
+            {"type": "list_committed_offsets", "keys": list(keys)},
+            value=list(keys),
+        )
 
     # -- completions ---------------------------------------------------------------------------
 
@@ -100,7 +135,9 @@ class KafkaClient:
         if self.pending is not None:
             self._complete(now_ms, "info", error="client-crash", chain=False)
 
-    def on_reply(self, now_ms: float, node: str, body: dict, line_number: int, line: str) -> None:
+    def on_reply(
+        self, now_ms: float, node: str, body: dict[str, Any], line_number: int, line: str
+    ) -> None:
         pending = self.pending
         if pending is None or body.get("in_reply_to") != pending.msg_id or node != pending.node:
             return  # a late reply to a request that already timed out
@@ -111,11 +148,19 @@ class KafkaClient:
             self._complete(now_ms, outcome, error=error_name(code), chain=False)
             return
         f = pending.invoke["f"]
-        expected = {"send": "send_ok", "poll": "poll_ok", "commit_offsets": "commit_offsets_ok",
-                    "list_committed_offsets": "list_committed_offsets_ok"}[f]
+        expected = {
+            "send": "send_ok",
+            "poll": "poll_ok",
+            "commit_offsets": "commit_offsets_ok",
+            "list_committed_offsets": "list_committed_offsets_ok",
+        }[f]
         if kind != expected:
-            raise NodeProtocolError(node, f"reply to {f} has type {kind!r}, expected {expected!r}",
-                                    line_number=line_number, line=line)
+            raise NodeProtocolError(
+                node,
+                f"reply to {f} has type {kind!r}, expected {expected!r}",
+                line_number=line_number,
+                line=line,
+            )
         try:
             fields = _ok_fields(f, pending.invoke, body)
         except ValueError as exc:
@@ -141,11 +186,11 @@ class KafkaClient:
                 self.poll(now_ms, pending.node, key)
 
 
-def _ok_fields(f: str, invoke: dict, body: dict) -> dict:
+def _ok_fields(f: str, invoke: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     """The completion fields of an `ok` reply; ValueError names what is malformed."""
     if f == "send":
         offset = body.get("offset")
-        if not _is_int(offset) or offset < 0:
+        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
             raise ValueError("send_ok needs a non-negative integer 'offset'")
         return {"offset": offset}
     if f == "poll":
@@ -156,7 +201,9 @@ def _ok_fields(f: str, invoke: dict, body: dict) -> dict:
         if not isinstance(pairs, list) or not all(
             isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and p[0] >= 0 for p in pairs
         ):
-            raise ValueError("poll_ok msgs must be lists of [offset, msg] pairs with integer offsets")
+            raise ValueError(
+                "poll_ok msgs must be lists of [offset, msg] pairs with integer offsets"
+            )
         return {"value": [[o, m] for o, m in pairs]}
     if f == "commit_offsets":
         return {}

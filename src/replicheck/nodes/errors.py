@@ -11,8 +11,15 @@ from __future__ import annotations
 class NodeError(Exception):
     """A node could not take part in the run (the run's verdict would mean nothing)."""
 
-    def __init__(self, node: str, reason: str, *, line_number: int | None = None,
-                 line: str | None = None, stderr_tail: str = "") -> None:
+    def __init__(
+        self,
+        node: str,
+        reason: str,
+        *,
+        line_number: int | None = None,
+        line: str | None = None,
+        stderr_tail: str = "",
+    ) -> None:
         self.node = node
         self.reason = reason
         self.line_number = line_number
@@ -21,7 +28,11 @@ class NodeError(Exception):
         super().__init__(self.render())
 
     def render(self) -> str:
-        where = self.node if self.line_number is None else f"{self.node}: stdout line {self.line_number}"
+        where = (
+            self.node
+            if self.line_number is None
+            else f"{self.node}: stdout line {self.line_number}"
+        )
         text = f"{where}: {self.reason}"
         if self.line is not None:
             text += f": {_clip(self.line)!r}"

@@ -25,14 +25,20 @@ REAP_TIMEOUT_S = 5.0
 JOIN_TIMEOUT_S = 2.0
 
 #: queue items: ("out", node, incarnation, line_number, text) | ("eof", node, incarnation)
-Event = tuple
+Event = tuple[str, str, int] | tuple[str, str, int, int, str]
 
 
 class NodeProcess:
     """An incarnation of node `node_id`; a crash-restart makes a new `NodeProcess`."""
 
-    def __init__(self, node_id: str, argv: Sequence[str], events: queue.Queue,
-                 incarnation: int, cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        node_id: str,
+        argv: Sequence[str],
+        events: queue.Queue[Event],
+        incarnation: int,
+        cwd: str | None = None,
+    ) -> None:
         assert argv, "a node needs a command"
         self.node_id = node_id
         self.argv = list(argv)
@@ -45,19 +51,28 @@ class NodeProcess:
         self._stdin: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         try:
             self._proc = subprocess.Popen(
-                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, cwd=cwd, start_new_session=True, bufsize=0,
+                self.argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                start_new_session=True,
+                bufsize=0,
             )
         except OSError as exc:  # FileNotFoundError, PermissionError, ...
-            raise NodeStartError(node_id, f"cannot start {self.argv[0]!r}: {exc.strerror or exc}") from None
+            raise NodeStartError(
+                node_id, f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
+            ) from None
         self.pid = self._proc.pid
-        self._threads = [
-            threading.Thread(target=self._read_stdout, daemon=True, name=f"{node_id}-out"),
-            threading.Thread(target=self._read_stderr, daemon=True, name=f"{node_id}-err"),
-            threading.Thread(target=self._write_stdin, daemon=True, name=f"{node_id}-in"),
-        ]
-        try:
-            for thread in self._threads:
+        self._threads: list[threading.Thread] = []
+        try:  # from here on an interrupt must not orphan the process
+            for target, suffix in (
+                (self._read_stdout, "out"),
+                (self._read_stderr, "err"),
+                (self._write_stdin, "in"),
+            ):
+                thread = threading.Thread(target=target, daemon=True, name=f"{node_id}-{suffix}")
+                self._threads.append(thread)
                 thread.start()
         except BaseException:  # e.g. Ctrl-C right here: nobody else knows this process yet
             self.close()

@@ -56,16 +56,16 @@ def error_name(code: Any) -> str:
     return known.name if known else f"error-{code}"
 
 
-def error_body(code: int, text: str) -> dict:
+def error_body(code: int, text: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "text": text}
 
 
-def encode(src: str, dest: str, body: dict) -> str:
+def encode(src: str, dest: str, body: dict[str, Any]) -> str:
     """One message as one line (no embedded newline: json.dumps escapes them)."""
     return json.dumps({"src": src, "dest": dest, "body": body}, separators=(",", ":")) + "\n"
 
 
-def decode(node: str, line_number: int, line: str, known: Container[str]) -> dict:
+def decode(node: str, line_number: int, line: str, known: Container[str]) -> dict[str, Any]:
     """Parse a line the node wrote to stdout; every deviation is a `NodeProtocolError`.
 
     The node must use its own id as `src` (doc/protocol.md: "include it as the `src` of any
@@ -75,27 +75,47 @@ def decode(node: str, line_number: int, line: str, known: Container[str]) -> dic
     try:
         msg = json.loads(text)
     except ValueError:
-        raise NodeProtocolError(node, "not a JSON message (stdout is for messages only; log to stderr)",
-                                line_number=line_number, line=text) from None
+        raise NodeProtocolError(
+            node,
+            "not a JSON message (stdout is for messages only; log to stderr)",
+            line_number=line_number,
+            line=text,
+        ) from None
     if not isinstance(msg, dict):
-        raise NodeProtocolError(node, "a message must be a JSON object {src, dest, body}",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node,
+            "a message must be a JSON object {src, dest, body}",
+            line_number=line_number,
+            line=text,
+        )
     for field in ("src", "dest", "body"):
         if field not in msg:
-            raise NodeProtocolError(node, f"message without {field!r}", line_number=line_number, line=text)
+            raise NodeProtocolError(
+                node, f"message without {field!r}", line_number=line_number, line=text
+            )
     body = msg["body"]
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-        raise NodeProtocolError(node, "body must be an object with a string 'type'",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node, "body must be an object with a string 'type'", line_number=line_number, line=text
+        )
     if msg["src"] != node:
-        raise NodeProtocolError(node, f"src is {msg['src']!r}, expected this node's id {node!r}",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node,
+            f"src is {msg['src']!r}, expected this node's id {node!r}",
+            line_number=line_number,
+            line=text,
+        )
     if msg["dest"] not in known:
-        raise NodeProtocolError(node, f"dest {msg['dest']!r} is no node, service or client of this run",
-                                line_number=line_number, line=text)
+        raise NodeProtocolError(
+            node,
+            f"dest {msg['dest']!r} is no node, service or client of this run",
+            line_number=line_number,
+            line=text,
+        )
     for field in ("msg_id", "in_reply_to"):
         value = body.get(field)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise NodeProtocolError(node, f"{field} must be an integer",
-                                    line_number=line_number, line=text)
+            raise NodeProtocolError(
+                node, f"{field} must be an integer", line_number=line_number, line=text
+            )
     return msg

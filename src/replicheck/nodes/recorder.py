@@ -21,18 +21,31 @@ from typing import Any
 
 class HistoryRecorder:
     def __init__(self) -> None:
-        self.ops: list[dict] = []
+        self.ops: list[dict[str, Any]] = []
 
-    def invoke(self, time_ms: float, process: int, f: str, **fields: Any) -> dict:
-        op = {"index": len(self.ops), "time": int(time_ms * 1_000_000), "process": process,
-              "type": "invoke", "f": f, **fields}
+    def invoke(self, time_ms: float, process: int, f: str, **fields: Any) -> dict[str, Any]:
+        op = {
+            "index": len(self.ops),
+            "time": int(time_ms * 1_000_000),
+            "process": process,
+            "type": "invoke",
+            "f": f,
+            **fields,
+        }
         self.ops.append(op)
         return op
 
-    def complete(self, time_ms: float, invoke: dict, kind: str, **fields: Any) -> dict:
+    def complete(
+        self, time_ms: float, invoke: dict[str, Any], kind: str, **fields: Any
+    ) -> dict[str, Any]:
         assert kind in ("ok", "fail", "info")
-        op = {"index": len(self.ops), "time": int(time_ms * 1_000_000), "process": invoke["process"],
-              "type": kind, "f": invoke["f"]}
+        op = {
+            "index": len(self.ops),
+            "time": int(time_ms * 1_000_000),
+            "process": invoke["process"],
+            "type": kind,
+            "f": invoke["f"],
+        }
         for carried in ("key", "node", "offset", "final"):
             if carried in invoke:
                 op[carried] = invoke[carried]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -27,13 +28,21 @@ class MessageRecord:
     in_reply_to: int | None
     fate: str  # "sent" (in flight or delivered) | "dropped: <why>"
     delivered_ms: list[float] = field(default_factory=list)
+    #: the message body as sent (not copied: nobody mutates a body once it is routed)
+    body: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "seq": self.seq, "sent_ms": round(self.sent_ms, 3), "src": self.src,
-            "dest": self.dest, "type": self.type, "msg_id": self.msg_id,
-            "in_reply_to": self.in_reply_to, "fate": self.fate,
+            "seq": self.seq,
+            "sent_ms": round(self.sent_ms, 3),
+            "src": self.src,
+            "dest": self.dest,
+            "type": self.type,
+            "msg_id": self.msg_id,
+            "in_reply_to": self.in_reply_to,
+            "fate": self.fate,
             "delivered_ms": [round(t, 3) for t in self.delivered_ms],
+            "body": self.body,
         }
 
 
@@ -47,8 +56,12 @@ class DropRule:
     type: str | None = None
 
     def matches(self, src: str, dest: str, kind: str) -> bool:
-        return (self.count > 0 and self.src in (None, src) and self.dest in (None, dest)
-                and self.type in (None, kind))
+        return (
+            self.count > 0
+            and self.src in (None, src)
+            and self.dest in (None, dest)
+            and self.type in (None, kind)
+        )
 
 
 class Router:
@@ -72,16 +85,29 @@ class Router:
             if group & seen:
                 raise ValueError(f"{sorted(group & seen)[0]} is in two partition groups")
             if group - self.faultable:
-                raise ValueError(f"no node or service {sorted(group - self.faultable)[0]!r} to partition")
+                raise ValueError(
+                    f"no node or service {sorted(group - self.faultable)[0]!r} to partition"
+                )
             seen |= group
         self.groups = chosen
 
     def heal(self) -> None:
         """Remove every network fault (the final read runs on a healthy network)."""
-        self.groups, self.loss, self.duplicate, self.delay_ms, self.rules = [], 0.0, 0.0, (0.0, 0.0), []
+        self.groups, self.loss, self.duplicate, self.delay_ms, self.rules = (
+            [],
+            0.0,
+            0.0,
+            (0.0, 0.0),
+            [],
+        )
 
-    def set_faults(self, *, loss: float | None = None, duplicate: float | None = None,
-                   delay_ms: tuple[float, float] | None = None) -> None:
+    def set_faults(
+        self,
+        *,
+        loss: float | None = None,
+        duplicate: float | None = None,
+        delay_ms: tuple[float, float] | None = None,
+    ) -> None:
         for name, p in (("loss", loss), ("duplicate", duplicate)):
             if p is not None and not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
@@ -97,6 +123,24 @@ class Router:
     def drop_next(self, rule: DropRule) -> None:
         self.rules.append(rule)
 
+    def describe(self) -> str:
+        """The faults in force, in words ("healthy" when there are none)."""
+        parts = []
+        if self.groups:
+            parts.append(
+                "partition " + " | ".join("{" + ",".join(sorted(g)) + "}" for g in self.groups)
+            )
+        if self.loss:
+            parts.append(f"loss {self.loss:g}")
+        if self.duplicate:
+            parts.append(f"duplicate {self.duplicate:g}")
+        if self.delay_ms != (0.0, 0.0):
+            parts.append(f"delay {self.delay_ms[0]:g}–{self.delay_ms[1]:g} ms")
+        armed = sum(rule.count for rule in self.rules)
+        if armed:
+            parts.append(f"{armed} targeted drop(s) armed")
+        return "; ".join(parts) or "healthy"
+
     # -- routing -------------------------------------------------------------------------------
 
     def separated(self, a: str, b: str) -> bool:
@@ -104,11 +148,22 @@ class Router:
         group_b = next((g for g in self.groups if b in g), None)
         return group_a is not None and group_b is not None and group_a is not group_b
 
-    def route(self, now_ms: float, src: str, dest: str, body: dict) -> tuple[MessageRecord, list[float]]:
+    def route(
+        self, now_ms: float, src: str, dest: str, body: dict[str, Any]
+    ) -> tuple[MessageRecord, list[float]]:
         """Record a message; return it and the delays (ms) of the copies to deliver."""
         kind = str(body.get("type"))
-        record = MessageRecord(len(self.log), now_ms, src, dest, kind, body.get("msg_id"),
-                               body.get("in_reply_to"), "sent")
+        record = MessageRecord(
+            len(self.log),
+            now_ms,
+            src,
+            dest,
+            kind,
+            body.get("msg_id"),
+            body.get("in_reply_to"),
+            "sent",
+            body=body,
+        )
         self.log.append(record)
         if src not in self.faultable or dest not in self.faultable:
             return record, [0.0]

@@ -20,10 +20,11 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Self
 
 from replicheck.nodes.client import KafkaClient
 from replicheck.nodes.errors import NodeProtocolError, NodeStartError
-from replicheck.nodes.process import NodeProcess
+from replicheck.nodes.process import Event, NodeProcess
 from replicheck.nodes.protocol import decode, encode
 from replicheck.nodes.recorder import HistoryRecorder
 from replicheck.nodes.router import MessageRecord, Router
@@ -66,8 +67,15 @@ class _Destinations:
 class NodeRuntime:
     """N copies of `command` (`n0`…), the services, the kafka clients and the network."""
 
-    def __init__(self, command: Sequence[str], node_count: int = 1, *, seed: int = 0,
-                 config: NodeConfig | None = None, cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        node_count: int = 1,
+        *,
+        seed: int = 0,
+        config: NodeConfig | None = None,
+        cwd: str | None = None,
+    ) -> None:
         if not command:
             raise ValueError("a node command is needed")
         if not 1 <= node_count <= 32:
@@ -78,16 +86,16 @@ class NodeRuntime:
         self.config = config or NodeConfig()
         self.cwd = cwd
         self.rng = random.Random(seed)
-        self.events: queue.Queue = queue.Queue()
+        self.events: queue.Queue[Event] = queue.Queue()
         self.router = Router(self.rng, [*self.node_ids, *SERVICE_NAMES])
         self.services: dict[str, Service] = make_services(self.rng)
         self.history = HistoryRecorder()
         self.processes: dict[str, NodeProcess] = {}
         self.reaped: list[NodeProcess] = []
         self._dests = _Destinations(self.node_ids)
-        self._schedule: list[tuple[float, int, MessageRecord, str, str, dict]] = []
+        self._schedule: list[tuple[float, int, MessageRecord, str, str, dict[str, Any]]] = []
         self._tiebreak = itertools.count()
-        self._held: dict[str, list[tuple[MessageRecord, str, str, dict]]] = {}
+        self._held: dict[str, list[tuple[MessageRecord, str, str, dict[str, Any]]]] = {}
         self._clients: dict[int, KafkaClient] = {}  # slot -> client
         self._clients_by_name: dict[str, KafkaClient] = {}
         self._next_process = 0
@@ -95,10 +103,12 @@ class NodeRuntime:
         self._incarnation: dict[str, int] = {}
         self._last_activity_ms = 0.0
         self._started_s = time.monotonic()
+        #: checked while the network runs: True raises KeyboardInterrupt (interrupts.py)
+        self.interrupted: Callable[[], bool] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def __enter__(self) -> NodeRuntime:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -142,7 +152,12 @@ class NodeRuntime:
         proc = NodeProcess(node, self.command, self.events, incarnation, cwd=self.cwd)
         self.processes[node] = proc
         self._awaiting_init[node] = incarnation
-        body = {"type": "init", "msg_id": 1 + incarnation, "node_id": node, "node_ids": list(self.node_ids)}
+        body = {
+            "type": "init",
+            "msg_id": 1 + incarnation,
+            "node_id": node,
+            "node_ids": list(self.node_ids),
+        }
         record, _ = self.router.route(self.now_ms(), INIT_SOURCE, node, body)
         proc.send_line(encode(INIT_SOURCE, node, body))
         record.delivered_ms.append(self.now_ms())
@@ -151,14 +166,19 @@ class NodeRuntime:
         deadline = self.now_ms() + self.config.init_timeout_ms
         if not self._pump(deadline, lambda: not self._awaiting_init):
             node = sorted(self._awaiting_init)[0]
-            raise NodeProtocolError(node, f"no init_ok within {self.config.init_timeout_ms:g} ms",
-                                    stderr_tail=self.processes[node].stderr_tail())
+            raise NodeProtocolError(
+                node,
+                f"no init_ok within {self.config.init_timeout_ms:g} ms",
+                stderr_tail=self.processes[node].stderr_tail(),
+            )
 
     # -- the event loop ------------------------------------------------------------------------
 
     def _pump(self, until_ms: float, stop: Callable[[], bool] | None = None) -> bool:
         """Run the network until `stop()` holds (True) or `until_ms` passes (False)."""
         while True:
+            if self.interrupted is not None and self.interrupted():
+                raise KeyboardInterrupt
             now = self.now_ms()
             self._deliver_due(now)
             for client in list(self._clients_by_name.values()):
@@ -167,8 +187,11 @@ class NodeRuntime:
                 return True
             if now >= until_ms:
                 return False
-            wake = min(until_ms, self._schedule[0][0] if self._schedule else until_ms,
-                       *(c.pending.deadline_ms for c in self._clients_by_name.values() if c.pending))
+            wake = min(
+                until_ms,
+                self._schedule[0][0] if self._schedule else until_ms,
+                *(c.pending.deadline_ms for c in self._clients_by_name.values() if c.pending),
+            )
             timeout_s = min(max(wake - now, 0.0) / 1000.0, WAKE_MAX_S)
             try:
                 event = self.events.get(timeout=timeout_s)
@@ -181,14 +204,17 @@ class NodeRuntime:
                 except queue.Empty:
                     break
 
-    def _handle(self, event: tuple) -> None:
-        if event[0] == "eof":
+    def _handle(self, event: Event) -> None:
+        if len(event) == 3:
             _, node, incarnation = event
             proc = self.processes.get(node)
             if proc is not None and proc.incarnation == incarnation and not proc.closed:
                 proc.close()
-                raise NodeStartError(node, f"exited unexpectedly (exit code {proc.returncode})",
-                                     stderr_tail=proc.stderr_tail())
+                raise NodeStartError(
+                    node,
+                    f"exited unexpectedly (exit code {proc.returncode})",
+                    stderr_tail=proc.stderr_tail(),
+                )
             return
         _, node, incarnation, number, line = event
         if not line.strip():
@@ -213,19 +239,23 @@ class NodeRuntime:
             return
         self._transmit(src, dest, body)
 
-    def _transmit(self, src: str, dest: str, body: dict) -> None:
+    def _transmit(self, src: str, dest: str, body: dict[str, Any]) -> None:
         now = self.now_ms()
         self._last_activity_ms = now
         record, delays = self.router.route(now, src, dest, body)
         for delay in delays:
-            heapq.heappush(self._schedule, (now + delay, next(self._tiebreak), record, src, dest, body))
+            heapq.heappush(
+                self._schedule, (now + delay, next(self._tiebreak), record, src, dest, body)
+            )
 
     def _deliver_due(self, now: float) -> None:
         while self._schedule and self._schedule[0][0] <= now:
             _, _, record, src, dest, body = heapq.heappop(self._schedule)
             self._deliver(now, record, src, dest, body)
 
-    def _deliver(self, now: float, record: MessageRecord, src: str, dest: str, body: dict) -> None:
+    def _deliver(
+        self, now: float, record: MessageRecord, src: str, dest: str, body: dict[str, Any]
+    ) -> None:
         self._last_activity_ms = now
         if dest in self.services:
             record.delivered_ms.append(now)
@@ -264,16 +294,24 @@ class NodeRuntime:
             client = self._new_client(slot)
         return client
 
-    def _new_client(self, slot: int) -> KafkaClient:
-        process = self._next_process
-        self._next_process += 1
-        client = KafkaClient(f"c{process + 1}", process, self.history, self._client_transmit,
-                             self.config.request_timeout_ms)
+    def _new_client(self, slot: int, process: int | None = None) -> KafkaClient:
+        """A fresh client in `slot`, as history process `process` (default: the next)."""
+        if process is None:
+            process = self._next_process
+        assert process >= self._next_process, "history processes are never reused"
+        self._next_process = process + 1
+        client = KafkaClient(
+            f"c{process + 1}",
+            process,
+            self.history,
+            self._client_transmit,
+            self.config.request_timeout_ms,
+        )
         self._clients[slot] = client
         self._clients_by_name[client.name] = client
         return client
 
-    def _client_transmit(self, src: str, dest: str, body: dict) -> None:
+    def _client_transmit(self, src: str, dest: str, body: dict[str, Any]) -> None:
         if dest not in self.node_ids:
             raise ValueError(f"no node {dest!r} (nodes: {', '.join(self.node_ids)})")
         self._transmit(src, dest, body)

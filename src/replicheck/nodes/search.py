@@ -6,17 +6,15 @@ campaign in two ways. Hypothesis only *generates* (its shrinker assumes that a t
 the same answer twice and would report "Flaky"); shrinking is done here on the step list,
 and a candidate is kept only if it fails on every one of `runs` re-runs with one of the
 original anomalies. And a result says how reliably it reproduces ("9/10"), never just
-"fails". This module touches no existing campaign code; wiring it into `replicheck hunt
---node` waits for the target seam (docs/nodes.md).
+"fails". `replicheck hunt --node` runs this search (cli_hunt.py).
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -48,14 +46,27 @@ def parse_faults(text: str) -> tuple[str, ...]:
 
 def _client_steps(nodes: list[str]) -> st.SearchStrategy[NodeStep]:
     client, node, key = st.integers(0, CLIENTS - 1), st.sampled_from(nodes), st.sampled_from(KEYS)
-    send = st.builds(lambda c, n, k, w: NodeStep("send", {"client": c, "node": n, "key": k, "msg": 0, "wait": w}),
-                     client, node, key, st.sampled_from([True, True, True, False]))
+    send = st.builds(
+        lambda c, n, k, w: NodeStep(
+            "send", {"client": c, "node": n, "key": k, "msg": 0, "wait": w}
+        ),
+        client,
+        node,
+        key,
+        st.sampled_from([True, True, True, False]),
+    )
     simple = [
-        st.builds(lambda c, n, k, kind=kind: NodeStep(kind, {"client": c, "node": n, "key": k}),
-                  client, node, key)
+        st.builds(
+            lambda c, n, k, kind=kind: NodeStep(kind, {"client": c, "node": n, "key": k}),
+            client,
+            node,
+            key,
+        )
         for kind in ("poll", "commit")
     ]
-    listing = st.builds(lambda c, n: NodeStep("list", {"client": c, "node": n, "keys": list(KEYS)}), client, node)
+    listing = st.builds(
+        lambda c, n: NodeStep("list", {"client": c, "node": n, "keys": list(KEYS)}), client, node
+    )
     return st.one_of(send, send, *simple, listing)
 
 
@@ -64,29 +75,47 @@ def _fault_steps(nodes: list[str], faults: Sequence[str]) -> list[st.SearchStrat
     everyone = [*nodes, "lin-kv"]
     chosen: list[st.SearchStrategy[NodeStep]] = []
     if "partition" in faults:
+
         def split(members: list[str]) -> NodeStep:
             rest = [m for m in everyone if m not in members]
             return NodeStep("partition", {"groups": [sorted(members), sorted(rest)]})
 
-        chosen.append(st.lists(st.sampled_from(everyone), min_size=1, max_size=len(everyone) - 1,
-                               unique=True).map(split))
+        chosen.append(
+            st.lists(
+                st.sampled_from(everyone), min_size=1, max_size=len(everyone) - 1, unique=True
+            ).map(split)
+        )
         chosen.append(st.just(NodeStep("heal")))
     if "loss" in faults:
-        chosen.append(st.sampled_from([0.0, 0.2, 0.5]).map(lambda p: NodeStep("faults", {"loss": p})))
-        chosen.append(st.builds(lambda s, d: NodeStep("drop", {"src": s, "dest": d}),
-                                st.sampled_from(everyone), st.sampled_from(everyone)))
+        chosen.append(
+            st.sampled_from([0.0, 0.2, 0.5]).map(lambda p: NodeStep("faults", {"loss": p}))
+        )
+        chosen.append(
+            st.builds(
+                lambda s, d: NodeStep("drop", {"src": s, "dest": d}),
+                st.sampled_from(everyone),
+                st.sampled_from(everyone),
+            )
+        )
     if "delay" in faults:
-        chosen.append(st.sampled_from([(0, 0), (1, 10), (5, 50)]).map(
-            lambda d: NodeStep("faults", {"delay_lo_ms": d[0], "delay_hi_ms": d[1]})))
+        chosen.append(
+            st.sampled_from([(0, 0), (1, 10), (5, 50)]).map(
+                lambda d: NodeStep("faults", {"delay_lo_ms": d[0], "delay_hi_ms": d[1]})
+            )
+        )
     if "duplicate" in faults:
-        chosen.append(st.sampled_from([0.0, 0.5, 1.0]).map(lambda p: NodeStep("faults", {"duplicate": p})))
+        chosen.append(
+            st.sampled_from([0.0, 0.5, 1.0]).map(lambda p: NodeStep("faults", {"duplicate": p}))
+        )
     if "crash" in faults:
         chosen.append(node.map(lambda n: NodeStep("crash", {"node": n})))
     if "pause" in faults:
         chosen.append(node.map(lambda n: NodeStep("pause", {"node": n})))
         chosen.append(node.map(lambda n: NodeStep("resume", {"node": n})))
     if "clients" in faults:
-        chosen.append(st.integers(0, CLIENTS - 1).map(lambda c: NodeStep("client-crash", {"client": c})))
+        chosen.append(
+            st.integers(0, CLIENTS - 1).map(lambda c: NodeStep("client-crash", {"client": c}))
+        )
     if chosen:
         chosen.append(st.sampled_from([5, 20, 50]).map(lambda ms: NodeStep("wait", {"ms": ms})))
     return chosen
@@ -103,8 +132,9 @@ def number_messages(steps: Sequence[NodeStep]) -> list[NodeStep]:
     return out
 
 
-def step_lists(node_count: int, faults: Sequence[str] = DEFAULT_FAULTS,
-               max_steps: int = 20) -> st.SearchStrategy[list[NodeStep]]:
+def step_lists(
+    node_count: int, faults: Sequence[str] = DEFAULT_FAULTS, max_steps: int = 20
+) -> st.SearchStrategy[list[NodeStep]]:
     """Step lists of `max_steps // 2` to `max_steps` steps: client operations and, in about
     one step in four, a chosen fault."""
     nodes = [f"n{i}" for i in range(node_count)]
@@ -112,6 +142,12 @@ def step_lists(node_count: int, faults: Sequence[str] = DEFAULT_FAULTS,
     fault_kinds = _fault_steps(nodes, faults)
     step = st.one_of(clients, clients, clients, *fault_kinds) if fault_kinds else clients
     return st.lists(step, min_size=max(1, max_steps // 2), max_size=max_steps).map(number_messages)
+
+
+class _SearchDone(BaseException):
+    """Ends the search at once. A BaseException, so Hypothesis neither takes it for a
+    failing example (it would re-run it) nor goes on generating examples that do nothing
+    (with a large budget that took minutes, and no Ctrl-C check ran meanwhile)."""
 
 
 def _failing(run: NodeRun, target: set[str] | None) -> bool:
@@ -132,16 +168,24 @@ class Runner:
     seed: int = 0
     config: NodeConfig = SEARCH_CONFIG
     prestart: bool = True
+    cwd: str | None = None
+    #: checked before each run: True raises KeyboardInterrupt (interrupts.py)
+    stop: Callable[[], bool] | None = None
     runs: int = 0
     steps_run: int = 0
     _spare: NodeTarget | None = None
 
     def _launched(self) -> NodeTarget:
-        target = NodeTarget(self.command, self.node_count, seed=self.seed, config=self.config)
+        target = NodeTarget(
+            self.command, self.node_count, seed=self.seed, config=self.config, cwd=self.cwd
+        )
+        target.interrupted = self.stop
         target.launch()
         return target
 
     def run(self, steps: Sequence[NodeStep]) -> NodeRun:
+        if self.stop is not None and self.stop():
+            raise KeyboardInterrupt
         self.runs += 1
         self.steps_run += len(steps)
         target, self._spare = self._spare or self._launched(), None
@@ -162,8 +206,14 @@ class Runner:
         self.close()
 
 
-def minimize(runner: Runner, steps: Sequence[NodeStep], target: set[str], *, runs: int = 3,
-             budget_s: float = 60.0) -> list[NodeStep]:
+def minimize(
+    runner: Runner,
+    steps: Sequence[NodeStep],
+    target: set[str],
+    *,
+    runs: int = 3,
+    budget_s: float = 60.0,
+) -> list[NodeStep]:
     """Delete chunks of steps (halving the chunk size) while the rest fails reliably:
     every one of `runs` re-runs must show one of the `target` anomalies."""
     best = list(steps)
@@ -176,7 +226,7 @@ def minimize(runner: Runner, steps: Sequence[NodeStep], target: set[str], *, run
     while chunk >= 1 and time.monotonic() < deadline:
         i, changed = 0, False
         while i < len(best) and time.monotonic() < deadline:
-            candidate = number_messages(best[:i] + best[i + chunk:])
+            candidate = number_messages(best[:i] + best[i + chunk :])
             if candidate and reliable(candidate):
                 best, changed = candidate, True
             else:
@@ -200,39 +250,86 @@ class HuntResult:
     minimized: list[NodeStep] = field(default_factory=list)
     minimize_runs: int = 0
     reproduced: tuple[int, int] = (0, 0)
+    #: the first re-run of the minimized steps that failed (what a report shows)
+    minimized_run: NodeRun | None = None
+    config: NodeConfig = SEARCH_CONFIG
+    max_examples: int = 0
+    max_steps: int = 0
+
+    @property
+    def violation(self) -> bool:
+        return self.found is not None
 
     @property
     def anomalies(self) -> list[str]:
+        """The anomalies of the first failing run (the minimized steps show one of them)."""
         return self.found.verdict.anomaly_names if self.found else []
 
-    def to_json(self) -> dict:
+    @property
+    def minimized_anomalies(self) -> list[str]:
+        """What the minimized steps showed when re-run (the first failing re-run)."""
+        run = self.minimized_run or self.found
+        return run.verdict.anomaly_names if run else []
+
+    def to_json(self) -> dict[str, Any]:
         return {
             "target": {"command": self.command, "node_count": self.node_count},
             "result": "violation" if self.found else "clean",
-            "anomalies": self.anomalies, "examples": self.examples, "steps": self.steps_run,
-            "seed": self.seed, "faults": list(self.faults), "elapsed_s": round(self.elapsed_s, 3),
+            "anomalies": self.anomalies,
+            "examples": self.examples,
+            "steps": self.steps_run,
+            "seed": self.seed,
+            "faults": list(self.faults),
+            "elapsed_s": round(self.elapsed_s, 3),
             "minimized_steps": [s.to_dict() for s in self.minimized],
             "reproduced": list(self.reproduced),
         }
 
 
-def hunt(command: Sequence[str], node_count: int, *, faults: Sequence[str] = DEFAULT_FAULTS,
-         max_examples: int = 50, max_steps: int = 20, seed: int = 0,
-         config: NodeConfig = SEARCH_CONFIG, minimize_runs: int = 3, replay_runs: int = 10,
-         minimize_budget_s: float = 60.0,
-         on_example: Callable[[NodeRun], None] | None = None) -> HuntResult:
+def hunt(
+    command: Sequence[str],
+    node_count: int,
+    *,
+    faults: Sequence[str] = DEFAULT_FAULTS,
+    max_examples: int = 50,
+    max_steps: int = 20,
+    seed: int = 0,
+    config: NodeConfig = SEARCH_CONFIG,
+    minimize_runs: int = 3,
+    replay_runs: int = 10,
+    minimize_budget_s: float = 60.0,
+    on_example: Callable[[NodeRun], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> HuntResult:
     """Search until a violation (then minimize it and measure how often it reproduces) or
     `max_examples` step lists ran clean. A `NodeError` propagates (the node is broken).
     `minimize_runs=0` skips minimizing, `replay_runs=0` the reproduction count."""
     started = time.monotonic()
-    with Runner(list(command), node_count, seed, config) as runner:
-        return _hunt(runner, started, faults, max_examples, max_steps, minimize_runs, replay_runs,
-                     minimize_budget_s, on_example)
+    with Runner(list(command), node_count, seed, config, stop=stop) as runner:
+        return _hunt(
+            runner,
+            started,
+            faults,
+            max_examples,
+            max_steps,
+            minimize_runs,
+            replay_runs,
+            minimize_budget_s,
+            on_example,
+        )
 
 
-def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: int, max_steps: int,
-          minimize_runs: int, replay_runs: int, minimize_budget_s: float,
-          on_example: Callable[[NodeRun], None] | None) -> HuntResult:
+def _hunt(
+    runner: Runner,
+    started: float,
+    faults: Sequence[str],
+    max_examples: int,
+    max_steps: int,
+    minimize_runs: int,
+    replay_runs: int,
+    minimize_budget_s: float,
+    on_example: Callable[[NodeRun], None] | None,
+) -> HuntResult:
     node_count, seed = runner.node_count, runner.seed
     found: list[NodeRun] = []
     detected: list[float] = []
@@ -240,31 +337,40 @@ def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: i
 
     # Every setting that matters is explicit, so an ambient profile (the test suite's
     # derandomized one) cannot make the seed meaningless.
-    @settings(max_examples=max_examples, database=None, phases=[Phase.generate], deadline=None,
-              derandomize=False, suppress_health_check=list(HealthCheck),
-              report_multiple_bugs=False, print_blob=False)
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
     @hypothesis_seed(seed)
     @given(step_lists(node_count, faults, max_steps))
     def probe(steps: list[NodeStep]) -> None:
-        if found or broken:
-            return  # done: let Hypothesis run out quickly, without a failure to replay
         try:
             run = runner.run(steps)
-        except NodeError as exc:  # raised after the probe: Hypothesis would re-run it
+        except NodeError as exc:  # raised after the search: Hypothesis would re-run it
             broken.append(exc)
-            return
+            raise _SearchDone from None
         if on_example is not None:
             on_example(run)
         if run.violation:
             found.append(run)
             detected.append(time.monotonic() - started)
+            raise _SearchDone
 
-    probe()
+    with contextlib.suppress(_SearchDone):
+        probe()
     if broken:
         raise broken[0]
     examples = runner.runs
-    result = HuntResult(list(runner.command), node_count, seed, tuple(faults), examples,
-                        runner.steps_run, 0.0)
+    result = HuntResult(
+        list(runner.command), node_count, seed, tuple(faults), examples, runner.steps_run, 0.0
+    )
+    result.config, result.max_examples, result.max_steps = runner.config, max_examples, max_steps
     if found:
         result.found = found[0]
         result.detect_s = detected[0]
@@ -272,49 +378,40 @@ def _hunt(runner: Runner, started: float, faults: Sequence[str], max_examples: i
         before = runner.runs
         result.minimized = list(found[0].steps)
         if minimize_runs:
-            result.minimized = minimize(runner, found[0].steps, target, runs=minimize_runs,
-                                        budget_s=minimize_budget_s)
+            result.minimized = minimize(
+                runner, found[0].steps, target, runs=minimize_runs, budget_s=minimize_budget_s
+            )
         result.minimize_runs = runner.runs - before
         if replay_runs:
-            result.reproduced = replay(runner, result.minimized, target, runs=replay_runs)
+            failing: list[NodeRun] = []
+            result.reproduced = replay(
+                runner, result.minimized, target, runs=replay_runs, failing=failing
+            )
+            result.minimized_run = failing[0] if failing else None
     result.elapsed_s = time.monotonic() - started
     return result
 
 
-def replay(runner: Runner, steps: Sequence[NodeStep], target: set[str] | None = None,
-           runs: int = 10) -> tuple[int, int]:
-    """(how many of `runs` re-runs failed with one of `target` -- any anomaly if None, runs)."""
-    return sum(_failing(runner.run(steps), target) for _ in range(runs)), runs
+def replay(
+    runner: Runner,
+    steps: Sequence[NodeStep],
+    target: set[str] | None = None,
+    runs: int = 10,
+    *,
+    failing: list[NodeRun] | None = None,
+    on_run: Callable[[NodeRun], None] | None = None,
+) -> tuple[int, int]:
+    """(how many of `runs` re-runs failed with one of `target` -- any anomaly if None, runs).
 
-
-# -- case files ------------------------------------------------------------------------------
-
-CASE_FORMAT = "replicheck-node-case"
-
-
-def save_case(path: Path, result: HuntResult) -> Path:
-    """A minimized node case: command, node count, seed, steps and the expected anomalies."""
-    assert result.found is not None
-    data = {"format": CASE_FORMAT, "version": 1, "command": result.command,
-            "node_count": result.node_count, "seed": result.seed,
-            "steps": [s.to_dict() for s in result.minimized],
-            "expected": {"violation": True, "anomalies": result.anomalies,
-                         "reproduced": list(result.reproduced)}}
-    path.write_text(json.dumps(data, indent=2) + "\n")
-    return path
-
-
-def load_case(path: Path) -> dict[str, Any]:
-    """Read a node case; ValueError says `<file>: <problem>`."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read a node case: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != CASE_FORMAT or data.get("version") != 1:
-        raise ValueError(f"{path}: not a {CASE_FORMAT} version 1 file")
-    try:
-        data["steps"] = [NodeStep.from_dict(s) for s in data["steps"]]
-        assert isinstance(data["command"], list) and isinstance(data["node_count"], int)
-    except (KeyError, ValueError, AssertionError, TypeError) as exc:
-        raise ValueError(f"{path}: malformed node case: {exc}") from None
-    return data
+    The failing runs are appended to `failing` when it is given (a report shows one)."""
+    assert runs >= 0
+    reproduced = 0
+    for _ in range(runs):
+        run = runner.run(steps)
+        if on_run is not None:
+            on_run(run)
+        if _failing(run, target):
+            reproduced += 1
+            if failing is not None:
+                failing.append(run)
+    return reproduced, runs

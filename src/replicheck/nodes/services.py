@@ -44,7 +44,7 @@ def canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def apply_kv(m: KvMap, body: dict) -> tuple[KvMap, dict]:
+def apply_kv(m: KvMap, body: dict[str, Any]) -> tuple[KvMap, dict[str, Any]]:
     """One kv request against map `m`: (the map after it, the reply body). `m` is not mutated."""
     kind = body.get("type")
     if "key" not in body:
@@ -62,7 +62,9 @@ def apply_kv(m: KvMap, body: dict) -> tuple[KvMap, dict]:
                 return {**m, key: canon(body.get("to"))}, {"type": "cas_ok"}
             return m, error_body(KEY_DOES_NOT_EXIST, "key does not exist")
         if m[key] != canon(body.get("from")):
-            return m, error_body(PRECONDITION_FAILED, f"current value {m[key]} is not {canon(body.get('from'))}")
+            return m, error_body(
+                PRECONDITION_FAILED, f"current value {m[key]} is not {canon(body.get('from'))}"
+            )
         return {**m, key: canon(body.get("to"))}, {"type": "cas_ok"}
     return m, error_body(10, f"unsupported request type {kind!r}")
 
@@ -70,7 +72,9 @@ def apply_kv(m: KvMap, body: dict) -> tuple[KvMap, dict]:
 class Service:
     name = ""
 
-    def handle(self, src: str, body: dict) -> dict:  # pragma: no cover - interface
+    def handle(
+        self, src: str, body: dict[str, Any]
+    ) -> dict[str, Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -80,7 +84,7 @@ class LinKv(Service):
     def __init__(self) -> None:
         self.state: KvMap = {}
 
-    def handle(self, src: str, body: dict) -> dict:
+    def handle(self, src: str, body: dict[str, Any]) -> dict[str, Any]:
         self.state, reply = apply_kv(self.state, body)
         return reply
 
@@ -97,7 +101,7 @@ class SeqKv(Service):
         self.last = 0
         self.seen: dict[str, int] = {}
 
-    def handle(self, src: str, body: dict) -> dict:
+    def handle(self, src: str, body: dict[str, Any]) -> dict[str, Any]:
         oldest = self.last - len(self.states) + 1
         floor = max(self.seen.get(src, 0), oldest)
         index = self.rng.randint(floor, self.last)
@@ -138,7 +142,7 @@ class LwwKv(Service):
         self.rng = rng
         self.replicas = [_LwwReplica() for _ in range(replicas)]
 
-    def handle(self, src: str, body: dict) -> dict:
+    def handle(self, src: str, body: dict[str, Any]) -> dict[str, Any]:
         source, dest = self.rng.choice(self.replicas), self.rng.choice(self.replicas)
         if source is not dest:
             dest.merge_from(source)
@@ -157,7 +161,7 @@ class LinTso(Service):
     def __init__(self) -> None:
         self.next_ts = 0
 
-    def handle(self, src: str, body: dict) -> dict:
+    def handle(self, src: str, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("type") != "ts":
             return error_body(10, f"unsupported request type {body.get('type')!r}")
         self.next_ts += 1

@@ -43,16 +43,18 @@ class NodeStep:
         if self.kind not in STEP_KINDS:
             raise ValueError(f"unknown step kind {self.kind!r} (one of {', '.join(STEP_KINDS)})")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "args": dict(self.args)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> NodeStep:
+    def from_dict(cls, data: dict[str, Any]) -> NodeStep:
         if not isinstance(data, dict) or set(data) - {"kind", "args"} or "kind" not in data:
             raise ValueError(f"a step is {{'kind', 'args'}}, got {data!r}")
         return cls(data["kind"], dict(data.get("args", {})))
 
-    def describe(self) -> str:
+    def describe(self, topic: str = "") -> str:
+        """The step as a line of an incident report (`topic` is unused: keys name
+        themselves; it is there for the campaign's step protocol)."""
         a = self.args
         via = f" via {a.get('node')}" if "node" in a else ""
         if self.kind == "send":
@@ -71,7 +73,9 @@ class NodeStep:
         elif self.kind == "faults":
             parts = [f"{name} {a[name]}" for name in ("loss", "duplicate") if name in a]
             if "delay_lo_ms" in a or "delay_hi_ms" in a:
-                parts.append(f"delay {a.get('delay_lo_ms', 0)}–{a.get('delay_hi_ms', a.get('delay_lo_ms', 0))} ms")
+                parts.append(
+                    f"delay {a.get('delay_lo_ms', 0)}–{a.get('delay_hi_ms', a.get('delay_lo_ms', 0))} ms"
+                )
             text = "network faults: " + (", ".join(parts) or "none")
         elif self.kind == "drop":
             src, dest = a.get("src", "*"), a.get("dest", "*")

@@ -35,9 +35,9 @@ LIN_TIMEOUT_S = 10.0
 @dataclass
 class NodeVerdict:
     log: LogVerdict
-    committed: dict[str, LinVerdict]
+    committed: dict[str, LinVerdict[Any]]
     #: direct witnesses of the committed-offsets property, one per listing that broke it
-    stale_listings: list[dict] = field(default_factory=list)
+    stale_listings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def committed_valid(self) -> bool | None:
@@ -63,25 +63,36 @@ class NodeVerdict:
     def anomaly_names(self) -> list[str]:
         return sorted(self.anomalies)
 
+    @property
+    def ranked_anomaly_names(self) -> list[str]:
+        """The log checker's kinds in its own order (durability first), then committed
+        offsets: the first one names a report folder, as for the reference cluster."""
+        return list(self.anomalies)
+
     def render_text(self) -> str:
         overall = "VALID" if self.valid else "INVALID: " + ", ".join(self.anomaly_names)
         committed = {True: "linearizable", False: "NOT linearizable", None: "unknown (timed out)"}
-        lines = [overall, f"committed offsets ({len(self.committed)} key(s)): "
-                 f"{committed[self.committed_valid]}", self.log.render_text(max_examples=3)]
+        lines = [
+            overall,
+            f"committed offsets ({len(self.committed)} key(s)): {committed[self.committed_valid]}",
+            self.log.render_text(max_examples=3),
+        ]
         for key, verdict in sorted(self.committed.items()):
             if verdict.valid is False:
                 lines.append(f"{COMMITTED_ANOMALY} on key {key}:")
                 lines.append(verdict.render_text())
         for witness in self.stale_listings:
-            lines.append(f"  listing op {witness['listing']} of {witness['key']} returned "
-                         f"{'nothing' if witness['listed'] is None else witness['listed']} after commit op {witness['commit']} of "
-                         f"{witness['committed']} was acknowledged")
+            lines.append(
+                f"  listing op {witness['listing']} of {witness['key']} returned "
+                f"{'nothing' if witness['listed'] is None else witness['listed']} after commit op {witness['commit']} of "
+                f"{witness['committed']} was acknowledged"
+            )
         return "\n".join(lines)
 
 
-def register_histories(history: list[dict]) -> dict[str, list[dict]]:
+def register_histories(history: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The committed-offset ops of `history` as one register history per key."""
-    per_key: dict[str, list[dict]] = {}
+    per_key: dict[str, list[dict[str, Any]]] = {}
     open_keys: dict[int, list[str]] = {}  # process -> keys of its outstanding op
     for op in history:
         f = op.get("f")
@@ -94,8 +105,13 @@ def register_histories(history: list[dict]) -> dict[str, list[dict]]:
         else:
             keys = open_keys.pop(process, [])
         for key in keys:
-            reg = {"index": op["index"], "process": process, "type": kind, "key": key,
-                   "f": "write" if f == "commit_offsets" else "read"}
+            reg = {
+                "index": op["index"],
+                "process": process,
+                "type": kind,
+                "key": key,
+                "f": "write" if f == "commit_offsets" else "read",
+            }
             if f == "commit_offsets":
                 reg["value"] = op["value"][key]
             else:
@@ -104,11 +120,11 @@ def register_histories(history: list[dict]) -> dict[str, list[dict]]:
     return per_key
 
 
-def stale_listings(history: list[dict]) -> list[dict]:
+def stale_listings(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Listings that returned less than (or omitted) a commit acknowledged before they began."""
     acked: dict[str, tuple[int, int]] = {}  # key -> (highest acknowledged offset, its op index)
-    started: dict[int, tuple[dict, dict[str, tuple[int, int]]]] = {}
-    pending_commit: dict[int, dict] = {}
+    started: dict[int, tuple[dict[str, Any], dict[str, tuple[int, int]]]] = {}
+    pending_commit: dict[int, dict[str, Any]] = {}
     found = []
     for op in history:
         f, process, kind = op.get("f"), op["process"], op["type"]
@@ -129,18 +145,29 @@ def stale_listings(history: list[dict]) -> list[dict]:
                 if kind != "ok":
                     continue
                 for key in invoke["value"]:
-                    if key in before and (op["value"].get(key) is None or op["value"][key] < before[key][0]):
-                        found.append({"key": key, "listing": op["index"], "listed": op["value"].get(key),
-                                      "committed": before[key][0], "commit": before[key][1]})
+                    if key in before and (
+                        op["value"].get(key) is None or op["value"][key] < before[key][0]
+                    ):
+                        found.append(
+                            {
+                                "key": key,
+                                "listing": op["index"],
+                                "listed": op["value"].get(key),
+                                "committed": before[key][0],
+                                "commit": before[key][1],
+                            }
+                        )
     return found
 
 
-def check_run(history: list[dict]) -> NodeVerdict:
+def check_run(history: list[dict[str, Any]]) -> NodeVerdict:
     # Only sends and polls go to the log checker: it is documented to ignore other `f`s, but
     # an `ok` of another `f` without a `key` makes it raise KeyError (and one with a key
     # opens a phantom partition) -- reported, not patched here (checker/ is not ours).
     log = check_log(op for op in history if op.get("f") in ("send", "poll"))
     model = get_model("register")
-    committed = {key: check_history(model, ops, timeout_s=LIN_TIMEOUT_S)
-                 for key, ops in sorted(register_histories(history).items())}
+    committed = {
+        key: check_history(model, ops, timeout_s=LIN_TIMEOUT_S)
+        for key, ops in sorted(register_histories(history).items())
+    }
     return NodeVerdict(log, committed, stale_listings(history))

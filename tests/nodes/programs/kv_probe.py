@@ -22,7 +22,10 @@ arrived = threading.Condition()
 
 def probe(node_id):
     for msg_id, body in enumerate(SCRIPT, 100):
-        print(json.dumps({"src": node_id, "dest": service, "body": {**body, "msg_id": msg_id}}), flush=True)
+        print(
+            json.dumps({"src": node_id, "dest": service, "body": {**body, "msg_id": msg_id}}),
+            flush=True,
+        )
         with arrived:
             arrived.wait_for(lambda m=msg_id: m in replies, timeout=5)
         reply = replies.get(msg_id, {"type": "no reply"})
@@ -35,8 +38,16 @@ for line in sys.stdin:
     msg = json.loads(line)
     body = msg["body"]
     if body["type"] == "init":
-        print(json.dumps({"src": body["node_id"], "dest": msg["src"],
-                          "body": {"type": "init_ok", "in_reply_to": body["msg_id"]}}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "src": body["node_id"],
+                    "dest": msg["src"],
+                    "body": {"type": "init_ok", "in_reply_to": body["msg_id"]},
+                }
+            ),
+            flush=True,
+        )
         threading.Thread(target=probe, args=(body["node_id"],), daemon=True).start()
     elif "in_reply_to" in body:
         with arrived:
