@@ -104,6 +104,8 @@ def test_hunt_json_on_a_violation(example, tmp_path):
         (["--faults", "meteor"], "unknown fault 'meteor'"),
         (["--workload", "broadcast"], "Invalid value for '--workload'"),
         (["--flaw", "truncate-to-hw"], "--flaw selects a reference-cluster flaw"),
+        (["--shard", "1/2"], "apply to the reference cluster, not --node"),
+        (["--dask", "tcp://127.0.0.1:1"], "apply to the reference cluster, not --node"),
     ],
 )
 def test_bad_node_options_exit_2(example, tmp_path, args, message):

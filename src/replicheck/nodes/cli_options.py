@@ -26,6 +26,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from replicheck.commands.hunt_plan import HuntPlan, hunt_extension
+from replicheck.stateful.runner import run_campaign
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +42,13 @@ def _adjust(plan: HuntPlan, values: Mapping[str, object]) -> HuntPlan:
             raise click.UsageError(f"{', '.join(given)} only apply with --node 'CMD'")
         return plan
     assert isinstance(node, str)
+    if plan.run_campaign is not run_campaign:
+        # Another extension (--database/--shard/--chunks/--dask) changed how the reference
+        # campaign runs; a node hunt is one process with no example database, so refuse
+        # rather than silently ignore it.
+        raise click.UsageError(
+            "--database, --shard, --chunks and --dask apply to the reference cluster, not --node"
+        )
     from replicheck.nodes.cli_hunt import NodeSearch
 
     def search(plan: HuntPlan) -> NodeSearch:

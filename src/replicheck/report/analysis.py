@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from replicheck.checker.log_anomalies import LogVerdict
+    from replicheck.impl.messages import Entry
 
 
 def _walk(value: object) -> Iterable[tuple[str, object]]:
@@ -131,7 +132,7 @@ class LogTable:
 
 def log_table(
     key: str,
-    logs: Mapping[int, Sequence[tuple[int, str]]],
+    logs: Mapping[int, Sequence[Entry]],
     acked: Sequence[AckedWrite],
     final: Mapping[int, object] | None,
 ) -> LogTable:
@@ -168,7 +169,7 @@ def log_table(
     return LogTable(key, brokers, rows)
 
 
-def _cells(entries: Sequence[tuple[int, str] | None], divergent: bool) -> list[LogCell]:
+def _cells(entries: Sequence[Entry | None], divergent: bool) -> list[LogCell]:
     """One offset across the replicas; where they differ, the minority (or, with no
     majority, every replica) is marked divergent."""
     counts: dict[str, int] = {}
@@ -200,7 +201,7 @@ def _lost_note(write: AckedWrite, offset: int, now: Sequence[tuple[int, int]]) -
 
 
 def log_tables(
-    replica_logs: Mapping[str, Mapping[int, Sequence[tuple[int, str]]]],
+    replica_logs: Mapping[str, Mapping[int, Sequence[Entry]]],
     history: Sequence[Mapping[str, Any]],
 ) -> list[LogTable]:
     acked = acked_writes(history)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from replicheck.checker.log_anomalies import LogVerdict
     from replicheck.impl import ClusterConfig
+    from replicheck.impl.messages import Entry
 
 #: Violation name of a run whose replicas broke an internal replication invariant
 #: (impl/invariants.py) whether or not the log checker flagged the history.
@@ -113,7 +114,7 @@ class RunResult:
     step_outcomes: list[str]
     invariant_violations: list[tuple[int, str]]
     log_verdict: LogVerdict
-    replica_logs: dict[str, dict[int, list[tuple[int, str]]]]
+    replica_logs: dict[str, dict[int, list[Entry]]]
     # Liveness (impl/liveness.py): evidence when the cluster did not converge after teardown
     # within its bound; how long convergence took otherwise, and the bound.
     liveness_violations: list[str] = field(default_factory=list)

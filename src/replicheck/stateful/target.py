@@ -29,6 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.impl.describe import PartitionStatus
+from replicheck.impl.messages import Entry
 from replicheck.stateful.steps import VOCABULARY, Step, Vocabulary
 
 StepT_contra = TypeVar("StepT_contra", contravariant=True)
@@ -38,8 +39,8 @@ StepT_contra = TypeVar("StepT_contra", contravariant=True)
 class Teardown:
     """What a target reports once the run is over (after the final read)."""
 
-    #: partition key → broker → the replica's log as (leader epoch, message) per offset
-    replica_logs: dict[str, dict[int, list[tuple[int, str]]]] = field(default_factory=dict)
+    #: partition key → broker → the replica's log as (leader epoch, message[, producer]) per offset
+    replica_logs: dict[str, dict[int, list[Entry]]] = field(default_factory=dict)
     #: evidence that the system did not converge within its bound (empty if it did)
     liveness_violations: list[str] = field(default_factory=list)
     convergence_ms: int | None = None
