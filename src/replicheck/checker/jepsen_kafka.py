@@ -30,9 +30,9 @@ the writes that must never be read (G1a).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from replicheck.checker.log_input import LogInputError
 from replicheck.model.base import Call
@@ -41,6 +41,40 @@ from replicheck.model.base import Call
 MICRO_OP_FS = frozenset(("send", "poll", "txn"))
 #: Jepsen ops that change which keys a consumer reads, or replace the client
 CONSUMER_FS = frozenset(("assign", "subscribe", "crash"))
+INF = float("inf")
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+class MicroOpSink(Protocol):
+    """What `JepsenKafka.feed` drives: the log checker's one-pass state
+    (replicheck.checker.log_anomalies), one call per completed micro-op."""
+
+    ids: dict[int, Any]  # position -> the op's `index`, where it is not position + base
+    ids_base: int
+
+    def feed_send(
+        self,
+        kind: str,
+        invoke_at: int,
+        at: int,
+        process: int,
+        key: str,
+        offset: int | None,
+        message: Hashable,
+    ) -> None: ...
+
+    def feed_poll(
+        self,
+        invoke_at: int,
+        at: int,
+        process: int,
+        key: str,
+        start: int | None,
+        records: list,
+        rebalanced: bool,
+        readers: dict[Hashable, OpFacts],
+        reader: OpFacts,
+    ) -> None: ...
 
 
 class JepsenInputError(LogInputError):
@@ -72,6 +106,14 @@ def _key(raw: Any) -> str | None:
     if type(raw) is str:
         return raw
     return None
+
+
+def _pairs_shape(records: list) -> bool:
+    """Whether every record is a pair with a hashable message (what `_poll` requires)."""
+    try:
+        return all(len(r) == 2 and hash(r[1]) is not None for r in records)
+    except TypeError:
+        return False
 
 
 def _scalar(value: Any) -> bool:
@@ -152,6 +194,153 @@ class JepsenKafka:
             if kind == "info":
                 self._positions.pop(process, None)  # Jepsen replaces a crashed client
 
+    # -- the micro-op feed (the fast path of `check_any_log`) ------------------------------
+    def feed(self, ops: Iterable[dict], sink: MicroOpSink) -> None:
+        """Translate `ops` straight into `sink`'s calls: what `translate` yields as two
+        dicts per micro-op becomes one call with the same facts (and the same input
+        checks). Also gives `sink` the `index` of every op (its evidence names)."""
+        pending = self._pending
+        positions = self._positions
+        ids = sink.ids
+        base = 0
+        position = -1
+        try:
+            for position, op in enumerate(ops):
+                ident = op.get("index", position)
+                if ident != position + base:
+                    if position == 0 and type(ident) is int:
+                        base = sink.ids_base = ident
+                    else:
+                        ids[position] = ident
+                process = op["process"]
+                kind = op["type"]
+                if type(process) is not int:
+                    continue  # the nemesis: faults, not client operations
+                if kind == "invoke":
+                    pending[process] = (position, op)
+                    continue
+                invoked = pending.pop(process, None)
+                if invoked is None:
+                    invoked = (position, op)
+                f = op["f"]
+                if f in MICRO_OP_FS:
+                    self.position = position
+                    self._feed_op(position, invoked, op, sink)
+                elif f in CONSUMER_FS:
+                    self.position = position
+                    self._consumer(op, invoked[1])
+                if kind == "info":
+                    positions.pop(process, None)  # Jepsen replaces a crashed client
+        finally:
+            self.position = position
+            self.ops = position + 1
+
+    def _feed_op(self, position: int, invoked: tuple[int, dict], op: dict, sink: MicroOpSink) -> None:
+        """One completed Jepsen op with micro-ops, as `_micro_ops` reads it."""
+        invoked_at, invoke = invoked
+        kind = op["type"]
+        process = op["process"]
+        index = op.get("index", position)
+        invoke_index = invoke.get("index", invoked_at) if invoke is not op else index
+        mops = op.get("value")
+        if kind != "ok" and not (type(mops) is list and mops and type(mops[0]) is list):
+            mops = invoke.get("value")
+        if type(mops) is not list:
+            raise JepsenInputError(position, f"a {op['f']} op's value must be a vector of micro-ops")
+        facts = OpFacts(index, invoke_index, process, invoked_at, INF if kind == "info" else position, op["f"])
+        reads: dict[str, list] = {}
+        sent: dict[str, list] = {}
+        writers = self.writers
+        for mop in mops:
+            if type(mop) is not list or not mop or mop[0] not in ("send", "poll"):
+                raise JepsenInputError(
+                    position, f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160]
+                )
+            if mop[0] == "send":
+                key, offset, value = self._parse_send(mop)
+                sent.setdefault(key, []).append(value)
+                if kind != "fail":
+                    by_message = writers.get(key)
+                    if by_message is None:
+                        by_message = writers[key] = {}
+                    if value not in by_message:
+                        by_message[value] = facts
+                done = kind if kind != "ok" else ("ok" if offset is not None else "info")
+                sink.feed_send(done, invoked_at, position, process, key, offset, value)
+            elif kind == "ok" and len(mop) >= 2:
+                self._poll_records(mop, reads)
+        if len(mops) > 1 or op["f"] == "txn":
+            self._transactional = True
+            if kind != "fail":
+                self.transactional_ops.append((facts, sent, reads))
+        if kind == "ok" and (reads or op.get("rebalance-log")):
+            self._feed_polls(op, facts, reads, sent, sink)
+
+    def _feed_polls(
+        self,
+        op: dict,
+        facts: OpFacts,
+        reads: dict[str, list],
+        sent: dict[str, list],
+        sink: MicroOpSink,
+    ) -> None:
+        """The polls of one ok op, one per key read (as `_polls`)."""
+        rebalanced = self._rebalanced_keys(op) if op.get("rebalance-log") else _NO_KEYS
+        process = facts.process
+        positions = self._positions.get(process)
+        if positions is None:
+            positions = self._positions[process] = {}
+        for key in rebalanced:
+            positions.pop(key, None)
+        first_readers = self.first_readers
+        invoked_at, at = facts.invoked_at, self.position
+        for key, chunks in reads.items():
+            mine = sent.get(key)
+            if mine:
+                self._precommitted(key, mine, chunks, facts)
+            readers = first_readers.get(key)
+            if readers is None:
+                readers = first_readers[key] = {}
+            if key in rebalanced:
+                for records in chunks:
+                    self.unknown_positions += 1
+                    self._feed_poll(sink, invoked_at, at, process, key, None, records, True, readers, facts)
+                    if records:
+                        positions[key] = records[-1][0]
+                positions.pop(key, None)
+                continue
+            records = chunks[0] if len(chunks) == 1 else [r for chunk in chunks for r in chunk]
+            last = positions.get(key)
+            if last is None:
+                self.unknown_positions += 1
+            self._feed_poll(
+                sink, invoked_at, at, process, key, None if last is None else last + 1, records, False,
+                readers, facts,
+            )
+            if records:
+                positions[key] = records[-1][0]
+
+    def _feed_poll(
+        self,
+        sink: MicroOpSink,
+        invoked_at: int,
+        at: int,
+        process: int,
+        key: str,
+        start: int | None,
+        records: list,
+        rebalanced: bool,
+        readers: dict[Hashable, OpFacts],
+        facts: OpFacts,
+    ) -> None:
+        try:
+            sink.feed_poll(invoked_at, at, process, key, start, records, rebalanced, readers, facts)
+        except (LogInputError, TypeError, ValueError, IndexError):
+            if _pairs_shape(records):
+                raise  # the log checker's own reason (or a bug: not blamed on the input)
+            # what the translator rejects before the log checker looks at the records
+            raise _bad_records(self.position, records) from None
+
     def _consumer(self, op: dict, invoke: dict) -> None:
         """assign / subscribe / crash: which positions survive (Jepsen keeps those of the
         keys that stay assigned, as Kafka's consumer does)."""
@@ -228,6 +417,21 @@ class JepsenKafka:
         facts: OpFacts,
         sent: dict[str, list],
     ) -> tuple[dict, dict]:
+        key, offset, value = self._parse_send(mop)
+        sent.setdefault(key, []).append(value)
+        if kind != "fail":
+            self.writers.setdefault(key, {}).setdefault(value, facts)
+        done_type = kind if kind != "ok" else ("ok" if offset is not None else "info")
+        invocation = {"process": process, "type": "invoke", "f": "send", "key": key,
+                      "value": value, "index": invoke_index, "at": facts.invoked_at}
+        completion = {"process": process, "type": done_type, "f": "send", "key": key,
+                      "value": value, "index": index, "at": self.position}
+        if offset is not None:
+            completion["offset"] = offset
+        return invocation, completion
+
+    def _parse_send(self, mop: list) -> tuple[str, int | None, str | int]:
+        """A send micro-op's key, offset (None: not reported) and message, validated."""
         if len(mop) != 3:
             raise JepsenInputError(self.position, "a send micro-op is [:send key value]")
         key = _key(mop[1])
@@ -245,17 +449,7 @@ class JepsenKafka:
                 )
         if not _scalar(value):
             raise JepsenInputError(self.position, f"sent value must be an integer or a string, got {value!r}"[:120])
-        sent.setdefault(key, []).append(value)
-        if kind != "fail":
-            self.writers.setdefault(key, {}).setdefault(value, facts)
-        done_type = kind if kind != "ok" else ("ok" if offset is not None else "info")
-        invocation = {"process": process, "type": "invoke", "f": "send", "key": key,
-                      "value": value, "index": invoke_index, "at": facts.invoked_at}
-        completion = {"process": process, "type": done_type, "f": "send", "key": key,
-                      "value": value, "index": index, "at": self.position}
-        if offset is not None:
-            completion["offset"] = offset
-        return invocation, completion
+        return key, offset, value
 
     def _poll_records(self, mop: list, reads: dict[str, list]) -> None:
         polled = mop[1]
@@ -291,7 +485,7 @@ class JepsenKafka:
         for key, chunks in reads.items():
             mine = sent.get(key)
             if mine:
-                self._precommitted(key, mine, [r for chunk in chunks for r in chunk], facts)
+                self._precommitted(key, mine, chunks, facts)
             if key in rebalanced:
                 # a rebalance within the op: each poll starts wherever the new assignment
                 # put the consumer, so the polls are not one contiguous read
@@ -337,9 +531,7 @@ class JepsenKafka:
                     if message not in readers:
                         readers[message] = facts
             except (TypeError, ValueError):
-                raise JepsenInputError(
-                    self.position, f"polled records must be [offset value] pairs, got {records!r}"[:160]
-                ) from None
+                raise _bad_records(self.position, records) from None
         invocation = {"process": process, "type": "invoke", "f": "poll", "key": key,
                       "offset": completion["offset"], "index": invoke_index,
                       "at": facts.invoked_at}
@@ -357,16 +549,26 @@ class JepsenKafka:
                     keys.add(key)
         return keys
 
-    def _precommitted(self, key: str, mine: list, records: list, facts: OpFacts) -> None:
+    def _precommitted(self, key: str, mine: list, chunks: list[list], facts: OpFacts) -> None:
         """precommitted-read: Kafka consumers read committed data only, so an op (a
         transaction) can never read back a message it sent itself before committing."""
         written = set(mine)
-        for offset, message in records:
-            if message in written:
-                self.precommitted.append(
-                    {"key": key, "offset": offset, "message": message, "op": facts.ref()}
-                )
-                return
+        for records in chunks:
+            try:
+                for offset, message in records:
+                    if message in written:
+                        self.precommitted.append(
+                            {"key": key, "offset": offset, "message": message, "op": facts.ref()}
+                        )
+                        return
+            except (TypeError, ValueError):
+                raise _bad_records(self.position, records) from None
+
+
+def _bad_records(position: int, records: Any) -> JepsenInputError:
+    return JepsenInputError(
+        position, f"polled records must be [offset value] pairs, got {records!r}"[:160]
+    )
 
 
 def jepsen_calls(ops: Iterable[dict]) -> list[Call]:
