@@ -25,10 +25,11 @@ from typing import IO, Any
 import orjson
 
 from replicheck.checker.edn import EdnError, parse_edn_op
-from replicheck.checker.edn_fast import parse_fast_op
+from replicheck.checker.edn_fast import parse_fast_block
 from replicheck.checker.json_values import (
     MAX_NESTING,
     JsonValueError,
+    deeper_than,
     long_digit_runs,
     recheck,
 )
@@ -250,53 +251,119 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
         run_at = 0
         line_end = 0  # byte offset just past the current line
         edn: bool | None = None
-        for line_number, raw in enumerate(handle, start=1):
-            line_end += len(raw)
-            if line_number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM) :]
-            if not raw.strip():
-                continue
+        line_number = 0
+        while block := handle.readlines(_BLOCK_HINT_BYTES):
+            if line_number == 0 and block[0].startswith(_BOM):
+                block[0] = block[0][len(_BOM) :]
+                line_end += len(_BOM)
             if edn is None:
-                edn = _looks_like_edn(path, raw.decode("utf-8", "replace"))
+                first = next((raw for raw in block if raw.strip()), None)
+                if first is None:
+                    line_number += len(block)
+                    line_end += sum(map(len, block))
+                    continue
+                edn = _looks_like_edn(path, first.decode("utf-8", "replace"))
             if edn:
-                op = parse_fast_op(raw)  # Jepsen's common shapes; None: the full reader
-                if op is None:
-                    try:
-                        op = parse_edn_op(raw.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        raise HistoryError(source, line_number, "not valid UTF-8") from None
-                    except EdnError as exc:
-                        raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
-                    op = check(op, line_number)
-                elif not _fast_accept(op, line_number, outstanding):
-                    op = check(op, line_number)
+                # Jepsen's common shapes at C speed; None: the full reader
+                parsed: list[Any] = parse_fast_block(block)
+                shallow = True
             else:
-                try:
-                    op = loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
-                long_run = next_run < line_end
-                if long_run:
-                    while runs[run_at] < line_end:
-                        run_at += 1
-                    next_run = runs[run_at]
-                if long_run or len(raw) > 2 * MAX_NESTING:
-                    try:
-                        op = recheck(raw, op, long_run=long_run)
-                    except JsonValueError as exc:
-                        raise HistoryError(source, line_number, str(exc)) from None
-                if not _fast_accept(op, line_number, outstanding):
-                    op = check(op, line_number)
-            index = op.get("index")
-            if index is not None:
-                if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
-                    last_index = index
-                    append_index(index)
-                    append_line(line_number)
+                parsed = block
+                # one pass over the block tells whether any line may nest too deep
+                shallow = not _maybe_deep(b"".join(block))
+            for raw, op in zip(block, parsed, strict=True):
+                line_number += 1
+                line_end += len(raw)
+                if edn:
+                    if op is None:
+                        if not raw.strip():
+                            continue
+                        op = _full_edn(raw, source, line_number)
                 else:
-                    indices.last = last_index
-                    last_index = add_index(index, line_number)
-            yield op
+                    if not raw.strip():
+                        continue
+                    try:
+                        op = loads(raw)
+                    except orjson.JSONDecodeError as exc:
+                        raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
+                    long_run = next_run < line_end
+                    if long_run:
+                        while runs[run_at] < line_end:
+                            run_at += 1
+                        next_run = runs[run_at]
+                    if long_run or (not shallow and len(raw) > 2 * MAX_NESTING):
+                        try:
+                            op = recheck(raw, op, long_run=long_run)
+                        except JsonValueError as exc:
+                            raise HistoryError(source, line_number, str(exc)) from None
+                # the common well-formed client op, accepted inline (`_fast_accept`); anything
+                # unusual goes to the full validator, which accepts it or says what is wrong
+                process = op.get("process") if type(op) is dict else None
+                f = op.get("f") if process is not None else None
+                time = op.get("time") if type(process) is int and type(f) is str else -1
+                op_type = op.get("type") if time is None or (type(time) is int and time >= 0) else None
+                index = op.get("index", _ABSENT) if type(op_type) is str else _ABSENT
+                if (
+                    type(op_type) is not str
+                    or process < 0
+                    or (index is not _ABSENT and type(index) is not int)
+                ):
+                    op = check(op, line_number)
+                    index = op.get("index", _ABSENT)
+                elif op_type == "invoke":
+                    if process in outstanding:
+                        op = check(op, line_number)
+                    else:
+                        outstanding[process] = (line_number, f)
+                else:
+                    pending = outstanding.get(process)
+                    if pending is None or pending[1] != f or op_type not in COMPLETION_TYPES:
+                        op = check(op, line_number)
+                    else:
+                        del outstanding[process]
+                if index is not _ABSENT:
+                    if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
+                        last_index = index
+                        append_index(index)
+                        append_line(line_number)
+                    else:
+                        indices.last = last_index
+                        last_index = add_index(index, line_number)
+                yield op
+
+
+_ABSENT = object()  # an op without `index`
+
+#: how much `iter_ops` reads at once (whole lines): the checks that run once per block
+_BLOCK_HINT_BYTES = 1 << 20
+
+
+def _full_edn(raw: bytes, source: str, line_number: int) -> Any:
+    """One line through the full EDN reader (the authority), errors as `HistoryError`."""
+    try:
+        return parse_edn_op(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HistoryError(source, line_number, "not valid UTF-8") from None
+    except EdnError as exc:
+        raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
+
+
+def _maybe_deep(text: bytes) -> bool:
+    """Whether some JSON line of `text` may nest deeper than the bound (then each long
+    line is checked on its own, as `recheck` does).
+
+    Without backslashes, a valid JSON line's quotes pair up as string delimiters, so the
+    text between every second quote is string content: dropping it leaves the brackets
+    that are structure. (A line whose quotes do not pair is invalid JSON and is rejected
+    before any later line is used.)
+    """
+    marks = text.translate(None, _NOT_MARKS)
+    if b"\\" in marks:
+        return True
+    return deeper_than(b"".join(marks.split(b'"')[::2]), MAX_NESTING)
+
+
+_NOT_MARKS = bytes(set(range(256)) - set(b'[]{}"\\\n'))
 
 
 def read_history(path: str | Path, data: bytes | None = None) -> list[dict]:
