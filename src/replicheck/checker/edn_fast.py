@@ -47,7 +47,7 @@ class _Unsupported(Exception):
 BLOCK_MIN_LINES = 16
 
 
-def parse_fast_op(raw: bytes) -> dict | None:
+def parse_fast_op(raw: bytes) -> dict[str, Any] | None:
     """One EDN op line as a dict, or None if the fast path does not apply to it."""
     screened = raw.translate(_SCREEN)
     if b"#" in screened or _LONG_NUMBER in screened:
@@ -62,7 +62,9 @@ def parse_fast_op(raw: bytes) -> dict | None:
         value = orjson.loads(text)
         if type(value) is not list or not value or value[0] != _MAP_TAG:
             return None
-        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and too_deep_text(raw, value, MAX_NESTING):
+        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and too_deep_text(
+            raw, value, MAX_NESTING
+        ):
             # the full reader reports it (strings here hold no brackets: the text's
             # bracket skeleton is the structure, maps counted as the lists they are here)
             return None
@@ -92,7 +94,7 @@ def _rewrite(text: bytes) -> bytes:
     return text
 
 
-def _to_op(value: list, text: bytes) -> dict:
+def _to_op(value: list[Any], text: bytes) -> dict[str, Any]:
     """The op map of a parsed, NUL-tagged line (`text`: its JSON form)."""
     maps = text.count(b'"\\u0000"')
     if maps <= 2:
@@ -105,7 +107,7 @@ def _to_op(value: list, text: bytes) -> dict:
     return result
 
 
-def parse_fast_block(lines: list[bytes]) -> list[dict | None]:
+def parse_fast_block(lines: list[bytes]) -> list[dict[str, Any] | None]:
     """`[parse_fast_op(line) for line in lines]`, with the byte rewriting and the checks
     done once over the whole block (one C-level pass each, not one Python call per line).
 
@@ -113,7 +115,7 @@ def parse_fast_block(lines: list[bytes]) -> list[dict | None]:
     do. A block that fails a check is halved until the lines that fail are found, and any
     line the block's rewrite does not turn into an op map is parsed on its own.
     """
-    out: list[dict | None] = []
+    out: list[dict[str, Any] | None] = []
     if lines and not lines[-1].endswith(b"\n"):
         _block(lines[:-1], out)
         out.append(parse_fast_op(lines[-1]))
@@ -122,7 +124,7 @@ def parse_fast_block(lines: list[bytes]) -> list[dict | None]:
     return out
 
 
-def _block(lines: list[bytes], out: list[dict | None]) -> None:
+def _block(lines: list[bytes], out: list[dict[str, Any] | None]) -> None:
     if len(lines) < BLOCK_MIN_LINES:
         out.extend([parse_fast_op(line) for line in lines])
         return
@@ -157,7 +159,7 @@ def _block(lines: list[bytes], out: list[dict | None]) -> None:
             out.append(parse_fast_op(line))
 
 
-def _pairs(tagged: list) -> dict:
+def _pairs(tagged: list[Any]) -> dict[str, Any]:
     if not len(tagged) % 2:
         raise _Unsupported
     items = iter(tagged)
@@ -165,7 +167,7 @@ def _pairs(tagged: list) -> dict:
     return dict(zip(items, items, strict=False))
 
 
-def _op_with_polls(value: list, maps: int) -> dict | None:
+def _op_with_polls(value: list[Any], maps: int) -> dict[str, Any] | None:
     """The common shapes without a recursive walk: an op map whose only other map (if
     any) is a poll micro-op's result, `[... [:poll {k records}] ...]`. None otherwise."""
     op = _pairs(value)
@@ -182,7 +184,7 @@ def _op_with_polls(value: list, maps: int) -> dict | None:
     return None
 
 
-def _maps(value: list, remaining: list[int]) -> Any:
+def _maps(value: list[Any], remaining: list[int]) -> Any:
     """Turn NUL-tagged lists back into dicts, in place where possible.
 
     `remaining[0]` counts the maps not yet converted; once it reaches zero nothing below

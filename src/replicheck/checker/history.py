@@ -72,7 +72,7 @@ class _Validator:
     def error(self, line: int, reason: str) -> HistoryError:
         return HistoryError(self.source, line, reason)
 
-    def check(self, op: Any, line: int) -> dict:
+    def check(self, op: Any, line: int) -> dict[str, Any]:
         if type(op) is not dict:
             raise self.error(line, f"expected an operation object, got {_describe(op)}")
         op_type = op.get("type")
@@ -92,14 +92,17 @@ class _Validator:
             raise self.error(line, f"field 'f' must be a string, got {_describe(f)}")
         time = op.get("time")
         if time is not None and (type(time) is not int or time < 0):
-            raise self.error(line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}")
+            raise self.error(
+                line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}"
+            )
         index = op.get("index", 0)
         if type(index) is not int:
             raise self.error(line, f"field 'index' must be an integer, got {_describe(index)}")
         if type(process) is not int:
             if type(process) is not str:
                 raise self.error(
-                    line, f"field 'process' must be an integer (or a name such as 'nemesis'), got {_describe(process)}"
+                    line,
+                    f"field 'process' must be an integer (or a name such as 'nemesis'), got {_describe(process)}",
                 )
             return op  # a nemesis or other named actor: not paired
         if process < 0:
@@ -117,7 +120,8 @@ class _Validator:
         else:
             if pending is None:
                 raise self.error(
-                    line, f"'{op_type}' completion for process {process} without an outstanding invocation"
+                    line,
+                    f"'{op_type}' completion for process {process} without an outstanding invocation",
                 )
             if pending[1] != f:
                 raise self.error(
@@ -127,6 +131,7 @@ class _Validator:
                 )
             del self.outstanding[process]
         return op
+
 
 _INT64_MAX = 2**63 - 1
 
@@ -224,7 +229,7 @@ def _open(path: Path, data: bytes | None) -> IO[bytes]:
         raise HistoryError(str(path), 0, f"cannot open: {exc.strerror or exc}") from None
 
 
-def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
+def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict[str, Any]]:
     """Stream the validated operations of a JSON Lines or EDN history file.
 
     Blank lines are skipped, and a UTF-8 byte-order mark at the start. The format is
@@ -298,10 +303,12 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
                             raise HistoryError(source, line_number, str(exc)) from None
                 # the common well-formed client op, accepted inline (`_fast_accept`); anything
                 # unusual goes to the full validator, which accepts it or says what is wrong
-                process = op.get("process") if type(op) is dict else None
+                process: Any = op.get("process") if type(op) is dict else None
                 f = op.get("f") if process is not None else None
                 time = op.get("time") if type(process) is int and type(f) is str else -1
-                op_type = op.get("type") if time is None or (type(time) is int and time >= 0) else None
+                op_type = (
+                    op.get("type") if time is None or (type(time) is int and time >= 0) else None
+                )
                 index = op.get("index", _ABSENT) if type(op_type) is str else _ABSENT
                 if (
                     type(op_type) is not str
@@ -332,7 +339,7 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
                 yield op
 
 
-_ABSENT = object()  # an op without `index`
+_ABSENT: Any = object()  # an op without `index`
 
 #: how much `iter_ops` reads at once (whole lines): the checks that run once per block
 _BLOCK_HINT_BYTES = 1 << 20
@@ -366,12 +373,12 @@ def _maybe_deep(text: bytes) -> bool:
 _NOT_MARKS = bytes(set(range(256)) - set(b'[]{}"\\\n'))
 
 
-def read_history(path: str | Path, data: bytes | None = None) -> list[dict]:
+def read_history(path: str | Path, data: bytes | None = None) -> list[dict[str, Any]]:
     """All validated operations of a history file, in order (see `iter_ops`)."""
     return list(iter_ops(path, data))
 
 
-def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict]:
+def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict[str, Any]]:
     """Validate in-memory operations; 'line' in errors is the 1-based position."""
     validator = _Validator(source)
     indices = _Indices(source)
@@ -384,7 +391,7 @@ def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict]:
     return checked
 
 
-def dump_jsonl(ops: Iterable[dict], path: str | Path) -> None:
+def dump_jsonl(ops: Iterable[dict[str, Any]], path: str | Path) -> None:
     """Write operations as JSON Lines (the interchange format), one op per line."""
     with Path(path).open("wb") as handle:
         for op in ops:
@@ -411,8 +418,8 @@ class Operation:
     call: int
     ret: float
     type: str  # "ok" | "fail" | "info" (an unmatched invocation is "info")
-    invoke: dict
-    completion: dict | None
+    invoke: dict[str, Any]
+    completion: dict[str, Any] | None
 
     @property
     def value(self) -> Any:
@@ -422,7 +429,7 @@ class Operation:
         return self.invoke.get("value")
 
 
-def pair_operations(ops: Iterable[dict]) -> list[Operation]:
+def pair_operations(ops: Iterable[dict[str, Any]]) -> list[Operation]:
     """Pair each invocation with its completion, in invocation order.
 
     Expects validated ops (see `validate_ops`); named (non-integer) processes are skipped.
@@ -434,7 +441,9 @@ def pair_operations(ops: Iterable[dict]) -> list[Operation]:
         if type(process) is not int:
             continue
         if op["type"] == "invoke":
-            assert process not in open_by_process, "validated histories have one open op per process"
+            assert process not in open_by_process, (
+                "validated histories have one open op per process"
+            )
             operation = Operation(
                 process=process,
                 f=op["f"],

@@ -70,7 +70,7 @@ class MicroOpSink(Protocol):
         process: int,
         key: str,
         start: int | None,
-        records: list,
+        records: list[Any],
         rebalanced: bool,
         readers: dict[Hashable, OpFacts],
         reader: OpFacts,
@@ -81,7 +81,7 @@ class JepsenInputError(LogInputError):
     """A Jepsen op the translator cannot read; `position` is the Jepsen op's own place."""
 
 
-def is_jepsen_op(op: dict) -> bool:
+def is_jepsen_op(op: dict[str, Any]) -> bool:
     """Whether `op` has Jepsen's micro-op shape (or is one of its consumer ops)."""
     f = op.get("f")
     if f in CONSUMER_FS:
@@ -108,7 +108,7 @@ def _key(raw: Any) -> str | None:
     return None
 
 
-def _pairs_shape(records: list) -> bool:
+def _pairs_shape(records: list[Any]) -> bool:
     """Whether every record is a pair with a hashable message (what `_poll` requires)."""
     try:
         return all(len(r) == 2 and hash(r[1]) is not None for r in records)
@@ -131,7 +131,7 @@ class OpFacts:
     completed_at: float  # position of the completion; inf for info (may still happen)
     f: str
 
-    def ref(self) -> dict:
+    def ref(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "invoke_index": self.invoke_index,
@@ -146,13 +146,15 @@ class JepsenKafka:
     the transactional checks need (see replicheck.checker.log_cycles)."""
 
     #: precommitted-read evidence, found op by op
-    precommitted: list[dict] = field(default_factory=list)
+    precommitted: list[dict[str, Any]] = field(default_factory=list[Any])
     #: key -> message -> OpFacts of the op that sent it (ok and info ops)
     writers: dict[str, dict[Any, OpFacts]] = field(default_factory=dict)
     #: key -> message -> OpFacts of the first ok op that read it (the earliest completion)
     first_readers: dict[str, dict[Any, OpFacts]] = field(default_factory=dict)
     #: every op with more than one micro-op, or of f :txn: a transactional history
-    transactional_ops: list[tuple[OpFacts, list, dict]] = field(default_factory=list)
+    transactional_ops: list[tuple[OpFacts, dict[str, list[Any]], dict[str, list[Any]]]] = field(
+        default_factory=list[Any]
+    )
     #: process order: process -> its previous op's facts (for the general cycle search)
     subscribed: bool = False
     position: int = -1  # Jepsen op being translated (0-based), for error messages
@@ -161,7 +163,7 @@ class JepsenKafka:
     consumer_ops: int = 0
 
     def __post_init__(self) -> None:
-        self._pending: dict[Any, tuple[int, dict]] = {}
+        self._pending: dict[Any, tuple[int, dict[str, Any]]] = {}
         self._positions: dict[Any, dict[str, int]] = {}  # process -> key -> last offset read
         self._transactional = False
 
@@ -170,7 +172,7 @@ class JepsenKafka:
         return self._transactional
 
     # -- the stream ------------------------------------------------------------------------
-    def translate(self, ops: Iterable[dict]) -> Iterator[dict]:
+    def translate(self, ops: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Internal send/poll operations for `check_log`, in history order."""
         pending = self._pending
         for position, op in enumerate(ops):
@@ -195,7 +197,7 @@ class JepsenKafka:
                 self._positions.pop(process, None)  # Jepsen replaces a crashed client
 
     # -- the micro-op feed (the fast path of `check_any_log`) ------------------------------
-    def feed(self, ops: Iterable[dict], sink: MicroOpSink) -> None:
+    def feed(self, ops: Iterable[dict[str, Any]], sink: MicroOpSink) -> None:
         """Translate `ops` straight into `sink`'s calls: what `translate` yields as two
         dicts per micro-op becomes one call with the same facts (and the same input
         checks). Also gives `sink` the `index` of every op (its evidence names)."""
@@ -235,7 +237,13 @@ class JepsenKafka:
             self.position = position
             self.ops = position + 1
 
-    def _feed_op(self, position: int, invoked: tuple[int, dict], op: dict, sink: MicroOpSink) -> None:
+    def _feed_op(
+        self,
+        position: int,
+        invoked: tuple[int, dict[str, Any]],
+        op: dict[str, Any],
+        sink: MicroOpSink,
+    ) -> None:
         """One completed Jepsen op with micro-ops, as `_micro_ops` reads it."""
         invoked_at, invoke = invoked
         kind = op["type"]
@@ -246,15 +254,20 @@ class JepsenKafka:
         if kind != "ok" and not (type(mops) is list and mops and type(mops[0]) is list):
             mops = invoke.get("value")
         if type(mops) is not list:
-            raise JepsenInputError(position, f"a {op['f']} op's value must be a vector of micro-ops")
-        facts = OpFacts(index, invoke_index, process, invoked_at, INF if kind == "info" else position, op["f"])
-        reads: dict[str, list] = {}
-        sent: dict[str, list] = {}
+            raise JepsenInputError(
+                position, f"a {op['f']} op's value must be a vector of micro-ops"
+            )
+        facts = OpFacts(
+            index, invoke_index, process, invoked_at, INF if kind == "info" else position, op["f"]
+        )
+        reads: dict[str, list[Any]] = {}
+        sent: dict[str, list[Any]] = {}
         writers = self.writers
         for mop in mops:
             if type(mop) is not list or not mop or mop[0] not in ("send", "poll"):
                 raise JepsenInputError(
-                    position, f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160]
+                    position,
+                    f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160],
                 )
             if mop[0] == "send":
                 key, offset, value = self._parse_send(mop)
@@ -278,10 +291,10 @@ class JepsenKafka:
 
     def _feed_polls(
         self,
-        op: dict,
+        op: dict[str, Any],
         facts: OpFacts,
-        reads: dict[str, list],
-        sent: dict[str, list],
+        reads: dict[str, list[Any]],
+        sent: dict[str, list[Any]],
         sink: MicroOpSink,
     ) -> None:
         """The polls of one ok op, one per key read (as `_polls`)."""
@@ -304,7 +317,9 @@ class JepsenKafka:
             if key in rebalanced:
                 for records in chunks:
                     self.unknown_positions += 1
-                    self._feed_poll(sink, invoked_at, at, process, key, None, records, True, readers, facts)
+                    self._feed_poll(
+                        sink, invoked_at, at, process, key, None, records, True, readers, facts
+                    )
                     if records:
                         positions[key] = records[-1][0]
                 positions.pop(key, None)
@@ -314,8 +329,16 @@ class JepsenKafka:
             if last is None:
                 self.unknown_positions += 1
             self._feed_poll(
-                sink, invoked_at, at, process, key, None if last is None else last + 1, records, False,
-                readers, facts,
+                sink,
+                invoked_at,
+                at,
+                process,
+                key,
+                None if last is None else last + 1,
+                records,
+                False,
+                readers,
+                facts,
             )
             if records:
                 positions[key] = records[-1][0]
@@ -328,7 +351,7 @@ class JepsenKafka:
         process: int,
         key: str,
         start: int | None,
-        records: list,
+        records: list[Any],
         rebalanced: bool,
         readers: dict[Hashable, OpFacts],
         facts: OpFacts,
@@ -341,7 +364,7 @@ class JepsenKafka:
             # what the translator rejects before the log checker looks at the records
             raise _bad_records(self.position, records) from None
 
-    def _consumer(self, op: dict, invoke: dict) -> None:
+    def _consumer(self, op: dict[str, Any], invoke: dict[str, Any]) -> None:
         """assign / subscribe / crash: which positions survive (Jepsen keeps those of the
         keys that stay assigned, as Kafka's consumer does)."""
         self.consumer_ops += 1
@@ -366,10 +389,12 @@ class JepsenKafka:
         for key in [k for k in positions if k not in kept]:
             del positions[key]
 
-    def _micro_ops(self, position: int, invoked: tuple[int, dict], op: dict) -> list[dict]:
+    def _micro_ops(
+        self, position: int, invoked: tuple[int, dict[str, Any]], op: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """The translated ops of one completed Jepsen op (a list, not a generator: nested
         generators cost a frame switch per item on the hot path)."""
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         invoked_at, invoke = invoked
         kind = op["type"]
         process = op["process"]
@@ -379,7 +404,9 @@ class JepsenKafka:
         if kind != "ok" and not (type(mops) is list and mops and type(mops[0]) is list):
             mops = invoke.get("value")  # an info/fail completion usually repeats nothing
         if type(mops) is not list:
-            raise JepsenInputError(position, f"a {op['f']} op's value must be a vector of micro-ops")
+            raise JepsenInputError(
+                position, f"a {op['f']} op's value must be a vector of micro-ops"
+            )
         facts = OpFacts(
             index=index,
             invoke_index=invoke_index,
@@ -388,12 +415,13 @@ class JepsenKafka:
             completed_at=float("inf") if kind == "info" else position,
             f=op["f"],
         )
-        reads: dict[str, list] = {}
-        sent: dict[str, list] = {}
+        reads: dict[str, list[Any]] = {}
+        sent: dict[str, list[Any]] = {}
         for mop in mops:
             if type(mop) is not list or not mop or mop[0] not in ("send", "poll"):
                 raise JepsenInputError(
-                    position, f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160]
+                    position,
+                    f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160],
                 )
             if mop[0] == "send":
                 out.extend(self._send(mop, kind, process, index, invoke_index, facts, sent))
@@ -409,73 +437,97 @@ class JepsenKafka:
 
     def _send(
         self,
-        mop: list,
+        mop: list[Any],
         kind: str,
         process: int,
         index: int,
         invoke_index: int,
         facts: OpFacts,
-        sent: dict[str, list],
-    ) -> tuple[dict, dict]:
+        sent: dict[str, list[Any]],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         key, offset, value = self._parse_send(mop)
         sent.setdefault(key, []).append(value)
         if kind != "fail":
             self.writers.setdefault(key, {}).setdefault(value, facts)
         done_type = kind if kind != "ok" else ("ok" if offset is not None else "info")
-        invocation = {"process": process, "type": "invoke", "f": "send", "key": key,
-                      "value": value, "index": invoke_index, "at": facts.invoked_at}
-        completion = {"process": process, "type": done_type, "f": "send", "key": key,
-                      "value": value, "index": index, "at": self.position}
+        invocation = {
+            "process": process,
+            "type": "invoke",
+            "f": "send",
+            "key": key,
+            "value": value,
+            "index": invoke_index,
+            "at": facts.invoked_at,
+        }
+        completion = {
+            "process": process,
+            "type": done_type,
+            "f": "send",
+            "key": key,
+            "value": value,
+            "index": index,
+            "at": self.position,
+        }
         if offset is not None:
             completion["offset"] = offset
         return invocation, completion
 
-    def _parse_send(self, mop: list) -> tuple[str, int | None, str | int]:
+    def _parse_send(self, mop: list[Any]) -> tuple[str, int | None, str | int]:
         """A send micro-op's key, offset (None: not reported) and message, validated."""
         if len(mop) != 3:
             raise JepsenInputError(self.position, "a send micro-op is [:send key value]")
         key = _key(mop[1])
         if key is None:
-            raise JepsenInputError(self.position, f"send key must be an integer or a string, got {mop[1]!r}"[:120])
+            raise JepsenInputError(
+                self.position, f"send key must be an integer or a string, got {mop[1]!r}"[:120]
+            )
         value = mop[2]
         offset = None
         if type(value) is list:
             if len(value) != 2:
-                raise JepsenInputError(self.position, "a completed send is [:send key [offset value]]")
+                raise JepsenInputError(
+                    self.position, "a completed send is [:send key [offset value]]"
+                )
             offset, value = value
             if offset is not None and (type(offset) is not int or offset < 0):
                 raise JepsenInputError(
-                    self.position, f"send offset must be a non-negative integer or nil, got {offset!r}"[:120]
+                    self.position,
+                    f"send offset must be a non-negative integer or nil, got {offset!r}"[:120],
                 )
         if not _scalar(value):
-            raise JepsenInputError(self.position, f"sent value must be an integer or a string, got {value!r}"[:120])
+            raise JepsenInputError(
+                self.position, f"sent value must be an integer or a string, got {value!r}"[:120]
+            )
         return key, offset, value
 
-    def _poll_records(self, mop: list, reads: dict[str, list]) -> None:
+    def _poll_records(self, mop: list[Any], reads: dict[str, list[Any]]) -> None:
         polled = mop[1]
         if polled is None:
             return
         if type(polled) is not dict:
-            raise JepsenInputError(self.position, "a completed poll is [:poll {key [[offset value] ...]}]")
+            raise JepsenInputError(
+                self.position, "a completed poll is [:poll {key [[offset value] ...]}]"
+            )
         for raw_key, pairs in polled.items():
             key = _key(raw_key)
             if key is None or type(pairs) is not list:
                 raise JepsenInputError(
-                    self.position, f"poll result must map keys to [[offset value] ...], got {raw_key!r}"[:120]
+                    self.position,
+                    f"poll result must map keys to [[offset value] ...], got {raw_key!r}"[:120],
                 )
             # the records themselves are checked by the log checker (cheaply, on its path)
             reads.setdefault(key, []).append(pairs)  # one chunk per poll micro-op
 
     def _polls(
         self,
-        out: list[dict],
-        op: dict,
+        out: list[dict[str, Any]],
+        op: dict[str, Any],
         process: int,
         index: int,
         invoke_index: int,
         facts: OpFacts,
-        reads: dict[str, list],
-        sent: dict[str, list],
+        reads: dict[str, list[Any]],
+        sent: dict[str, list[Any]],
     ) -> None:
         rebalanced = self._rebalanced_keys(op)
         positions = self._positions.setdefault(process, {})
@@ -490,13 +542,23 @@ class JepsenKafka:
                 # a rebalance within the op: each poll starts wherever the new assignment
                 # put the consumer, so the polls are not one contiguous read
                 for records in chunks:
-                    out += self._poll(process, index, invoke_index, facts, key, records,
-                                          None, True, first_readers)
+                    out += self._poll(
+                        process, index, invoke_index, facts, key, records, None, True, first_readers
+                    )
                 positions.pop(key, None)  # the rebalance may have come after the last poll
                 continue
             records = chunks[0] if len(chunks) == 1 else [r for chunk in chunks for r in chunk]
-            out += self._poll(process, index, invoke_index, facts, key, records,
-                                  positions.get(key), False, first_readers)
+            out += self._poll(
+                process,
+                index,
+                invoke_index,
+                facts,
+                key,
+                records,
+                positions.get(key),
+                False,
+                first_readers,
+            )
 
     def _poll(
         self,
@@ -505,16 +567,23 @@ class JepsenKafka:
         invoke_index: int,
         facts: OpFacts,
         key: str,
-        records: list,
+        records: list[Any],
         last: int | None,
         rebalanced: bool,
         first_readers: dict[str, dict[Any, OpFacts]],
-    ) -> tuple[dict, dict]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """One translated poll: `last` is where the process's previous read of `key`
         ended (None: the position is unknown)."""
         positions = self._positions.setdefault(process, {})
-        completion = {"process": process, "type": "ok", "f": "poll", "key": key,
-                      "value": records, "index": index, "at": self.position}
+        completion = {
+            "process": process,
+            "type": "ok",
+            "f": "poll",
+            "key": key,
+            "value": records,
+            "index": index,
+            "at": self.position,
+        }
         if last is None:
             self.unknown_positions += 1
             completion["offset"] = None
@@ -532,12 +601,18 @@ class JepsenKafka:
                         readers[message] = facts
             except (TypeError, ValueError):
                 raise _bad_records(self.position, records) from None
-        invocation = {"process": process, "type": "invoke", "f": "poll", "key": key,
-                      "offset": completion["offset"], "index": invoke_index,
-                      "at": facts.invoked_at}
+        invocation = {
+            "process": process,
+            "type": "invoke",
+            "f": "poll",
+            "key": key,
+            "offset": completion["offset"],
+            "index": invoke_index,
+            "at": facts.invoked_at,
+        }
         return invocation, completion
 
-    def _rebalanced_keys(self, op: dict) -> set[str]:
+    def _rebalanced_keys(self, op: dict[str, Any]) -> set[str]:
         log = op.get("rebalance-log")
         if not log:
             return set()
@@ -549,7 +624,9 @@ class JepsenKafka:
                     keys.add(key)
         return keys
 
-    def _precommitted(self, key: str, mine: list, chunks: list[list], facts: OpFacts) -> None:
+    def _precommitted(
+        self, key: str, mine: list[Any], chunks: list[list[Any]], facts: OpFacts
+    ) -> None:
         """precommitted-read: Kafka consumers read committed data only, so an op (a
         transaction) can never read back a message it sent itself before committing."""
         written = set(mine)
@@ -571,7 +648,7 @@ def _bad_records(position: int, records: Any) -> JepsenInputError:
     )
 
 
-def jepsen_calls(ops: Iterable[dict]) -> list[Call]:
+def jepsen_calls(ops: Iterable[dict[str, Any]]) -> list[Call]:
     """Jepsen-shape ops as the linearizability checker's calls, one per micro-op (per key
     read), each spanning its op's invocation and completion in the Jepsen history."""
     translator = JepsenKafka()

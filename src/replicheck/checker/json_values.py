@@ -62,7 +62,7 @@ def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
         depth += 1
         if depth > limit:
             return True
-        below: list = []
+        below: list[Any] = []
         for item in level:
             children = item.values() if type(item) is dict else item
             below += [c for c in children if type(c) is list or type(c) is dict]

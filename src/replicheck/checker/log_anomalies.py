@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Container, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -76,7 +76,7 @@ KNOWN_SLACK = 1 << 16
 #: whatever the micro-op feed records as a message's first reader (opaque here)
 R = TypeVar("R")
 
-_NO_RECORDS: list = []  # shared by every poll that returned null (never mutated)
+_NO_RECORDS: list[Any] = []  # shared by every poll that returned null (never mutated)
 
 # positions in the operation tuples
 _KIND, _INVOKE, _INDEX, _PROCESS, _KEY = 0, 1, 2, 3, 4
@@ -100,8 +100,8 @@ class PartitionView:
 class LogVerdict:
     """The checker's answer: anomalies (Jepsen names → evidence) and statistics."""
 
-    anomalies: dict[str, list[dict]]
-    stats: dict
+    anomalies: dict[str, list[dict[str, Any]]]
+    stats: dict[str, Any]
     partitions: dict[str, PartitionView] = field(default_factory=dict, repr=False)
     #: kinds that are reported but do not invalidate the run (`--allow`; none by default)
     allowed: frozenset[str] = frozenset()
@@ -120,7 +120,7 @@ class LogVerdict:
         """The kinds found that are allowed, in report order."""
         return [kind for kind in self.anomalies if kind in self.allowed]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """`{"valid", "anomalies", "allowed_anomalies", "allowed", "stats"}` for orjson:
         `anomalies` holds the kinds that invalidate the run, `allowed_anomalies` the kinds
         found that are allowed."""
@@ -139,7 +139,7 @@ class LogVerdict:
         return render_verdict_text(self, max_examples)
 
 
-def op_ref(op: tuple, name: Any = None) -> dict:
+def op_ref(op: tuple[Any, ...], name: Any = None) -> dict[str, Any]:
     """The evidence form of an internal operation tuple; `name` maps a position to the
     op's `index` (identity if omitted)."""
     if name is None:
@@ -194,21 +194,23 @@ class _Partition:
     def __init__(self, key: str) -> None:
         self.key = key
         self.observed: dict[int, Hashable] = {}  # offset -> first message seen there
-        self.observed_by: dict[int, tuple] = {}  # offset -> op that first showed it
+        self.observed_by: dict[int, tuple[Any, ...]] = {}  # offset -> op that first showed it
         self.messages: dict[Hashable, int] = {}  # message -> first offset seen at
-        self.acked: dict[int, tuple] = {}  # offset -> first ok send acknowledged there
-        self.acked_extra: dict[int, list[tuple]] = {}  # further ok sends at one offset
+        self.acked: dict[int, tuple[Any, ...]] = {}  # offset -> first ok send acknowledged there
+        self.acked_extra: dict[int, list[tuple[Any, ...]]] = {}  # further ok sends at one offset
         self.conflicted: list[int] = []  # sorted offsets with ≥ 2 messages
-        self.conflicts: dict[int, dict[Hashable, list[tuple]]] = {}
-        self.dups: dict[Hashable, dict[int, list[tuple]]] = {}
-        self.lost: dict[int, tuple[tuple, tuple, Any]] = {}  # send index -> (send, read, shown)
-        self.final_polls: list[tuple[tuple, list]] = []
+        self.conflicts: dict[int, dict[Hashable, list[tuple[Any, ...]]]] = {}
+        self.dups: dict[Hashable, dict[int, list[tuple[Any, ...]]]] = {}
+        self.lost: dict[
+            int, tuple[tuple[Any, ...], tuple[Any, ...], Any]
+        ] = {}  # send index -> (send, read, shown)
+        self.final_polls: list[tuple[tuple[Any, ...], list[Any]]] = []
         # fallback final read: [first poll, process, last offset, [(poll, records), ...]],
         # with a fifth item True once a continuation came back empty (end reached)
-        self.fallback: list | None = None
-        self.skip_candidates: list[tuple[tuple, tuple, int, int]] = []
+        self.fallback: list[Any] | None = None
+        self.skip_candidates: list[tuple[tuple[Any, ...], tuple[Any, ...], int, int]] = []
         # gaps inside one op's records of this partition: (kind, op, previous op, below, above)
-        self.int_skip_candidates: list[tuple[str, tuple, tuple, int, int]] = []
+        self.int_skip_candidates: list[tuple[str, tuple[Any, ...], tuple[Any, ...], int, int]] = []
         # messages returned by any ok poll (only kept when unseen counts every poll)
         self.polled: set[Hashable] | None = None
         # the same for the micro-op feed: its first-readers map, keyed by those messages
@@ -217,7 +219,7 @@ class _Partition:
         # elsewhere): a poll whose records equal a slice of it is dense and shows nothing
         # new, which one C-level comparison tells. Offsets far beyond the known ones are
         # left out (adversarial offsets must not allocate), which only costs speed.
-        self.known: list[list | None] = []
+        self.known: list[list[Any] | None] = []
         # read[o] == 1: some ok poll returned [o, observed[o]] (its reader is recorded)
         self.read = bytearray()
 
@@ -235,7 +237,7 @@ class _Partition:
             self.read.append(0)
 
     # -- observations ------------------------------------------------------------------
-    def observe(self, offset: int, message: Hashable, op: tuple) -> None:
+    def observe(self, offset: int, message: Hashable, op: tuple[Any, ...]) -> None:
         """Record that `op` showed `message` at `offset` (a read or an acknowledgement)."""
         current = self.observed.get(offset)
         if current is None:
@@ -252,12 +254,14 @@ class _Partition:
         elif first_offset != offset:
             self._duplicate(message, first_offset, offset, op)
 
-    def _first_op(self, offset: int, message: Hashable) -> tuple:
+    def _first_op(self, offset: int, message: Hashable) -> tuple[Any, ...]:
         if self.observed[offset] == message:
             return self.observed_by[offset]
         return self.conflicts[offset][message][0]
 
-    def _conflict(self, offset: int, current: Hashable, message: Hashable, op: tuple) -> None:
+    def _conflict(
+        self, offset: int, current: Hashable, message: Hashable, op: tuple[Any, ...]
+    ) -> None:
         facts = self.conflicts.get(offset)
         if facts is None:
             facts = self.conflicts[offset] = {current: [self.observed_by[offset]]}
@@ -266,7 +270,9 @@ class _Partition:
         if len(ops) < MAX_OPS_PER_FACT and op not in ops:
             ops.append(op)
 
-    def _duplicate(self, message: Hashable, first_offset: int, offset: int, op: tuple) -> None:
+    def _duplicate(
+        self, message: Hashable, first_offset: int, offset: int, op: tuple[Any, ...]
+    ) -> None:
         facts = self.dups.get(message)
         if facts is None:
             facts = self.dups[message] = {first_offset: [self._first_op(first_offset, message)]}
@@ -280,7 +286,12 @@ class _Partition:
 
     # -- lost writes ---------------------------------------------------------------------
     def check_covered(
-        self, offset: int, shown: Any, poll: tuple, records: list, shown_messages: Any
+        self,
+        offset: int,
+        shown: Any,
+        poll: tuple[Any, ...],
+        records: list[Any],
+        shown_messages: Any,
     ) -> Any:
         """Acknowledged sends at `offset` that `poll` (invoked after their ack) lacks.
 
@@ -309,7 +320,7 @@ class _Found:
     """Anomaly collection with exact counts and capped evidence."""
 
     max_evidence: int
-    anomalies: dict[str, list[dict]] = field(default_factory=dict)
+    anomalies: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])
     counts: dict[str, int] = field(default_factory=dict)
 
     def keeps(self, kind: str) -> bool:
@@ -320,7 +331,7 @@ class _Found:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         self.anomalies.setdefault(kind, [])
 
-    def add(self, kind: str, evidence: dict) -> None:
+    def add(self, kind: str, evidence: dict[str, Any]) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         bucket = self.anomalies.setdefault(kind, [])
         if len(bucket) < self.max_evidence:
@@ -336,22 +347,28 @@ class _Checker:
         self.unseen_polls = unseen_polls
         self.positioned = positioned
         self.partitions: dict[str, _Partition] = {}
-        self.pending: dict[Any, tuple[int, dict]] = {}
-        self.last_send: dict[tuple, tuple] = {}  # (process, key) -> last ok send
-        self.last_poll: dict[tuple, tuple[int, tuple]] = {}  # (process, key) -> (last, poll)
-        self.nonmonotonic_sends: list[tuple[tuple, tuple]] = []
-        self.nonmonotonic_polls: list[dict] = []
-        self.int_nonmonotonic_sends: list[tuple[tuple, tuple]] = []
-        self.int_nonmonotonic_polls: list[dict] = []
+        self.pending: dict[Any, tuple[int, dict[str, Any]]] = {}
+        self.last_send: dict[
+            tuple[Any, ...], tuple[Any, ...]
+        ] = {}  # (process, key) -> last ok send
+        self.last_poll: dict[
+            tuple[Any, ...], tuple[int, tuple[Any, ...]]
+        ] = {}  # (process, key) -> (last, poll)
+        self.nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+        self.nonmonotonic_polls: list[dict[str, Any]] = []
+        self.int_nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+        self.int_nonmonotonic_polls: list[dict[str, Any]] = []
         self.any_final = False
-        self.failed_messages: dict[str, dict] = {}  # key -> message -> failed send
-        self.info_offsets: list[tuple] = []  # info sends that reported an offset anyway
+        self.failed_messages: dict[
+            Hashable, dict[Hashable, tuple[Any, ...]]
+        ] = {}  # key -> message -> failed send
+        self.info_offsets: list[tuple[Any, ...]] = []  # info sends that reported an offset anyway
         # the `index` of the op at a position, where it is not position + ids_base
         self.ids: dict[int, Any] = {}
         self.ids_base = 0
         self.fed = 0  # micro-ops fed (counted as the two ops each replaces)
         self.records_read = 0
-        self.stats = {
+        self.stats: dict[str, Any] = {
             "ops": 0,
             "sends": {"ok": 0, "info": 0, "fail": 0},
             "polls": {"ok": 0, "info": 0, "fail": 0},
@@ -365,10 +382,10 @@ class _Checker:
         found = self.ids.get(position)
         return position + self.ids_base if found is None else found
 
-    def op_ref(self, op: tuple) -> dict:
+    def op_ref(self, op: tuple[Any, ...]) -> dict[str, Any]:
         return op_ref(op, self.name)
 
-    def note_id(self, position: int, op: dict) -> None:
+    def note_id(self, position: int, op: dict[str, Any]) -> None:
         """Remember an op's `index` where it is not the expected position + base."""
         ident = op.get("index", position)
         if position == 0 and type(ident) is int and not self.positioned:
@@ -386,7 +403,7 @@ class _Checker:
         return part
 
     # -- the single pass -------------------------------------------------------------------
-    def run(self, ops: Iterable[dict]) -> None:
+    def run(self, ops: Iterable[dict[str, Any]]) -> None:
         """Consume the history once. The common case (an operation that shows nothing new)
         stays inline in this loop; anything new or suspicious goes to a helper."""
         pending = self.pending
@@ -531,7 +548,7 @@ class _Checker:
                 stats["other_ops"] += n
 
     # -- one completed send / poll (shared by the dict pass and the micro-op feed) ---------------
-    def send_ok(self, part: _Partition, send: tuple) -> None:
+    def send_ok(self, part: _Partition, send: tuple[Any, ...]) -> None:
         """An acknowledged send: the version order, and the order of the process's sends."""
         offset, message = send[_SEND_OFFSET], send[_SEND_MESSAGE]
         slot = (send[_PROCESS], send[_KEY])
@@ -558,7 +575,9 @@ class _Checker:
         elif observed.get(offset) != message:
             part.observe(offset, message, send)
 
-    def poll_records(self, part: _Partition, poll: tuple, records: list, rebalanced: bool) -> bool:
+    def poll_records(
+        self, part: _Partition, poll: tuple[Any, ...], records: list[Any], rebalanced: bool
+    ) -> bool:
         """A non-empty ok poll: its records against the log, then against the process's
         previous poll of the partition. True if the records were exactly the known ones
         at their offsets (`part.known`)."""
@@ -638,7 +657,7 @@ class _Checker:
         process: int,
         key: str,
         start: int | None,
-        records: list,
+        records: list[Any],
         rebalanced: bool,
         readers: dict[Hashable, R],
         reader: R,
@@ -664,7 +683,7 @@ class _Checker:
                 or first < 0
                 or (start is not None and (type(start) is not int or start < 0))
             ):
-                    raise LogInputError(None, _poll_problem(key, start, records) or "bad poll")
+                raise LogInputError(None, _poll_problem(key, start, records) or "bad poll")
             poll = ("poll", invoke_at, at, process, key, start, False, first, last, count)
             if self.poll_records(part, poll, records, rebalanced):
                 read = part.read
@@ -695,7 +714,9 @@ class _Checker:
         stats["records_read"] = self.records_read
         return self.finish()
 
-    def extend_fallback(self, group: list, poll: tuple, records: Any, last: Any) -> None:
+    def extend_fallback(
+        self, group: list[Any], poll: tuple[Any, ...], records: Any, last: Any
+    ) -> None:
         """A poll continuing the latest read-from-0 extends the fallback final read."""
         if len(group) == 4:
             group[3].append((poll, records))
@@ -705,7 +726,7 @@ class _Checker:
                 group.append(True)  # polled past the end: the read saw the whole log
 
     def unacknowledged(
-        self, op: dict, invoke: dict, kind: str, invoke_index: Any, index: Any
+        self, op: dict[str, Any], invoke: dict[str, Any], kind: str, invoke_index: Any, index: Any
     ) -> None:
         """Remember a failed send (for G1a) or an info send that reported an offset."""
         key = op.get("key", invoke.get("key"))
@@ -719,7 +740,9 @@ class _Checker:
                 raise LogInputError(None, log_op_problem(op, invoke) or "bad info send")
             self.info_offsets.append(send)
 
-    def internal_sends(self, part: _Partition, previous: tuple, send: tuple) -> None:
+    def internal_sends(
+        self, part: _Partition, previous: tuple[Any, ...], send: tuple[Any, ...]
+    ) -> None:
         """Successive sends of one op (a transaction) to one partition, in its order."""
         below, above = previous[_SEND_OFFSET], send[_SEND_OFFSET]
         if above <= below:
@@ -728,7 +751,7 @@ class _Checker:
             part.int_skip_candidates.append((INT_SEND_SKIP, send, previous, below, above))
 
     def check_poll_slow(
-        self, part: _Partition, poll: tuple, records: list, rebalanced: bool = False
+        self, part: _Partition, poll: tuple[Any, ...], records: list[Any], rebalanced: bool = False
     ) -> int:
         """Full bookkeeping for a poll that shows something new; returns its max offset.
 
@@ -739,7 +762,8 @@ class _Checker:
         observed_get = part.observed.get
         shown_messages = None
         previous = None
-        lowest = highest = records[0][0]
+        lowest: int = records[0][0]
+        highest: int = lowest
         # Jepsen skips the internal checks of a key the consumer was rebalanced off/onto
         internal = not rebalanced
         for offset, message in records:
@@ -787,7 +811,7 @@ class _Checker:
             # a record matching the first message seen at a conflicted offset may still
             # contradict an acknowledgement there
             at = bisect.bisect_left(part.conflicted, lowest)
-            shown_at: dict | None = None
+            shown_at: dict[int, Any] | None = None
             while at < len(part.conflicted) and part.conflicted[at] <= highest:
                 offset = part.conflicted[at]
                 if shown_at is None:
@@ -801,8 +825,8 @@ class _Checker:
     def check_gap(
         self,
         part: _Partition,
-        poll: tuple,
-        records: list,
+        poll: tuple[Any, ...],
+        records: list[Any],
         below: int,
         above: int,
         shown_messages: Any,
@@ -953,8 +977,7 @@ class _Checker:
                 "op": self.op_ref(op),
                 "offsets": [below, above],
                 "skipped": [
-                    {"offset": o, "message": part.observed[o]}
-                    for o in skipped[:MAX_OPS_PER_FACT]
+                    {"offset": o, "message": part.observed[o]} for o in skipped[:MAX_OPS_PER_FACT]
                 ],
                 "skipped_count": len(skipped),
             }
@@ -1006,7 +1029,7 @@ class _Checker:
             # every partition until they have caught up with every acknowledged offset)
             horizon = float("inf")
             final_polls = []
-            seen = part.polled if part.readers is None else part.readers
+            seen: Container[Hashable] | None = part.polled if part.readers is None else part.readers
         elif final_mode == "flagged":
             final_polls = part.final_polls
             if not final_polls:
@@ -1026,6 +1049,7 @@ class _Checker:
         for extra in part.acked_extra.values():
             sends.extend(extra)
         sends.sort(key=lambda s: (s[_SEND_OFFSET], s[_INDEX]))
+        assert seen is not None, "unseen_polls gives every partition a polled set"
         for send in sends:
             if (
                 send[_INDEX] < horizon
@@ -1171,7 +1195,7 @@ class _Checker:
             self.found.add(NONMONOTONIC_POLL, evidence)
 
 
-def _poll_problem(key: str, start: int | None, records: list) -> str | None:
+def _poll_problem(key: str, start: int | None, records: list[Any]) -> str | None:
     """Why a fed poll is unusable, in the words of `log_op_problem` (None: it is fine)."""
     op = {"f": "poll", "type": "ok", "process": 0, "key": key, "value": records}
     return log_op_problem(op, {"offset": 0 if start is None else start})
@@ -1194,7 +1218,9 @@ def _runs(offsets: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def check_micro_ops(feed: Callable[[_Checker], None], max_evidence: int = MAX_EVIDENCE) -> LogVerdict:
+def check_micro_ops(
+    feed: Callable[[_Checker], None], max_evidence: int = MAX_EVIDENCE
+) -> LogVerdict:
     """The verdict of a history fed micro-op by micro-op: `feed(checker)` calls
     `checker.feed_send` / `feed_poll` in completion order (replicheck.checker.jepsen_kafka),
     with `unseen` counting every poll and ops placed by their positions, as `check_log`
@@ -1211,7 +1237,7 @@ def check_micro_ops(feed: Callable[[_Checker], None], max_evidence: int = MAX_EV
 
 
 def check_log(
-    ops: Iterable[dict],
+    ops: Iterable[dict[str, Any]],
     max_evidence: int = MAX_EVIDENCE,
     *,
     unseen_polls: bool = False,
