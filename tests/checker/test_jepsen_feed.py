@@ -123,3 +123,19 @@ def test_evidence_names_ops_by_their_index_whatever_the_base(base: int) -> None:
     fast, reference = both(history)
     assert fast == reference
     assert fast[0]["anomalies"]
+
+
+def test_two_spellings_of_one_key_in_a_poll_are_one_read() -> None:
+    history = [
+        {"type": "invoke", "f": "send", "process": 0, "value": [["send", 1, 10]]},
+        {"type": "ok", "f": "send", "process": 0, "value": [["send", 1, [0, 10]]]},
+        {"type": "invoke", "f": "send", "process": 0, "value": [["send", 1, 11]]},
+        {"type": "ok", "f": "send", "process": 0, "value": [["send", 1, [1, 11]]]},
+        {"type": "invoke", "f": "poll", "process": 1, "value": [["poll"]]},
+        {"type": "ok", "f": "poll", "process": 1, "value": [["poll", {1: [[0, 10]], "1": [[1, 11]]}]]},
+        {"type": "invoke", "f": "poll", "process": 1, "value": [["poll"]]},
+        {"type": "ok", "f": "poll", "process": 1, "value": [["poll", {"1": [[3, 12]], 2: []}]]},
+    ]
+    fast, reference = both(history)
+    assert fast == reference
+    assert fast[0]["stats"]["polls"]["ok"] == 3

@@ -108,6 +108,13 @@ def _key(raw: Any) -> str | None:
     return None
 
 
+def _distinct_keys(polled: dict[Any, Any]) -> bool:
+    """Whether a poll result's keys stay distinct as the strings they are compared as."""
+    if all(type(k) is str for k in polled) or all(type(k) is int for k in polled):
+        return True
+    return len({_key(k) for k in polled}) == len(polled)
+
+
 def _pairs_shape(records: list[Any]) -> bool:
     """Whether every record is a pair with a hashable message (what `_poll` requires)."""
     try:
@@ -257,9 +264,30 @@ class JepsenKafka:
             raise JepsenInputError(
                 position, f"a {op['f']} op's value must be a vector of micro-ops"
             )
-        facts = OpFacts(
-            index, invoke_index, process, invoked_at, INF if kind == "info" else position, op["f"]
-        )
+        f = op["f"]
+        facts = OpFacts(index, invoke_index, process, invoked_at, INF if kind == "info" else position, f)
+        if len(mops) == 1 and f != "txn" and "rebalance-log" not in op:
+            # the common case: one send, or one poll (the general loop below, unrolled)
+            mop = mops[0]
+            if type(mop) is list and len(mop) == 3 and mop[0] == "send":
+                key, offset, value = self._parse_send(mop)
+                if kind != "fail":
+                    by_message = self.writers.get(key)
+                    if by_message is None:
+                        by_message = self.writers[key] = {}
+                    if value not in by_message:
+                        by_message[value] = facts
+                done = kind if kind != "ok" else ("ok" if offset is not None else "info")
+                sink.feed_send(done, invoked_at, position, process, key, offset, value)
+                return
+            if type(mop) is list and mop and mop[0] == "poll":
+                polled = mop[1] if kind == "ok" and len(mop) >= 2 else None
+                if polled is None:
+                    return
+                if type(polled) is not dict or len(polled) < 2 or _distinct_keys(polled):
+                    self._feed_single_poll(polled, facts, sink)
+                    return
+                # (two spellings of one key, 1 and "1": the general path merges them)
         reads: dict[str, list[Any]] = {}
         sent: dict[str, list[Any]] = {}
         writers = self.writers
@@ -288,6 +316,43 @@ class JepsenKafka:
                 self.transactional_ops.append((facts, sent, reads))
         if kind == "ok" and (reads or op.get("rebalance-log")):
             self._feed_polls(op, facts, reads, sent, sink)
+
+    def _feed_single_poll(self, polled: Any, facts: OpFacts, sink: MicroOpSink) -> None:
+        """The polls of an ok op whose only micro-op is one poll (as `_poll_records` and
+        `_feed_polls` read it, without their intermediate maps)."""
+        if type(polled) is not dict:
+            raise JepsenInputError(
+                self.position, "a completed poll is [:poll {key [[offset value] ...]}]"
+            )
+        if not polled:
+            return
+        process = facts.process
+        positions = self._positions.get(process)
+        if positions is None:
+            positions = self._positions[process] = {}
+        first_readers = self.first_readers
+        invoked_at, at = facts.invoked_at, self.position
+        for raw_key, records in polled.items():
+            key = raw_key if type(raw_key) is str else _key(raw_key)
+            if key is None or type(records) is not list:
+                raise JepsenInputError(
+                    self.position,
+                    f"poll result must map keys to [[offset value] ...], got {raw_key!r}"[:120],
+                )
+            readers = first_readers.get(key)
+            if readers is None:
+                readers = first_readers[key] = {}
+            last = positions.get(key)
+            if last is None:
+                self.unknown_positions += 1
+                start = None
+            else:
+                start = last + 1
+            self._feed_poll(
+                sink, invoked_at, at, process, key, start, records, False, readers, facts
+            )
+            if records:
+                positions[key] = records[-1][0]
 
     def _feed_polls(
         self,
