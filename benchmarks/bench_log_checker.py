@@ -172,7 +172,9 @@ def jepsen_files(lines: int) -> tuple[Path, Path]:
     edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
     if not (edn.exists() and jsonl.exists()):
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-        subprocess.run([sys.executable, __file__, "--write-jepsen", str(lines)], env=env, check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--write-jepsen", str(lines)], env=env, check=True
+        )
     return edn, jsonl
 
 
@@ -180,14 +182,20 @@ def write_jepsen(lines: int) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import orjson
 
-    from replicheck.checker.jepsen_gen import JepsenGenConfig, generate_jepsen, to_edn_line
+    from replicheck.testing.jepsen_gen import JepsenGenConfig, generate_jepsen, to_edn_line
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
     print(f"generating {edn.name} …", file=sys.stderr)
     config = JepsenGenConfig(
-        ops=lines * 49 // 100, processes=10, keys=4, max_poll_records=40,
-        crash_ratio=0.001, info_ratio=0.05, fail_ratio=0.02, hole_ratio=0.05,
+        ops=lines * 49 // 100,
+        processes=10,
+        keys=4,
+        max_poll_records=40,
+        crash_ratio=0.001,
+        info_ratio=0.05,
+        fail_ratio=0.02,
+        hole_ratio=0.05,
         assign_ratio=0.005,
     )
     history = generate_jepsen(config, seed=1)  # final polls included: about `lines`
@@ -201,7 +209,17 @@ def run_cli(path: Path, *extra: str, src: str | None = None) -> dict:
     """`replicheck check PATH --model log --json` in a child (of the tree `src`, default
     this one): its CPU, wall, RSS and the JSON it printed."""
     env = dict(os.environ, PYTHONPATH=src or str(ROOT / "src"))
-    command = [sys.executable, "-m", "replicheck", "check", str(path), "--model", "log", "--json", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "replicheck",
+        "check",
+        str(path),
+        "--model",
+        "log",
+        "--json",
+        *extra,
+    ]
     wall = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
@@ -239,7 +257,9 @@ def jepsen_rows(sizes: list[int], repeat: int) -> list[dict]:
             assert result["exit"] == 0, result  # a correct history: exit 0
             with path.open("rb") as handle:
                 actual = sum(1 for _ in handle)
-            rows.append({"lines": lines, "actual_lines": actual, "format": fmt, "case": "check", **result})
+            rows.append(
+                {"lines": lines, "actual_lines": actual, "format": fmt, "case": "check", **result}
+            )
             print(f"{lines:>9,} jepsen {fmt:<5} cpu {result['cpu_s']:6.2f} s", file=sys.stderr)
     biggest = jepsen_files(max(sizes))[0]
     bad = RESULTS / "jepsen_history_bad_line_27.edn"
@@ -272,8 +292,11 @@ def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
                     result = run_cli(path, src=src)
                     assert result["exit"] == 0, (name, result["stderr"])
                     runs[name].append(result)
-                    print(f"{lines:>9,} {fmt:<5} {name:<6} cpu {result['cpu_s']:6.2f} s "
-                          f"wall {result['wall_s']:6.2f} s", file=sys.stderr)
+                    print(
+                        f"{lines:>9,} {fmt:<5} {name:<6} cpu {result['cpu_s']:6.2f} s "
+                        f"wall {result['wall_s']:6.2f} s",
+                        file=sys.stderr,
+                    )
             row: dict = {"lines": lines, "format": fmt}
             for name in runs:
                 row[f"{name}_cpu_s"] = statistics.median(r["cpu_s"] for r in runs[name])
@@ -292,8 +315,10 @@ def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
 def print_compare(rows: list[dict]) -> None:
     print()
     print("replicheck check FILE --model log --json, before vs after (alternating runs, medians)")
-    print("| ops | format | before CPU s | after CPU s | CPU ratio | before wall s "
-          "| after wall s | wall ratio | after RSS MiB | same verdict |")
+    print(
+        "| ops | format | before CPU s | after CPU s | CPU ratio | before wall s "
+        "| after wall s | wall ratio | after RSS MiB | same verdict |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
@@ -348,8 +373,13 @@ def main() -> None:
         print_compare(rows)
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / "log_checker_compare.json"
-        report = {"before": args.before, "repeat": args.repeat, "rows": rows,
-                  "load_average": os.getloadavg(), "python": platform.python_version()}
+        report = {
+            "before": args.before,
+            "repeat": args.repeat,
+            "rows": rows,
+            "load_average": os.getloadavg(),
+            "python": platform.python_version(),
+        }
         out.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {out.relative_to(ROOT)}")
         return

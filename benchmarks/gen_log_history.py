@@ -4,7 +4,7 @@
 
 `--lines` is the target number of history entries (invocations + completions, final
 reads included); the history is correct unless `--fault` names an injector from
-replicheck.checker.log_gen.INJECTORS. Same arguments → byte-identical file.
+replicheck.testing.log_gen.INJECTORS. Same arguments → byte-identical file.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from replicheck.checker.log_gen import INJECTORS, GenConfig, generate_history, iter_history
+from replicheck.testing.log_gen import INJECTORS, GenConfig, generate_history, iter_history
 
 
 def config_for_lines(lines: int, partitions: int = 4, processes: int = 10) -> GenConfig:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from replicheck.checker.edn import loads
 from replicheck.checker.edn_fast import parse_fast_op
-from replicheck.checker.jepsen_gen import to_edn_line
+from replicheck.testing.jepsen_gen import to_edn_line
 
 from .test_history import edn_values, normalise_reference
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replicheck.checker.jepsen_gen import JEPSEN_INJECTORS, JepsenGenConfig, generate_jepsen
 from replicheck.checker.log_check import check_jepsen_log
 from replicheck.checker.log_input import LogInputError
+from replicheck.testing.jepsen_gen import JEPSEN_INJECTORS, JepsenGenConfig, generate_jepsen
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -44,7 +44,10 @@ def both(history: list[dict]) -> tuple[Any, Any]:
         except LogInputError as exc:
             outcomes.append(("error", exc.position))
         else:
-            views = {k: (v.offset_ranges, v.highlights, v.acked_offsets) for k, v in verdict.partitions.items()}
+            views = {
+                k: (v.offset_ranges, v.highlights, v.acked_offsets)
+                for k, v in verdict.partitions.items()
+            }
             outcomes.append((verdict.to_json(), views))
     return outcomes[0], outcomes[1]
 
@@ -68,8 +71,16 @@ def _records(op: dict) -> list[list]:
     return found
 
 
-MUTATIONS = ("swap-message", "shift-offset", "drop-record", "duplicate-record", "bad-record",
-             "send-offset", "reverse", "index")
+MUTATIONS = (
+    "swap-message",
+    "shift-offset",
+    "drop-record",
+    "duplicate-record",
+    "bad-record",
+    "send-offset",
+    "reverse",
+    "index",
+)
 
 
 def mutate(history: list[dict], rng: random.Random, how: str) -> list[dict]:
@@ -96,7 +107,9 @@ def mutate(history: list[dict], rng: random.Random, how: str) -> list[dict]:
             elif how == "duplicate-record":
                 chosen.insert(at, list(chosen[at]))
             elif how == "bad-record":
-                chosen[at] = rng.choice([[chosen[at][0]], "x", [-1, 2], [True, 2], (0, 1), [0, [1]]])
+                chosen[at] = rng.choice(
+                    [[chosen[at][0]], "x", [-1, 2], [True, 2], (0, 1), [0, [1]]]
+                )
             elif how == "reverse":
                 chosen.reverse()
     return history
@@ -132,7 +145,12 @@ def test_two_spellings_of_one_key_in_a_poll_are_one_read() -> None:
         {"type": "invoke", "f": "send", "process": 0, "value": [["send", 1, 11]]},
         {"type": "ok", "f": "send", "process": 0, "value": [["send", 1, [1, 11]]]},
         {"type": "invoke", "f": "poll", "process": 1, "value": [["poll"]]},
-        {"type": "ok", "f": "poll", "process": 1, "value": [["poll", {1: [[0, 10]], "1": [[1, 11]]}]]},
+        {
+            "type": "ok",
+            "f": "poll",
+            "process": 1,
+            "value": [["poll", {1: [[0, 10]], "1": [[1, 11]]}]],
+        },
         {"type": "invoke", "f": "poll", "process": 1, "value": [["poll"]]},
         {"type": "ok", "f": "poll", "process": 1, "value": [["poll", {"1": [[3, 12]], 2: []}]]},
     ]

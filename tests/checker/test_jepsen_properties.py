@@ -12,19 +12,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replicheck.checker.jepsen_gen import (
-    JEPSEN_INJECTORS,
-    JepsenGenConfig,
-    generate_jepsen,
-    to_edn_line,
-)
 from replicheck.checker.jepsen_kafka import OpFacts, jepsen_calls
 from replicheck.checker.linearizability import calls_from_history, check_calls
 from replicheck.checker.log_check import ALWAYS_ALLOWED, TRANSACTIONAL_ALLOWED, check_any_log
 from replicheck.checker.log_cycles import cycles_general, cycles_simple
 from replicheck.checker.log_file import check_log_file
-from replicheck.checker.log_gen import GenConfig, generate_history
 from replicheck.model import LogModel
+from replicheck.testing.jepsen_gen import (
+    JEPSEN_INJECTORS,
+    JepsenGenConfig,
+    generate_jepsen,
+    to_edn_line,
+)
+from replicheck.testing.log_gen import GenConfig, generate_history
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

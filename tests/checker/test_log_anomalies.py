@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 
 from replicheck.checker.log_anomalies import ANOMALY_KINDS, check_log
-from replicheck.checker.log_builder import KEY, LogHistory
+from replicheck.testing.log_builder import KEY, LogHistory
 
 
 def kinds(history: LogHistory) -> set[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from replicheck.checker.history import HistoryError, dump_jsonl
-from replicheck.checker.log_builder import LogHistory
 from replicheck.checker.log_file import check_log_file
+from replicheck.testing.log_builder import LogHistory
 
 
 def test_file_verdict_matches_in_memory(tmp_path):

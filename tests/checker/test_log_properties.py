@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from replicheck.checker.log_anomalies import check_log
-from replicheck.checker.log_gen import INJECTORS, GenConfig, generate_history, iter_history
+from replicheck.testing.log_gen import INJECTORS, GenConfig, generate_history, iter_history
 
 configs = st.builds(
     GenConfig,

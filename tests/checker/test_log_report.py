@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from replicheck.checker.log_anomalies import PartitionView, check_log
-from replicheck.checker.log_builder import KEY, LogHistory
 from replicheck.checker.log_report import render_log_html, strip_segments
+from replicheck.testing.log_builder import KEY, LogHistory
 
 PAYLOAD = "<script>alert(1)</script>"
 
@@ -86,7 +86,7 @@ def test_every_kind_renders_in_text_and_html():
     import orjson
 
     from replicheck.checker.log_anomalies import ANOMALY_KINDS
-    from replicheck.checker.log_gen import INJECTORS, GenConfig, generate_history
+    from replicheck.testing.log_gen import INJECTORS, GenConfig, generate_history
 
     history = generate_history(GenConfig(ops=200, processes=4, info_ratio=0.2), seed=5)
     seen_kinds = set()

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from replicheck.checker.edn_fast import BLOCK_MIN_LINES, parse_fast_block, parse_fast_op
 from replicheck.checker.history import HistoryError, _maybe_deep, iter_ops
-from replicheck.checker.jepsen_gen import JepsenGenConfig, generate_jepsen, to_edn_line
 from replicheck.checker.json_values import MAX_NESTING, too_deep
+from replicheck.testing.jepsen_gen import JepsenGenConfig, generate_jepsen, to_edn_line
 
 GOOD = [
     (to_edn_line(op) + "\n").encode()
@@ -22,7 +22,7 @@ GOOD = [
 ODD = [
     b"\n",
     b"   \n",
-    b' {:type :ok, :f :poll, :process 1}\n',
+    b" {:type :ok, :f :poll, :process 1}\n",
     b"{:type :ok, :f :poll, :process 1}  \n",
     b'{:a "two words"}\n',
     b'{:a "w"}\n',
@@ -75,7 +75,12 @@ def nested(depth: int) -> list:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(json_values, st.sampled_from([nested(64), nested(65), ["]" * 70, nested(60)]])), max_size=6))
+@given(
+    st.lists(
+        st.one_of(json_values, st.sampled_from([nested(64), nested(65), ["]" * 70, nested(60)]])),
+        max_size=6,
+    )
+)
 def test_a_json_block_judged_shallow_has_no_deep_line(values: list) -> None:
     text = b"".join(orjson.dumps(v) + b"\n" for v in values)
     if not _maybe_deep(text):
@@ -91,7 +96,9 @@ def test_a_deep_line_deep_inside_a_file_is_reported_at_its_line(tmp_path, suffix
     if suffix == "edn":
         text = "".join(to_edn_line(op) + "\n" for op in history)
     else:
-        text = "".join(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS).decode() + "\n" for op in history)
+        text = "".join(
+            orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS).decode() + "\n" for op in history
+        )
     path = tmp_path / f"h.{suffix}"
     path.write_text(text)
     with pytest.raises(HistoryError) as caught:
@@ -101,7 +108,12 @@ def test_a_deep_line_deep_inside_a_file_is_reported_at_its_line(tmp_path, suffix
     del history[50]["extra"]
     history[50]["extra"] = nested(60)
     text = "".join(
-        (to_edn_line(op) if suffix == "edn" else orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS).decode()) + "\n"
+        (
+            to_edn_line(op)
+            if suffix == "edn"
+            else orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS).decode()
+        )
+        + "\n"
         for op in history
     )
     path.write_text(text)

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replicheck.checker.log_gen import GenConfig, generate_history
 from replicheck.cli import cli
+from replicheck.testing.log_gen import GenConfig, generate_history
 
 CHECK_EXITS = {0, 1, 2, 3}
 SENTINEL = "previous report, must survive a rejected input"

@@ -265,7 +265,9 @@ class JepsenKafka:
                 position, f"a {op['f']} op's value must be a vector of micro-ops"
             )
         f = op["f"]
-        facts = OpFacts(index, invoke_index, process, invoked_at, INF if kind == "info" else position, f)
+        facts = OpFacts(
+            index, invoke_index, process, invoked_at, INF if kind == "info" else position, f
+        )
         if len(mops) == 1 and f != "txn" and "rebalance-log" not in op:
             # the common case: one send, or one poll (the general loop below, unrolled)
             mop = mops[0]

@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeAlias
 
 from replicheck.checker.history import NEVER_RETURNED, pair_operations
-from replicheck.model.base import REJECT, Call, Model, State, StepFn
+from replicheck.model.base import REJECT, Call, Model, Record, S, StepFn
 
 #: how many search steps run between two looks at the clock
 CLOCK_CHECK_STEPS = 4096
@@ -42,9 +42,13 @@ REFUSED_STATES_MAX = 8
 #: kinds of search frames: a forced read, a read tried as a choice, any other choice
 FORCED, READ, CHOICE = "forced", "read", "choice"
 
+#: a search frame, newest first: (op, state before it, base, rel, ilin, kind, parent frame).
+#: A plain tuple, not a class: the search builds one per step (see `_search`).
+Frame: TypeAlias = "tuple[int, S, int, int, int, str, Frame[S] | None]"
+
 
 @dataclass
-class PartitionResult:
+class PartitionResult(Generic[S]):
     """The outcome for one partition. `valid` is True, False, or None (timed out)."""
 
     label: str
@@ -52,13 +56,14 @@ class PartitionResult:
     valid: bool | None
     #: indices into `calls`: the linearization (valid, if asked for) or the longest
     #: linearizable prefix found (violation); `states[i]` is the state after `order[i]`
+    #: the model's state before any call
+    initial_state: S
     order: list[int] = field(default_factory=list)
-    states: list[State] = field(default_factory=list)
-    initial_state: State = None
+    states: list[S] = field(default_factory=list)
     #: violation only: the call that could not be placed after the prefix (index into calls)
     blocking: int | None = None
     #: violation only: states in which the model refused the blocking call
-    refused_states: list[State] = field(default_factory=list)
+    refused_states: list[S] = field(default_factory=list)
     steps: int = 0
     configurations: int = 0
     #: False when the search stopped at another partition's failure (`first_failure`)
@@ -66,12 +71,12 @@ class PartitionResult:
 
 
 @dataclass
-class LinVerdict:
+class LinVerdict(Generic[S]):
     """The checker's answer for a whole history: `valid` is True, False, or None (unknown)."""
 
-    model: Model
+    model: Model[S]
     valid: bool | None
-    partitions: list[PartitionResult]
+    partitions: list[PartitionResult[S]]
     dropped_calls: int = 0
     elapsed_s: float = 0.0
 
@@ -79,7 +84,7 @@ class LinVerdict:
     def outcome(self) -> str:
         return {True: "linearizable", False: "not linearizable", None: "unknown"}[self.valid]
 
-    def failing(self) -> list[PartitionResult]:
+    def failing(self) -> list[PartitionResult[S]]:
         return [p for p in self.partitions if p.valid is False]
 
     def to_json(self, *, linearization: bool = False) -> dict[str, Any]:
@@ -145,13 +150,12 @@ class LinVerdict:
         skipped = [p.label for p in self.partitions if not p.searched]
         if skipped:
             lines.append(
-                f"stopped at the first failing partition: {len(skipped)} partition(s) "
-                "not searched"
+                f"stopped at the first failing partition: {len(skipped)} partition(s) not searched"
             )
         return "\n".join(lines)
 
 
-def _partition_json(model: Model, part: PartitionResult) -> dict[str, Any]:
+def _partition_json(model: Model[S], part: PartitionResult[S]) -> dict[str, Any]:
     blocking = None
     if part.blocking is not None:
         call = part.calls[part.blocking]
@@ -177,14 +181,14 @@ def _partition_json(model: Model, part: PartitionResult) -> dict[str, Any]:
     }
 
 
-def calls_from_history(ops: Sequence[dict]) -> list[Call]:
+def calls_from_history(ops: Sequence[Record]) -> list[Call]:
     """The history as calls: `fail` operations are dropped (they did not happen); `info`
     completions and invocations that never completed become `info` calls.
 
     `ops` must be validated (`history.read_history` / `validate_ops`); positions are places
     in `ops`, which is the real-time order of the history.
     """
-    calls = []
+    calls: list[Call] = []
     for op in pair_operations(ops):
         if op.type == "fail":
             continue
@@ -206,13 +210,13 @@ def calls_from_history(ops: Sequence[dict]) -> list[Call]:
 
 
 def check_history(
-    model: Model,
-    ops: Sequence[dict],
+    model: Model[S],
+    ops: Sequence[Record],
     *,
     timeout_s: float | None = None,
     linearization: bool = False,
     first_failure: bool = False,
-) -> LinVerdict:
+) -> LinVerdict[S]:
     """`check_calls` on a history of op dicts (Jepsen fields, in real-time order)."""
     with _gc_paused():
         calls = calls_from_history(ops)
@@ -240,13 +244,13 @@ def _gc_paused() -> Iterator[None]:
 
 
 def check_calls(
-    model: Model,
+    model: Model[S],
     calls: Iterable[Call],
     *,
     timeout_s: float | None = None,
     linearization: bool = False,
     first_failure: bool = False,
-) -> LinVerdict:
+) -> LinVerdict[S]:
     """Decide whether `calls` (completed and `info` operations) are linearizable.
 
     Every partition is searched, even after a violation, so the verdict lists all failing
@@ -261,14 +265,14 @@ def check_calls(
 
 
 def _check_calls(
-    model: Model,
+    model: Model[S],
     calls: Iterable[Call],
     deadline: float | None,
     linearization: bool,
     first_failure: bool,
     started: float,
-) -> LinVerdict:
-    compiled: dict[int, StepFn] = {}
+) -> LinVerdict[S]:
+    compiled: dict[int, StepFn[S]] = {}
     kept: list[Call] = []
     dropped = 0
     for call in calls:
@@ -279,13 +283,15 @@ def _check_calls(
             continue
         compiled[id(call)] = fn
         kept.append(call)
-    prepared: list[tuple[str, list[Call], list[StepFn], State]] = []
+    prepared: list[tuple[str, list[Call], list[StepFn[S]], S]] = []
     for label, group in model.partition(kept):
         group = sorted(group, key=lambda c: c.call_pos)
         given = [compiled[id(c)] for c in group]
         narrowed = model.narrow(group, given)
         assert len(narrowed) == len(group)
-        assert all(f is g for f, g, c in zip(narrowed, given, group, strict=True) if c.status == "ok")
+        assert all(
+            f is g for f, g, c in zip(narrowed, given, group, strict=True) if c.status == "ok"
+        )
         fns = [f for f in narrowed if f is not None]
         if len(fns) != len(group):
             dropped += len(group) - len(fns)
@@ -312,11 +318,11 @@ def _check_calls(
 
 
 def _run_searches(
-    model: Model,
-    prepared: Sequence[tuple[str, list[Call], list[StepFn], State]],
+    model: Model[S],
+    prepared: Sequence[tuple[str, list[Call], list[StepFn[S]], S]],
     deadline: float | None,
     first_failure: bool,
-) -> list[_Outcome]:
+) -> list[_Outcome[S]]:
     """Run every partition's search. Without a deadline or `first_failure` they run one
     after the other (one cache alive at a time); otherwise they take turns, a slice of
     CLOCK_CHECK_STEPS steps each, so that a cheap failing partition is found even when
@@ -332,7 +338,7 @@ def _run_searches(
         )
         for _, group, fns, init in prepared
     ]
-    outcomes: list[_Outcome | None] = [None] * len(searches)
+    outcomes: list[_Outcome[S] | None] = [None] * len(searches)
     steps = [0] * len(searches)
     interleave = deadline is not None or first_failure
     active = list(range(len(searches)))
@@ -342,28 +348,31 @@ def _run_searches(
                 steps[i] = next(searches[i])
                 continue
             except StopIteration as done:
-                outcomes[i] = done.value
+                finished: _Outcome[S] = done.value
+            outcomes[i] = finished
             active.remove(i)
-            if first_failure and outcomes[i].valid is False:
+            if first_failure and finished.valid is False:
                 for k in active:
                     outcomes[k] = _Outcome(None, steps[k], 0, searched=False)
-                return outcomes  # type: ignore[return-value]
+                active.clear()
+                break
         if deadline is not None and time.monotonic() > deadline:
             for k in active:
                 outcomes[k] = _Outcome(None, steps[k], 0)
             break
-    assert all(o is not None for o in outcomes)
-    return outcomes  # type: ignore[return-value]
+    found = [o for o in outcomes if o is not None]
+    assert len(found) == len(outcomes), "every search ended, timed out or was skipped"
+    return found
 
 
 def _partition_result(
-    model: Model,
+    model: Model[S],
     label: str,
     calls: Sequence[Call],
-    init: State,
-    outcome: _Outcome,
+    init: S,
+    outcome: _Outcome[S],
     want_order: bool,
-) -> PartitionResult:
+) -> PartitionResult[S]:
     result = PartitionResult(
         label=label,
         calls=list(calls),
@@ -374,17 +383,13 @@ def _partition_result(
         searched=outcome.searched,
     )
     if outcome.valid is True and want_order:
-        result.order, result.states = model.linearization(
-            calls, *_unwind(outcome.stack, outcome.state)
-        )
+        assert outcome.path is not None
+        result.order, result.states = model.linearization(calls, *_unwind(*outcome.path))
     elif outcome.valid is False:
-        result.order, result.states = model.linearization(
-            calls, *_unwind(outcome.best_stack, outcome.best_state)
-        )
+        assert outcome.path is not None
+        result.order, result.states = model.linearization(calls, *_unwind(*outcome.path))
         placed = set(result.order)
-        pending = [
-            i for i, c in enumerate(calls) if i not in placed and c.return_pos is not None
-        ]
+        pending = [i for i, c in enumerate(calls) if i not in placed and c.return_pos is not None]
         assert pending, "a failed search leaves a completed operation unplaced"
         # The first response among the unplaced calls is the one that blocked the search.
         result.blocking = min(pending, key=lambda i: calls[i].return_pos or 0)
@@ -392,12 +397,12 @@ def _partition_result(
     return result
 
 
-def _unwind(stack: Any, last_state: State) -> tuple[list[int], list[State]]:
+def _unwind(stack: Frame[S] | None, last_state: S) -> tuple[list[int], list[S]]:
     """(ops, states after each op) from a linked search stack (newest frame first)."""
     order: list[int] = []
-    before: list[State] = []
+    before: list[S] = []
     while stack is not None:
-        op, state_before, stack = stack[0], stack[1], stack[6]
+        op, state_before, _base, _rel, _ilin, _kind, stack = stack
         order.append(op)
         before.append(state_before)
     order.reverse()
@@ -407,30 +412,34 @@ def _unwind(stack: Any, last_state: State) -> tuple[list[int], list[State]]:
 
 
 @dataclass
-class _Outcome:
+class _Outcome(Generic[S]):
     valid: bool | None
     steps: int
     configurations: int
-    stack: Any = None
-    state: State = None
-    best_stack: Any = None
-    best_state: State = None
-    refused: list[Any] = field(default_factory=list)
+    #: (newest frame, state after it): the linearization (valid) or the longest prefix
+    #: found (violation); None when the search did not finish
+    path: tuple[Frame[S] | None, S] | None = None
+    #: per op: the states in which the model refused it (violation only)
+    refused: list[list[S] | None] = field(default_factory=list)
     searched: bool = True
 
 
 def _search(
-    init: State,
+    init: S,
     calls: Sequence[Call],
-    fns: Sequence[StepFn],
+    fns: Sequence[StepFn[S]],
     read_only: Sequence[bool],
     blind: Sequence[bool],
-    model_exact: Callable[[State], bool],
-) -> Generator[int, None, _Outcome]:
+    model_exact: Callable[[S], bool],
+) -> Generator[int, None, _Outcome[S]]:
     """The WGL search over one partition; `calls` sorted by invocation position.
 
     A generator: it yields its step count every CLOCK_CHECK_STEPS steps (the caller looks
-    at the clock, or lets another partition run) and returns the outcome."""
+    at the clock, or lets another partition run) and returns the outcome.
+
+    One long function on purpose: it is the checker's hot loop, with every piece of state
+    in a local and no call per step but the model's step function. Frames are `Frame`
+    tuples, built and unpacked whole (never indexed)."""
     n = len(calls)
     # Entries: 0 is the head sentinel, then calls and returns in history order, then a tail
     # sentinel that looks like a return (reaching it would mean a bookkeeping bug). An event
@@ -473,18 +482,19 @@ def _search(
             ibit[op] = 1 << info
             info += 1
 
-    refused: list[Any] = [None] * n
-    cache: set[tuple[int, int, int, Any]] = set()
+    refused: list[list[S] | None] = [None] * n
+    cache: set[tuple[int, int, int, S]] = set()
     state = init
     base = rel = ilin = 0  # linearized required ops: all ids < base, plus bits of rel << base
     # `after_info` (bit AFTER_INFO of the key's info part): the last op placed was an info
     # op, so the next one must observe its effect (see `blind` below).
     after_info = 0
     AFTER_INFO = 1 << info
-    # frames: (op, state before, base, rel, ilin, kind, parent); kind: FORCED, READ, CHOICE
-    stack: Any = None
+    # frames (`Frame`): (op, state before, base, rel, ilin, kind, parent); kind: FORCED,
+    # READ or CHOICE
+    stack: Frame[S] | None = None
     depth = best_depth = 0
-    best_stack: Any = None
+    best_stack: Frame[S] | None = None
     best_state = init
     remaining = required
     steps = 0
@@ -601,8 +611,7 @@ def _search(
                     False,
                     steps + CLOCK_CHECK_STEPS - budget,
                     configurations,
-                    best_stack=best_stack,
-                    best_state=best_state,
+                    path=(best_stack, best_state),
                     refused=refused,
                 )
             op, state, base, rel, ilin, kind, stack = stack
@@ -618,6 +627,4 @@ def _search(
         after_info = ilin & AFTER_INFO
         e = nxt[e]
         reading = kind is READ  # a read choice resumes the read pass after itself
-    return _Outcome(
-        True, steps + CLOCK_CHECK_STEPS - budget, configurations, stack=stack, state=state
-    )
+    return _Outcome(True, steps + CLOCK_CHECK_STEPS - budget, configurations, path=(stack, state))

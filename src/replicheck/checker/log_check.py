@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from replicheck.checker.jepsen_kafka import MICRO_OP_FS, JepsenInputError, JepsenKafka, is_jepsen_op
 from replicheck.checker.log_anomalies import (
@@ -25,6 +26,7 @@ from replicheck.checker.log_anomalies import (
     check_micro_ops,
 )
 from replicheck.checker.log_cycles import cycles_general, cycles_simple
+from replicheck.model.base import Record
 
 PRECOMMITTED_READ = "precommitted-read"
 CYCLE_KINDS: tuple[str, ...] = tuple(
@@ -68,11 +70,11 @@ def parse_allow(text: str) -> tuple[frozenset[str], bool]:
     return frozenset(kinds), with_defaults
 
 
-def _peek_shape(ops: Iterable[dict]) -> tuple[bool, Iterator[dict]]:
+def _peek_shape(ops: Iterable[Record]) -> tuple[bool, Iterator[Record]]:
     """Whether the history has Jepsen's shape, judged by its first send/poll/txn/consumer
     op, and an iterator that still yields every op."""
     iterator = iter(ops)
-    seen: list[dict] = []
+    seen: list[Record] = []
     for op in iterator:
         seen.append(op)
         f = op.get("f") if type(op) is dict else None
@@ -82,7 +84,7 @@ def _peek_shape(ops: Iterable[dict]) -> tuple[bool, Iterator[dict]]:
 
 
 def check_any_log(
-    ops: Iterable[dict],
+    ops: Iterable[Record],
     max_evidence: int = MAX_EVIDENCE,
     allow: frozenset[str] | None = None,
     with_defaults: bool = True,
@@ -106,7 +108,7 @@ def check_any_log(
 
 
 def check_jepsen_log(
-    ops: Iterable[dict], max_evidence: int = MAX_EVIDENCE, *, reference: bool = False
+    ops: Iterable[Record], max_evidence: int = MAX_EVIDENCE, *, reference: bool = False
 ) -> LogVerdict:
     """The one-pass checker over Jepsen's shape, plus precommitted reads and dependency
     cycles. The translator feeds the checker micro-op by micro-op; `reference` instead
@@ -154,7 +156,7 @@ def check_jepsen_log(
     return verdict
 
 
-def _add(verdict: LogVerdict, kind: str, evidence: dict, max_evidence: int) -> None:
+def _add(verdict: LogVerdict, kind: str, evidence: dict[str, Any], max_evidence: int) -> None:
     counts = verdict.stats["anomaly_counts"]
     counts[kind] = counts.get(kind, 0) + 1
     bucket = verdict.anomalies.setdefault(kind, [])

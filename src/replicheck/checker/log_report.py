@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, TypeAlias, TypedDict
 
 import jinja2
 
 from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.log_anomalies import ANOMALY_KINDS, LogVerdict, PartitionView
 from replicheck.checker.log_text import describe_evidence, kind_meaning, verdict_line
+from replicheck.model.base import Record
 
 #: plain runs longer than this collapse into one "n offsets" cell
 COLLAPSE_RUN = 12
@@ -31,14 +32,50 @@ _ENV = jinja2.Environment(
 )
 
 
-def strip_segments(view: PartitionView) -> list[dict]:
+class RunSegment(TypedDict):
+    """Plain offsets `first..last` shown as one cell (a gap, or a long unremarkable run)."""
+
+    run: Literal[True]
+    first: int
+    last: int
+    state: str  # "gap" (no op observed these offsets) or "seen"
+
+
+class OffsetSegment(TypedDict):
+    """One offset's cell; `kinds` are the anomalies at it, most severe first."""
+
+    run: Literal[False]
+    offset: int
+    kinds: list[str]
+    state: str
+
+
+#: one cell of a partition's strip, as the template reads it
+Segment: TypeAlias = RunSegment | OffsetSegment
+
+
+class _EntryView(TypedDict):
+    text: str  # one line for humans
+    json: str  # the evidence as indented JSON
+
+
+class _KindView(TypedDict):
+    """One anomaly kind's section of the page."""
+
+    name: str
+    meaning: str
+    count: int
+    entries: list[_EntryView]
+
+
+def strip_segments(view: PartitionView) -> list[Segment]:
     """The strip of one partition: highlighted offsets as cells, plain runs collapsed.
 
     Linear in the number of observed runs plus highlighted offsets, never in the log
     length, so a million-offset partition still renders a short strip.
     """
     marked = sorted(view.highlights)
-    segments: list[dict] = []
+    segments: list[Segment] = []
     cursor = 0  # first offset not yet emitted
 
     def plain(first: int, last: int, state: str) -> None:
@@ -71,7 +108,7 @@ def _severity(kind: str) -> int:
     return ANOMALY_KINDS.index(kind) if kind in ANOMALY_KINDS else len(ANOMALY_KINDS)
 
 
-def _referenced_indexes(value: Any, out: set) -> None:
+def _referenced_indexes(value: Any, out: set[int]) -> None:
     """Every op index mentioned in an evidence structure."""
     if isinstance(value, dict):
         for name, item in value.items():
@@ -88,9 +125,9 @@ def _pretty(value: Any) -> str:
     return json_dumps(value, indent=True)
 
 
-def render_log_html(verdict: LogVerdict, ops: Iterable[dict] | None = None) -> str:
+def render_log_html(verdict: LogVerdict, ops: Iterable[Record] | None = None) -> str:
     """The report page. Pass `ops` (the history) to list the raw evidence operations."""
-    kinds = []
+    kinds: list[_KindView] = []
     wanted: set[int] = set()
     for kind, evidence in verdict.anomalies.items():
         shown = evidence[:MAX_HTML_EVIDENCE]
@@ -106,7 +143,7 @@ def render_log_html(verdict: LogVerdict, ops: Iterable[dict] | None = None) -> s
                 ],
             }
         )
-    raw_ops = []
+    raw_ops: list[str] = []
     if ops is not None:
         for position, op in enumerate(ops):
             if op.get("index", position) in wanted:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+# For annotations only: log_anomalies renders its verdicts with this module, so a runtime
+# import here would be a cycle.
 if TYPE_CHECKING:
     from replicheck.checker.log_anomalies import LogVerdict
 
@@ -44,7 +47,7 @@ def kind_meaning(kind: str) -> str:
     return KIND_MEANING.get(kind, kind)
 
 
-def _op(ref: dict) -> str:
+def _op(ref: Mapping[str, Any]) -> str:
     """`op 41 (process 3)`, with final marked."""
     text = f"op {ref['index']} (process {ref['process']}"
     if ref.get("final"):
@@ -52,7 +55,7 @@ def _op(ref: dict) -> str:
     return text + ")"
 
 
-def _poll(ref: dict) -> str:
+def _poll(ref: Mapping[str, Any]) -> str:
     span = f"offsets {ref['offsets'][0]}..{ref['offsets'][1]}" if ref.get("offsets") else "empty"
     return f"poll {_op(ref)} from {ref['start_offset']} → {span}"
 
@@ -61,84 +64,123 @@ def _m(message: Any) -> str:
     return repr(message) if not isinstance(message, str) else message
 
 
-def describe_evidence(kind: str, e: dict) -> str:
+def describe_evidence(kind: str, e: Mapping[str, Any]) -> str:
     """One line (at most a few) describing one piece of evidence."""
     key = e["key"]
-    if kind == "lost-write":
-        shown = (
-            f"shows {_m(e['read_message'])} there"
-            if e["read_message"] is not None
-            else "shows nothing there"
-        )
-        return (
-            f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; "
-            f"later {_poll(e['read'])} {shown}"
-        )
-    if kind == "unseen":
-        return (
-            f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; "
-            + ("in no final read" if e["final_reads"] else "returned by no poll")
-        )
-    if kind == "inconsistent-offsets":
-        parts = [
-            f"{_m(m['message'])} ({', '.join(_op(o) for o in m['ops'])})" for m in e["messages"]
-        ]
-        return f"{key}@{e['offset']}: " + " vs ".join(parts)
-    if kind == "duplicate":
-        parts = [f"@{o['offset']} ({', '.join(_op(x) for x in o['ops'])})" for o in e["offsets"]]
-        return f"{key}: {_m(e['message'])} at " + ", ".join(parts)
-    if kind == "nonmonotonic-send":
-        prev, send = e["previous"], e["send"]
-        return (
-            f"{key}: process {e['process']} sent {_m(prev['message'])} → offset {prev['offset']} "
-            f"(op {prev['index']}), then {_m(send['message'])} → offset {send['offset']} "
-            f"(op {send['index']})"
-        )
-    if kind == "nonmonotonic-poll":
-        if e.get("within_poll"):
-            return (
-                f"{key}: {_poll(e['poll'])} returned offset {e['offset']} after "
-                f"{e['previous_offset']}"
-            )
-        return (
-            f"{key}: process {e['process']} read up to {e['previous_offset']} "
-            f"(op {e['previous']['index']}), then {_poll(e['poll'])}"
-        )
-    if kind == "poll-skip":
-        skipped = ", ".join(f"{s['offset']}={_m(s['message'])}" for s in e["skipped"])
-        more = e["skipped_count"] - len(e["skipped"])
-        if more > 0:
-            skipped += f" and {more} more"
-        return (
-            f"{key}: process {e['process']} read up to {e['expected_offset'] - 1} "
-            f"(op {e['previous']['index']}), then {_poll(e['poll'])}; skipped {skipped}"
-        )
-    if kind in ("int-nonmonotonic-send", "int-nonmonotonic-poll"):
-        op = e.get("op") or e.get("poll")
-        return (
-            f"{key}: {_op(op)} went from offset {e['previous_offset']} to {e['offset']} "
-            "within one op"
-        )
-    if kind in ("int-send-skip", "int-poll-skip"):
-        skipped = ", ".join(f"{s['offset']}={_m(s['message'])}" for s in e["skipped"])
-        more = e["skipped_count"] - len(e["skipped"])
-        if more > 0:
-            skipped += f" and {more} more"
-        below, above = e["offsets"]
-        return f"{key}: {_op(e['op'])} went from offset {below} to {above}; skipped {skipped}"
-    if kind == "G1a":
-        return (
-            f"{key}@{e['offset']}: {_m(e['message'])} from failed {_op(e['writer'])} "
-            f"was read by {_op(e['reader'])}"
-        )
-    if kind == "precommitted-read":
-        return f"{key}: {_op(e['op'])} sent {_m(e['message'])} and read it back"
+    describe = _DESCRIBE.get(kind)
+    if describe is not None:
+        return describe(key, e)
     if "cycle" in e:
         steps = " → ".join(
             f"op {edge['from']['index']} -{edge['relation']}->" for edge in e["cycle"]
         )
         return f"{steps} op {e['cycle'][0]['from']['index']}"
     return f"{key}: {e!r}"[:300]
+
+
+def _lost_write(key: Any, e: Mapping[str, Any]) -> str:
+    shown = (
+        f"shows {_m(e['read_message'])} there"
+        if e["read_message"] is not None
+        else "shows nothing there"
+    )
+    return (
+        f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; "
+        f"later {_poll(e['read'])} {shown}"
+    )
+
+
+def _unseen(key: Any, e: Mapping[str, Any]) -> str:
+    return f"{key}@{e['offset']}: {_m(e['message'])} acknowledged by {_op(e['send'])}; " + (
+        "in no final read" if e["final_reads"] else "returned by no poll"
+    )
+
+
+def _inconsistent_offsets(key: Any, e: Mapping[str, Any]) -> str:
+    parts = [f"{_m(m['message'])} ({', '.join(_op(o) for o in m['ops'])})" for m in e["messages"]]
+    return f"{key}@{e['offset']}: " + " vs ".join(parts)
+
+
+def _duplicate(key: Any, e: Mapping[str, Any]) -> str:
+    parts = [f"@{o['offset']} ({', '.join(_op(x) for x in o['ops'])})" for o in e["offsets"]]
+    return f"{key}: {_m(e['message'])} at " + ", ".join(parts)
+
+
+def _nonmonotonic_send(key: Any, e: Mapping[str, Any]) -> str:
+    prev, send = e["previous"], e["send"]
+    return (
+        f"{key}: process {e['process']} sent {_m(prev['message'])} → offset {prev['offset']} "
+        f"(op {prev['index']}), then {_m(send['message'])} → offset {send['offset']} "
+        f"(op {send['index']})"
+    )
+
+
+def _nonmonotonic_poll(key: Any, e: Mapping[str, Any]) -> str:
+    if e.get("within_poll"):
+        return (
+            f"{key}: {_poll(e['poll'])} returned offset {e['offset']} after {e['previous_offset']}"
+        )
+    return (
+        f"{key}: process {e['process']} read up to {e['previous_offset']} "
+        f"(op {e['previous']['index']}), then {_poll(e['poll'])}"
+    )
+
+
+def _skipped(e: Mapping[str, Any]) -> str:
+    """The skipped records an evidence entry lists, and how many more it left out."""
+    skipped = ", ".join(f"{s['offset']}={_m(s['message'])}" for s in e["skipped"])
+    more = e["skipped_count"] - len(e["skipped"])
+    if more > 0:
+        skipped += f" and {more} more"
+    return skipped
+
+
+def _poll_skip(key: Any, e: Mapping[str, Any]) -> str:
+    return (
+        f"{key}: process {e['process']} read up to {e['expected_offset'] - 1} "
+        f"(op {e['previous']['index']}), then {_poll(e['poll'])}; skipped {_skipped(e)}"
+    )
+
+
+def _internal_nonmonotonic(key: Any, e: Mapping[str, Any]) -> str:
+    op = e.get("op") or e["poll"]
+    return (
+        f"{key}: {_op(op)} went from offset {e['previous_offset']} to {e['offset']} within one op"
+    )
+
+
+def _internal_skip(key: Any, e: Mapping[str, Any]) -> str:
+    below, above = e["offsets"]
+    return f"{key}: {_op(e['op'])} went from offset {below} to {above}; skipped {_skipped(e)}"
+
+
+def _aborted_read(key: Any, e: Mapping[str, Any]) -> str:
+    return (
+        f"{key}@{e['offset']}: {_m(e['message'])} from failed {_op(e['writer'])} "
+        f"was read by {_op(e['reader'])}"
+    )
+
+
+def _precommitted_read(key: Any, e: Mapping[str, Any]) -> str:
+    return f"{key}: {_op(e['op'])} sent {_m(e['message'])} and read it back"
+
+
+#: kind -> its one-line description of an evidence entry (the cycle kinds share one)
+_DESCRIBE: dict[str, Callable[[Any, Mapping[str, Any]], str]] = {
+    "lost-write": _lost_write,
+    "unseen": _unseen,
+    "inconsistent-offsets": _inconsistent_offsets,
+    "duplicate": _duplicate,
+    "nonmonotonic-send": _nonmonotonic_send,
+    "nonmonotonic-poll": _nonmonotonic_poll,
+    "poll-skip": _poll_skip,
+    "int-nonmonotonic-send": _internal_nonmonotonic,
+    "int-nonmonotonic-poll": _internal_nonmonotonic,
+    "int-send-skip": _internal_skip,
+    "int-poll-skip": _internal_skip,
+    "G1a": _aborted_read,
+    "precommitted-read": _precommitted_read,
+}
 
 
 def verdict_line(verdict: LogVerdict) -> str:

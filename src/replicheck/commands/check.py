@@ -10,39 +10,70 @@ replicheck's shape or Jepsen's (micro-op vectors), in JSON Lines or EDN; it is s
 (replicheck.commands.check_log). `--linearizable` adds the strict level: linearizability
 of a Kafka-faithful log model (stricter than Kafka promises: a deposed leader or a
 follower may serve stale reads).
+
+Start-up: `check --model register FILE` must start fast (issue 12), so the log checker
+(`check_log`, which pulls in the anomaly checker) and the HTML renderer (jinja2, about
+0.5 s to import) are imported inside the functions that use them, only when asked for.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from replicheck.checker.history import STDIN, HistoryError, read_history
 from replicheck.checker.json_values import dumps as json_dumps
 from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
+from replicheck.commands.check_output import (
+    EXIT_BAD_INPUT,
+    EXIT_CODE,
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_VIOLATION,
+    VERDICT_WORD,
+    brief_line,
+    fail_input,
+    input_error,
+)
 from replicheck.model import MODELS, ModelInputError, get_model
+from replicheck.model.base import S
 
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+__all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "EXIT_UNKNOWN", "EXIT_VIOLATION", "check"]
 
 
-class _Seconds(click.ParamType):
-    """A finite number of seconds > 0 (`nan` and `inf` are not durations)."""
+def _seconds(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """A finite number of seconds > 0 (`nan` and `inf` are not durations).
 
-    name = "seconds"
+    A callback rather than a `click.ParamType` subclass: that class is generic only since
+    click 8.4, and the package supports click 8.1."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise click.BadParameter(f"expected a finite number of seconds > 0, got {value!r}")
+    return seconds
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> float:
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"expected a number of seconds, got {value!r}", param, ctx)
-        if not math.isfinite(seconds) or seconds <= 0:
-            self.fail(f"expected a finite number of seconds > 0, got {value!r}", param, ctx)
-        return seconds
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What the command line asked for: the same for every file of a batch."""
+
+    model_name: str
+    timeout_s: float | None
+    html_path: Path | None
+    as_json: bool
+    want_linearization: bool
+    linearizable: bool
+    allow_text: str | None
+    first_failure: bool
 
 
 @click.command(name="check")
@@ -59,7 +90,7 @@ class _Seconds(click.ParamType):
 @click.option(
     "--timeout",
     "timeout_s",
-    type=_Seconds(),
+    callback=_seconds,
     default=None,
     metavar="SECONDS",
     help="Give up the linearizability search after this long: verdict unknown, exit 3 "
@@ -138,6 +169,34 @@ def check(
     FILE is JSON Lines or Jepsen EDN; "-" reads standard input. Several files, or a
     directory (its *.jsonl, *.json and *.edn files): one verdict line (or JSON line) per
     file, and the worst exit code."""
+    _reject_contradictions(
+        model_name, max_poll_records, skip_linearizability, linearizable, allow_text
+    )
+    options = CheckOptions(
+        model_name=model_name,
+        timeout_s=timeout_s,
+        html_path=html_path,
+        as_json=as_json,
+        want_linearization=want_linearization,
+        linearizable=linearizable,
+        allow_text=allow_text,
+        first_failure=first_failure,
+    )
+    if len(history_files) == 1 and not history_files[0].is_dir():
+        _check_file(history_files[0], options, brief=False)
+    if html_path is not None:
+        raise click.UsageError("--html takes a single history file")
+    sys.exit(_check_batch(_expand(history_files), options))
+
+
+def _reject_contradictions(
+    model_name: str,
+    max_poll_records: int | None,
+    skip_linearizability: bool,
+    linearizable: bool,
+    allow_text: str | None,
+) -> None:
+    """Usage errors (exit 2) for options that do not apply or contradict each other."""
     for given, name in (
         (skip_linearizability, "--no-linearizability"),
         (max_poll_records is not None, "--max-poll-records"),
@@ -149,31 +208,28 @@ def check(
     if skip_linearizability and linearizable:
         raise click.UsageError("--no-linearizability and --linearizable contradict each other")
     if allow_text is not None:
-        from replicheck.checker.log_check import parse_allow
+        from replicheck.checker.log_check import parse_allow  # only with --model log
 
         try:
             parse_allow(allow_text)
         except ValueError as exc:
             raise click.UsageError(f"--allow: {exc}") from None
-    options = (model_name, timeout_s, html_path, as_json, want_linearization)
-    options += (linearizable, allow_text, first_failure)
-    if len(history_files) == 1 and not history_files[0].is_dir():
-        _check_file(history_files[0], *options, brief=False)
-    if html_path is not None:
-        raise click.UsageError("--html takes a single history file")
-    files = _expand(history_files)
+
+
+def _check_batch(files: list[Path], options: CheckOptions) -> int:
+    """Check every file (one line each) and return the worst exit code."""
     worst = EXIT_OK
     for path in files:
         code = EXIT_OK  # _check_file always exits; this is only for the type checker
         try:
-            _check_file(path, *options, brief=True)
+            _check_file(path, options, brief=True)
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
         if code == EXIT_BAD_INPUT:  # the reason is on stderr already
             line = {"file": str(path), "valid": "error"}
-            click.echo(json_dumps(line) if as_json else f"{path}: BAD INPUT")
+            click.echo(json_dumps(line) if options.as_json else f"{path}: BAD INPUT")
         worst = max(worst, code, key=lambda c: _SEVERITY.get(c, len(_SEVERITY)))
-    sys.exit(worst)
+    return worst
 
 
 #: exit codes from the least to the most severe, for the worst of a batch
@@ -197,128 +253,80 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
-def _check_file(
-    history_file: Path,
-    model_name: str,
-    timeout_s: float | None,
-    html_path: Path | None,
-    as_json: bool,
-    want_linearization: bool,
-    linearizable: bool,
-    allow_text: str | None,
-    first_failure: bool,
-    *,
-    brief: bool,
-) -> None:
+def _check_file(history_file: Path, options: CheckOptions, *, brief: bool) -> NoReturn:
     """Check one history, print its verdict (one line if `brief`) and exit with its code."""
     data: bytes | None = None
     if str(history_file) == STDIN:
         data = sys.stdin.buffer.read()
         history_file = Path("<stdin>")
-    if model_name == "log":
-        from replicheck.commands.check_log import check_log_model
+    if options.model_name == "log":
+        from replicheck.commands.check_log import check_log_model  # only with --model log
 
         sys.exit(
             check_log_model(
                 history_file,
                 data=data,
-                as_json=as_json,
-                html_path=html_path,
-                linearizable=linearizable,
-                allow_text=allow_text,
-                timeout_s=timeout_s,
-                want_linearization=want_linearization,
-                first_failure=first_failure,
+                as_json=options.as_json,
+                html_path=options.html_path,
+                linearizable=options.linearizable,
+                allow_text=options.allow_text,
+                timeout_s=options.timeout_s,
+                want_linearization=options.want_linearization,
+                first_failure=options.first_failure,
                 brief=brief,
-                fail_input=_fail_input,
-                input_error=_input_error,
             )
         )
+    sys.exit(_check_linearizability(history_file, data, options, brief=brief))
+
+
+def _check_linearizability(
+    history_file: Path, data: bytes | None, options: CheckOptions, *, brief: bool
+) -> int:
+    """The linearizability verdict for `--model register|kv`: printed, and its exit code."""
     try:
         ops = read_history(history_file, data)
         calls = calls_from_history(ops)
     except HistoryError as exc:
-        _fail_input(str(exc))
+        fail_input(str(exc))
     except OSError as exc:
-        _fail_input(f"{history_file}: cannot read: {exc.strerror or exc}")
-
-    model = get_model(model_name)
+        fail_input(f"{history_file}: cannot read: {exc.strerror or exc}")
     try:
         lin = check_calls(
-            model,
+            get_model(options.model_name),
             calls,
-            timeout_s=timeout_s,
-            linearization=want_linearization or html_path is not None,
-            first_failure=first_failure,
+            timeout_s=options.timeout_s,
+            linearization=options.want_linearization or options.html_path is not None,
+            first_failure=options.first_failure,
         )
     except ModelInputError as exc:
-        _fail_input(str(_input_error(history_file, exc, data)))
+        fail_input(str(input_error(history_file, exc, data)))
     valid = lin.valid
-
-    if as_json:
+    if options.as_json:
         out: dict[str, Any] = {
             "valid": "unknown" if valid is None else valid,
-            "model": model_name,
+            "model": options.model_name,
             "file": str(history_file),
             "ops": len(ops),
             "partitions": len(lin.partitions),
             "anomalies": {},
-            "linearizable": lin.to_json(linearization=want_linearization),
+            "linearizable": lin.to_json(linearization=options.want_linearization),
         }
         sys.stdout.write(json_dumps(out) + "\n")
     elif brief:
         click.echo(brief_line(history_file, lin, None, valid))
     else:
         click.echo(lin.render_text())
-        click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
-
-    if html_path is not None:
-        from replicheck.checker.visualize import render_check_html
-
-        page = render_check_html(lin, None, title=str(history_file), overall=(valid,))
-        try:
-            html_path.write_text(page, encoding="utf-8")
-        except OSError as exc:
-            _fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")
-    sys.exit({True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid])
+        click.echo(VERDICT_WORD[valid])
+    if options.html_path is not None:
+        _write_html(options.html_path, history_file, lin)
+    return EXIT_CODE[valid]
 
 
-def brief_line(path: Path, lin: LinVerdict | None, log_result: Any, valid: bool | None) -> str:
-    """`FILE: VERDICT — what failed`, for a batch."""
-    word = {True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid]
-    details = []
-    if log_result is not None and not log_result.valid:
-        details.append("log anomalies: " + ", ".join(log_result.invalidating))
-    if lin is not None and lin.valid is False:
-        failing = [p.label for p in lin.failing()]
-        shown = ", ".join(failing[:5]) + (", …" if len(failing) > 5 else "")
-        where = f" in partition(s) {shown}" if failing else ""
-        details.append(f"linearizability: {lin.outcome}{where}")
-    return f"{path}: {word}" + (" — " + "; ".join(details) if details else "")
+def _write_html(html_path: Path, history_file: Path, lin: LinVerdict[S]) -> None:
+    from replicheck.checker.visualize import render_check_html  # jinja2: only with --html
 
-
-def _input_error(path: Path, exc: ModelInputError, data: bytes | None) -> HistoryError:
-    """Name the file and line of the record a model could not interpret."""
-    line = 0 if exc.position is None else _line_of_position(path, exc.position, data)
-    return HistoryError(str(path), line, exc.reason)
-
-
-def _line_of_position(path: Path, position: int, data: bytes | None = None) -> int:
-    """The 1-based line of the `position`-th operation (the reader skips blank lines).
-
-    Only called on the error path, so re-reading the file is cheaper than carrying a line
-    number on every operation of a million-op history.
-    """
-    seen = -1
-    with io.BytesIO(data) if data is not None else path.open("rb") as handle:
-        for line_number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                seen += 1
-                if seen == position:
-                    return line_number
-    return 0
-
-
-def _fail_input(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
+    page = render_check_html(lin, None, title=str(history_file), overall=(lin.valid,))
+    try:
+        html_path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        fail_input(f"{html_path}: cannot write: {exc.strerror or exc}")

@@ -5,25 +5,33 @@ file so that memory follows the log and the first bad line stops the read. With
 `--linearizable` (or `--html`, whose evidence lists raw ops) the history is read into
 memory; `--linearizable` then also checks the Kafka-faithful log model
 (replicheck.model.log). Returns the exit code (0 ok, 1 violation, 2 bad input, 3 unknown).
+
+The HTML renderers are imported only with `--html`: jinja2 costs about 0.5 s of start-up.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from replicheck.checker.history import HistoryError, read_history
+from replicheck.checker.jepsen_kafka import jepsen_calls
 from replicheck.checker.json_values import dumps as json_dumps
+from replicheck.checker.linearizability import LinVerdict, calls_from_history, check_calls
 from replicheck.checker.log_anomalies import LogVerdict
 from replicheck.checker.log_check import check_any_log, parse_allow
 from replicheck.checker.log_file import check_log_file
-from replicheck.model import LogModel, ModelInputError
-
-EXIT_OK, EXIT_VIOLATION, EXIT_UNKNOWN = 0, 1, 3
+from replicheck.commands.check_output import (
+    EXIT_CODE,
+    VERDICT_WORD,
+    brief_line,
+    fail_input,
+    input_error,
+)
+from replicheck.model import LogModel, LogNode, ModelInputError, Record
 
 
 def check_log_model(
@@ -38,16 +46,14 @@ def check_log_model(
     want_linearization: bool,
     first_failure: bool = False,
     brief: bool = False,
-    fail_input: Callable[[str], NoReturn],
-    input_error: Callable[[Path, ModelInputError, bytes | None], HistoryError],
 ) -> int:
-    """Run the log checks on `history_file` (`data`: its bytes, for standard input) and
-    print the verdict; `fail_input` exits 2 with a message."""
+    """Run the log checks on `history_file` (`data`: its bytes, for standard input), print
+    the verdict and return the exit code; bad input exits 2 with a message."""
     try:
         allow, with_defaults = parse_allow(allow_text) if allow_text is not None else (None, True)
     except ValueError as exc:
         raise click.UsageError(f"--allow: {exc}") from None
-    ops: list[dict] | None = None
+    ops: list[Record] | None = None
     try:
         if linearizable or html_path is not None:
             ops = read_history(history_file, data)
@@ -67,56 +73,68 @@ def check_log_model(
     if linearizable:
         assert ops is not None
         lin = _strict_level(
-            ops, verdict, history_file, timeout_s, want_linearization or html_path is not None,
-            first_failure, fail_input, lambda path, exc: input_error(path, exc, data),
+            ops,
+            verdict,
+            history_file,
+            data,
+            timeout_s=timeout_s,
+            linearization=want_linearization or html_path is not None,
+            first_failure=first_failure,
         )
     verdicts = [verdict.valid] + ([] if lin is None else [lin.valid])
     valid: bool | None = False if False in verdicts else (None if None in verdicts else True)
 
     if as_json:
-        log_json = verdict.to_json()
-        out: dict[str, Any] = {
-            "valid": "unknown" if valid is None else valid,
-            "model": "log",
-            "file": str(history_file),
-            "ops": verdict.stats["ops"],
-            "shape": verdict.stats.get("shape"),
-            "partitions": verdict.stats["partitions"],
-            "anomalies": log_json["anomalies"],
-            "allowed_anomalies": log_json["allowed_anomalies"],
-            "allowed": log_json["allowed"],
-            "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
-            "log": log_json,
-        }
+        out = _json_verdict(history_file, verdict, lin, valid, want_linearization)
         sys.stdout.write(json_dumps(out) + "\n")
     elif brief:
-        from replicheck.commands.check import brief_line
-
         click.echo(brief_line(history_file, lin, verdict, valid))
     else:
         click.echo(verdict.render_text())
         if lin is not None:
             click.echo(lin.render_text())
-        click.echo({True: "OK", False: "VIOLATION", None: "UNKNOWN (timed out)"}[valid])
+        click.echo(VERDICT_WORD[valid])
 
     if html_path is not None:
-        _write_html(html_path, history_file, lin, verdict, ops, valid, fail_input)
-    return {True: EXIT_OK, False: EXIT_VIOLATION, None: EXIT_UNKNOWN}[valid]
+        _write_html(html_path, history_file, lin, verdict, ops, valid)
+    return EXIT_CODE[valid]
+
+
+def _json_verdict(
+    history_file: Path,
+    verdict: LogVerdict,
+    lin: LinVerdict[LogNode] | None,
+    valid: bool | None,
+    want_linearization: bool,
+) -> dict[str, Any]:
+    """The `--json` object: the overall verdict, the log checks, the strict level if run."""
+    log_json = verdict.to_json()
+    return {
+        "valid": "unknown" if valid is None else valid,
+        "model": "log",
+        "file": str(history_file),
+        "ops": verdict.stats["ops"],
+        "shape": verdict.stats.get("shape"),
+        "partitions": verdict.stats["partitions"],
+        "anomalies": log_json["anomalies"],
+        "allowed_anomalies": log_json["allowed_anomalies"],
+        "allowed": log_json["allowed"],
+        "linearizable": None if lin is None else lin.to_json(linearization=want_linearization),
+        "log": log_json,
+    }
 
 
 def _strict_level(
-    ops: list[dict],
+    ops: list[Record],
     verdict: LogVerdict,
     history_file: Path,
+    data: bytes | None,
+    *,
     timeout_s: float | None,
     linearization: bool,
     first_failure: bool,
-    fail_input: Callable[[str], NoReturn],
-    input_error: Callable[[Path, ModelInputError], HistoryError],
-) -> Any:
-    from replicheck.checker.jepsen_kafka import jepsen_calls
-    from replicheck.checker.linearizability import calls_from_history, check_calls
-
+) -> LinVerdict[LogNode]:
+    """`--linearizable`: the Kafka-faithful log model's linearizability verdict."""
     calls = jepsen_calls(ops) if verdict.stats.get("shape") == "jepsen" else calls_from_history(ops)
     try:
         return check_calls(
@@ -127,17 +145,16 @@ def _strict_level(
             first_failure=first_failure,
         )
     except ModelInputError as exc:
-        fail_input(str(input_error(history_file, exc)))
+        fail_input(str(input_error(history_file, exc, data)))
 
 
 def _write_html(
     html_path: Path,
     history_file: Path,
-    lin: Any,
+    lin: LinVerdict[LogNode] | None,
     verdict: LogVerdict,
-    ops: list[dict] | None,
+    ops: list[Record] | None,
     valid: bool | None,
-    fail_input: Callable[[str], NoReturn],
 ) -> None:
     from replicheck.checker.log_report import render_log_html
     from replicheck.checker.visualize import render_check_html

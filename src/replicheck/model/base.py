@@ -16,32 +16,45 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum, EnumMeta
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
-State = Hashable
-StepFn = Callable[[Any], Any]
+#: a search state: any hashable value whose equality is the model's notion of "same state"
+State: TypeAlias = Hashable
+#: the state type of one model (kv's pending appends, log's trie nodes, a frozen JSON value)
+S = TypeVar("S", bound=Hashable)
+#: a history record as read: a JSON object (Jepsen's fields plus whatever a model defines)
+Record: TypeAlias = dict[str, Any]
 
 
-class _Reject:
+class _OneValue(EnumMeta):
+    """`Reject()` is the one value, as it was when the sentinel was a plain singleton class."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs:
+            return cls.__members__["REJECT"]
+        return super().__call__(*args, **kwargs)
+
+
+class Reject(Enum, metaclass=_OneValue):
     """The one value a step function returns when the operation is not allowed in that state.
 
     A sentinel (rather than `None` or a `(bool, state)` tuple) because `None` is a legitimate
     state (an unwritten register) and a tuple per attempted step costs an allocation in the
-    checker's hot loop.
+    checker's hot loop. An enum of one member so that `x is REJECT` narrows `S | Reject` to
+    `S` for the type checker at the cost of a plain identity test.
     """
 
-    _instance: _Reject | None = None
-
-    def __new__(cls) -> _Reject:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    REJECT = "REJECT"
 
     def __repr__(self) -> str:
         return "REJECT"
 
 
-REJECT: Any = _Reject()
+REJECT: Final = Reject.REJECT
+
+#: what a model compiles a call to: state -> next state, or REJECT
+StepFn: TypeAlias = Callable[[S], S | Reject]
 
 
 class ModelInputError(ValueError):
@@ -78,8 +91,8 @@ class Call:
     status: str
     call_pos: int
     return_pos: int | None
-    invoke: dict = field(repr=False)
-    completion: dict | None = field(repr=False)
+    invoke: Record = field(repr=False)
+    completion: Record | None = field(repr=False)
 
     @property
     def invoke_value(self) -> Any:
@@ -104,17 +117,20 @@ class Call:
         return None if index is None else int(index)
 
 
-class Model(ABC):
-    """A sequential specification: what a single, atomic copy of the system would do."""
+class Model(ABC, Generic[S]):
+    """A sequential specification: what a single, atomic copy of the system would do.
+
+    Generic in its state type `S`; the checker never looks inside a state (it hashes,
+    compares and describes states only through the model)."""
 
     #: the name used on the command line (`--model NAME`)
     name: str = ""
 
     @abstractmethod
-    def init(self) -> State:
+    def init(self) -> S:
         """The state before any operation (called once per partition)."""
 
-    def step(self, state: State, call: Call) -> tuple[bool, State]:
+    def step(self, state: S, call: Call) -> tuple[bool, S]:
         """Apply `call` to `state`: (allowed, next state). Defined via `compile` by default."""
         fn = self.compile(call)
         if fn is None:
@@ -124,7 +140,7 @@ class Model(ABC):
             return False, state
         return True, new_state
 
-    def compile(self, call: Call) -> StepFn | None:
+    def compile(self, call: Call) -> StepFn[S] | None:
         """A function state -> next state (or `REJECT`) for this call; `None` if the call
         cannot constrain anything (an `info` read) and may be dropped.
 
@@ -134,7 +150,7 @@ class Model(ABC):
         if type(self).step is Model.step:
             raise NotImplementedError(f"model {self.name!r} must implement step() or compile()")
 
-        def apply(state: State) -> State:
+        def apply(state: S) -> S | Reject:
             allowed, new_state = self.step(state, call)
             return new_state if allowed else REJECT
 
@@ -158,7 +174,7 @@ class Model(ABC):
         False (always correct, sometimes much slower)."""
         return False
 
-    def is_exact(self, state: State) -> bool:
+    def is_exact(self, state: S) -> bool:
         """False if `state` is symbolic and stands for several plain states (kv's unordered
         pending appends): a read that accepts it then picks one of them, so the search
         cannot place that read at once without trying the alternatives. Default: True."""
@@ -182,7 +198,7 @@ class Model(ABC):
         """
         return set()
 
-    def narrow(self, calls: Sequence[Call], fns: Sequence[StepFn]) -> list[StepFn | None]:
+    def narrow(self, calls: Sequence[Call], fns: Sequence[StepFn[S]]) -> list[StepFn[S] | None]:
         """The step functions to search one partition with (`fns[i]` belongs to `calls[i]`):
         `None` leaves an `info` call out; a replacement may refuse more states.
 
@@ -194,8 +210,8 @@ class Model(ABC):
         return [None if i in drop else fn for i, fn in enumerate(fns)]
 
     def linearization(
-        self, calls: Sequence[Call], order: Sequence[int], states: Sequence[State]
-    ) -> tuple[list[int], list[State]]:
+        self, calls: Sequence[Call], order: Sequence[int], states: Sequence[S]
+    ) -> tuple[list[int], list[S]]:
         """The order to report for a linearization (or longest prefix) the search found:
         `order` (indices into `calls`) and `states[i]`, the search's state after `order[i]`.
 
@@ -210,7 +226,7 @@ class Model(ABC):
             return f"{call.f} {call.invoke_value!r} -> {call.value!r}"
         return f"{call.f} {call.invoke_value!r} (info)"
 
-    def describe_state(self, state: State) -> str:
+    def describe_state(self, state: S) -> str:
         """One line for humans."""
         return repr(state)
 

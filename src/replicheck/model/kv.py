@@ -17,43 +17,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeAlias
 
 from replicheck.model.base import (
     REJECT,
     Call,
     Model,
     ModelInputError,
-    State,
+    Reject,
     StepFn,
     check_f,
     describe_value,
 )
 
 #: a pending append: (value, invocation position, response position or NO_RESPONSE)
-Item = tuple[str, int, int]
+Item: TypeAlias = tuple[str, int, int]
+#: pending appends: (the known prefix, the appends placed since, the total length)
+Pending: TypeAlias = tuple[str, frozenset[Item], int]
+#: a key's search state: a plain string, or pending appends
+KvState: TypeAlias = str | Pending
 #: the response position of an `info` append (it may take effect at any later time)
 NO_RESPONSE = 1 << 62
 
 
-
-class KvModel(Model):
+class KvModel(Model[KvState]):
     """Per-key state: the key's current string (partitioning makes keys independent)."""
 
     name = "kv"
 
-    def init(self) -> State:
+    def init(self) -> KvState:
         return ""
 
-    def compile(self, call: Call) -> StepFn | None:
+    def compile(self, call: Call) -> StepFn[KvState] | None:
         check_f(call, ("get", "put", "append"), self.name)
         if call.f == "get":
             if call.status != "ok":
                 return None
             seen = _string(call, call.value, "get's completion value", allow_null=True)
 
-            def get(state: Any) -> Any:
-                if type(state) is str:
+            def get(state: KvState) -> KvState | Reject:
+                if isinstance(state, str):
                     return state if state == seen else REJECT
                 prefix, items, length = state
                 if length != len(seen) or not seen.startswith(prefix):
@@ -64,7 +67,7 @@ class KvModel(Model):
         value = _string(call, call.invoke_value, f"{call.f} value", allow_null=False)
         if call.f == "put":
 
-            def put(state: Any) -> Any:
+            def put(state: KvState) -> KvState:
                 return value
 
             return put
@@ -72,25 +75,25 @@ class KvModel(Model):
         single = frozenset((item,))
         size = len(value)
 
-        def append(state: Any) -> Any:
-            if type(state) is str:
+        def append(state: KvState) -> KvState:
+            if isinstance(state, str):
                 return (state, single, len(state) + size)
             return (state[0], state[1] | single, state[2] + size)
 
         return append
 
-    def is_exact(self, state: State) -> bool:
+    def is_exact(self, state: KvState) -> bool:
         """A string, or pending appends with only one possible order (one append, or each
         one responded before the next was invoked)."""
-        if type(state) is str:
+        if isinstance(state, str):
             return True
         items = sorted(state[1], key=lambda it: it[1])
         return all(a[2] < b[1] for a, b in pairwise(items))
 
-    def step(self, state: State, call: Call) -> tuple[bool, State]:
+    def step(self, state: KvState, call: Call) -> tuple[bool, KvState]:
         """On a plain string, the plain sequential semantics (for replaying a linearization);
         on a pending-append state, the search's own step."""
-        if type(state) is not str:
+        if not isinstance(state, str):
             return super().step(state, call)
         if call.f == "get":
             seen = _string(call, call.value, "get's completion value", allow_null=True)
@@ -99,14 +102,14 @@ class KvModel(Model):
         return True, value if call.f == "put" else state + value
 
     def linearization(
-        self, calls: Sequence[Call], order: Sequence[int], states: Sequence[State]
-    ) -> tuple[list[int], list[State]]:
+        self, calls: Sequence[Call], order: Sequence[int], states: Sequence[KvState]
+    ) -> tuple[list[int], list[KvState]]:
         """The search's order with every run of pending appends put in the order the `get`
         after it read (or kept as placed, which respects real time, when no get read them);
         states are plain strings."""
         out_order: list[int] = []
-        out_states: list[State] = []
-        current = self.init()
+        out_states: list[KvState] = []
+        current = ""
         run: list[int] = []
 
         def flush(indices: Sequence[int]) -> None:
@@ -151,7 +154,7 @@ class KvModel(Model):
             for call in calls
             if call.f == "get" and call.status == "ok" and isinstance(call.value, str | None)
         )
-        drop = set()
+        drop: set[int] = set()
         for i, call in enumerate(calls):
             value = call.invoke_value
             if call.status != "info" or not isinstance(value, str) or "\0" in value:
@@ -175,8 +178,8 @@ class KvModel(Model):
         suffix = "" if call.status == "ok" else " (info)"
         return f"{call.f} {describe_value(call.invoke_value)}{suffix}"
 
-    def describe_state(self, state: State) -> str:
-        if type(state) is str:
+    def describe_state(self, state: KvState) -> str:
+        if isinstance(state, str):
             return describe_value(state)
         prefix, items, _ = state
         values = [v for v, _, _ in sorted(items, key=lambda it: it[1])]

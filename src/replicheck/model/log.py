@@ -38,7 +38,8 @@ from replicheck.model.base import (
     Call,
     Model,
     ModelInputError,
-    State,
+    Record,
+    Reject,
     StepFn,
     describe_value,
     freeze,
@@ -55,8 +56,13 @@ class LogNode:
         self.msg = msg
         self.offset = offset  # -1 for the empty log; None: floating (an info send's record)
         # the lowest offset this record can have
-        self.floor: int = offset if offset is not None else parent.floor + 1  # type: ignore[union-attr]
-        self.length = 0 if parent is None else parent.length + 1
+        if offset is None:
+            assert parent is not None, "a floating record is appended to a log"
+            offset_floor = parent.floor + 1
+        else:
+            offset_floor = offset
+        self.floor: int = offset_floor
+        self.length: int = 0 if parent is None else parent.length + 1
         self._kid_key: Any = None
         self._kid: LogNode | None = None  # most logs have one successor: no dict for it
         self._more: dict[Any, LogNode] | None = None
@@ -86,7 +92,7 @@ class LogNode:
         return [msg for _, msg in self.records()]
 
     def records(self) -> list[tuple[int | None, Any]]:
-        out = []
+        out: list[tuple[int | None, Any]] = []
         node: LogNode | None = self
         while node is not None and node.parent is not None:
             out.append((node.offset, node.msg))
@@ -98,7 +104,7 @@ class LogNode:
         return f"LogNode(length={self.length}, offset={self.offset}, floor={self.floor})"
 
 
-class LogModel(Model):
+class LogModel(Model[LogNode]):
     """Kafka's per-partition contract, read linearizably (see the module docstring)."""
 
     name = "log"
@@ -109,10 +115,10 @@ class LogModel(Model):
         assert max_records is None or max_records >= 1
         self.max_records = max_records
 
-    def init(self) -> State:
+    def init(self) -> LogNode:
         return LogNode(None, None)
 
-    def compile(self, call: Call) -> StepFn | None:
+    def compile(self, call: Call) -> StepFn[LogNode] | None:
         """Sends and polls; any other `f` is left out, as the log-anomaly checker does."""
         if call.f == "send":
             return _compile_send(call)
@@ -126,7 +132,7 @@ class LogModel(Model):
     def unobservable(self, calls: Sequence[Call]) -> set[int]:
         """Info sends whose message no poll returned."""
         seen = _seen_messages(calls)
-        unread = set()
+        unread: set[int] = set()
         for i, call in enumerate(calls):
             if call.f == "send" and call.status != "ok":
                 try:
@@ -152,8 +158,7 @@ class LogModel(Model):
         more = f", … ({len(records)} records)" if len(records) > 6 else ""
         return f"poll from {where} → [{shown}{more}]"
 
-    def describe_state(self, state: State) -> str:
-        assert isinstance(state, LogNode)
+    def describe_state(self, state: LogNode) -> str:
         records = state.records()
         shown = ", ".join(
             f"{'?' if o is None else o}:{describe_value(m, 20)}" for o, m in records[-8:]
@@ -190,7 +195,7 @@ def _start(call: Call) -> Any:
     return start
 
 
-def _compile_send(call: Call) -> StepFn:
+def _compile_send(call: Call) -> StepFn[LogNode]:
     msg = call.invoke.get("value")
     if type(msg) is not str:  # fast path for the common case: a string message
         msg = _message(call)
@@ -202,7 +207,7 @@ def _compile_send(call: Call) -> StepFn:
             raise ModelInputError(call.call_pos, str(exc)) from None
     if call.status != "ok":
 
-        def send_info(log: LogNode) -> Any:
+        def send_info(log: LogNode) -> LogNode:
             return log.append(msg, None)
 
         return send_info
@@ -210,13 +215,13 @@ def _compile_send(call: Call) -> StepFn:
     if type(offset) is not int or offset < 0:
         offset = _offset(call, call.completion or {}, "send's ok completion", call.return_pos)
 
-    def send(log: LogNode) -> Any:
+    def send(log: LogNode) -> LogNode | Reject:
         return log.append(msg, offset) if log.floor < offset else REJECT
 
     return send
 
 
-def _compile_poll(call: Call) -> StepFn:
+def _compile_poll(call: Call) -> StepFn[LogNode]:
     start = _start(call)
     unknown_start = start is None and bool((call.completion or {}).get("unknown_start"))
     if not unknown_start and (type(start) is not int or start < 0):
@@ -246,7 +251,7 @@ def _compile_poll(call: Call) -> StepFn:
         if unknown_start:
             return _poll_anything
 
-        def poll_nothing(log: LogNode) -> Any:
+        def poll_nothing(log: LogNode) -> LogNode | Reject:
             return log if log.floor < start else REJECT
 
         return poll_nothing
@@ -262,7 +267,7 @@ def _compile_poll(call: Call) -> StepFn:
 
     last_msg = backwards[0][1]
 
-    def poll(log: LogNode) -> Any:
+    def poll(log: LogNode) -> LogNode | Reject:
         node = log
         # records after the run: known ones above its last offset; a floating one may be
         while node.parent is not None and (
@@ -270,26 +275,32 @@ def _compile_poll(call: Call) -> StepFn:
         ):
             node = node.parent
         for offset, msg in backwards:
-            if node.msg != msg or (node.offset != offset if node.offset is not None else node.floor > offset):
+            parent = node.parent  # None only at the empty log's root, which holds no record
+            if (
+                parent is None
+                or node.msg != msg
+                or (node.offset != offset if node.offset is not None else node.floor > offset)
+            ):
                 return REJECT  # not there (yet), or not a contiguous run of the log
-            node = node.parent  # type: ignore[assignment]
+            node = parent
         return log if node.floor < floor else REJECT
 
     return poll
 
 
-def _poll_anything(log: LogNode) -> Any:
+def _poll_anything(log: LogNode) -> LogNode:
     return log
 
 
-def _poll_never(log: LogNode) -> Any:
+def _poll_never(log: LogNode) -> Reject:
     return REJECT
 
 
-def _offset(call: Call, record: dict, what: str, position: int | None) -> int:
+def _offset(call: Call, record: Record, what: str, position: int | None) -> int:
     offset = record.get("offset")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise ModelInputError(
-            position, f"{what} must carry a non-negative integer offset, got {describe_value(offset)}"
+            position,
+            f"{what} must carry a non-negative integer offset, got {describe_value(offset)}",
         )
     return offset

@@ -7,7 +7,7 @@ read, `null` the initial never-written value; `write` — `value` is the value w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from replicheck.model.base import (
@@ -15,7 +15,7 @@ from replicheck.model.base import (
     Call,
     Model,
     ModelInputError,
-    State,
+    Reject,
     StepFn,
     check_f,
     describe_value,
@@ -23,29 +23,29 @@ from replicheck.model.base import (
 )
 
 
-class RegisterModel(Model):
+class RegisterModel(Model[Hashable]):
     """The state is the frozen register value (`None` = never written)."""
 
     name = "register"
 
-    def init(self) -> State:
+    def init(self) -> Hashable:
         return None
 
-    def compile(self, call: Call) -> StepFn | None:
+    def compile(self, call: Call) -> StepFn[Hashable] | None:
         check_f(call, ("read", "write", "cas"), self.name)
         if call.f == "read":
             if call.status != "ok":
                 return None  # an unanswered read constrains nothing
             seen = _freeze(call, call.value)
 
-            def read(state: Any) -> Any:
+            def read(state: Hashable) -> Hashable | Reject:
                 return state if state == seen else REJECT
 
             return read
         if call.f == "write":
             written = _freeze(call, call.invoke_value)
 
-            def write(state: Any) -> Any:
+            def write(state: Hashable) -> Hashable:
                 return written
 
             return write
@@ -56,7 +56,7 @@ class RegisterModel(Model):
 
         # An `info` cas that did not swap had no effect: the checker may omit it, so the
         # step only has to describe the swapping case.
-        def cas(state: Any) -> Any:
+        def cas(state: Hashable) -> Hashable | Reject:
             return new if state == old else REJECT
 
         return cas
@@ -68,13 +68,13 @@ class RegisterModel(Model):
         write or cas overwrites it no read or cas can have taken effect; removing the op
         changes only states that nothing looked at.
         """
-        observed = set()
+        observed: set[Hashable] = set()
         for call in calls:
             if call.f == "read" and call.status == "ok":
                 observed.add(_freeze(call, call.value))
             elif call.f == "cas" and isinstance(call.invoke_value, list | tuple):
                 observed.add(_freeze(call, call.invoke_value[0]))
-        drop = set()
+        drop: set[int] = set()
         for i, call in enumerate(calls):
             if call.status != "info":
                 continue
@@ -105,11 +105,11 @@ class RegisterModel(Model):
             return f"cas {describe_value(old)} → {describe_value(new)}{suffix}"
         return f"write {describe_value(call.invoke_value)}{suffix}"
 
-    def describe_state(self, state: State) -> str:
+    def describe_state(self, state: Hashable) -> str:
         return describe_value(state)
 
 
-def _freeze(call: Call, value: Any) -> Any:
+def _freeze(call: Call, value: Any) -> Hashable:
     try:
         return freeze(value)
     except TypeError as exc:

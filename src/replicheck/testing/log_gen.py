@@ -15,6 +15,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from replicheck.model.base import Record
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,38 @@ class GenConfig:
     final_chunk_records: int = 0  # 0: one final poll per partition; else chunked
 
 
-def _iter_history(config: GenConfig, rng: random.Random) -> Iterator[dict]:
+@dataclass(frozen=True)
+class _Outcome:
+    """How an operation ended, decided at the instant it took effect."""
+
+    type: str  # "ok", "fail" or "info"
+    offset: int | None = None  # an ok send's offset
+    records: list[list[Any]] | None = None  # an ok poll's [offset, message] pairs
+
+
+@dataclass
+class _InFlight:
+    """A client operation between its invocation and its completion."""
+
+    invoke: Record
+    outcome: _Outcome | None = None  # None until it has taken effect
+
+
+@dataclass
+class _World:
+    """The idealised cluster: one sequential log per partition, and each consumer's
+    position (process, key) -> next offset."""
+
+    keys: list[str]
+    logs: dict[str, list[str]]
+    position: dict[tuple[int, str], int]
+
+
+def _iter_history(config: GenConfig, rng: random.Random) -> Iterator[Record]:
     """Yield the operations of one history, in order (without `index`/`time`)."""
     keys = [f"{config.topic}-{p}" for p in range(config.partitions)]
-    logs: dict[str, list[str]] = {key: [] for key in keys}
-    position: dict[tuple[int, str], int] = {}
-    # process -> [stage, invoke op, outcome]; stage 0 invoked, 1 took effect
-    pending: dict[int, list] = {}
+    world = _World(keys, {key: [] for key in keys}, {})
+    pending: dict[int, _InFlight] = {}
     idle = list(range(config.processes))
     started = 0
     message_id = 0
@@ -53,118 +81,122 @@ def _iter_history(config: GenConfig, rng: random.Random) -> Iterator[dict]:
             started += 1
             if rand() < config.send_ratio:
                 message_id += 1
-                op = {
-                    "process": process,
-                    "type": "invoke",
-                    "f": "send",
-                    "key": key,
-                    "value": f"m{message_id}",
-                }
+                op = _send(process, key, f"m{message_id}")
             else:
-                log_end = len(logs[key])
-                start = position.get((process, key), 0)
-                if rand() < config.seek_ratio:
-                    start = 0 if rand() < 0.5 else rng.randrange(log_end + 3)
-                op = {
-                    "process": process,
-                    "type": "invoke",
-                    "f": "poll",
-                    "key": key,
-                    "offset": start,
-                    "value": None,
-                }
-            pending[process] = [0, op, None]
+                op = _poll(config, rng, world, process, key)
+            pending[process] = _InFlight(op)
             yield op
             continue
         process = rng.choice(list(pending))
         entry = pending[process]
-        stage, op, _ = entry
-        key = op["key"]
-        if stage == 0:
-            entry[0] = 1
-            entry[2] = _take_effect(config, rng, op, logs[key])
+        if entry.outcome is None:
+            entry.outcome = _take_effect(config, rng, entry.invoke, world.logs[entry.invoke["key"]])
             continue
         del pending[process]
         idle.append(process)
-        outcome = entry[2]
-        done = {"process": process, "type": outcome[0], "f": op["f"], "key": key}
-        if op["f"] == "send":
-            done["value"] = op["value"]
-            if outcome[0] == "ok":
-                done["offset"] = outcome[1]
-            elif outcome[0] == "fail":
-                done["error"] = "NOT_ENOUGH_REPLICAS"
-            else:
-                done["error"] = "REQUEST_TIMED_OUT"
-        else:
-            done["offset"] = op["offset"]
-            if outcome[0] == "ok":
-                records = outcome[1]
-                done["value"] = records
-                if records:
-                    position[(process, key)] = records[-1][0] + 1
-            else:
-                done["value"] = None
-                done["error"] = "REQUEST_TIMED_OUT"
-        yield done
+        yield _completion(process, entry.invoke, entry.outcome, world)
     if config.final_reads:
-        process = config.processes  # a fresh consumer for the final reads
-        for key in keys:
-            log = logs[key]
-            chunk = config.final_chunk_records or max(1, len(log))
-            start = 0
-            while True:
-                records = [[o, log[o]] for o in range(start, min(start + chunk, len(log)))]
+        yield from _final_reads(config, world)
+
+
+def _send(process: int, key: str, message: str) -> Record:
+    return {"process": process, "type": "invoke", "f": "send", "key": key, "value": message}
+
+
+def _poll(config: GenConfig, rng: random.Random, world: _World, process: int, key: str) -> Record:
+    """A poll's invocation: it continues where the process left off, or seeks."""
+    rand = rng.random
+    log_end = len(world.logs[key])
+    start = world.position.get((process, key), 0)
+    if rand() < config.seek_ratio:
+        start = 0 if rand() < 0.5 else rng.randrange(log_end + 3)
+    return {
+        "process": process,
+        "type": "invoke",
+        "f": "poll",
+        "key": key,
+        "offset": start,
+        "value": None,
+    }
+
+
+def _completion(process: int, op: Record, outcome: _Outcome, world: _World) -> Record:
+    """The completion of `op`; an ok poll moves its consumer's position."""
+    key = op["key"]
+    done: Record = {"process": process, "type": outcome.type, "f": op["f"], "key": key}
+    if op["f"] == "send":
+        done["value"] = op["value"]
+        if outcome.type == "ok":
+            done["offset"] = outcome.offset
+        elif outcome.type == "fail":
+            done["error"] = "NOT_ENOUGH_REPLICAS"
+        else:
+            done["error"] = "REQUEST_TIMED_OUT"
+        return done
+    done["offset"] = op["offset"]
+    if outcome.type == "ok":
+        records = outcome.records
+        assert records is not None, "an ok poll has its records"
+        done["value"] = records
+        if records:
+            world.position[(process, key)] = records[-1][0] + 1
+    else:
+        done["value"] = None
+        done["error"] = "REQUEST_TIMED_OUT"
+    return done
+
+
+def _final_reads(config: GenConfig, world: _World) -> Iterator[Record]:
+    """A fresh consumer reads every partition from offset 0 to its end."""
+    process = config.processes
+    for key in world.keys:
+        log = world.logs[key]
+        chunk = config.final_chunk_records or max(1, len(log))
+        start = 0
+        while True:
+            records = [[o, log[o]] for o in range(start, min(start + chunk, len(log)))]
+            for kind, value in (("invoke", None), ("ok", records)):
                 yield {
                     "process": process,
-                    "type": "invoke",
+                    "type": kind,
                     "f": "poll",
                     "key": key,
                     "offset": start,
-                    "value": None,
+                    "value": value,
                     "final": True,
                 }
-                yield {
-                    "process": process,
-                    "type": "ok",
-                    "f": "poll",
-                    "key": key,
-                    "offset": start,
-                    "value": records,
-                    "final": True,
-                }
-                start += len(records)
-                if start >= len(log) or not records:
-                    break
+            start += len(records)
+            if start >= len(log) or not records:
+                break
 
 
-def _take_effect(config: GenConfig, rng: random.Random, op: dict, log: list[str]) -> tuple:
+def _take_effect(config: GenConfig, rng: random.Random, op: Record, log: list[str]) -> _Outcome:
     """Apply an operation to the sequential log at its linearization point."""
     if op["f"] == "send":
         roll = rng.random()
         if roll < config.fail_ratio:
-            return ("fail",)
+            return _Outcome("fail")
         if roll < config.fail_ratio + config.info_ratio:
             if rng.random() < config.info_written_ratio:
                 log.append(op["value"])
-            return ("info",)
+            return _Outcome("info")
         log.append(op["value"])
-        return ("ok", len(log) - 1)
+        return _Outcome("ok", offset=len(log) - 1)
     if rng.random() < config.info_ratio:
-        return ("info",)
+        return _Outcome("info")
     start = op["offset"]
     count = rng.randint(1, config.max_poll_records)
-    return ("ok", [[o, log[o]] for o in range(start, min(start + count, len(log)))])
+    return _Outcome("ok", records=[[o, log[o]] for o in range(start, min(start + count, len(log)))])
 
 
-def iter_history(config: GenConfig, seed: int) -> Iterator[dict]:
+def iter_history(config: GenConfig, seed: int) -> Iterator[Record]:
     """Stream a generated history with `index` and `time` (ns) filled in."""
     rng = random.Random(seed)
     for index, op in enumerate(_iter_history(config, rng)):
         yield {"index": index, "time": index * 1000, **op}
 
 
-def generate_history(config: GenConfig, seed: int) -> list[dict]:
+def generate_history(config: GenConfig, seed: int) -> list[Record]:
     """A whole generated history (see `iter_history`)."""
     return list(iter_history(config, seed))
 
@@ -175,8 +207,8 @@ def generate_history(config: GenConfig, seed: int) -> list[dict]:
 # kinds the checker must report for it.
 
 
-def _copy(history: list[dict]) -> list[dict]:
-    out = []
+def _copy(history: list[Record]) -> list[Record]:
+    out: list[Record] = []
     for op in history:
         op = dict(op)
         if op.get("type") == "ok" and op.get("f") == "poll" and op.get("value"):
@@ -185,7 +217,7 @@ def _copy(history: list[dict]) -> list[dict]:
     return out
 
 
-def _acked(history: list[dict]) -> dict[tuple[str, int], str]:
+def _acked(history: list[Record]) -> dict[tuple[str, int], str]:
     return {
         (op["key"], op["offset"]): op["value"]
         for op in history
@@ -193,18 +225,18 @@ def _acked(history: list[dict]) -> dict[tuple[str, int], str]:
     }
 
 
-def _final_polls(history: list[dict]) -> list[dict]:
+def _final_polls(history: list[Record]) -> list[Record]:
     return [op for op in history if op["type"] == "ok" and op["f"] == "poll" and op.get("final")]
 
 
-def _renumber(history: list[dict]) -> list[dict]:
+def _renumber(history: list[Record]) -> list[Record]:
     for index, op in enumerate(history):
         op["index"] = index
         op["time"] = index * 1000
     return history
 
 
-def drop(history: list[dict], rng: random.Random) -> list[dict] | None:
+def drop(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A final read loses an acknowledged record in its middle (→ lost-write, and the gap
     is an int-poll-skip: one op's records jump over a known record)."""
     history = _copy(history)
@@ -222,12 +254,12 @@ def drop(history: list[dict], rng: random.Random) -> list[dict] | None:
     return history
 
 
-def drop_tail(history: list[dict], rng: random.Random) -> list[dict] | None:
+def drop_tail(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A final read ends early, before an acknowledged record (→ unseen)."""
     history = _copy(history)
     acked = _acked(history)
     # the last final poll of a partition holds its end
-    last_poll: dict[str, dict] = {}
+    last_poll: dict[str, Record] = {}
     for op in _final_polls(history):
         last_poll[op["key"]] = op
     spots = [
@@ -243,7 +275,7 @@ def drop_tail(history: list[dict], rng: random.Random) -> list[dict] | None:
     return history
 
 
-def swap(history: list[dict], rng: random.Random) -> list[dict] | None:
+def swap(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A final read shows two acknowledged messages at each other's offsets.
 
     Both messages are still present, so nothing is lost: the evidence is two messages
@@ -251,7 +283,7 @@ def swap(history: list[dict], rng: random.Random) -> list[dict] | None:
     """
     history = _copy(history)
     acked = _acked(history)
-    spots = []
+    spots: list[tuple[Record, list[int]]] = []
     for op in _final_polls(history):
         acked_at = [i for i, r in enumerate(op["value"]) if (op["key"], r[0]) in acked]
         if len(acked_at) >= 2:
@@ -265,11 +297,11 @@ def swap(history: list[dict], rng: random.Random) -> list[dict] | None:
     return history
 
 
-def duplicate(history: list[dict], rng: random.Random) -> list[dict] | None:
+def duplicate(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A final read shows an acknowledged message again past the log end (→ duplicate)."""
     history = _copy(history)
     acked = _acked(history)
-    last_poll: dict[str, dict] = {}
+    last_poll: dict[str, Record] = {}
     for op in _final_polls(history):
         last_poll[op["key"]] = op
     spots = [
@@ -286,10 +318,10 @@ def duplicate(history: list[dict], rng: random.Random) -> list[dict] | None:
     return history
 
 
-def _continuing_polls(history: list[dict]) -> list[tuple[dict, dict]]:
+def _continuing_polls(history: list[Record]) -> list[tuple[Record, Record]]:
     """(previous poll, poll) pairs where a process's poll continues its previous one."""
-    last: dict[tuple, dict] = {}
-    pairs = []
+    last: dict[tuple[int, str], Record] = {}
+    pairs: list[tuple[Record, Record]] = []
     for op in history:
         if op["type"] != "ok" or op["f"] != "poll" or not op["value"]:
             continue
@@ -301,7 +333,7 @@ def _continuing_polls(history: list[dict]) -> list[tuple[dict, dict]]:
     return pairs
 
 
-def skip(history: list[dict], rng: random.Random) -> list[dict] | None:
+def skip(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A continuing (non-final) poll misses its first record (→ poll-skip)."""
     history = _copy(history)
     spots = [
@@ -314,7 +346,7 @@ def skip(history: list[dict], rng: random.Random) -> list[dict] | None:
     return history
 
 
-def replay_poll(history: list[dict], rng: random.Random) -> list[dict] | None:
+def replay_poll(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A continuing poll returns the previous poll's records again (→ nonmonotonic-poll)."""
     history = _copy(history)
     spots = [pair for pair in _continuing_polls(history) if not pair[1].get("final")]
@@ -325,12 +357,12 @@ def replay_poll(history: list[dict], rng: random.Random) -> list[dict] | None:
     return history
 
 
-def reorder_sends(history: list[dict], rng: random.Random) -> list[dict] | None:
+def reorder_sends(history: list[Record], rng: random.Random) -> list[Record] | None:
     """Two successive acked sends of one process trade places in time (→ nonmonotonic-send)."""
     history = _copy(history)
     invoke_at: dict[int, int] = {}
-    last_send: dict[tuple, tuple[int, int]] = {}
-    spots = []
+    last_send: dict[tuple[int, str], tuple[int, int]] = {}
+    spots: list[tuple[tuple[int, int], tuple[int, int]]] = []
     for i, op in enumerate(history):
         if op["type"] == "invoke":
             invoke_at[op["process"]] = i
@@ -350,7 +382,7 @@ def reorder_sends(history: list[dict], rng: random.Random) -> list[dict] | None:
     return _renumber(history)
 
 
-def diverge(history: list[dict], rng: random.Random) -> list[dict] | None:
+def diverge(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A non-final read shows a foreign message at an offset nobody acknowledged.
 
     Only offsets written by `info` sends qualify, so no acknowledged write is contradicted
@@ -372,8 +404,11 @@ def diverge(history: list[dict], rng: random.Random) -> list[dict] | None:
     return history
 
 
+#: a fault injector: a correct history in, the faulty copy out (None: no place for the fault)
+Injector: TypeAlias = Callable[[list[Record], random.Random], list[Record] | None]
+
 #: injector name -> (injector, exactly the anomaly kinds it must produce)
-INJECTORS: dict[str, tuple[Callable[[list[dict], random.Random], list[dict] | None], set]] = {
+INJECTORS: dict[str, tuple[Injector, set[str]]] = {
     "drop": (drop, {"lost-write", "int-poll-skip"}),
     "drop-tail": (drop_tail, {"unseen"}),
     "swap": (swap, {"inconsistent-offsets", "duplicate"}),

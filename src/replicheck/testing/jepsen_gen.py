@@ -26,9 +26,17 @@ as Jepsen's EDN (`prn` style) for round trips.
 from __future__ import annotations
 
 import bisect
+import copy
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
+
+from replicheck.checker.jepsen_kafka import JepsenKafka
+from replicheck.model.base import Record
+
+#: a single poll's records: key -> [[offset, value], ...]
+PollMap: TypeAlias = dict[int, list[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class _Client:
         self.process = process
         self.assigned: list[int] = []
         self.positions: dict[int, int] = {}  # key -> next offset to read
-        self.op: dict | None = None  # the outstanding invocation
+        self.op: Record | None = None  # the outstanding invocation
 
 
 class _World:
@@ -63,11 +71,11 @@ class _World:
         self.next_offset = dict.fromkeys(range(config.keys), 0)
         self.committed = dict.fromkeys(range(config.keys), 0)
         self.next_value = 0
-        self.history: list[dict] = []
+        self.history: list[Record] = []
         self.late_sends: list[tuple[int, int]] = []  # info sends that will land later
         self.next_process = config.processes
 
-    def emit(self, op: dict) -> dict:
+    def emit(self, op: Record) -> Record:
         op["index"] = len(self.history)
         op["time"] = len(self.history) * 1000
         self.history.append(op)
@@ -98,7 +106,7 @@ class _World:
         return run
 
 
-def generate_jepsen(config: JepsenGenConfig, seed: int) -> list[dict]:
+def generate_jepsen(config: JepsenGenConfig, seed: int) -> list[Record]:
     """A correct history: every checker level must find nothing in it."""
     rng = random.Random(seed)
     world = _World(config, rng)
@@ -124,10 +132,10 @@ def generate_jepsen(config: JepsenGenConfig, seed: int) -> list[dict]:
     return world.history
 
 
-def _invocation(world: _World, client: _Client) -> dict:
+def _invocation(world: _World, client: _Client) -> Record:
     config, rng = world.config, world.rng
     roll = rng.random()
-    base = {"type": "invoke", "process": client.process}
+    base: Record = {"type": "invoke", "process": client.process}
     if roll < config.crash_ratio:
         return {**base, "f": "crash", "value": None}
     if not client.assigned or roll < config.assign_ratio:
@@ -138,7 +146,7 @@ def _invocation(world: _World, client: _Client) -> dict:
             op["seek-to-beginning?"] = True
         return op
     if config.txn and rng.random() < 0.5:
-        mops: list[list] = []
+        mops: list[list[Any]] = []
         for _ in range(rng.randint(2, 4)):
             if rng.random() < 0.5:
                 mops.append(["poll"])
@@ -146,7 +154,11 @@ def _invocation(world: _World, client: _Client) -> dict:
                 mops.append(["send", rng.randrange(config.keys), world.fresh_value()])
         return {**base, "f": "txn", "value": mops}
     if rng.random() < 0.5:
-        return {**base, "f": "send", "value": [["send", rng.randrange(config.keys), world.fresh_value()]]}
+        return {
+            **base,
+            "f": "send",
+            "value": [["send", rng.randrange(config.keys), world.fresh_value()]],
+        }
     return {**base, "f": "poll", "value": [["poll"]]}
 
 
@@ -157,7 +169,7 @@ def _complete(world: _World, client: _Client) -> _Client | None:
     assert op is not None
     client.op = None
     f = op["f"]
-    done = {"process": client.process, "f": f}
+    done: Record = {"process": client.process, "f": f}
     if f == "crash":
         world.emit({**done, "type": "info", "value": None})
         return _replacement(world)
@@ -171,7 +183,13 @@ def _complete(world: _World, client: _Client) -> _Client | None:
         world.emit({**done, "type": "ok", "value": keys, **extra})
         return None
     roll = rng.random()
-    outcome = "info" if roll < config.info_ratio else "fail" if roll < config.info_ratio + config.fail_ratio else "ok"
+    outcome = (
+        "info"
+        if roll < config.info_ratio
+        else "fail"
+        if roll < config.info_ratio + config.fail_ratio
+        else "ok"
+    )
     if f == "poll":
         outcome = "ok" if outcome != "info" else "info"
     if outcome == "fail":
@@ -183,16 +201,16 @@ def _complete(world: _World, client: _Client) -> _Client | None:
                 world.late_sends.append((mop[1], mop[2]))  # it will land later
         world.emit({**done, "type": "info", "value": op["value"]})
         return _replacement(world)
-    result: list[list] = []
+    result: list[list[Any]] = []
     rebalance: list[int] = []
-    pending_sends: list[tuple[int, list]] = []
+    pending_sends: list[tuple[int, list[Any]]] = []
     for mop in op["value"]:
         if mop[0] == "poll":
             if config.subscribe and client.assigned and rng.random() < 0.15:
                 key = rng.choice(client.assigned)
                 client.positions.pop(key, None)  # rebalanced: restarts at the committed offset
                 rebalance.append(key)
-            polled = {}
+            polled: PollMap = {}
             for key in client.assigned:
                 run = world.read(client, key, config.max_poll_records)
                 if run:
@@ -224,20 +242,36 @@ def _final_polls(world: _World) -> None:
     """Jepsen's final generator: a fresh client reads every key from the beginning."""
     client = _replacement(world)
     keys = sorted(world.logs)
-    world.emit({"type": "invoke", "process": client.process, "f": "assign", "value": keys,
-                "seek-to-beginning?": True})
-    world.emit({"type": "ok", "process": client.process, "f": "assign", "value": keys,
-                "seek-to-beginning?": True})
+    world.emit(
+        {
+            "type": "invoke",
+            "process": client.process,
+            "f": "assign",
+            "value": keys,
+            "seek-to-beginning?": True,
+        }
+    )
+    world.emit(
+        {
+            "type": "ok",
+            "process": client.process,
+            "f": "assign",
+            "value": keys,
+            "seek-to-beginning?": True,
+        }
+    )
     client.assigned = keys
     client.positions = dict.fromkeys(keys, 0)
     while any(world.offsets[k] and client.positions[k] <= world.offsets[k][-1] for k in keys):
         world.emit({"type": "invoke", "process": client.process, "f": "poll", "value": [["poll"]]})
-        polled = {}
+        polled: PollMap = {}
         for key in keys:
             run = world.read(client, key, world.config.max_poll_records)
             if run:
                 polled[key] = run
-        world.emit({"type": "ok", "process": client.process, "f": "poll", "value": [["poll", polled]]})
+        world.emit(
+            {"type": "ok", "process": client.process, "f": "poll", "value": [["poll", polled]]}
+        )
 
 
 # -- EDN ---------------------------------------------------------------------------------------
@@ -256,7 +290,9 @@ def to_edn(value: Any, keyword: bool = False) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return ":" + value if keyword else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return (
+            ":" + value if keyword else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        )
     if isinstance(value, list):
         # micro-op names are keywords: [:send 1 2], [:poll {...}]
         items = [to_edn(v, keyword=(i == 0 and v in ("send", "poll"))) for i, v in enumerate(value)]
@@ -266,15 +302,21 @@ def to_edn(value: Any, keyword: bool = False) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as EDN")
 
 
-def to_edn_line(op: dict) -> str:
+def to_edn_line(op: Record) -> str:
     """One op map line, keys as keywords, Jepsen's keyword-valued fields as keywords."""
-    parts = []
+    parts: list[str] = []
     for key, value in op.items():
         if key == "keys" or key == "rebalance-log":
-            text = "[" + " ".join(
-                "{" + ", ".join(f":{k} {to_edn(v)}" for k, v in event.items()) + "}"
-                for event in value
-            ) + "]" if key == "rebalance-log" else to_edn(value)
+            text = (
+                "["
+                + " ".join(
+                    "{" + ", ".join(f":{k} {to_edn(v)}" for k, v in event.items()) + "}"
+                    for event in value
+                )
+                + "]"
+                if key == "rebalance-log"
+                else to_edn(value)
+            )
         else:
             text = to_edn(value, keyword=key in _KEYWORD_FIELDS)
         parts.append(f":{key} {text}")
@@ -284,22 +326,28 @@ def to_edn_line(op: dict) -> str:
 # -- single faults -----------------------------------------------------------------------------
 
 
-def _copy(history: list[dict]) -> list[dict]:
-    import copy
-
+def _copy(history: list[Record]) -> list[Record]:
     return copy.deepcopy(history)
 
 
-def _poll_map(op: dict) -> dict | None:
+def _poll_map(op: Record) -> PollMap | None:
     """The records map of a single-poll ok op (`[[:poll {...}]]`), or None."""
     if op["type"] != "ok" or op["f"] != "poll" or len(op["value"]) != 1:
         return None
-    return op["value"][0][1]
+    polled: PollMap = op["value"][0][1]
+    return polled
 
 
-def _acked(history: list[dict]) -> dict[tuple[int, int], dict]:
+def _polled(op: Record) -> PollMap:
+    """`_poll_map` of an op already known to be a single ok poll."""
+    polled = _poll_map(op)
+    assert polled is not None, "a single ok poll"
+    return polled
+
+
+def _acked(history: list[Record]) -> dict[tuple[int, int], Record]:
     """(key, value) -> the ok single-send op that acknowledged it."""
-    out = {}
+    out: dict[tuple[int, int], Record] = {}
     for op in history:
         if op["type"] == "ok" and op["f"] == "send" and len(op["value"]) == 1:
             _, key, (_, value) = op["value"][0]
@@ -307,15 +355,13 @@ def _acked(history: list[dict]) -> dict[tuple[int, int], dict]:
     return out
 
 
-def _continuing_polls(history: list[dict]) -> list[tuple[dict, int, list]]:
+def _continuing_polls(history: list[Record]) -> list[tuple[Record, int, list[int]]]:
     """(op, key, previous record) for single-poll ops whose consumer position is known
     and that continue a previous read of the key by the same process."""
-    from replicheck.checker.jepsen_kafka import JepsenKafka
-
-    found = []
+    found: list[tuple[Record, int, list[int]]] = []
     translator = JepsenKafka()
     by_index = {op["index"]: op for op in history}
-    last_record: dict[tuple[int, str], list] = {}
+    last_record: dict[tuple[int, str], list[int]] = {}
     stream = translator.translate(history)
     for internal in stream:
         if internal["type"] != "invoke":
@@ -332,7 +378,7 @@ def _continuing_polls(history: list[dict]) -> list[tuple[dict, int, list]]:
     return found
 
 
-def inject_aborted_read(history: list[dict], rng: random.Random) -> list[dict] | None:
+def inject_aborted_read(history: list[Record], rng: random.Random) -> list[Record] | None:
     """An acknowledged send that some poll read becomes a `fail` (→ G1a)."""
     history = _copy(history)
     read = {(k, r[1]) for op in history if (m := _poll_map(op)) for k, rs in m.items() for r in rs}
@@ -345,23 +391,23 @@ def inject_aborted_read(history: list[dict], rng: random.Random) -> list[dict] |
     return history
 
 
-def inject_poll_skip(history: list[dict], rng: random.Random) -> list[dict] | None:
+def inject_poll_skip(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A continuing poll loses its first record (→ poll-skip)."""
     history = _copy(history)
     final_process = history[-1]["process"]  # its polls are the only reads of some records
     candidates = [
         (op, k)
         for op, k, _ in _continuing_polls(history)
-        if len(_poll_map(op)[k]) >= 2 and op["process"] != final_process
+        if len(_polled(op)[k]) >= 2 and op["process"] != final_process
     ]
     if not candidates:
         return None
     op, key = rng.choice(candidates)
-    del _poll_map(op)[key][0]
+    del _polled(op)[key][0]
     return history
 
 
-def inject_replay_poll(history: list[dict], rng: random.Random) -> list[dict] | None:
+def inject_replay_poll(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A continuing poll starts with the previous poll's last record again
     (→ nonmonotonic-poll)."""
     history = _copy(history)
@@ -369,15 +415,15 @@ def inject_replay_poll(history: list[dict], rng: random.Random) -> list[dict] | 
     if not candidates:
         return None
     op, key, previous = rng.choice(candidates)
-    _poll_map(op)[key].insert(0, list(previous))
+    _polled(op)[key].insert(0, list(previous))
     return history
 
 
-def inject_reorder_within_poll(history: list[dict], rng: random.Random) -> list[dict] | None:
+def inject_reorder_within_poll(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A process's last poll of a key, read from an unknown position, returns its two
     records swapped (→ int-nonmonotonic-poll)."""
     history = _copy(history)
-    last: dict[tuple[int, int], dict] = {}
+    last: dict[tuple[int, int], Record] = {}
     for op in history:
         polled = _poll_map(op)
         for key, records in (polled or {}).items():
@@ -388,25 +434,25 @@ def inject_reorder_within_poll(history: list[dict], rng: random.Random) -> list[
     candidates = [
         (op, key)
         for (_, key), op in last.items()
-        if len(_poll_map(op)[key]) == 2
+        if len(_polled(op)[key]) == 2
         and (op["index"], key) not in continuing
         and "rebalance-log" not in op  # Jepsen skips the internal checks of a rebalanced op
     ]
     if not candidates:
         return None
     op, key = rng.choice(sorted(candidates, key=lambda c: (c[0]["index"], c[1])))
-    records = _poll_map(op)[key]
+    records = _polled(op)[key]
     records[-1], records[-2] = records[-2], records[-1]
     return history
 
 
-def inject_drop_from_final_read(history: list[dict], rng: random.Random) -> list[dict] | None:
+def inject_drop_from_final_read(history: list[Record], rng: random.Random) -> list[Record] | None:
     """A final poll loses an acknowledged record from its middle (→ lost-write, and the gap
     is an int-poll-skip)."""
     history = _copy(history)
     acked = _acked(history)
     final_process = history[-1]["process"]
-    candidates = []
+    candidates: list[tuple[Record, int, int]] = []
     for op in history:
         if op["process"] != final_process:
             continue
@@ -417,28 +463,27 @@ def inject_drop_from_final_read(history: list[dict], rng: random.Random) -> list
     if not candidates:
         return None
     op, key, i = rng.choice(candidates)
-    del _poll_map(op)[key][i]
+    del _polled(op)[key][i]
     return history
 
 
-def inject_unseen_tail(history: list[dict], rng: random.Random) -> list[dict] | None:
+def inject_unseen_tail(history: list[Record], rng: random.Random) -> list[Record] | None:
     """The last acknowledged record of a key is never returned by any poll (→ unseen)."""
     history = _copy(history)
     acked = _acked(history)
-    tails = {}
+    tails: dict[int, list[int]] = {}
     for op in history:
         for key, records in (_poll_map(op) or {}).items():
             for record in records:
                 if record[0] >= tails.get(key, [-1])[0]:
                     tails[key] = record
-    candidates = []
+    candidates: list[tuple[int, list[int], list[Record]]] = []
     for key, record in tails.items():
         if (key, record[1]) not in acked:
             continue
         readers = [op for op in history if record in (_poll_map(op) or {}).get(key, [])]
-        if all(_poll_map(op)[key][-1] == record for op in readers) and all(
-            _poll_map(op) is not None for op in readers
-        ) and not any(
+        # every reader is a single poll (it is in `_poll_map`), so `_polled` holds
+        if all(_polled(op)[key][-1] == record for op in readers) and not any(
             op["type"] == "ok" and op["f"] == "txn" for op in history
         ):
             candidates.append((key, record, readers))
@@ -446,15 +491,18 @@ def inject_unseen_tail(history: list[dict], rng: random.Random) -> list[dict] | 
         return None
     key, record, readers = rng.choice(sorted(candidates, key=lambda c: c[0]))
     for op in readers:
-        polled = _poll_map(op)
+        polled = _polled(op)
         polled[key].pop()
         if not polled[key]:
             del polled[key]
     return history
 
 
+#: a fault injector: a correct history in, the faulty copy out (None: no place for the fault)
+JepsenInjector: TypeAlias = Callable[[list[Record], random.Random], list[Record] | None]
+
 #: name -> (injector, the anomaly kinds it must add, exactly)
-JEPSEN_INJECTORS = {
+JEPSEN_INJECTORS: dict[str, tuple[JepsenInjector, set[str]]] = {
     "aborted-read": (inject_aborted_read, {"G1a"}),
     "poll-skip": (inject_poll_skip, {"poll-skip"}),
     "replay-poll": (inject_replay_poll, {"nonmonotonic-poll"}),

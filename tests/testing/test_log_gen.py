@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from replicheck.checker.history import read_history, validate_ops
-from replicheck.checker.log_gen import INJECTORS, GenConfig, generate_history
+from replicheck.testing.log_gen import INJECTORS, GenConfig, generate_history
 
 CONFIG = GenConfig(ops=300, processes=4, partitions=2, info_ratio=0.2, final_chunk_records=5)
 

@@ -6,6 +6,14 @@ Operations are appended in real-time order and numbered by `index`; the two-step
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from replicheck.model.base import Record
+
+#: one record a poll returned: (offset, message), as a list or a tuple
+PolledRecord = Sequence[Any]
+
 KEY = "orders-0"
 
 
@@ -13,12 +21,13 @@ class LogHistory:
     """Append operations in real-time order; `ops` is the history."""
 
     def __init__(self) -> None:
-        self.ops: list[dict] = []
+        self.ops: list[Record] = []
 
-    def _add(self, **op) -> int:
-        op["index"] = len(self.ops)
+    def _add(self, **op: Any) -> int:
+        index = len(self.ops)
+        op["index"] = index
         self.ops.append(op)
-        return op["index"]
+        return index
 
     # two-step forms, for concurrency
     def invoke_send(self, process: int, message: str, key: str = KEY) -> int:
@@ -27,7 +36,7 @@ class LogHistory:
     def complete_send(
         self, process: int, message: str, offset: int | None, type: str = "ok", key: str = KEY
     ) -> int:
-        op = {"process": process, "type": type, "f": "send", "key": key, "value": message}
+        op: Record = {"process": process, "type": type, "f": "send", "key": key, "value": message}
         if type == "ok":
             op["offset"] = offset
         else:
@@ -35,7 +44,8 @@ class LogHistory:
         return self._add(**op)
 
     def invoke_poll(self, process: int, start: int, key: str = KEY, final: bool = False) -> int:
-        op = {"process": process, "type": "invoke", "f": "poll", "key": key, "offset": start}
+        op: Record = {"process": process, "type": "invoke", "f": "poll", "key": key}
+        op["offset"] = start
         op["value"] = None
         if final:
             op["final"] = True
@@ -45,12 +55,12 @@ class LogHistory:
         self,
         process: int,
         start: int,
-        records: list,
+        records: Sequence[PolledRecord],
         key: str = KEY,
         final: bool = False,
         type: str = "ok",
     ) -> int:
-        op = {"process": process, "type": type, "f": "poll", "key": key, "offset": start}
+        op: Record = {"process": process, "type": type, "f": "poll", "key": key, "offset": start}
         op["value"] = [list(r) for r in records] if type == "ok" else None
         if final:
             op["final"] = True
@@ -64,7 +74,12 @@ class LogHistory:
         return self.complete_send(process, message, offset, type, key)
 
     def poll(
-        self, process: int, start: int, records: list, key: str = KEY, final: bool = False
+        self,
+        process: int,
+        start: int,
+        records: Sequence[PolledRecord],
+        key: str = KEY,
+        final: bool = False,
     ) -> int:
         self.invoke_poll(process, start, key, final)
         return self.complete_poll(process, start, records, key, final)
