@@ -257,7 +257,9 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict[str, 
         line_end = 0  # byte offset just past the current line
         edn: bool | None = None
         line_number = 0
-        while block := handle.readlines(_BLOCK_HINT_BYTES):
+        hint = _FIRST_BLOCK_BYTES  # small at first: a bad early line is reported at once
+        while block := handle.readlines(hint):
+            hint = _BLOCK_HINT_BYTES
             if line_number == 0 and block[0].startswith(_BOM):
                 block[0] = block[0][len(_BOM) :]
                 line_end += len(_BOM)
@@ -343,6 +345,7 @@ _ABSENT: Any = object()  # an op without `index`
 
 #: how much `iter_ops` reads at once (whole lines): the checks that run once per block
 _BLOCK_HINT_BYTES = 1 << 20
+_FIRST_BLOCK_BYTES = 1 << 14
 
 
 def _full_edn(raw: bytes, source: str, line_number: int) -> Any:
