@@ -3,7 +3,7 @@
 Cases are never written by hand. For each flaw this runs the same search as the
 test suite's completeness test (`run_campaign(flaw=NAME, seed=1, max_examples=1500)` under
 the `ci` Hypothesis profile; fixed seed, no example database, so the run is repeatable),
-lets it write its report, and copies the report's `case.json` to
+writes its report as `hunt` does, and copies the report's `case.json` to
 `tests/regressions/<flaw>.case.json`. A flaw the search does not find within the budget is
 an error: the zoo exists to prove the checker has teeth.
 
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 def main(argv: list[str] | None = None) -> int:
     from hypothesis import settings
 
+    from replicheck.commands.report_folder import write_campaign_report
     from replicheck.impl.zoo import FLAWS
     from replicheck.report.case import load_case
     from replicheck.stateful.profiles import register_profiles
@@ -67,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                 max_examples=args.max_examples,
                 profile=args.profile,
                 database_dir=None,
-                report_dir=Path(scratch),
             )
+            if campaign.found:  # the command layer writes reports, as hunt does
+                write_campaign_report(campaign, Path(scratch))
             seconds = time.perf_counter() - started
             if campaign.report_path is None:
                 missed.append(name)

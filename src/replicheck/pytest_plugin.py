@@ -14,9 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
+
+# pytest loads this plugin in every session of every project that has replicheck installed
+# (entry point `pytest11`), so the report and simulation packages (about half a second of
+# imports) are imported only when a case file is actually collected and run.
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr, TracebackStyle
+
+    from replicheck.report.case import Case
+    from replicheck.stateful.result import RunResult
 
 REGRESSIONS_DIR = Path("tests") / "regressions"
 MARKER = "replicheck_case"
@@ -103,6 +112,7 @@ class FailureText(str):
     """The failure story as plain text; its first line doubles as the one-line message."""
 
     __slots__ = ("reprcrash",)
+    reprcrash: _Crash
 
     def __new__(cls, text: str) -> FailureText:
         self = super().__new__(cls, text)
@@ -118,7 +128,7 @@ class CaseFailed(Exception):
         self.text = text
 
 
-def case_failure(case: Any, result: Any) -> str | None:
+def case_failure(case: Case, result: RunResult) -> str | None:
     """Why a replayed case fails its promise (the whole story), or None when it holds.
 
     A case recorded against a flaw promises that every recorded anomaly is detected again;
@@ -148,7 +158,8 @@ def case_failure(case: Any, result: Any) -> str | None:
 
 class CaseItem(pytest.Item):
     def runtest(self) -> None:
-        from replicheck.report.case import load_case, replay_case
+        from replicheck.report.case import load_case
+        from replicheck.stateful.replay import replay_case
 
         case = load_case(self.path)
         self.user_properties.append(("replicheck_flaw", case.flaw or "correct"))
@@ -157,7 +168,9 @@ class CaseItem(pytest.Item):
         if failure is not None:
             raise CaseFailed(failure)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
         from replicheck.report.case import CaseError
 
         if isinstance(excinfo.value, CaseFailed):

@@ -15,6 +15,11 @@ Commands: `config key=value ...` (must come first, optional), `send PROCESS MESS
 `send-async PROCESS MESSAGE`, `poll PROCESS OFFSET`, `tick MS`, `crash B`, `power-loss B`,
 `restart B`, `partition b1|b2,c0` (groups separated by `|`), `heal`, `elect-preferred`,
 `controller-failover`, `settle MS`, `describe`, `logs`, `invariants`, `final-read PROCESS`.
+
+The commands that act on the cluster are scenario steps: each becomes a `Step` of the step
+table (`replicheck.stateful.steps`), is validated as a case file's step would be, and runs
+through the reference target -- the vocabulary of case.json, spelled for a terminal. The
+others (`settle`, `describe`, `logs`, `invariants`, `final-read`) only observe or tear down.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from pathlib import Path
 import pytest
 
 from replicheck.impl import Cluster, ClusterConfig
+from replicheck.stateful.steps import VOCABULARY, Bounds, Step
+from replicheck.stateful.target import ClusterTarget
 
 HERE = Path(__file__).resolve().parent / "interactions"
 FILES = sorted(HERE.glob("*.txt"))
@@ -39,13 +46,30 @@ def _render_op(op: dict) -> str:
     return f"{op['type']} {op.get('error', '')}".rstrip()
 
 
-def _wait(cluster: Cluster, process: int) -> str:
-    for _ in range(cluster.config.request_timeout_ms + 5):
-        if cluster.is_idle(process):
-            break
-        cluster.tick(1)
+def _last_op(cluster: Cluster, process: int) -> str:
     op = next(o for o in reversed(cluster.history) if o["process"] == process)
     return _render_op(op) if op["type"] != "invoke" else "pending"
+
+
+def _step(verb: str, args: list[str], config: ClusterConfig) -> Step | None:
+    """The scenario step a command spells (partition 0; sends and polls wait up to the
+    request timeout plus 5 ms), or None for a command that is not a step."""
+    wait_ms = config.request_timeout_ms + 5
+    if verb in ("send", "send-async"):
+        wait = {"wait": False} if verb == "send-async" else {"wait_ms": wait_ms}
+        return Step("send", {"process": int(args[0]), "partition": 0, "message": args[1]} | wait)
+    if verb == "poll":
+        offset = {"offset": int(args[1]), "wait_ms": wait_ms}
+        return Step("poll", {"process": int(args[0]), "partition": 0} | offset)
+    if verb == "tick":
+        return Step("tick", {"ms": int(args[0])})
+    if verb in ("crash", "power-loss", "restart"):
+        return Step(verb, {"broker": int(args[0])})
+    if verb == "partition":
+        return Step("partition", {"groups": [group.split(",") for group in args[0].split("|")]})
+    if verb in ("heal", "elect-preferred", "controller-failover"):
+        return Step(verb, {})
+    return None
 
 
 def _logs(cluster: Cluster) -> list[str]:
@@ -67,46 +91,29 @@ def _coerce(value: str) -> object:
 
 class Interaction:
     def __init__(self) -> None:
-        self.cluster: Cluster | None = None
+        self.target: ClusterTarget | None = None
         self.config = ClusterConfig()
 
     def run(self, command: str) -> list[str]:
         words = command.split()
         verb, args = words[0], words[1:]
         if verb == "config":
-            assert self.cluster is None, "config must come first"
+            assert self.target is None, "config must come first"
             kwargs = dict(arg.split("=", 1) for arg in args)
             self.config = ClusterConfig(**{k: _coerce(v) for k, v in kwargs.items()})
             return ["ok"]
-        if self.cluster is None:
-            self.cluster = Cluster(self.config, seed=1)
-        cluster = self.cluster
-        if verb in ("send", "send-async"):
-            cluster.send(int(args[0]), 0, args[1])
-            return [_wait(cluster, int(args[0])) if verb == "send" else "sent"]
-        if verb == "poll":
-            cluster.poll(int(args[0]), 0, int(args[1]))
-            return [_wait(cluster, int(args[0]))]
-        if verb == "tick":
-            cluster.tick(int(args[0]))
-            return [f"t={cluster.now_ms}"]
-        if verb in ("crash", "power-loss", "restart"):
-            action = {"crash": cluster.crash, "power-loss": cluster.power_loss,
-                      "restart": cluster.restart}[verb]
-            action(int(args[0]))
-            return ["ok"]
-        if verb == "partition":
-            cluster.partition([group.split(",") for group in args[0].split("|")])
-            return ["ok"]
-        if verb == "heal":
-            cluster.heal()
-            return ["ok"]
-        if verb == "elect-preferred":
-            cluster.elect_preferred_leaders()
-            return ["ok"]
-        if verb == "controller-failover":
-            cluster.controller_failover()
-            return ["ok"]
+        if self.target is None:
+            self.target = ClusterTarget(self.config, seed=1)
+        cluster = self.target.cluster
+        step = _step(verb, args, self.config)
+        if step is not None:
+            problem = VOCABULARY.steps_problem([step.to_dict()], Bounds.of(self.config))
+            assert problem is None, f"`{command}`: {problem}"
+            head = self.target.apply(step)
+            assert not head.startswith("skipped"), f"`{command}`: {head}"
+            if step.kind in ("send", "poll"):
+                return ["sent"] if verb == "send-async" else [_last_op(cluster, int(args[0]))]
+            return [f"t={cluster.now_ms}"] if verb == "tick" else ["ok"]
         if verb == "settle":
             return [f"settled={cluster.settle(int(args[0]))} t={cluster.now_ms}"]
         if verb == "describe":

@@ -93,12 +93,13 @@ def test_control_the_harness_sees_a_payload_that_runs(tmp_path: Path, chromium) 
 def test_reports_of_regression_cases_render_cleanly(tmp_path: Path, chromium) -> None:
     """Real runs (power loss, truncation, elections) through the same checks: the first
     three seed cases, one page each."""
-    from replicheck.report.case import replay_case
+    from replicheck.report.case import load_case
+    from replicheck.stateful.replay import replay_case
 
     cases = sorted((Path(__file__).parents[1] / "regressions").glob("*.case.json"))
     assert cases, "the seed suite is empty"
     for path in cases[:3]:
-        result, reproduced = replay_case(path)
+        result, reproduced = replay_case(load_case(path))
         assert reproduced, path
         page = write_report(result, tmp_path) / "report.html"
         value, problems = chromium.open(page, PROBE)

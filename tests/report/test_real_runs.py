@@ -22,7 +22,8 @@ from replicheck.cli import cli
 from replicheck.impl import ClusterConfig
 from replicheck.impl.zoo import get_flaw
 from replicheck.report import write_report
-from replicheck.report.case import history_sha256, load_case, replay_case
+from replicheck.report.case import history_sha256, load_case
+from replicheck.stateful.replay import replay_case
 from replicheck.stateful.scenario import Step, run_scenario
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -65,7 +66,7 @@ def test_report_of_a_real_run(flawed_report: Path) -> None:
 
 def test_replay_is_bit_for_bit(flawed_report: Path) -> None:
     case = load_case(flawed_report / "case.json")
-    result, reproduced = replay_case(flawed_report / "case.json")
+    result, reproduced = replay_case(load_case(flawed_report / "case.json"))
     assert reproduced
     assert history_sha256(result.history) == case.expected.history_sha256
     recorded = (flawed_report / "history.jsonl").read_text(encoding="utf-8").splitlines()

@@ -132,8 +132,10 @@ def test_workers_search_with_their_own_seeds_and_stop_at_the_first_violation() -
 
 
 def test_a_violation_is_written_up_as_a_report(tmp_path: Path) -> None:
-    campaign = run_campaign(flaw="acks-one", seed=2, max_examples=FIND_BUDGET,
-                            database_dir=None, report_dir=tmp_path)  # fmt: skip
+    from replicheck.commands.report_folder import write_campaign_report
+
+    campaign = run_campaign(flaw="acks-one", seed=2, max_examples=FIND_BUDGET, database_dir=None)
+    write_campaign_report(campaign, tmp_path)  # the command layer writes reports
     assert campaign.report_path is not None
     assert campaign.report_path.parent == tmp_path
     assert (campaign.report_path / "case.json").is_file()

@@ -9,6 +9,7 @@ exit 1 even then, after the verdict has been printed).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +17,123 @@ import click
 
 from replicheck.report import summary, write_report
 from replicheck.report.case import (
+    Case,
     CaseError,
     has_violation,
     history_sha256,
     load_case,
-    replay_case,
     violation_names,
 )
+from replicheck.stateful.replay import replay_case
+from replicheck.stateful.runner import report_dir_problem
+from replicheck.stateful.scenario import RunResult
 
 
-def _verdict_json(result: Any) -> Any:
-    verdict = result.log_verdict
-    if verdict is None or not hasattr(verdict, "to_json"):
-        return None
-    data = verdict.to_json()
-    return json.loads(data) if isinstance(data, str | bytes) else data
+def _verdict_json(result: RunResult) -> dict[str, Any]:
+    verdict: dict[str, Any] = result.log_verdict.to_json()
+    return verdict
+
+
+@dataclass
+class _Replayed:
+    """One replay and how it compares with the recording."""
+
+    case: Case
+    result: RunResult
+    reproduced: bool
+    violation: bool
+    digest: str
+    identical: bool | None  # None: the case records no hash
+    folder: Path | None = None
+    report_error: str | None = None
+
+    def write(self, report_dir: Path | None) -> None:
+        if report_dir is None:
+            return
+        try:
+            self.folder = write_report(self.result, report_dir)
+        except OSError as error:
+            self.report_error = f"{error.filename or report_dir}: {error.strerror or error}"
+
+
+def _load(case_path: Path, report_dir: Path | None) -> Case:
+    """The validated case (exit 2 with the message for an unusable file or folder)."""
+    try:
+        case = load_case(case_path)
+    except CaseError as error:
+        click.echo(f"error: {error}", err=True)
+        raise click.exceptions.Exit(2) from None
+    problem = None if report_dir is None else report_dir_problem(report_dir)
+    if problem:
+        click.echo(f"error: --report-dir {problem}", err=True)
+        raise click.exceptions.Exit(2)
+    return case
+
+
+def _replay(case: Case) -> _Replayed:
+    try:
+        result, reproduced = replay_case(case)
+    except CaseError as error:
+        click.echo(f"error: {error}", err=True)
+        raise click.exceptions.Exit(2) from None
+    digest = history_sha256(result.history)
+    recorded = case.expected.history_sha256
+    return _Replayed(
+        case=case,
+        result=result,
+        reproduced=reproduced,
+        violation=has_violation(result),
+        digest=digest,
+        identical=None if recorded is None else digest == recorded,
+    )
+
+
+def _echo_json(run: _Replayed) -> None:
+    case, result = run.case, run.result
+    outcome = {
+        "case": str(case.path),
+        "flaw": case.flaw,
+        "seed": case.seed,
+        "steps": len(case.steps),
+        "violation": run.violation,
+        "reproduced": run.reproduced,
+        "anomalies": list(violation_names(result)),
+        "expected_anomalies": list(case.expected.anomalies),
+        "history_sha256": run.digest,
+        "history_identical": run.identical,
+        "invariant_violations": [
+            {"step": number, "text": text} for number, text in result.invariant_violations
+        ],
+        "log_verdict": _verdict_json(result),
+        "report": None if run.folder is None else str(run.folder),
+        "report_error": run.report_error,
+    }
+    click.echo(json.dumps(outcome, indent=2, sort_keys=True))
+
+
+def _echo_text(run: _Replayed) -> None:
+    case = run.case
+    click.echo(f"replaying {case.path}")
+    click.echo(summary.story(run.result), nl=False)
+    click.echo("")
+    if run.identical is None:
+        click.echo("history: the case records no hash to compare against")
+    elif run.identical:
+        click.echo(f"history: bit-for-bit identical to the recorded run (sha256 {run.digest[:12]})")
+    else:
+        click.echo(
+            "history: DIFFERS from the recorded run (the implementation or checker changed"
+            " since the case was recorded)"
+        )
+    expected = ", ".join(case.expected.anomalies) or "no violation"
+    if run.reproduced:
+        click.echo(f"result: the recorded violation reproduces ({expected})")
+    elif run.violation:
+        click.echo(f"result: a violation, but not the recorded one (recorded: {expected})")
+    elif case.expected.violation:
+        click.echo(f"result: the recorded violation no longer reproduces (recorded: {expected})")
+    else:
+        click.echo("result: no violation, as recorded")
 
 
 @click.command(name="replay")
@@ -46,93 +149,15 @@ def replay(case_path: Path, as_json: bool, report_dir: Path | None) -> None:
 
     Exit 1 if the violation reproduces, 0 if it no longer does, 2 for a bad case file.
     """
-    from replicheck.stateful.runner import report_dir_problem
-
-    try:
-        case = load_case(case_path)
-    except CaseError as error:
-        click.echo(f"error: {error}", err=True)
-        raise click.exceptions.Exit(2) from None
-    problem = None if report_dir is None else report_dir_problem(report_dir)
-    if problem:
-        click.echo(f"error: --report-dir {problem}", err=True)
-        raise click.exceptions.Exit(2)
-    try:
-        result, reproduced = replay_case(case)
-    except CaseError as error:
-        click.echo(f"error: {error}", err=True)
-        raise click.exceptions.Exit(2) from None
-    violation = has_violation(result)
-    digest = history_sha256(result.history)
-    folder: Path | None = None
-    report_error: str | None = None
-
-    def write() -> None:
-        nonlocal folder, report_error
-        if report_dir is None:
-            return
-        try:
-            folder = write_report(result, report_dir)
-        except OSError as error:
-            report_error = f"{error.filename or report_dir}: {error.strerror or error}"
-
-    identical = (
-        None if case.expected.history_sha256 is None else (digest == case.expected.history_sha256)
-    )
+    run = _replay(_load(case_path, report_dir))
     if as_json:
-        write()
-        click.echo(
-            json.dumps(
-                {
-                    "case": str(case.path),
-                    "flaw": case.flaw,
-                    "seed": case.seed,
-                    "steps": len(case.steps),
-                    "violation": violation,
-                    "reproduced": reproduced,
-                    "anomalies": list(violation_names(result)),
-                    "expected_anomalies": list(case.expected.anomalies),
-                    "history_sha256": digest,
-                    "history_identical": identical,
-                    "invariant_violations": [
-                        {"step": number, "text": text}
-                        for number, text in result.invariant_violations
-                    ],
-                    "log_verdict": _verdict_json(result),
-                    "report": None if folder is None else str(folder),
-                    "report_error": report_error,
-                },
-                indent=2,
-                sort_keys=True,
-            )
-        )
+        run.write(report_dir)  # the JSON names the report folder
+        _echo_json(run)
     else:
-        click.echo(f"replaying {case.path}")
-        click.echo(summary.story(result), nl=False)
-        click.echo("")
-        if identical is None:
-            click.echo("history: the case records no hash to compare against")
-        elif identical:
-            click.echo(f"history: bit-for-bit identical to the recorded run (sha256 {digest[:12]})")
-        else:
-            click.echo(
-                "history: DIFFERS from the recorded run (the implementation or checker changed"
-                " since the case was recorded)"
-            )
-        expected = ", ".join(case.expected.anomalies) or "no violation"
-        if reproduced:
-            click.echo(f"result: the recorded violation reproduces ({expected})")
-        elif violation:
-            click.echo(f"result: a violation, but not the recorded one (recorded: {expected})")
-        elif case.expected.violation:
-            click.echo(
-                f"result: the recorded violation no longer reproduces (recorded: {expected})"
-            )
-        else:
-            click.echo("result: no violation, as recorded")
-        write()
-        if folder is not None:
-            click.echo(f"report: {folder}")
-    if report_error is not None:
-        click.echo(f"error: could not write the report: {report_error}", err=True)
-    raise click.exceptions.Exit(1 if violation else (2 if report_error else 0))
+        _echo_text(run)
+        run.write(report_dir)
+        if run.folder is not None:
+            click.echo(f"report: {run.folder}")
+    if run.report_error is not None:
+        click.echo(f"error: could not write the report: {run.report_error}", err=True)
+    raise click.exceptions.Exit(1 if run.violation else (2 if run.report_error else 0))

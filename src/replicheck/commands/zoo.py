@@ -11,8 +11,12 @@ from replicheck.impl.zoo import FLAWS
 
 
 @click.command(name="zoo")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON list of {name, title, description, source}.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON list of {name, title, description, source}.",
+)
 def zoo(as_json: bool) -> None:
     """List the flaws that can be switched on in the reference cluster."""
     if as_json:
@@ -26,5 +30,5 @@ def zoo(as_json: bool) -> None:
         for line in textwrap.wrap(f"Source: {flaw.source}", 88):
             click.echo(" " * (width + 2) + line)
         click.echo("")
-    click.echo(f"{len(FLAWS)} flaws; in Python: "
-               "replicheck.impl.zoo.get_flaw(NAME).apply(ClusterConfig())")
+    usage = "replicheck.impl.zoo.get_flaw(NAME).apply(ClusterConfig())"
+    click.echo(f"{len(FLAWS)} flaws; in Python: {usage}")

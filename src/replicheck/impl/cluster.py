@@ -15,7 +15,7 @@ import heapq
 import json
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from replicheck.impl import describe as describe_mod
@@ -67,18 +67,28 @@ class Cluster:
         # broker -> its incarnation counter when its disk was last replaced (the process
         # started on the new disk has a larger incarnation): see invariants.swapped_disk.
         self.disk_swaps: dict[int, int] = {}
-        self._sent: Counter[tuple[str, tuple[str, int, int]]] | None = None  # request counts while watching
+        self._sent: Counter[tuple[str, tuple[str, int, int]]] | None = (
+            None  # request counts while watching
+        )
         fsync = self.config.flush == "every-append"
         self.disks: dict[int, dict[int, PartitionLog]] = {
-            b: {i: PartitionLog(fsync) for i in range(self.config.partition_count)
-                if b in self.config.replicas_of(i)}
+            b: {
+                i: PartitionLog(fsync)
+                for i in range(self.config.partition_count)
+                if b in self.config.replicas_of(i)
+            }
             for b in self.broker_ids
         }
         self.brokers: dict[int, Broker | None] = {}
         self.store = MetadataStore(self.config)
         for p in self.store.partitions:
-            self._emit("leader", partition=p.key, leader=p.leader, leader_epoch=p.leader_epoch,
-                       isr=list(p.isr))
+            self._emit(
+                "leader",
+                partition=p.key,
+                leader=p.leader,
+                leader_epoch=p.leader_epoch,
+                isr=list(p.isr),
+            )
         self.controller = Controller(self.config, self.store, 0, self._emit)
         self._add_node(CONTROLLER, self.controller)
         for b in self.broker_ids:
@@ -94,8 +104,9 @@ class Cluster:
         """Accept 0, "0" or "orders-0"."""
         if isinstance(partition, str):
             tail = partition.rsplit("-", 1)[-1]
-            if not tail.isdigit() or (partition != tail and
-                                      partition != self.config.partition_key(int(tail))):
+            if not tail.isdigit() or (
+                partition != tail and partition != self.config.partition_key(int(tail))
+            ):
                 raise ValueError(f"unknown partition {partition!r}")
             partition = int(tail)
         if not 0 <= partition < self.config.partition_count:
@@ -120,7 +131,8 @@ class Cluster:
             if previous != fields["broker"]:
                 self._leader_violations.append(
                     f"{key[0]}: two leaders in epoch {key[1]} (brokers {previous} and "
-                    f"{fields['broker']})")
+                    f"{fields['broker']})"
+                )
 
     def _add_node(self, name: str, node: Any) -> None:
         self._nodes[name] = node
@@ -224,8 +236,17 @@ class Cluster:
             self._add_node(client.name, client)
         return client
 
-    def _record(self, process: int, kind: str, f: str, partition: int, value: Any,
-                offset: int | None, error: str | None, final: bool) -> None:
+    def _record(
+        self,
+        process: int,
+        kind: str,
+        f: str,
+        partition: int,
+        value: Any,
+        offset: int | None,
+        error: str | None,
+        final: bool,
+    ) -> None:
         op: dict[str, Any] = {
             "index": len(self.history),
             "time": self.now_ms * 1_000_000,
@@ -251,8 +272,15 @@ class Cluster:
         client = self._clients.get(process)
         return client is None or client.op is None
 
-    def _start_op(self, process: int, f: str, partition: int | str, message: str | None,
-                  offset: int | None, final: bool = False) -> None:
+    def _start_op(
+        self,
+        process: int,
+        f: str,
+        partition: int | str,
+        message: str | None,
+        offset: int | None,
+        final: bool = False,
+    ) -> None:
         index = self.partition_index(partition)
         client = self._client(process)
         if client.op is not None:
@@ -274,8 +302,14 @@ class Cluster:
     # -- faults ----------------------------------------------------------------------------
     def _start_broker(self, broker: int) -> None:
         name = f"b{broker}"
-        node = Broker(self.config, broker, self.disks[broker],
-                      self._incarnation.get(name, 0) + 1, self.now_ms, self._emit)
+        node = Broker(
+            self.config,
+            broker,
+            self.disks[broker],
+            self._incarnation.get(name, 0) + 1,
+            self.now_ms,
+            self._emit,
+        )
         self.brokers[broker] = node
         self._add_node(name, node)
 
@@ -363,8 +397,11 @@ class Cluster:
         """(extension) `a` and `b` can talk and the network neither drops nor delays more
         than the configured delay (message faults off)."""
         net = self._net
-        return (net.connected(a, b) and net.loss == 0.0
-                and net.delay_lo_ms == net.delay_hi_ms == self.config.network_delay_ms)
+        return (
+            net.connected(a, b)
+            and net.loss == 0.0
+            and net.delay_lo_ms == net.delay_hi_ms == self.config.network_delay_ms
+        )
 
     def heal(self) -> None:
         self._net.heal()
@@ -385,8 +422,12 @@ class Cluster:
 
     def _emit_message_faults(self) -> None:
         net = self._net
-        self._emit("message-faults", loss=net.loss, delay_lo_ms=net.delay_lo_ms,
-                   delay_hi_ms=net.delay_hi_ms)
+        self._emit(
+            "message-faults",
+            loss=net.loss,
+            delay_lo_ms=net.delay_lo_ms,
+            delay_hi_ms=net.delay_hi_ms,
+        )
 
     def controller_failover(self) -> None:
         """A new controller takes over from the metadata store with controller epoch + 1."""
@@ -421,8 +462,9 @@ class Cluster:
                 r = node.replicas[p.index]
                 if r.leader_epoch != p.leader_epoch or r.log.leo != leo or r.hw != leo:
                     return False
-                if r.role == ROLE_FOLLOWER and (r.need_truncation or
-                                                r.fetcher == FETCHER_TRUNCATING):
+                if r.role == ROLE_FOLLOWER and (
+                    r.need_truncation or r.fetcher == FETCHER_TRUNCATING
+                ):
                     return False  # still truncating: in sync only by coincidence
         return True
 
@@ -445,8 +487,11 @@ class Cluster:
         """
         max_delay_ms = self._net.delay_hi_ms
         self.heal()
-        if self._net.loss != 0.0 or self._net.delay_lo_ms != self.config.network_delay_ms or (
-                self._net.delay_hi_ms != self.config.network_delay_ms):
+        if (
+            self._net.loss != 0.0
+            or self._net.delay_lo_ms != self.config.network_delay_ms
+            or (self._net.delay_hi_ms != self.config.network_delay_ms)
+        ):
             self._net.loss = 0.0
             self._net.delay_lo_ms = self._net.delay_hi_ms = self.config.network_delay_ms
             self._emit_message_faults()
@@ -490,10 +535,13 @@ class Cluster:
         self._sent = Counter()
         self.tick(window_ms)
         sent, self._sent = self._sent, None
-        out = [f"not converged {bound} ms after teardown (the bound for this configuration "
-               f"and these logs): {'; '.join(reasons) or 'state changes after the bound'}"]
-        out.extend(f"keeps repeating: {line}"
-                   for line in liveness.repeated_requests(self, sent, window_ms))
+        out = [
+            f"not converged {bound} ms after teardown (the bound for this configuration "
+            f"and these logs): {'; '.join(reasons) or 'state changes after the bound'}"
+        ]
+        out.extend(
+            f"keeps repeating: {line}" for line in liveness.repeated_requests(self, sent, window_ms)
+        )
         out.extend(f"state: {line}" for line in liveness.replica_states(self))
         self.liveness_violations = out
 
@@ -507,14 +555,37 @@ class Cluster:
             ]
 
     def _drain(self, process: int, bound_ms: int) -> None:
-        waited = 0
-        while not self.is_idle(process) and waited < bound_ms:
+        self.run_until_idle(process, bound_ms)
+
+    def run_until(self, done: Callable[[], bool], max_ms: int) -> int:
+        """Advance time 1 ms at a time until `done()` holds (checked first) or `max_ms`
+        have passed; return the ms that passed. `done` must only read the cluster.
+
+        Ending a wait the millisecond an operation completes is what lets the next step
+        land right after an acknowledgement; processing the queue up to a time in 1 ms
+        slices or at once is the same, so a recorded wait replays as one `tick`."""
+        assert max_ms >= 0
+        waited_ms = 0
+        while waited_ms < max_ms and not done():
             self.tick(1)
-            waited += 1
+            waited_ms += 1
+        return waited_ms
+
+    def run_until_idle(self, process: int, max_ms: int) -> bool:
+        """Wait (at most `max_ms`) until client `process` has no operation in flight;
+        True if it has none."""
+        self.run_until(lambda: self.is_idle(process), max_ms)
+        return self.is_idle(process)
 
     # -- observation -------------------------------------------------------------------------
     def describe(self, under_replicated: bool = False, unavailable: bool = False) -> list[str]:
         return describe_mod.describe_lines(self, under_replicated, unavailable)
+
+    def partition_state(self, partition: int | str) -> describe_mod.PartitionStatus:
+        """Leader, epoch, ISR and replica set as the controller committed them, and each
+        replica's role, epoch, HW and LEO as its broker holds them (structured, read-only:
+        the campaign aims faults with it instead of parsing describe lines)."""
+        return describe_mod.partition_status(self, self.partition_index(partition))
 
     def invariant_violations(self) -> list[str]:
         return invariants.check(self)
@@ -527,6 +598,8 @@ class Cluster:
         lines = []
         for event in self.events:
             rest = {k: v for k, v in event.items() if k not in ("time_ms", "kind")}
-            lines.append(f"{event['time_ms']} {event['kind']} "
-                         f"{json.dumps(rest, sort_keys=True, separators=(',', ':'))}")
+            lines.append(
+                f"{event['time_ms']} {event['kind']} "
+                f"{json.dumps(rest, sort_keys=True, separators=(',', ':'))}"
+            )
         return "\n".join(lines) + ("\n" if lines else "")

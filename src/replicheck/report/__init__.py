@@ -4,7 +4,8 @@
 person reads (report.md, report.html) and a case the regression suite replays (case.json).
 """
 
-from replicheck.report.case import Case, CaseError, load_case, replay_case, save_case
+from replicheck.report.case import Case, CaseError, load_case, save_case
 from replicheck.report.writer import write_report
+from replicheck.stateful.replay import replay_case  # a case replays with the scenario
 
 __all__ = ["Case", "CaseError", "load_case", "replay_case", "save_case", "write_report"]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from replicheck.checker.log_anomalies import LogVerdict
 
 
-def _walk(value: Any) -> Iterable[tuple[str, Any]]:
+def _walk(value: object) -> Iterable[tuple[str, object]]:
     """Every (key, value) pair in nested dicts/lists/tuples, depth first."""
     if isinstance(value, Mapping):
         for key, item in value.items():
@@ -23,18 +26,15 @@ def _walk(value: Any) -> Iterable[tuple[str, Any]]:
             yield from _walk(item)
 
 
-def evidence_items(verdict: Any) -> list[tuple[str, Any]]:
-    """(anomaly name, one evidence record) for every anomaly, in the checker's order."""
-    if verdict is None or getattr(verdict, "valid", True):
+def evidence_items(verdict: LogVerdict) -> list[tuple[str, dict[str, Any]]]:
+    """(anomaly name, one evidence record) for every anomaly, in the checker's order;
+    none for a valid verdict."""
+    if verdict.valid:
         return []
-    items = []
-    for name, evidence in verdict.anomalies.items():
-        records = evidence if isinstance(evidence, list | tuple) else [evidence]
-        items.extend((name, record) for record in records)
-    return items
+    return [(name, record) for name, records in verdict.anomalies.items() for record in records]
 
 
-def offending_indices(verdict: Any) -> frozenset[int]:
+def offending_indices(verdict: LogVerdict) -> frozenset[int]:
     """History indices the verdict's evidence points at (keys `index`, `*_index`, `*indices`)."""
     found: set[int] = set()
     for _, record in evidence_items(verdict):
@@ -51,14 +51,14 @@ def offending_indices(verdict: Any) -> frozenset[int]:
 class AckedWrite:
     key: str
     offset: int
-    value: Any
+    value: object  # the message, as the history recorded it
     process: int
     index: int  # history index of the ok
 
 
 def acked_writes(history: Sequence[Mapping[str, Any]]) -> list[AckedWrite]:
     """Every acknowledged send, in history order."""
-    invokes: dict[Any, Mapping[str, Any]] = {}
+    invokes: dict[object, Mapping[str, Any]] = {}
     acked = []
     for op in history:
         if op.get("type") == "invoke":
@@ -73,9 +73,9 @@ def acked_writes(history: Sequence[Mapping[str, Any]]) -> list[AckedWrite]:
     return acked
 
 
-def final_reads(history: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, Any]]:
+def final_reads(history: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, object]]:
     """key → {offset: message} as the final read (after healing) saw it."""
-    reads: dict[str, dict[int, Any]] = {}
+    reads: dict[str, dict[int, object]] = {}
     for op in history:
         if op.get("final") and op.get("type") == "ok" and op.get("f") == "poll":
             seen = reads.setdefault(str(op.get("key")), {})
@@ -87,7 +87,7 @@ def final_reads(history: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, Any
 @dataclass(frozen=True)
 class LogCell:
     epoch: int | None
-    message: Any  # None: this replica's log ends before the offset
+    message: str | None  # None: this replica's log ends before the offset
     divergent: bool  # differs from another replica at the same offset
 
 
@@ -131,9 +131,9 @@ class LogTable:
 
 def log_table(
     key: str,
-    logs: Mapping[int, Sequence[Sequence[Any]]],
+    logs: Mapping[int, Sequence[tuple[int, str]]],
     acked: Sequence[AckedWrite],
-    final: Mapping[int, Any] | None,
+    final: Mapping[int, object] | None,
 ) -> LogTable:
     """Each replica's final log side by side, with lost and divergent offsets marked.
 
@@ -143,56 +143,64 @@ def log_table(
     brokers = sorted(logs)
     acked_here = [write for write in acked if write.key == key]
     length = max([len(log) for log in logs.values()] + [w.offset + 1 for w in acked_here] + [0])
-    where_now: dict[Any, list[tuple[int, int]]] = {}
+    where_now: dict[object, list[tuple[int, int]]] = {}
     for broker, log in logs.items():
-        for offset, entry in enumerate(log):
-            where_now.setdefault(entry[1], []).append((broker, offset))
+        for offset, record in enumerate(log):
+            where_now.setdefault(record[1], []).append((broker, offset))
     acked_at: dict[int, list[AckedWrite]] = {}
     for write in acked_here:
         acked_at.setdefault(write.offset, []).append(write)
     rows = []
     for offset in range(length):
-        entries = {b: logs[b][offset] if offset < len(logs[b]) else None for b in brokers}
-        messages = {entry[1] for entry in entries.values() if entry is not None}
+        entries = [logs[b][offset] if offset < len(logs[b]) else None for b in brokers]
+        messages = {entry[1] for entry in entries if entry is not None}
         divergent = len(messages) > 1
-        counts: dict[Any, int] = {}
-        for entry in entries.values():
-            if entry is not None:
-                counts[entry[1]] = counts.get(entry[1], 0) + 1
-        majority = max(counts.values(), default=0)
-        cells = []
-        for broker in brokers:
-            entry = entries[broker]
-            if entry is None:
-                cells.append(LogCell(None, None, False))
-            else:
-                odd = divergent and (counts[entry[1]] < majority or majority == 1)
-                cells.append(LogCell(int(entry[0]), entry[1], odd))
         at_offset = acked_at.get(offset, [])
         if final is not None:
             lost = [w for w in at_offset if final.get(offset) != w.value]
         else:
             lost = [w for w in at_offset if w.value not in messages]
-        notes = []
-        for write in lost:
-            now = sorted(where_now.get(write.value, []))
-            place = (
-                "now held at " + ", ".join(f"offset {o} on broker {b}" for b, o in now)
-                if now
-                else "held by no replica"
-            )
-            notes.append(
-                f"{write.value} acknowledged at offset {offset} (client {write.process},"
-                f" op #{write.index}) is lost: {place}"
-            )
+        notes = [_lost_note(write, offset, where_now.get(write.value, [])) for write in lost]
         if divergent:
             notes.append("replicas disagree at this offset")
+        cells = _cells(entries, divergent)
         rows.append(LogRow(offset, cells, at_offset, lost, divergent, "; ".join(notes)))
     return LogTable(key, brokers, rows)
 
 
+def _cells(entries: Sequence[tuple[int, str] | None], divergent: bool) -> list[LogCell]:
+    """One offset across the replicas; where they differ, the minority (or, with no
+    majority, every replica) is marked divergent."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        if entry is not None:
+            counts[entry[1]] = counts.get(entry[1], 0) + 1
+    majority = max(counts.values(), default=0)
+    cells = []
+    for entry in entries:
+        if entry is None:
+            cells.append(LogCell(None, None, False))
+        else:
+            odd = divergent and (counts[entry[1]] < majority or majority == 1)
+            cells.append(LogCell(int(entry[0]), entry[1], odd))
+    return cells
+
+
+def _lost_note(write: AckedWrite, offset: int, now: Sequence[tuple[int, int]]) -> str:
+    """Where a lost acknowledged write is held now (broker, offset pairs), in words."""
+    place = (
+        "now held at " + ", ".join(f"offset {o} on broker {b}" for b, o in sorted(now))
+        if now
+        else "held by no replica"
+    )
+    return (
+        f"{write.value} acknowledged at offset {offset} (client {write.process},"
+        f" op #{write.index}) is lost: {place}"
+    )
+
+
 def log_tables(
-    replica_logs: Mapping[str, Mapping[int, Sequence[Sequence[Any]]]],
+    replica_logs: Mapping[str, Mapping[int, Sequence[tuple[int, str]]]],
     history: Sequence[Mapping[str, Any]],
 ) -> list[LogTable]:
     acked = acked_writes(history)

@@ -12,24 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import orjson
 
 from replicheck.checker.json_values import MAX_NESTING, nesting_problem
+from replicheck.impl import ClusterConfig
+from replicheck.impl.zoo import FLAWS
 from replicheck.report.case_fields import config_problem, steps_problem
+from replicheck.stateful.result import LIVENESS, REPLICA_INVARIANT, RunResult
+from replicheck.stateful.steps import Step
 
 CASE_FORMAT = "replicheck-case"
 CASE_VERSION = 1
 
-#: Pseudo-anomaly name used when a run broke a replica invariant (section 2,
-#: `invariant_violations`) without the log checker flagging the history.
-REPLICA_INVARIANT = "replica-invariant"
-#: Pseudo-anomaly name used when the cluster did not converge after teardown (liveness).
-LIVENESS = "liveness"
+__all__ = ["LIVENESS", "REPLICA_INVARIANT"]  # re-exported: the names live with the run
 
 
 class CaseError(ValueError):
@@ -64,6 +65,19 @@ class Case:
     # The engine versions that recorded the case ({"hypothesis": "6.155.2"}); informative
     # only: a case replays by its steps, independent of Hypothesis.
     engine: Mapping[str, str] | None = field(default=None, compare=False)
+
+    # -- what `stateful.replay.replay_case` needs (the `Replayable` protocol) ------------
+    @property
+    def expected_anomalies(self) -> tuple[str, ...]:
+        return self.expected.anomalies
+
+    def cluster_config(self) -> ClusterConfig:
+        """The validated configuration (a `CaseError` if it cannot be used)."""
+        return case_config(self)
+
+    def scenario_steps(self, config: ClusterConfig) -> list[Step]:
+        """The validated steps, checked against `config` (a `CaseError` if one is bad)."""
+        return case_steps(self, config)
 
     def to_dict(self) -> dict[str, Any]:
         expected: dict[str, Any] = {
@@ -120,50 +134,32 @@ def history_sha256(history: Sequence[Mapping[str, Any]]) -> str:
     return hasher.hexdigest()
 
 
-def flaw_name(flaws: Any) -> str | None:
+def flaw_name(flaws: Iterable[str] | None) -> str | None:
     """The case's `flaw` field from `ClusterConfig.flaws`: `None`, one name, or `a+b`."""
     names = sorted(flaws or ())
     return "+".join(names) if names else None
 
 
-def ranked_violation_names(result: Any) -> list[str]:
-    """Anomaly names in the checker's order (durability first), then `replica-invariant`."""
-    verdict = result.log_verdict
-    allowed = _allowed(result)
-    names = ([name for name in verdict.anomalies if name not in allowed]
-             if verdict is not None and not verdict.valid else [])
-    if result.invariant_violations:
-        names.append(REPLICA_INVARIANT)
-    if getattr(result, "liveness_violations", None):
-        names.append(LIVENESS)
-    return names
+def ranked_violation_names(result: RunResult) -> list[str]:
+    """Anomaly names in the checker's order (durability first), then `replica-invariant`
+    and `liveness` (`RunResult.ranked_anomaly_names`)."""
+    return result.ranked_anomaly_names
 
 
-def violation_names(result: Any) -> tuple[str, ...]:
+def violation_names(result: RunResult) -> tuple[str, ...]:
     """Sorted anomaly names a run produced, plus `replica-invariant` if an invariant broke."""
-    return tuple(sorted(ranked_violation_names(result)))
+    return tuple(result.anomaly_names)
 
 
-def _allowed(result: Any) -> frozenset[str]:
-    """Anomalies the run's configuration permits (at-least-once duplicates; see
-    `stateful.scenario.allowed_anomalies`)."""
-    from replicheck.stateful.scenario import allowed_anomalies
-
-    return allowed_anomalies(getattr(result, "config", None))
+def has_violation(result: RunResult) -> bool:
+    return result.violation
 
 
-def has_violation(result: Any) -> bool:
-    verdict = result.log_verdict
-    judged = set(verdict.anomalies) - _allowed(result) if verdict is not None else set()
-    return (bool(result.invariant_violations) or bool(getattr(result, "liveness_violations", None))
-            or bool(judged))
-
-
-def case_from_result(result: Any) -> Case:
+def case_from_result(result: RunResult) -> Case:
     """The regression case for a finished run (section 3's `RunResult`)."""
     steps = tuple({"kind": step.kind, "args": dict(step.args)} for step in result.steps)
     return Case(
-        flaw=flaw_name(getattr(result.config, "flaws", ())),
+        flaw=flaw_name(result.config.flaws),
         config=result.config.to_dict(),
         seed=result.seed,
         steps=steps,
@@ -178,8 +174,6 @@ def case_from_result(result: Any) -> Case:
 
 def engine_versions() -> dict[str, str]:
     """The search engine's version: a campaign seed re-explores the same way only under it."""
-    import hypothesis
-
     return {"hypothesis": hypothesis.__version__}
 
 
@@ -224,54 +218,91 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+_CASE_FIELDS = ("format", "version", "flaw", "config", "seed", "steps", "expected", "engine")
+_REQUIRED_FIELDS = ("flaw", "config", "seed", "steps", "expected")
+
+
 def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
-    def fail(message: str) -> CaseError:
-        return CaseError(path, message)
-
-    if not isinstance(data, dict):
-        raise fail(f"expected a JSON object at the top level, got {_json_type(data)}")
-    if data.get("format") != CASE_FORMAT:
-        raise fail(f'"format" must be "{CASE_FORMAT}", got {data.get("format")!r}')
-    version = data.get("version")
-    if type(version) is not int or version != CASE_VERSION:
-        raise fail(f'unsupported "version" {version!r} (this replicheck reads version 1)')
-    unknown = set(data) - {"format", "version", "flaw", "config", "seed", "steps", "expected",
-                           "engine"}
-    if unknown:
-        raise fail(f"unknown field(s): {', '.join(sorted(unknown))}")
-    for name in ("flaw", "config", "seed", "steps", "expected"):
-        if name not in data:
-            raise fail(f'missing field "{name}"')
-
+    """A validated `Case` from parsed JSON; the first problem is a `CaseError`, checked in
+    the order a reader fixes them: the envelope, then flaw, config, seed, steps, expected."""
+    _check_envelope(data, path)
     flaw = data["flaw"]
     if flaw is not None and (not isinstance(flaw, str) or not flaw):
-        raise fail(f'"flaw" must be a flaw name or null, got {flaw!r}')
+        raise CaseError(path, f'"flaw" must be a flaw name or null, got {flaw!r}')
     config = data["config"]
     if not isinstance(config, dict):
-        raise fail(f'"config" must be an object, got {_json_type(config)}')
+        raise CaseError(path, f'"config" must be an object, got {_json_type(config)}')
     seed = data["seed"]
     if not isinstance(seed, int) or isinstance(seed, bool):
-        raise fail(f'"seed" must be an integer, got {seed!r}')
+        raise CaseError(path, f'"seed" must be an integer, got {seed!r}')
     if seed < 0 or seed >= 2**64:
-        raise fail(f'"seed" must be an integer between 0 and 2**64 - 1, got {seed}')
+        raise CaseError(path, f'"seed" must be an integer between 0 and 2**64 - 1, got {seed}')
+    steps = _steps_from(data["steps"], path)
+    expected = _expected_from(data["expected"], path)
+    engine = data.get("engine")
+    if engine is not None and (
+        not isinstance(engine, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in engine.items())
+    ):
+        raise CaseError(path, f'"engine" must be an object of version strings, got {engine!r}')
+    return Case(
+        flaw=flaw,
+        config=config,
+        seed=seed,
+        steps=steps,
+        expected=expected,
+        path=None if path is None else Path(path),
+        engine=engine,
+    )
 
-    steps_data = data["steps"]
+
+def _check_envelope(data: Any, path: Path | str | None) -> None:
+    """An object of the known format and version, with every required field, no other."""
+    if not isinstance(data, dict):
+        raise CaseError(path, f"expected a JSON object at the top level, got {_json_type(data)}")
+    if data.get("format") != CASE_FORMAT:
+        raise CaseError(path, f'"format" must be "{CASE_FORMAT}", got {data.get("format")!r}')
+    version = data.get("version")
+    if type(version) is not int or version != CASE_VERSION:
+        raise CaseError(
+            path, f'unsupported "version" {version!r} (this replicheck reads version 1)'
+        )
+    unknown = set(data) - set(_CASE_FIELDS)
+    if unknown:
+        raise CaseError(path, f"unknown field(s): {', '.join(sorted(unknown))}")
+    for name in _REQUIRED_FIELDS:
+        if name not in data:
+            raise CaseError(path, f'missing field "{name}"')
+
+
+def _steps_from(steps_data: Any, path: Path | str | None) -> tuple[dict[str, Any], ...]:
+    """The `{"kind", "args"}` shape of every step (the step table checks the arguments
+    later, against the configuration: `case_steps`)."""
     if not isinstance(steps_data, list):
-        raise fail(f'"steps" must be a list, got {_json_type(steps_data)}')
+        raise CaseError(path, f'"steps" must be a list, got {_json_type(steps_data)}')
     steps = []
     for number, step in enumerate(steps_data):
         where = f"steps[{number}]"
         if not isinstance(step, dict):
-            raise fail(f"{where}: expected an object, got {_json_type(step)}")
+            raise CaseError(path, f"{where}: expected an object, got {_json_type(step)}")
         if set(step) != {"kind", "args"}:
-            raise fail(f'{where}: expected the fields "kind" and "args", got {sorted(step)}')
+            raise CaseError(
+                path, f'{where}: expected the fields "kind" and "args", got {sorted(step)}'
+            )
         if not isinstance(step["kind"], str) or not step["kind"]:
-            raise fail(f"{where}.kind: expected a step name, got {step['kind']!r}")
+            raise CaseError(path, f"{where}.kind: expected a step name, got {step['kind']!r}")
         if not isinstance(step["args"], dict):
-            raise fail(f"{where}.args: expected an object, got {_json_type(step['args'])}")
+            raise CaseError(
+                path, f"{where}.args: expected an object, got {_json_type(step['args'])}"
+            )
         steps.append({"kind": step["kind"], "args": step["args"]})
+    return tuple(steps)
 
-    expected = data["expected"]
+
+def _expected_from(expected: Any, path: Path | str | None) -> Expected:
+    def fail(message: str) -> CaseError:
+        return CaseError(path, message)
+
     if not isinstance(expected, dict):
         raise fail(f'"expected" must be an object, got {_json_type(expected)}')
     violation = expected.get("violation")
@@ -292,22 +323,7 @@ def case_from_dict(data: Any, path: Path | str | None = None) -> Case:
     unknown = set(expected) - {"violation", "anomalies", "history_sha256"}
     if unknown:
         raise fail(f'unknown field(s) in "expected": {", ".join(sorted(unknown))}')
-
-    engine = data.get("engine")
-    if engine is not None and (
-        not isinstance(engine, dict)
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in engine.items())
-    ):
-        raise fail(f'"engine" must be an object of version strings, got {engine!r}')
-    return Case(
-        flaw=flaw,
-        config=config,
-        seed=seed,
-        steps=tuple(steps),
-        expected=Expected(violation, tuple(sorted(set(anomalies))), digest),
-        path=None if path is None else Path(path),
-        engine=engine,
-    )
+    return Expected(violation, tuple(sorted(set(anomalies))), digest)
 
 
 def _json_type(value: Any) -> str:
@@ -324,11 +340,8 @@ def _json_type(value: Any) -> str:
     return "an object"
 
 
-def case_config(case: Case) -> Any:
+def case_config(case: Case) -> ClusterConfig:
     """The case's `ClusterConfig`; an unusable config or unknown flaw is a `CaseError`."""
-    from replicheck.impl import ClusterConfig
-    from replicheck.impl.zoo import FLAWS
-
     for name in (case.flaw or "").split("+"):
         if name and name not in FLAWS:
             known = ", ".join(sorted(FLAWS))
@@ -341,7 +354,7 @@ def case_config(case: Case) -> Any:
     except (TypeError, ValueError, KeyError) as error:
         message = f'"config" is not a valid cluster configuration: {error}'
         raise CaseError(case.path, message) from None
-    if flaw_name(getattr(config, "flaws", ())) != case.flaw:
+    if flaw_name(config.flaws) != case.flaw:
         raise CaseError(
             case.path,
             f'"flaw" is {case.flaw!r} but "config.flaws" says {sorted(config.flaws)}',
@@ -349,77 +362,18 @@ def case_config(case: Case) -> Any:
     return config
 
 
-def case_steps(case: Case, config: Any = None) -> list[Any]:
+def case_steps(case: Case, config: ClusterConfig | None = None) -> list[Step]:
     """The case's steps as `Step`s; an unknown kind, a missing or bad argument (checked
-    against the case's `config`), or too much simulated time is a `CaseError`."""
-    from replicheck.stateful.scenario import STEP_KINDS, Step
-
+    against the case's `config` by the step table), or too much simulated time is a
+    `CaseError`."""
     problem = steps_problem(case_config(case) if config is None else config, list(case.steps))
     if problem:
         raise CaseError(case.path, problem)
-    steps = []
-    for number, data in enumerate(case.steps):
-        if data["kind"] not in STEP_KINDS:
-            known = ", ".join(STEP_KINDS)
-            raise CaseError(
-                case.path, f'steps[{number}].kind: unknown step "{data["kind"]}" (known: {known})'
-            )
-        for name, value in data["args"].items():
-            problem = _arg_problem(name, value)
-            if problem:
-                raise CaseError(case.path, f"steps[{number}].args.{name}: {problem}")
-        step = Step(kind=data["kind"], args=dict(data["args"]))
-        try:
-            step.describe()
-        except KeyError as error:
-            raise CaseError(
-                case.path, f"steps[{number}].args: missing {error} for a {step.kind} step"
-            ) from None
-        except (TypeError, ValueError) as error:
-            raise CaseError(case.path, f"steps[{number}].args: {error}") from None
-        steps.append(step)
-    return steps
+    return [Step(kind=data["kind"], args=dict(data["args"])) for data in case.steps]
 
 
-_INT_ARGS = frozenset(
-    {"process", "partition", "broker", "offset", "ms", "delay_lo_ms", "delay_hi_ms"}
-)
-
-
-def _arg_problem(name: str, value: Any) -> str | None:
-    """Type check of the step arguments section 3 defines (others pass through)."""
-    if name in _INT_ARGS:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            return f"expected a non-negative integer, got {value!r}"
-    elif name == "message":
-        if not isinstance(value, str):
-            return f"expected a string, got {value!r}"
-    elif name == "wait":
-        if not isinstance(value, bool):
-            return f"expected true or false, got {value!r}"
-    elif name == "loss":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            return f"expected a probability between 0 and 1, got {value!r}"
-    elif name == "groups" and not (
-        isinstance(value, list)
-        and all(isinstance(g, list) and all(isinstance(n, str) for n in g) for g in value)
-    ):
-        return f"expected a list of lists of node names, got {value!r}"
-    return None
-
-
-def reproduces(case: Case, result: Any) -> bool:
+def reproduces(case: Case, result: RunResult) -> bool:
     """Did `result` show the recorded violation again (every recorded anomaly, at least)?"""
     if not has_violation(result):
         return False
     return set(case.expected.anomalies) <= set(violation_names(result))
-
-
-def replay_case(path: Path | str | Case) -> tuple[Any, bool]:
-    """Run a case's steps again (no Hypothesis involved): `(RunResult, reproduced)`."""
-    from replicheck.stateful.scenario import run_scenario
-
-    case = path if isinstance(path, Case) else load_case(path)
-    config = case_config(case)
-    result = run_scenario(config, case.seed, case_steps(case, config))
-    return result, reproduces(case, result)

@@ -7,28 +7,17 @@ shown as text and could not run even if an escape were ever missed.
 
 from __future__ import annotations
 
-from typing import Any
-
 import jinja2
 
 from replicheck import __version__
 from replicheck.report import summary
 from replicheck.report.analysis import log_tables, offending_indices
 from replicheck.report.timeline import BAR_HEIGHT_PX, LANE_HEIGHT_PX, build_timeline
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.steps import FAULT_KINDS
 
-FAULT_STEP_KINDS = frozenset(
-    {
-        "crash",
-        "power-loss",
-        "replace-disk",
-        "restart",
-        "partition",
-        "heal",
-        "message-faults",
-        "controller-failover",
-        "elect-preferred",
-    }
-)
+#: steps the report marks as faults: the step table's (`stateful.steps.FAULT_KINDS`)
+FAULT_STEP_KINDS = FAULT_KINDS
 
 
 def _px(value: float) -> str:
@@ -48,7 +37,7 @@ _ENV = jinja2.Environment(
 _ENV.filters["px"] = _px
 
 
-def _offending_steps(result: Any, indices: frozenset[int]) -> set[int]:
+def _offending_steps(result: RunResult, indices: frozenset[int]) -> set[int]:
     """Step numbers whose send wrote a message that the evidence points at."""
     values = {
         op.get("value")
@@ -63,11 +52,11 @@ def _offending_steps(result: Any, indices: frozenset[int]) -> set[int]:
 
 
 def render_html(
-    result: Any, *, replay_command: str, search_command: str, found_by: str | None = None
+    result: RunResult, *, replay_command: str, search_command: str, found_by: str | None = None
 ) -> str:
     """The whole report.html for a finished run."""
     indices = offending_indices(result.log_verdict)
-    tables = log_tables(result.replica_logs or {}, result.history)
+    tables = log_tables(result.replica_logs, result.history)
     guides: dict[str, list[tuple[int, str, str]]] = {}
     for table in tables:
         for row in table.marked_rows:
@@ -80,7 +69,7 @@ def render_html(
     timeline = build_timeline(
         history=result.history,
         events=result.events,
-        broker_count=int(getattr(result.config, "broker_count", 3)),
+        broker_count=result.config.broker_count,
         offending_indices=indices,
         guides=guides,
         steps=[

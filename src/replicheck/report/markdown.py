@@ -9,12 +9,12 @@ reaches the reader as text. Only `Verbatim` values skip it: fenced code blocks b
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import jinja2
 
 from replicheck.report import summary
 from replicheck.report.analysis import log_tables
+from replicheck.stateful.result import RunResult
 
 
 class Verbatim(str):
@@ -27,7 +27,7 @@ _SPECIAL = re.compile(r"[\\`*\[\]|~<>&]|_(?![0-9A-Za-z])|(?<![0-9A-Za-z])_")
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
-def md_escape(value: Any) -> str:
+def md_escape(value: object) -> str:
     """Make any value inert inline Markdown (and inert HTML, which Markdown passes through)."""
     if isinstance(value, Verbatim):
         return value
@@ -65,7 +65,7 @@ _ENV = jinja2.Environment(
 
 
 def render_markdown(
-    result: Any, *, replay_command: str, search_command: str, found_by: str | None = None
+    result: RunResult, *, replay_command: str, search_command: str, found_by: str | None = None
 ) -> str:
     """The whole report.md for a finished run."""
     snapshots = [
@@ -82,7 +82,7 @@ def render_markdown(
         steps=summary.step_lines(result),
         groups=groups,
         checker_line=summary.checker_line(result),
-        tables=log_tables(result.replica_logs or {}, result.history),
+        tables=log_tables(result.replica_logs, result.history),
         md_rows=MD_LOG_ROWS,
         snapshots=snapshots,
         config_rows=summary.config_rows(result),

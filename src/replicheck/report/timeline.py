@@ -16,9 +16,11 @@ import bisect
 import itertools
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from replicheck.stateful.steps import VOCABULARY
 
 LABEL_WIDTH_PX = 96
 PLOT_WIDTH_PX = 1040
@@ -200,7 +202,7 @@ class TimeAxis:
 
 
 def _op_ms(op: Mapping[str, Any]) -> float:
-    return op["time"] / 1_000_000
+    return float(op["time"]) / 1_000_000
 
 
 def _node_label(node: str) -> str:
@@ -273,10 +275,8 @@ def build_timeline(
     `steps`: (number, kind, args, text, outcome) per scenario step, for the steps row.
     """
     assert broker_count >= 1
-    pairs = pair_ops(history)
     processes = sorted({op["process"] for op in history})
     brokers = list(range(1, broker_count + 1))
-
     times = [_op_ms(op) for op in history] + [float(e["time_ms"]) for e in events]
     times.append(0.0)
     plot_x0 = float(LABEL_WIDTH_PX)
@@ -285,26 +285,79 @@ def build_timeline(
     end_ms = max(times)
     x_end = axis.x(end_ms)
 
-    # Lanes.
+    lanes, lane_y, lanes_y1 = _lanes(processes, brokers)
+    bars = _bars(pair_ops(history), axis, lane_y, end_ms, offending_indices)
+    layout = _EventLayout(axis, lane_y, lanes_y1, events)
+    for event in events:
+        layout.add(event)
+    layout.close(end_ms)
+
+    charts = []
+    chart_y = lanes_y1 + CHART_GAP_PX
+    for partition in layout.partitions_seen:
+        chart = _offset_chart(
+            partition, events, axis, brokers, chart_y, end_ms, (guides or {}).get(partition, ())
+        )
+        charts.append(chart)
+        chart_y += CHART_HEIGHT_PX + CHART_GAP_PX
+
+    # Partitions underneath the crash bands; labels that do not fit are left to tooltips.
+    bands = _fit_band_labels(sorted(layout.bands, key=lambda b: b.kind != "partition"))
+    markers = _declutter(layout.markers + _band_notes(bands), _band_label_spans(bands))
+    ticks = []
+    for i in range(TICK_COUNT + 1):
+        tick_x = plot_x0 + (x_end - plot_x0) * i / TICK_COUNT
+        ticks.append((tick_x, f"{axis.t(tick_x):.0f} ms"))
+    breaks = [
+        ((axis.x(start) + axis.x(start + gap)) / 2, f"{gap:g} ms of quiet time squeezed")
+        for start, gap in axis.breaks_ms
+    ]
+    timeline = Timeline(
+        width=plot_x1 + RIGHT_PAD_PX,
+        height=chart_y + 8 if charts else lanes_y1 + 16,
+        plot_x0=plot_x0,
+        plot_x1=plot_x1,
+        lanes_y1=lanes_y1,
+        lanes=lanes,
+        bars=bars,
+        bands=bands,
+        markers=markers,
+        charts=charts,
+        ticks=ticks,
+        steps=_step_marks(steps, history, events, axis),
+        breaks=breaks,
+        duration_ms=end_ms,
+    )
+    assert all(plot_x0 <= bar.x <= plot_x1 for bar in bars)
+    return timeline
+
+
+def _lanes(
+    processes: Sequence[int], brokers: Sequence[int]
+) -> tuple[list[Lane], dict[str, float], float]:
+    """The network lane, one lane per client and per broker; (lanes, top edge by lane
+    name, bottom edge of the last lane)."""
     lanes: list[Lane] = []
-    lane_y: dict[str, float] = {}
     y = float(AXIS_HEIGHT_PX + STEPS_ROW_PX)
-
-    def add_lane(name: str, label: str, kind: str, colour: str = "#444") -> None:
-        nonlocal y
+    rows = [("network", "network", "network", "#444")]
+    rows += [(f"c{p}", f"client {p}", "client", "#444") for p in processes]
+    rows += [(f"b{b}", f"broker {b}", "broker", _broker_colour(b)) for b in brokers]
+    for name, label, kind, colour in rows:
         lanes.append(Lane(name, label, y, kind, colour))
-        lane_y[name] = y
         y += LANE_HEIGHT_PX
+    return lanes, {lane.name: lane.y for lane in lanes}, y
 
-    add_lane("network", "network", "network")
-    for process in processes:
-        add_lane(f"c{process}", f"client {process}", "client")
-    for broker in brokers:
-        add_lane(f"b{broker}", f"broker {broker}", "broker", _broker_colour(broker))
-    lanes_y1 = y
+
+def _bars(
+    pairs: Sequence[tuple[Mapping[str, Any], Mapping[str, Any] | None]],
+    axis: TimeAxis,
+    lane_y: Mapping[str, float],
+    end_ms: float,
+    offending_indices: frozenset[int],
+) -> list[Bar]:
+    """One bar per client operation, from its invoke to its completion (or the end)."""
     pad = (LANE_HEIGHT_PX - BAR_HEIGHT_PX) / 2
-
-    # Client operations.
+    x_end = axis.x(end_ms)
     bars = []
     for invoke, done in pairs:
         x_a = axis.x(_op_ms(invoke))
@@ -331,152 +384,138 @@ def build_timeline(
                 index=int(invoke.get("index", -1)),
             )
         )
+    return bars
 
-    bands: list[Band] = []
-    markers: list[Marker] = []
-    down_since: dict[int, tuple[float, str, str]] = {}
-    partition_since: tuple[float, str] | None = None
-    leaders: dict[str, tuple[Any, Any, tuple[int, ...]]] = {}
-    net_mid = lane_y["network"] + LANE_HEIGHT_PX / 2
-    partitions_seen = sorted(
-        {str(e["partition"]) for e in events if e.get("kind") in ("leader", "hw", "leo")}
-    )
-    many_partitions = len(partitions_seen) > 1
 
-    def close_partition(t_ms: float) -> None:
-        nonlocal partition_since
-        if partition_since is None:
+class _EventLayout:
+    """Cluster events → bands (a broker down, a network partition) and markers, in order.
+
+    A band opens at one event and closes at another (a crash at its restart, a partition
+    at the next partition or heal), so the layout keeps what is open; `close(end_ms)`
+    closes the rest at the end of the run."""
+
+    def __init__(
+        self,
+        axis: TimeAxis,
+        lane_y: Mapping[str, float],
+        lanes_y1: float,
+        events: Sequence[Mapping[str, Any]],
+    ) -> None:
+        self.axis = axis
+        self.lane_y = lane_y
+        self.lanes_y1 = lanes_y1
+        self.net_mid = lane_y["network"] + LANE_HEIGHT_PX / 2
+        self.bands: list[Band] = []
+        self.markers: list[Marker] = []
+        self.down_since: dict[int, tuple[float, str, str]] = {}
+        self.partition_since: tuple[float, str] | None = None
+        self.leaders: dict[str, tuple[Any, Any, tuple[int, ...]]] = {}
+        self.partitions_seen = sorted(
+            {str(e["partition"]) for e in events if e.get("kind") in ("leader", "hw", "leo")}
+        )
+        self.many_partitions = len(self.partitions_seen) > 1
+        self._handlers: dict[str, Callable[[Mapping[str, Any], float, float], None]] = {
+            "crash": self._down,
+            "power-loss": self._down,
+            "replace-disk": self._down,
+            "restart": self._restart,
+            "partition": self._partition,
+            "heal": self._heal,
+            "controller-failover": self._controller,
+            "message-faults": self._message_faults,
+            "leader": self._leader,
+            "truncate": self._truncate,
+        }
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        handler = self._handlers.get(str(event.get("kind")))
+        if handler is not None:
+            t_ms = float(event["time_ms"])
+            handler(event, t_ms, self.axis.x(t_ms))
+
+    def close(self, end_ms: float) -> None:
+        self._close_partition(end_ms)
+        for broker, (start_ms, kind, label) in sorted(self.down_since.items()):
+            self.bands.append(
+                _down_band(self.axis, self.lane_y, broker, start_ms, kind, label, end_ms)
+            )
+
+    def _broker_mid(self, broker: int) -> float:
+        return self.lane_y[f"b{broker}"] + LANE_HEIGHT_PX / 2
+
+    def _close_partition(self, t_ms: float) -> None:
+        if self.partition_since is None:
             return
-        start_ms, label = partition_since
-        bands.append(
+        start_ms, label = self.partition_since
+        axis = self.axis
+        self.bands.append(
             Band(
                 x=axis.x(start_ms),
-                y=lane_y["network"],
+                y=self.lane_y["network"],
                 width=max(axis.x(t_ms) - axis.x(start_ms), MIN_BAR_WIDTH_PX),
-                height=lanes_y1 - lane_y["network"],
+                height=self.lanes_y1 - self.lane_y["network"],
                 kind="partition",
                 label=label,
                 title=f"network partition {label} [t={start_ms:g}–{t_ms:g} ms]",
             )
         )
-        partition_since = None
+        self.partition_since = None
 
-    for event in events:
-        kind = event.get("kind")
-        t_ms = float(event["time_ms"])
-        x = axis.x(t_ms)
-        if kind in ("crash", "power-loss", "replace-disk"):
-            broker = int(event["broker"])
-            lost = event.get("lost") or {}
-            lost_text = ", ".join(f"{n} of {p}" for p, n in sorted(lost.items()) if n)
-            label = {"crash": "crashed", "power-loss": "power lost"}.get(kind, "disk replaced")
-            kind = "power-loss" if kind == "replace-disk" else kind  # the same band style
-            if lost_text:
-                label += f" (lost {lost_text})"
-            down_since.setdefault(broker, (t_ms, kind, label))
-        elif kind == "restart":
-            broker = int(event["broker"])
-            if broker in down_since:
-                bands.append(_down_band(axis, lane_y, broker, *down_since.pop(broker), t_ms))
-            markers.append(
-                Marker(
-                    x,
-                    lane_y[f"b{broker}"] + LANE_HEIGHT_PX / 2,
-                    "restart",
-                    "",
-                    f"broker {broker} restarts [t={t_ms:g} ms]",
-                )
-            )
-        elif kind == "partition":
-            close_partition(t_ms)
-            groups = event.get("groups") or []
-            label = " | ".join(" ".join(sorted(map(str, group), key=_node_key)) for group in groups)
-            partition_since = (t_ms, label)
-        elif kind == "heal":
-            close_partition(t_ms)
-            markers.append(Marker(x, net_mid, "heal", "heal", f"network heals [t={t_ms:g} ms]"))
-        elif kind == "controller-failover":
-            epoch = event.get("controller_epoch")
-            markers.append(
-                Marker(
-                    x,
-                    net_mid,
-                    "controller",
-                    f"controller e{epoch}",
-                    f"controller failover → controller epoch {epoch} [t={t_ms:g} ms]",
-                )
-            )
-        elif kind == "message-faults":
-            loss = float(event.get("loss", 0))
-            lo, hi = event.get("delay_lo_ms"), event.get("delay_hi_ms")
-            markers.append(
-                Marker(
-                    x,
-                    net_mid,
-                    "faults",
-                    f"loss {loss:.0%}",
-                    f"message loss {loss:.0%}, delay {lo}–{hi} ms [t={t_ms:g} ms]",
-                )
-            )
-        elif kind == "leader":
-            markers.extend(_leader_markers(event, leaders, lane_y, x, net_mid, many_partitions))
-        elif kind == "truncate":
-            broker = int(event["broker"])
-            prefix = f"{event.get('partition')} " if many_partitions else ""
-            markers.append(
-                Marker(
-                    x,
-                    lane_y[f"b{broker}"] + LANE_HEIGHT_PX / 2,
-                    "truncate",
-                    f"{prefix}✂{event.get('offset')}",
-                    f"broker {broker} truncates {event.get('partition')} to offset "
-                    f"{event.get('offset')} [t={t_ms:g} ms]",
-                )
-            )
-    close_partition(end_ms)
-    for broker, (start_ms, kind, label) in sorted(down_since.items()):
-        bands.append(_down_band(axis, lane_y, broker, start_ms, kind, label, end_ms))
+    def _down(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        kind = str(event.get("kind"))
+        lost = event.get("lost") or {}
+        lost_text = ", ".join(f"{n} of {p}" for p, n in sorted(lost.items()) if n)
+        label = {"crash": "crashed", "power-loss": "power lost"}.get(kind, "disk replaced")
+        kind = "power-loss" if kind == "replace-disk" else kind  # the same band style
+        if lost_text:
+            label += f" (lost {lost_text})"
+        self.down_since.setdefault(int(event["broker"]), (t_ms, kind, label))
 
-    charts = []
-    chart_y = lanes_y1 + CHART_GAP_PX
-    for partition in partitions_seen:
-        chart = _offset_chart(
-            partition, events, axis, brokers, chart_y, end_ms, (guides or {}).get(partition, ())
+    def _restart(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        broker = int(event["broker"])
+        if broker in self.down_since:
+            start_ms, kind, label = self.down_since.pop(broker)
+            self.bands.append(
+                _down_band(self.axis, self.lane_y, broker, start_ms, kind, label, t_ms)
+            )
+        title = f"broker {broker} restarts [t={t_ms:g} ms]"
+        self.markers.append(Marker(x, self._broker_mid(broker), "restart", "", title))
+
+    def _partition(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        self._close_partition(t_ms)
+        groups = event.get("groups") or []
+        label = " | ".join(" ".join(sorted(map(str, group), key=_node_key)) for group in groups)
+        self.partition_since = (t_ms, label)
+
+    def _heal(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        self._close_partition(t_ms)
+        title = f"network heals [t={t_ms:g} ms]"
+        self.markers.append(Marker(x, self.net_mid, "heal", "heal", title))
+
+    def _controller(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        epoch = event.get("controller_epoch")
+        title = f"controller failover → controller epoch {epoch} [t={t_ms:g} ms]"
+        self.markers.append(Marker(x, self.net_mid, "controller", f"controller e{epoch}", title))
+
+    def _message_faults(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        loss = float(event.get("loss", 0))
+        lo, hi = event.get("delay_lo_ms"), event.get("delay_hi_ms")
+        title = f"message loss {loss:.0%}, delay {lo}–{hi} ms [t={t_ms:g} ms]"
+        self.markers.append(Marker(x, self.net_mid, "faults", f"loss {loss:.0%}", title))
+
+    def _leader(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        self.markers.extend(
+            _leader_markers(event, self.leaders, self.lane_y, x, self.net_mid, self.many_partitions)
         )
-        charts.append(chart)
-        chart_y += CHART_HEIGHT_PX + CHART_GAP_PX
 
-    step_marks = _step_marks(steps, history, events, axis)
-    # Partitions underneath the crash bands; labels that do not fit are left to tooltips.
-    bands = _fit_band_labels(sorted(bands, key=lambda b: b.kind != "partition"))
-    markers = _declutter(markers + _band_notes(bands), _band_label_spans(bands))
-    ticks = []
-    for i in range(TICK_COUNT + 1):
-        tick_x = plot_x0 + (x_end - plot_x0) * i / TICK_COUNT
-        ticks.append((tick_x, f"{axis.t(tick_x):.0f} ms"))
-    breaks = [
-        ((axis.x(start) + axis.x(start + gap)) / 2, f"{gap:g} ms of quiet time squeezed")
-        for start, gap in axis.breaks_ms
-    ]
-    height = chart_y + 8 if charts else lanes_y1 + 16
-    timeline = Timeline(
-        width=plot_x1 + RIGHT_PAD_PX,
-        height=height,
-        plot_x0=plot_x0,
-        plot_x1=plot_x1,
-        lanes_y1=lanes_y1,
-        lanes=lanes,
-        bars=bars,
-        bands=bands,
-        markers=markers,
-        charts=charts,
-        ticks=ticks,
-        steps=step_marks,
-        breaks=breaks,
-        duration_ms=end_ms,
-    )
-    assert all(plot_x0 <= bar.x <= plot_x1 for bar in bars)
-    return timeline
+    def _truncate(self, event: Mapping[str, Any], t_ms: float, x: float) -> None:
+        broker = int(event["broker"])
+        partition, offset = event.get("partition"), event.get("offset")
+        prefix = f"{partition} " if self.many_partitions else ""
+        title = f"broker {broker} truncates {partition} to offset {offset} [t={t_ms:g} ms]"
+        self.markers.append(
+            Marker(x, self._broker_mid(broker), "truncate", f"{prefix}✂{offset}", title)
+        )
 
 
 def _node_key(node: str) -> tuple[int, int, str]:
@@ -548,15 +587,12 @@ def _leader_markers(
     return [Marker(x, mid, "leader", f"{prefix}L e{epoch} ISR {isr_text}", title)]
 
 
-def _offset_chart(
-    partition: str,
-    events: Sequence[Mapping[str, Any]],
-    axis: TimeAxis,
-    brokers: Sequence[int],
-    chart_y: float,
-    end_ms: float,
-    guides: Sequence[tuple[int, str, str]],
-) -> OffsetChart:
+def _offset_points(
+    partition: str, events: Sequence[Mapping[str, Any]], brokers: Sequence[int]
+) -> tuple[
+    dict[int, list[tuple[float, int]]], dict[int, list[tuple[float, int]]], list[tuple[float, Any]]
+]:
+    """(time, LEO) and (time, HW) per broker, and (time, leader), of one partition."""
     leo: dict[int, list[tuple[float, int]]] = {b: [] for b in brokers}
     hw: dict[int, list[tuple[float, int]]] = {b: [] for b in brokers}
     leader_at: list[tuple[float, Any]] = []
@@ -570,17 +606,22 @@ def _offset_chart(
             hw[event["broker"]].append((float(event["time_ms"]), int(event["hw"])))
         elif kind == "leader":
             leader_at.append((float(event["time_ms"]), event.get("leader")))
+    return leo, hw, leader_at
 
-    # The partition's high watermark is the current leader's.
+
+def _leader_hw(
+    leader_at: Sequence[tuple[float, Any]], hw: Mapping[int, Sequence[tuple[float, int]]]
+) -> list[tuple[float, int | None]]:
+    """The partition's high watermark over time: the current leader's (None: no leader)."""
     leader_hw: list[tuple[float, int | None]] = []
-    timeline = sorted(
+    changes: list[tuple[float, int, Any]] = sorted(
         [(t, 0, b) for t, b in leader_at]
         + [(t, 1, (b, v)) for b, points in hw.items() for t, v in points],
         key=lambda item: (item[0], item[1]),
     )
     leader: Any = None
     last_hw: dict[int, int] = {}
-    for t_ms, kind, payload in timeline:
+    for t_ms, kind, payload in changes:
         if kind == 0:
             leader = payload
         else:
@@ -589,7 +630,20 @@ def _offset_chart(
         current = last_hw.get(leader) if leader not in (None, -1) else None
         if not leader_hw or leader_hw[-1][1] != current:
             leader_hw.append((t_ms, current))
+    return leader_hw
 
+
+def _offset_chart(
+    partition: str,
+    events: Sequence[Mapping[str, Any]],
+    axis: TimeAxis,
+    brokers: Sequence[int],
+    chart_y: float,
+    end_ms: float,
+    guides: Sequence[tuple[int, str, str]],
+) -> OffsetChart:
+    leo, hw, leader_at = _offset_points(partition, events, brokers)
+    leader_hw = _leader_hw(leader_at, hw)
     top = max(
         [v for points in leo.values() for _, v in points]
         + [v for _, v in leader_hw if v is not None]
@@ -673,16 +727,7 @@ def _step_points(
 
 
 # Fault steps and the cluster event each one leaves behind (one event per applied step).
-_STEP_EVENT = {
-    "crash": "crash",
-    "power-loss": "power-loss",
-    "replace-disk": "replace-disk",
-    "restart": "restart",
-    "partition": "partition",
-    "heal": "heal",
-    "message-faults": "message-faults",
-    "controller-failover": "controller-failover",
-}
+_STEP_EVENT = VOCABULARY.events
 
 
 def step_times_ms(

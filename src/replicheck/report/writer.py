@@ -16,18 +16,19 @@ from typing import Any
 import orjson
 
 from replicheck.report import summary
-from replicheck.report.case import case_from_result, ranked_violation_names, save_case
+from replicheck.report.case import case_from_result, save_case
 from replicheck.report.html import render_html
 from replicheck.report.markdown import render_markdown
+from replicheck.stateful.result import RunResult
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 
 
-def report_name(result: Any) -> str:
+def report_name(result: RunResult) -> str:
     """`truncate-to-hw-lost-write-1a2b3c4d`, `correct-none-…` for a clean run."""
     case = case_from_result(result)
     subject = case.flaw or "correct"
-    ranked = ranked_violation_names(result)
+    ranked = result.ranked_anomaly_names
     anomaly = ranked[0] if ranked else "none"
     name = f"{subject}-{anomaly}-{case.short_hash()}"
     return _UNSAFE.sub("_", name)
@@ -39,7 +40,7 @@ def history_jsonl(history: Sequence[Mapping[str, Any]]) -> bytes:
 
 
 def write_report(
-    result: Any,
+    result: RunResult,
     report_dir: Path | str,
     *,
     command: str | None = None,
@@ -60,9 +61,13 @@ def write_report(
     save_case(case_from_result(result), case_path)
     (folder / "history.jsonl").write_bytes(history_jsonl(result.history))
     found_by = command if command and command != search else None
-    commands = {"replay_command": replay_command, "search_command": search, "found_by": found_by}
-    (folder / "report.md").write_text(render_markdown(result, **commands), encoding="utf-8")
-    page = render_html(result, **commands)
+    markdown = render_markdown(
+        result, replay_command=replay_command, search_command=search, found_by=found_by
+    )
+    (folder / "report.md").write_text(markdown, encoding="utf-8")
+    page = render_html(
+        result, replay_command=replay_command, search_command=search, found_by=found_by
+    )
     (folder / "report.html").write_text(page, encoding="utf-8")
     assert all((folder / name).is_file() for name in ("report.md", "report.html", "case.json"))
     return folder

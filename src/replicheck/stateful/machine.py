@@ -32,35 +32,26 @@ Search shaping, because flaws must be reachable in a handful of steps:
 
 from __future__ import annotations
 
-import re
+import hashlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from replicheck.impl import ClusterConfig
+from replicheck.impl import Cluster, ClusterConfig
 from replicheck.stateful import moments
-from replicheck.stateful.scenario import (
-    CLIENT_COUNT,
-    Executor,
-    RunResult,
-    Step,
-    campaign_wait_ms,
-)
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.scenario import Executor, campaign_wait_ms
+from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step, Vocabulary
 
-# Fault families that the swarm switches on and off per example. Sends, polls and time
-# passing are always enabled: they are what makes a fault matter.
-FAULT_FAMILIES = (
-    "crash",  # process crash + restart
-    "power",  # power loss + restart
-    "partition",  # network partitions (full and partial) + heal
-    "network",  # message loss and delay
-    "controller",  # controller failover
-    "preferred",  # preferred-leader election
-)
-
-_DESCRIBE_RE = re.compile(r"Partition:\s*(\d+)\s+Leader:\s*(\S+).*Isr:\s*(\S*)")
+# Fault families that the swarm switches on and off per example, from the step table (each
+# fault kind names its family): crash, power, partition, network, controller, preferred.
+# Sends, polls and time passing are always enabled: they are what makes a fault matter;
+# so are restarts and heals, which undo a fault.
+FAULT_FAMILIES = VOCABULARY.families
 
 
 @dataclass
@@ -98,48 +89,72 @@ class PartitionState:
 
 
 def partition_states(executor: Executor) -> dict[int, PartitionState]:
-    """Leader and ISR per partition number, from the public describe() lines."""
+    """Leader and ISR per partition number, as the controller committed them."""
+    cluster = executor.cluster
     result: dict[int, PartitionState] = {}
-    for line in executor.cluster.describe():
-        match = _DESCRIBE_RE.search(line)
-        if match:
-            leader = match.group(2)  # a broker id, or "-1" / "none" while leaderless
-            isr = tuple(int(b) for b in match.group(3).split(",") if b.isdigit())
-            result[int(match.group(1))] = PartitionState(
-                int(leader) if leader.isdigit() else None, isr
-            )
+    for index in range(cluster.config.partition_count):
+        status = cluster.partition_state(index)
+        result[index] = PartitionState(status.leader, status.isr)
     return result
 
 
-# The menu: (action, base weight). Order matters only for Hypothesis's shrinker, which
-# prefers earlier entries; the runner minimizes step lists itself.
-_MENU: tuple[tuple[str, str | tuple[str, ...] | None, int], ...] = (
-    # action, family (None = always on; a tuple: on when any of them is), weight
-    ("send", None, 5),
-    ("send-inflight", None, 2),
-    ("poll", None, 2),
-    ("tick-short", None, 2),
-    ("tick-long", None, 3),
-    ("crash-leader", "crash", 3),
-    ("crash-other", "crash", 1),
-    ("power-leader", "power", 3),
-    ("power-other", "power", 1),
-    ("replace-disk", "power", 2),  # only with broker epochs (see _menu)
-    ("restart", None, 0),  # weighted by how many brokers are down
-    ("cut-leader-follower", "partition", 2),
-    ("cut-leader-replicas", "partition", 1),
-    ("cut-link", "partition", 1),
-    ("cut-broker-controller", "partition", 1),
-    ("isolate-broker", "partition", 1),
-    ("split", "partition", 1),
-    ("heal", None, 0),  # weighted when partitioned
-    ("message-faults", "network", 1),
-    ("controller-failover", "controller", 1),
-    ("elect-preferred", "preferred", 1),
-    ("bounce-leader", ("preferred", "crash"), 2),
+# The menu: (action, the step kinds it injects as faults, base weight). An action is on in
+# an example when the swarm enabled the family of any of its kinds (no kinds: always on).
+# Order matters only for Hypothesis's shrinker, which prefers earlier entries; the runner
+# minimizes step lists itself.
+_ACTIONS: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("send", (), 5),
+    ("send-inflight", (), 2),
+    ("poll", (), 2),
+    ("tick-short", (), 2),
+    ("tick-long", (), 3),
+    ("crash-leader", ("crash",), 3),
+    ("crash-other", ("crash",), 1),
+    ("power-leader", ("power-loss",), 3),
+    ("power-other", ("power-loss",), 1),
+    ("replace-disk", ("replace-disk",), 2),  # only with broker epochs (see _menu)
+    ("restart", (), 0),  # weighted by how many brokers are down
+    ("cut-leader-follower", ("partition",), 2),
+    ("cut-leader-replicas", ("partition",), 1),
+    ("cut-link", ("partition",), 1),
+    ("cut-broker-controller", ("partition",), 1),
+    ("isolate-broker", ("partition",), 1),
+    ("split", ("partition",), 1),
+    ("heal", (), 0),  # weighted when partitioned
+    ("message-faults", ("message-faults",), 1),
+    ("controller-failover", ("controller-failover",), 1),
+    ("elect-preferred", ("elect-preferred",), 1),
+    ("bounce-leader", ("elect-preferred", "crash"), 2),
     ("cascade", ("crash", "partition"), 2),
-    ("quick-restart-leader", "crash", 2),
+    ("quick-restart-leader", ("crash",), 2),
     ("isr-race", ("crash", "partition"), 0),  # weighted by whether an ISR lacks a replica
+)
+
+
+def _families_of(kinds: tuple[str, ...]) -> frozenset[str] | None:
+    """The swarm families that enable an action (None: always on)."""
+    families = {VOCABULARY[kind].family for kind in kinds}
+    assert None not in families, f"{kinds}: only fault kinds with a family enable an action"
+    return frozenset(f for f in families if f is not None) or None
+
+
+def _plain_actions(
+    actions: tuple[tuple[str, tuple[str, ...], int], ...], vocabulary: Vocabulary = VOCABULARY
+) -> tuple[tuple[str, tuple[str, ...], int], ...]:
+    """Step kinds with a `campaign_weight` that no action above names: each joins the menu
+    as itself (applied with no arguments), after the aimed actions, so that a new fault is
+    one table entry. None of today's kinds needs it (they are all aimed above)."""
+    named = {action for action, _, _ in actions} | {k for _, kinds, _ in actions for k in kinds}
+    return tuple(
+        (name, (name,), kind.campaign_weight)
+        for name, kind in vocabulary.items()
+        if kind.campaign_weight and name not in named
+    )
+
+
+_MENU: tuple[tuple[str, frozenset[str] | None, int], ...] = tuple(
+    (action, _families_of(kinds), weight)
+    for action, kinds, weight in _ACTIONS + _plain_actions(_ACTIONS)
 )
 
 
@@ -148,29 +163,33 @@ _CUTS = ("cut-leader-follower", "cut-leader-replicas", "cut-link", "cut-broker-c
 # Momentum: what tends to follow what in a real incident. After the previous action, these
 # actions get their weight multiplied -- faults cluster around writes, failures cascade,
 # a network change during a failover, a preferred election after a broker returns.
-_FOLLOW_UPS: dict[str, dict[str, int]] = {
-    "send": {"crash-leader": 2, "power-leader": 2, "crash-other": 2, "power-other": 2}
-    | dict.fromkeys(_CUTS, 2),
-    "send-inflight": {"poll": 3, "crash-leader": 3, "power-leader": 3, "tick-short": 2}
-    | dict.fromkeys(_CUTS, 2),
-    "crash-leader": {"tick-long": 3, "send-inflight": 2} | dict.fromkeys(_CUTS, 2),
-    "power-leader": {"tick-long": 3, "send-inflight": 2, "power-other": 2},
-    "tick-long": {"send": 2, "send-inflight": 2, "crash-leader": 2, "restart": 2}
-    | {"elect-preferred": 2},
-    "restart": {"tick-short": 2, "tick-long": 2, "elect-preferred": 3},
-    "elect-preferred": {"crash-leader": 2, "send": 2, "tick-short": 2},
-} | {
-    # A network incident tends to spread (another link, a controller link) and to meet
-    # failovers and maintenance: a cascade or a rolling restart right after a cut.
-    cut: {"send-inflight": 3, "send": 2, "tick-long": 2, "cascade": 3, "bounce-leader": 4}
-    | {"cut-broker-controller": 2}
-    for cut in _CUTS
-} | {
-    # A write left in flight across a cut: the moment a failover or a rolling restart (or
-    # the incident spreading to a controller link) decides what survives.
-    "cut-under-load": {"poll": 4, "crash-leader": 3, "power-leader": 2, "cascade": 6}
-    | {"bounce-leader": 8, "cut-broker-controller": 3},
-}
+_FOLLOW_UPS: dict[str, dict[str, int]] = (
+    {
+        "send": {"crash-leader": 2, "power-leader": 2, "crash-other": 2, "power-other": 2}
+        | dict.fromkeys(_CUTS, 2),
+        "send-inflight": {"poll": 3, "crash-leader": 3, "power-leader": 3, "tick-short": 2}
+        | dict.fromkeys(_CUTS, 2),
+        "crash-leader": {"tick-long": 3, "send-inflight": 2} | dict.fromkeys(_CUTS, 2),
+        "power-leader": {"tick-long": 3, "send-inflight": 2, "power-other": 2},
+        "tick-long": {"send": 2, "send-inflight": 2, "crash-leader": 2, "restart": 2}
+        | {"elect-preferred": 2},
+        "restart": {"tick-short": 2, "tick-long": 2, "elect-preferred": 3},
+        "elect-preferred": {"crash-leader": 2, "send": 2, "tick-short": 2},
+    }
+    | {
+        # A network incident tends to spread (another link, a controller link) and to meet
+        # failovers and maintenance: a cascade or a rolling restart right after a cut.
+        cut: {"send-inflight": 3, "send": 2, "tick-long": 2, "cascade": 3, "bounce-leader": 4}
+        | {"cut-broker-controller": 2}
+        for cut in _CUTS
+    }
+    | {
+        # A write left in flight across a cut: the moment a failover or a rolling restart (or
+        # the incident spreading to a controller link) decides what survives.
+        "cut-under-load": {"poll": 4, "crash-leader": 3, "power-leader": 2, "cascade": 6}
+        | {"bounce-leader": 8, "cut-broker-controller": 3},
+    }
+)
 
 
 # A leader's process that restarts within its session: leadership moves (no epoch spans two
@@ -199,518 +218,570 @@ _UNEVEN_BOOST: dict[str, int] = {
 } | dict.fromkeys(_CUTS, 2)
 
 
-def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachine]:
-    """A state machine class for `config`, reporting runs to `sink`."""
-    brokers = list(range(1, config.broker_count + 1))
-    partitions = list(range(config.partition_count))
-    clients = list(range(CLIENT_COUNT))
-    nodes = [f"b{b}" for b in brokers] + [f"c{c}" for c in clients] + ["controller"]
-    ticks = tick_sizes_ms(config)
-    wait_ms = campaign_wait_ms(config)
-    short_ticks = ticks[:2]
-    long_ticks = ticks[2:] or ticks[-1:]
+class CampaignMachine(RuleBasedStateMachine):
+    """The campaign's rules for the configuration in `plan` (`make_machine` binds one)."""
 
-    class ReplicheckMachine(RuleBasedStateMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            self.executor: Executor | None = None
-            self.families: frozenset[str] = frozenset()
-            self.next_message = 1
-            self.positions: dict[tuple[int, int], int] = {}
-            self.partitioned = False
-            self.failed_invariant = False
-            self.previous_action = ""
+    plan: ClassVar[MachinePlan]
 
-        # -- plumbing --------------------------------------------------------------------
-        @property
-        def ex(self) -> Executor:
-            assert self.executor is not None
-            return self.executor
+    def __init__(self) -> None:
+        super().__init__()
+        self.executor: Executor | None = None
+        self.families: frozenset[str] = frozenset()
+        self.next_message = 1
+        self.positions: dict[tuple[int, int], int] = {}
+        self.partitioned = False
+        self.failed_invariant = False
+        self.previous_action = ""
 
-        def _apply(self, step: Step, *, fault: bool = False) -> None:
-            self.ex.apply(step)
-            sink.last_steps = self.ex.steps
-            sink.steps += 1
-            if fault:
-                sink.faults += 1
+    # -- plumbing --------------------------------------------------------------------
+    @property
+    def ex(self) -> Executor:
+        assert self.executor is not None
+        return self.executor
 
-        def _live(self) -> list[int]:
-            return [b for b in brokers if b not in self.ex.down]
+    def _apply(self, step: Step, *, fault: bool = False) -> None:
+        self.ex.apply(step)
+        self.plan.sink.last_steps = self.ex.steps
+        self.plan.sink.steps += 1
+        if fault:
+            self.plan.sink.faults += 1
 
-        def _idle_clients(self) -> list[int]:
-            return [c for c in clients if self.ex.cluster.is_idle(c)]
+    def _live(self) -> list[int]:
+        return [b for b in self.plan.brokers if self.ex.cluster.is_live(b)]
 
-        def _menu(self) -> list[str]:
-            """Actions possible now, each repeated by its weight in this state."""
-            idle = self._idle_clients()
-            live = self._live()
-            down = len(brokers) - len(live)
-            inflight = len(idle) < len(clients)
-            menu: list[str] = []
-            follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
-            uneven = self._replicas_uneven()
-            for action, family, weight in _MENU:
-                wanted = (family,) if isinstance(family, str) else family
-                if wanted is not None and not self.families.intersection(wanted):
+    def _idle_clients(self) -> list[int]:
+        return [c for c in self.plan.clients if self.ex.cluster.is_idle(c)]
+
+    def _menu(self) -> list[str]:
+        """Actions possible now, each repeated by its weight in this state."""
+        idle = self._idle_clients()
+        live = self._live()
+        down = len(self.plan.brokers) - len(live)
+        inflight = len(idle) < len(self.plan.clients)
+        menu: list[str] = []
+        follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
+        uneven = self._replicas_uneven()
+        for action, family, weight in _MENU:
+            if family is not None and not self.families.intersection(family):
+                continue
+            if action in ("send", "send-inflight", "poll") and not idle:
+                continue
+            if action in ("crash-leader", "crash-other", "power-leader", "power-other"):
+                if not live:
                     continue
-                if action in ("send", "send-inflight", "poll") and not idle:
-                    continue
-                if action in ("crash-leader", "crash-other", "power-leader", "power-other"):
-                    if not live:
-                        continue
-                    if inflight and action.endswith("leader"):
-                        weight *= 2  # fail the leader while a write is in flight
-                if action == "poll" and inflight:
-                    weight *= 2  # read what the in-flight write may have exposed
-                if action == "replace-disk" and not self._disk_replaceable():
-                    continue
-                if action == "restart":
-                    weight = 2 * down
-                if action == "heal":
-                    weight = 2 if self.partitioned else 0
-                if action == "isr-race":
-                    weight = 5 if self._isr_short(reachable=False) else 2
-                weight *= follow_ups.get(action, 1)
-                if uneven:
-                    weight *= _UNEVEN_BOOST.get(action, 1)
-                menu.extend([action] * weight)
-            assert menu, "send, poll or tick is always possible"
-            return menu
+                if inflight and action.endswith("leader"):
+                    weight *= 2  # fail the leader while a write is in flight
+            if action == "poll" and inflight:
+                weight *= 2  # read what the in-flight write may have exposed
+            if action == "replace-disk" and not self._disk_replaceable():
+                continue
+            if action == "restart":
+                weight = 2 * down
+            if action == "heal":
+                weight = 2 if self.partitioned else 0
+            if action == "isr-race":
+                weight = 5 if self._isr_short(reachable=False) else 2
+            weight *= follow_ups.get(action, 1)
+            if uneven:
+                weight *= _UNEVEN_BOOST.get(action, 1)
+            menu.extend([action] * weight)
+        assert menu, "send, poll or tick is always possible"
+        return menu
 
-        def _disk_replaceable(self) -> list[int]:
-            """Brokers whose disk the campaign may replace: only with broker epochs (without
-            them a rebooted empty broker stays in the ISR, and Kafka loses data the same
-            way), and only a broker that is not the last live ISR member of a partition --
-            pre-ELR Kafka cannot survive losing the disk of the last in-sync replica (that is
-            KIP-966's motivating case), so an operator replaces one disk at a time, on a
-            broker that is rebooted at once and re-registers (it reaches the controller).
-            A swap the controller does not hear about before the other ISR members fail is
-            the same last-replica case, which only ELR can survive."""
-            if not config.broker_epochs:
-                return []
-            live = self._live()
-            cluster = self.ex.cluster
-            states = partition_states(self.ex)
-            out = []
-            for broker in live:
-                alone = any(
-                    broker in s.isr and not any(r != broker and r in live for r in s.isr)
-                    for s in states.values()
-                )
-                # The swap is a reboot the controller hears about: the broker reaches it
-                # reliably, so its new registration arrives within the step's tick.
-                if not alone and cluster.reliable_link(f"b{broker}", "controller"):
-                    out.append(broker)
-            return out
-
-        def _isr_short(self, reachable: bool = True) -> bool:
-            """Does some led partition's ISR lack a live replica (that can reach the leader,
-            if `reachable`): an expansion to come?"""
-            live = set(self._live())
-            cluster = self.ex.cluster
-            for part, state in partition_states(self.ex).items():
-                leader = state.leader
-                if leader is None or leader not in live:
-                    continue
-                for b in config.replicas_of(part):
-                    if b in live and b not in state.isr and (
-                        not reachable or cluster.connected(f"b{leader}", f"b{b}")
-                    ):
-                        return True
-            return False
-
-        def _replicas_uneven(self) -> bool:
-            """Do the replicas of some partition hold logs of different lengths right now?
-
-            That is the window in which a failover decides whether uncommitted records
-            survive, so the menu leans towards failing the leader and reading early.
-            """
-            cluster = self.ex.cluster
-            for part in partitions:
-                lengths = {len(log) for log in cluster.replica_logs(part).values()}
-                if len(lengths) > 1:
-                    return True
-            return False
-
-        @staticmethod
-        def _mostly(data: st.DataObject, label: str) -> bool:
-            """A choice that is usually yes (three times in four)."""
-            return data.draw(st.integers(0, 3), label=label) > 0
-
-        def _leader_first(self, candidates: list[int]) -> list[int]:
-            leads = [s.leader for _, s in sorted(partition_states(self.ex).items())]
-            ordered = list(dict.fromkeys(b for b in leads if b in candidates))
-            return ordered + [b for b in candidates if b not in ordered]
-
-        # -- setup -----------------------------------------------------------------------
-        @initialize(
-            cluster_seed=st.integers(0, 2**16 - 1),
-            families=st.sets(st.sampled_from(FAULT_FAMILIES), min_size=1),
-        )
-        def start(self, cluster_seed: int, families: set[str]) -> None:
-            self.executor = Executor(config, cluster_seed)
-            self.families = frozenset(families)
-
-        # -- the one rule ----------------------------------------------------------------
-        @precondition(lambda self: self.executor is not None)
-        @rule(data=st.data())
-        def act(self, data: st.DataObject) -> None:
-            action = data.draw(st.sampled_from(self._menu()), label="action")
-            self.previous_action = action
-            getattr(self, "_do_" + action.replace("-", "_"))(data)
-
-        # -- clients ---------------------------------------------------------------------
-        def _send(self, data: st.DataObject, wait: bool) -> None:
-            process = data.draw(st.sampled_from(self._idle_clients()), label="client")
-            partition = data.draw(st.sampled_from(partitions), label="partition")
-            message = f"m{self.next_message}"
-            self.next_message += 1
-            args = {"process": process, "partition": partition, "message": message, "wait": wait}
-            if wait:
-                args["wait_ms"] = wait_ms
-            self._apply(Step("send", args))
-
-        def _do_send(self, data: st.DataObject) -> None:
-            self._send(data, wait=True)
-
-        def _do_send_inflight(self, data: st.DataObject) -> None:
-            self._send(data, wait=False)
-
-        def _do_poll(self, data: st.DataObject) -> None:
-            process = data.draw(st.sampled_from(self._idle_clients()), label="client")
-            partition = data.draw(st.sampled_from(partitions), label="partition")
-            from_start = data.draw(st.booleans(), label="from start")
-            offset = 0 if from_start else self.positions.get((process, partition), 0)
-            history_from = len(self.ex.cluster.history)
-            args = {"process": process, "partition": partition, "offset": offset}
-            self._apply(Step("poll", args | {"wait_ms": wait_ms}))
-            for op in self.ex.cluster.history[history_from:]:
-                if op["process"] == process and op["type"] == "ok" and op["f"] == "poll":
-                    records = op.get("value") or []
-                    if records:
-                        self.positions[(process, partition)] = records[-1][0] + 1
-
-        def _do_tick_short(self, data: st.DataObject) -> None:
-            self._apply(Step("tick", {"ms": data.draw(st.sampled_from(short_ticks))}))
-
-        def _do_tick_long(self, data: st.DataObject) -> None:
-            self._apply(Step("tick", {"ms": data.draw(st.sampled_from(long_ticks))}))
-
-        # -- broker faults ---------------------------------------------------------------
-        def _broker_fault(self, data: st.DataObject, kind: str, leader: bool) -> None:
-            live = self._live()
-            candidates = self._leader_first(live)
-            if leader:
-                broker = candidates[0]
-            else:
-                broker = data.draw(st.sampled_from(candidates), label="broker")
-            self._apply(Step(kind, {"broker": broker}), fault=True)
-
-        def _do_crash_leader(self, data: st.DataObject) -> None:
-            self._broker_fault(data, "crash", leader=True)
-
-        def _do_crash_other(self, data: st.DataObject) -> None:
-            self._broker_fault(data, "crash", leader=False)
-
-        def _do_power_leader(self, data: st.DataObject) -> None:
-            self._broker_fault(data, "power-loss", leader=True)
-
-        def _do_power_other(self, data: st.DataObject) -> None:
-            self._broker_fault(data, "power-loss", leader=False)
-
-        def _do_replace_disk(self, data: st.DataObject) -> None:
-            """A disk swap: the broker stops and comes back at once with empty logs (a reboot
-            within its session, the case KIP-841 is about), and registers again."""
-            broker = data.draw(st.sampled_from(self._disk_replaceable()), label="broker")
-            self._apply(Step("replace-disk", {"broker": broker}), fault=True)
-            self._apply(Step("restart", {"broker": broker}), fault=True)
-            # Long enough for the new registration to reach the controller (a heartbeat at
-            # start), short enough that the broker has not caught up yet.
-            self._apply(Step("tick", {"ms": 2 * max(1, int(config.network_delay_ms))}))
-
-        def _do_restart(self, data: st.DataObject) -> None:
-            broker = data.draw(st.sampled_from(sorted(self.ex.down)), label="broker")
-            self._apply(Step("restart", {"broker": broker}), fault=True)
-
-        # -- network ---------------------------------------------------------------------
-        def _partition(self, groups: list[list[str]], note: str = "") -> None:
-            args: dict = {"groups": groups}
-            if note:
-                args["note"] = note
-            self.partitioned = True
-            self._apply(Step("partition", args), fault=True)
-
-        def _under_load(self, data: st.DataObject) -> None:
-            """Background load during a network fault: maybe an idle client starts a write
-            that the cut leaves in flight, and half a fetch interval passes -- long enough
-            for the replicas that can still fetch to copy it, not for the acknowledgement.
-            Uncommitted records on some replicas only are what every failover must get
-            right, and a write waiting for its acknowledgement never leaves them behind."""
-            if not self._idle_clients() or not data.draw(st.booleans(), label="under load"):
-                return
-            self._send(data, wait=False)
-            self._apply(Step("tick", {"ms": short_ticks[0]}))
-            self.previous_action = "cut-under-load"
-
-        def _leader_and_partition(self, data: st.DataObject) -> tuple[int, int]:
-            states = partition_states(self.ex)
-            led = [p for p, s in sorted(states.items()) if s.leader is not None]
-            if not led:
-                return data.draw(st.sampled_from(brokers), label="broker"), 0
-            part = data.draw(st.sampled_from(led), label="partition")
-            leader = states[part].leader
-            assert leader is not None
-            return leader, part
-
-        def _successor(self, part: int, leader: int) -> int | None:
-            """The follower the controller would elect if `leader` failed now: the first
-            live ISR member in replica order (the role a failover hands leadership to)."""
-            isr = partition_states(self.ex).get(part, PartitionState(None, ())).isr
-            for broker in config.replicas_of(part):
-                if broker != leader and broker in isr and broker not in self.ex.down:
-                    return broker
-            return None
-
-        def _do_cut_leader_follower(self, data: st.DataObject) -> None:
-            leader, part = self._leader_and_partition(data)
-            others = [b for b in brokers if b != leader]
-            if not others:
-                return self._do_tick_short(data)
-            successor = self._successor(part, leader)
-            if successor is not None and data.draw(st.booleans(), label="successor"):
-                follower = successor
-            else:
-                follower = data.draw(st.sampled_from(others), label="follower")
-            note = f"cuts the link between leader {leader} of {config.topic}-{part} and {follower}"
-            self._partition([[f"b{leader}"], [f"b{follower}"]], note)
-            self._under_load(data)
-            return None
-
-        def _do_cut_leader_replicas(self, data: st.DataObject) -> None:
-            leader, part = self._leader_and_partition(data)
-            others = [f"b{b}" for b in brokers if b != leader]
-            if not others:
-                return self._do_tick_short(data)
-            note = f"leader {leader} of {config.topic}-{part} loses its followers"
-            self._partition([[f"b{leader}"], others], note)
-            self._under_load(data)
-            return None
-
-        def _do_cut_link(self, data: st.DataObject) -> None:
-            first = data.draw(st.sampled_from(self._leader_first(brokers)), label="broker")
-            others = [b for b in brokers if b != first]
-            if not others:
-                return self._do_tick_short(data)
-            second = data.draw(st.sampled_from(others), label="other broker")
-            self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
-            self._under_load(data)
-            return None
-
-        def _ahead(self) -> list[int]:
-            """Brokers holding records that another replica of the same partition lacks
-            (uncommitted, so far): the replicas whose view of later leadership changes
-            decides whether those records survive."""
-            ahead: set[int] = set()
-            for part in partitions:
-                lengths = {b: len(log) for b, log in self.ex.cluster.replica_logs(part).items()}
-                if lengths:
-                    shortest = min(lengths.values())
-                    ahead.update(b for b, n in lengths.items() if n > shortest)
-            return sorted(ahead)
-
-        def _do_cut_broker_controller(self, data: st.DataObject) -> None:
-            ahead = self._ahead()
-            pool = ahead if ahead and self._mostly(data, "aim ahead") else brokers
-            broker = data.draw(st.sampled_from(pool), label="broker")
-            self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
-            self._under_load(data)
-
-        def _do_isolate_broker(self, data: st.DataObject) -> None:
-            broker = data.draw(st.sampled_from(self._leader_first(brokers)), label="broker")
-            rest = [n for n in nodes if n != f"b{broker}"]
-            self._partition([[f"b{broker}"], rest], f"isolates broker {broker}")
-
-        def _do_split(self, data: st.DataObject) -> None:
-            side = data.draw(
-                st.sets(st.sampled_from(nodes), min_size=1, max_size=len(nodes) - 1),
-                label="side",
+    def _disk_replaceable(self) -> list[int]:
+        """Brokers whose disk the campaign may replace: only with broker epochs (without
+        them a rebooted empty broker stays in the ISR, and Kafka loses data the same
+        way), and only a broker that is not the last live ISR member of a partition --
+        pre-ELR Kafka cannot survive losing the disk of the last in-sync replica (that is
+        KIP-966's motivating case), so an operator replaces one disk at a time, on a
+        broker that is rebooted at once and re-registers (it reaches the controller).
+        A swap the controller does not hear about before the other ISR members fail is
+        the same last-replica case, which only ELR can survive."""
+        if not self.plan.config.broker_epochs:
+            return []
+        live = self._live()
+        cluster = self.ex.cluster
+        states = partition_states(self.ex)
+        out = []
+        for broker in live:
+            alone = any(
+                broker in s.isr and not any(r != broker and r in live for r in s.isr)
+                for s in states.values()
             )
-            ordered = sorted(side, key=nodes.index)
-            self._partition([ordered, [n for n in nodes if n not in side]])
+            # The swap is a reboot the controller hears about: the broker reaches it
+            # reliably, so its new registration arrives within the step's tick.
+            if not alone and cluster.reliable_link(f"b{broker}", "controller"):
+                out.append(broker)
+        return out
 
-        def _do_heal(self, data: st.DataObject) -> None:
+    def _isr_short(self, reachable: bool = True) -> bool:
+        """Does some led partition's ISR lack a live replica (that can reach the leader,
+        if `reachable`): an expansion to come?"""
+        live = set(self._live())
+        cluster = self.ex.cluster
+        for part, state in partition_states(self.ex).items():
+            leader = state.leader
+            if leader is None or leader not in live:
+                continue
+            for b in self.plan.config.replicas_of(part):
+                if (
+                    b in live
+                    and b not in state.isr
+                    and (not reachable or cluster.connected(f"b{leader}", f"b{b}"))
+                ):
+                    return True
+        return False
+
+    def _replicas_uneven(self) -> bool:
+        """Do the replicas of some partition hold logs of different lengths right now?
+
+        That is the window in which a failover decides whether uncommitted records
+        survive, so the menu leans towards failing the leader and reading early.
+        """
+        cluster = self.ex.cluster
+        for part in self.plan.partitions:
+            lengths = {len(log) for log in cluster.replica_logs(part).values()}
+            if len(lengths) > 1:
+                return True
+        return False
+
+    @staticmethod
+    def _mostly(data: st.DataObject, label: str) -> bool:
+        """A choice that is usually yes (three times in four)."""
+        return data.draw(st.integers(0, 3), label=label) > 0
+
+    def _leader_first(self, candidates: list[int]) -> list[int]:
+        leads = [s.leader for _, s in sorted(partition_states(self.ex).items())]
+        ordered = list(dict.fromkeys(b for b in leads if b in candidates))
+        return ordered + [b for b in candidates if b not in ordered]
+
+    # -- setup -----------------------------------------------------------------------
+    @initialize(
+        cluster_seed=st.integers(0, 2**16 - 1),
+        families=st.sets(st.sampled_from(FAULT_FAMILIES), min_size=1),
+    )
+    def start(self, cluster_seed: int, families: set[str]) -> None:
+        self.executor = Executor(self.plan.config, cluster_seed)
+        self.families = frozenset(families)
+
+    # -- the one rule ----------------------------------------------------------------
+    @precondition(lambda self: self.executor is not None)
+    @rule(data=st.data())
+    def act(self, data: st.DataObject) -> None:
+        action = data.draw(st.sampled_from(self._menu()), label="action")
+        self.previous_action = action
+        handler = getattr(self, "_do_" + action.replace("-", "_"), None)
+        if handler is None:  # a plain action (see `_plain_actions`): the kind itself
+            self._apply(Step(action, {}), fault=True)
+            return
+        handler(data)
+
+    # -- clients ---------------------------------------------------------------------
+    def _send(self, data: st.DataObject, wait: bool) -> None:
+        process = data.draw(st.sampled_from(self._idle_clients()), label="client")
+        partition = data.draw(st.sampled_from(self.plan.partitions), label="partition")
+        message = f"m{self.next_message}"
+        self.next_message += 1
+        args = {"process": process, "partition": partition, "message": message, "wait": wait}
+        if wait:
+            args["wait_ms"] = self.plan.wait_ms
+        self._apply(Step("send", args))
+
+    def _do_send(self, data: st.DataObject) -> None:
+        self._send(data, wait=True)
+
+    def _do_send_inflight(self, data: st.DataObject) -> None:
+        self._send(data, wait=False)
+
+    def _do_poll(self, data: st.DataObject) -> None:
+        process = data.draw(st.sampled_from(self._idle_clients()), label="client")
+        partition = data.draw(st.sampled_from(self.plan.partitions), label="partition")
+        from_start = data.draw(st.booleans(), label="from start")
+        offset = 0 if from_start else self.positions.get((process, partition), 0)
+        history_from = len(self.ex.cluster.history)
+        args = {"process": process, "partition": partition, "offset": offset}
+        self._apply(Step("poll", args | {"wait_ms": self.plan.wait_ms}))
+        for op in self.ex.cluster.history[history_from:]:
+            if op["process"] == process and op["type"] == "ok" and op["f"] == "poll":
+                records = op.get("value") or []
+                if records:
+                    self.positions[(process, partition)] = records[-1][0] + 1
+
+    def _do_tick_short(self, data: st.DataObject) -> None:
+        self._apply(Step("tick", {"ms": data.draw(st.sampled_from(self.plan.short_ticks))}))
+
+    def _do_tick_long(self, data: st.DataObject) -> None:
+        self._apply(Step("tick", {"ms": data.draw(st.sampled_from(self.plan.long_ticks))}))
+
+    # -- broker faults ---------------------------------------------------------------
+    def _broker_fault(self, data: st.DataObject, kind: str, leader: bool) -> None:
+        live = self._live()
+        candidates = self._leader_first(live)
+        broker = candidates[0] if leader else data.draw(st.sampled_from(candidates), label="broker")
+        self._apply(Step(kind, {"broker": broker}), fault=True)
+
+    def _do_crash_leader(self, data: st.DataObject) -> None:
+        self._broker_fault(data, "crash", leader=True)
+
+    def _do_crash_other(self, data: st.DataObject) -> None:
+        self._broker_fault(data, "crash", leader=False)
+
+    def _do_power_leader(self, data: st.DataObject) -> None:
+        self._broker_fault(data, "power-loss", leader=True)
+
+    def _do_power_other(self, data: st.DataObject) -> None:
+        self._broker_fault(data, "power-loss", leader=False)
+
+    def _do_replace_disk(self, data: st.DataObject) -> None:
+        """A disk swap: the broker stops and comes back at once with empty logs (a reboot
+        within its session, the case KIP-841 is about), and registers again."""
+        broker = data.draw(st.sampled_from(self._disk_replaceable()), label="broker")
+        self._apply(Step("replace-disk", {"broker": broker}), fault=True)
+        self._apply(Step("restart", {"broker": broker}), fault=True)
+        # Long enough for the new registration to reach the controller (a heartbeat at
+        # start), short enough that the broker has not caught up yet.
+        self._apply(Step("tick", {"ms": 2 * max(1, int(self.plan.config.network_delay_ms))}))
+
+    def _do_restart(self, data: st.DataObject) -> None:
+        down = [b for b in self.plan.brokers if not self.ex.cluster.is_live(b)]
+        broker = data.draw(st.sampled_from(down), label="broker")
+        self._apply(Step("restart", {"broker": broker}), fault=True)
+
+    # -- network ---------------------------------------------------------------------
+    def _partition(self, groups: list[list[str]], note: str = "") -> None:
+        args: dict[str, Any] = {"groups": groups}
+        if note:
+            args["note"] = note
+        self.partitioned = True
+        self._apply(Step("partition", args), fault=True)
+
+    def _under_load(self, data: st.DataObject) -> None:
+        """Background load during a network fault: maybe an idle client starts a write
+        that the cut leaves in flight, and half a fetch interval passes -- long enough
+        for the replicas that can still fetch to copy it, not for the acknowledgement.
+        Uncommitted records on some replicas only are what every failover must get
+        right, and a write waiting for its acknowledgement never leaves them behind."""
+        if not self._idle_clients() or not data.draw(st.booleans(), label="under load"):
+            return
+        self._send(data, wait=False)
+        self._apply(Step("tick", {"ms": self.plan.short_ticks[0]}))
+        self.previous_action = "cut-under-load"
+
+    def _leader_and_partition(self, data: st.DataObject) -> tuple[int, int]:
+        states = partition_states(self.ex)
+        led = [p for p, s in sorted(states.items()) if s.leader is not None]
+        if not led:
+            return data.draw(st.sampled_from(self.plan.brokers), label="broker"), 0
+        part = data.draw(st.sampled_from(led), label="partition")
+        leader = states[part].leader
+        assert leader is not None
+        return leader, part
+
+    def _successor(self, part: int, leader: int) -> int | None:
+        """The follower the controller would elect if `leader` failed now: the first
+        live ISR member in replica order (the role a failover hands leadership to)."""
+        isr = partition_states(self.ex).get(part, PartitionState(None, ())).isr
+        for broker in self.plan.config.replicas_of(part):
+            if broker != leader and broker in isr and self.ex.cluster.is_live(broker):
+                return broker
+        return None
+
+    def _do_cut_leader_follower(self, data: st.DataObject) -> None:
+        leader, part = self._leader_and_partition(data)
+        others = [b for b in self.plan.brokers if b != leader]
+        if not others:
+            return self._do_tick_short(data)
+        successor = self._successor(part, leader)
+        if successor is not None and data.draw(st.booleans(), label="successor"):
+            follower = successor
+        else:
+            follower = data.draw(st.sampled_from(others), label="follower")
+        note = f"cuts the link between leader {leader} of {self.plan.config.topic}-{part} and {follower}"
+        self._partition([[f"b{leader}"], [f"b{follower}"]], note)
+        self._under_load(data)
+        return None
+
+    def _do_cut_leader_replicas(self, data: st.DataObject) -> None:
+        leader, part = self._leader_and_partition(data)
+        others = [f"b{b}" for b in self.plan.brokers if b != leader]
+        if not others:
+            return self._do_tick_short(data)
+        note = f"leader {leader} of {self.plan.config.topic}-{part} loses its followers"
+        self._partition([[f"b{leader}"], others], note)
+        self._under_load(data)
+        return None
+
+    def _do_cut_link(self, data: st.DataObject) -> None:
+        first = data.draw(st.sampled_from(self._leader_first(self.plan.brokers)), label="broker")
+        others = [b for b in self.plan.brokers if b != first]
+        if not others:
+            return self._do_tick_short(data)
+        second = data.draw(st.sampled_from(others), label="other broker")
+        self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
+        self._under_load(data)
+        return None
+
+    def _ahead(self) -> list[int]:
+        """Brokers holding records that another replica of the same partition lacks
+        (uncommitted, so far): the replicas whose view of later leadership changes
+        decides whether those records survive."""
+        ahead: set[int] = set()
+        for part in self.plan.partitions:
+            lengths = {b: len(log) for b, log in self.ex.cluster.replica_logs(part).items()}
+            if lengths:
+                shortest = min(lengths.values())
+                ahead.update(b for b, n in lengths.items() if n > shortest)
+        return sorted(ahead)
+
+    def _do_cut_broker_controller(self, data: st.DataObject) -> None:
+        ahead = self._ahead()
+        pool = ahead if ahead and self._mostly(data, "aim ahead") else self.plan.brokers
+        broker = data.draw(st.sampled_from(pool), label="broker")
+        self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
+        self._under_load(data)
+
+    def _do_isolate_broker(self, data: st.DataObject) -> None:
+        broker = data.draw(st.sampled_from(self._leader_first(self.plan.brokers)), label="broker")
+        rest = [n for n in self.plan.nodes if n != f"b{broker}"]
+        self._partition([[f"b{broker}"], rest], f"isolates broker {broker}")
+
+    def _do_split(self, data: st.DataObject) -> None:
+        side = data.draw(
+            st.sets(
+                st.sampled_from(self.plan.nodes), min_size=1, max_size=len(self.plan.nodes) - 1
+            ),
+            label="side",
+        )
+        ordered = sorted(side, key=self.plan.nodes.index)
+        self._partition([ordered, [n for n in self.plan.nodes if n not in side]])
+
+    def _do_heal(self, data: st.DataObject) -> None:
+        self.partitioned = False
+        self._apply(Step("heal", {}), fault=True)
+
+    def _do_message_faults(self, data: st.DataObject) -> None:
+        base_ms = int(self.plan.config.network_delay_ms)
+        fetch_ms = max(1, int(self.plan.config.fetch_interval_ms))
+        loss = data.draw(st.sampled_from([0.0, 0.2, 0.5]), label="loss")
+        lo, hi = data.draw(
+            st.sampled_from(
+                [
+                    (base_ms, base_ms),
+                    (base_ms, base_ms + fetch_ms),
+                    (base_ms + fetch_ms, base_ms + 4 * fetch_ms),
+                ]
+            ),
+            label="delay",
+        )
+        args = {"loss": loss, "delay_lo_ms": lo, "delay_hi_ms": hi}
+        self._apply(Step("message-faults", args), fault=True)
+
+    # -- controller ------------------------------------------------------------------
+    def _do_controller_failover(self, data: st.DataObject) -> None:
+        self._apply(Step("controller-failover", {}), fault=True)
+
+    def _do_elect_preferred(self, data: st.DataObject) -> None:
+        self._apply(Step("elect-preferred", {}), fault=True)
+
+    # -- operator procedures (several steps, as an operator or a cascade would) -------
+    def _do_bounce_leader(self, data: st.DataObject) -> None:
+        """A rolling restart of the leader: stop it, let the controller fail over, start
+        it again, let it catch up, then move leadership back (preferred election).
+
+        Optionally during a network incident: a follower has lost its controller link
+        (it misses the metadata of the whole procedure). The follower is preferably one
+        holding records that others lack, whose view of leadership decides their fate."""
+        live = self._live()
+        if not live:
+            return self._do_tick_long(data)
+        leader = self._leader_first(live)[0]
+        if data.draw(st.booleans(), label="controller link lost"):
+            followers = [b for b in live if b != leader]
+            ahead = [b for b in self._ahead() if b in followers]
+            pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
+            if pool:
+                broker = data.draw(st.sampled_from(pool), label="broker")
+                self._partition(
+                    [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
+                )
+        self._apply(Step("crash", {"broker": leader}), fault=True)
+        self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
+        self._apply(Step("restart", {"broker": leader}), fault=True)
+        self._apply(Step("tick", {"ms": self.plan.short_ticks[-1]}))
+        if self._mostly(data, "write before election") and self._idle_clients():
+            self._send(data, wait=True)
+        self._apply(Step("elect-preferred", {}), fault=True)
+        self._apply(Step("tick", {"ms": 5 * self.plan.short_ticks[-1]}))
+        return None
+
+    def _do_quick_restart_leader(self, data: st.DataObject) -> None:
+        live = self._live()
+        if not live:
+            return self._do_tick_short(data)
+        leader = self._leader_first(live)[0]
+        self._apply(Step("crash", {"broker": leader}), fault=True)
+        self._apply(Step("restart", {"broker": leader}), fault=True)
+        return None
+
+    def _tick_until(self, done: Callable[[Cluster], bool], max_ms: int) -> None:
+        self.ex.tick_until(done, max_ms)
+        self.plan.sink.last_steps = self.ex.steps
+        self.plan.sink.steps += 1
+
+    def _do_isr_race(self, data: st.DataObject) -> None:
+        """Race an ISR expansion. If no replica is out of the ISR, one first falls behind
+        (cut from the leader until it leaves the ISR, a write committed without it, the
+        link back); maybe the leader's process restarts at once (another ISR member
+        leads, its HW lagging until every member has fetched from it). Then time passes
+        until a leader proposes adding a follower, and either the answer carrying the follower's missing records is cut off (the
+        follower is in the ISR without them), or the expansion is committed and then
+        the leader loses the controller and the new member (its view of the ISR stays
+        behind the controller's while writes go on)."""
+        live = self._live()
+        leader = self._leader_first(live)[0] if live else None
+        if leader is None:
+            return
+        if not self._isr_short(reachable=False):
+            # First a follower falls behind: cut off from the leader, it leaves the ISR,
+            # a write is committed without it, and the link comes back.
+            followers = [b for b in live if b != leader]
+            if not followers:
+                return
+            follower = data.draw(st.sampled_from(followers), label="lagging follower")
+            self._partition(
+                [[f"b{leader}"], [f"b{follower}"]],
+                f"cuts the link between leader {leader} and {follower}",
+            )
+            self._apply(Step("tick", {"ms": self.plan.long_ticks[-1]}))
+            if self._idle_clients():
+                self._send(data, wait=True)
             self.partitioned = False
             self._apply(Step("heal", {}), fault=True)
-
-        def _do_message_faults(self, data: st.DataObject) -> None:
-            base_ms = int(config.network_delay_ms)
-            fetch_ms = max(1, int(config.fetch_interval_ms))
-            loss = data.draw(st.sampled_from([0.0, 0.2, 0.5]), label="loss")
-            lo, hi = data.draw(
-                st.sampled_from(
-                    [
-                        (base_ms, base_ms),
-                        (base_ms, base_ms + fetch_ms),
-                        (base_ms + fetch_ms, base_ms + 4 * fetch_ms),
-                    ]
-                ),
-                label="delay",
-            )
-            args = {"loss": loss, "delay_lo_ms": lo, "delay_hi_ms": hi}
-            self._apply(Step("message-faults", args), fault=True)
-
-        # -- controller ------------------------------------------------------------------
-        def _do_controller_failover(self, data: st.DataObject) -> None:
-            self._apply(Step("controller-failover", {}), fault=True)
-
-        def _do_elect_preferred(self, data: st.DataObject) -> None:
-            self._apply(Step("elect-preferred", {}), fault=True)
-
-        # -- operator procedures (several steps, as an operator or a cascade would) -------
-        def _do_bounce_leader(self, data: st.DataObject) -> None:
-            """A rolling restart of the leader: stop it, let the controller fail over, start
-            it again, let it catch up, then move leadership back (preferred election).
-
-            Optionally during a network incident: a follower has lost its controller link
-            (it misses the metadata of the whole procedure). The follower is preferably one
-            holding records that others lack, whose view of leadership decides their fate."""
-            live = self._live()
-            if not live:
-                return self._do_tick_long(data)
-            leader = self._leader_first(live)[0]
-            if data.draw(st.booleans(), label="controller link lost"):
-                followers = [b for b in live if b != leader]
-                ahead = [b for b in self._ahead() if b in followers]
-                pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
-                if pool:
-                    broker = data.draw(st.sampled_from(pool), label="broker")
-                    self._partition(
-                        [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
-                    )
-            self._apply(Step("crash", {"broker": leader}), fault=True)
-            self._apply(Step("tick", {"ms": long_ticks[0]}))
-            self._apply(Step("restart", {"broker": leader}), fault=True)
-            self._apply(Step("tick", {"ms": short_ticks[-1]}))
-            if self._mostly(data, "write before election") and self._idle_clients():
-                self._send(data, wait=True)
-            self._apply(Step("elect-preferred", {}), fault=True)
-            self._apply(Step("tick", {"ms": 5 * short_ticks[-1]}))
-            return None
-
-        def _do_quick_restart_leader(self, data: st.DataObject) -> None:
-            live = self._live()
-            if not live:
-                return self._do_tick_short(data)
-            leader = self._leader_first(live)[0]
+        if data.draw(st.booleans(), label="leader restarts"):
+            # The leader's process restarts at once: the controller moves leadership to
+            # another ISR member, whose HW lags until every member has fetched from it.
             self._apply(Step("crash", {"broker": leader}), fault=True)
             self._apply(Step("restart", {"broker": leader}), fault=True)
-            return None
-
-        def _tick_until(self, done: Callable, max_ms: int) -> None:
-            self.ex.tick_until(done, max_ms)
-            sink.last_steps = self.ex.steps
-            sink.steps += 1
-
-        def _do_isr_race(self, data: st.DataObject) -> None:
-            """Race an ISR expansion. If no replica is out of the ISR, one first falls behind
-            (cut from the leader until it leaves the ISR, a write committed without it, the
-            link back); maybe the leader's process restarts at once (another ISR member
-            leads, its HW lagging until every member has fetched from it). Then time passes
-            until a leader proposes adding a follower, and either the answer carrying the follower's missing records is cut off (the
-            follower is in the ISR without them), or the expansion is committed and then
-            the leader loses the controller and the new member (its view of the ISR stays
-            behind the controller's while writes go on)."""
-            live = self._live()
-            leader = self._leader_first(live)[0] if live else None
-            if leader is None:
-                return
-            if not self._isr_short(reachable=False):
-                # First a follower falls behind: cut off from the leader, it leaves the ISR,
-                # a write is committed without it, and the link comes back.
-                followers = [b for b in live if b != leader]
-                if not followers:
-                    return
-                follower = data.draw(st.sampled_from(followers), label="lagging follower")
-                self._partition([[f"b{leader}"], [f"b{follower}"]],
-                                f"cuts the link between leader {leader} and {follower}")
-                self._apply(Step("tick", {"ms": long_ticks[-1]}))
-                if self._idle_clients():
-                    self._send(data, wait=True)
-                self.partitioned = False
-                self._apply(Step("heal", {}), fault=True)
-            if data.draw(st.booleans(), label="leader restarts"):
-                # The leader's process restarts at once: the controller moves leadership to
-                # another ISR member, whose HW lags until every member has fetched from it.
-                self._apply(Step("crash", {"broker": leader}), fault=True)
-                self._apply(Step("restart", {"broker": leader}), fault=True)
-            bound_ms = config.session_timeout_ms + config.replica_lag_time_max_ms
-            self._tick_until(lambda c: moments.pending_expansion(c) is not None, bound_ms)
-            found = moments.pending_expansion(self.ex.cluster)
-            if found is None:
-                return
-            part, leader, member = found
-            topic_part = f"{config.topic}-{part}"
-            if data.draw(st.booleans(), label="race the commit"):
-                self._tick_until(lambda c: moments.controller_ahead(c) is not None,
-                                 2 * config.fetch_interval_ms)
-                if moments.controller_ahead(self.ex.cluster) is None:
-                    return
-                note = (f"leader {leader} of {topic_part} loses the controller and {member} "
-                        f"right after {member} joined the ISR")
-                self._partition([[f"b{leader}"], [f"b{member}", "controller"]], note)
-            else:
-                note = f"cuts the link between leader {leader} of {topic_part} and joining {member}"
-                self._partition([[f"b{leader}"], [f"b{member}"]], note)
-            self.previous_action = "isr-race"
-
-        def _do_cascade(self, data: st.DataObject) -> None:
-            """Two leaders fail in quick succession: the leader dies, a link between two
-            survivors is cut before the election, and the new leader dies soon after."""
-            live = self._live()
-            if len(live) < 3:
-                return self._do_tick_long(data)
-            leader = self._leader_first(live)[0]
-            self._apply(Step("crash", {"broker": leader}), fault=True)
-            rest = [b for b in live if b != leader]
-            first = data.draw(st.sampled_from(rest), label="next leader")
-            second = next(b for b in rest if b != first)
-            self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
-            self._apply(Step("tick", {"ms": long_ticks[0]}))
-            if self._idle_clients():
-                self._send(data, wait=False)
-                self._apply(Step("tick", {"ms": short_ticks[0]}))
-            live = self._live()
-            nxt = self._leader_first(live)[0] if live else None
-            if nxt is not None and nxt != leader:
-                self._apply(Step("crash", {"broker": nxt}), fault=True)
-            return None
-
-        # -- checks ----------------------------------------------------------------------
-        @invariant()
-        def replica_invariants_hold(self) -> None:
-            if self.executor is None or not self.executor.last_violations:
-                return
-            self.failed_invariant = True
-            number = len(self.executor.steps)
-            raise AssertionError(
-                f"replica invariant violated after step {number}: "
-                + "; ".join(self.executor.last_violations)
+        bound_ms = self.plan.config.session_timeout_ms + self.plan.config.replica_lag_time_max_ms
+        self._tick_until(lambda c: moments.pending_expansion(c) is not None, bound_ms)
+        found = moments.pending_expansion(self.ex.cluster)
+        if found is None:
+            return
+        part, leader, member = found
+        topic_part = f"{self.plan.config.topic}-{part}"
+        if data.draw(st.booleans(), label="race the commit"):
+            self._tick_until(
+                lambda c: moments.controller_ahead(c) is not None,
+                2 * self.plan.config.fetch_interval_ms,
             )
-
-        def teardown(self) -> None:
-            if self.executor is None:
+            if moments.controller_ahead(self.ex.cluster) is None:
                 return
-            result = self.executor.finish()
-            if sink.failures:
-                sink.shrink_runs += 1
-            else:
-                sink.examples += 1
-            if sink.on_example is not None:
-                sink.on_example(result)
-            if result.violation:
-                sink.failures.append(result)
-                if not self.failed_invariant:
-                    raise AssertionError("replicheck found a violation\n" + result.story())
+            note = (
+                f"leader {leader} of {topic_part} loses the controller and {member} "
+                f"right after {member} joined the ISR"
+            )
+            self._partition([[f"b{leader}"], [f"b{member}", "controller"]], note)
+        else:
+            note = f"cuts the link between leader {leader} of {topic_part} and joining {member}"
+            self._partition([[f"b{leader}"], [f"b{member}"]], note)
+        self.previous_action = "isr-race"
 
-    ReplicheckMachine.__name__ = "ReplicheckMachine"
+    def _do_cascade(self, data: st.DataObject) -> None:
+        """Two leaders fail in quick succession: the leader dies, a link between two
+        survivors is cut before the election, and the new leader dies soon after."""
+        live = self._live()
+        if len(live) < 3:
+            return self._do_tick_long(data)
+        leader = self._leader_first(live)[0]
+        self._apply(Step("crash", {"broker": leader}), fault=True)
+        rest = [b for b in live if b != leader]
+        first = data.draw(st.sampled_from(rest), label="next leader")
+        second = next(b for b in rest if b != first)
+        self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
+        self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
+        if self._idle_clients():
+            self._send(data, wait=False)
+            self._apply(Step("tick", {"ms": self.plan.short_ticks[0]}))
+        live = self._live()
+        nxt = self._leader_first(live)[0] if live else None
+        if nxt is not None and nxt != leader:
+            self._apply(Step("crash", {"broker": nxt}), fault=True)
+        return None
+
+    # -- checks ----------------------------------------------------------------------
+    @invariant()
+    def replica_invariants_hold(self) -> None:
+        if self.executor is None or not self.executor.last_violations:
+            return
+        self.failed_invariant = True
+        number = len(self.executor.steps)
+        raise AssertionError(
+            f"replica invariant violated after step {number}: "
+            + "; ".join(self.executor.last_violations)
+        )
+
+    def teardown(self) -> None:
+        if self.executor is None:
+            return
+        result = self.executor.finish()
+        if self.plan.sink.failures:
+            self.plan.sink.shrink_runs += 1
+        else:
+            self.plan.sink.examples += 1
+        if self.plan.sink.on_example is not None:
+            self.plan.sink.on_example(result)
+        if result.violation:
+            self.plan.sink.failures.append(result)
+            if not self.failed_invariant:
+                raise AssertionError("replicheck found a violation\n" + result.story())
+
+
+_MACHINE_DIGEST = hashlib.sha384(inspect.getsource(CampaignMachine).encode()).digest()
+
+
+@dataclass(frozen=True)
+class MachinePlan:
+    """What one machine class is bound to: the configuration, the sink and the choices
+    derived from them once (brokers, nodes, tick sizes)."""
+
+    config: ClusterConfig
+    sink: Sink
+    brokers: list[int]
+    partitions: list[int]
+    clients: list[int]
+    nodes: list[str]
+    ticks: list[int]
+    wait_ms: int
+    short_ticks: list[int]
+    long_ticks: list[int]
+
+    @staticmethod
+    def of(config: ClusterConfig, sink: Sink) -> MachinePlan:
+        brokers = list(range(1, config.broker_count + 1))
+        clients = list(range(CLIENT_COUNT))
+        ticks = tick_sizes_ms(config)
+        return MachinePlan(
+            config=config,
+            sink=sink,
+            brokers=brokers,
+            partitions=list(range(config.partition_count)),
+            clients=clients,
+            nodes=[f"b{b}" for b in brokers] + [f"c{c}" for c in clients] + ["controller"],
+            ticks=ticks,
+            wait_ms=campaign_wait_ms(config),
+            short_ticks=ticks[:2],
+            long_ticks=ticks[2:] or ticks[-1:],
+        )
+
+
+def make_machine(config: ClusterConfig, sink: Sink) -> type[RuleBasedStateMachine]:
+    """A state machine class for `config`, reporting runs to `sink`."""
+
+    class ReplicheckMachine(CampaignMachine):
+        plan = MachinePlan.of(config, sink)
+
+    # Hypothesis keys its example database by the digest of the class's source; the rules
+    # live in `CampaignMachine`, so its source goes into the key too (a changed machine
+    # does not replay choice sequences recorded for the old one).
+    ReplicheckMachine._hypothesis_internal_add_digest = _MACHINE_DIGEST
     return ReplicheckMachine

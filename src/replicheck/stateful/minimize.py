@@ -21,16 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from replicheck.stateful.machine import tick_sizes_ms
-from replicheck.stateful.scenario import RunResult, Step, run_scenario
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.scenario import run_scenario
+from replicheck.stateful.steps import VOCABULARY, Step
 
-# What undoes a fault, for pair deletion: (fault kind, undo kind, the arg that must match).
-_UNDO = {
-    "crash": ("restart", "broker"),
-    "power-loss": ("restart", "broker"),
-    "replace-disk": ("restart", "broker"),
-    "partition": ("heal", None),
-    "message-faults": ("message-faults", None),
-}
+# What undoes a fault, for pair deletion: fault kind → (undo kind, the arg that must match).
+_UNDO = {name: kind.undo for name, kind in VOCABULARY.items() if kind.undo is not None}
 
 
 def renumber_messages(steps: Sequence[Step]) -> list[Step]:
@@ -46,6 +42,11 @@ def renumber_messages(steps: Sequence[Step]) -> list[Step]:
     return renamed
 
 
+def _reference_step(step: object) -> Step:
+    assert isinstance(step, Step), f"not a reference-cluster step: {step!r}"
+    return step
+
+
 class _Minimizer:
     def __init__(self, result: RunResult, max_runs: int) -> None:
         assert result.violation, "only failing runs are minimized"
@@ -53,7 +54,8 @@ class _Minimizer:
         self.config = result.config
         self.seed = result.seed
         self.best = result
-        self.steps = list(result.steps)
+        # The minimizer edits reference steps (it builds new `Step`s from them).
+        self.steps: list[Step] = [_reference_step(step) for step in result.steps]
         self.runs = 0
         self.max_runs = max_runs
 

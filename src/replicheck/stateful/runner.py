@@ -1,9 +1,11 @@
 """The campaign runner: Hypothesis drives the state machine until a violation or the budget.
 
 `run_campaign` is what `replicheck hunt` and the completeness tests call. It owns the
-Hypothesis settings (budget, seed, example database), collects the minimized failing
-`RunResult` from the machine's sink, optionally writes a report, and can fan out over
-several worker processes, each searching with its own seed.
+Hypothesis settings (budget, seed, example database), collects the failing `RunResult`
+from the machine's sink, minimizes it with replicheck's own minimizer (stateful/minimize.py;
+Hypothesis's shrink phase is off, see docs/hunt.md), and can fan out over several worker
+processes, each searching with its own seed. It writes no report: that is the command
+layer's job (commands/report_folder.py), so `stateful` never imports `report`.
 
 Reproducibility: a campaign is a function of (configuration, seed, budget, database
 contents). With `database_dir=None` it is a function of the first three only.
@@ -21,18 +23,29 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, cast
 
+import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
 from replicheck.impl import ClusterConfig
+from replicheck.impl.zoo import FLAWS
 from replicheck.stateful.machine import Sink, make_machine
 from replicheck.stateful.minimize import polish
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
-from replicheck.stateful.scenario import RunResult, Step
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.steps import Step
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
+# Hypothesis ships this entry point without annotations; its contract is documented.
+_run_machine = cast(Callable[..., None], run_state_machine_as_test)
 
 DEFAULT_DATABASE_DIR = Path(".hypothesis") / "replicheck"
 
@@ -117,21 +130,21 @@ class CampaignResult:
     first_failure_s: float | None = None  # wall clock until the first failing example
     first_failure_example: int | None = None  # examples run until then (in its worker)
     result: RunResult | None = None  # the minimized failing run
-    hypothesis_steps: int | None = None  # its length as Hypothesis shrank it, before polish
+    hypothesis_steps: int | None = None  # its length as the search found it, before polish
     failing_seed: int | None = None
     error: str | None = None  # the simulation or machine crashed (not a found violation)
     error_steps: list[Step] = field(default_factory=list)
     database_path: Path | None = None
+    #: why `workers` is lower than what was asked for (None if it is not)
+    workers_note: str | None = None
+    #: set by the command layer once it has written the report folder (never here)
     report_path: Path | None = None
+    #: the report folder could not be written: "path: reason" (the violation stands)
+    report_error: str | None = None
 
     @property
     def found(self) -> bool:
         return self.result is not None
-
-    #: the report folder could not be written: "path: reason" (the violation stands)
-    report_error: str | None = None
-    #: why `workers` is lower than what was asked for (None if it is not)
-    workers_note: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -156,8 +169,7 @@ class CampaignResult:
 
 
 def hypothesis_version() -> str:
-    import hypothesis
-
+    """The installed search engine's version: a seed explores the same way only under it."""
     return hypothesis.__version__
 
 
@@ -172,8 +184,6 @@ def resolve_config(config: ClusterConfig | None, flaw: str | None) -> ClusterCon
     base = config if config is not None else ClusterConfig()
     if flaw is None:
         return base
-    from replicheck.impl.zoo import FLAWS
-
     if flaw not in FLAWS:
         names = ", ".join(sorted(FLAWS)) or "(the zoo is empty)"
         raise UnknownFlawError(f"unknown flaw {flaw!r}; the zoo has: {names}")
@@ -184,12 +194,11 @@ def _share(total: int, workers: int) -> int:
     return max(1, -(-total // workers))
 
 
-def campaign_settings(
-    max_examples: int, steps: int, database_path: Path | None, *, shrink: bool = True
-) -> settings:
+def campaign_settings(max_examples: int, steps: int, database_path: Path | None) -> settings:
+    """Hypothesis settings of one campaign. There is no shrink phase: Hypothesis's shrinker
+    needs hundreds of full cluster runs per failure, so the runner minimizes the step list
+    itself (`polish`, stateful/minimize.py) -- see docs/hunt.md, "Minimizing"."""
     phases = [Phase.explicit, Phase.reuse, Phase.generate]
-    if shrink:
-        phases.append(Phase.shrink)
     return settings(
         max_examples=max_examples,
         stateful_step_count=steps,
@@ -222,6 +231,14 @@ class _Single:
     hypothesis_steps: int | None = None
 
 
+@dataclass
+class _FirstFailure:
+    """When (wall clock) and after how many examples the first violation showed up."""
+
+    elapsed_s: float
+    example: int
+
+
 def run_single(
     config: ClusterConfig,
     seed: int,
@@ -231,19 +248,18 @@ def run_single(
     on_example: Callable[[Sink, float], None] | None = None,
     *,
     polish_result: bool = True,
-    hypothesis_shrink: bool = False,
 ) -> _Single:
-    """One seeded Hypothesis campaign in this process."""
+    """One seeded Hypothesis campaign in this process; the failing run is minimized by
+    `polish` unless `polish_result` is False."""
     assert max_examples >= 1 and steps >= 1
     started = time.perf_counter()
-    first: dict[str, float | int] = {}
+    first: list[_FirstFailure] = []
     sink = Sink()
 
     def record(result: RunResult) -> None:
         elapsed = time.perf_counter() - started
         if result.violation and not first:
-            first["s"] = elapsed
-            first["example"] = sink.examples
+            first.append(_FirstFailure(elapsed, sink.examples))
         if on_example is not None:
             on_example(sink, elapsed)
 
@@ -251,17 +267,12 @@ def run_single(
     machine = hypothesis_seed(seed)(make_machine(config, sink))
     error: str | None = None
     try:
-        run_state_machine_as_test(
-            machine,
-            settings=campaign_settings(
-                max_examples, steps, database_path, shrink=hypothesis_shrink
-            ),
-        )
+        _run_machine(machine, settings=campaign_settings(max_examples, steps, database_path))
     except Exception as err:  # a violation (AssertionError) or a crash in the simulation
         if not sink.failures or not isinstance(err, AssertionError):
             error = "".join(traceback.format_exception(err))
     result = sink.failures[-1] if sink.failures and error is None else None
-    hypothesis_steps = len(result.steps) if result is not None else None
+    found_steps = len(result.steps) if result is not None else None
     if result is not None and polish_result:
         result = polish(result)
     return _Single(
@@ -271,31 +282,56 @@ def run_single(
         steps=sink.steps,
         faults=sink.faults,
         elapsed_s=time.perf_counter() - started,
-        first_failure_s=first.get("s"),
-        first_failure_example=first.get("example"),  # type: ignore[arg-type]
+        first_failure_s=first[0].elapsed_s if first else None,
+        first_failure_example=first[0].example if first else None,
         result=result,
         error=error,
         error_steps=list(sink.last_steps) if error else [],
-        hypothesis_steps=hypothesis_steps,
+        hypothesis_steps=found_steps,
     )
 
 
-def _worker_main(args: tuple, messages: multiprocessing.Queue) -> None:
-    worker, config_dict, seed, max_examples, steps, database_path = args
-    config = ClusterConfig.from_dict(config_dict)
-    last = [0.0]
+class _WorkerArgs(NamedTuple):
+    """What a worker process needs (picklable: the configuration travels as a dict)."""
+
+    worker: int
+    config: dict[str, object]
+    seed: int
+    max_examples: int
+    steps: int
+    database_path: Path | None
+
+
+@dataclass(frozen=True)
+class _Message:
+    """A worker's report to the parent: progress counts, its outcome, or its crash."""
+
+    kind: str  # "progress" | "done" | "crash"
+    worker: int
+    counts: tuple[int, int, int] = (0, 0, 0)  # examples, steps, faults so far
+    single: _Single | None = None
+    text: str = ""
+
+
+def _worker_main(args: _WorkerArgs, messages: Queue[_Message]) -> None:
+    config = ClusterConfig.from_dict(args.config)
+    last_s = [0.0]
 
     def on_example(sink: Sink, elapsed: float) -> None:
-        if elapsed - last[0] >= 0.2 or sink.failures:
-            last[0] = elapsed
-            messages.put(("progress", worker, sink.examples, sink.steps, sink.faults))
+        if elapsed - last_s[0] >= 0.2 or sink.failures:
+            last_s[0] = elapsed
+            counts = (sink.examples, sink.steps, sink.faults)
+            messages.put(_Message("progress", args.worker, counts))
 
     try:
-        single = run_single(config, seed, max_examples, steps, database_path, on_example)
+        single = run_single(
+            config, args.seed, args.max_examples, args.steps, args.database_path, on_example
+        )
     except BaseException:  # report, never hang the parent
-        messages.put(("crash", worker, traceback.format_exc()))
+        messages.put(_Message("crash", args.worker, text=traceback.format_exc()))
         return
-    messages.put(("done", worker, single))
+    counts = (single.examples, single.steps, single.faults)
+    messages.put(_Message("done", args.worker, counts, single=single))
 
 
 def run_campaign(
@@ -307,16 +343,15 @@ def run_campaign(
     steps: int | None = None,
     profile: str = DEFAULT_HUNT_PROFILE,
     database_dir: Path | str | None = DEFAULT_DATABASE_DIR,
-    report_dir: Path | str | None = None,
     workers: int = 1,
     progress: Callable[[Progress], None] | None = None,
 ) -> CampaignResult:
-    """Search for a violation of `config` (+ `flaw`); shrink and report what is found.
+    """Search for a violation of `config` (+ `flaw`) and minimize what is found.
 
     `seed=None` draws a seed (printed in the reproduce command). `database_dir=None`
     disables Hypothesis's example database. `workers > 1` runs seeds seed, seed+1, ...
     in separate processes, splitting the example budget, and stops them all at the first
-    violation.
+    violation. The report folder is the caller's (commands/report_folder.py).
     """
     budget = get_profile(profile).campaign
     config = resolve_config(config, flaw)
@@ -343,40 +378,35 @@ def run_campaign(
     )
     started = time.perf_counter()
     if workers == 1:
-
-        def on_example(sink: Sink, elapsed: float) -> None:
-            if progress is not None:
-                progress(
-                    Progress(
-                        examples=sink.examples,
-                        max_examples=max_examples,
-                        steps=sink.steps,
-                        faults=sink.faults,
-                        elapsed_s=elapsed,
-                        found=bool(sink.failures),
-                        shrinking=bool(sink.failures),
-                    )
-                )
-
+        on_example = None if progress is None else _single_progress(progress, max_examples)
         singles = [run_single(config, seed, max_examples, steps, database_path, on_example)]
     else:
         singles = _run_workers(config, seeds, max_examples, steps, database_path, progress)
     campaign.elapsed_s = time.perf_counter() - started
     _merge(campaign, singles)
-    if campaign.result is not None and report_dir is not None:
-        write_campaign_report(campaign, Path(report_dir))
     return campaign
 
 
-def write_campaign_report(campaign: CampaignResult, report_dir: Path) -> Path | None:
-    """Write the found violation's report; on failure record `report_error`, never raise
-    (the violation is the product: losing it to a full disk would be worse)."""
-    try:
-        campaign.report_path = _write_report(campaign, report_dir)
-    except OSError as error:
-        where = error.filename or report_dir
-        campaign.report_error = f"{where}: {error.strerror or error}"
-    return campaign.report_path
+def _single_progress(
+    progress: Callable[[Progress], None], max_examples: int
+) -> Callable[[Sink, float], None]:
+    """The in-process campaign's progress: the sink's counters after every example."""
+
+    def on_example(sink: Sink, elapsed: float) -> None:
+        found = bool(sink.failures)
+        progress(
+            Progress(
+                examples=sink.examples,
+                max_examples=max_examples,
+                steps=sink.steps,
+                faults=sink.faults,
+                elapsed_s=elapsed,
+                found=found,
+                shrinking=found,
+            )
+        )
+
+    return on_example
 
 
 def _merge(campaign: CampaignResult, singles: list[_Single]) -> None:
@@ -408,13 +438,34 @@ def _run_workers(
     database_path: Path | None,
     progress: Callable[[Progress], None] | None,
 ) -> list[_Single]:
+    """Run one worker process per seed, each with its share of the budget; stop them all
+    at the first violation (or simulation error); every process is reaped before return."""
     ctx = multiprocessing.get_context("spawn")
-    messages: multiprocessing.Queue = ctx.Queue()
+    messages: Queue[_Message] = ctx.Queue()
     share = _share(max_examples, len(seeds))
-    procs = []
-    for worker, seed in enumerate(seeds):
-        args = (worker, config.to_dict(), seed, share, steps, database_path)
-        proc = ctx.Process(target=_worker_main, args=(args, messages), daemon=True)
+    jobs = [
+        _WorkerArgs(worker, config.to_dict(), seed, share, steps, database_path)
+        for worker, seed in enumerate(seeds)
+    ]
+    procs = _start_workers(ctx, jobs, messages)
+    pool = _Pool(procs, started_s=time.perf_counter(), budget=share * len(seeds))
+    try:
+        pool.collect(messages, progress)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=5)
+    return pool.outcomes(seeds)
+
+
+def _start_workers(
+    ctx: SpawnContext, jobs: list[_WorkerArgs], messages: Queue[_Message]
+) -> list[SpawnProcess]:
+    """Start every worker; if the OS refuses one, stop those started and say so."""
+    procs: list[SpawnProcess] = []
+    for job in jobs:
+        proc = ctx.Process(target=_worker_main, args=(job, messages), daemon=True)
         try:
             proc.start()
         except OSError as error:
@@ -422,89 +473,107 @@ def _run_workers(
                 started.terminate()
                 started.join(timeout=5)
             raise WorkerStartError(
-                f"cannot start campaign worker {worker + 1} of {len(seeds)}: "
+                f"cannot start campaign worker {job.worker + 1} of {len(jobs)}: "
                 f"{error.strerror or error} (try fewer --workers)"
             ) from None
         procs.append(proc)
-    counts = {w: (0, 0, 0) for w in range(len(seeds))}
-    singles: dict[int, _Single] = {}
-    crashes: dict[int, str] = {}
-    started = time.perf_counter()
-    found = False
-    try:
-        while len(singles) + len(crashes) < len(procs):
+    return procs
+
+
+#: a worker the parent terminated because another one found something first
+_STOPPED = "stopped"
+
+
+@dataclass
+class _Pool:
+    """The parent's view of the running workers: counters, outcomes and crashes."""
+
+    procs: list[SpawnProcess]
+    started_s: float
+    budget: int
+    counts: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    singles: dict[int, _Single] = field(default_factory=dict)
+    crashes: dict[int, str] = field(default_factory=dict)
+    found: bool = False
+
+    def collect(
+        self, messages: Queue[_Message], progress: Callable[[Progress], None] | None
+    ) -> None:
+        """Read messages until every worker has answered, crashed or been stopped."""
+        while len(self.singles) + len(self.crashes) < len(self.procs):
             try:
                 message = messages.get(timeout=0.5)
             except queue_module.Empty:
-                dead = [
-                    w
-                    for w, p in enumerate(procs)
-                    if not p.is_alive() and w not in singles and w not in crashes
-                ]
-                for w in dead:
-                    if p_exit := procs[w].exitcode:
-                        crashes[w] = f"worker {w} exited with code {p_exit}"
+                self._note_silent_deaths()
                 continue
-            kind, worker = message[0], message[1]
-            if kind == "progress":
-                counts[worker] = message[2:5]
-            elif kind == "done":
-                single = message[2]
-                singles[worker] = single
-                counts[worker] = (single.examples, single.steps, single.faults)
-                if single.result is not None or single.error is not None:
-                    found = True
-                    for other, proc in enumerate(procs):  # stop the others: one is enough
-                        if other not in singles and proc.is_alive():
-                            proc.terminate()
-                            crashes[other] = "stopped"
-            else:
-                crashes[worker] = message[2]
+            self._take(message)
             if progress is not None:
-                progress(
-                    Progress(
-                        examples=sum(c[0] for c in counts.values()),
-                        max_examples=share * len(seeds),
-                        steps=sum(c[1] for c in counts.values()),
-                        faults=sum(c[2] for c in counts.values()),
-                        elapsed_s=time.perf_counter() - started,
-                        found=found,
-                        shrinking=False,
-                    )
-                )
-    finally:
-        for proc in procs:
-            if proc.is_alive():
+                progress(self._progress())
+
+    def _note_silent_deaths(self) -> None:
+        """A worker that died without a word (killed, out of memory) is a crash."""
+        for worker, proc in enumerate(self.procs):
+            answered = worker in self.singles or worker in self.crashes
+            if not answered and not proc.is_alive() and proc.exitcode:
+                self.crashes[worker] = f"worker {worker} exited with code {proc.exitcode}"
+
+    def _take(self, message: _Message) -> None:
+        worker = message.worker
+        if message.kind == "progress":
+            self.counts[worker] = message.counts
+        elif message.kind == "done":
+            assert message.single is not None
+            self.singles[worker] = message.single
+            self.counts[worker] = message.counts
+            if message.single.result is not None or message.single.error is not None:
+                self.found = True
+                self._stop_others()
+        else:
+            assert message.kind == "crash", message.kind
+            self.crashes[worker] = message.text
+
+    def _stop_others(self) -> None:
+        """One finding is enough: stop every worker that has not answered."""
+        for other, proc in enumerate(self.procs):
+            if other not in self.singles and proc.is_alive():
                 proc.terminate()
-            proc.join(timeout=5)
-    errors = {w: text for w, text in crashes.items() if text != "stopped"}
-    if errors and not singles:
-        worker, text = sorted(errors.items())[0]
-        raise RuntimeError(f"campaign worker {worker} failed:\n{text}")
-    # Stopped workers still contributed examples: count them from their last progress.
-    for worker, (examples, steps_run, faults) in counts.items():
-        if worker not in singles:
-            singles[worker] = _Single(
-                seed=seeds[worker],
-                examples=examples,
-                shrink_runs=0,
-                steps=steps_run,
-                faults=faults,
-                elapsed_s=time.perf_counter() - started,
-                first_failure_s=None,
-                first_failure_example=None,
-                result=None,
-                error=None,
-                error_steps=[],
-            )
-    return [singles[w] for w in sorted(singles)]
+                self.crashes[other] = _STOPPED
 
+    def _progress(self) -> Progress:
+        counts = list(self.counts.values())
+        return Progress(
+            examples=sum(c[0] for c in counts),
+            max_examples=self.budget,
+            steps=sum(c[1] for c in counts),
+            faults=sum(c[2] for c in counts),
+            elapsed_s=time.perf_counter() - self.started_s,
+            found=self.found,
+            shrinking=False,
+        )
 
-def _write_report(campaign: CampaignResult, report_dir: Path) -> Path | None:
-    """Hand the minimized run to report/ when that package provides a writer."""
-    try:
-        from replicheck.report import write_report
-    except ImportError:
-        return None
-    assert campaign.result is not None
-    return write_report(campaign.result, report_dir, command=campaign.reproduce_command())
+    def outcomes(self, seeds: list[int]) -> list[_Single]:
+        """One outcome per worker, in worker order. Stopped workers still contributed
+        examples: they count from their last progress. RuntimeError if every worker
+        crashed."""
+        errors = {w: text for w, text in self.crashes.items() if text != _STOPPED}
+        if errors and not self.singles:
+            worker, text = sorted(errors.items())[0]
+            raise RuntimeError(f"campaign worker {worker} failed:\n{text}")
+        elapsed_s = time.perf_counter() - self.started_s
+        for worker, seed in enumerate(seeds):
+            if worker not in self.singles:
+                examples, steps_run, faults = self.counts.get(worker, (0, 0, 0))
+                self.singles[worker] = _Single(
+                    seed=seed,
+                    examples=examples,
+                    shrink_runs=0,
+                    steps=steps_run,
+                    faults=faults,
+                    elapsed_s=elapsed_s,
+                    first_failure_s=None,
+                    first_failure_example=None,
+                    result=None,
+                    error=None,
+                    error_steps=[],
+                )
+        return [self.singles[w] for w in sorted(self.singles)]
