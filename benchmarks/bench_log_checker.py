@@ -39,6 +39,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -171,7 +172,9 @@ def jepsen_files(lines: int) -> tuple[Path, Path]:
     edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
     if not (edn.exists() and jsonl.exists()):
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-        subprocess.run([sys.executable, __file__, "--write-jepsen", str(lines)], env=env, check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--write-jepsen", str(lines)], env=env, check=True
+        )
     return edn, jsonl
 
 
@@ -185,8 +188,14 @@ def write_jepsen(lines: int) -> None:
     edn, jsonl = RESULTS / f"jepsen_history_{lines}.edn", RESULTS / f"jepsen_history_{lines}.jsonl"
     print(f"generating {edn.name} …", file=sys.stderr)
     config = JepsenGenConfig(
-        ops=lines * 49 // 100, processes=10, keys=4, max_poll_records=40,
-        crash_ratio=0.001, info_ratio=0.05, fail_ratio=0.02, hole_ratio=0.05,
+        ops=lines * 49 // 100,
+        processes=10,
+        keys=4,
+        max_poll_records=40,
+        crash_ratio=0.001,
+        info_ratio=0.05,
+        fail_ratio=0.02,
+        hole_ratio=0.05,
         assign_ratio=0.005,
     )
     history = generate_jepsen(config, seed=1)  # final polls included: about `lines`
@@ -196,17 +205,31 @@ def write_jepsen(lines: int) -> None:
         out.writelines(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS) + b"\n" for op in history)
 
 
-def run_cli(path: Path, *extra: str) -> dict:
-    """`replicheck check PATH --model log --json` in a child: its CPU, wall and RSS."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    command = [sys.executable, "-m", "replicheck", "check", str(path), "--model", "log", "--json", *extra]
+def run_cli(path: Path, *extra: str, src: str | None = None) -> dict:
+    """`replicheck check PATH --model log --json` in a child (of the tree `src`, default
+    this one): its CPU, wall, RSS and the JSON it printed."""
+    env = dict(os.environ, PYTHONPATH=src or str(ROOT / "src"))
+    command = [
+        sys.executable,
+        "-m",
+        "replicheck",
+        "check",
+        str(path),
+        "--model",
+        "log",
+        "--json",
+        *extra,
+    ]
     wall = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - wall
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    proc.stderr.close() if proc.stderr else None
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - wall
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read().decode()
     return {
+        "stdout": stdout,
         "exit": os.waitstatus_to_exitcode(status),
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "wall_s": wall,
@@ -218,6 +241,7 @@ def run_cli(path: Path, *extra: str) -> dict:
 def measure_cli(path: Path, repeat: int) -> dict:
     runs = [run_cli(path) for _ in range(repeat)]
     result = dict(runs[-1])
+    del result["stdout"]
     result["cpu_s"] = statistics.median(r["cpu_s"] for r in runs)
     result["wall_s"] = statistics.median(r["wall_s"] for r in runs)
     result["max_rss_mib"] = max(r["max_rss_mib"] for r in runs)
@@ -233,7 +257,9 @@ def jepsen_rows(sizes: list[int], repeat: int) -> list[dict]:
             assert result["exit"] == 0, result  # a correct history: exit 0
             with path.open("rb") as handle:
                 actual = sum(1 for _ in handle)
-            rows.append({"lines": lines, "actual_lines": actual, "format": fmt, "case": "check", **result})
+            rows.append(
+                {"lines": lines, "actual_lines": actual, "format": fmt, "case": "check", **result}
+            )
             print(f"{lines:>9,} jepsen {fmt:<5} cpu {result['cpu_s']:6.2f} s", file=sys.stderr)
     biggest = jepsen_files(max(sizes))[0]
     bad = RESULTS / "jepsen_history_bad_line_27.edn"
@@ -244,6 +270,68 @@ def jepsen_rows(sizes: list[int], repeat: int) -> list[dict]:
     assert result["exit"] == 2 and ":27:" in result["stderr"], result
     rows.append({"lines": max(sizes), "format": "edn", "case": "bad line 27", **result})
     return rows
+
+
+def _verdict(stdout: bytes) -> dict:
+    """The --json verdict without `translated_ops` (a count that older trees got wrong:
+    they reported the position of the last translated op plus one)."""
+    out = json.loads(stdout)
+    out["log"]["stats"].pop("translated_ops", None)
+    return out
+
+
+def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
+    """This tree against the tree `before` (its src/), run in turns on the same files so
+    that both see the same machine load: median CPU and wall seconds, and their ratios."""
+    rows = []
+    for lines in sizes:
+        for fmt, path in zip(("edn", "jsonl"), jepsen_files(lines), strict=True):
+            runs: dict[str, list[dict]] = {"before": [], "after": []}
+            for _ in range(repeat):
+                for name, src in (("before", before), ("after", str(ROOT / "src"))):
+                    result = run_cli(path, src=src)
+                    assert result["exit"] == 0, (name, result["stderr"])
+                    runs[name].append(result)
+                    print(
+                        f"{lines:>9,} {fmt:<5} {name:<6} cpu {result['cpu_s']:6.2f} s "
+                        f"wall {result['wall_s']:6.2f} s",
+                        file=sys.stderr,
+                    )
+            row: dict = {"lines": lines, "format": fmt}
+            for name in runs:
+                row[f"{name}_cpu_s"] = statistics.median(r["cpu_s"] for r in runs[name])
+                row[f"{name}_wall_s"] = statistics.median(r["wall_s"] for r in runs[name])
+                row[f"{name}_rss_mib"] = max(r["max_rss_mib"] for r in runs[name])
+            row["cpu_ratio"] = row["before_cpu_s"] / row["after_cpu_s"]
+            row["wall_ratio"] = row["before_wall_s"] / row["after_wall_s"]
+            row["same_verdict"] = all(
+                _verdict(r["stdout"]) == _verdict(runs["before"][0]["stdout"])
+                for r in runs["before"] + runs["after"]
+            )
+            rows.append(row)
+    return rows
+
+
+def print_compare(rows: list[dict]) -> None:
+    print()
+    print("replicheck check FILE --model log --json, before vs after (alternating runs, medians)")
+    print(
+        "| ops | format | before CPU s | after CPU s | CPU ratio | before wall s "
+        "| after wall s | wall ratio | after RSS MiB | same verdict |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['lines']:,} | {r['format']} | {r['before_cpu_s']:.2f} | {r['after_cpu_s']:.2f} "
+            f"| {r['cpu_ratio']:.2f} | {r['before_wall_s']:.2f} | {r['after_wall_s']:.2f} "
+            f"| {r['wall_ratio']:.2f} | {r['after_rss_mib']:.0f} | {r['same_verdict']} |"
+        )
+    by = {(r["lines"], r["format"]): r["after_cpu_s"] for r in rows}
+    sizes = sorted({lines for lines, _ in by})
+    if len(sizes) >= 2:
+        for fmt in ("edn", "jsonl"):
+            ratio = by[sizes[-1], fmt] / by[sizes[0], fmt]
+            print(f"after: t({sizes[-1]:,})/t({sizes[0]:,}) {fmt} CPU: {ratio:.2f}")
 
 
 def print_jepsen(rows: list[dict]) -> None:
@@ -273,9 +361,27 @@ def main() -> None:
     parser.add_argument("--jepsen-only", action="store_true", help="only Jepsen's shape")
     parser.add_argument("--no-jepsen", action="store_true", help="skip Jepsen's shape")
     parser.add_argument("--write-jepsen", type=int, metavar="LINES", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--before", metavar="SRC", help="only the Jepsen check, against the tree SRC (its src/)"
+    )
     args = parser.parse_args()
     if args.write_jepsen:
         write_jepsen(args.write_jepsen)
+        return
+    if args.before:
+        rows = compare_rows(args.before, args.sizes, args.repeat)
+        print_compare(rows)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out = RESULTS / "log_checker_compare.json"
+        report = {
+            "before": args.before,
+            "repeat": args.repeat,
+            "rows": rows,
+            "load_average": os.getloadavg(),
+            "python": platform.python_version(),
+        }
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {out.relative_to(ROOT)}")
         return
 
     rows = []

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from replicheck.checker.json_values import too_deep_text
+from replicheck.checker.json_values import deeper_than, too_deep_text
 
 _MAP_TAG = "\x00"
 #: the full reader's nesting bound (values nested deeper are an input error there)
@@ -43,7 +43,11 @@ class _Unsupported(Exception):
     """Raised inside the map fix-up for input the fast path must leave to the full reader."""
 
 
-def parse_fast_op(raw: bytes) -> dict | None:
+#: blocks shorter than this are parsed line by line (the halving of a failed block stops)
+BLOCK_MIN_LINES = 16
+
+
+def parse_fast_op(raw: bytes) -> dict[str, Any] | None:
     """One EDN op line as a dict, or None if the fast path does not apply to it."""
     screened = raw.translate(_SCREEN)
     if b"#" in screened or _LONG_NUMBER in screened:
@@ -53,6 +57,26 @@ def parse_fast_op(raw: bytes) -> dict | None:
     text = raw.strip()
     if not text.startswith(b"{") or b"\n" in text:
         return None
+    text = _rewrite(text)
+    try:
+        value = orjson.loads(text)
+        if type(value) is not list or not value or value[0] != _MAP_TAG:
+            return None
+        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and too_deep_text(
+            raw, value, MAX_NESTING
+        ):
+            # the full reader reports it (strings here hold no brackets: the text's
+            # bracket skeleton is the structure, maps counted as the lists they are here)
+            return None
+        return _to_op(value, text)
+    except (orjson.JSONDecodeError, _Unsupported, TypeError, RecursionError):
+        # TypeError: an unhashable (composite) map key; RecursionError: maps nested deeper
+        # than the fix-up walks (the full reader bounds nesting with a clear error)
+        return None
+
+
+def _rewrite(text: bytes) -> bytes:
+    """EDN text (one line, or many: nothing here crosses a newline) as JSON text."""
     text = (
         text.replace(b"{}", b'["\\u0000"]')
         .replace(b"{", b'["\\u0000",')
@@ -67,28 +91,75 @@ def parse_fast_op(raw: bytes) -> dict | None:
         # after the rewrite a nil token follows "," or "["; a symbol starting with "nil"
         # becomes invalid JSON, and keywords/strings are quoted, so nothing else matches
         text = text.replace(b",nil", b",null").replace(b"[nil", b"[null")
-    try:
-        value = orjson.loads(text)
-        if type(value) is not list or not value or value[0] != _MAP_TAG:
-            return None
-        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and too_deep_text(raw, value, MAX_NESTING):
-            # the full reader reports it (strings here hold no brackets: the text's
-            # bracket skeleton is the structure, maps counted as the lists they are here)
-            return None
-        maps = text.count(b'"\\u0000"')
-        if maps <= 2:
-            op = _op_with_polls(value, maps)
-            if op is not None:
-                return op
-            value = orjson.loads(text)  # the shortcut declined: start again, generally
-        return _maps(value, [maps])
-    except (orjson.JSONDecodeError, _Unsupported, TypeError, RecursionError):
-        # TypeError: an unhashable (composite) map key; RecursionError: maps nested deeper
-        # than the fix-up walks (the full reader bounds nesting with a clear error)
-        return None
+    return text
 
 
-def _pairs(tagged: list) -> dict:
+def _to_op(value: list[Any], text: bytes) -> dict[str, Any]:
+    """The op map of a parsed, NUL-tagged line (`text`: its JSON form)."""
+    maps = text.count(b'"\\u0000"')
+    if maps <= 2:
+        op = _op_with_polls(value, maps)
+        if op is not None:
+            return op
+        value = orjson.loads(text)  # the shortcut declined: start again, generally
+    result = _maps(value, [maps])
+    assert type(result) is dict  # a tagged list of even length (checked by _pairs)
+    return result
+
+
+def parse_fast_block(lines: list[bytes]) -> list[dict[str, Any] | None]:
+    """`[parse_fast_op(line) for line in lines]`, with the byte rewriting and the checks
+    done once over the whole block (one C-level pass each, not one Python call per line).
+
+    Each line must end with its only newline (the last one may lack it), as a file's lines
+    do. A block that fails a check is halved until the lines that fail are found, and any
+    line the block's rewrite does not turn into an op map is parsed on its own.
+    """
+    out: list[dict[str, Any] | None] = []
+    if lines and not lines[-1].endswith(b"\n"):
+        _block(lines[:-1], out)
+        out.append(parse_fast_op(lines[-1]))
+    else:
+        _block(lines, out)
+    return out
+
+
+def _block(lines: list[bytes], out: list[dict[str, Any] | None]) -> None:
+    if len(lines) < BLOCK_MIN_LINES:
+        out.extend([parse_fast_op(line) for line in lines])
+        return
+    blob = b"".join(lines)
+    screened = blob.translate(_SCREEN)
+    if (
+        b"#" in screened
+        or _LONG_NUMBER in screened
+        or (b'"' in blob and _STRINGS_OK.fullmatch(blob) is None)
+    ):
+        half = len(lines) // 2
+        _block(lines[:half], out)
+        _block(lines[half:], out)
+        return
+    shallow = not deeper_than(blob, MAX_NESTING)
+    pieces = _rewrite(blob).split(b"\n")
+    assert len(pieces) == len(lines) + 1, "one newline per line"
+    loads = orjson.loads
+    for line, piece in zip(lines, pieces, strict=False):
+        try:
+            value = loads(piece)
+            if (
+                type(value) is not list
+                or not value
+                or value[0] != _MAP_TAG
+                or not (shallow or line.count(b"[") + line.count(b"{") <= MAX_NESTING)
+            ):
+                out.append(parse_fast_op(line))  # the line's own checks decide
+                continue
+            out.append(_to_op(value, piece))
+        except (orjson.JSONDecodeError, _Unsupported, TypeError, RecursionError):
+            out.append(parse_fast_op(line))
+
+
+def _pairs(tagged: list[Any]) -> dict[str, Any]:
     if not len(tagged) % 2:
         raise _Unsupported
     items = iter(tagged)
@@ -96,7 +167,7 @@ def _pairs(tagged: list) -> dict:
     return dict(zip(items, items, strict=False))
 
 
-def _op_with_polls(value: list, maps: int) -> dict | None:
+def _op_with_polls(value: list[Any], maps: int) -> dict[str, Any] | None:
     """The common shapes without a recursive walk: an op map whose only other map (if
     any) is a poll micro-op's result, `[... [:poll {k records}] ...]`. None otherwise."""
     op = _pairs(value)
@@ -113,7 +184,7 @@ def _op_with_polls(value: list, maps: int) -> dict | None:
     return None
 
 
-def _maps(value: list, remaining: list[int]) -> Any:
+def _maps(value: list[Any], remaining: list[int]) -> Any:
     """Turn NUL-tagged lists back into dicts, in place where possible.
 
     `remaining[0]` counts the maps not yet converted; once it reaches zero nothing below

@@ -25,10 +25,11 @@ from typing import IO, Any
 import orjson
 
 from replicheck.checker.edn import EdnError, parse_edn_op
-from replicheck.checker.edn_fast import parse_fast_op
+from replicheck.checker.edn_fast import parse_fast_block
 from replicheck.checker.json_values import (
     MAX_NESTING,
     JsonValueError,
+    deeper_than,
     long_digit_runs,
     recheck,
 )
@@ -71,7 +72,7 @@ class _Validator:
     def error(self, line: int, reason: str) -> HistoryError:
         return HistoryError(self.source, line, reason)
 
-    def check(self, op: Any, line: int) -> dict:
+    def check(self, op: Any, line: int) -> dict[str, Any]:
         if type(op) is not dict:
             raise self.error(line, f"expected an operation object, got {_describe(op)}")
         op_type = op.get("type")
@@ -91,14 +92,17 @@ class _Validator:
             raise self.error(line, f"field 'f' must be a string, got {_describe(f)}")
         time = op.get("time")
         if time is not None and (type(time) is not int or time < 0):
-            raise self.error(line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}")
+            raise self.error(
+                line, f"field 'time' must be a non-negative integer (ns), got {_describe(time)}"
+            )
         index = op.get("index", 0)
         if type(index) is not int:
             raise self.error(line, f"field 'index' must be an integer, got {_describe(index)}")
         if type(process) is not int:
             if type(process) is not str:
                 raise self.error(
-                    line, f"field 'process' must be an integer (or a name such as 'nemesis'), got {_describe(process)}"
+                    line,
+                    f"field 'process' must be an integer (or a name such as 'nemesis'), got {_describe(process)}",
                 )
             return op  # a nemesis or other named actor: not paired
         if process < 0:
@@ -116,7 +120,8 @@ class _Validator:
         else:
             if pending is None:
                 raise self.error(
-                    line, f"'{op_type}' completion for process {process} without an outstanding invocation"
+                    line,
+                    f"'{op_type}' completion for process {process} without an outstanding invocation",
                 )
             if pending[1] != f:
                 raise self.error(
@@ -126,6 +131,7 @@ class _Validator:
                 )
             del self.outstanding[process]
         return op
+
 
 _INT64_MAX = 2**63 - 1
 
@@ -223,7 +229,7 @@ def _open(path: Path, data: bytes | None) -> IO[bytes]:
         raise HistoryError(str(path), 0, f"cannot open: {exc.strerror or exc}") from None
 
 
-def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
+def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict[str, Any]]:
     """Stream the validated operations of a JSON Lines or EDN history file.
 
     Blank lines are skipped, and a UTF-8 byte-order mark at the start. The format is
@@ -250,61 +256,132 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict]:
         run_at = 0
         line_end = 0  # byte offset just past the current line
         edn: bool | None = None
-        for line_number, raw in enumerate(handle, start=1):
-            line_end += len(raw)
-            if line_number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM) :]
-            if not raw.strip():
-                continue
+        line_number = 0
+        hint = _FIRST_BLOCK_BYTES  # small at first: a bad early line is reported at once
+        while block := handle.readlines(hint):
+            hint = _BLOCK_HINT_BYTES
+            if line_number == 0 and block[0].startswith(_BOM):
+                block[0] = block[0][len(_BOM) :]
+                line_end += len(_BOM)
             if edn is None:
-                edn = _looks_like_edn(path, raw.decode("utf-8", "replace"))
+                first = next((raw for raw in block if raw.strip()), None)
+                if first is None:
+                    line_number += len(block)
+                    line_end += sum(map(len, block))
+                    continue
+                edn = _looks_like_edn(path, first.decode("utf-8", "replace"))
             if edn:
-                op = parse_fast_op(raw)  # Jepsen's common shapes; None: the full reader
-                if op is None:
-                    try:
-                        op = parse_edn_op(raw.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        raise HistoryError(source, line_number, "not valid UTF-8") from None
-                    except EdnError as exc:
-                        raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
-                    op = check(op, line_number)
-                elif not _fast_accept(op, line_number, outstanding):
-                    op = check(op, line_number)
+                # Jepsen's common shapes at C speed; None: the full reader
+                parsed: list[Any] = parse_fast_block(block)
+                shallow = True
             else:
-                try:
-                    op = loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
-                long_run = next_run < line_end
-                if long_run:
-                    while runs[run_at] < line_end:
-                        run_at += 1
-                    next_run = runs[run_at]
-                if long_run or len(raw) > 2 * MAX_NESTING:
-                    try:
-                        op = recheck(raw, op, long_run=long_run)
-                    except JsonValueError as exc:
-                        raise HistoryError(source, line_number, str(exc)) from None
-                if not _fast_accept(op, line_number, outstanding):
-                    op = check(op, line_number)
-            index = op.get("index")
-            if index is not None:
-                if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
-                    last_index = index
-                    append_index(index)
-                    append_line(line_number)
+                parsed = block
+                # one pass over the block tells whether any line may nest too deep
+                shallow = not _maybe_deep(b"".join(block))
+            for raw, op in zip(block, parsed, strict=True):
+                line_number += 1
+                line_end += len(raw)
+                if edn:
+                    if op is None:
+                        if not raw.strip():
+                            continue
+                        op = _full_edn(raw, source, line_number)
                 else:
-                    indices.last = last_index
-                    last_index = add_index(index, line_number)
-            yield op
+                    if not raw.strip():
+                        continue
+                    try:
+                        op = loads(raw)
+                    except orjson.JSONDecodeError as exc:
+                        raise HistoryError(source, line_number, f"invalid JSON: {exc}") from None
+                    long_run = next_run < line_end
+                    if long_run:
+                        while runs[run_at] < line_end:
+                            run_at += 1
+                        next_run = runs[run_at]
+                    if long_run or (not shallow and len(raw) > 2 * MAX_NESTING):
+                        try:
+                            op = recheck(raw, op, long_run=long_run)
+                        except JsonValueError as exc:
+                            raise HistoryError(source, line_number, str(exc)) from None
+                # the common well-formed client op, accepted inline (`_fast_accept`); anything
+                # unusual goes to the full validator, which accepts it or says what is wrong
+                process: Any = op.get("process") if type(op) is dict else None
+                f = op.get("f") if process is not None else None
+                time = op.get("time") if type(process) is int and type(f) is str else -1
+                op_type = (
+                    op.get("type") if time is None or (type(time) is int and time >= 0) else None
+                )
+                index = op.get("index", _ABSENT) if type(op_type) is str else _ABSENT
+                if (
+                    type(op_type) is not str
+                    or process < 0
+                    or (index is not _ABSENT and type(index) is not int)
+                ):
+                    op = check(op, line_number)
+                    index = op.get("index", _ABSENT)
+                elif op_type == "invoke":
+                    if process in outstanding:
+                        op = check(op, line_number)
+                    else:
+                        outstanding[process] = (line_number, f)
+                else:
+                    pending = outstanding.get(process)
+                    if pending is None or pending[1] != f or op_type not in COMPLETION_TYPES:
+                        op = check(op, line_number)
+                    else:
+                        del outstanding[process]
+                if index is not _ABSENT:
+                    if last_index < index <= _INT64_MAX:  # inline `_Indices.add`
+                        last_index = index
+                        append_index(index)
+                        append_line(line_number)
+                    else:
+                        indices.last = last_index
+                        last_index = add_index(index, line_number)
+                yield op
 
 
-def read_history(path: str | Path, data: bytes | None = None) -> list[dict]:
+_ABSENT: Any = object()  # an op without `index`
+
+#: how much `iter_ops` reads at once (whole lines): the checks that run once per block
+_BLOCK_HINT_BYTES = 1 << 20
+_FIRST_BLOCK_BYTES = 1 << 14
+
+
+def _full_edn(raw: bytes, source: str, line_number: int) -> Any:
+    """One line through the full EDN reader (the authority), errors as `HistoryError`."""
+    try:
+        return parse_edn_op(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HistoryError(source, line_number, "not valid UTF-8") from None
+    except EdnError as exc:
+        raise HistoryError(source, line_number, f"invalid EDN: {exc}") from None
+
+
+def _maybe_deep(text: bytes) -> bool:
+    """Whether some JSON line of `text` may nest deeper than the bound (then each long
+    line is checked on its own, as `recheck` does).
+
+    Without backslashes, a valid JSON line's quotes pair up as string delimiters, so the
+    text between every second quote is string content: dropping it leaves the brackets
+    that are structure. (A line whose quotes do not pair is invalid JSON and is rejected
+    before any later line is used.)
+    """
+    marks = text.translate(None, _NOT_MARKS)
+    if b"\\" in marks:
+        return True
+    return deeper_than(b"".join(marks.split(b'"')[::2]), MAX_NESTING)
+
+
+_NOT_MARKS = bytes(set(range(256)) - set(b'[]{}"\\\n'))
+
+
+def read_history(path: str | Path, data: bytes | None = None) -> list[dict[str, Any]]:
     """All validated operations of a history file, in order (see `iter_ops`)."""
     return list(iter_ops(path, data))
 
 
-def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict]:
+def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict[str, Any]]:
     """Validate in-memory operations; 'line' in errors is the 1-based position."""
     validator = _Validator(source)
     indices = _Indices(source)
@@ -317,7 +394,7 @@ def validate_ops(ops: Iterable[Any], source: str = "<history>") -> list[dict]:
     return checked
 
 
-def dump_jsonl(ops: Iterable[dict], path: str | Path) -> None:
+def dump_jsonl(ops: Iterable[dict[str, Any]], path: str | Path) -> None:
     """Write operations as JSON Lines (the interchange format), one op per line."""
     with Path(path).open("wb") as handle:
         for op in ops:
@@ -344,8 +421,8 @@ class Operation:
     call: int
     ret: float
     type: str  # "ok" | "fail" | "info" (an unmatched invocation is "info")
-    invoke: dict
-    completion: dict | None
+    invoke: dict[str, Any]
+    completion: dict[str, Any] | None
 
     @property
     def value(self) -> Any:
@@ -355,7 +432,7 @@ class Operation:
         return self.invoke.get("value")
 
 
-def pair_operations(ops: Iterable[dict]) -> list[Operation]:
+def pair_operations(ops: Iterable[dict[str, Any]]) -> list[Operation]:
     """Pair each invocation with its completion, in invocation order.
 
     Expects validated ops (see `validate_ops`); named (non-integer) processes are skipped.
@@ -367,7 +444,9 @@ def pair_operations(ops: Iterable[dict]) -> list[Operation]:
         if type(process) is not int:
             continue
         if op["type"] == "invoke":
-            assert process not in open_by_process, "validated histories have one open op per process"
+            assert process not in open_by_process, (
+                "validated histories have one open op per process"
+            )
             operation = Operation(
                 process=process,
                 f=op["f"],

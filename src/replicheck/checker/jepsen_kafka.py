@@ -30,9 +30,9 @@ the writes that must never be read (G1a).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from replicheck.checker.log_input import LogInputError
 from replicheck.model.base import Call
@@ -41,13 +41,47 @@ from replicheck.model.base import Call
 MICRO_OP_FS = frozenset(("send", "poll", "txn"))
 #: Jepsen ops that change which keys a consumer reads, or replace the client
 CONSUMER_FS = frozenset(("assign", "subscribe", "crash"))
+INF = float("inf")
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+class MicroOpSink(Protocol):
+    """What `JepsenKafka.feed` drives: the log checker's one-pass state
+    (replicheck.checker.log_anomalies), one call per completed micro-op."""
+
+    ids: dict[int, Any]  # position -> the op's `index`, where it is not position + base
+    ids_base: int
+
+    def feed_send(
+        self,
+        kind: str,
+        invoke_at: int,
+        at: int,
+        process: int,
+        key: str,
+        offset: int | None,
+        message: Hashable,
+    ) -> None: ...
+
+    def feed_poll(
+        self,
+        invoke_at: int,
+        at: int,
+        process: int,
+        key: str,
+        start: int | None,
+        records: list[Any],
+        rebalanced: bool,
+        readers: dict[Hashable, OpFacts],
+        reader: OpFacts,
+    ) -> None: ...
 
 
 class JepsenInputError(LogInputError):
     """A Jepsen op the translator cannot read; `position` is the Jepsen op's own place."""
 
 
-def is_jepsen_op(op: dict) -> bool:
+def is_jepsen_op(op: dict[str, Any]) -> bool:
     """Whether `op` has Jepsen's micro-op shape (or is one of its consumer ops)."""
     f = op.get("f")
     if f in CONSUMER_FS:
@@ -74,6 +108,21 @@ def _key(raw: Any) -> str | None:
     return None
 
 
+def _distinct_keys(polled: dict[Any, Any]) -> bool:
+    """Whether a poll result's keys stay distinct as the strings they are compared as."""
+    if all(type(k) is str for k in polled) or all(type(k) is int for k in polled):
+        return True
+    return len({_key(k) for k in polled}) == len(polled)
+
+
+def _pairs_shape(records: list[Any]) -> bool:
+    """Whether every record is a pair with a hashable message (what `_poll` requires)."""
+    try:
+        return all(len(r) == 2 and hash(r[1]) is not None for r in records)
+    except TypeError:
+        return False
+
+
 def _scalar(value: Any) -> bool:
     return type(value) is str or type(value) is int
 
@@ -89,7 +138,7 @@ class OpFacts:
     completed_at: float  # position of the completion; inf for info (may still happen)
     f: str
 
-    def ref(self) -> dict:
+    def ref(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "invoke_index": self.invoke_index,
@@ -104,13 +153,15 @@ class JepsenKafka:
     the transactional checks need (see replicheck.checker.log_cycles)."""
 
     #: precommitted-read evidence, found op by op
-    precommitted: list[dict] = field(default_factory=list)
+    precommitted: list[dict[str, Any]] = field(default_factory=list[Any])
     #: key -> message -> OpFacts of the op that sent it (ok and info ops)
     writers: dict[str, dict[Any, OpFacts]] = field(default_factory=dict)
     #: key -> message -> OpFacts of the first ok op that read it (the earliest completion)
     first_readers: dict[str, dict[Any, OpFacts]] = field(default_factory=dict)
     #: every op with more than one micro-op, or of f :txn: a transactional history
-    transactional_ops: list[tuple[OpFacts, list, dict]] = field(default_factory=list)
+    transactional_ops: list[tuple[OpFacts, dict[str, list[Any]], dict[str, list[Any]]]] = field(
+        default_factory=list[Any]
+    )
     #: process order: process -> its previous op's facts (for the general cycle search)
     subscribed: bool = False
     position: int = -1  # Jepsen op being translated (0-based), for error messages
@@ -119,7 +170,7 @@ class JepsenKafka:
     consumer_ops: int = 0
 
     def __post_init__(self) -> None:
-        self._pending: dict[Any, tuple[int, dict]] = {}
+        self._pending: dict[Any, tuple[int, dict[str, Any]]] = {}
         self._positions: dict[Any, dict[str, int]] = {}  # process -> key -> last offset read
         self._transactional = False
 
@@ -128,7 +179,7 @@ class JepsenKafka:
         return self._transactional
 
     # -- the stream ------------------------------------------------------------------------
-    def translate(self, ops: Iterable[dict]) -> Iterator[dict]:
+    def translate(self, ops: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Internal send/poll operations for `check_log`, in history order."""
         pending = self._pending
         for position, op in enumerate(ops):
@@ -152,7 +203,239 @@ class JepsenKafka:
             if kind == "info":
                 self._positions.pop(process, None)  # Jepsen replaces a crashed client
 
-    def _consumer(self, op: dict, invoke: dict) -> None:
+    # -- the micro-op feed (the fast path of `check_any_log`) ------------------------------
+    def feed(self, ops: Iterable[dict[str, Any]], sink: MicroOpSink) -> None:
+        """Translate `ops` straight into `sink`'s calls: what `translate` yields as two
+        dicts per micro-op becomes one call with the same facts (and the same input
+        checks). Also gives `sink` the `index` of every op (its evidence names)."""
+        pending = self._pending
+        positions = self._positions
+        ids = sink.ids
+        base = 0
+        position = -1
+        try:
+            for position, op in enumerate(ops):
+                ident = op.get("index", position)
+                if ident != position + base:
+                    if position == 0 and type(ident) is int:
+                        base = sink.ids_base = ident
+                    else:
+                        ids[position] = ident
+                process = op["process"]
+                kind = op["type"]
+                if type(process) is not int:
+                    continue  # the nemesis: faults, not client operations
+                if kind == "invoke":
+                    pending[process] = (position, op)
+                    continue
+                invoked = pending.pop(process, None)
+                if invoked is None:
+                    invoked = (position, op)
+                f = op["f"]
+                if f in MICRO_OP_FS:
+                    self.position = position
+                    self._feed_op(position, invoked, op, sink)
+                elif f in CONSUMER_FS:
+                    self.position = position
+                    self._consumer(op, invoked[1])
+                if kind == "info":
+                    positions.pop(process, None)  # Jepsen replaces a crashed client
+        finally:
+            self.position = position
+            self.ops = position + 1
+
+    def _feed_op(
+        self,
+        position: int,
+        invoked: tuple[int, dict[str, Any]],
+        op: dict[str, Any],
+        sink: MicroOpSink,
+    ) -> None:
+        """One completed Jepsen op with micro-ops, as `_micro_ops` reads it."""
+        invoked_at, invoke = invoked
+        kind = op["type"]
+        process = op["process"]
+        index = op.get("index", position)
+        invoke_index = invoke.get("index", invoked_at) if invoke is not op else index
+        mops = op.get("value")
+        if kind != "ok" and not (type(mops) is list and mops and type(mops[0]) is list):
+            mops = invoke.get("value")
+        if type(mops) is not list:
+            raise JepsenInputError(
+                position, f"a {op['f']} op's value must be a vector of micro-ops"
+            )
+        f = op["f"]
+        facts = OpFacts(
+            index, invoke_index, process, invoked_at, INF if kind == "info" else position, f
+        )
+        if len(mops) == 1 and f != "txn" and "rebalance-log" not in op:
+            # the common case: one send, or one poll (the general loop below, unrolled)
+            mop = mops[0]
+            if type(mop) is list and len(mop) == 3 and mop[0] == "send":
+                key, offset, value = self._parse_send(mop)
+                if kind != "fail":
+                    by_message = self.writers.get(key)
+                    if by_message is None:
+                        by_message = self.writers[key] = {}
+                    if value not in by_message:
+                        by_message[value] = facts
+                done = kind if kind != "ok" else ("ok" if offset is not None else "info")
+                sink.feed_send(done, invoked_at, position, process, key, offset, value)
+                return
+            if type(mop) is list and mop and mop[0] == "poll":
+                polled = mop[1] if kind == "ok" and len(mop) >= 2 else None
+                if polled is None:
+                    return
+                if type(polled) is not dict or len(polled) < 2 or _distinct_keys(polled):
+                    self._feed_single_poll(polled, facts, sink)
+                    return
+                # (two spellings of one key, 1 and "1": the general path merges them)
+        reads: dict[str, list[Any]] = {}
+        sent: dict[str, list[Any]] = {}
+        writers = self.writers
+        for mop in mops:
+            if type(mop) is not list or not mop or mop[0] not in ("send", "poll"):
+                raise JepsenInputError(
+                    position,
+                    f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160],
+                )
+            if mop[0] == "send":
+                key, offset, value = self._parse_send(mop)
+                sent.setdefault(key, []).append(value)
+                if kind != "fail":
+                    by_message = writers.get(key)
+                    if by_message is None:
+                        by_message = writers[key] = {}
+                    if value not in by_message:
+                        by_message[value] = facts
+                done = kind if kind != "ok" else ("ok" if offset is not None else "info")
+                sink.feed_send(done, invoked_at, position, process, key, offset, value)
+            elif kind == "ok" and len(mop) >= 2:
+                self._poll_records(mop, reads)
+        if len(mops) > 1 or op["f"] == "txn":
+            self._transactional = True
+            if kind != "fail":
+                self.transactional_ops.append((facts, sent, reads))
+        if kind == "ok" and (reads or op.get("rebalance-log")):
+            self._feed_polls(op, facts, reads, sent, sink)
+
+    def _feed_single_poll(self, polled: Any, facts: OpFacts, sink: MicroOpSink) -> None:
+        """The polls of an ok op whose only micro-op is one poll (as `_poll_records` and
+        `_feed_polls` read it, without their intermediate maps)."""
+        if type(polled) is not dict:
+            raise JepsenInputError(
+                self.position, "a completed poll is [:poll {key [[offset value] ...]}]"
+            )
+        if not polled:
+            return
+        process = facts.process
+        positions = self._positions.get(process)
+        if positions is None:
+            positions = self._positions[process] = {}
+        first_readers = self.first_readers
+        invoked_at, at = facts.invoked_at, self.position
+        feed_poll = sink.feed_poll
+        for raw_key, records in polled.items():
+            key = raw_key if type(raw_key) is str else _key(raw_key)
+            if key is None or type(records) is not list:
+                raise JepsenInputError(
+                    self.position,
+                    f"poll result must map keys to [[offset value] ...], got {raw_key!r}"[:120],
+                )
+            readers = first_readers.get(key)
+            if readers is None:
+                readers = first_readers[key] = {}
+            last = positions.get(key)
+            if last is None:
+                self.unknown_positions += 1
+                start = None
+            else:
+                start = last + 1
+            try:  # (`_feed_poll`, inlined: one call less per poll)
+                feed_poll(invoked_at, at, process, key, start, records, False, readers, facts)
+            except (LogInputError, TypeError, ValueError, IndexError):
+                if _pairs_shape(records):
+                    raise
+                raise _bad_records(self.position, records) from None
+            if records:
+                positions[key] = records[-1][0]
+
+    def _feed_polls(
+        self,
+        op: dict[str, Any],
+        facts: OpFacts,
+        reads: dict[str, list[Any]],
+        sent: dict[str, list[Any]],
+        sink: MicroOpSink,
+    ) -> None:
+        """The polls of one ok op, one per key read (as `_polls`)."""
+        rebalanced = self._rebalanced_keys(op) if op.get("rebalance-log") else _NO_KEYS
+        process = facts.process
+        positions = self._positions.get(process)
+        if positions is None:
+            positions = self._positions[process] = {}
+        for key in rebalanced:
+            positions.pop(key, None)
+        first_readers = self.first_readers
+        invoked_at, at = facts.invoked_at, self.position
+        for key, chunks in reads.items():
+            mine = sent.get(key)
+            if mine:
+                self._precommitted(key, mine, chunks, facts)
+            readers = first_readers.get(key)
+            if readers is None:
+                readers = first_readers[key] = {}
+            if key in rebalanced:
+                for records in chunks:
+                    self.unknown_positions += 1
+                    self._feed_poll(
+                        sink, invoked_at, at, process, key, None, records, True, readers, facts
+                    )
+                    if records:
+                        positions[key] = records[-1][0]
+                positions.pop(key, None)
+                continue
+            records = chunks[0] if len(chunks) == 1 else [r for chunk in chunks for r in chunk]
+            last = positions.get(key)
+            if last is None:
+                self.unknown_positions += 1
+            self._feed_poll(
+                sink,
+                invoked_at,
+                at,
+                process,
+                key,
+                None if last is None else last + 1,
+                records,
+                False,
+                readers,
+                facts,
+            )
+            if records:
+                positions[key] = records[-1][0]
+
+    def _feed_poll(
+        self,
+        sink: MicroOpSink,
+        invoked_at: int,
+        at: int,
+        process: int,
+        key: str,
+        start: int | None,
+        records: list[Any],
+        rebalanced: bool,
+        readers: dict[Hashable, OpFacts],
+        facts: OpFacts,
+    ) -> None:
+        try:
+            sink.feed_poll(invoked_at, at, process, key, start, records, rebalanced, readers, facts)
+        except (LogInputError, TypeError, ValueError, IndexError):
+            if _pairs_shape(records):
+                raise  # the log checker's own reason (or a bug: not blamed on the input)
+            # what the translator rejects before the log checker looks at the records
+            raise _bad_records(self.position, records) from None
+
+    def _consumer(self, op: dict[str, Any], invoke: dict[str, Any]) -> None:
         """assign / subscribe / crash: which positions survive (Jepsen keeps those of the
         keys that stay assigned, as Kafka's consumer does)."""
         self.consumer_ops += 1
@@ -177,10 +460,12 @@ class JepsenKafka:
         for key in [k for k in positions if k not in kept]:
             del positions[key]
 
-    def _micro_ops(self, position: int, invoked: tuple[int, dict], op: dict) -> list[dict]:
+    def _micro_ops(
+        self, position: int, invoked: tuple[int, dict[str, Any]], op: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """The translated ops of one completed Jepsen op (a list, not a generator: nested
         generators cost a frame switch per item on the hot path)."""
-        out: list[dict] = []
+        out: list[dict[str, Any]] = []
         invoked_at, invoke = invoked
         kind = op["type"]
         process = op["process"]
@@ -190,7 +475,9 @@ class JepsenKafka:
         if kind != "ok" and not (type(mops) is list and mops and type(mops[0]) is list):
             mops = invoke.get("value")  # an info/fail completion usually repeats nothing
         if type(mops) is not list:
-            raise JepsenInputError(position, f"a {op['f']} op's value must be a vector of micro-ops")
+            raise JepsenInputError(
+                position, f"a {op['f']} op's value must be a vector of micro-ops"
+            )
         facts = OpFacts(
             index=index,
             invoke_index=invoke_index,
@@ -199,12 +486,13 @@ class JepsenKafka:
             completed_at=float("inf") if kind == "info" else position,
             f=op["f"],
         )
-        reads: dict[str, list] = {}
-        sent: dict[str, list] = {}
+        reads: dict[str, list[Any]] = {}
+        sent: dict[str, list[Any]] = {}
         for mop in mops:
             if type(mop) is not list or not mop or mop[0] not in ("send", "poll"):
                 raise JepsenInputError(
-                    position, f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160]
+                    position,
+                    f"micro-op must be [:send key value] or [:poll ...], got {mop!r}"[:160],
                 )
             if mop[0] == "send":
                 out.extend(self._send(mop, kind, process, index, invoke_index, facts, sent))
@@ -220,68 +508,97 @@ class JepsenKafka:
 
     def _send(
         self,
-        mop: list,
+        mop: list[Any],
         kind: str,
         process: int,
         index: int,
         invoke_index: int,
         facts: OpFacts,
-        sent: dict[str, list],
-    ) -> tuple[dict, dict]:
-        if len(mop) != 3:
-            raise JepsenInputError(self.position, "a send micro-op is [:send key value]")
-        key = _key(mop[1])
-        if key is None:
-            raise JepsenInputError(self.position, f"send key must be an integer or a string, got {mop[1]!r}"[:120])
-        value = mop[2]
-        offset = None
-        if type(value) is list:
-            if len(value) != 2:
-                raise JepsenInputError(self.position, "a completed send is [:send key [offset value]]")
-            offset, value = value
-            if offset is not None and (type(offset) is not int or offset < 0):
-                raise JepsenInputError(
-                    self.position, f"send offset must be a non-negative integer or nil, got {offset!r}"[:120]
-                )
-        if not _scalar(value):
-            raise JepsenInputError(self.position, f"sent value must be an integer or a string, got {value!r}"[:120])
+        sent: dict[str, list[Any]],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        key, offset, value = self._parse_send(mop)
         sent.setdefault(key, []).append(value)
         if kind != "fail":
             self.writers.setdefault(key, {}).setdefault(value, facts)
         done_type = kind if kind != "ok" else ("ok" if offset is not None else "info")
-        invocation = {"process": process, "type": "invoke", "f": "send", "key": key,
-                      "value": value, "index": invoke_index, "at": facts.invoked_at}
-        completion = {"process": process, "type": done_type, "f": "send", "key": key,
-                      "value": value, "index": index, "at": self.position}
+        invocation = {
+            "process": process,
+            "type": "invoke",
+            "f": "send",
+            "key": key,
+            "value": value,
+            "index": invoke_index,
+            "at": facts.invoked_at,
+        }
+        completion = {
+            "process": process,
+            "type": done_type,
+            "f": "send",
+            "key": key,
+            "value": value,
+            "index": index,
+            "at": self.position,
+        }
         if offset is not None:
             completion["offset"] = offset
         return invocation, completion
 
-    def _poll_records(self, mop: list, reads: dict[str, list]) -> None:
+    def _parse_send(self, mop: list[Any]) -> tuple[str, int | None, str | int]:
+        """A send micro-op's key, offset (None: not reported) and message, validated."""
+        if len(mop) != 3:
+            raise JepsenInputError(self.position, "a send micro-op is [:send key value]")
+        key = _key(mop[1])
+        if key is None:
+            raise JepsenInputError(
+                self.position, f"send key must be an integer or a string, got {mop[1]!r}"[:120]
+            )
+        value = mop[2]
+        offset = None
+        if type(value) is list:
+            if len(value) != 2:
+                raise JepsenInputError(
+                    self.position, "a completed send is [:send key [offset value]]"
+                )
+            offset, value = value
+            if offset is not None and (type(offset) is not int or offset < 0):
+                raise JepsenInputError(
+                    self.position,
+                    f"send offset must be a non-negative integer or nil, got {offset!r}"[:120],
+                )
+        if not _scalar(value):
+            raise JepsenInputError(
+                self.position, f"sent value must be an integer or a string, got {value!r}"[:120]
+            )
+        return key, offset, value
+
+    def _poll_records(self, mop: list[Any], reads: dict[str, list[Any]]) -> None:
         polled = mop[1]
         if polled is None:
             return
         if type(polled) is not dict:
-            raise JepsenInputError(self.position, "a completed poll is [:poll {key [[offset value] ...]}]")
+            raise JepsenInputError(
+                self.position, "a completed poll is [:poll {key [[offset value] ...]}]"
+            )
         for raw_key, pairs in polled.items():
             key = _key(raw_key)
             if key is None or type(pairs) is not list:
                 raise JepsenInputError(
-                    self.position, f"poll result must map keys to [[offset value] ...], got {raw_key!r}"[:120]
+                    self.position,
+                    f"poll result must map keys to [[offset value] ...], got {raw_key!r}"[:120],
                 )
             # the records themselves are checked by the log checker (cheaply, on its path)
             reads.setdefault(key, []).append(pairs)  # one chunk per poll micro-op
 
     def _polls(
         self,
-        out: list[dict],
-        op: dict,
+        out: list[dict[str, Any]],
+        op: dict[str, Any],
         process: int,
         index: int,
         invoke_index: int,
         facts: OpFacts,
-        reads: dict[str, list],
-        sent: dict[str, list],
+        reads: dict[str, list[Any]],
+        sent: dict[str, list[Any]],
     ) -> None:
         rebalanced = self._rebalanced_keys(op)
         positions = self._positions.setdefault(process, {})
@@ -291,18 +608,28 @@ class JepsenKafka:
         for key, chunks in reads.items():
             mine = sent.get(key)
             if mine:
-                self._precommitted(key, mine, [r for chunk in chunks for r in chunk], facts)
+                self._precommitted(key, mine, chunks, facts)
             if key in rebalanced:
                 # a rebalance within the op: each poll starts wherever the new assignment
                 # put the consumer, so the polls are not one contiguous read
                 for records in chunks:
-                    out += self._poll(process, index, invoke_index, facts, key, records,
-                                          None, True, first_readers)
+                    out += self._poll(
+                        process, index, invoke_index, facts, key, records, None, True, first_readers
+                    )
                 positions.pop(key, None)  # the rebalance may have come after the last poll
                 continue
             records = chunks[0] if len(chunks) == 1 else [r for chunk in chunks for r in chunk]
-            out += self._poll(process, index, invoke_index, facts, key, records,
-                                  positions.get(key), False, first_readers)
+            out += self._poll(
+                process,
+                index,
+                invoke_index,
+                facts,
+                key,
+                records,
+                positions.get(key),
+                False,
+                first_readers,
+            )
 
     def _poll(
         self,
@@ -311,16 +638,23 @@ class JepsenKafka:
         invoke_index: int,
         facts: OpFacts,
         key: str,
-        records: list,
+        records: list[Any],
         last: int | None,
         rebalanced: bool,
         first_readers: dict[str, dict[Any, OpFacts]],
-    ) -> tuple[dict, dict]:
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """One translated poll: `last` is where the process's previous read of `key`
         ended (None: the position is unknown)."""
         positions = self._positions.setdefault(process, {})
-        completion = {"process": process, "type": "ok", "f": "poll", "key": key,
-                      "value": records, "index": index, "at": self.position}
+        completion = {
+            "process": process,
+            "type": "ok",
+            "f": "poll",
+            "key": key,
+            "value": records,
+            "index": index,
+            "at": self.position,
+        }
         if last is None:
             self.unknown_positions += 1
             completion["offset"] = None
@@ -337,15 +671,19 @@ class JepsenKafka:
                     if message not in readers:
                         readers[message] = facts
             except (TypeError, ValueError):
-                raise JepsenInputError(
-                    self.position, f"polled records must be [offset value] pairs, got {records!r}"[:160]
-                ) from None
-        invocation = {"process": process, "type": "invoke", "f": "poll", "key": key,
-                      "offset": completion["offset"], "index": invoke_index,
-                      "at": facts.invoked_at}
+                raise _bad_records(self.position, records) from None
+        invocation = {
+            "process": process,
+            "type": "invoke",
+            "f": "poll",
+            "key": key,
+            "offset": completion["offset"],
+            "index": invoke_index,
+            "at": facts.invoked_at,
+        }
         return invocation, completion
 
-    def _rebalanced_keys(self, op: dict) -> set[str]:
+    def _rebalanced_keys(self, op: dict[str, Any]) -> set[str]:
         log = op.get("rebalance-log")
         if not log:
             return set()
@@ -357,19 +695,31 @@ class JepsenKafka:
                     keys.add(key)
         return keys
 
-    def _precommitted(self, key: str, mine: list, records: list, facts: OpFacts) -> None:
+    def _precommitted(
+        self, key: str, mine: list[Any], chunks: list[list[Any]], facts: OpFacts
+    ) -> None:
         """precommitted-read: Kafka consumers read committed data only, so an op (a
         transaction) can never read back a message it sent itself before committing."""
         written = set(mine)
-        for offset, message in records:
-            if message in written:
-                self.precommitted.append(
-                    {"key": key, "offset": offset, "message": message, "op": facts.ref()}
-                )
-                return
+        for records in chunks:
+            try:
+                for offset, message in records:
+                    if message in written:
+                        self.precommitted.append(
+                            {"key": key, "offset": offset, "message": message, "op": facts.ref()}
+                        )
+                        return
+            except (TypeError, ValueError):
+                raise _bad_records(self.position, records) from None
 
 
-def jepsen_calls(ops: Iterable[dict]) -> list[Call]:
+def _bad_records(position: int, records: Any) -> JepsenInputError:
+    return JepsenInputError(
+        position, f"polled records must be [offset value] pairs, got {records!r}"[:160]
+    )
+
+
+def jepsen_calls(ops: Iterable[dict[str, Any]]) -> list[Call]:
     """Jepsen-shape ops as the linearizability checker's calls, one per micro-op (per key
     read), each spanning its op's invocation and completion in the Jepsen history."""
     translator = JepsenKafka()

@@ -35,7 +35,7 @@ _BLOCK_BYTES = 1 << 20
 # no string holds a bracket or an escape (then every bracket in the text is structure)
 _BRACKETS_TABLE = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
-_BRACKET_FREE_STRINGS = re.compile(rb'[^"]*(?:"[^"\\\[\]{}]*"[^"]*)*')
+BRACKET_FREE_STRINGS = re.compile(rb'[^"]*(?:"[^"\\\[\]{}]*"[^"]*)*')
 
 
 class JsonValueError(ValueError):
@@ -62,7 +62,7 @@ def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
         depth += 1
         if depth > limit:
             return True
-        below: list = []
+        below: list[Any] = []
         for item in level:
             children = item.values() if type(item) is dict else item
             below += [c for c in children if type(c) is list or type(c) is dict]
@@ -78,7 +78,7 @@ def too_deep_text(raw: bytes, value: Any, limit: int = MAX_NESTING) -> bool:
     Each round deletes every innermost `[]` pair, so the rounds needed to empty the
     bracket skeleton are its nesting depth.
     """
-    if b'"' in raw and _BRACKET_FREE_STRINGS.fullmatch(raw) is None:
+    if b'"' in raw and BRACKET_FREE_STRINGS.fullmatch(raw) is None:
         return too_deep(value, limit)
     skeleton = raw.translate(_BRACKETS_TABLE, _NOT_BRACKETS)
     depth = 0
@@ -91,6 +91,26 @@ def too_deep_text(raw: bytes, value: Any, limit: int = MAX_NESTING) -> bool:
             return too_deep(value, limit)
         skeleton = shorter
     return False
+
+
+def deeper_than(text: bytes, limit: int = MAX_NESTING) -> bool:
+    """Whether some bracket in `text` (many lines of JSON or EDN whose strings hold no
+    bracket) may sit deeper than `limit` levels: True means "look at each line".
+
+    A balanced line's brackets pair up among themselves, so deleting every innermost
+    `[]` pair at once (maps counted as lists) empties the whole skeleton in as many rounds
+    as the deepest line is deep; brackets left after `limit` rounds belong to a line that
+    is too deep or to one that is not balanced (not valid JSON/EDN anyway).
+    """
+    skeleton = text.translate(_BRACKETS_TABLE, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not skeleton:
+            return False
+        shorter = skeleton.replace(b"[]", b"")
+        if len(shorter) == len(skeleton):
+            return True  # unbalanced somewhere
+        skeleton = shorter
+    return bool(skeleton)
 
 
 def nesting_problem(value: Any, limit: int = MAX_NESTING) -> str | None:

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Container, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from replicheck.checker.log_input import LogInputError, bad_offset, bad_scalar, log_op_problem
 from replicheck.checker.log_order import LOG_ORDER, PROCESS_ORDER, order_cycle
@@ -69,9 +69,14 @@ MAX_OPS_PER_FACT = 3
 #: a gap inside one poll wider than this is checked against the acknowledged offsets
 #: instead of offset by offset (only adversarial histories have such gaps)
 GAP_SCAN_LIMIT = 64
+#: how far beyond the highest known offset `_Partition.known` still grows (see there)
+KNOWN_SLACK = 1 << 16
 
 
-_NO_RECORDS: list = []  # shared by every poll that returned null (never mutated)
+#: whatever the micro-op feed records as a message's first reader (opaque here)
+R = TypeVar("R")
+
+_NO_RECORDS: list[Any] = []  # shared by every poll that returned null (never mutated)
 
 # positions in the operation tuples
 _KIND, _INVOKE, _INDEX, _PROCESS, _KEY = 0, 1, 2, 3, 4
@@ -95,8 +100,8 @@ class PartitionView:
 class LogVerdict:
     """The checker's answer: anomalies (Jepsen names → evidence) and statistics."""
 
-    anomalies: dict[str, list[dict]]
-    stats: dict
+    anomalies: dict[str, list[dict[str, Any]]]
+    stats: dict[str, Any]
     partitions: dict[str, PartitionView] = field(default_factory=dict, repr=False)
     #: kinds that are reported but do not invalidate the run (`--allow`; none by default)
     allowed: frozenset[str] = frozenset()
@@ -115,7 +120,7 @@ class LogVerdict:
         """The kinds found that are allowed, in report order."""
         return [kind for kind in self.anomalies if kind in self.allowed]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """`{"valid", "anomalies", "allowed_anomalies", "allowed", "stats"}` for orjson:
         `anomalies` holds the kinds that invalidate the run, `allowed_anomalies` the kinds
         found that are allowed."""
@@ -134,7 +139,7 @@ class LogVerdict:
         return render_verdict_text(self, max_examples)
 
 
-def op_ref(op: tuple, name: Any = None) -> dict:
+def op_ref(op: tuple[Any, ...], name: Any = None) -> dict[str, Any]:
     """The evidence form of an internal operation tuple; `name` maps a position to the
     op's `index` (identity if omitted)."""
     if name is None:
@@ -175,42 +180,70 @@ class _Partition:
         "final_polls",
         "int_skip_candidates",
         "key",
+        "known",
         "lost",
         "messages",
         "observed",
         "observed_by",
         "polled",
+        "read",
+        "readers",
         "skip_candidates",
     )
 
     def __init__(self, key: str) -> None:
         self.key = key
         self.observed: dict[int, Hashable] = {}  # offset -> first message seen there
-        self.observed_by: dict[int, tuple] = {}  # offset -> op that first showed it
+        self.observed_by: dict[int, tuple[Any, ...]] = {}  # offset -> op that first showed it
         self.messages: dict[Hashable, int] = {}  # message -> first offset seen at
-        self.acked: dict[int, tuple] = {}  # offset -> first ok send acknowledged there
-        self.acked_extra: dict[int, list[tuple]] = {}  # further ok sends at one offset
+        self.acked: dict[int, tuple[Any, ...]] = {}  # offset -> first ok send acknowledged there
+        self.acked_extra: dict[int, list[tuple[Any, ...]]] = {}  # further ok sends at one offset
         self.conflicted: list[int] = []  # sorted offsets with ≥ 2 messages
-        self.conflicts: dict[int, dict[Hashable, list[tuple]]] = {}
-        self.dups: dict[Hashable, dict[int, list[tuple]]] = {}
-        self.lost: dict[int, tuple[tuple, tuple, Any]] = {}  # send index -> (send, read, shown)
-        self.final_polls: list[tuple[tuple, list]] = []
+        self.conflicts: dict[int, dict[Hashable, list[tuple[Any, ...]]]] = {}
+        self.dups: dict[Hashable, dict[int, list[tuple[Any, ...]]]] = {}
+        self.lost: dict[
+            int, tuple[tuple[Any, ...], tuple[Any, ...], Any]
+        ] = {}  # send index -> (send, read, shown)
+        self.final_polls: list[tuple[tuple[Any, ...], list[Any]]] = []
         # fallback final read: [first poll, process, last offset, [(poll, records), ...]],
         # with a fifth item True once a continuation came back empty (end reached)
-        self.fallback: list | None = None
-        self.skip_candidates: list[tuple[tuple, tuple, int, int]] = []
+        self.fallback: list[Any] | None = None
+        self.skip_candidates: list[tuple[tuple[Any, ...], tuple[Any, ...], int, int]] = []
         # gaps inside one op's records of this partition: (kind, op, previous op, below, above)
-        self.int_skip_candidates: list[tuple[str, tuple, tuple, int, int]] = []
+        self.int_skip_candidates: list[tuple[str, tuple[Any, ...], tuple[Any, ...], int, int]] = []
         # messages returned by any ok poll (only kept when unseen counts every poll)
         self.polled: set[Hashable] | None = None
+        # the same for the micro-op feed: its first-readers map, keyed by those messages
+        self.readers: Mapping[Hashable, object] | None = None
+        # known[o] == [o, observed[o]] for the offsets below len(known) seen so far (None
+        # elsewhere): a poll whose records equal a slice of it is dense and shows nothing
+        # new, which one C-level comparison tells. Offsets far beyond the known ones are
+        # left out (adversarial offsets must not allocate), which only costs speed.
+        self.known: list[list[Any] | None] = []
+        # read[o] == 1: some ok poll returned [o, observed[o]] (its reader is recorded)
+        self.read = bytearray()
+
+    def note_first(self, offset: int, message: Hashable) -> None:
+        """Keep `known` in step with the first message observed at `offset`."""
+        known = self.known
+        size = len(known)
+        if offset < size:
+            known[offset] = [offset, message]
+        elif offset < size + KNOWN_SLACK:
+            if offset > size:
+                known.extend([None] * (offset - size))
+                self.read.extend(bytes(offset - size))
+            known.append([offset, message])
+            self.read.append(0)
 
     # -- observations ------------------------------------------------------------------
-    def observe(self, offset: int, message: Hashable, op: tuple) -> None:
+    def observe(self, offset: int, message: Hashable, op: tuple[Any, ...]) -> None:
         """Record that `op` showed `message` at `offset` (a read or an acknowledgement)."""
         current = self.observed.get(offset)
         if current is None:
             self.observed[offset] = message
             self.observed_by[offset] = op
+            self.note_first(offset, message)
         elif current != message:
             self._conflict(offset, current, message, op)
         else:
@@ -221,12 +254,14 @@ class _Partition:
         elif first_offset != offset:
             self._duplicate(message, first_offset, offset, op)
 
-    def _first_op(self, offset: int, message: Hashable) -> tuple:
+    def _first_op(self, offset: int, message: Hashable) -> tuple[Any, ...]:
         if self.observed[offset] == message:
             return self.observed_by[offset]
         return self.conflicts[offset][message][0]
 
-    def _conflict(self, offset: int, current: Hashable, message: Hashable, op: tuple) -> None:
+    def _conflict(
+        self, offset: int, current: Hashable, message: Hashable, op: tuple[Any, ...]
+    ) -> None:
         facts = self.conflicts.get(offset)
         if facts is None:
             facts = self.conflicts[offset] = {current: [self.observed_by[offset]]}
@@ -235,7 +270,9 @@ class _Partition:
         if len(ops) < MAX_OPS_PER_FACT and op not in ops:
             ops.append(op)
 
-    def _duplicate(self, message: Hashable, first_offset: int, offset: int, op: tuple) -> None:
+    def _duplicate(
+        self, message: Hashable, first_offset: int, offset: int, op: tuple[Any, ...]
+    ) -> None:
         facts = self.dups.get(message)
         if facts is None:
             facts = self.dups[message] = {first_offset: [self._first_op(first_offset, message)]}
@@ -249,7 +286,12 @@ class _Partition:
 
     # -- lost writes ---------------------------------------------------------------------
     def check_covered(
-        self, offset: int, shown: Any, poll: tuple, records: list, shown_messages: Any
+        self,
+        offset: int,
+        shown: Any,
+        poll: tuple[Any, ...],
+        records: list[Any],
+        shown_messages: Any,
     ) -> Any:
         """Acknowledged sends at `offset` that `poll` (invoked after their ack) lacks.
 
@@ -278,7 +320,7 @@ class _Found:
     """Anomaly collection with exact counts and capped evidence."""
 
     max_evidence: int
-    anomalies: dict[str, list[dict]] = field(default_factory=dict)
+    anomalies: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])
     counts: dict[str, int] = field(default_factory=dict)
 
     def keeps(self, kind: str) -> bool:
@@ -289,7 +331,7 @@ class _Found:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         self.anomalies.setdefault(kind, [])
 
-    def add(self, kind: str, evidence: dict) -> None:
+    def add(self, kind: str, evidence: dict[str, Any]) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         bucket = self.anomalies.setdefault(kind, [])
         if len(bucket) < self.max_evidence:
@@ -305,20 +347,29 @@ class _Checker:
         self.unseen_polls = unseen_polls
         self.positioned = positioned
         self.partitions: dict[str, _Partition] = {}
-        self.pending: dict[Any, tuple[int, dict]] = {}
-        self.last_send: dict[tuple, tuple] = {}  # (process, key) -> last ok send
-        self.last_poll: dict[tuple, tuple[int, tuple]] = {}  # (process, key) -> (last, poll)
-        self.nonmonotonic_sends: list[tuple[tuple, tuple]] = []
-        self.nonmonotonic_polls: list[dict] = []
-        self.int_nonmonotonic_sends: list[tuple[tuple, tuple]] = []
-        self.int_nonmonotonic_polls: list[dict] = []
+        self.pending: dict[Any, tuple[int, dict[str, Any]]] = {}
+        self.last_send: dict[
+            tuple[Any, ...], tuple[Any, ...]
+        ] = {}  # (process, key) -> last ok send
+        self.last_poll: dict[
+            tuple[Any, ...], tuple[int, tuple[Any, ...]]
+        ] = {}  # (process, key) -> (last, poll)
+        self.nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+        self.nonmonotonic_polls: list[dict[str, Any]] = []
+        self.int_nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+        self.int_nonmonotonic_polls: list[dict[str, Any]] = []
         self.any_final = False
-        self.failed_messages: dict[str, dict] = {}  # key -> message -> failed send
-        self.info_offsets: list[tuple] = []  # info sends that reported an offset anyway
+        self.failed_messages: dict[
+            Hashable, dict[Hashable, tuple[Any, ...]]
+        ] = {}  # key -> message -> failed send
+        self.info_offsets: list[tuple[Any, ...]] = []  # info sends that reported an offset anyway
         # the `index` of the op at a position, where it is not position + ids_base
         self.ids: dict[int, Any] = {}
         self.ids_base = 0
-        self.stats = {
+        self.fed = 0  # micro-ops fed (counted as the two ops each replaces)
+        self.fed_polls = 0
+        self.records_read = 0
+        self.stats: dict[str, Any] = {
             "ops": 0,
             "sends": {"ok": 0, "info": 0, "fail": 0},
             "polls": {"ok": 0, "info": 0, "fail": 0},
@@ -332,13 +383,14 @@ class _Checker:
         found = self.ids.get(position)
         return position + self.ids_base if found is None else found
 
-    def op_ref(self, op: tuple) -> dict:
+    def op_ref(self, op: tuple[Any, ...]) -> dict[str, Any]:
         return op_ref(op, self.name)
 
-    def note_id(self, position: int, op: dict) -> None:
+    def note_id(self, position: int, op: dict[str, Any]) -> None:
         """Remember an op's `index` where it is not the expected position + base."""
         ident = op.get("index", position)
-        if position == 0 and type(ident) is int:
+        if position == 0 and type(ident) is int and not self.positioned:
+            # (positioned ops arrive out of order: a base set late would rename earlier ops)
             self.ids_base = ident
         elif ident != position + self.ids_base:
             self.ids[position] = ident
@@ -352,22 +404,22 @@ class _Checker:
         return part
 
     # -- the single pass -------------------------------------------------------------------
-    def run(self, ops: Iterable[dict]) -> None:
+    def run(self, ops: Iterable[dict[str, Any]]) -> None:
         """Consume the history once. The common case (an operation that shows nothing new)
         stays inline in this loop; anything new or suspicious goes to a helper."""
         pending = self.pending
         pending_pop = pending.pop
         partitions = self.partitions
-        last_send = self.last_send
-        last_poll = self.last_poll
         tally: dict[tuple[str, str], int] = {}  # (f, type) of completions other than ok
         sends_ok = polls_ok = records_read = 0
         position = -1
+        consumed = 0
         op: Any = None
         note_id = self.note_id
         positioned = self.positioned
         try:
-            for position, op in enumerate(ops):
+            for consumed, op in enumerate(ops, start=1):
+                position = consumed - 1
                 if positioned:
                     position = op["at"]  # where it happened (the stream is out of order)
                 invoked = None
@@ -402,7 +454,6 @@ class _Checker:
                     if bad_scalar(key):
                         raise LogInputError(position, log_op_problem(op, invoke) or "bad key")
                     part = self.partition(key)
-                slot = (process, key)
                 if f == "send":
                     sends_ok += 1
                     message = op.get("value")
@@ -416,27 +467,7 @@ class _Checker:
                         or (type(message) is not str and type(message) is not int)
                     ):
                         raise LogInputError(position, log_op_problem(op, invoke) or "bad send")
-                    send = ("send", invoke_index, index, process, key, offset, message)
-                    previous = last_send.get(slot)
-                    if previous is not None:
-                        if previous[_INDEX] == index:
-                            # two sends of one transaction (one op): Jepsen's int- checks
-                            self.internal_sends(part, previous, send)
-                        elif offset <= previous[_SEND_OFFSET]:
-                            self.nonmonotonic_sends.append((previous, send))
-                    last_send[slot] = send
-                    acked = part.acked
-                    if offset in acked:
-                        part.acked_extra.setdefault(offset, []).append(send)
-                    else:
-                        acked[offset] = send
-                    observed = part.observed
-                    if offset not in observed and message not in part.messages:
-                        observed[offset] = message  # the common case: a new record
-                        part.observed_by[offset] = send
-                        part.messages[message] = offset
-                    elif observed.get(offset) != message:
-                        part.observe(offset, message, send)
+                    self.send_ok(part, ("send", invoke_index, index, process, key, offset, message))
                 elif f == "poll":
                     polls_ok += 1
                     start = invoke.get("offset")
@@ -492,37 +523,8 @@ class _Checker:
                         group = part.fallback
                         if group is not None and start == group[2] + 1 and group[1] == process:
                             self.extend_fallback(group, poll, records, last)
-                    if not count:
-                        continue
-                    # fast path: dense, ascending, and every record already known
-                    observed_get = part.observed.get
-                    expected = first
-                    for offset, message in records:
-                        if offset != expected or observed_get(offset) != message:
-                            last = self.check_poll_slow(part, poll, records, op)
-                            break
-                        expected += 1
-                    else:
-                        if part.conflicted and part.has_conflict_in(first, last):
-                            last = self.check_poll_slow(part, poll, records, op)
-                    state = last_poll.get(slot)
-                    last_poll[slot] = (last, poll)
-                    if state is not None and start is not None and start >= state[0]:
-                        previous_last = state[0]
-                        if first < start and first <= previous_last:
-                            self.nonmonotonic_polls.append(
-                                {
-                                    "key": key,
-                                    "process": process,
-                                    "within_poll": False,
-                                    "previous": state[1],
-                                    "poll": poll,
-                                    "previous_offset": previous_last,
-                                    "offset": first,
-                                }
-                            )
-                        elif start == previous_last + 1 and first > start:
-                            part.skip_candidates.append((state[1], poll, start, first))
+                    if count:
+                        self.poll_records(part, poll, records, bool(op.get("rebalanced")))
                 else:
                     tally[f, kind] = tally.get((f, kind), 0) + 1
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -535,7 +537,7 @@ class _Checker:
                 raise  # the op is fine: this is a bug in the checker, do not blame the input
             raise LogInputError(position, reason) from None
         stats = self.stats
-        stats["ops"] = position + 1
+        stats["ops"] = consumed
         stats["pending_at_end"] = len(pending)
         stats["records_read"] = records_read
         stats["sends"]["ok"] += sends_ok
@@ -546,7 +548,177 @@ class _Checker:
             else:
                 stats["other_ops"] += n
 
-    def extend_fallback(self, group: list, poll: tuple, records: Any, last: Any) -> None:
+    # -- one completed send / poll (shared by the dict pass and the micro-op feed) ---------------
+    def send_ok(self, part: _Partition, send: tuple[Any, ...]) -> None:
+        """An acknowledged send: the version order, and the order of the process's sends."""
+        offset, message = send[_SEND_OFFSET], send[_SEND_MESSAGE]
+        slot = (send[_PROCESS], send[_KEY])
+        last_send = self.last_send
+        previous = last_send.get(slot)
+        if previous is not None:
+            if previous[_INDEX] == send[_INDEX]:
+                # two sends of one transaction (one op): Jepsen's int- checks
+                self.internal_sends(part, previous, send)
+            elif offset <= previous[_SEND_OFFSET]:
+                self.nonmonotonic_sends.append((previous, send))
+        last_send[slot] = send
+        acked = part.acked
+        if offset in acked:
+            part.acked_extra.setdefault(offset, []).append(send)
+        else:
+            acked[offset] = send
+        observed = part.observed
+        if offset not in observed and message not in part.messages:
+            observed[offset] = message  # the common case: a new record
+            part.observed_by[offset] = send
+            part.messages[message] = offset
+            part.note_first(offset, message)
+        elif observed.get(offset) != message:
+            part.observe(offset, message, send)
+
+    def poll_records(
+        self, part: _Partition, poll: tuple[Any, ...], records: list[Any], rebalanced: bool
+    ) -> bool:
+        """A non-empty ok poll: its records against the log, then against the process's
+        previous poll of the partition. True if the records were exactly the known ones
+        at their offsets (`part.known`)."""
+        first, last, start = poll[_POLL_FIRST], poll[_POLL_LAST], poll[_POLL_START]
+        # fast path: dense, ascending, and every record already known (one C-level
+        # comparison with the known records, then one lookup per record)
+        dense_known = records == part.known[first : first + len(records)]
+        if dense_known:
+            if part.conflicted and part.has_conflict_in(first, last):
+                last = self.check_poll_slow(part, poll, records, rebalanced)
+        else:
+            observed_get = part.observed.get
+            expected = first
+            for offset, message in records:
+                if offset != expected or observed_get(offset) != message:
+                    last = self.check_poll_slow(part, poll, records, rebalanced)
+                    break
+                expected += 1
+            else:
+                if part.conflicted and part.has_conflict_in(first, last):
+                    last = self.check_poll_slow(part, poll, records, rebalanced)
+        slot = (poll[_PROCESS], poll[_KEY])
+        last_poll = self.last_poll
+        state = last_poll.get(slot)
+        last_poll[slot] = (last, poll)
+        if state is not None and start is not None and start >= state[0]:
+            previous_last = state[0]
+            if first < start and first <= previous_last:
+                self.nonmonotonic_polls.append(
+                    {
+                        "key": poll[_KEY],
+                        "process": poll[_PROCESS],
+                        "within_poll": False,
+                        "previous": state[1],
+                        "poll": poll,
+                        "previous_offset": previous_last,
+                        "offset": first,
+                    }
+                )
+            elif start == previous_last + 1 and first > start:
+                part.skip_candidates.append((state[1], poll, start, first))
+        return dense_known
+
+    # -- the micro-op feed (Jepsen's shape, replicheck.checker.jepsen_kafka) -------------------
+    # Each call is one completed micro-op, placed in real time by the positions of its
+    # Jepsen invocation and completion: no per-micro-op dicts, no pairing here. What the
+    # dict pass would count for the two ops it replaces is counted the same way.
+    def feed_send(
+        self,
+        kind: str,
+        invoke_at: int,
+        at: int,
+        process: int,
+        key: str,
+        offset: int | None,
+        message: Hashable,
+    ) -> None:
+        """A send micro-op completed `kind` (ok only with an offset); validated upstream."""
+        self.fed += 2
+        self.stats["sends"][kind] += 1
+        if kind == "ok":
+            assert offset is not None
+            part = self.partitions.get(key)
+            if part is None:
+                part = self.partition(key)
+            self.send_ok(part, ("send", invoke_at, at, process, key, offset, message))
+        elif kind == "fail":
+            send = ("send", invoke_at, at, process, key, None, message)
+            self.failed_messages.setdefault(key, {}).setdefault(message, send)
+        elif offset is not None:
+            self.info_offsets.append(("send", invoke_at, at, process, key, offset, message))
+
+    def feed_poll(
+        self,
+        invoke_at: int,
+        at: int,
+        process: int,
+        key: str,
+        start: int | None,
+        records: list[Any],
+        rebalanced: bool,
+        readers: dict[Hashable, R],
+        reader: R,
+    ) -> None:
+        """An ok poll of one key, starting at `start` (None: the consumer's position is
+        unknown). `readers` (message -> the first op that read it) gains `reader` for every
+        message it has not seen; its keys are the polled messages that `unseen` needs."""
+        self.fed += 2
+        self.fed_polls += 1
+        part = self.partitions.get(key)
+        if part is None:
+            part = self.partition(key)
+        if part.readers is not readers:
+            part.readers = readers
+        try:
+            count = len(records)
+            if not count:
+                return
+            self.records_read += count
+            first, last = records[0][0], records[-1][0]
+            if (
+                type(first) is not int
+                or first < 0
+                or (start is not None and (type(start) is not int or start < 0))
+            ):
+                raise LogInputError(None, _poll_problem(key, start, records) or "bad poll")
+            poll = ("poll", invoke_at, at, process, key, start, False, first, last, count)
+            if self.poll_records(part, poll, records, rebalanced):
+                read = part.read
+                unread = read.find(0, first, last + 1)
+                if unread < 0:
+                    return  # every record was read before: their first readers are known
+                for _, message in records[unread - first :]:
+                    if message not in readers:
+                        readers[message] = reader
+                read[first : last + 1] = b"\x01" * count
+            else:
+                for _, message in records:
+                    if message not in readers:
+                        readers[message] = reader
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            if isinstance(exc, LogInputError):
+                raise
+            problem = _poll_problem(key, start, records)
+            if problem is None:
+                raise  # the records are fine: a bug in the checker, not bad input
+            raise LogInputError(None, problem) from None
+
+    def finish_feed(self) -> LogVerdict:
+        """The verdict after the micro-op feed (stats as the dict pass would give them)."""
+        stats = self.stats
+        stats["ops"] = self.fed
+        stats["polls"]["ok"] += self.fed_polls
+        stats["pending_at_end"] = 0
+        stats["records_read"] = self.records_read
+        return self.finish()
+
+    def extend_fallback(
+        self, group: list[Any], poll: tuple[Any, ...], records: Any, last: Any
+    ) -> None:
         """A poll continuing the latest read-from-0 extends the fallback final read."""
         if len(group) == 4:
             group[3].append((poll, records))
@@ -556,7 +728,7 @@ class _Checker:
                 group.append(True)  # polled past the end: the read saw the whole log
 
     def unacknowledged(
-        self, op: dict, invoke: dict, kind: str, invoke_index: Any, index: Any
+        self, op: dict[str, Any], invoke: dict[str, Any], kind: str, invoke_index: Any, index: Any
     ) -> None:
         """Remember a failed send (for G1a) or an info send that reported an offset."""
         key = op.get("key", invoke.get("key"))
@@ -570,7 +742,9 @@ class _Checker:
                 raise LogInputError(None, log_op_problem(op, invoke) or "bad info send")
             self.info_offsets.append(send)
 
-    def internal_sends(self, part: _Partition, previous: tuple, send: tuple) -> None:
+    def internal_sends(
+        self, part: _Partition, previous: tuple[Any, ...], send: tuple[Any, ...]
+    ) -> None:
         """Successive sends of one op (a transaction) to one partition, in its order."""
         below, above = previous[_SEND_OFFSET], send[_SEND_OFFSET]
         if above <= below:
@@ -579,7 +753,7 @@ class _Checker:
             part.int_skip_candidates.append((INT_SEND_SKIP, send, previous, below, above))
 
     def check_poll_slow(
-        self, part: _Partition, poll: tuple, records: list, op: dict | None = None
+        self, part: _Partition, poll: tuple[Any, ...], records: list[Any], rebalanced: bool = False
     ) -> int:
         """Full bookkeeping for a poll that shows something new; returns its max offset.
 
@@ -590,9 +764,10 @@ class _Checker:
         observed_get = part.observed.get
         shown_messages = None
         previous = None
-        lowest = highest = records[0][0]
+        lowest: int = records[0][0]
+        highest: int = lowest
         # Jepsen skips the internal checks of a key the consumer was rebalanced off/onto
-        internal = op is None or not op.get("rebalanced")
+        internal = not rebalanced
         for offset, message in records:
             if previous is not None and offset != previous + 1:
                 if offset <= previous:
@@ -638,7 +813,7 @@ class _Checker:
             # a record matching the first message seen at a conflicted offset may still
             # contradict an acknowledgement there
             at = bisect.bisect_left(part.conflicted, lowest)
-            shown_at: dict | None = None
+            shown_at: dict[int, Any] | None = None
             while at < len(part.conflicted) and part.conflicted[at] <= highest:
                 offset = part.conflicted[at]
                 if shown_at is None:
@@ -652,8 +827,8 @@ class _Checker:
     def check_gap(
         self,
         part: _Partition,
-        poll: tuple,
-        records: list,
+        poll: tuple[Any, ...],
+        records: list[Any],
         below: int,
         above: int,
         shown_messages: Any,
@@ -804,8 +979,7 @@ class _Checker:
                 "op": self.op_ref(op),
                 "offsets": [below, above],
                 "skipped": [
-                    {"offset": o, "message": part.observed[o]}
-                    for o in skipped[:MAX_OPS_PER_FACT]
+                    {"offset": o, "message": part.observed[o]} for o in skipped[:MAX_OPS_PER_FACT]
                 ],
                 "skipped_count": len(skipped),
             }
@@ -857,7 +1031,7 @@ class _Checker:
             # every partition until they have caught up with every acknowledged offset)
             horizon = float("inf")
             final_polls = []
-            seen = part.polled
+            seen: Container[Hashable] | None = part.polled if part.readers is None else part.readers
         elif final_mode == "flagged":
             final_polls = part.final_polls
             if not final_polls:
@@ -877,6 +1051,7 @@ class _Checker:
         for extra in part.acked_extra.values():
             sends.extend(extra)
         sends.sort(key=lambda s: (s[_SEND_OFFSET], s[_INDEX]))
+        assert seen is not None, "unseen_polls gives every partition a polled set"
         for send in sends:
             if (
                 send[_INDEX] < horizon
@@ -1022,6 +1197,12 @@ class _Checker:
             self.found.add(NONMONOTONIC_POLL, evidence)
 
 
+def _poll_problem(key: str, start: int | None, records: list[Any]) -> str | None:
+    """Why a fed poll is unusable, in the words of `log_op_problem` (None: it is fine)."""
+    op = {"f": "poll", "type": "ok", "process": 0, "key": key, "value": records}
+    return log_op_problem(op, {"offset": 0 if start is None else start})
+
+
 def _mark(highlights: dict[int, list[str]], offset: int, kind: str) -> None:
     kinds = highlights.setdefault(offset, [])
     if kind not in kinds:
@@ -1039,8 +1220,26 @@ def _runs(offsets: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def check_micro_ops(
+    feed: Callable[[_Checker], None], max_evidence: int = MAX_EVIDENCE
+) -> LogVerdict:
+    """The verdict of a history fed micro-op by micro-op: `feed(checker)` calls
+    `checker.feed_send` / `feed_poll` in completion order (replicheck.checker.jepsen_kafka),
+    with `unseen` counting every poll and ops placed by their positions, as `check_log`
+    does with `unseen_polls` and `positioned`."""
+    checker = _Checker(max_evidence, unseen_polls=True, positioned=True)
+    collecting = gc.isenabled()
+    gc.disable()  # as in check_log
+    try:
+        feed(checker)
+        return checker.finish_feed()
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def check_log(
-    ops: Iterable[dict],
+    ops: Iterable[dict[str, Any]],
     max_evidence: int = MAX_EVIDENCE,
     *,
     unseen_polls: bool = False,

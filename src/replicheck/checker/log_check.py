@@ -23,6 +23,7 @@ from replicheck.checker.log_anomalies import (
     LogInputError,
     LogVerdict,
     check_log,
+    check_micro_ops,
 )
 from replicheck.checker.log_cycles import cycles_general, cycles_simple
 from replicheck.model.base import Record
@@ -106,13 +107,21 @@ def check_any_log(
     return verdict
 
 
-def check_jepsen_log(ops: Iterable[Record], max_evidence: int = MAX_EVIDENCE) -> LogVerdict:
-    """`check_log` over Jepsen's shape, plus precommitted reads and dependency cycles."""
+def check_jepsen_log(
+    ops: Iterable[Record], max_evidence: int = MAX_EVIDENCE, *, reference: bool = False
+) -> LogVerdict:
+    """The one-pass checker over Jepsen's shape, plus precommitted reads and dependency
+    cycles. The translator feeds the checker micro-op by micro-op; `reference` instead
+    runs `check_log` over the dicts `JepsenKafka.translate` yields (slower, the same
+    verdict: tests compare the two)."""
     translator = JepsenKafka()
     try:
-        verdict = check_log(
-            translator.translate(ops), max_evidence, unseen_polls=True, positioned=True
-        )
+        if reference:
+            verdict = check_log(
+                translator.translate(ops), max_evidence, unseen_polls=True, positioned=True
+            )
+        else:
+            verdict = check_micro_ops(lambda sink: translator.feed(ops, sink), max_evidence)
     except JepsenInputError:
         raise
     except LogInputError as exc:

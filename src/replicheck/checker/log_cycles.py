@@ -56,11 +56,11 @@ def _time_relation(earlier: OpFacts, later: OpFacts) -> str:
     return PROCESS if earlier.process == later.process else REALTIME
 
 
-def _edge(a: OpFacts, b: OpFacts, relation: str, **extra: Any) -> dict:
+def _edge(a: OpFacts, b: OpFacts, relation: str, **extra: Any) -> dict[str, Any]:
     return {"from": a.ref(), "to": b.ref(), "relation": relation, **extra}
 
 
-def _chain(key: str, writers: list[OpFacts], messages: list) -> list[dict]:
+def _chain(key: str, writers: list[OpFacts], messages: list[Any]) -> list[dict[str, Any]]:
     """The ww edges from writers[0] to writers[-1] (collapsed in the middle if long)."""
     edges = [
         _edge(writers[i], writers[i + 1], WW, key=key, message=messages[i + 1])
@@ -79,18 +79,18 @@ def cycles_simple(
     orders: dict[str, dict[int, Hashable]],
     writers: dict[str, dict[Any, OpFacts]],
     first_readers: dict[str, dict[Any, OpFacts]],
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Cycles of a non-transactional history: one scan of each version order.
 
     Returns evidence dicts `{"kind", "key", "cycle": [edges]}`, one per late writer X.
     """
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     for key in sorted(orders, key=str):
         order = orders[key]
         key_writers = writers.get(key, {})
         key_readers = first_readers.get(key, {})
         chain_writers: list[OpFacts] = []
-        chain_messages: list = []
+        chain_messages: list[Any] = []
         latest = -1  # position in the chain of the writer invoked last so far
         reported: set[tuple[str, int]] = set()
         for offset in sorted(order):
@@ -133,7 +133,7 @@ def cycles_simple(
     return found
 
 
-def _evidence(key: str, cycle: list[dict]) -> dict:
+def _evidence(key: str, cycle: list[dict[str, Any]]) -> dict[str, Any]:
     return {"kind": cycle_kind(e["relation"] for e in cycle), "key": key, "cycle": cycle}
 
 
@@ -144,8 +144,8 @@ def cycles_general(
     orders: dict[str, dict[int, Hashable]],
     writers: dict[str, dict[Any, OpFacts]],
     first_readers: dict[str, dict[Any, OpFacts]],
-    txn_reads: Iterable[tuple[OpFacts, dict[str, list]]] = (),
-) -> list[dict]:
+    txn_reads: Iterable[tuple[OpFacts, dict[str, list[Any]]]] = (),
+) -> list[dict[str, Any]]:
     """Cycles of any history, by strongly connected components of the whole graph.
 
     `txn_reads` lists the reads of transactional ops (every message they read, since their
@@ -154,7 +154,7 @@ def cycles_general(
     """
     import networkx as nx
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[Hashable] = nx.DiGraph()
     ops: dict[int, OpFacts] = {}
 
     def link(a: OpFacts, b: OpFacts, relation: str, **extra: Any) -> None:
@@ -197,12 +197,18 @@ def cycles_general(
         for family in (_G0_SEARCH, _G1C_SEARCH):
             cycle = _named_cycle(sub, ops, family)
             if cycle:
-                key = next((e["key"] for e in cycle if "key" in e), None)
-                found.append({"kind": cycle_kind(e["relation"] for e in cycle), "key": key, "cycle": cycle})
+                cycle_key = next((e["key"] for e in cycle if "key" in e), None)
+                found.append(
+                    {
+                        "kind": cycle_kind(e["relation"] for e in cycle),
+                        "key": cycle_key,
+                        "cycle": cycle,
+                    }
+                )
     return found
 
 
-def _add_time(graph: nx.DiGraph, ops: dict[int, OpFacts]) -> None:
+def _add_time(graph: nx.DiGraph[Hashable], ops: dict[int, OpFacts]) -> None:
     """Real time as a chain of completion events ("c", i): A → c(A) → … → c(j) → B for
     every B invoked after completion j, so A reaches B exactly when A completed before B
     was invoked; plus the direct process-order edges (for naming)."""
@@ -236,13 +242,15 @@ _G1C_SEARCH = ({WW, WR}, {WW, WR, PROCESS}, {WW, WR, PROCESS, REALTIME})
 MAX_WR_TRIES = 64
 
 
-def _named_cycle(component: nx.DiGraph, ops: dict[int, OpFacts], family: tuple) -> list[dict]:
+def _named_cycle(
+    component: nx.DiGraph[Hashable], ops: dict[int, OpFacts], family: tuple[Any, ...]
+) -> list[dict[str, Any]]:
     """A cycle of the component in one family (G1c: through a wr edge), using the weakest
     relations that close one (Elle's order: data only, then process, then real time)."""
     import networkx as nx
 
     for relations in family:
-        sub = nx.DiGraph()
+        sub: nx.DiGraph[Hashable] = nx.DiGraph()
         for a, b, data in component.edges(data=True):
             if data["relation"] in relations:
                 sub.add_edge(a, b, **data)
@@ -259,7 +267,7 @@ def _named_cycle(component: nx.DiGraph, ops: dict[int, OpFacts], family: tuple) 
     return []
 
 
-def _cycle_through_wr(sub: nx.DiGraph) -> list[tuple[Any, Any]]:
+def _cycle_through_wr(sub: nx.DiGraph[Hashable]) -> list[tuple[Any, Any]]:
     import networkx as nx
 
     tries = 0
@@ -277,11 +285,13 @@ def _cycle_through_wr(sub: nx.DiGraph) -> list[tuple[Any, Any]]:
     return []
 
 
-def _collapse(edges: list[tuple[Any, Any, dict]], ops: dict[int, OpFacts]) -> list[dict]:
+def _collapse(
+    edges: list[tuple[Any, Any, dict[str, Any]]], ops: dict[int, OpFacts]
+) -> list[dict[str, Any]]:
     """Edges through completion events become one realtime edge between two ops."""
     start = next(i for i, (a, _, _) in enumerate(edges) if not isinstance(a, tuple))
     edges = edges[start:] + edges[:start]
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     pending_from: int | None = None
     for a, b, data in edges:
         if isinstance(b, tuple):

@@ -31,7 +31,7 @@ def bad_offset(value: Any) -> bool:
     return type(value) is not int or value < 0
 
 
-def log_op_problem(op: Any, invoke: dict | None = None) -> str | None:
+def log_op_problem(op: Any, invoke: dict[str, Any] | None = None) -> str | None:
     """Why the log checker cannot use `op` (None if it can). `invoke` is the invocation of
     a completion, which supplies fields the completion may omit (key, start offset)."""
     if not isinstance(op, dict):

@@ -9,13 +9,14 @@ in `log_anomalies` already found, so building it costs O(suspects), never O(hist
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from typing import Any
 
 #: relation names used as edge labels in the evidence
 PROCESS_ORDER = "process-order"  # same process; the first completed before the second began
 LOG_ORDER = "log-order"  # the second's offset is at or below the first's
 
 
-def order_cycle(edges: Iterable[tuple[Hashable, Hashable, str]]) -> list[dict]:
+def order_cycle(edges: Iterable[tuple[Hashable, Hashable, str]]) -> list[dict[str, Any]]:
     """The cycle formed by `edges` ((from, to, relation) triples), as labelled edges.
 
     The caller passes the edges of one suspect relation only (a handful), so the graph is
@@ -23,7 +24,7 @@ def order_cycle(edges: Iterable[tuple[Hashable, Hashable, str]]) -> list[dict]:
     """
     import networkx as nx  # lazily: ~0.3 s to import, and most histories have no suspects
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[Hashable] = nx.DiGraph()
     for source, target, relation in edges:
         graph.add_edge(source, target, relation=relation)
     try:
