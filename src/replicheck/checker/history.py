@@ -236,6 +236,9 @@ def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict[str, 
     chosen by the `.edn` extension or by the first non-blank line starting with `{:`.
     `path` "-" reads standard input; `data` supplies the file's bytes directly (`path`
     then only names it). Raises `HistoryError` on the first problem.
+
+    A documented hot loop (docs/log-checker.md): it runs once per line of a
+    million-op file, so the common op's validation is inlined rather than split out.
     """
     path = Path(path) if str(path) != STDIN else Path(STDIN)
     source = "<stdin>" if str(path) == STDIN and data is None else str(path)

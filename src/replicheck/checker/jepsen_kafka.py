@@ -251,7 +251,9 @@ class JepsenKafka:
         op: dict[str, Any],
         sink: MicroOpSink,
     ) -> None:
-        """One completed Jepsen op with micro-ops, as `_micro_ops` reads it."""
+        """One completed Jepsen op with micro-ops, as `_micro_ops` reads it.
+
+        A hot loop (once per op of the history): kept in one frame on purpose."""
         invoked_at, invoke = invoked
         kind = op["type"]
         process = op["process"]
