@@ -1,4 +1,4 @@
-"""A chunk explores the same whatever its process imported before (scale/constants.py)."""
+"""A campaign explores the same whatever its process imported before (stateful/local_constants.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-# acks-one, seed 7, 3 examples of up to 20 steps: the case measured in scale/constants.py.
+# acks-one, seed 7, 3 examples of up to 20 steps: the case measured in stateful/local_constants.py.
 PROBE = textwrap.dedent(
     """
     import json, sys
@@ -21,6 +21,10 @@ PROBE = textwrap.dedent(
         task = ChunkTask(config, ChunkSpec(0, 7, 3), 20, None, fingerprints=True)
         print(json.dumps(run_chunk(task).fingerprints))
     else:
+        import contextlib
+        import replicheck.stateful.runner as runner
+        if sys.argv[2] == "unpinned":  # the control: what Hypothesis alone would do
+            runner.without_local_constants = contextlib.nullcontext
         seen = []
         run_single(config, 7, 3, 20, None, lambda sink, _: seen.append(steps_digest(list(sink.last_steps))), polish_result=False)
         print(json.dumps(seen[:3]))
@@ -44,7 +48,12 @@ def test_a_chunk_explores_the_same_after_any_imports() -> None:
     assert explored("plain", "chunk") == explored("cli", "chunk")
 
 
+def test_a_plain_campaign_explores_the_same_after_any_imports() -> None:
+    """`hunt --seed N` from the command line, the Python API or pytest: one exploration."""
+    assert explored("plain", "single") == explored("cli", "single")
+
+
 def test_without_the_pin_the_imports_change_the_exploration() -> None:
-    """Why the pin exists (and that the test above can fail): Hypothesis's own run draws
+    """Why the pin exists (and that the tests above can fail): Hypothesis's own run draws
     literals from the loaded local modules."""
-    assert explored("plain", "single") != explored("cli", "single")
+    assert explored("plain", "unpinned") != explored("cli", "unpinned")

@@ -79,7 +79,7 @@ class ScaledCampaign(CampaignResult):
         if self.winner is not None:
             spec = self.winner.spec
             parts += ["--seed", str(spec.seed), "--max-examples", str(spec.max_examples)]
-            parts += ["--chunks", "1"]  # a chunk's exploration (scale/constants.py)
+            parts += ["--chunks", "1"]  # a chunk's exploration (stateful/local_constants.py)
         else:
             parts += ["--seed", str(self.seed), "--max-examples", str(self.max_examples)]
             if self.chunks > 1:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from replicheck.impl import ClusterConfig
-from replicheck.scale.constants import without_local_constants
 from replicheck.scale.database import DatabaseSpec
 from replicheck.scale.plan import ChunkSpec
 from replicheck.stateful.machine import Sink
@@ -108,16 +107,17 @@ def run_chunk(
 
     database = task.database.open() if task.database is not None else None
     try:
-        with without_local_constants():
-            single = run_single(
-                task.config,
-                spec.seed,
-                spec.max_examples,
-                task.steps,
-                database,
-                on_example,
-                polish_result=False,
-            )
+        # run_single empties Hypothesis's local-constants pool (stateful/local_constants.py),
+        # so a chunk explores the same in whatever process it runs.
+        single = run_single(
+            task.config,
+            spec.seed,
+            spec.max_examples,
+            task.steps,
+            database,
+            on_example,
+            polish_result=False,
+        )
     except ChunkStopped:
         seen.elapsed_s = time.perf_counter() - started
         return seen

@@ -35,6 +35,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from replicheck.impl import ClusterConfig
 from replicheck.impl.zoo import FLAWS
+from replicheck.stateful.local_constants import without_local_constants
 from replicheck.stateful.machine import Sink, make_machine
 from replicheck.stateful.minimize import polish
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
@@ -272,7 +273,11 @@ def run_single(
     machine = hypothesis_seed(seed)(make_machine(config, sink))
     error: str | None = None
     try:
-        _run_machine(machine, settings=campaign_settings(max_examples, steps, database_path))
+        # Every campaign explores independently of which local modules this process has
+        # loaded (stateful/local_constants.py): `hunt --seed N` is the same run from the
+        # command line, the Python API, pytest, a worker process or a Dask task.
+        with without_local_constants():
+            _run_machine(machine, settings=campaign_settings(max_examples, steps, database_path))
     except Exception as err:  # a violation (AssertionError) or a crash in the simulation
         if not sink.failures or not isinstance(err, AssertionError):
             error = "".join(traceback.format_exception(err))

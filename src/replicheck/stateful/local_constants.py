@@ -1,4 +1,4 @@
-"""Make a chunk's exploration independent of the process it runs in.
+"""Make a campaign's exploration independent of the process it runs in.
 
 Hypothesis (since 6.131) mixes literals found in the source of every *local* module
 present in `sys.modules` (`hypothesis.internal.conjecture.providers._get_local_constants`)
@@ -7,7 +7,9 @@ into the values it generates. Which modules are loaded differs between processes
 its own -- and grows as modules are imported lazily during a run, so the same seed can
 explore differently (measured: `hunt --flaw acks-one --seed 7 --max-examples 3 --steps 20`
 fails in its third example from the command line and not from the Python API). A chunk
-must explore the same on every machine, so chunks run with that pool empty.
+must explore the same on every machine and in every process, so every campaign
+(`stateful.runner.run_single`, hence plain `hunt`, workers and scale's chunks) runs
+with that pool empty.
 
 This touches a private Hypothesis name: where it does not exist (another Hypothesis) the
 context manager does nothing, and the engine-version part of the database namespace and
