@@ -15,24 +15,16 @@ from hypothesis import strategies as st
 
 from replicheck.checker.log_check import check_jepsen_log
 from replicheck.checker.log_input import LogInputError
-from replicheck.testing.jepsen_gen import JEPSEN_INJECTORS, JepsenGenConfig, generate_jepsen
+from replicheck.testing.jepsen_gen import (
+    JEPSEN_INJECTORS,
+    JepsenGenConfig,
+    generate_jepsen,
+    jepsen_configs,
+)
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-configs = st.builds(
-    JepsenGenConfig,
-    ops=st.integers(10, 160),
-    processes=st.integers(1, 5),
-    keys=st.integers(1, 4),
-    txn=st.booleans(),
-    subscribe=st.booleans(),
-    crash_ratio=st.sampled_from([0.0, 0.05]),
-    info_ratio=st.sampled_from([0.0, 0.1, 0.3]),
-    fail_ratio=st.sampled_from([0.0, 0.1]),
-    hole_ratio=st.sampled_from([0.0, 0.2]),
-    assign_ratio=st.sampled_from([0.0, 0.05]),
-    max_poll_records=st.integers(1, 6),
-)
+configs = jepsen_configs(10, assign_ratios=(0.0, 0.05))
 
 
 def both(history: list[dict]) -> tuple[Any, Any]:

@@ -22,25 +22,14 @@ from replicheck.testing.jepsen_gen import (
     JEPSEN_INJECTORS,
     JepsenGenConfig,
     generate_jepsen,
+    jepsen_configs,
     to_edn_line,
 )
 from replicheck.testing.log_gen import GenConfig, generate_history
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-configs = st.builds(
-    JepsenGenConfig,
-    ops=st.integers(20, 160),
-    processes=st.integers(1, 5),
-    keys=st.integers(1, 4),
-    txn=st.booleans(),
-    subscribe=st.booleans(),
-    crash_ratio=st.sampled_from([0.0, 0.05]),
-    info_ratio=st.sampled_from([0.0, 0.1, 0.3]),
-    fail_ratio=st.sampled_from([0.0, 0.1]),
-    hole_ratio=st.sampled_from([0.0, 0.2]),
-    max_poll_records=st.integers(1, 6),
-)
+configs = jepsen_configs(20)
 
 
 @SETTINGS

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from hypothesis import strategies as st
+
 from replicheck.checker.jepsen_kafka import JepsenKafka
 from replicheck.model.base import Record
 
@@ -510,3 +512,30 @@ JEPSEN_INJECTORS: dict[str, tuple[JepsenInjector, set[str]]] = {
     "drop-from-final-read": (inject_drop_from_final_read, {"lost-write", "int-poll-skip"}),
     "unseen-tail": (inject_unseen_tail, {"unseen"}),
 }
+
+
+def jepsen_configs(
+    min_ops: int, *, assign_ratios: tuple[float, ...] = ()
+) -> st.SearchStrategy[JepsenGenConfig]:
+    """The generator configurations the property tests draw: small histories over 1-5
+    processes and 1-4 keys with every kind of op and fault ratio; `assign_ratios` adds
+    `:assign` ops (none by default)."""
+    assert 1 <= min_ops <= 160
+    ratios: dict[str, st.SearchStrategy[Any]] = {
+        "crash_ratio": st.sampled_from([0.0, 0.05]),
+        "info_ratio": st.sampled_from([0.0, 0.1, 0.3]),
+        "fail_ratio": st.sampled_from([0.0, 0.1]),
+        "hole_ratio": st.sampled_from([0.0, 0.2]),
+    }
+    if assign_ratios:
+        ratios["assign_ratio"] = st.sampled_from(list(assign_ratios))
+    return st.builds(
+        JepsenGenConfig,
+        ops=st.integers(min_ops, 160),
+        processes=st.integers(1, 5),
+        keys=st.integers(1, 4),
+        txn=st.booleans(),
+        subscribe=st.booleans(),
+        **ratios,
+        max_poll_records=st.integers(1, 6),
+    )
