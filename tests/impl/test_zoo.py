@@ -51,6 +51,8 @@ def run(config: ClusterConfig, steps: list[Step], seed: int = 1) -> tuple[Cluste
             cluster.partition(args[0])
         elif kind == "heal":
             cluster.heal()
+        elif kind == "slow-link":  # (src, dst, extra_ms)
+            cluster.set_link_delay_ms(*args)
         elif kind == "elect-preferred":
             cluster.elect_preferred_leaders()
         else:
@@ -322,6 +324,21 @@ SEQUENCES["stale-broker-epoch-joins-isr"] = [
     *[("tick", 10)] * 35,
 ]
 CORRECT_BASE["stale-broker-epoch-joins-isr"] = ClusterConfig(broker_epochs=True)
+# KAFKA-15221: b3's fetch is stuck on a slow link to the leader while b3 reboots with a new
+# disk; its way to the leader recovers first, the way back later. The old fetch lands after
+# the new incarnation's first fetch (whose answer is still on the way back).
+SEQUENCES["stale-fetch-expands-isr"] = [
+    ("send", 0, "a", True),
+    ("slow-link", "b3", "b1", 30),
+    ("tick", 12),
+    ("slow-link", "b1", "b3", 40),
+    ("replace-disk", 3),
+    ("restart", 3),
+    ("slow-link", "b3", "b1", 0),
+    ("tick", 33),
+    ("slow-link", "b1", "b3", 0),
+]
+CORRECT_BASE["stale-fetch-expands-isr"] = ClusterConfig(broker_epochs=True)
 
 def test_every_flaw_has_a_sequence() -> None:
     assert set(SEQUENCES) == set(FLAWS)
