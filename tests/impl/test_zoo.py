@@ -339,6 +339,25 @@ SEQUENCES["stale-fetch-expands-isr"] = [
     ("slow-link", "b1", "b3", 0),
 ]
 CORRECT_BASE["stale-fetch-expands-isr"] = ClusterConfig(broker_epochs=True)
+# Kip320FirstTry.tla: the controller's channels to b2 and b3 are slow; b1 restarts (b2 leads
+# epoch 1, which b2 and b3 hear of late) and leads again in epoch 2; b2, cut from b1, leaves
+# the ISR and b3 copies the epoch-2 write, which commits. Then b2 leads epoch 1 as a zombie
+# and b3 follows it: its fetch meets LOG_TRUNCATION and it truncates the committed record.
+SEQUENCES["lazy-truncation"] = [
+    ("send", 0, "a", True),
+    ("tick", 20),
+    ("slow-link", "controller", "b2", 150),
+    ("slow-link", "controller", "b3", 150),
+    ("partition", [["b1"], ["b2"]]),
+    ("crash", 1),
+    ("restart", 1),
+    ("tick", 25),
+    ("elect-preferred",),
+    ("tick", 5),
+    ("send", 0, "b", True),  # FENCED_LEADER_EPOCH: the client's metadata is stale
+    ("send", 0, "c", True),
+    *[("tick", 2)] * 30,
+]
 
 def test_every_flaw_has_a_sequence() -> None:
     assert set(SEQUENCES) == set(FLAWS)

@@ -1,5 +1,14 @@
 """Campaign actions around slow links: a reboot behind a stalled request.
 
+Two incidents:
+- `restart-behind-slow-link`: a request a broker sent before a reboot reaches its peer
+  after the new incarnation's first requests (KAFKA-15221's race);
+- `failover-behind-slow-controller`: the controller's channel to some brokers is slow (a
+  ZooKeeper-era controller queues LeaderAndIsr per broker, in order, on one connection)
+  while leadership moves twice in quick succession, so those brokers learn each epoch
+  late -- one of them leads an epoch that is already over (a zombie) while the others
+  follow it (the stale leadership Kip320FirstTry.tla's counterexample needs).
+
 A slow link (step `slow-link`) adds a fixed delay to one direction of one link while it
 lasts: a congested path, a stalled connection, a request stuck in a queue. Messages sent
 over it before it clears arrive after messages sent since -- in particular, a request a
@@ -25,6 +34,7 @@ if TYPE_CHECKING:
 #: menu lines: (action, the step kinds it injects, base weight)
 ACTIONS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("restart-behind-slow-link", ("slow-link", "crash"), 1),
+    ("failover-behind-slow-controller", ("slow-link", "crash", "elect-preferred"), 1),
 )
 
 
@@ -80,3 +90,46 @@ def restart_behind_slow_link(machine: CampaignMachine, data: st.DataObject) -> N
 def _slow(machine: CampaignMachine, link: tuple[str, str], extra_ms: int) -> None:
     src, dst = link
     machine._apply(Step("slow-link", {"src": src, "dst": dst, "extra_ms": extra_ms}), fault=True)
+
+
+def failover_behind_slow_controller(machine: CampaignMachine, data: st.DataObject) -> None:
+    """The controller's links to some followers slow down (longer than an ISR shrink); a
+    follower may lose the leader too; the leader's process restarts at once (leadership
+    moves to another ISR member, which the slow followers hear of late) and after a few
+    fetch intervals a preferred election moves it back; writes go on meanwhile. Time
+    passes until a replica truncates or the slow links have delivered, then they recover."""
+    leader, part = machine._leader_and_partition(data)
+    live = machine._live()
+    others = [b for b in machine.plan.config.replicas_of(part) if b != leader and b in live]
+    if leader not in live or not others:
+        return machine._do_tick_short(data)
+    config = machine.plan.config
+    fetch_ms = max(1, int(config.fetch_interval_ms))
+    slowed = sorted(data.draw(st.sets(st.sampled_from(others), min_size=1), label="slowed"))
+    factor = data.draw(st.sampled_from([3, 5, 8]), label="slow controller fetch intervals")
+    extra_ms = int(config.replica_lag_time_max_ms) + factor * fetch_ms
+    for broker in slowed:
+        _slow(machine, ("controller", f"b{broker}"), extra_ms)
+    if machine._mostly(data, "a slowed follower loses the leader"):
+        cut = data.draw(st.sampled_from(slowed), label="cut follower")
+        note = f"cuts the link between leader {leader} and {cut}"
+        machine._partition([[f"b{leader}"], [f"b{cut}"]], note)
+    started_ms = machine.ex.cluster.now_ms
+    machine._apply(Step("crash", {"broker": leader}), fault=True)
+    machine._apply(Step("restart", {"broker": leader}), fault=True)
+    gap_ms = fetch_ms * data.draw(st.sampled_from([1, 2, 3]), label="epochs apart")
+    machine._apply(Step("tick", {"ms": gap_ms}))
+    machine._apply(Step("elect-preferred", {}), fault=True)
+    machine._apply(Step("tick", {"ms": machine.plan.short_ticks[0]}))
+    for _ in range(2):  # the first write may meet stale client metadata
+        if machine._idle_clients():
+            machine._send(data, wait=True)
+    events_from = len(machine.ex.cluster.events)
+    left_ms = started_ms + extra_ms + 5 * fetch_ms - machine.ex.cluster.now_ms
+    if left_ms > 0:
+        machine._tick_until(
+            lambda c: any(e["kind"] == "truncate" for e in c.events[events_from:]), left_ms
+        )
+    for broker in slowed:
+        _slow(machine, ("controller", f"b{broker}"), 0)
+    return None

@@ -819,6 +819,9 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_restart_behind_slow_link(self, data: st.DataObject) -> None:
         actions_fence.restart_behind_slow_link(self, data)
 
+    def _do_failover_behind_slow_controller(self, data: st.DataObject) -> None:
+        actions_fence.failover_behind_slow_controller(self, data)
+
 
 _MACHINE_DIGEST = hashlib.sha384(inspect.getsource(CampaignMachine).encode()).digest()
 
