@@ -239,9 +239,13 @@ class Cluster:
         client = self._clients.get(process)
         if client is None:
             assert isinstance(process, int) and process >= 0, "process must be an int >= 0"
-            client = Client(self.config, process, self._record)
+            owner = process - process % self.config.producer_threads  # processes share one
+            shared = self._clients.get(owner)
+            client = shared or Client(self.config, owner, self._record)
             self._clients[process] = client
-            self._add_node(client.name, client)
+            if shared is None:
+                self._clients[owner] = client
+                self._add_node(client.name, client)
         return client
 
     def _record(
@@ -278,7 +282,7 @@ class Cluster:
 
     def is_idle(self, process: int) -> bool:
         client = self._clients.get(process)
-        return client is None or client.op is None
+        return client is None or client.idle(process)
 
     def _start_op(
         self,
@@ -291,9 +295,9 @@ class Cluster:
     ) -> None:
         index = self.partition_index(partition)
         client = self._client(process)
-        if client.op is not None:
+        if not client.idle(process):
             raise RuntimeError(f"client {process} already has an operation in flight")
-        out = client.start(f, index, message, offset, self.now_ms, final)
+        out = client.start(f, index, message, offset, self.now_ms, final, process)
         self._route(client.name, out)
         self._schedule(client.name, client)
 
