@@ -50,13 +50,14 @@ _KEYWORD = rb":[A-Za-z*+!_?<>=\-][\w*+!?<>=.\-/]*"
 # fewer, longer tokens); what it captures is looked up in `_TOKEN_JSON`, so the rewrite
 # costs no Python call per token
 _TOKEN_SPLIT = re.compile(
-    b"((?:\\{|, )(?:"
+    # one leading character class lets the regex engine skip to candidates at C speed
+    b"([{,:](?:(?<=[{,]) ?(?:"
     + _KEYWORD
     + rb'|-?\d+|"[\w./\-]*") (?:\[*'
     + _KEYWORD
-    + b")?|"
-    + _KEYWORD
-    + b")"
+    + b")?|(?<=:)"
+    + _KEYWORD[1:]
+    + b"))"
 )
 _INT_TAG = "#"
 #: captured token → its JSON form (a key's colon is a NUL until the separators are done)
@@ -94,9 +95,9 @@ def parse_fast_op(raw: bytes) -> dict[str, Any] | None:
 
 
 def _token_json(token: bytes) -> bytes:
-    if not token.startswith((b"{", b",")):
+    if token.startswith(b":"):
         return b'"' + token[1:] + b'"'  # a keyword that is not a map key
-    opener, token = (b"{", token[1:]) if token.startswith(b"{") else (b",", token[2:])
+    opener, token = token[:1], token[1:].lstrip(b" ")
     key, value = token.split(b" ", 1)
     if value:  # a keyword value, or brackets and a keyword
         brackets = value[: value.index(b":")]
@@ -110,8 +111,6 @@ def _token_json(token: bytes) -> bytes:
 
 def _rewrite(text: bytes) -> bytes:
     """EDN text (one line, or many: nothing here crosses a newline) as JSON text."""
-    if b"{ " in text:
-        text = text.replace(b"{ ", b"{")
     parts = _TOKEN_SPLIT.split(text)
     tokens = parts[1::2]
     try:
