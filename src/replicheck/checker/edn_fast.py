@@ -8,8 +8,9 @@ and handed to `orjson`, which builds the dicts itself:
 
 - a map key (a keyword, an integer or a word-like string right after `{` or `, `, and
   followed by one space, as Clojure prints maps) becomes a JSON key: `{:type ` →
-  `{"type":`, `, 3 ` → `,"#3":` (an integer key is tagged by `#`, which the screening
-  below keeps out of every accepted line, and turned back into an int after parsing);
+  `{"type":`, `, 3 ` → `,"\\t3":` (an integer key is tagged by a tab, which the
+  screening below keeps out of every accepted line, and turned back into an int after
+  parsing: `int` ignores the tab, so a poll's result is restored at C speed);
 - the other spaces → commas; `:name` → `"name"`; `nil` → `null`.
 
 Why this cannot change a value: the rewrite keeps every token (translated one to one)
@@ -59,7 +60,8 @@ _TOKEN_SPLIT = re.compile(
     + _KEYWORD[1:]
     + b"))"
 )
-_INT_TAG = "#"
+_INT_TAG = "\t"
+_INT_TAG_TEXT = b'"\\t'  # how a tagged key starts in the JSON text
 #: captured token → its JSON form (a key's colon is a NUL until the separators are done)
 _TOKEN_JSON: dict[bytes, bytes] = {}
 _TOKEN_CACHE_MAX = 1 << 14
@@ -89,8 +91,8 @@ def parse_fast_op(raw: bytes) -> dict[str, Any] | None:
         # the full reader reports it (strings here hold no brackets: the text's
         # bracket skeleton is the structure)
         return None
-    if b'"#' in text:
-        return _int_keys(value, text.count(b'"#'))
+    if _INT_TAG_TEXT in text:
+        return _int_keys(value, text.count(_INT_TAG_TEXT))
     return value
 
 
@@ -106,7 +108,7 @@ def _token_json(token: bytes) -> bytes:
         return opener + b'"' + key[1:] + b'"\x00' + value
     if key.startswith(b'"'):
         return opener + key + b"\x00" + value
-    return opener + b'"' + _INT_TAG.encode() + key + b'"\x00' + value
+    return opener + _INT_TAG_TEXT + key + b'"\x00' + value
 
 
 def _rewrite(text: bytes) -> bytes:
@@ -145,15 +147,18 @@ def _rewrite(text: bytes) -> bytes:
 
 def _int_keys(op: dict[str, Any], tagged: int) -> dict[str, Any] | None:
     """`op` with its `#`-tagged keys turned back into the integers they were, or None if
-    fewer than `tagged` were found where the common shapes keep them (poll results)."""
-    left = [tagged]
+    fewer than `tagged` of them were found (a repeated key: the full reader decides)."""
     mops = op.get("value")
-    if type(mops) is list:
-        for mop in mops:
-            if type(mop) is list and len(mop) == 2 and type(mop[1]) is dict:
-                mop[1] = _untag(mop[1], left)
-    if left[0]:
-        op = _walk(op, left)
+    if type(mops) is list and len(mops) == 1:
+        # the common shape: one poll, every key of its result an integer
+        mop = mops[0]
+        if type(mop) is list and len(mop) == 2 and type(mop[1]) is dict:
+            polled = mop[1]
+            if len(polled) == tagged and "".join(polled).count(_INT_TAG) == tagged:
+                mop[1] = dict(zip(map(int, polled), polled.values(), strict=True))
+                return op
+    left = [tagged]
+    op = _walk(op, left)
     return None if left[0] else op
 
 
@@ -233,13 +238,9 @@ def _block(lines: list[bytes], out: list[dict[str, Any] | None]) -> None:
         except decode_error:
             out.append(parse_fast_op(line))  # the line's own checks decide
             continue
-        if (
-            type(value) is not dict
-            or not (shallow or line.count(b"[") + line.count(b"{") <= MAX_NESTING)
-            or not line.startswith(b"{")
-        ):
-            out.append(parse_fast_op(line))
-        elif b'"#' in piece:
-            out.append(_int_keys(value, piece.count(b'"#')))
+        # (a JSON object's text starts with "{", so the line did too)
+        if type(value) is dict and (shallow or line.count(b"[") + line.count(b"{") <= MAX_NESTING):
+            tagged = piece.count(_INT_TAG_TEXT)
+            out.append(_int_keys(value, tagged) if tagged else value)
         else:
-            out.append(value)
+            out.append(parse_fast_op(line))
