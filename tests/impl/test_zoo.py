@@ -51,6 +51,8 @@ def run(config: ClusterConfig, steps: list[Step], seed: int = 1) -> tuple[Cluste
             cluster.partition(args[0])
         elif kind == "heal":
             cluster.heal()
+        elif kind == "slow-link":  # (src, dst, extra_ms)
+            cluster.set_link_delay_ms(*args)
         elif kind == "elect-preferred":
             cluster.elect_preferred_leaders()
         else:
@@ -322,6 +324,40 @@ SEQUENCES["stale-broker-epoch-joins-isr"] = [
     *[("tick", 10)] * 35,
 ]
 CORRECT_BASE["stale-broker-epoch-joins-isr"] = ClusterConfig(broker_epochs=True)
+# KAFKA-15221: b3's fetch is stuck on a slow link to the leader while b3 reboots with a new
+# disk; its way to the leader recovers first, the way back later. The old fetch lands after
+# the new incarnation's first fetch (whose answer is still on the way back).
+SEQUENCES["stale-fetch-expands-isr"] = [
+    ("send", 0, "a", True),
+    ("slow-link", "b3", "b1", 30),
+    ("tick", 12),
+    ("slow-link", "b1", "b3", 40),
+    ("replace-disk", 3),
+    ("restart", 3),
+    ("slow-link", "b3", "b1", 0),
+    ("tick", 33),
+    ("slow-link", "b1", "b3", 0),
+]
+CORRECT_BASE["stale-fetch-expands-isr"] = ClusterConfig(broker_epochs=True)
+# Kip320FirstTry.tla: the controller's channels to b2 and b3 are slow; b1 restarts (b2 leads
+# epoch 1, which b2 and b3 hear of late) and leads again in epoch 2; b2, cut from b1, leaves
+# the ISR and b3 copies the epoch-2 write, which commits. Then b2 leads epoch 1 as a zombie
+# and b3 follows it: its fetch meets LOG_TRUNCATION and it truncates the committed record.
+SEQUENCES["lazy-truncation"] = [
+    ("send", 0, "a", True),
+    ("tick", 20),
+    ("slow-link", "controller", "b2", 150),
+    ("slow-link", "controller", "b3", 150),
+    ("partition", [["b1"], ["b2"]]),
+    ("crash", 1),
+    ("restart", 1),
+    ("tick", 25),
+    ("elect-preferred",),
+    ("tick", 5),
+    ("send", 0, "b", True),  # FENCED_LEADER_EPOCH: the client's metadata is stale
+    ("send", 0, "c", True),
+    *[("tick", 2)] * 30,
+]
 
 def test_every_flaw_has_a_sequence() -> None:
     assert set(SEQUENCES) == set(FLAWS)

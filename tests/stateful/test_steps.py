@@ -58,7 +58,7 @@ def test_every_step_kind_reads_like_an_incident(step: Step, text: str) -> None:
 def test_all_kinds_are_covered_by_the_wording_table() -> None:
     assert set(STEP_KINDS) == {
         "send", "poll", "tick", "crash", "power-loss", "replace-disk", "restart", "partition", "heal",
-        "message-faults", "controller-failover", "elect-preferred",
+        "message-faults", "controller-failover", "elect-preferred", "slow-link",
     }  # fmt: skip
 
 

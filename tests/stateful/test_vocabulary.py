@@ -68,6 +68,7 @@ def test_every_kind_describes_validates_and_applies() -> None:
         "message-faults": {"loss": 0.0, "delay_lo_ms": 1, "delay_hi_ms": 2},
         "controller-failover": {},
         "elect-preferred": {},
+        "slow-link": {"src": "b1", "dst": "b2", "extra_ms": 20},
     }
     assert set(examples) == set(STEP_KINDS)
     target = ClusterTarget(CONFIG, seed=0)

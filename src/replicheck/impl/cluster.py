@@ -162,7 +162,12 @@ class Cluster:
         incarnation = self._incarnation
         now = self.now_ms
         push = heapq.heappush
-        if not net.group_of and net.loss == 0.0 and net.delay_lo_ms == net.delay_hi_ms:
+        if (
+            not net.group_of
+            and net.loss == 0.0
+            and net.delay_lo_ms == net.delay_hi_ms
+            and not net.slow_ms
+        ):
             # Fast path (no network fault): no RNG draw, constant delay.
             t = now + net.delay_lo_ms
             seq = self._seq
@@ -179,6 +184,8 @@ class Cluster:
             delay = net.delay_or_drop()
             if delay < 0:
                 continue
+            if net.slow_ms:
+                delay += net.slow_ms.get((src, dst), 0)
             self._seq += 1
             push(queue, (now + delay, self._seq, dst, incarnation.get(dst, 0), msg))
 
@@ -232,9 +239,13 @@ class Cluster:
         client = self._clients.get(process)
         if client is None:
             assert isinstance(process, int) and process >= 0, "process must be an int >= 0"
-            client = Client(self.config, process, self._record)
+            owner = process - process % self.config.producer_threads  # processes share one
+            shared = self._clients.get(owner)
+            client = shared or Client(self.config, owner, self._record)
             self._clients[process] = client
-            self._add_node(client.name, client)
+            if shared is None:
+                self._clients[owner] = client
+                self._add_node(client.name, client)
         return client
 
     def _record(
@@ -271,7 +282,7 @@ class Cluster:
 
     def is_idle(self, process: int) -> bool:
         client = self._clients.get(process)
-        return client is None or client.op is None
+        return client is None or client.idle(process)
 
     def _start_op(
         self,
@@ -284,9 +295,9 @@ class Cluster:
     ) -> None:
         index = self.partition_index(partition)
         client = self._client(process)
-        if client.op is not None:
+        if not client.idle(process):
             raise RuntimeError(f"client {process} already has an operation in flight")
-        out = client.start(f, index, message, offset, self.now_ms, final)
+        out = client.start(f, index, message, offset, self.now_ms, final, process)
         self._route(client.name, out)
         self._schedule(client.name, client)
 
@@ -402,6 +413,8 @@ class Cluster:
             net.connected(a, b)
             and net.loss == 0.0
             and net.delay_lo_ms == net.delay_hi_ms == self.config.network_delay_ms
+            and (a, b) not in net.slow_ms
+            and (b, a) not in net.slow_ms
         )
 
     def heal(self) -> None:
@@ -420,6 +433,20 @@ class Cluster:
         self._net.delay_lo_ms = int(lo)
         self._net.delay_hi_ms = int(hi)
         self._emit_message_faults()
+
+    def set_link_delay_ms(self, src: str, dst: str, extra_ms: int) -> None:
+        """(extension) Messages from `src` to `dst` take `extra_ms` longer (0 clears it)."""
+        known = self._node_names()
+        for name in (src, dst):
+            if name not in known and not (name.startswith("c") and name[1:].isdigit()):
+                raise ValueError(f"unknown node {name!r} (expected b<N>, c<N> or controller)")
+        if src == dst or extra_ms < 0:
+            raise ValueError("a slow link joins two nodes and adds >= 0 ms")
+        if extra_ms:
+            self._net.slow_ms[(src, dst)] = int(extra_ms)
+        else:
+            self._net.slow_ms.pop((src, dst), None)
+        self._emit("slow-link", src=src, dst=dst, extra_ms=int(extra_ms))
 
     def _emit_message_faults(self) -> None:
         net = self._net
@@ -486,8 +513,10 @@ class Cluster:
         evidence goes to `liveness_violations` and the read still runs (its history is what
         the log checker judges).
         """
-        max_delay_ms = self._net.delay_hi_ms
+        max_delay_ms = self._net.delay_hi_ms + max(self._net.slow_ms.values(), default=0)
         self.heal()
+        for src, dst in sorted(self._net.slow_ms):
+            self.set_link_delay_ms(src, dst, 0)
         if (
             self._net.loss != 0.0
             or self._net.delay_lo_ms != self.config.network_delay_ms

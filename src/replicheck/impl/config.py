@@ -49,13 +49,16 @@ class ClusterConfig:
     # Producer (KIP-98). retries=0 is the original model: one attempt per send, so a send
     # completes within request_timeout_ms. With retries a send is retried after a retriable
     # error or an attempt timeout, every retry_backoff_ms, until delivery_timeout_ms after
-    # the send began. The client keeps one batch per process in flight, so
-    # max_in_flight_requests_per_connection only bounds what idempotence allows (<= 5, the
-    # leader's dedup window), as Kafka's config check does.
+    # the send began. Each process has one send outstanding; `producer_threads` processes
+    # share one producer instance (one connection per broker, as an application's threads
+    # share one KafkaProducer), which keeps up to max_in_flight_requests_per_connection of
+    # their batches in flight per broker (idempotence allows <= 5, the leader's dedup
+    # window, as Kafka's config check does). 1: a producer per process (the original model).
     retries: int = 0
     delivery_timeout_ms: int = 1200
     retry_backoff_ms: int = 10
     max_in_flight_requests_per_connection: int = 5
+    producer_threads: int = 1
     enable_idempotence: bool = False
     # KRaft broker registration epochs (KIP-380, KIP-841, KIP-903): every broker start
     # registers a new epoch; LeaderAndIsr, Fetch and AlterIsr carry it; the controller
@@ -116,6 +119,7 @@ class ClusterConfig:
             "delivery_timeout_ms",
             "retry_backoff_ms",
             "max_in_flight_requests_per_connection",
+            "producer_threads",
             "max_fetch_records",
             "max_poll_records",
         ):

@@ -3,7 +3,9 @@
 A partition is a list of node groups; nodes in different groups cannot exchange messages,
 nodes in no group reach everyone. Delay is `network_delay_ms` unless the driver set a range,
 in which case each message draws its own delay (so messages can be reordered — the
-protocol copes through epochs and correlation ids, as Kafka's does).
+protocol copes through epochs and correlation ids, as Kafka's does). A slow link adds a
+fixed delay to every message sent one way between two nodes while it lasts (a congested
+or stalled path): messages sent before it clears arrive after ones sent since.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable
 
 
 class Network:
-    __slots__ = ("delay_hi_ms", "delay_lo_ms", "group_of", "loss", "rng")
+    __slots__ = ("delay_hi_ms", "delay_lo_ms", "group_of", "loss", "rng", "slow_ms")
 
     def __init__(self, rng: random.Random, delay_ms: int) -> None:
         self.rng = rng
@@ -21,6 +23,7 @@ class Network:
         self.loss = 0.0
         self.delay_lo_ms = delay_ms
         self.delay_hi_ms = delay_ms
+        self.slow_ms: dict[tuple[str, str], int] = {}  # (src, dst) -> extra delay
 
     def set_partition(self, groups: Iterable[Iterable[str]]) -> list[list[str]]:
         """Install a partition; returns the normalised groups (sorted, deduplicated)."""

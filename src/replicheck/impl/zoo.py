@@ -382,8 +382,7 @@ _FLAWS.append(
     )
 )
 
-# Not yet found by the campaign (search work in progress): kept out of FLAWS.
-_PENDING = [
+_FLAWS.append(
     Flaw(
         name=flags.STALE_FETCH_EXPANDS_ISR,
         title="A fetch from a broker's previous incarnation expands the ISR (KAFKA-15221)",
@@ -392,14 +391,19 @@ _PENDING = [
             "incarnation's first fetch. A leader that records the old fetch's log end "
             "against the newest broker epoch it knows for that follower believes the empty "
             "new incarnation is caught up, proposes it for the ISR with a current epoch, and "
-            "the controller accepts it."
+            "the controller accepts it. The campaign reaches it through a slow link: the "
+            "old process's fetch is stuck on the way to the leader while the broker reboots "
+            "with a new disk."
         ),
         source=(
             "KAFKA-15221: Potential race condition between requests from rebooted "
             "followers (the leader checks the fetch's broker epoch; KIP-903)"
         ),
         apply=_flag(flags.STALE_FETCH_EXPANDS_ISR, _broker_epochs),
-    ),
+    )
+)
+
+_FLAWS.append(
     Flaw(
         name=flags.LAZY_TRUNCATION,
         title="Followers truncate lazily, on a fetch error, instead of before fetching",
@@ -410,15 +414,18 @@ _PENDING = [
             "epoch does not match its own record there. The leader can then advance the HW "
             "and expand the ISR on the word of a follower still on an older epoch, which may "
             "truncate committed records once it catches up with the leadership changes it "
-            "missed, and be elected in that window."
+            "missed, and be elected in that window. The campaign reaches it when the "
+            "controller's channels to two followers are slow while leadership moves away "
+            "and back: one of them leads the epoch in between as a zombie, the other "
+            "follows it and truncates records committed in the newer epoch."
         ),
         source=(
             "hachikuji/kafka-specification Kip320FirstTry.tla (StrongIsr fails; the "
             "design KIP-320 replaced by fencing Fetch with the current leader epoch)"
         ),
         apply=_flag(flags.LAZY_TRUNCATION),
-    ),
-]
+    )
+)
 
 FLAWS: dict[str, Flaw] = {flaw.name: flaw for flaw in _FLAWS}
 

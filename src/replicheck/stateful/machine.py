@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from replicheck.impl import Cluster, ClusterConfig
-from replicheck.stateful import moments
+from replicheck.stateful import actions_fence, moments
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor, campaign_wait_ms
 from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step, Vocabulary
@@ -154,7 +154,7 @@ def _plain_actions(
 
 _MENU: tuple[tuple[str, frozenset[str] | None, int], ...] = tuple(
     (action, _families_of(kinds), weight)
-    for action, kinds, weight in _ACTIONS + _plain_actions(_ACTIONS)
+    for action, kinds, weight in _ACTIONS + actions_fence.ACTIONS + _plain_actions(_ACTIONS)
 )
 
 
@@ -814,6 +814,13 @@ class CampaignMachine(RuleBasedStateMachine):
             self.plan.sink.failures.append(result)
             if not self.failed_invariant:
                 raise AssertionError("replicheck found a violation\n" + result.story())
+
+    # -- slow links (stateful.actions_fence) -------------------------------------------
+    def _do_restart_behind_slow_link(self, data: st.DataObject) -> None:
+        actions_fence.restart_behind_slow_link(self, data)
+
+    def _do_failover_behind_slow_controller(self, data: st.DataObject) -> None:
+        actions_fence.failover_behind_slow_controller(self, data)
 
 
 _MACHINE_DIGEST = hashlib.sha384(inspect.getsource(CampaignMachine).encode()).digest()

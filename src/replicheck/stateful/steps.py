@@ -142,6 +142,19 @@ def node_groups(value: object, args: Args, bounds: Bounds) -> str | None:
     return None
 
 
+def node(value: object, args: Args, bounds: Bounds) -> str | None:
+    if type(value) is not str or value not in bounds.nodes:
+        known = f"b1..b{bounds.broker_count}, c0..c{bounds.clients}, controller"
+        return f"expected a node name ({known}), got {shown(value)}"
+    return None
+
+
+def _other_node(value: object, args: Args, bounds: Bounds) -> str | None:
+    if value == args.get("src"):
+        return "a slow link joins two different nodes (dst equals src)"
+    return node(value, args, bounds)
+
+
 @dataclass(frozen=True)
 class Arg:
     """One named argument of a step kind; an unlisted argument is an error (a typo)."""
@@ -196,6 +209,12 @@ def _describe_message_faults(a: Args, topic: str) -> str:
     if loss == 0:
         return f"network stops dropping messages; delay {delay}"
     return f"network drops {loss:.0%} of messages; delay {delay}"
+
+
+def _describe_slow_link(a: Args, topic: str) -> str:
+    if a["extra_ms"] == 0:
+        return f"the link {a['src']} → {a['dst']} is fast again"
+    return f"the link {a['src']} → {a['dst']} slows down by {a['extra_ms']} ms"
 
 
 def _fixed(wording: str) -> Callable[[Args, str], str]:
@@ -462,6 +481,20 @@ STEPS: tuple[StepKind, ...] = (
         _fixed("preferred-leader election runs"),
         fault=True,
         family="preferred",
+    ),
+    StepKind(  # one direction of one link; extra_ms 0 makes it fast again
+        "slow-link",
+        (
+            Arg("src", node),
+            Arg("dst", _other_node),
+            Arg("extra_ms", integer(0, MAX_STEP_MS, "a delay in ms")),
+        ),
+        _always(lambda c, a: c.set_link_delay_ms(a["src"], a["dst"], a["extra_ms"])),
+        _describe_slow_link,
+        fault=True,
+        family="network",
+        event="slow-link",
+        undo=("slow-link", "src"),
     ),
 )
 
