@@ -110,6 +110,7 @@ _ACTIONS: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("tick-long", (), 3),
     ("crash-leader", ("crash",), 3),
     ("crash-other", ("crash",), 1),
+    ("crash-two", ("crash",), 1),
     ("power-leader", ("power-loss",), 3),
     ("power-other", ("power-loss",), 1),
     ("replace-disk", ("replace-disk",), 2),  # only with broker epochs (see _menu)
@@ -201,10 +202,22 @@ for _cut in ("cut-broker-controller", "cut-under-load"):
 
 # After a rolling restart during a controller-link loss the incident ends (the link heals:
 # the follower learns every epoch it missed at once) or goes on (another leader failure).
-_FOLLOW_UPS["bounce-leader"] = {"heal": 4, "crash-leader": 2, "crash-other": 2}
+_FOLLOW_UPS["bounce-leader"] = {"heal": 4, "crash-leader": 2, "crash-other": 2, "cascade": 3}
+_FOLLOW_UPS["bounce-leader"] |= {"crash-two": 6}
+# A cascade ends with a leader's death: as after `crash-leader`, time passes for the
+# election (a restart first would only make the dead leader lead again).
+_FOLLOW_UPS["cascade"] = {"tick-long": 3}
 _FOLLOW_UPS["isr-race"] = {"crash-leader": 4, "crash-other": 3, "send": 3, "send-inflight": 2}
 _FOLLOW_UPS["heal"] = {"isr-race": 3}
 _FOLLOW_UPS["restart"] = _FOLLOW_UPS["restart"] | {"isr-race": 3}
+
+
+# While the controller has no leader for a partition, restarts and heals weigh this much
+# more and the procedures that act on "the leader" are off: an example that stays
+# leaderless spends its remaining steps on failed requests (measured before: about a third
+# of all sends and polls failed with LEADER_NOT_AVAILABLE).
+_RECOVERY_BOOST = 4
+_NEEDS_LEADER = frozenset({"bounce-leader", "cascade", "quick-restart-leader", "isr-race"})
 
 
 # While replica logs differ in length (uncommitted records on some replicas only).
@@ -266,6 +279,7 @@ class CampaignMachine(RuleBasedStateMachine):
         menu: list[str] = []
         follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
         uneven = self._replicas_uneven()
+        leaderless = self._leaderless()
         for action, family, weight in _MENU:
             if family is not None and not self.families.intersection(family):
                 continue
@@ -283,9 +297,12 @@ class CampaignMachine(RuleBasedStateMachine):
             if action.startswith("power-") and not self._power_targets(action):
                 continue
             if action == "restart":
-                weight = 2 * down
+                weight = 2 * down * (_RECOVERY_BOOST if leaderless else 1)
             if action == "heal":
                 weight = 2 if self.partitioned else 0
+                weight *= _RECOVERY_BOOST if leaderless else 1
+            if leaderless and action in _NEEDS_LEADER:
+                continue
             if action == "isr-race":
                 weight = 5 if self._isr_short(reachable=False) else 2
             weight *= follow_ups.get(action, 1)
@@ -369,6 +386,14 @@ class CampaignMachine(RuleBasedStateMachine):
                     return True
         return False
 
+    def _leaderless(self) -> bool:
+        """Has the controller no leader to give some partition (every write and read fails
+        until a restart or a heal brings an eligible replica back)? Steps in that state
+        only repeat the same failures. The window between a leader's death and the
+        election (its session has not expired yet) is not leaderless: what happens in it
+        is what a failover must get right."""
+        return any(s.leader is None for s in partition_states(self.ex).values())
+
     def _replicas_uneven(self) -> bool:
         """Do the replicas of some partition hold logs of different lengths right now?
 
@@ -381,6 +406,11 @@ class CampaignMachine(RuleBasedStateMachine):
             if len(lengths) > 1:
                 return True
         return False
+
+    @staticmethod
+    def _coin(data: st.DataObject, label: str) -> bool:
+        """A fair yes-or-no choice."""
+        return data.draw(st.booleans(), label=label)
 
     @staticmethod
     def _mostly(data: st.DataObject, label: str) -> bool:
@@ -467,6 +497,17 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_crash_other(self, data: st.DataObject) -> None:
         self._broker_fault(data, "crash", leader=False)
 
+    def _do_crash_two(self, data: st.DataObject) -> None:
+        """A correlated failure (one rack, one bad deploy): the leader and another broker
+        crash together, and the controller has to elect from whoever is left."""
+        live = self._leader_first(self._live())
+        if len(live) < 2:
+            return self._do_tick_long(data)
+        other = data.draw(st.sampled_from(live[1:]), label="broker")
+        self._apply(Step("crash", {"broker": live[0]}), fault=True)
+        self._apply(Step("crash", {"broker": other}), fault=True)
+        return None
+
     def _do_power_leader(self, data: st.DataObject) -> None:
         self._broker_fault(data, "power-loss", leader=True)
 
@@ -502,15 +543,18 @@ class CampaignMachine(RuleBasedStateMachine):
         self._apply(Step("partition", args), fault=True)
 
     def _under_load(self, data: st.DataObject) -> None:
-        """Background load during a network fault: maybe an idle client starts a write
+        """Background load during a network fault: usually an idle client starts a write
         that the cut leaves in flight, and half a fetch interval passes -- long enough
-        for the replicas that can still fetch to copy it, not for the acknowledgement.
+        for the replicas that can still fetch to copy it, not for the acknowledgement --
+        and maybe another client reads meanwhile (a consumer during the incident).
         Uncommitted records on some replicas only are what every failover must get
         right, and a write waiting for its acknowledgement never leaves them behind."""
-        if not self._idle_clients() or not data.draw(st.booleans(), label="under load"):
+        if not self._idle_clients() or not self._mostly(data, "under load"):
             return
         self._send(data, wait=False)
         self._apply(Step("tick", {"ms": self.plan.short_ticks[0]}))
+        if self._idle_clients() and self._coin(data, "reader"):
+            self._do_poll(data)  # a consumer reads during the incident
         self.previous_action = "cut-under-load"
 
     def _leader_and_partition(self, data: st.DataObject) -> tuple[int, int]:
@@ -538,7 +582,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if not others:
             return self._do_tick_short(data)
         successor = self._successor(part, leader)
-        if successor is not None and data.draw(st.booleans(), label="successor"):
+        if successor is not None and self._mostly(data, "successor"):
             follower = successor
         else:
             follower = data.draw(st.sampled_from(others), label="follower")
@@ -642,7 +686,12 @@ class CampaignMachine(RuleBasedStateMachine):
         if not live:
             return self._do_tick_long(data)
         leader = self._leader_first(live)[0]
-        if data.draw(st.booleans(), label="controller link lost"):
+        # A network incident in force tends to spread to a controller link (3 in 4).
+        if self.partitioned:
+            link_lost = self._mostly(data, "controller link lost")
+        else:
+            link_lost = data.draw(st.booleans(), label="controller link lost")
+        if link_lost:
             followers = [b for b in live if b != leader]
             ahead = [b for b in self._ahead() if b in followers]
             pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
