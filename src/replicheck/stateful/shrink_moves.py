@@ -9,7 +9,8 @@ wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
   a tick into the wait of the send before it, deleting a fault with everything that
   touches the same broker later;
 - simpler ones (same length, every step no harder to read or to reproduce): a power loss
-  becomes a crash, a send waits for its answer, a cut leaves out a node, a tick shortens.
+  becomes a crash, a send waits for its answer (with no bound of its own), a cut leaves
+  out a node, the network calms down, a tick shortens.
   Each such rewrite strictly lowers a per-step measure (`simplicity_rank`), so a sequence
   of adopted rewrites always ends.
 """
@@ -127,7 +128,7 @@ def simplicity_rank(step: Step) -> tuple[int, int]:
     drastic = {"replace-disk": 2, "power-loss": 1}.get(step.kind, 0)
     if step.kind in ("send", "poll"):
         drastic = 0 if step.args.get("wait", True) else 1
-        return drastic, int(step.args.get("process", 0))
+        return drastic, int(step.args.get("process", 0)) + ("wait_ms" in step.args)
     if step.kind == "tick":
         return 0, int(step.args["ms"])
     if step.kind == "partition":
@@ -159,6 +160,8 @@ def simpler_versions(step: Step, tick_sizes_ms: Sequence[int]) -> Iterator[Step]
     elif step.kind in ("send", "poll"):
         if step.args.get("wait", True) is False:
             yield Step(step.kind, {**step.args, "wait": True})
+        elif "wait_ms" in step.args:  # wait for the answer (up to the request timeout)
+            yield Step(step.kind, {k: v for k, v in step.args.items() if k != "wait_ms"})
         if int(step.args["process"]) > 0:
             yield Step(step.kind, {**step.args, "process": 0})
     elif step.kind == "tick":
