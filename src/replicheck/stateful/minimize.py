@@ -3,17 +3,20 @@
 Hypothesis's own shrinker works on the choices behind the rules; on this state machine it
 needs hundreds of full cluster runs (10-70 s per failure, measured), far more than finding
 the failure took. Steps are plain data, so here we edit them directly and judge each
-candidate with `run_scenario`. The candidate edits live in `stateful.shrink_moves`; this
+candidate by replaying it (`run_timed`: the executor calls of `run_scenario`, also noting
+each step's simulated duration). The candidate edits live in `stateful.shrink_moves`; this
 module decides which to try when:
 
 1. cheap passes, to a fixpoint: delete chunks of steps, halving the chunk size (delta
    debugging); merge consecutive ticks; fold a tick into the wait of the send before it;
    delete a fault with the step that undoes it, or with every later step on its broker;
    delete single steps; simplify single steps (a power loss becomes a crash, a send
-   waits, a cut leaves out a node, a tick shortens);
-2. then, only when the cheap passes are stuck, escalating ones: delete any two steps,
-   swap two adjacent steps and delete one, delete any three steps. Any success there
-   starts again from step 1.
+   waits, a cut leaves out a node, the network calms, a tick shortens); replace a send
+   or poll that waited by a tick of the time it took;
+2. then, only when the cheap passes are stuck, escalating ones, each only for short
+   stories: delete any two steps; delete one step and rename the brokers of the rest;
+   swap two adjacent steps and delete one; delete two and rename; delete any three.
+   Any success there starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
 strictly smaller in (length, drasticness, size) — so the procedure ends — and messages are
@@ -31,10 +34,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from replicheck.impl import ClusterConfig
 from replicheck.stateful import shrink_moves as moves
 from replicheck.stateful.machine import tick_sizes_ms
 from replicheck.stateful.result import RunResult
-from replicheck.stateful.scenario import run_scenario
+from replicheck.stateful.scenario import Executor
 from replicheck.stateful.steps import Step
 
 # What undoes a fault, for pair deletion: fault kind → (undo kind, the arg that must match).
@@ -43,11 +47,11 @@ _UNDO = moves.UNDO
 #: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
 DEFAULT_MAX_RUNS = 2000
 #: the escalating passes are quadratic or cubic in the length: only for stories this short
-MAX_LEN_PAIRS = 24
-MAX_LEN_SWAPS = 16
+MAX_LEN_PAIRS = 16
+MAX_LEN_SWAPS = 12
 MAX_LEN_TRIPLES = 8
 #: deleting 1 or 2 steps and renaming brokers: only for stories this short
-MAX_LEN_RELABEL = (24, 8)
+MAX_LEN_RELABEL = (16, 8)
 
 Candidates = Callable[[list[Step]], Iterable[list[Step]]]
 
@@ -74,6 +78,20 @@ def _size_key(steps: Sequence[Step]) -> tuple[int, int, int]:
     """What every adopted candidate lowers: length, then total drasticness and size."""
     ranks = [moves.simplicity_rank(step) for step in steps]
     return len(steps), sum(r[0] for r in ranks), sum(r[1] for r in ranks)
+
+
+def run_timed(
+    config: ClusterConfig, seed: int, steps: Sequence[Step]
+) -> tuple[RunResult, list[int]]:
+    """`run_scenario(config, seed, steps)` (the same executor calls), and how much simulated
+    time each step took (the minimizer replaces a waiting client step by a tick that long)."""
+    executor = Executor(config, seed)
+    durations_ms: list[int] = []
+    for step in steps:
+        before_ms = executor.cluster.now_ms
+        executor.apply(step)
+        durations_ms.append(executor.cluster.now_ms - before_ms)
+    return executor.finish(), durations_ms
 
 
 def _fingerprint(steps: Sequence[Step]) -> str:
@@ -116,6 +134,9 @@ class _Minimizer:
         self.seen: dict[str, _Verdict] = {}
         self.ticks = tick_sizes_ms(self.config)
         self.adopted: Counter[str] = Counter()
+        # simulated time each current step took (None until the current steps are replayed)
+        self.durations_ms: list[int] | None = None
+        self.last_durations_ms: list[int] = []
 
     @property
     def exhausted(self) -> bool:
@@ -131,7 +152,7 @@ class _Minimizer:
             self.cached += 1
             return self.seen[key], None
         self.runs += 1
-        run = run_scenario(self.config, self.seed, steps)
+        run, self.last_durations_ms = run_timed(self.config, self.seed, steps)
         skipped = tuple(o.startswith("→ skipped") for o in run.step_outcomes)
         self.seen[key] = _Verdict(self._fails(run), skipped)
         return self.seen[key], run
@@ -153,6 +174,7 @@ class _Minimizer:
             # current steps only shrink: it cannot come back from the memo.
             assert run is not None, "a remembered failing candidate came back"
             self.steps, self.best = steps, run
+            self.durations_ms = self.last_durations_ms
             return True
         return False
 
@@ -192,6 +214,7 @@ class _Minimizer:
             ("dependents", moves.delete_with_dependents),
             ("singles", lambda steps: moves.delete_subsets(steps, 1)),
             ("simplify", lambda steps: moves.simplify_steps(steps, self.ticks)),
+            ("ops-as-ticks", self.client_ops_as_ticks),
         ]
         while not self.exhausted:
             changed = self.delete_chunks()
@@ -199,6 +222,16 @@ class _Minimizer:
                 changed = self.first_success(name, candidates) or changed
             if not changed:
                 break
+
+    def client_ops_as_ticks(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`moves.client_ops_as_ticks` with the current steps' durations (one replay if the
+        current steps were never replayed: the renumbered original)."""
+        if self.durations_ms is None:
+            if self.exhausted:
+                return
+            self.runs += 1
+            _, self.durations_ms = run_timed(self.config, self.seed, steps)
+        yield from moves.client_ops_as_ticks(steps, self.durations_ms)
 
     def escalating_passes(self) -> Iterator[tuple[str, Candidates]]:
         """The quadratic and cubic passes, cheapest first, each only for short stories."""

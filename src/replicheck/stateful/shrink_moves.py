@@ -123,11 +123,23 @@ def fold_ticks_into_sends(steps: Sequence[Step]) -> Iterator[Steps]:
         yield [*steps[:index], Step(send.kind, args), *steps[index + 2 :]]
 
 
+def client_ops_as_ticks(steps: Sequence[Step], durations_ms: Sequence[int]) -> Iterator[Steps]:
+    """A send or poll that waited replaced by a tick as long as its wait: the same time
+    passes without the operation (a client op that does not matter but whose time does)."""
+    assert len(durations_ms) == len(steps)
+    for index, step in enumerate(steps):
+        waited = step.kind in ("send", "poll") and step.args.get("wait", True)
+        if waited and durations_ms[index] > 0:
+            tick = Step("tick", {"ms": min(MAX_STEP_MS, durations_ms[index])})
+            yield [*steps[:index], tick, *steps[index + 1 :]]
+
+
 def simplicity_rank(step: Step) -> tuple[int, int]:
-    """What a same-length rewrite must lower: (how drastic the step is, its size)."""
+    """What a same-length rewrite must lower: (how drastic the step is, its size). A
+    client operation weighs more than a tick, so one may become the other."""
     drastic = {"replace-disk": 2, "power-loss": 1}.get(step.kind, 0)
     if step.kind in ("send", "poll"):
-        drastic = 0 if step.args.get("wait", True) else 1
+        drastic = 1 if step.args.get("wait", True) else 2
         return drastic, int(step.args.get("process", 0)) + ("wait_ms" in step.args)
     if step.kind == "tick":
         return 0, int(step.args["ms"])
