@@ -143,4 +143,26 @@ def test_a_passing_candidate_is_never_adopted() -> None:
     original = failing(STORY)
     result = polish(original)
     assert set(result.anomaly_names) & set(original.anomaly_names)
-    assert result.steps == STORY or len(result.steps) < len(STORY)
+    assert len(result.steps) <= len(STORY)
+    assert_replays_exactly(result)
+
+
+def test_a_waiting_poll_whose_time_matters_becomes_a_tick_and_merges() -> None:
+    # The election needs 90 ms after the crash; a poll that waits 60 ms of them is noise
+    # only as an operation: deleting it fails, a 60 ms tick in its place does not.
+    poll = Step("poll", {"process": 2, "partition": 0, "offset": 0, "wait": True,
+                         "wait_ms": 60})  # fmt: skip
+    original = failing([crash(1), tick(30), poll, *STORY[2:]])
+    result, stats = polish_with_stats(original)
+    assert [s.kind for s in result.steps] == [s.kind for s in STORY], result.story()
+    assert stats.adopted.get("ops-as-ticks") == 1 and stats.adopted.get("merge-ticks") == 1
+    assert_replays_exactly(result)
+    assert_one_minimal(result, set(original.anomaly_names))
+
+
+def test_timed_replay_is_the_scenario_replay() -> None:
+    from replicheck.stateful.minimize import run_timed
+
+    run, durations_ms = run_timed(ACKS_ONE, 0, STORY)
+    assert run.history == run_scenario(ACKS_ONE, 0, STORY).history
+    assert durations_ms[1] == 90 and durations_ms[0] == 0  # a tick lasts its ms; a crash 0
