@@ -181,6 +181,29 @@ def print_table(console: Console, rows: list[dict]) -> None:
     console.print(table)
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """The table as docs/hunt.md shows it."""
+    lines = [
+        "| flaw | failures | known shortest | old steps min–med–max | new steps min–med–max "
+        "| old ≤ known+2 | new ≤ known+2 | new replays med (max) | new CPU s med (max) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        new = row["new"]
+        if not row["found"]:
+            lines.append(f"| `{row['flaw']}` | 0/{row['collected']} | {row['known_shortest']} "
+                         "| – | – | – | – | – | – |")  # fmt: skip
+            continue
+        lines.append(
+            f"| `{row['flaw']}` | {row['found']}/{row['collected']} | {row['known_shortest']}"
+            f"{'' if row['known_from'] == 'docs/hunt.md' else '*'} | {_fmt(row['old']['steps'])} "
+            f"| {_fmt(new['steps'])} | {row['old']['within_2']}/{row['found']} "
+            f"| {new['within_2']}/{row['found']} | {new['runs']['median']:.0f} "
+            f"({new['runs']['max']:.0f}) | {new['cpu_s']['median']:.2f} ({new['cpu_s']['max']:.2f}) |"
+        )
+    return "\n".join(lines)
+
+
 def totals(rows: list[dict]) -> dict[str, Any]:
     found = [r for row in rows for r in row["runs"] if r["found"]]
     out: dict[str, Any] = {"failures": len(found)}
@@ -210,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)
     parser.add_argument("--steps", type=int, default=budget.steps)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
     args = parser.parse_args(argv)
     console = Console(width=200)
     names = args.flaw or sorted(FLAWS)
@@ -232,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             f"replays per failure {_fmt(o['runs'])}; CPU s per failure {_fmt(o['cpu_s'], 3)}; "
             f"total {o['total_cpu_s']:.1f} s"
         )
+    if args.markdown:
+        print(markdown_table(rows))
     console.print(f"new: candidates adopted per pass {overall['new']['adopted']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"python": sys.version.split()[0], "baseline": args.baseline,
