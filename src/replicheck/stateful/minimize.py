@@ -3,30 +3,57 @@
 Hypothesis's own shrinker works on the choices behind the rules; on this state machine it
 needs hundreds of full cluster runs (10-70 s per failure, measured), far more than finding
 the failure took. Steps are plain data, so here we edit them directly and judge each
-candidate with `run_scenario`:
+candidate by replaying it (`run_timed`: the executor calls of `run_scenario`, also noting
+each step's simulated duration). The candidate edits live in `stateful.shrink_moves`; this
+module decides which to try when:
 
-1. delete chunks of steps, halving the chunk size (delta debugging), to a fixpoint;
-2. delete a fault together with the step that undoes it (crash … restart, partition … heal);
-3. simplify single steps: a send that waits instead of leaving the write in flight, a
-   shorter tick;
-then renumber the messages m1, m2, … in order of sending. A candidate is kept when its
-replay still shows one of the original anomalies. Steps the executor would have to skip
-(restarting a running broker after its crash was deleted) are dropped from candidates.
-Because every candidate is a replay, the result is by construction a scenario that
-reproduces the reported verdict, and the whole procedure is deterministic.
+1. cheap passes, to a fixpoint: delete chunks of steps, halving the chunk size (delta
+   debugging); merge consecutive ticks; fold a tick into the wait of the send before it;
+   delete a fault with the step that undoes it, or with every later step on its broker;
+   delete single steps; simplify single steps (a power loss becomes a crash, a send
+   waits, a cut leaves out a node, the network calms, a tick shortens); replace a send
+   or poll that waited by a tick of the time it took;
+2. then, only when the cheap passes are stuck, escalating ones, each only for short
+   stories: delete any two steps; delete one step and rename the brokers of the rest;
+   swap two adjacent steps and delete one; delete two and rename; delete any three.
+   Any success there starts again from step 1.
+
+A candidate is kept when its replay still shows one of the original anomalies and it is
+strictly smaller in (length, drasticness, size) — so the procedure ends — and messages are
+renumbered m1, m2, … in order of sending *before* each replay, so the adopted scenario is
+exactly what was replayed. Steps the executor would have to skip (restarting a running
+broker after its crash was deleted) are dropped from candidates. Replays are deterministic
+and memoized, and their number is bounded (`max_runs`), so the result is a pure function
+of the failing run: a scenario that reproduces the reported verdict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
+from replicheck.impl import ClusterConfig
+from replicheck.stateful import shrink_moves as moves
 from replicheck.stateful.machine import tick_sizes_ms
 from replicheck.stateful.result import RunResult
-from replicheck.stateful.scenario import run_scenario
-from replicheck.stateful.steps import VOCABULARY, Step
+from replicheck.stateful.scenario import Executor
+from replicheck.stateful.steps import Step
 
 # What undoes a fault, for pair deletion: fault kind → (undo kind, the arg that must match).
-_UNDO = {name: kind.undo for name, kind in VOCABULARY.items() if kind.undo is not None}
+_UNDO = moves.UNDO
+
+#: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
+DEFAULT_MAX_RUNS = 2000
+#: the escalating passes are quadratic or cubic in the length: only for stories this short
+MAX_LEN_PAIRS = 16
+MAX_LEN_SWAPS = 12
+MAX_LEN_TRIPLES = 8
+#: deleting 1 or 2 steps and renaming brokers: only for stories this short
+MAX_LEN_RELABEL = (16, 8)
+
+Candidates = Callable[[list[Step]], Iterable[list[Step]]]
 
 
 def renumber_messages(steps: Sequence[Step]) -> list[Step]:
@@ -47,17 +74,69 @@ def _reference_step(step: object) -> Step:
     return step
 
 
+def _size_key(steps: Sequence[Step]) -> tuple[int, int, int]:
+    """What every adopted candidate lowers: length, then total drasticness and size."""
+    ranks = [moves.simplicity_rank(step) for step in steps]
+    return len(steps), sum(r[0] for r in ranks), sum(r[1] for r in ranks)
+
+
+def run_timed(
+    config: ClusterConfig, seed: int, steps: Sequence[Step]
+) -> tuple[RunResult, list[int]]:
+    """`run_scenario(config, seed, steps)` (the same executor calls), and how much simulated
+    time each step took (the minimizer replaces a waiting client step by a tick that long)."""
+    executor = Executor(config, seed)
+    durations_ms: list[int] = []
+    for step in steps:
+        before_ms = executor.cluster.now_ms
+        executor.apply(step)
+        durations_ms.append(executor.cluster.now_ms - before_ms)
+    return executor.finish(), durations_ms
+
+
+def _fingerprint(steps: Sequence[Step]) -> str:
+    return json.dumps([s.to_dict() for s in steps], sort_keys=True)
+
+
+@dataclass(frozen=True)
+class MinimizeStats:
+    """What one minimization cost: replays run, and candidates answered from memory."""
+
+    runs: int
+    cached: int
+    exhausted: bool
+    #: candidates adopted per pass (which passes earn their replays)
+    adopted: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A replayed candidate, remembered: does it fail, and which steps it skipped."""
+
+    fails: bool
+    skipped: tuple[bool, ...]
+
+
 class _Minimizer:
     def __init__(self, result: RunResult, max_runs: int) -> None:
         assert result.violation, "only failing runs are minimized"
         self.target = set(result.anomaly_names)
         self.config = result.config
         self.seed = result.seed
-        self.best = result
-        # The minimizer edits reference steps (it builds new `Step`s from them).
-        self.steps: list[Step] = [_reference_step(step) for step in result.steps]
+        self.original = result
+        # The minimizer edits reference steps (it builds new `Step`s from them). The
+        # current steps are always renumbered; `best` is their replay once one was adopted.
+        self.steps = renumber_messages([_reference_step(step) for step in result.steps])
+        self.best: RunResult | None = None
         self.runs = 0
+        self.cached = 0
         self.max_runs = max_runs
+        self.seen: dict[str, _Verdict] = {}
+        self.ticks = tick_sizes_ms(self.config)
+        self.adopted: Counter[str] = Counter()
+        # simulated time each current step took (None until the current steps are replayed)
+        self.durations_ms: list[int] | None = None
+        self.last_durations_ms: list[int] = []
 
     @property
     def exhausted(self) -> bool:
@@ -66,25 +145,51 @@ class _Minimizer:
     def _fails(self, candidate: RunResult) -> bool:
         return candidate.violation and bool(set(candidate.anomaly_names) & self.target)
 
-    def attempt(self, steps: list[Step]) -> bool:
-        """Adopt `steps` (minus any step the replay skipped) if they still fail."""
-        if not steps or self.exhausted:
-            return False
+    def _replay(self, steps: list[Step]) -> tuple[_Verdict, RunResult | None]:
+        """Whether `steps` still fail (memoized), with the run when it was just made."""
+        key = _fingerprint(steps)
+        if key in self.seen:
+            self.cached += 1
+            return self.seen[key], None
         self.runs += 1
-        candidate = run_scenario(self.config, self.seed, steps)
-        skipped = [o.startswith("→ skipped") for o in candidate.step_outcomes]
-        if any(skipped):
-            steps = [s for s, skip in zip(steps, skipped, strict=True) if not skip]
-            if not steps or self.exhausted:
+        run, self.last_durations_ms = run_timed(self.config, self.seed, steps)
+        skipped = tuple(o.startswith("→ skipped") for o in run.step_outcomes)
+        self.seen[key] = _Verdict(self._fails(run), skipped)
+        return self.seen[key], run
+
+    def attempt(self, steps: list[Step]) -> bool:
+        """Adopt `steps` (renumbered, minus any step the replay skipped) if they still fail
+        and are smaller than the current steps."""
+        for _ in range(2):
+            steps = renumber_messages(steps)
+            if not steps or self.exhausted or _size_key(steps) >= _size_key(self.steps):
                 return False
-            self.runs += 1
-            candidate = run_scenario(self.config, self.seed, steps)
-        if not self._fails(candidate) or len(steps) > len(self.steps):
-            return False
-        self.steps, self.best = steps, candidate
-        return True
+            verdict, run = self._replay(steps)
+            if any(verdict.skipped):
+                steps = [s for s, skip in zip(steps, verdict.skipped, strict=True) if not skip]
+                continue
+            if not verdict.fails:
+                return False
+            # A failing, smaller candidate is adopted the first time it is seen, and the
+            # current steps only shrink: it cannot come back from the memo.
+            assert run is not None, "a remembered failing candidate came back"
+            self.steps, self.best = steps, run
+            self.durations_ms = self.last_durations_ms
+            return True
+        return False
+
+    def first_success(self, name: str, candidates: Candidates) -> bool:
+        """Adopt candidates from `candidates(current)` until none succeeds; True if any did."""
+        changed = False
+        while not self.exhausted:
+            if not any(self.attempt(c) for c in candidates(self.steps)):
+                break
+            self.adopted[name] += 1
+            changed = True
+        return changed
 
     def delete_chunks(self) -> bool:
+        """Delta debugging: delete chunks of steps, halving the chunk size."""
         changed = False
         chunk = max(1, len(self.steps) // 2)
         while chunk >= 1 and not self.exhausted:
@@ -92,6 +197,7 @@ class _Minimizer:
             removed = False
             while start < len(self.steps) and not self.exhausted:
                 if self.attempt(self.steps[:start] + self.steps[start + chunk :]):
+                    self.adopted["chunks"] += 1
                     removed = changed = True
                 else:
                     start += chunk
@@ -99,62 +205,75 @@ class _Minimizer:
                 chunk //= 2
         return changed
 
-    def delete_pairs(self) -> bool:
-        changed = False
-        index = 0
-        while index < len(self.steps) and not self.exhausted:
-            step = self.steps[index]
-            undo = _UNDO.get(step.kind)
-            partner = None
-            if undo is not None:
-                kind, arg = undo
-                for later in range(index + 1, len(self.steps)):
-                    other = self.steps[later]
-                    if other.kind == kind and (arg is None or other.args[arg] == step.args[arg]):
-                        partner = later
-                        break
-            if partner is not None:
-                candidate = [s for i, s in enumerate(self.steps) if i not in (index, partner)]
-                if self.attempt(candidate):
-                    changed = True
-                    continue
-            index += 1
-        return changed
-
-    def simplify(self) -> bool:
-        changed = False
-        ticks = tick_sizes_ms(self.config)
-        for index in range(len(self.steps)):
-            if self.exhausted or index >= len(self.steps):
+    def cheap_passes(self) -> None:
+        """The linear passes, each to its own fixpoint, all to a common one."""
+        passes: list[tuple[str, Candidates]] = [
+            ("merge-ticks", moves.merge_ticks),
+            ("fold-ticks", moves.fold_ticks_into_sends),
+            ("fault-pairs", moves.delete_fault_pairs),
+            ("dependents", moves.delete_with_dependents),
+            ("singles", lambda steps: moves.delete_subsets(steps, 1)),
+            ("simplify", lambda steps: moves.simplify_steps(steps, self.ticks)),
+            ("ops-as-ticks", self.client_ops_as_ticks),
+        ]
+        while not self.exhausted:
+            changed = self.delete_chunks()
+            for name, candidates in passes:
+                changed = self.first_success(name, candidates) or changed
+            if not changed:
                 break
-            step = self.steps[index]
-            options: list[Step] = []
-            if step.kind == "send" and step.args.get("wait", True) is False:
-                options.append(Step("send", {**step.args, "wait": True}))
-            if step.kind == "tick":
-                options.extend(Step("tick", {"ms": ms}) for ms in ticks if ms < step.args["ms"])
-            for option in options:
-                candidate = list(self.steps)
-                candidate[index] = option
-                if self.attempt(candidate):
-                    changed = True
-                    break
-        return changed
+
+    def client_ops_as_ticks(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`moves.client_ops_as_ticks` with the current steps' durations (one replay if the
+        current steps were never replayed: the renumbered original)."""
+        if self.durations_ms is None:
+            if self.exhausted:
+                return
+            self.runs += 1
+            _, self.durations_ms = run_timed(self.config, self.seed, steps)
+        yield from moves.client_ops_as_ticks(steps, self.durations_ms)
+
+    def escalating_passes(self) -> Iterator[tuple[str, Candidates]]:
+        """The quadratic and cubic passes, cheapest first, each only for short stories."""
+        n = len(self.steps)
+        perms = moves.broker_permutations(self.config.broker_count)
+        if n <= MAX_LEN_PAIRS:
+            yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
+        if n <= MAX_LEN_RELABEL[0]:
+            yield "relabel-1", lambda steps: moves.delete_and_relabel(steps, 1, perms)
+        if n <= MAX_LEN_SWAPS:
+            yield "swap-delete", moves.swap_then_delete
+        if n <= MAX_LEN_RELABEL[1]:
+            yield "relabel-2", lambda steps: moves.delete_and_relabel(steps, 2, perms)
+        if n <= MAX_LEN_TRIPLES:
+            yield "triples", lambda steps: moves.delete_subsets(steps, 3)
 
     def run(self) -> RunResult:
         while not self.exhausted:
-            changed = self.delete_chunks()
-            changed = self.delete_pairs() or changed
-            changed = self.simplify() or changed
-            if not changed:
+            self.cheap_passes()
+            if not any(self.first_success(n, c) for n, c in self.escalating_passes()):
                 break
-        renamed = renumber_messages(self.steps)
-        if renamed != self.steps:
-            self.attempt(renamed)
-        assert self.best.violation
-        return self.best
+        if self.best is None and not self.exhausted:  # the original, renumbered, if it fails
+            verdict, run = self._replay(self.steps)
+            if run is not None and verdict.fails and not any(verdict.skipped):
+                self.best = run
+        result = self.best or self.original
+        assert result.violation
+        return result
 
 
-def polish(result: RunResult, *, max_runs: int = 600) -> RunResult:
-    """A minimized (1-minimal when `max_runs` suffices) version of a failing run."""
-    return _Minimizer(result, max_runs).run()
+def polish_with_stats(
+    result: RunResult, *, max_runs: int = DEFAULT_MAX_RUNS
+) -> tuple[RunResult, MinimizeStats]:
+    """`polish`, and what it cost."""
+    minimizer = _Minimizer(result, max_runs)
+    best = minimizer.run()
+    return best, MinimizeStats(
+        minimizer.runs, minimizer.cached, minimizer.exhausted, dict(minimizer.adopted)
+    )
+
+
+def polish(result: RunResult, *, max_runs: int = DEFAULT_MAX_RUNS) -> RunResult:
+    """A minimized version of a failing run: 1-minimal (no single step can go), with no
+    two consecutive ticks, when `max_runs` suffices."""
+    return polish_with_stats(result, max_runs=max_runs)[0]

@@ -1,0 +1,270 @@
+"""Minimizer benchmark: how short are the minimized stories, and what does minimizing cost?
+
+For every zoo flaw and campaign seed, takes the raw (unminimized) first failing step list
+cached by benchmarks/collect_failures.py (running the campaign first if the cache lacks
+it), replays it, and minimizes it twice in this one process: with the minimizer of a
+baseline commit (loaded from git, default 737e5de: chunks + fault/undo pairs + single-step
+simplification) and with the current one. Per flaw: shrunk length min/median/max against
+the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
+time per failure (median/max). Prints a table and writes benchmarks/results/minimize.json.
+
+    PYTHONPATH=src python benchmarks/bench_minimize.py              # 10 seeds per flaw
+    PYTHONPATH=src python benchmarks/bench_minimize.py --cached-only --flaw acks-one
+
+CPU time (`time.process_time`) rather than wall clock: the benchmark machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).parent))
+from collect_failures import CACHE, cache_path, collect
+from replicheck.impl import ClusterConfig
+from replicheck.impl.zoo import FLAWS
+from replicheck.stateful.minimize import polish_with_stats
+from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.runner import resolve_config
+from replicheck.stateful.scenario import run_scenario
+from replicheck.stateful.steps import Step
+
+RESULTS = Path(__file__).parent / "results" / "minimize.json"
+MINIMIZER_PATH = "src/replicheck/stateful/minimize.py"
+
+#: shortest reproduction known per flaw (docs/hunt.md; for the flaws it does not list,
+#: the shortest story either minimizer produced in this benchmark, over all seeds)
+KNOWN_SHORTEST = {
+    "acks-one": 3,
+    "consumer-reads-past-hw": 6,
+    "elect-any-replica": 4,
+    "epoch-cache-not-cleaned": 6,
+    "epoch-truncation-without-kip279": 8,
+    "hw-before-isr-ack": 2,
+    "hw-over-committed-isr": 7,
+    "ignore-min-isr": 5,
+    "isr-expand-before-epoch-start": 8,
+    "no-fetch-fencing": 10,
+    "no-fsync": 2,
+    "no-truncation-same-leader": 8,
+    "truncate-to-hw": 4,
+    "unclean-election": 5,
+}
+
+
+def load_baseline(rev: str) -> types.ModuleType:
+    """The minimizer module as it was at `rev`, imported under another name."""
+    root = Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{rev}:{MINIMIZER_PATH}"],
+        cwd=root, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    module = types.ModuleType("baseline_minimize")
+    exec(compile(source, f"{rev}:{MINIMIZER_PATH}", "exec"), module.__dict__)
+    return module
+
+
+def replay_record(record: dict[str, Any]) -> RunResult:
+    config = resolve_config(ClusterConfig(), record["flaw"])
+    steps = [Step.from_dict(s) for s in record["steps"]]
+    result = run_scenario(config, record["run_seed"], steps)
+    assert result.violation and result.anomaly_names == record["anomalies"], record["flaw"]
+    return result
+
+
+def minimize_old(baseline: types.ModuleType, result: RunResult) -> dict[str, Any]:
+    started = time.process_time()
+    minimizer = baseline._Minimizer(result, 600)
+    best = minimizer.run()
+    return {"steps": len(best.steps), "runs": minimizer.runs,
+            "cpu_s": time.process_time() - started}  # fmt: skip
+
+
+def minimize_new(result: RunResult) -> dict[str, Any]:
+    started = time.process_time()
+    best, stats = polish_with_stats(result)
+    return {
+        "steps": len(best.steps),
+        "runs": stats.runs,
+        "cached": stats.cached,
+        "exhausted": stats.exhausted,
+        "adopted": stats.adopted,
+        "cpu_s": time.process_time() - started,
+        "story": [s.describe() for s in best.steps],
+    }
+
+
+def summary(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"min": None, "median": None, "max": None}
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def bench_flaw(flaw: str, seeds: list[int], baseline: types.ModuleType, args: Any) -> dict:
+    runs = []
+    for seed in seeds:
+        if args.cached_only and not cache_path(flaw, seed).exists():
+            continue
+        record = collect(flaw, seed, args.max_examples, args.steps)
+        if not record["found"]:
+            runs.append({"seed": seed, "found": False})
+            continue
+        result = replay_record(record)
+        old, new = minimize_old(baseline, result), minimize_new(result)
+        runs.append({"seed": seed, "found": True, "raw_steps": len(result.steps),
+                     "anomalies": result.anomaly_names, "old": old, "new": new})  # fmt: skip
+    found = [r for r in runs if r["found"]]
+    row: dict[str, Any] = {"flaw": flaw, "collected": len(runs), "found": len(found)}
+    for side in ("old", "new"):
+        row[side] = {
+            "steps": summary([r[side]["steps"] for r in found]),
+            "runs": summary([r[side]["runs"] for r in found]),
+            "cpu_s": summary([r[side]["cpu_s"] for r in found]),
+        }
+    row["runs"] = runs
+    return row
+
+
+def with_known(rows: list[dict]) -> None:
+    """Fill each row's known shortest (the table's, or the best story seen) and the
+    number of seeds whose story ends within 2 steps of it."""
+    for row in rows:
+        found = [r for r in row["runs"] if r["found"]]
+        best_seen = min((min(r["old"]["steps"], r["new"]["steps"]) for r in found), default=None)
+        known = KNOWN_SHORTEST.get(row["flaw"], best_seen)
+        if known is not None and best_seen is not None:
+            known = min(known, best_seen)
+        row["known_shortest"] = known
+        row["known_from"] = "docs/hunt.md" if row["flaw"] in KNOWN_SHORTEST else "this benchmark"
+        for side in ("old", "new"):
+            row[side]["within_2"] = (
+                sum(r[side]["steps"] <= known + 2 for r in found) if known is not None else 0
+            )
+
+
+def _fmt(stats: dict[str, float | None], digits: int = 0) -> str:
+    if stats["median"] is None:
+        return "–"
+    f = f"{{:.{digits}f}}"
+    return f"{f.format(stats['min'])}–{f.format(stats['median'])}–{f.format(stats['max'])}"
+
+
+def print_table(console: Console, rows: list[dict]) -> None:
+    table = Table(title="minimized story length: min–median–max (baseline → current)")
+    for column in ("flaw", "seeds", "known", "old steps", "new steps", "old ≤known+2",
+                   "new ≤known+2", "old replays", "new replays", "new CPU s"):  # fmt: skip
+        table.add_column(column, justify="left" if column == "flaw" else "right")
+    for row in rows:
+        table.add_row(
+            row["flaw"],
+            f"{row['found']}/{row['collected']}",
+            str(row["known_shortest"] if row["known_shortest"] is not None else "–"),
+            _fmt(row["old"]["steps"]),
+            _fmt(row["new"]["steps"]),
+            f"{row['old']['within_2']}/{row['found']}",
+            f"{row['new']['within_2']}/{row['found']}",
+            _fmt(row["old"]["runs"]),
+            _fmt(row["new"]["runs"]),
+            _fmt(row["new"]["cpu_s"], 2),
+        )
+    console.print(table)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The table as docs/hunt.md shows it."""
+    lines = [
+        "| flaw | failures | known shortest | old steps min–med–max | new steps min–med–max "
+        "| old ≤ known+2 | new ≤ known+2 | new replays med (max) | new CPU s med (max) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        new = row["new"]
+        if not row["found"]:
+            lines.append(f"| `{row['flaw']}` | 0/{row['collected']} | {row['known_shortest']} "
+                         "| – | – | – | – | – | – |")  # fmt: skip
+            continue
+        lines.append(
+            f"| `{row['flaw']}` | {row['found']}/{row['collected']} | {row['known_shortest']}"
+            f"{'' if row['known_from'] == 'docs/hunt.md' else '*'} | {_fmt(row['old']['steps'])} "
+            f"| {_fmt(new['steps'])} | {row['old']['within_2']}/{row['found']} "
+            f"| {new['within_2']}/{row['found']} | {new['runs']['median']:.0f} "
+            f"({new['runs']['max']:.0f}) | {new['cpu_s']['median']:.2f} ({new['cpu_s']['max']:.2f}) |"
+        )
+    return "\n".join(lines)
+
+
+def totals(rows: list[dict]) -> dict[str, Any]:
+    found = [r for row in rows for r in row["runs"] if r["found"]]
+    out: dict[str, Any] = {"failures": len(found)}
+    for side in ("old", "new"):
+        out[side] = {
+            "within_2": sum(row[side]["within_2"] for row in rows),
+            "runs": summary([r[side]["runs"] for r in found]),
+            "cpu_s": summary([r[side]["cpu_s"] for r in found]),
+            "total_cpu_s": sum(r[side]["cpu_s"] for r in found),
+        }
+    adopted: dict[str, int] = {}
+    for r in found:
+        for name, count in r["new"]["adopted"].items():
+            adopted[name] = adopted.get(name, 0) + count
+    out["new"]["adopted"] = adopted
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    budget = get_profile(DEFAULT_HUNT_PROFILE).campaign
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10, help="campaign seeds per flaw")
+    parser.add_argument("--flaw", action="append", help="only these flaws (repeatable)")
+    parser.add_argument("--baseline", default="737e5de", help="git rev of the old minimizer")
+    parser.add_argument("--cached-only", action="store_true",
+                        help=f"only failures already cached under {CACHE}")  # fmt: skip
+    parser.add_argument("--max-examples", type=int, default=budget.max_examples)
+    parser.add_argument("--steps", type=int, default=budget.steps)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
+    args = parser.parse_args(argv)
+    console = Console(width=200)
+    names = args.flaw or sorted(FLAWS)
+    unknown = [n for n in names if n not in FLAWS]
+    if unknown:
+        console.print(f"unknown flaw(s): {', '.join(unknown)}")
+        return 2
+    baseline = load_baseline(args.baseline)
+    rows = []
+    for name in names:
+        rows.append(bench_flaw(name, list(range(args.seeds)), baseline, args))
+        console.print(f"[dim]{name}: {rows[-1]['found']} failures minimized[/]")
+    with_known(rows)
+    print_table(console, rows)
+    overall = totals(rows)
+    for side in ("old", "new"):
+        o = overall[side]
+        console.print(
+            f"{side}: {o['within_2']}/{overall['failures']} within 2 of the known shortest; "
+            f"replays per failure {_fmt(o['runs'])}; CPU s per failure {_fmt(o['cpu_s'], 3)}; "
+            f"total {o['total_cpu_s']:.1f} s"
+        )
+    if args.markdown:
+        print(markdown_table(rows))
+    console.print(f"new: candidates adopted per pass {overall['new']['adopted']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"python": sys.version.split()[0], "baseline": args.baseline,
+                                    "totals": overall, "flaws": rows}, indent=1))  # fmt: skip
+    console.print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,263 @@
+"""Candidate edits of a failing step list, for the minimizer (stateful/minimize.py).
+
+Every function here is pure: it takes the current steps and yields shorter or simpler
+step lists, in a fixed order, without running anything. The minimizer replays each
+candidate and keeps the first that still fails, so a move only has to be *plausible*; a
+wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
+
+- shorter ones (fewer steps): deleting sets of steps, merging consecutive ticks, folding
+  a tick into the wait of the send before it, deleting a fault with everything that
+  touches the same broker later;
+- simpler ones (same length, every step no harder to read or to reproduce): a power loss
+  becomes a crash, a send waits for its answer (with no bound of its own), a cut leaves
+  out a node, the network calms down, a tick shortens.
+  Each such rewrite strictly lowers a per-step measure (`simplicity_rank`), so a sequence
+  of adopted rewrites always ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import combinations, permutations
+
+from replicheck.stateful.steps import MAX_STEP_MS, VOCABULARY, Step
+
+Steps = list[Step]
+
+# What undoes a fault: fault kind → (undo kind, the arg that must match, or None).
+UNDO = {name: kind.undo for name, kind in VOCABULARY.items() if kind.undo is not None}
+
+# A fault's gentler relative: losing power keeps fsynced data, a crash keeps the page cache.
+GENTLER = {"replace-disk": ("power-loss", "crash"), "power-loss": ("crash",)}
+
+
+def without(steps: Sequence[Step], drop: Sequence[int]) -> Steps:
+    """`steps` minus the indices in `drop`."""
+    gone = set(drop)
+    return [step for index, step in enumerate(steps) if index not in gone]
+
+
+def delete_subsets(steps: Sequence[Step], size: int) -> Iterator[Steps]:
+    """Every way of deleting exactly `size` steps (not necessarily adjacent), later
+    steps first: a story's cause is usually early, its noise usually late."""
+    indices = range(len(steps) - 1, -1, -1)
+    for drop in combinations(indices, size):
+        yield without(steps, drop)
+
+
+def undo_partner(steps: Sequence[Step], index: int) -> int | None:
+    """The first later step that undoes fault `index` (its restart, its heal), if any."""
+    step = steps[index]
+    undo = UNDO.get(step.kind)
+    if undo is None:
+        return None
+    kind, arg = undo
+    for later in range(index + 1, len(steps)):
+        other = steps[later]
+        if other.kind == kind and (arg is None or other.args.get(arg) == step.args.get(arg)):
+            return later
+    return None
+
+
+def delete_fault_pairs(steps: Sequence[Step]) -> Iterator[Steps]:
+    """A fault together with the step that undoes it (crash … restart, partition … heal)."""
+    for index in range(len(steps)):
+        partner = undo_partner(steps, index)
+        if partner is not None:
+            yield without(steps, (index, partner))
+
+
+def _broker_of(step: Step) -> int | None:
+    broker = step.args.get("broker")
+    return broker if isinstance(broker, int) else None
+
+
+def delete_with_dependents(steps: Sequence[Step]) -> Iterator[Steps]:
+    """A step together with every later step that only makes sense because of it: for a
+    broker fault, every later step on the same broker; for a cut, every later cut and heal
+    up to the next heal (it is what the later ones narrow or undo)."""
+    for index, step in enumerate(steps):
+        broker = _broker_of(step)
+        drop = [index]
+        if broker is not None and step.kind != "restart":
+            drop += [j for j in range(index + 1, len(steps)) if _broker_of(steps[j]) == broker]
+        elif step.kind == "partition":
+            for j in range(index + 1, len(steps)):
+                if steps[j].kind in ("partition", "heal"):
+                    drop.append(j)
+                if steps[j].kind == "heal":
+                    break
+        if len(drop) > 2:  # one or two steps: the other moves already try them
+            yield without(steps, drop)
+
+
+def merge_ticks(steps: Sequence[Step]) -> Iterator[Steps]:
+    """Each run of consecutive ticks as one tick of their total (capped at a step's
+    maximum): the same time passes with no step boundary in between."""
+    index = 0
+    while index < len(steps):
+        end = index
+        while end < len(steps) and steps[end].kind == "tick":
+            end += 1
+        if end - index >= 2:
+            total_ms = min(MAX_STEP_MS, sum(int(s.args["ms"]) for s in steps[index:end]))
+            yield [*steps[:index], Step("tick", {"ms": total_ms}), *steps[end:]]
+        index = max(end, index + 1)
+
+
+def fold_ticks_into_sends(steps: Sequence[Step]) -> Iterator[Steps]:
+    """A send followed by a tick as one send that waits that much longer (an unanswered
+    send waits out its whole bound, so the same time passes when the write hangs; when it
+    is answered early, the replay decides whether the rest of the tick mattered)."""
+    for index in range(len(steps) - 1):
+        send, tick = steps[index], steps[index + 1]
+        if send.kind not in ("send", "poll") or tick.kind != "tick":
+            continue
+        if send.args.get("wait", True) is False:
+            waited_ms = 0
+        elif "wait_ms" in send.args:
+            waited_ms = int(send.args["wait_ms"])
+        else:
+            continue  # waits for its answer up to the request timeout: nothing to fold
+        args = {**send.args, "wait": True, "wait_ms": min(MAX_STEP_MS, waited_ms + tick.args["ms"])}
+        yield [*steps[:index], Step(send.kind, args), *steps[index + 2 :]]
+
+
+def client_ops_as_ticks(steps: Sequence[Step], durations_ms: Sequence[int]) -> Iterator[Steps]:
+    """A send or poll that waited replaced by a tick as long as its wait: the same time
+    passes without the operation (a client op that does not matter but whose time does)."""
+    assert len(durations_ms) == len(steps)
+    for index, step in enumerate(steps):
+        waited = step.kind in ("send", "poll") and step.args.get("wait", True)
+        if waited and durations_ms[index] > 0:
+            tick = Step("tick", {"ms": min(MAX_STEP_MS, durations_ms[index])})
+            yield [*steps[:index], tick, *steps[index + 1 :]]
+
+
+def simplicity_rank(step: Step) -> tuple[int, int]:
+    """What a same-length rewrite must lower: (how drastic the step is, its size). A
+    client operation weighs more than a tick, so one may become the other."""
+    drastic = {"replace-disk": 2, "power-loss": 1}.get(step.kind, 0)
+    if step.kind in ("send", "poll"):
+        drastic = 1 if step.args.get("wait", True) else 2
+        return drastic, int(step.args.get("process", 0)) + ("wait_ms" in step.args)
+    if step.kind == "tick":
+        return 0, int(step.args["ms"])
+    if step.kind == "partition":
+        return 0, sum(len(group) for group in step.args["groups"])
+    if step.kind == "message-faults":
+        lossy = 1 if float(step.args["loss"]) > 0 else 0
+        return lossy, int(step.args["delay_lo_ms"]) + int(step.args["delay_hi_ms"])
+    return drastic, 0
+
+
+def _narrower_cuts(groups: list[list[str]]) -> Iterator[list[list[str]]]:
+    """The cut with one node left out of one side (a side left empty: no cut there)."""
+    for g, group in enumerate(groups):
+        for node in group:
+            narrower = [
+                [n for n in other if n != node] if i == g else list(other)
+                for i, other in enumerate(groups)
+            ]
+            narrower = [side for side in narrower if side]
+            if len(narrower) >= 2:
+                yield narrower
+
+
+def simpler_versions(step: Step, tick_sizes_ms: Sequence[int]) -> Iterator[Step]:
+    """Gentler steps of the same family, gentlest first."""
+    if step.kind in GENTLER:
+        for kind in reversed(GENTLER[step.kind]):
+            yield Step(kind, dict(step.args))
+    elif step.kind in ("send", "poll"):
+        if step.args.get("wait", True) is False:
+            yield Step(step.kind, {**step.args, "wait": True})
+        elif "wait_ms" in step.args:  # wait for the answer (up to the request timeout)
+            yield Step(step.kind, {k: v for k, v in step.args.items() if k != "wait_ms"})
+        if int(step.args["process"]) > 0:
+            yield Step(step.kind, {**step.args, "process": 0})
+    elif step.kind == "tick":
+        ms = int(step.args["ms"])
+        shorter = sorted({*(t for t in tick_sizes_ms if t < ms), ms // 2} - {0})
+        yield from (Step("tick", {"ms": t}) for t in shorter)
+    elif step.kind == "partition":
+        args = {k: v for k, v in step.args.items() if k != "note"}
+        for groups in _narrower_cuts([list(g) for g in step.args["groups"]]):
+            yield Step("partition", {**args, "groups": groups})
+    elif step.kind == "message-faults":
+        yield from _calmer_networks(step)
+
+
+def _calmer_networks(step: Step) -> Iterator[Step]:
+    """No loss; the shortest delay; a fixed delay instead of a range."""
+    lo, hi = int(step.args["delay_lo_ms"]), int(step.args["delay_hi_ms"])
+    if float(step.args["loss"]) > 0:
+        yield Step("message-faults", {**step.args, "loss": 0})
+    if (lo, hi) != (1, 1):
+        yield Step("message-faults", {**step.args, "delay_lo_ms": 1, "delay_hi_ms": 1})
+    if 1 < lo < hi:
+        yield Step("message-faults", {**step.args, "delay_hi_ms": lo})
+
+
+def simplify_steps(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> Iterator[Steps]:
+    """Each step replaced by a simpler version of itself (see `simplicity_rank`)."""
+    for index, step in enumerate(steps):
+        for option in simpler_versions(step, tick_sizes_ms):
+            assert simplicity_rank(option) < simplicity_rank(step), (step, option)
+            yield [*steps[:index], option, *steps[index + 1 :]]
+
+
+def swap_then_delete(steps: Sequence[Step]) -> Iterator[Steps]:
+    """Two adjacent steps swapped, then one step deleted: an order that lets a step go."""
+    for index in range(len(steps) - 1):
+        swapped = list(steps)
+        swapped[index], swapped[index + 1] = swapped[index + 1], swapped[index]
+        if swapped[index] == swapped[index + 1]:
+            continue
+        for drop in range(len(swapped) - 1, -1, -1):
+            yield without(swapped, (drop,))
+
+
+def broker_permutations(broker_count: int) -> list[dict[int, int]]:
+    """Non-identity relabellings of the brokers: all of them for up to 3 brokers, the
+    transpositions beyond (the number of permutations grows too fast)."""
+    brokers = list(range(1, broker_count + 1))
+    if broker_count <= 3:
+        perms = [dict(zip(brokers, p, strict=True)) for p in permutations(brokers)]
+    else:
+        perms = []
+        for a, b in combinations(brokers, 2):
+            perm = {x: x for x in brokers}
+            perm[a], perm[b] = b, a
+            perms.append(perm)
+    return [p for p in perms if any(k != v for k, v in p.items())]
+
+
+def _relabel_node(node: str, perm: dict[int, int]) -> str:
+    if node.startswith("b") and node[1:].isdigit() and int(node[1:]) in perm:
+        return f"b{perm[int(node[1:])]}"
+    return node
+
+
+def relabel(step: Step, perm: dict[int, int]) -> Step:
+    """`step` with every broker renamed by `perm` (a cut's prose note, which names
+    brokers, is dropped rather than rewritten)."""
+    args = dict(step.args)
+    if isinstance(args.get("broker"), int):
+        args["broker"] = perm.get(args["broker"], args["broker"])
+    if step.kind == "partition":
+        args.pop("note", None)
+        args["groups"] = [[_relabel_node(n, perm) for n in group] for group in args["groups"]]
+    return Step(step.kind, args)
+
+
+def delete_and_relabel(
+    steps: Sequence[Step], size: int, perms: Sequence[dict[int, int]]
+) -> Iterator[Steps]:
+    """`size` steps deleted and the brokers of the rest renamed. A story often begins by
+    moving leadership away (crash the leader, wait for the election) and then plays out
+    on the new leader; replaying the rest with the new leader renamed to the first one
+    (the initial leader) needs no such opening."""
+    for shorter in delete_subsets(steps, size):
+        for perm in perms:
+            yield [relabel(step, perm) for step in shorter]
