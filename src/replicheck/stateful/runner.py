@@ -13,7 +13,6 @@ contents). With `database_dir=None` it is a function of the first three only.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -22,8 +21,7 @@ import queue as queue_module
 import random
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.context import SpawnContext, SpawnProcess
 from pathlib import Path
@@ -221,27 +219,6 @@ def campaign_settings(
     )
 
 
-#: young-generation size (allocations between collections) while a campaign runs
-CAMPAIGN_GC_THRESHOLD = 50_000
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Collect garbage less often while a campaign runs, and restore the thresholds after.
-
-    An example allocates hundreds of thousands of short-lived objects (messages, events,
-    Hypothesis's choice records) that reference counting frees; with the default threshold
-    the cyclic collector (and Hypothesis's callback that times it) runs every 700
-    allocations for next to nothing. Collection order never reaches the simulation or the
-    search, so the same seed explores the same examples."""
-    young, middle, old = gc.get_threshold()
-    gc.set_threshold(max(young, CAMPAIGN_GC_THRESHOLD), middle, old)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, middle, old)
-
-
 @dataclass
 class _Single:
     """One worker's outcome (picklable, sent back from worker processes)."""
@@ -299,7 +276,7 @@ def run_single(
         # Every campaign explores independently of which local modules this process has
         # loaded (stateful/local_constants.py): `hunt --seed N` is the same run from the
         # command line, the Python API, pytest, a worker process or a Dask task.
-        with without_local_constants(), fewer_collections():
+        with without_local_constants():
             _run_machine(machine, settings=campaign_settings(max_examples, steps, database_path))
     except Exception as err:  # a violation (AssertionError) or a crash in the simulation
         if not sink.failures or not isinstance(err, AssertionError):
