@@ -3,20 +3,28 @@
 The full reader (`replicheck.checker.edn`) walks tokens in Python: fine for a few thousand
 ops, too slow for a million. Most Jepsen lines use only maps, vectors, keywords, plain
 integers, `nil`, booleans and short word-like strings, and for that vocabulary EDN can be
-rewritten into JSON text with a few C-level byte operations and handed to `orjson`:
+rewritten into JSON text with a few C-level byte operations over a whole block of lines
+and handed to `orjson`, which builds the dicts itself:
 
-- `{` → `["\\u0000",` (a map becomes a list tagged by a NUL string, turned back into a
-  dict after parsing, so maps stay distinguishable from vectors), `}` → `]`;
-- spaces → commas (EDN separates elements by whitespace, JSON by commas);
-- `:name` → `"name"` (one C-level `re.split` and a join: a substitution template would
-  cost a Python call per keyword), `nil` → `null`.
+- a map key (a keyword, an integer or a word-like string right after `{` or `, `, and
+  followed by one space, as Clojure prints maps) becomes a JSON key: `{:type ` →
+  `{"type":`, `, 3 ` → `,"\\t3":` (an integer key is tagged by a tab, which the
+  screening below keeps out of every accepted line, and turned back into an int after
+  parsing: `int` ignores the tab, so a poll's result is restored at C speed);
+- the other spaces → commas; `:name` → `"name"`; `nil` → `null`.
+
+Why this cannot change a value: the rewrite keeps every token (translated one to one)
+and every bracket, and only chooses, for each gap between two elements, whether it
+becomes `,` or `:`. EDN pairs a map's elements in order whatever separates them, and JSON
+accepts a text only if each object alternates key `:` value `,` and each array uses
+commas, so any rewrite that orjson accepts pairs the same elements as the EDN reader.
+A wrong guess (a vector written with commas, a map without them) gives invalid JSON.
 
 `parse_fast_op(raw)` returns the parsed op, or `None` whenever the line uses anything else
 (sets, tags, lists, symbols, escapes, tabs, 19+ digit integers that might not fit in 64
-bits, strings with separators in them, ...) or whenever the rewritten text is not valid
-JSON: the caller then uses the full reader, which is the authority. Rewriting can only turn
-unsupported EDN into *invalid* JSON, never into different valid JSON, and a property test
-checks that both readers agree wherever the fast path answers.
+bits, strings with separators in them, map keys of other types, ...) or whenever the
+rewritten text is not valid JSON: the caller then uses the full reader, which is the
+authority. Property tests check that both readers agree wherever the fast path answers.
 """
 
 from __future__ import annotations
@@ -28,20 +36,35 @@ import orjson
 
 from replicheck.checker.json_values import deeper_than, too_deep_text
 
-_MAP_TAG = "\x00"
 #: the full reader's nesting bound (values nested deeper are an input error there)
 MAX_NESTING = 64
 # digits → "0" and unsupported characters → "#", so two substring tests do the screening
+# (NUL is screened too: the rewrite uses it as its key marker)
 _UNSUPPORTED = b"#\\;()'`~@^\t\r\x00"
 _SCREEN = bytes.maketrans(b"123456789" + _UNSUPPORTED, b"0" * 9 + b"#" * len(_UNSUPPORTED))
 _LONG_NUMBER = b"0" * 19  # may not fit in 64 bits: orjson would turn it into a float
 _STRINGS_OK = re.compile(rb'[^"]*(?:"[\w./\-]*"[^"]*)*')
-_KEYWORD_SPLIT = re.compile(rb":([A-Za-z*+!_?<>=\-][\w*+!?<>=.\-/]*)")
-
-
-class _Unsupported(Exception):
-    """Raised inside the map fix-up for input the fast path must leave to the full reader."""
-
+_KEYWORD = rb":[A-Za-z*+!_?<>=\-][\w*+!?<>=.\-/]*"
+# one split finds every keyword and every map key (a keyword, integer or word-like string
+# after `{` or `, ` and before one space, as Clojure prints maps), a key together with a
+# keyword value or the keyword opening its vector value (`, :f :send`, `, :value [[:poll`:
+# fewer, longer tokens); what it captures is looked up in `_TOKEN_JSON`, so the rewrite
+# costs no Python call per token
+_TOKEN_SPLIT = re.compile(
+    # one leading character class lets the regex engine skip to candidates at C speed
+    b"([{,:](?:(?<=[{,]) ?(?:"
+    + _KEYWORD
+    + rb'|-?\d+|"[\w./\-]*") (?:\[*'
+    + _KEYWORD
+    + b")?|(?<=:)"
+    + _KEYWORD[1:]
+    + b"))"
+)
+_INT_TAG = "\t"
+_INT_TAG_TEXT = b'"\\t'  # how a tagged key starts in the JSON text
+#: captured token → its JSON form (a key's colon is a NUL until the separators are done)
+_TOKEN_JSON: dict[bytes, bytes] = {}
+_TOKEN_CACHE_MAX = 1 << 14
 
 #: blocks shorter than this are parsed line by line (the halving of a failed block stops)
 BLOCK_MIN_LINES = 16
@@ -50,7 +73,7 @@ BLOCK_MIN_LINES = 16
 def parse_fast_op(raw: bytes) -> dict[str, Any] | None:
     """One EDN op line as a dict, or None if the fast path does not apply to it."""
     screened = raw.translate(_SCREEN)
-    if b"#" in screened or _LONG_NUMBER in screened:
+    if b"#" in screened or _LONG_NUMBER in screened or b"null" in raw:
         return None
     if b'"' in raw and _STRINGS_OK.fullmatch(raw) is None:
         return None
@@ -60,51 +83,115 @@ def parse_fast_op(raw: bytes) -> dict[str, Any] | None:
     text = _rewrite(text)
     try:
         value = orjson.loads(text)
-        if type(value) is not list or not value or value[0] != _MAP_TAG:
-            return None
-        if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and too_deep_text(
-            raw, value, MAX_NESTING
-        ):
-            # the full reader reports it (strings here hold no brackets: the text's
-            # bracket skeleton is the structure, maps counted as the lists they are here)
-            return None
-        return _to_op(value, text)
-    except (orjson.JSONDecodeError, _Unsupported, TypeError, RecursionError):
-        # TypeError: an unhashable (composite) map key; RecursionError: maps nested deeper
-        # than the fix-up walks (the full reader bounds nesting with a clear error)
+    except orjson.JSONDecodeError:
         return None
+    if type(value) is not dict:
+        return None
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING and too_deep_text(raw, value, MAX_NESTING):
+        # the full reader reports it (strings here hold no brackets: the text's
+        # bracket skeleton is the structure)
+        return None
+    if _INT_TAG_TEXT in text:
+        return _int_keys(value, text.count(_INT_TAG_TEXT))
+    return value
+
+
+def _token_json(token: bytes) -> bytes:
+    if token.startswith(b":"):
+        return b'"' + token[1:] + b'"'  # a keyword that is not a map key
+    opener, token = token[:1], token[1:].lstrip(b" ")
+    key, value = token.split(b" ", 1)
+    if value:  # a keyword value, or brackets and a keyword
+        brackets = value[: value.index(b":")]
+        value = brackets + b'"' + value[len(brackets) + 1 :] + b'"'
+    if key.startswith(b":"):
+        return opener + b'"' + key[1:] + b'"\x00' + value
+    if key.startswith(b'"'):
+        return opener + key + b"\x00" + value
+    return opener + _INT_TAG_TEXT + key + b'"\x00' + value
 
 
 def _rewrite(text: bytes) -> bytes:
     """EDN text (one line, or many: nothing here crosses a newline) as JSON text."""
+    parts = _TOKEN_SPLIT.split(text)
+    tokens = parts[1::2]
+    try:
+        parts[1::2] = map(_TOKEN_JSON.__getitem__, tokens)  # C-level: no call per token
+    except KeyError:
+        if len(_TOKEN_JSON) > _TOKEN_CACHE_MAX:
+            _TOKEN_JSON.clear()  # adversarial vocabularies must not grow it forever
+        for token in set(tokens).difference(_TOKEN_JSON):
+            _TOKEN_JSON[token] = _token_json(token)
+        parts[1::2] = map(_TOKEN_JSON.__getitem__, tokens)
     text = (
-        text.replace(b"{}", b'["\\u0000"]')
-        .replace(b"{", b'["\\u0000",')
-        .replace(b"}", b"]")
+        b"".join(parts)
+        # a colon left now is none of the tokens above: make it invalid JSON, so that
+        # only the keys' NULs become JSON's colons
+        .replace(b":", b"#")
         .replace(b" ", b",")
         .replace(b",,", b",")
         .replace(b"[,", b"[")
         .replace(b",]", b"]")
+        .replace(b",}", b"}")
     )
-    text = b'"'.join(_KEYWORD_SPLIT.split(text))
     if b"nil" in text:
-        # after the rewrite a nil token follows "," or "["; a symbol starting with "nil"
-        # becomes invalid JSON, and keywords/strings are quoted, so nothing else matches
-        text = text.replace(b",nil", b",null").replace(b"[nil", b"[null")
-    return text
+        # a nil token now follows ",", "[" or a key's NUL; a symbol starting with "nil"
+        # becomes invalid JSON, and keywords/strings are quoted
+        text = (
+            text.replace(b",nil", b",null")
+            .replace(b"[nil", b"[null")
+            .replace(b"\x00nil", b"\x00null")
+        )
+    return text.replace(b"\x00", b":")
 
 
-def _to_op(value: list[Any], text: bytes) -> dict[str, Any]:
-    """The op map of a parsed, NUL-tagged line (`text`: its JSON form)."""
-    maps = text.count(b'"\\u0000"')
-    if maps <= 2:
-        op = _op_with_polls(value, maps)
-        if op is not None:
-            return op
-        value = orjson.loads(text)  # the shortcut declined: start again, generally
-    result = _maps(value, [maps])
-    assert type(result) is dict  # a tagged list of even length (checked by _pairs)
-    return result
+def _int_keys(op: dict[str, Any], tagged: int) -> dict[str, Any] | None:
+    """`op` with its `#`-tagged keys turned back into the integers they were, or None if
+    fewer than `tagged` of them were found (a repeated key: the full reader decides)."""
+    mops = op.get("value")
+    if type(mops) is list and len(mops) == 1:
+        # the common shape: one poll, every key of its result an integer
+        mop = mops[0]
+        if type(mop) is list and len(mop) == 2 and type(mop[1]) is dict:
+            polled = mop[1]
+            if len(polled) == tagged and "".join(polled).count(_INT_TAG) == tagged:
+                mop[1] = dict(zip(map(int, polled), polled.values(), strict=True))
+                return op
+    left = [tagged]
+    op = _walk(op, left)
+    return None if left[0] else op
+
+
+def _untag(value: dict[Any, Any], left: list[int]) -> dict[Any, Any]:
+    tag = _INT_TAG
+    if not any(type(k) is str and k[:1] == tag for k in value):
+        return value
+    out = {}
+    for k, v in value.items():
+        if type(k) is str and k[:1] == tag:
+            left[0] -= 1
+            out[int(k[1:])] = v
+        else:
+            out[k] = v
+    return out
+
+
+def _walk(value: Any, left: list[int]) -> Any:
+    """Untag every map below `value` (depth is bounded by the nesting check)."""
+    if type(value) is dict:
+        value = _untag(value, left)
+        for k, v in value.items():
+            if not left[0]:
+                break
+            if type(v) is dict or type(v) is list:
+                value[k] = _walk(v, left)
+    elif type(value) is list:
+        for i, v in enumerate(value):
+            if not left[0]:
+                break
+            if type(v) is dict or type(v) is list:
+                value[i] = _walk(v, left)
+    return value
 
 
 def parse_fast_block(lines: list[bytes]) -> list[dict[str, Any] | None]:
@@ -133,6 +220,7 @@ def _block(lines: list[bytes], out: list[dict[str, Any] | None]) -> None:
     if (
         b"#" in screened
         or _LONG_NUMBER in screened
+        or b"null" in blob  # EDN's symbol `null` (JSON's null comes from `nil` only)
         or (b'"' in blob and _STRINGS_OK.fullmatch(blob) is None)
     ):
         half = len(lines) // 2
@@ -143,69 +231,16 @@ def _block(lines: list[bytes], out: list[dict[str, Any] | None]) -> None:
     pieces = _rewrite(blob).split(b"\n")
     assert len(pieces) == len(lines) + 1, "one newline per line"
     loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
     for line, piece in zip(lines, pieces, strict=False):
         try:
             value = loads(piece)
-            if (
-                type(value) is not list
-                or not value
-                or value[0] != _MAP_TAG
-                or not (shallow or line.count(b"[") + line.count(b"{") <= MAX_NESTING)
-            ):
-                out.append(parse_fast_op(line))  # the line's own checks decide
-                continue
-            out.append(_to_op(value, piece))
-        except (orjson.JSONDecodeError, _Unsupported, TypeError, RecursionError):
+        except decode_error:
+            out.append(parse_fast_op(line))  # the line's own checks decide
+            continue
+        # (a JSON object's text starts with "{", so the line did too)
+        if type(value) is dict and (shallow or line.count(b"[") + line.count(b"{") <= MAX_NESTING):
+            tagged = piece.count(_INT_TAG_TEXT)
+            out.append(_int_keys(value, tagged) if tagged else value)
+        else:
             out.append(parse_fast_op(line))
-
-
-def _pairs(tagged: list[Any]) -> dict[str, Any]:
-    if not len(tagged) % 2:
-        raise _Unsupported
-    items = iter(tagged)
-    next(items)
-    return dict(zip(items, items, strict=False))
-
-
-def _op_with_polls(value: list[Any], maps: int) -> dict[str, Any] | None:
-    """The common shapes without a recursive walk: an op map whose only other map (if
-    any) is a poll micro-op's result, `[... [:poll {k records}] ...]`. None otherwise."""
-    op = _pairs(value)
-    if maps == 1:
-        return op
-    mops = op.get("value")
-    if type(mops) is list:
-        for mop in mops:
-            if type(mop) is list and len(mop) == 2 and type(mop[1]) is list:
-                polled = mop[1]
-                if polled and polled[0] == _MAP_TAG:
-                    mop[1] = _pairs(polled)
-                    return op
-    return None
-
-
-def _maps(value: list[Any], remaining: list[int]) -> Any:
-    """Turn NUL-tagged lists back into dicts, in place where possible.
-
-    `remaining[0]` counts the maps not yet converted; once it reaches zero nothing below
-    is walked (the record lists of a poll are never visited).
-    """
-    if value and value[0] == _MAP_TAG:
-        if not len(value) % 2:
-            raise _Unsupported
-        remaining[0] -= 1
-        items = iter(value)
-        next(items)
-        out = dict(zip(items, items, strict=False))
-        if remaining[0]:
-            for key, item in out.items():
-                if type(item) is list:
-                    out[key] = _maps(item, remaining)
-        return out
-    if remaining[0]:
-        for i, item in enumerate(value):
-            if type(item) is list:
-                value[i] = _maps(item, remaining)
-                if not remaining[0]:
-                    break
-    return value
