@@ -43,6 +43,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.stateful import actions_fence, moments
+from replicheck.stateful.draws import sampled
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor, campaign_wait_ms
 from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step, Vocabulary
@@ -92,9 +93,8 @@ def partition_states(executor: Executor) -> dict[int, PartitionState]:
     """Leader and ISR per partition number, as the controller committed them."""
     cluster = executor.cluster
     result: dict[int, PartitionState] = {}
-    for index in range(cluster.config.partition_count):
-        status = cluster.partition_state(index)
-        result[index] = PartitionState(status.leader, status.isr)
+    for p in cluster.store.partitions:  # the store directly: this runs several times a step
+        result[p.index] = PartitionState(p.leader if p.leader >= 0 else None, tuple(p.isr))
     return result
 
 
@@ -425,7 +425,7 @@ class CampaignMachine(RuleBasedStateMachine):
     # -- setup -----------------------------------------------------------------------
     @initialize(
         cluster_seed=st.integers(0, 2**16 - 1),
-        families=st.sets(st.sampled_from(FAULT_FAMILIES), min_size=1),
+        families=st.sets(sampled(FAULT_FAMILIES), min_size=1),
     )
     def start(self, cluster_seed: int, families: set[str]) -> None:
         self.executor = Executor(self.plan.config, cluster_seed)
@@ -435,7 +435,7 @@ class CampaignMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.executor is not None)
     @rule(data=st.data())
     def act(self, data: st.DataObject) -> None:
-        action = data.draw(st.sampled_from(self._menu()), label="action")
+        action = data.draw(sampled(self._menu()), label="action")
         self.previous_action = action
         handler = getattr(self, "_do_" + action.replace("-", "_"), None)
         if handler is None:  # a plain action (see `_plain_actions`): the kind itself
@@ -445,8 +445,8 @@ class CampaignMachine(RuleBasedStateMachine):
 
     # -- clients ---------------------------------------------------------------------
     def _send(self, data: st.DataObject, wait: bool) -> None:
-        process = data.draw(st.sampled_from(self._idle_clients()), label="client")
-        partition = data.draw(st.sampled_from(self.plan.partitions), label="partition")
+        process = data.draw(sampled(self._idle_clients()), label="client")
+        partition = data.draw(sampled(self.plan.partitions), label="partition")
         message = f"m{self.next_message}"
         self.next_message += 1
         args = {"process": process, "partition": partition, "message": message, "wait": wait}
@@ -461,8 +461,8 @@ class CampaignMachine(RuleBasedStateMachine):
         self._send(data, wait=False)
 
     def _do_poll(self, data: st.DataObject) -> None:
-        process = data.draw(st.sampled_from(self._idle_clients()), label="client")
-        partition = data.draw(st.sampled_from(self.plan.partitions), label="partition")
+        process = data.draw(sampled(self._idle_clients()), label="client")
+        partition = data.draw(sampled(self.plan.partitions), label="partition")
         from_start = data.draw(st.booleans(), label="from start")
         offset = 0 if from_start else self.positions.get((process, partition), 0)
         history_from = len(self.ex.cluster.history)
@@ -475,10 +475,10 @@ class CampaignMachine(RuleBasedStateMachine):
                     self.positions[(process, partition)] = records[-1][0] + 1
 
     def _do_tick_short(self, data: st.DataObject) -> None:
-        self._apply(Step("tick", {"ms": data.draw(st.sampled_from(self.plan.short_ticks))}))
+        self._apply(Step("tick", {"ms": data.draw(sampled(self.plan.short_ticks))}))
 
     def _do_tick_long(self, data: st.DataObject) -> None:
-        self._apply(Step("tick", {"ms": data.draw(st.sampled_from(self.plan.long_ticks))}))
+        self._apply(Step("tick", {"ms": data.draw(sampled(self.plan.long_ticks))}))
 
     # -- broker faults ---------------------------------------------------------------
     def _broker_fault(self, data: st.DataObject, kind: str, leader: bool) -> None:
@@ -486,7 +486,7 @@ class CampaignMachine(RuleBasedStateMachine):
         candidates = self._leader_first(live)
         if kind == "power-loss":
             candidates = self._power_targets("power-leader" if leader else "power-other")
-        broker = candidates[0] if leader else data.draw(st.sampled_from(candidates), label="broker")
+        broker = candidates[0] if leader else data.draw(sampled(candidates), label="broker")
         if kind == "power-loss":
             self.powered.add(broker)
         self._apply(Step(kind, {"broker": broker}), fault=True)
@@ -503,7 +503,7 @@ class CampaignMachine(RuleBasedStateMachine):
         live = self._leader_first(self._live())
         if len(live) < 2:
             return self._do_tick_long(data)
-        other = data.draw(st.sampled_from(live[1:]), label="broker")
+        other = data.draw(sampled(live[1:]), label="broker")
         self._apply(Step("crash", {"broker": live[0]}), fault=True)
         self._apply(Step("crash", {"broker": other}), fault=True)
         return None
@@ -520,7 +520,7 @@ class CampaignMachine(RuleBasedStateMachine):
         pool = self._disk_replaceable()
         if self.joining in pool and self._mostly(data, "aim joining"):
             pool = [self.joining]  # the broker a held-up ISR proposal is about
-        broker = data.draw(st.sampled_from(pool), label="broker")
+        broker = data.draw(sampled(pool), label="broker")
         self.powered.add(broker)
         self.swapped = broker
         self._apply(Step("replace-disk", {"broker": broker}), fault=True)
@@ -531,7 +531,7 @@ class CampaignMachine(RuleBasedStateMachine):
 
     def _do_restart(self, data: st.DataObject) -> None:
         down = [b for b in self.plan.brokers if not self.ex.cluster.is_live(b)]
-        broker = data.draw(st.sampled_from(down), label="broker")
+        broker = data.draw(sampled(down), label="broker")
         self._apply(Step("restart", {"broker": broker}), fault=True)
 
     # -- network ---------------------------------------------------------------------
@@ -561,8 +561,8 @@ class CampaignMachine(RuleBasedStateMachine):
         states = partition_states(self.ex)
         led = [p for p, s in sorted(states.items()) if s.leader is not None]
         if not led:
-            return data.draw(st.sampled_from(self.plan.brokers), label="broker"), 0
-        part = data.draw(st.sampled_from(led), label="partition")
+            return data.draw(sampled(self.plan.brokers), label="broker"), 0
+        part = data.draw(sampled(led), label="partition")
         leader = states[part].leader
         assert leader is not None
         return leader, part
@@ -585,7 +585,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if successor is not None and self._mostly(data, "successor"):
             follower = successor
         else:
-            follower = data.draw(st.sampled_from(others), label="follower")
+            follower = data.draw(sampled(others), label="follower")
         note = f"cuts the link between leader {leader} of {self.plan.config.topic}-{part} and {follower}"
         self._partition([[f"b{leader}"], [f"b{follower}"]], note)
         self._under_load(data)
@@ -602,11 +602,11 @@ class CampaignMachine(RuleBasedStateMachine):
         return None
 
     def _do_cut_link(self, data: st.DataObject) -> None:
-        first = data.draw(st.sampled_from(self._leader_first(self.plan.brokers)), label="broker")
+        first = data.draw(sampled(self._leader_first(self.plan.brokers)), label="broker")
         others = [b for b in self.plan.brokers if b != first]
         if not others:
             return self._do_tick_short(data)
-        second = data.draw(st.sampled_from(others), label="other broker")
+        second = data.draw(sampled(others), label="other broker")
         self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
         self._under_load(data)
         return None
@@ -626,20 +626,18 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_cut_broker_controller(self, data: st.DataObject) -> None:
         ahead = self._ahead()
         pool = ahead if ahead and self._mostly(data, "aim ahead") else self.plan.brokers
-        broker = data.draw(st.sampled_from(pool), label="broker")
+        broker = data.draw(sampled(pool), label="broker")
         self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
         self._under_load(data)
 
     def _do_isolate_broker(self, data: st.DataObject) -> None:
-        broker = data.draw(st.sampled_from(self._leader_first(self.plan.brokers)), label="broker")
+        broker = data.draw(sampled(self._leader_first(self.plan.brokers)), label="broker")
         rest = [n for n in self.plan.nodes if n != f"b{broker}"]
         self._partition([[f"b{broker}"], rest], f"isolates broker {broker}")
 
     def _do_split(self, data: st.DataObject) -> None:
         side = data.draw(
-            st.sets(
-                st.sampled_from(self.plan.nodes), min_size=1, max_size=len(self.plan.nodes) - 1
-            ),
+            st.sets(sampled(self.plan.nodes), min_size=1, max_size=len(self.plan.nodes) - 1),
             label="side",
         )
         ordered = sorted(side, key=self.plan.nodes.index)
@@ -652,9 +650,9 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_message_faults(self, data: st.DataObject) -> None:
         base_ms = int(self.plan.config.network_delay_ms)
         fetch_ms = max(1, int(self.plan.config.fetch_interval_ms))
-        loss = data.draw(st.sampled_from([0.0, 0.2, 0.5]), label="loss")
+        loss = data.draw(sampled([0.0, 0.2, 0.5]), label="loss")
         lo, hi = data.draw(
-            st.sampled_from(
+            sampled(
                 [
                     (base_ms, base_ms),
                     (base_ms, base_ms + fetch_ms),
@@ -696,7 +694,7 @@ class CampaignMachine(RuleBasedStateMachine):
             ahead = [b for b in self._ahead() if b in followers]
             pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
             if pool:
-                broker = data.draw(st.sampled_from(pool), label="broker")
+                broker = data.draw(sampled(pool), label="broker")
                 self._partition(
                     [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
                 )
@@ -743,7 +741,7 @@ class CampaignMachine(RuleBasedStateMachine):
             followers = [b for b in live if b != leader]
             if not followers:
                 return
-            follower = data.draw(st.sampled_from(followers), label="lagging follower")
+            follower = data.draw(sampled(followers), label="lagging follower")
             self._partition(
                 [[f"b{leader}"], [f"b{follower}"]],
                 f"cuts the link between leader {leader} and {follower}",
@@ -805,7 +803,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if self.swapped in others and self._mostly(data, "aim swapped"):
             follower = self.swapped
         else:
-            follower = data.draw(st.sampled_from(others), label="follower")
+            follower = data.draw(sampled(others), label="follower")
         note = f"leader {leader} gets the controller back and loses {follower}"
         self._partition([[f"b{leader}"], [f"b{follower}"]], note)
         config = self.plan.config
@@ -824,7 +822,7 @@ class CampaignMachine(RuleBasedStateMachine):
         leader = self._leader_first(live)[0]
         self._apply(Step("crash", {"broker": leader}), fault=True)
         rest = [b for b in live if b != leader]
-        first = data.draw(st.sampled_from(rest), label="next leader")
+        first = data.draw(sampled(rest), label="next leader")
         second = next(b for b in rest if b != first)
         self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
         self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
