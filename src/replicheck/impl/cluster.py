@@ -405,18 +405,18 @@ class Cluster:
         names.add(CONTROLLER)
         return names
 
+    def _checked_node(self, name: str, known: set[str]) -> str:
+        """`name` if it names a broker, the controller or a client (c<N>); else ValueError."""
+        if name not in known and not (name.startswith("c") and name[1:].isdigit()):
+            raise ValueError(f"unknown node {name!r} (expected b<N>, c<N> or controller)")
+        return name
+
     def partition(self, groups: Iterable[Iterable[str]]) -> None:
         """Nodes in different groups cannot talk; unlisted nodes reach everyone."""
         known = self._node_names()
         checked = []
         for group in groups:
-            names = []
-            for name in group:
-                name = str(name)
-                if name not in known and not (name.startswith("c") and name[1:].isdigit()):
-                    raise ValueError(f"unknown node {name!r} (expected b<N>, c<N> or controller)")
-                names.append(name)
-            checked.append(names)
+            checked.append([self._checked_node(str(name), known) for name in group])
         normalised = self._net.set_partition(checked)
         self._emit("partition", groups=normalised)
 
@@ -453,8 +453,7 @@ class Cluster:
         """(extension) Messages from `src` to `dst` take `extra_ms` longer (0 clears it)."""
         known = self._node_names()
         for name in (src, dst):
-            if name not in known and not (name.startswith("c") and name[1:].isdigit()):
-                raise ValueError(f"unknown node {name!r} (expected b<N>, c<N> or controller)")
+            self._checked_node(name, known)
         if src == dst or extra_ms < 0:
             raise ValueError("a slow link joins two nodes and adds >= 0 ms")
         if extra_ms:
