@@ -10,7 +10,7 @@ import pytest
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.report import html, timeline
 from replicheck.report.case_fields import steps_problem
-from replicheck.stateful import machine, minimize
+from replicheck.stateful import machine, shrink_moves
 from replicheck.stateful.scenario import Executor, RunResult, StepExecutor, run_scenario
 from replicheck.stateful.steps import (
     FAULT_KINDS,
@@ -38,8 +38,8 @@ def test_every_reader_takes_its_sets_from_the_table() -> None:
         name: kind.event for name, kind in VOCABULARY.items() if kind.event
     } == timeline._STEP_EVENT
     assert "elect-preferred" not in timeline._STEP_EVENT  # it leaves no event of its own
-    assert minimize._UNDO["crash"] == ("restart", "broker")
-    assert minimize._UNDO["partition"] == ("heal", None)
+    assert shrink_moves.UNDO["crash"] == ("restart", "broker")
+    assert shrink_moves.UNDO["partition"] == ("heal", None)
 
 
 def test_swarm_families_come_from_the_fault_kinds_in_table_order() -> None:

@@ -41,9 +41,6 @@ from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor
 from replicheck.stateful.steps import Step
 
-# What undoes a fault, for pair deletion: fault kind → (undo kind, the arg that must match).
-_UNDO = moves.UNDO
-
 #: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
 DEFAULT_MAX_RUNS = 2000
 #: the escalating passes are quadratic or cubic in the length: only for stories this short
