@@ -202,7 +202,7 @@ for _cut in ("cut-broker-controller", "cut-under-load"):
 
 # After a rolling restart during a controller-link loss the incident ends (the link heals:
 # the follower learns every epoch it missed at once) or goes on (another leader failure).
-_FOLLOW_UPS["bounce-leader"] = {"heal": 4, "crash-leader": 2, "crash-other": 2, "cascade": 3}
+_FOLLOW_UPS["bounce-leader"] = {"heal": 10, "crash-leader": 2, "crash-other": 2, "cascade": 3}
 _FOLLOW_UPS["bounce-leader"] |= {"crash-two": 6}
 # A cascade ends with a leader's death: as after `crash-leader`, time passes for the
 # election (a restart first would only make the dead leader lead again).
@@ -229,6 +229,13 @@ _UNEVEN_BOOST: dict[str, int] = {
     "cascade": 4,
     "bounce-leader": 3,
 } | dict.fromkeys(_CUTS, 2)
+
+
+# While the ISR itself is split: a record is on the leader and some ISR members but not on
+# others. Whichever member the next leadership change favours decides its fate, so the
+# procedures that change leadership with part of the cluster looking away (a rolling
+# restart while a follower has lost its controller link) weigh more.
+_SPLIT_BOOST: dict[str, int] = {"bounce-leader": 3}
 
 
 class CampaignMachine(RuleBasedStateMachine):
@@ -279,6 +286,7 @@ class CampaignMachine(RuleBasedStateMachine):
         menu: list[str] = []
         follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
         uneven = self._replicas_uneven()
+        split = uneven and self._isr_split()
         leaderless = self._leaderless()
         for action, family, weight in _MENU:
             if family is not None and not self.families.intersection(family):
@@ -308,6 +316,8 @@ class CampaignMachine(RuleBasedStateMachine):
             weight *= follow_ups.get(action, 1)
             if uneven:
                 weight *= _UNEVEN_BOOST.get(action, 1)
+            if split:
+                weight *= _SPLIT_BOOST.get(action, 1)
             menu.extend([action] * weight)
         assert menu, "send, poll or tick is always possible"
         return menu
@@ -402,8 +412,22 @@ class CampaignMachine(RuleBasedStateMachine):
         """
         cluster = self.ex.cluster
         for part in self.plan.partitions:
-            lengths = {len(log) for log in cluster.replica_logs(part).values()}
+            lengths = set(moments.log_ends(cluster, part).values())
             if len(lengths) > 1:
+                return True
+        return False
+
+    def _isr_split(self) -> bool:
+        """Does some partition's live leader hold records that one ISR member has copied
+        and another has not (an uncommitted record on part of the ISR)?"""
+        cluster = self.ex.cluster
+        for part, state in partition_states(self.ex).items():
+            if state.leader is None or not cluster.is_live(state.leader):
+                continue
+            ends = moments.log_ends(cluster, part)
+            top = ends.get(state.leader, 0)
+            members = [ends.get(b, 0) for b in state.isr if b != state.leader]
+            if any(n >= top for n in members) and any(n < top for n in members):
                 return True
         return False
 
@@ -444,15 +468,29 @@ class CampaignMachine(RuleBasedStateMachine):
         handler(data)
 
     # -- clients ---------------------------------------------------------------------
-    def _send(self, data: st.DataObject, wait: bool) -> None:
+    def _send(self, data: st.DataObject, wait: bool, partition: int | None = None) -> None:
         process = data.draw(sampled(self._idle_clients()), label="client")
-        partition = data.draw(sampled(self.plan.partitions), label="partition")
+        if partition is None:
+            partition = data.draw(sampled(self.plan.partitions), label="partition")
         message = f"m{self.next_message}"
         self.next_message += 1
         args = {"process": process, "partition": partition, "message": message, "wait": wait}
         if wait:
             args["wait_ms"] = self.plan.wait_ms
         self._apply(Step("send", args))
+
+    def _send_until_done(self, data: st.DataObject, attempts: int = 2) -> None:
+        """Traffic that goes on during a procedure: a write, written again (a new message,
+        as an application would) when it failed -- after a leadership change the first
+        write of a client often meets its stale metadata (NOT_LEADER, FENCED_LEADER_EPOCH),
+        and the procedure is about what a write that does land does to the replicas."""
+        for _ in range(attempts):
+            if not self._idle_clients():
+                return
+            history_from = len(self.ex.cluster.history)
+            self._send(data, wait=True)
+            if not any(op["type"] == "fail" for op in self.ex.cluster.history[history_from:]):
+                return
 
     def _do_send(self, data: st.DataObject) -> None:
         self._send(data, wait=True)
@@ -551,8 +589,15 @@ class CampaignMachine(RuleBasedStateMachine):
         right, and a write waiting for its acknowledgement never leaves them behind."""
         if not self._idle_clients() or not self._mostly(data, "under load"):
             return
-        self._send(data, wait=False)
-        self._apply(Step("tick", {"ms": self.plan.short_ticks[0]}))
+        part = data.draw(sampled(self.plan.partitions), label="partition")
+        ends = moments.log_ends(self.ex.cluster, part)
+        self._send(data, wait=False, partition=part)
+        # Until the write is on a second replica (a follower that can still fetch copied
+        # it), at most one fetch round: then the replicas that can fetch hold it and, if
+        # the cut keeps one from fetching, that one does not.
+        fetch_ms = max(1, int(self.plan.config.fetch_interval_ms))
+        bound_ms = fetch_ms + 4 * max(1, self.delay_hi_ms)
+        self._tick_until(lambda c: moments.first_copy(c, part, ends), bound_ms)
         if self._idle_clients() and self._coin(data, "reader"):
             self._do_poll(data)  # a consumer reads during the incident
         self.previous_action = "cut-under-load"
@@ -617,7 +662,7 @@ class CampaignMachine(RuleBasedStateMachine):
         decides whether those records survive."""
         ahead: set[int] = set()
         for part in self.plan.partitions:
-            lengths = {b: len(log) for b, log in self.ex.cluster.replica_logs(part).items()}
+            lengths = moments.log_ends(self.ex.cluster, part)
             if lengths:
                 shortest = min(lengths.values())
                 ahead.update(b for b, n in lengths.items() if n > shortest)
@@ -679,7 +724,10 @@ class CampaignMachine(RuleBasedStateMachine):
 
         Optionally during a network incident: a follower has lost its controller link
         (it misses the metadata of the whole procedure). The follower is preferably one
-        holding records that others lack, whose view of leadership decides their fate."""
+        holding records that others lack, whose view of leadership decides their fate.
+        Half of the time that link comes back when the procedure is over (a blip: the
+        follower then learns, at once, an epoch with the leader it followed before);
+        otherwise the incident goes on."""
         live = self._live()
         if not live:
             return self._do_tick_long(data)
@@ -689,6 +737,7 @@ class CampaignMachine(RuleBasedStateMachine):
             link_lost = self._mostly(data, "controller link lost")
         else:
             link_lost = data.draw(st.booleans(), label="controller link lost")
+        cut_here = False
         if link_lost:
             followers = [b for b in live if b != leader]
             ahead = [b for b in self._ahead() if b in followers]
@@ -698,14 +747,18 @@ class CampaignMachine(RuleBasedStateMachine):
                 self._partition(
                     [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
                 )
+                cut_here = True
         self._apply(Step("crash", {"broker": leader}), fault=True)
         self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
         self._apply(Step("restart", {"broker": leader}), fault=True)
         self._apply(Step("tick", {"ms": self.plan.short_ticks[-1]}))
         if self._mostly(data, "write before election") and self._idle_clients():
-            self._send(data, wait=True)
+            self._send_until_done(data)
         self._apply(Step("elect-preferred", {}), fault=True)
         self._apply(Step("tick", {"ms": 5 * self.plan.short_ticks[-1]}))
+        if cut_here and self._coin(data, "link back after"):
+            self._do_heal(data)
+            self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
         return None
 
     def _do_quick_restart_leader(self, data: st.DataObject) -> None:
