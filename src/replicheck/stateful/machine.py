@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -43,10 +43,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.stateful import actions_fence, moments
-from replicheck.stateful.draws import sampled
+from replicheck.stateful.draws import draw, sampled
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor, campaign_wait_ms
-from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step, Vocabulary
+from replicheck.stateful.steps import (
+    CLIENT_COUNT,
+    FINAL_READ_PROCESS,
+    VOCABULARY,
+    Step,
+    Vocabulary,
+)
 
 # Fault families that the swarm switches on and off per example, from the step table (each
 # fault kind names its family): crash, power, partition, network, controller, preferred.
@@ -81,6 +87,23 @@ def tick_sizes_ms(config: ClusterConfig) -> list[int]:
         int(config.replica_lag_time_max_ms) + fetch_ms,
     }
     return sorted(sizes)
+
+
+# How many client processes share one producer instance, drawn per example: usually one
+# each (the original model), one example in four all three campaign processes share one
+# (an application's threads sharing a KafkaProducer: several batches in flight per
+# connection, max.in.flight.requests.per.connection). Three, because processes share by
+# `process - process % threads`: the final read (process 3) then still gets a producer
+# of its own, the fresh client the final read promises.
+SHARED_PRODUCER_THREADS = (1, 1, 1, CLIENT_COUNT)
+
+
+def shared_producer(config: ClusterConfig, threads: int) -> ClusterConfig:
+    """`config` with `threads` processes per producer instance, unless it sets its own."""
+    assert FINAL_READ_PROCESS % threads == 0, "the final read needs a producer of its own"
+    if threads == 1 or config.producer_threads != 1:
+        return config
+    return replace(config, producer_threads=threads)
 
 
 @dataclass(frozen=True)
@@ -434,12 +457,12 @@ class CampaignMachine(RuleBasedStateMachine):
     @staticmethod
     def _coin(data: st.DataObject, label: str) -> bool:
         """A fair yes-or-no choice."""
-        return data.draw(st.booleans(), label=label)
+        return draw(data, st.booleans(), label=label)
 
     @staticmethod
     def _mostly(data: st.DataObject, label: str) -> bool:
         """A choice that is usually yes (three times in four)."""
-        return data.draw(st.integers(0, 3), label=label) > 0
+        return draw(data, st.integers(0, 3), label=label) > 0
 
     def _leader_first(self, candidates: list[int]) -> list[int]:
         leads = [s.leader for _, s in sorted(partition_states(self.ex).items())]
@@ -450,16 +473,17 @@ class CampaignMachine(RuleBasedStateMachine):
     @initialize(
         cluster_seed=st.integers(0, 2**16 - 1),
         families=st.sets(sampled(FAULT_FAMILIES), min_size=1),
+        threads=sampled(SHARED_PRODUCER_THREADS),
     )
-    def start(self, cluster_seed: int, families: set[str]) -> None:
-        self.executor = Executor(self.plan.config, cluster_seed)
+    def start(self, cluster_seed: int, families: set[str], threads: int) -> None:
+        self.executor = Executor(shared_producer(self.plan.config, threads), cluster_seed)
         self.families = frozenset(families)
 
     # -- the one rule ----------------------------------------------------------------
     @precondition(lambda self: self.executor is not None)
     @rule(data=st.data())
     def act(self, data: st.DataObject) -> None:
-        action = data.draw(sampled(self._menu()), label="action")
+        action = draw(data, sampled(self._menu()), label="action")
         self.previous_action = action
         handler = getattr(self, "_do_" + action.replace("-", "_"), None)
         if handler is None:  # a plain action (see `_plain_actions`): the kind itself
@@ -469,9 +493,9 @@ class CampaignMachine(RuleBasedStateMachine):
 
     # -- clients ---------------------------------------------------------------------
     def _send(self, data: st.DataObject, wait: bool, partition: int | None = None) -> None:
-        process = data.draw(sampled(self._idle_clients()), label="client")
+        process = draw(data, sampled(self._idle_clients()), label="client")
         if partition is None:
-            partition = data.draw(sampled(self.plan.partitions), label="partition")
+            partition = draw(data, sampled(self.plan.partitions), label="partition")
         message = f"m{self.next_message}"
         self.next_message += 1
         args = {"process": process, "partition": partition, "message": message, "wait": wait}
@@ -499,9 +523,9 @@ class CampaignMachine(RuleBasedStateMachine):
         self._send(data, wait=False)
 
     def _do_poll(self, data: st.DataObject) -> None:
-        process = data.draw(sampled(self._idle_clients()), label="client")
-        partition = data.draw(sampled(self.plan.partitions), label="partition")
-        from_start = data.draw(st.booleans(), label="from start")
+        process = draw(data, sampled(self._idle_clients()), label="client")
+        partition = draw(data, sampled(self.plan.partitions), label="partition")
+        from_start = draw(data, st.booleans(), label="from start")
         offset = 0 if from_start else self.positions.get((process, partition), 0)
         history_from = len(self.ex.cluster.history)
         args = {"process": process, "partition": partition, "offset": offset}
@@ -513,10 +537,10 @@ class CampaignMachine(RuleBasedStateMachine):
                     self.positions[(process, partition)] = records[-1][0] + 1
 
     def _do_tick_short(self, data: st.DataObject) -> None:
-        self._apply(Step("tick", {"ms": data.draw(sampled(self.plan.short_ticks))}))
+        self._apply(Step("tick", {"ms": draw(data, sampled(self.plan.short_ticks))}))
 
     def _do_tick_long(self, data: st.DataObject) -> None:
-        self._apply(Step("tick", {"ms": data.draw(sampled(self.plan.long_ticks))}))
+        self._apply(Step("tick", {"ms": draw(data, sampled(self.plan.long_ticks))}))
 
     # -- broker faults ---------------------------------------------------------------
     def _broker_fault(self, data: st.DataObject, kind: str, leader: bool) -> None:
@@ -524,7 +548,7 @@ class CampaignMachine(RuleBasedStateMachine):
         candidates = self._leader_first(live)
         if kind == "power-loss":
             candidates = self._power_targets("power-leader" if leader else "power-other")
-        broker = candidates[0] if leader else data.draw(sampled(candidates), label="broker")
+        broker = candidates[0] if leader else draw(data, sampled(candidates), label="broker")
         if kind == "power-loss":
             self.powered.add(broker)
         self._apply(Step(kind, {"broker": broker}), fault=True)
@@ -541,7 +565,7 @@ class CampaignMachine(RuleBasedStateMachine):
         live = self._leader_first(self._live())
         if len(live) < 2:
             return self._do_tick_long(data)
-        other = data.draw(sampled(live[1:]), label="broker")
+        other = draw(data, sampled(live[1:]), label="broker")
         self._apply(Step("crash", {"broker": live[0]}), fault=True)
         self._apply(Step("crash", {"broker": other}), fault=True)
         return None
@@ -558,7 +582,7 @@ class CampaignMachine(RuleBasedStateMachine):
         pool = self._disk_replaceable()
         if self.joining in pool and self._mostly(data, "aim joining"):
             pool = [self.joining]  # the broker a held-up ISR proposal is about
-        broker = data.draw(sampled(pool), label="broker")
+        broker = draw(data, sampled(pool), label="broker")
         self.powered.add(broker)
         self.swapped = broker
         self._apply(Step("replace-disk", {"broker": broker}), fault=True)
@@ -569,7 +593,7 @@ class CampaignMachine(RuleBasedStateMachine):
 
     def _do_restart(self, data: st.DataObject) -> None:
         down = [b for b in self.plan.brokers if not self.ex.cluster.is_live(b)]
-        broker = data.draw(sampled(down), label="broker")
+        broker = draw(data, sampled(down), label="broker")
         self._apply(Step("restart", {"broker": broker}), fault=True)
 
     # -- network ---------------------------------------------------------------------
@@ -589,7 +613,7 @@ class CampaignMachine(RuleBasedStateMachine):
         right, and a write waiting for its acknowledgement never leaves them behind."""
         if not self._idle_clients() or not self._mostly(data, "under load"):
             return
-        part = data.draw(sampled(self.plan.partitions), label="partition")
+        part = draw(data, sampled(self.plan.partitions), label="partition")
         ends = moments.log_ends(self.ex.cluster, part)
         self._send(data, wait=False, partition=part)
         # Until the write is on a second replica (a follower that can still fetch copied
@@ -606,8 +630,8 @@ class CampaignMachine(RuleBasedStateMachine):
         states = partition_states(self.ex)
         led = [p for p, s in sorted(states.items()) if s.leader is not None]
         if not led:
-            return data.draw(sampled(self.plan.brokers), label="broker"), 0
-        part = data.draw(sampled(led), label="partition")
+            return draw(data, sampled(self.plan.brokers), label="broker"), 0
+        part = draw(data, sampled(led), label="partition")
         leader = states[part].leader
         assert leader is not None
         return leader, part
@@ -630,7 +654,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if successor is not None and self._mostly(data, "successor"):
             follower = successor
         else:
-            follower = data.draw(sampled(others), label="follower")
+            follower = draw(data, sampled(others), label="follower")
         note = f"cuts the link between leader {leader} of {self.plan.config.topic}-{part} and {follower}"
         self._partition([[f"b{leader}"], [f"b{follower}"]], note)
         self._under_load(data)
@@ -647,11 +671,11 @@ class CampaignMachine(RuleBasedStateMachine):
         return None
 
     def _do_cut_link(self, data: st.DataObject) -> None:
-        first = data.draw(sampled(self._leader_first(self.plan.brokers)), label="broker")
+        first = draw(data, sampled(self._leader_first(self.plan.brokers)), label="broker")
         others = [b for b in self.plan.brokers if b != first]
         if not others:
             return self._do_tick_short(data)
-        second = data.draw(sampled(others), label="other broker")
+        second = draw(data, sampled(others), label="other broker")
         self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
         self._under_load(data)
         return None
@@ -671,17 +695,18 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_cut_broker_controller(self, data: st.DataObject) -> None:
         ahead = self._ahead()
         pool = ahead if ahead and self._mostly(data, "aim ahead") else self.plan.brokers
-        broker = data.draw(sampled(pool), label="broker")
+        broker = draw(data, sampled(pool), label="broker")
         self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
         self._under_load(data)
 
     def _do_isolate_broker(self, data: st.DataObject) -> None:
-        broker = data.draw(sampled(self._leader_first(self.plan.brokers)), label="broker")
+        broker = draw(data, sampled(self._leader_first(self.plan.brokers)), label="broker")
         rest = [n for n in self.plan.nodes if n != f"b{broker}"]
         self._partition([[f"b{broker}"], rest], f"isolates broker {broker}")
 
     def _do_split(self, data: st.DataObject) -> None:
-        side = data.draw(
+        side = draw(
+            data,
             st.sets(sampled(self.plan.nodes), min_size=1, max_size=len(self.plan.nodes) - 1),
             label="side",
         )
@@ -695,8 +720,9 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_message_faults(self, data: st.DataObject) -> None:
         base_ms = int(self.plan.config.network_delay_ms)
         fetch_ms = max(1, int(self.plan.config.fetch_interval_ms))
-        loss = data.draw(sampled([0.0, 0.2, 0.5]), label="loss")
-        lo, hi = data.draw(
+        loss = draw(data, sampled([0.0, 0.2, 0.5]), label="loss")
+        lo, hi = draw(
+            data,
             sampled(
                 [
                     (base_ms, base_ms),
@@ -736,14 +762,14 @@ class CampaignMachine(RuleBasedStateMachine):
         if self.partitioned:
             link_lost = self._mostly(data, "controller link lost")
         else:
-            link_lost = data.draw(st.booleans(), label="controller link lost")
+            link_lost = draw(data, st.booleans(), label="controller link lost")
         cut_here = False
         if link_lost:
             followers = [b for b in live if b != leader]
             ahead = [b for b in self._ahead() if b in followers]
             pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
             if pool:
-                broker = data.draw(sampled(pool), label="broker")
+                broker = draw(data, sampled(pool), label="broker")
                 self._partition(
                     [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
                 )
@@ -794,7 +820,7 @@ class CampaignMachine(RuleBasedStateMachine):
             followers = [b for b in live if b != leader]
             if not followers:
                 return
-            follower = data.draw(sampled(followers), label="lagging follower")
+            follower = draw(data, sampled(followers), label="lagging follower")
             self._partition(
                 [[f"b{leader}"], [f"b{follower}"]],
                 f"cuts the link between leader {leader} and {follower}",
@@ -804,7 +830,7 @@ class CampaignMachine(RuleBasedStateMachine):
                 self._send(data, wait=True)
             self.partitioned = False
             self._apply(Step("heal", {}), fault=True)
-        if data.draw(st.booleans(), label="leader restarts"):
+        if draw(data, st.booleans(), label="leader restarts"):
             # The leader's process restarts at once: the controller moves leadership to
             # another ISR member, whose HW lags until every member has fetched from it.
             self._apply(Step("crash", {"broker": leader}), fault=True)
@@ -816,9 +842,9 @@ class CampaignMachine(RuleBasedStateMachine):
             return
         part, leader, member = found
         topic_part = f"{self.plan.config.topic}-{part}"
-        if self.plan.config.broker_epochs and data.draw(st.booleans(), label="held up"):
+        if self.plan.config.broker_epochs and draw(data, st.booleans(), label="held up"):
             return self._hold_up_proposal(data, leader, member, topic_part)
-        if data.draw(st.booleans(), label="race the commit"):
+        if draw(data, st.booleans(), label="race the commit"):
             self._tick_until(
                 lambda c: moments.controller_ahead(c) is not None,
                 2 * self.plan.config.fetch_interval_ms,
@@ -856,7 +882,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if self.swapped in others and self._mostly(data, "aim swapped"):
             follower = self.swapped
         else:
-            follower = data.draw(sampled(others), label="follower")
+            follower = draw(data, sampled(others), label="follower")
         note = f"leader {leader} gets the controller back and loses {follower}"
         self._partition([[f"b{leader}"], [f"b{follower}"]], note)
         config = self.plan.config
@@ -875,7 +901,7 @@ class CampaignMachine(RuleBasedStateMachine):
         leader = self._leader_first(live)[0]
         self._apply(Step("crash", {"broker": leader}), fault=True)
         rest = [b for b in live if b != leader]
-        first = data.draw(sampled(rest), label="next leader")
+        first = draw(data, sampled(rest), label="next leader")
         second = next(b for b in rest if b != first)
         self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
         self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
