@@ -181,3 +181,28 @@ def test_the_campaign_draws_shared_producers_and_their_results_replay() -> None:
     assert not any(r.violation for r in results)
     shared = next(r for r in results if r.config.producer_threads == CLIENT_COUNT)
     assert run_scenario(shared.config, shared.seed, shared.steps).history == shared.history
+
+
+def test_the_fast_draw_makes_the_same_choices_as_data_draw(monkeypatch) -> None:
+    """`draws.draw` skips DataObject.draw's bookkeeping only: a seeded campaign explores
+    exactly the same examples with the public call."""
+    from replicheck.stateful import actions_fence, draws
+    from replicheck.stateful import machine as machine_module
+    from replicheck.stateful.runner import run_single
+
+    def explored() -> list[list[Step]]:
+        seen: list[list[Step]] = []
+        run_single(
+            ClusterConfig(), 5, 15, 10, None, lambda sink, _: seen.append(list(sink.last_steps))
+        )
+        return seen
+
+    fast = explored()
+
+    def public(data, strategy, label=None):
+        return data.draw(strategy, label=label)
+
+    monkeypatch.setattr(machine_module, "draw", public)
+    monkeypatch.setattr(actions_fence, "draw", public)
+    assert draws.draw is not public
+    assert explored() == fast and len(fast) >= 15
