@@ -244,6 +244,34 @@ class JepsenKafka:
             self.position = position
             self.ops = position + 1
 
+    def feed_completion(
+        self,
+        position: int,
+        invoked: tuple[int, dict[str, Any]],
+        op: dict[str, Any],
+        sink: MicroOpSink,
+    ) -> None:
+        """One completion of a client process, as `feed` handles it (for a caller that
+        pairs invocations itself: replicheck.checker.jepsen_lines)."""
+        f = op["f"]
+        if f in MICRO_OP_FS:
+            self.position = position
+            self._feed_op(position, invoked, op, sink)
+        elif f in CONSUMER_FS:
+            self.position = position
+            self._consumer(op, invoked[1])
+        if op["type"] == "info":
+            self._positions.pop(op["process"], None)  # Jepsen replaces a crashed client
+
+    def feed_poll_map(self, polled: Any, facts: OpFacts, sink: MicroOpSink) -> None:
+        """The polls of an ok op whose only micro-op is `[:poll polled]` (see `_feed_op`:
+        `polled` a dict whose keys stay distinct as strings)."""
+        self._feed_single_poll(polled, facts, sink)
+
+    def forget_position(self, process: int) -> None:
+        """An info completion: Jepsen replaces the crashed client (see `feed`)."""
+        self._positions.pop(process, None)
+
     def _feed_op(
         self,
         position: int,

@@ -1,0 +1,411 @@
+"""Jepsen's common op lines read, validated, translated and fed in one loop, at C speed.
+
+`check_log_file` on a Jepsen-shape file would otherwise pay, per line, for a parse into a
+dict, the reader's validation, a generator step and the translator's dict lookups before
+the checker sees a micro-op. Most lines Jepsen writes have one of a few exact shapes:
+
+    {:type :invoke, :process 6, :f :poll, :value [[:poll]], :index 12, :time 12000}
+    {:type :invoke, :process 8, :f :send, :value [[:send 0 1]], :index 17, :time 17000}
+    {:process 8, :f :send, :type :ok, :value [[:send 0 [0 1]]], :index 20, :time 20000}
+    {:process 7, :f :poll, :type :ok, :value [[:poll {0 [[0 1] [1 2]]}]], :index 9, ...}
+
+(and the same as JSON Lines, as orjson writes it, with the type before or after the
+process, any of the four types, and offset-less sends). One regex `findall` per block
+of lines classifies every line and captures its numbers; a line of these shapes is
+validated and translated inline, calling the checker's `feed_send` and the translator's
+poll feed directly. A poll's result is the only nested part: its text (digits, spaces,
+brackets and commas only, screened by the regex) is handed to `orjson` (for EDN after a
+one-to-one byte translation: `{` `}` → `[` `]`, spaces → commas, so a map becomes an
+array of alternating keys and values).
+
+Why it is exact (the full reader, `replicheck.checker.history.LineReader`, stays the
+authority for every other line, and the translator's own code handles every op the loop
+does not unroll):
+
+- every captured number is a canonical decimal of at most 18 digits, which both readers
+  read as the same `int`; keywords and strings are fixed text;
+- a poll result is accepted only if `orjson` accepts its translated text. EDN treats
+  commas as whitespace, so giving every gap a comma changes no EDN value, and JSON
+  accepts the text only if every gap has exactly one; a map becomes a dict only if its
+  keys (integers: nothing else is in the screened text) are distinct and paired. JSON's
+  result text is parsed as it is: a complete JSON value parses the same alone as inside
+  its line;
+- a block with a 19-digit run (an integer `orjson` might round) or with brackets that may
+  nest deeper than the readers' bound goes through the full reader line by line;
+- a line that would fail validation (a process invoking twice, a completion without its
+  invocation, an index not above the last) goes to the full reader before any state is
+  touched, so the error it raises is the reader's own, on the same line.
+
+Property tests (tests/checker/test_jepsen_lines.py) compare the verdict, evidence and
+errors with the reader + `JepsenKafka.feed` path on correct, fault-injected and mutated
+histories, EDN and JSON Lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from replicheck.checker.history import (
+    STDIN,
+    HistoryError,
+    LineReader,
+    _looks_like_edn,
+    _maybe_deep,
+    _open,
+    iter_ops,
+)
+from replicheck.checker.jepsen_kafka import INF, JepsenKafka, MicroOpSink, OpFacts
+from replicheck.checker.json_values import DIGITS_TABLE, LONG_RUN, MAX_NESTING, deeper_than
+
+_N = rb"(0|[1-9][0-9]{0,17})"  # a canonical non-negative integer that fits in 64 bits
+_TYPE = rb"(invoke|ok|info|fail)"
+# groups: 0 type, 1 process, 2 f (type first) | 3 process, 4 f, 5 type (type after f);
+# value: 6 `poll` (no result), 7 key with 8 message (no offset) or 9 offset and
+# 10 message, 11 a poll's result; 12 index, 13 time; 14 any other line
+EDN_LINE = re.compile(
+    rb"\{(?::type :" + _TYPE + rb", :process " + _N + rb", :f :(send|poll)"
+    rb"|:process " + _N + rb", :f :(send|poll), :type :" + _TYPE + rb")"
+    rb", :value \[\[:(?:(poll)\]\]"
+    rb"|send " + _N + rb" (?:" + _N + rb"|\[" + _N + rb" " + _N + rb"\])\]\]"
+    rb"|poll (\{[0-9 \[\],]*\})\]\])"
+    rb", :index " + _N + rb", :time " + _N + rb"\}\n|(.*\n)"
+)
+JSON_LINE = re.compile(
+    rb'\{(?:"type":"' + _TYPE + rb'","process":' + _N + rb',"f":"(send|poll)"'
+    rb'|"process":' + _N + rb',"f":"(send|poll)","type":"' + _TYPE + rb'")'
+    rb',"value":\[\["(?:(poll)"\]\]'
+    rb'|send",' + _N + rb",(?:" + _N + rb"|\[" + _N + rb"," + _N + rb"\])\]\]"
+    rb'|poll",(\{[0-9\[\],":]*\})\]\])'
+    rb',"index":' + _N + rb',"time":' + _N + rb"\}\n|(.*\n)"
+)
+_GROUPS = 15
+_EDN_RESULT = bytes.maketrans(b"{} ", b"[],")
+_TEXT = {b"invoke": "invoke", b"ok": "ok", b"info": "info", b"fail": "fail"}
+_TEXT.update({b"send": "send", b"poll": "poll"})
+_POLL_VALUE = [["poll"]]  # a fast invoke's value is rebuilt from its row only if needed
+
+_FIRST_BLOCK_BYTES = 1 << 14  # as `iter_ops`: a bad early line is reported at once
+_BLOCK_BYTES = 1 << 20
+
+
+def _edn_result(text: bytes) -> dict[Any, Any] | None:
+    """An EDN poll result `{0 [[5 7] ...], ...}` (screened by `EDN_LINE`), or None."""
+    try:
+        items = orjson.loads(text.translate(_EDN_RESULT).replace(b",,", b","))
+        polled = dict(zip(items[::2], items[1::2], strict=False))
+    except (orjson.JSONDecodeError, TypeError):
+        return None
+    if len(polled) * 2 != len(items):
+        return None  # an odd count, or a repeated key: the full reader says what it is
+    return polled
+
+
+def _json_result(text: bytes) -> dict[Any, Any] | None:
+    try:
+        polled = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return polled if type(polled) is dict else None
+
+
+def _row_op(row: tuple[bytes, ...], polled: Any) -> dict[str, Any]:
+    """The op dict the full reader gives for a fast row (for the translator's own code)."""
+    if row[1]:
+        kind, process, f = row[0], row[1], row[2]
+    else:
+        kind, process, f = row[5], row[3], row[4]
+    if row[6]:
+        mop: list[Any] = ["poll"]
+    elif row[7]:
+        sent = int(row[8]) if row[8] else [int(row[9]), int(row[10])]
+        mop = ["send", int(row[7]), sent]
+    else:
+        mop = ["poll", polled]
+    return {
+        "type": _TEXT[kind],
+        "process": int(process),
+        "f": _TEXT[f],
+        "value": [mop],
+        "index": int(row[12]),
+        "time": int(row[13]),
+    }
+
+
+def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file in blocks of whole lines, each ending with a newline (one is added to a
+    last line without it: no reader's value depends on it)."""
+    size = _FIRST_BLOCK_BYTES
+    carry: list[bytes] = []
+    while chunk := handle.read(size):
+        size = _BLOCK_BYTES
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            carry.append(chunk)
+            continue
+        yield b"".join([*carry, chunk[:cut]]) if carry else chunk[:cut]
+        carry = [chunk[cut:]] if cut < len(chunk) else []
+    rest = b"".join(carry)
+    if rest:
+        yield rest + b"\n"
+
+
+def applies(path: str | Path, data: bytes | None) -> bool:
+    """Whether the file is Jepsen-shaped (judged as `check_any_log` judges it, by its
+    first send/poll/txn/consumer op) and can be read twice. A file the reader rejects
+    before that op is left to the normal path, which reports it."""
+    from replicheck.checker.log_check import peek_shape
+
+    if str(path) == STDIN and data is None:
+        return False
+    ops = iter_ops(path, data)
+    try:
+        jepsen, _ = peek_shape(ops)
+    except HistoryError:
+        return False
+    finally:
+        ops.close()
+    return jepsen
+
+
+class JepsenLines:
+    """One pass over a Jepsen-shape file into `translator` and its checker (`feed`)."""
+
+    def __init__(self, path: str | Path, data: bytes | None, translator: JepsenKafka) -> None:
+        self.path = Path(path)
+        self.data = data
+        self.source = str(path)
+        self.translator = translator
+        self.reader = LineReader(self.source, edn=False)
+        # process -> (position of its invocation, the invocation's op or fast row, index)
+        self.pending: dict[Any, tuple[int, Any, Any]] = {}
+        self.position = -1
+        self.lines_fast = 0
+
+    def feed(self, sink: MicroOpSink) -> None:
+        with _open(self.path, self.data) as handle:
+            self._feed(handle, sink)
+        # (on an error, the translator's position is already the failing op's)
+        self.translator.position = self.position
+        self.translator.ops = self.position + 1
+
+    def _feed(self, handle: IO[bytes], sink: MicroOpSink) -> None:
+        line_number = 0
+        pattern: re.Pattern[bytes] | None = None
+        for block in _blocks(handle):
+            if line_number == 0 and block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
+            if pattern is None:
+                first = next((raw for raw in block.split(b"\n") if raw.strip()), None)
+                if first is None:
+                    line_number += block.count(b"\n")
+                    continue
+                edn = _looks_like_edn(self.path, first.decode("utf-8", "replace"))
+                self.reader.edn = edn
+                pattern = EDN_LINE if edn else JSON_LINE
+            if LONG_RUN in block.translate(DIGITS_TABLE) or (
+                deeper_than(block, MAX_NESTING) if self.reader.edn else _maybe_deep(block)
+            ):
+                for raw in block.split(b"\n")[:-1]:
+                    line_number += 1
+                    self._slow(raw + b"\n", line_number, sink)
+                continue
+            line_number = self._rows(block, pattern.findall(block), line_number, sink)
+
+    def _slow(self, raw: bytes, line_number: int, sink: MicroOpSink) -> None:
+        """One line through the full reader, then as `JepsenKafka.feed` takes an op."""
+        op = self.reader.read(raw, line_number)
+        if op is None:
+            return
+        self.position += 1
+        position = self.position
+        ident = op.get("index", position)
+        if ident != position + sink.ids_base:
+            if position == 0 and type(ident) is int:
+                sink.ids_base = ident
+            else:
+                sink.ids[position] = ident
+        process = op["process"]
+        if type(process) is not int:
+            return  # the nemesis: faults, not client operations
+        if op["type"] == "invoke":
+            self.pending[process] = (position, op, op.get("index", position))
+            return
+        self._complete(position, op, sink)
+
+    def _complete(self, position: int, op: dict[str, Any], sink: MicroOpSink) -> None:
+        """A completion the loop does not unroll, through the translator's own code."""
+        entry = self.pending.pop(op["process"], None)
+        if entry is None:
+            invoked = (position, op)
+        else:
+            invoke = entry[1]
+            if type(invoke) is tuple:  # a fast row: rebuilt as the full reader reads it
+                invoke = _row_op(invoke, self._result(invoke[11]) if invoke[11] else None)
+            invoked = (entry[0], invoke)
+        self.translator.feed_completion(position, invoked, op, sink)
+
+    def _result(self, text: bytes) -> dict[Any, Any] | None:
+        return _edn_result(text) if self.reader.edn else _json_result(text)
+
+    def _rows(
+        self, block: bytes, rows: list[tuple[bytes, ...]], line_number: int, sink: MicroOpSink
+    ) -> int:
+        """The lines of one block, matched by `EDN_LINE` / `JSON_LINE`.
+
+        A documented hot loop (once per line of a million-op history): the reader's
+        validation (`iter_ops`) and the translator's common case (`JepsenKafka._feed_op`)
+        inlined, without a dict per op. A row that is not one of the fast shapes, or that
+        would fail validation, goes to `_slow` before any state is touched."""
+        translator = self.translator
+        reader = self.reader
+        outstanding = reader.validator.outstanding
+        indices = reader.indices
+        last_index = indices.last
+        append_index = indices.indices.append
+        append_line = indices.lines.append
+        pending = self.pending
+        writers = translator.writers
+        feed_send = sink.feed_send
+        feed_poll_map = translator.feed_poll_map
+        forget = translator.forget_position
+        ids = sink.ids
+        base = sink.ids_base
+        text = _TEXT
+        result = _edn_result if reader.edn else _json_result
+        position = self.position
+        fast = 0
+        first_line = line_number
+        lines: list[bytes] | None = None
+        for row in rows:
+            line_number += 1
+            (
+                type_a,
+                process_a,
+                f_a,
+                process_b,
+                f_b,
+                type_b,
+                _,
+                key_text,
+                message_text,
+                offset_text,
+                message2_text,
+                result_text,
+                index_text,
+                _,
+                other,
+            ) = row
+            if process_a:
+                kind_text, process, f = type_a, int(process_a), text[f_a]
+            elif process_b:
+                kind_text, process, f = type_b, int(process_b), text[f_b]
+            else:
+                process = -1
+            index = int(index_text) if index_text else -1
+            if process < 0 or index <= last_index:
+                pass  # not a fast row, or an index the reader's dict must judge
+            elif kind_text == b"invoke":
+                if process not in outstanding and not result_text:
+                    # the common invocation: validated, numbered and remembered
+                    outstanding[process] = (line_number, f)
+                    last_index = index
+                    append_index(index)
+                    append_line(line_number)
+                    fast += 1
+                    position += 1
+                    if index != position + base:
+                        if position == 0:
+                            base = sink.ids_base = index
+                        else:
+                            ids[position] = index
+                    pending[process] = (position, row, index)
+                    continue
+            else:
+                waiting = outstanding.get(process)
+                polled = result(result_text) if result_text else None
+                if (
+                    waiting is not None
+                    and waiting[1] == f
+                    and (polled is not None or not result_text)
+                ):
+                    del outstanding[process]
+                    last_index = index
+                    append_index(index)
+                    append_line(line_number)
+                    fast += 1
+                    position += 1
+                    if index != position + base:
+                        if position == 0:
+                            base = sink.ids_base = index
+                        else:
+                            ids[position] = index
+                    kind = text[kind_text]
+                    entry = pending.pop(process, None)
+                    if entry is None:
+                        invoked_at, invoke_index = position, index
+                    else:
+                        invoked_at, _, invoke_index = entry
+                    translator.position = position
+                    if f == "send" and key_text:
+                        key = key_text.decode()
+                        if message_text:
+                            offset = None
+                            message = int(message_text)
+                        else:
+                            offset = int(offset_text)
+                            message = int(message2_text)
+                        if kind != "fail":
+                            by_message = writers.get(key)
+                            if by_message is None:
+                                by_message = writers[key] = {}
+                            if message not in by_message:
+                                by_message[message] = OpFacts(
+                                    index,
+                                    invoke_index,
+                                    process,
+                                    invoked_at,
+                                    INF if kind == "info" else position,
+                                    "send",
+                                )
+                        done = kind if kind != "ok" else ("ok" if offset is not None else "info")
+                        feed_send(done, invoked_at, position, process, key, offset, message)
+                    elif f == "poll" and not key_text:
+                        if polled and kind == "ok":
+                            facts = OpFacts(
+                                index, invoke_index, process, invoked_at, position, "poll"
+                            )
+                            feed_poll_map(polled, facts, sink)
+                    else:  # a send op polling or a poll op sending: the general path
+                        if entry is not None:
+                            pending[process] = entry
+                        self.position = position
+                        sink.ids_base = base
+                        self._complete(position, _row_op(row, polled), sink)
+                        continue
+                    if kind == "info":
+                        forget(process)
+                    continue
+            # the full reader's turn (it validates the line again, from scratch)
+            raw = other
+            if not raw:  # a fast row that failed validation: its line, as the block has it
+                if lines is None:
+                    lines = block.split(b"\n")
+                raw = lines[line_number - first_line - 1] + b"\n"
+            indices.last = last_index
+            self.position = position
+            sink.ids_base = base
+            self._slow(raw, line_number, sink)
+            last_index = indices.last
+            position = self.position
+            base = sink.ids_base
+            append_index = indices.indices.append
+            append_line = indices.lines.append
+        indices.last = last_index
+        self.position = position
+        self.lines_fast += fast
+        return line_number
