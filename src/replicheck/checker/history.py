@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import sys
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -68,8 +68,9 @@ class _Validator:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        # process -> (line of the invocation, its f)
-        self.outstanding: dict[Any, tuple[int, Any]] = {}
+        # process -> (line of the invocation, its f, ...: what a caller pairs by, see
+        # replicheck.checker.jepsen_lines)
+        self.outstanding: dict[Any, tuple[Any, ...]] = {}
 
     def error(self, line: int, reason: str) -> HistoryError:
         return HistoryError(self.source, line, reason)
@@ -231,7 +232,7 @@ def _open(path: Path, data: bytes | None) -> IO[bytes]:
         raise HistoryError(str(path), 0, f"cannot open: {exc.strerror or exc}") from None
 
 
-def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict[str, Any]]:
+def iter_ops(path: str | Path, data: bytes | None = None) -> Generator[dict[str, Any], None, None]:
     """Stream the validated operations of a JSON Lines or EDN history file.
 
     Blank lines are skipped, and a UTF-8 byte-order mark at the start. The format is
@@ -413,11 +414,18 @@ class LineReader:
         except JsonValueError as exc:
             raise HistoryError(self.source, line_number, str(exc)) from None
 
-    def read(self, raw: bytes, line_number: int) -> dict[str, Any] | None:
-        """The validated op on a line, or None for a blank line."""
+    def read(self, raw: bytes, line_number: int, value: Any = None) -> dict[str, Any] | None:
+        """The validated op on a line, or None for a blank line. `value`: the line as
+        `edn_fast.parse_fast_block` already read it (None: read it here)."""
         if not raw.strip():
             return None
-        op = self.validator.check(self.parse(raw, line_number), line_number)
+        if value is None:
+            value = self.parse(raw, line_number)
+        return self.accept(value, line_number)
+
+    def accept(self, value: Any, line_number: int) -> dict[str, Any]:
+        """`value` (a line as read) validated as the next op, as `iter_ops` does."""
+        op = self.validator.check(value, line_number)
         index = op.get("index", _ABSENT)
         if index is not _ABSENT:
             self.indices.add(index, line_number)

@@ -50,17 +50,25 @@ from typing import IO, Any
 
 import orjson
 
+from replicheck.checker.edn_fast import parse_fast_block
 from replicheck.checker.history import (
     STDIN,
     HistoryError,
     LineReader,
     _looks_like_edn,
-    _maybe_deep,
     _open,
     iter_ops,
 )
-from replicheck.checker.jepsen_kafka import INF, JepsenKafka, MicroOpSink, OpFacts
+from replicheck.checker.jepsen_kafka import (
+    INF,
+    JepsenKafka,
+    OpFacts,
+    bad_records,
+    pairs_shape,
+)
 from replicheck.checker.json_values import DIGITS_TABLE, LONG_RUN, MAX_NESTING, deeper_than
+from replicheck.checker.log_anomalies import _Checker
+from replicheck.checker.log_input import LogInputError
 
 _N = rb"(0|[1-9][0-9]{0,17})"  # a canonical non-negative integer that fits in 64 bits
 _TYPE = rb"(invoke|ok|info|fail)"
@@ -80,7 +88,7 @@ JSON_LINE = re.compile(
     rb'|"process":' + _N + rb',"f":"(send|poll)","type":"' + _TYPE + rb'")'
     rb',"value":\[\["(?:(poll)"\]\]'
     rb'|send",' + _N + rb",(?:" + _N + rb"|\[" + _N + rb"," + _N + rb"\])\]\]"
-    rb'|poll",(\{[0-9\[\],":]*\})\]\])'
+    rb'|poll",(\{(?:"[0-9]*":[0-9\[\],]*)*\})\]\])'
     rb',"index":' + _N + rb',"time":' + _N + rb"\}\n|(.*\n)"
 )
 _GROUPS = 15
@@ -181,19 +189,17 @@ class JepsenLines:
         self.source = str(path)
         self.translator = translator
         self.reader = LineReader(self.source, edn=False)
-        # process -> (position of its invocation, the invocation's op or fast row, index)
-        self.pending: dict[Any, tuple[int, Any, Any]] = {}
         self.position = -1
-        self.lines_fast = 0
+        self.slow_lines = 0
 
-    def feed(self, sink: MicroOpSink) -> None:
+    def feed(self, sink: _Checker) -> None:
         with _open(self.path, self.data) as handle:
             self._feed(handle, sink)
         # (on an error, the translator's position is already the failing op's)
         self.translator.position = self.position
         self.translator.ops = self.position + 1
 
-    def _feed(self, handle: IO[bytes], sink: MicroOpSink) -> None:
+    def _feed(self, handle: IO[bytes], sink: _Checker) -> None:
         line_number = 0
         pattern: re.Pattern[bytes] | None = None
         for block in _blocks(handle):
@@ -207,20 +213,26 @@ class JepsenLines:
                 edn = _looks_like_edn(self.path, first.decode("utf-8", "replace"))
                 self.reader.edn = edn
                 pattern = EDN_LINE if edn else JSON_LINE
-            if LONG_RUN in block.translate(DIGITS_TABLE) or (
-                deeper_than(block, MAX_NESTING) if self.reader.edn else _maybe_deep(block)
-            ):
+            if LONG_RUN in block.translate(DIGITS_TABLE) or deeper_than(block, MAX_NESTING):
                 for raw in block.split(b"\n")[:-1]:
                     line_number += 1
                     self._slow(raw + b"\n", line_number, sink)
                 continue
             line_number = self._rows(block, pattern.findall(block), line_number, sink)
 
-    def _slow(self, raw: bytes, line_number: int, sink: MicroOpSink) -> None:
-        """One line through the full reader, then as `JepsenKafka.feed` takes an op."""
-        op = self.reader.read(raw, line_number)
-        if op is None:
+    def _slow(self, raw: bytes, line_number: int, sink: _Checker, value: Any = None) -> None:
+        """One line through the full reader (`value`: as the EDN fast reader read it),
+        then as `JepsenKafka.feed` takes an op."""
+        reader = self.reader
+        if not raw.strip():
             return
+        if value is None:
+            value = reader.parse(raw, line_number)
+        process = value.get("process") if type(value) is dict else None
+        outstanding = reader.validator.outstanding
+        entry = outstanding.get(process) if type(process) is int else None
+        op = reader.accept(value, line_number)
+        self.slow_lines += 1
         self.position += 1
         position = self.position
         ident = op.get("index", position)
@@ -229,38 +241,43 @@ class JepsenLines:
                 sink.ids_base = ident
             else:
                 sink.ids[position] = ident
-        process = op["process"]
         if type(process) is not int:
             return  # the nemesis: faults, not client operations
         if op["type"] == "invoke":
-            self.pending[process] = (position, op, op.get("index", position))
+            # the validator's entry, extended with what the translator pairs by
+            outstanding[process] = (line_number, op["f"], position, op, ident)
             return
-        self._complete(position, op, sink)
+        self._complete(position, op, entry, sink)
 
-    def _complete(self, position: int, op: dict[str, Any], sink: MicroOpSink) -> None:
-        """A completion the loop does not unroll, through the translator's own code."""
-        entry = self.pending.pop(op["process"], None)
+    def _complete(
+        self, position: int, op: dict[str, Any], entry: tuple[Any, ...] | None, sink: _Checker
+    ) -> None:
+        """A completion the loop does not unroll, through the translator's own code;
+        `entry`: its invocation's entry in the validator's map."""
         if entry is None:
             invoked = (position, op)
         else:
-            invoke = entry[1]
+            invoke = entry[3]
             if type(invoke) is tuple:  # a fast row: rebuilt as the full reader reads it
                 invoke = _row_op(invoke, self._result(invoke[11]) if invoke[11] else None)
-            invoked = (entry[0], invoke)
+            invoked = (entry[2], invoke)
         self.translator.feed_completion(position, invoked, op, sink)
 
     def _result(self, text: bytes) -> dict[Any, Any] | None:
         return _edn_result(text) if self.reader.edn else _json_result(text)
 
     def _rows(
-        self, block: bytes, rows: list[tuple[bytes, ...]], line_number: int, sink: MicroOpSink
+        self, block: bytes, rows: list[tuple[bytes, ...]], line_number: int, sink: _Checker
     ) -> int:
         """The lines of one block, matched by `EDN_LINE` / `JSON_LINE`.
 
         A documented hot loop (once per line of a million-op history): the reader's
-        validation (`iter_ops`) and the translator's common case (`JepsenKafka._feed_op`)
-        inlined, without a dict per op. A row that is not one of the fast shapes, or that
-        would fail validation, goes to `_slow` before any state is touched."""
+        validation (`iter_ops`), the translator's common case (`JepsenKafka._feed_op` and
+        `_feed_single_poll`) and the checker's entry for an acknowledged send
+        (`feed_send`) inlined, without a dict per op. A row that is not one of the fast
+        shapes, or that would fail validation, goes to `_slow` before any state is
+        touched. The validator's map of outstanding invocations doubles as the
+        translator's: (line, f, position, op or fast row, index) per process."""
         translator = self.translator
         reader = self.reader
         outstanding = reader.validator.outstanding
@@ -268,19 +285,24 @@ class JepsenLines:
         last_index = indices.last
         append_index = indices.indices.append
         append_line = indices.lines.append
-        pending = self.pending
         writers = translator.writers
+        first_readers = translator.first_readers
+        translator_positions = translator.positions
         feed_send = sink.feed_send
-        feed_poll_map = translator.feed_poll_map
-        forget = translator.forget_position
+        feed_poll = sink.feed_poll
+        send_ok = sink.send_ok
+        partitions = sink.partitions
         ids = sink.ids
         base = sink.ids_base
         text = _TEXT
         result = _edn_result if reader.edn else _json_result
         position = self.position
-        fast = 0
+        sends_ok = 0
         first_line = line_number
         lines: list[bytes] | None = None
+        # the other lines of an EDN block, read by the EDN fast reader at once (as
+        # `iter_ops` reads every line; None where the full reader must)
+        others = iter(parse_fast_block([r[14] for r in rows if r[14]]) if reader.edn else ())
         for row in rows:
             line_number += 1
             (
@@ -312,18 +334,16 @@ class JepsenLines:
             elif kind_text == b"invoke":
                 if process not in outstanding and not result_text:
                     # the common invocation: validated, numbered and remembered
-                    outstanding[process] = (line_number, f)
                     last_index = index
                     append_index(index)
                     append_line(line_number)
-                    fast += 1
                     position += 1
                     if index != position + base:
                         if position == 0:
                             base = sink.ids_base = index
                         else:
                             ids[position] = index
-                    pending[process] = (position, row, index)
+                    outstanding[process] = (line_number, f, position, row, index)
                     continue
             else:
                 waiting = outstanding.get(process)
@@ -337,7 +357,6 @@ class JepsenLines:
                     last_index = index
                     append_index(index)
                     append_line(line_number)
-                    fast += 1
                     position += 1
                     if index != position + base:
                         if position == 0:
@@ -345,11 +364,8 @@ class JepsenLines:
                         else:
                             ids[position] = index
                     kind = text[kind_text]
-                    entry = pending.pop(process, None)
-                    if entry is None:
-                        invoked_at, invoke_index = position, index
-                    else:
-                        invoked_at, _, invoke_index = entry
+                    invoked_at = waiting[2]
+                    invoke_index = waiting[4]
                     translator.position = position
                     if f == "send" and key_text:
                         key = key_text.decode()
@@ -372,26 +388,70 @@ class JepsenLines:
                                     INF if kind == "info" else position,
                                     "send",
                                 )
-                        done = kind if kind != "ok" else ("ok" if offset is not None else "info")
-                        feed_send(done, invoked_at, position, process, key, offset, message)
+                        if kind == "ok" and offset is not None:
+                            # `feed_send`, inlined (its counters are added up below)
+                            sends_ok += 1
+                            part = partitions.get(key)
+                            if part is None:
+                                part = sink.partition(key)
+                            send_ok(
+                                part, ("send", invoked_at, position, process, key, offset, message)
+                            )
+                        else:
+                            done = kind if kind != "ok" else "info"
+                            feed_send(done, invoked_at, position, process, key, offset, message)
                     elif f == "poll" and not key_text:
                         if polled and kind == "ok":
+                            # `JepsenKafka._feed_single_poll`, inlined
                             facts = OpFacts(
                                 index, invoke_index, process, invoked_at, position, "poll"
                             )
-                            feed_poll_map(polled, facts, sink)
+                            positions = translator_positions.get(process)
+                            if positions is None:
+                                positions = translator_positions[process] = {}
+                            for raw_key, records in polled.items():
+                                if type(records) is not list:  # the translator says why
+                                    translator.feed_poll_map({raw_key: records}, facts, sink)
+                                    raise AssertionError("a poll result the translator took")
+                                key = raw_key if type(raw_key) is str else str(raw_key)
+                                readers = first_readers.get(key)
+                                if readers is None:
+                                    readers = first_readers[key] = {}
+                                last = positions.get(key)
+                                if last is None:
+                                    translator.unknown_positions += 1
+                                    start = None
+                                else:
+                                    start = last + 1
+                                try:
+                                    feed_poll(
+                                        invoked_at,
+                                        position,
+                                        process,
+                                        key,
+                                        start,
+                                        records,
+                                        False,
+                                        readers,
+                                        facts,
+                                    )
+                                except (LogInputError, TypeError, ValueError, IndexError):
+                                    if pairs_shape(records):
+                                        raise
+                                    raise bad_records(position, records) from None
+                                if records:
+                                    positions[key] = records[-1][0]
                     else:  # a send op polling or a poll op sending: the general path
-                        if entry is not None:
-                            pending[process] = entry
                         self.position = position
                         sink.ids_base = base
-                        self._complete(position, _row_op(row, polled), sink)
+                        self._complete(position, _row_op(row, polled), waiting, sink)
                         continue
                     if kind == "info":
-                        forget(process)
+                        translator_positions.pop(process, None)
                     continue
             # the full reader's turn (it validates the line again, from scratch)
             raw = other
+            value = next(others, None) if raw else None
             if not raw:  # a fast row that failed validation: its line, as the block has it
                 if lines is None:
                     lines = block.split(b"\n")
@@ -399,7 +459,7 @@ class JepsenLines:
             indices.last = last_index
             self.position = position
             sink.ids_base = base
-            self._slow(raw, line_number, sink)
+            self._slow(raw, line_number, sink, value)
             last_index = indices.last
             position = self.position
             base = sink.ids_base
@@ -407,5 +467,6 @@ class JepsenLines:
             append_line = indices.lines.append
         indices.last = last_index
         self.position = position
-        self.lines_fast += fast
+        sink.fed += 2 * sends_ok
+        sink.stats["sends"]["ok"] += sends_ok
         return line_number
