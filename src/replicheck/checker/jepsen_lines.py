@@ -97,6 +97,7 @@ _TEXT = {b"invoke": "invoke", b"ok": "ok", b"info": "info", b"fail": "fail"}
 _TEXT.update({b"send": "send", b"poll": "poll"})
 _POLL_VALUE = [["poll"]]  # a fast invoke's value is rebuilt from its row only if needed
 
+_PEEK_BYTES = 1 << 16
 _FIRST_BLOCK_BYTES = 1 << 14  # as `iter_ops`: a bad early line is reported at once
 _BLOCK_BYTES = 1 << 20
 
@@ -166,18 +167,35 @@ def applies(path: str | Path, data: bytes | None) -> bool:
     """Whether the file is Jepsen-shaped (judged as `check_any_log` judges it, by its
     first send/poll/txn/consumer op) and can be read twice. A file the reader rejects
     before that op is left to the normal path, which reports it."""
-    from replicheck.checker.log_check import peek_shape
+    from replicheck.checker.log_check import shape_of
 
     if str(path) == STDIN and data is None:
         return False
-    ops = iter_ops(path, data)
-    try:
-        jepsen, _ = peek_shape(ops)
-    except HistoryError:
-        return False
-    finally:
-        ops.close()
-    return jepsen
+    # the file's start is enough unless no such op is there (`iter_ops` on the whole file
+    # would first scan all of it for long digit runs)
+    if data is not None:
+        head = data[:_PEEK_BYTES]
+    else:
+        try:
+            with Path(path).open("rb") as handle:
+                head = handle.read(_PEEK_BYTES)
+        except OSError:
+            return False
+    whole = len(head) < _PEEK_BYTES
+    if not whole:
+        head = head[: head.rfind(b"\n") + 1]
+    for source in (head,) if whole else (head, data):
+        ops = iter_ops(path, source)  # (the second time: the whole file)
+        try:
+            for op in ops:
+                shape = shape_of(op)
+                if shape is not None:
+                    return shape
+        except HistoryError:
+            return False
+        finally:
+            ops.close()
+    return False
 
 
 class JepsenLines:
@@ -295,7 +313,9 @@ class JepsenLines:
         ids = sink.ids
         base = sink.ids_base
         text = _TEXT
-        result = _edn_result if reader.edn else _json_result
+        edn = reader.edn
+        loads = orjson.loads
+        result_table = _EDN_RESULT
         position = self.position
         sends_ok = 0
         first_line = line_number
@@ -347,7 +367,19 @@ class JepsenLines:
                     continue
             else:
                 waiting = outstanding.get(process)
-                polled = result(result_text) if result_text else None
+                polled = None
+                if result_text:  # `_edn_result` / `_json_result`, inlined
+                    try:
+                        if edn:
+                            text_ = result_text.translate(result_table).replace(b",,", b",")
+                            items = loads(text_)
+                            polled = dict(zip(items[::2], items[1::2], strict=False))
+                            if len(polled) * 2 != len(items):
+                                polled = None
+                        else:
+                            polled = loads(result_text)
+                    except (orjson.JSONDecodeError, TypeError):
+                        polled = None
                 if (
                     waiting is not None
                     and waiting[1] == f

@@ -77,10 +77,18 @@ def peek_shape(ops: Iterable[Record]) -> tuple[bool, Iterator[Record]]:
     seen: list[Record] = []
     for op in iterator:
         seen.append(op)
-        f = op.get("f") if type(op) is dict else None
-        if f in MICRO_OP_FS or f in ("assign", "subscribe", "crash"):
-            return is_jepsen_op(op), itertools.chain(seen, iterator)
+        shape = shape_of(op)
+        if shape is not None:
+            return shape, itertools.chain(seen, iterator)
     return False, iter(seen)
+
+
+def shape_of(op: Record) -> bool | None:
+    """Whether a send/poll/txn/consumer op has Jepsen's shape; None for any other op."""
+    f = op.get("f") if type(op) is dict else None
+    if f in MICRO_OP_FS or f in ("assign", "subscribe", "crash"):
+        return is_jepsen_op(op)
+    return None
 
 
 def check_any_log(
