@@ -114,6 +114,12 @@ def _mutate_ops(history: list[dict[str, Any]], rng: random.Random, how: str) -> 
         op["time"] = rng.choice([2**63, 10**18, 10**19, 0])
     elif how == "nemesis":
         op["process"] = "nemesis"
+    elif how == "consumer":
+        consumers = [o for o in ops if o["f"] in ("assign", "subscribe", "crash")] or [op]
+        chosen = rng.choice(consumers)
+        chosen["value"] = rng.choice([[], [0], [1, 0], None, "x", [[0]], [["poll"]]])
+        chosen["seek-to-beginning?"] = rng.choice([True, False])
+        chosen["f"] = rng.choice(["assign", "subscribe", "crash", chosen["f"]])
     elif how == "base":
         for other in history:
             other["index"] = other.get("index", 0) + 7
@@ -128,6 +134,7 @@ OP_MUTATIONS = (
     "poll-result",
     "big-number",
     "nemesis",
+    "consumer",
     "base",
 )
 

@@ -71,30 +71,49 @@ from replicheck.checker.log_anomalies import _Checker
 from replicheck.checker.log_input import LogInputError
 
 _N = rb"(0|[1-9][0-9]{0,17})"  # a canonical non-negative integer that fits in 64 bits
+_M = rb"(?:0|[1-9][0-9]{0,17})"
 _TYPE = rb"(invoke|ok|info|fail)"
+_F = rb"(send|poll|assign|subscribe|crash)"
 # groups: 0 type, 1 process, 2 f (type first) | 3 process, 4 f, 5 type (type after f);
 # value: 6 `poll` (no result), 7 key with 8 message (no offset) or 9 offset and
-# 10 message, 11 a poll's result; 12 index, 13 time; 14 any other line
+# 10 message, 11 a poll's result, 12 a vector of keys, 13 nil; 14 seek-to-beginning?;
+# 15 index, 16 time; 17 any other line
 EDN_LINE = re.compile(
-    rb"\{(?::type :" + _TYPE + rb", :process " + _N + rb", :f :(send|poll)"
-    rb"|:process " + _N + rb", :f :(send|poll), :type :" + _TYPE + rb")"
-    rb", :value \[\[:(?:(poll)\]\]"
+    rb"\{(?::type :"
+    + _TYPE
+    + rb", :process "
+    + _N
+    + rb", :f :"
+    + _F
+    + rb"|:process "
+    + _N
+    + rb", :f :"
+    + _F
+    + rb", :type :"
+    + _TYPE
+    + rb")"
+    rb", :value (?:\[\[:(?:(poll)\]\]"
     rb"|send " + _N + rb" (?:" + _N + rb"|\[" + _N + rb" " + _N + rb"\])\]\]"
     rb"|poll (\{[0-9 \[\],]*\})\]\])"
+    rb"|(\[(?:" + _M + rb"(?: " + _M + rb")*)?\])|(nil))"
+    rb"(?:, :seek-to-beginning\? (true|false))?"
     rb", :index " + _N + rb", :time " + _N + rb"\}\n|(.*\n)"
 )
 JSON_LINE = re.compile(
-    rb'\{(?:"type":"' + _TYPE + rb'","process":' + _N + rb',"f":"(send|poll)"'
-    rb'|"process":' + _N + rb',"f":"(send|poll)","type":"' + _TYPE + rb'")'
-    rb',"value":\[\["(?:(poll)"\]\]'
+    rb'\{(?:"type":"' + _TYPE + rb'","process":' + _N + rb',"f":"' + _F + rb'"'
+    rb'|"process":' + _N + rb',"f":"' + _F + rb'","type":"' + _TYPE + rb'")'
+    rb',"value":(?:\[\["(?:(poll)"\]\]'
     rb'|send",' + _N + rb",(?:" + _N + rb"|\[" + _N + rb"," + _N + rb"\])\]\]"
     rb'|poll",(\{(?:"[0-9]*":[0-9\[\],]*)*\})\]\])'
+    rb"|(\[(?:" + _M + rb"(?:," + _M + rb")*)?\])|(null))"
+    rb'(?:,"seek-to-beginning\?":(true|false))?'
     rb',"index":' + _N + rb',"time":' + _N + rb"\}\n|(.*\n)"
 )
-_GROUPS = 15
+_GROUPS = 18
 _EDN_RESULT = bytes.maketrans(b"{} ", b"[],")
 _TEXT = {b"invoke": "invoke", b"ok": "ok", b"info": "info", b"fail": "fail"}
-_TEXT.update({b"send": "send", b"poll": "poll"})
+_TEXT.update({b"send": "send", b"poll": "poll", b"assign": "assign"})
+_TEXT.update({b"subscribe": "subscribe", b"crash": "crash"})
 _POLL_VALUE = [["poll"]]  # a fast invoke's value is rebuilt from its row only if needed
 
 _PEEK_BYTES = 1 << 16
@@ -128,21 +147,29 @@ def _row_op(row: tuple[bytes, ...], polled: Any) -> dict[str, Any]:
         kind, process, f = row[0], row[1], row[2]
     else:
         kind, process, f = row[5], row[3], row[4]
+    value: Any
     if row[6]:
-        mop: list[Any] = ["poll"]
+        value = [["poll"]]
     elif row[7]:
         sent = int(row[8]) if row[8] else [int(row[9]), int(row[10])]
-        mop = ["send", int(row[7]), sent]
+        value = [["send", int(row[7]), sent]]
+    elif row[11]:
+        value = [["poll", polled]]
+    elif row[12]:
+        value = orjson.loads(row[12].replace(b" ", b","))  # canonical integers only
     else:
-        mop = ["poll", polled]
-    return {
+        value = None  # nil
+    op = {
         "type": _TEXT[kind],
         "process": int(process),
         "f": _TEXT[f],
-        "value": [mop],
-        "index": int(row[12]),
-        "time": int(row[13]),
+        "value": value,
     }
+    if row[14]:
+        op["seek-to-beginning?"] = row[14] == b"true"
+    op["index"] = int(row[15])
+    op["time"] = int(row[16])
+    return op
 
 
 def _blocks(handle: IO[bytes]) -> Iterator[bytes]:
@@ -322,7 +349,7 @@ class JepsenLines:
         lines: list[bytes] | None = None
         # the other lines of an EDN block, read by the EDN fast reader at once (as
         # `iter_ops` reads every line; None where the full reader must)
-        others = iter(parse_fast_block([r[14] for r in rows if r[14]]) if reader.edn else ())
+        others = iter(parse_fast_block([r[17] for r in rows if r[17]]) if reader.edn else ())
         for row in rows:
             line_number += 1
             (
@@ -338,6 +365,9 @@ class JepsenLines:
                 offset_text,
                 message2_text,
                 result_text,
+                keys_text,
+                nil_text,
+                seek_text,
                 index_text,
                 _,
                 other,
@@ -399,6 +429,8 @@ class JepsenLines:
                     invoked_at = waiting[2]
                     invoke_index = waiting[4]
                     translator.position = position
+                    if keys_text or nil_text or seek_text:
+                        f = ""  # a consumer op (or one with another value): the general path
                     if f == "send" and key_text:
                         key = key_text.decode()
                         if message_text:
