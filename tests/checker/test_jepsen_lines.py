@@ -268,6 +268,8 @@ def _poll_pair(fmt: str, result: str) -> str:
         "[[0 1] [1 2]]",
         "[" * 70 + "0" + "]" * 70,  # deeper than the readers' bound: their error
         "[" * 58 + "0" + "]" * 58,  # within it
+        "[" * 60 + "0" + "]" * 60,  # the line 64 deep: the bound
+        "[" * 61 + "0" + "]" * 61,  # 65 deep: one too many
         "[[0 12345678901234567890123]]",  # beyond 64 bits: exact, as the reader has it
         "[[0 1234567890123456789]]",
         "[[0 1] [0 1]]",

@@ -117,6 +117,7 @@ _TEXT.update({b"subscribe": "subscribe", b"crash": "crash"})
 _POLL_VALUE = [["poll"]]  # a fast invoke's value is rebuilt from its row only if needed
 
 _PEEK_BYTES = 1 << 16
+_RESULT_NESTING = MAX_NESTING - 3  # the bound for a poll result inside a fast line
 _FIRST_BLOCK_BYTES = 1 << 14  # as `iter_ops`: a bad early line is reported at once
 _BLOCK_BYTES = 1 << 20
 
@@ -258,12 +259,16 @@ class JepsenLines:
                 edn = _looks_like_edn(self.path, first.decode("utf-8", "replace"))
                 self.reader.edn = edn
                 pattern = EDN_LINE if edn else JSON_LINE
-            if LONG_RUN in block.translate(DIGITS_TABLE) or deeper_than(block, MAX_NESTING):
+            rows = pattern.findall(block) if LONG_RUN not in block.translate(DIGITS_TABLE) else []
+            # a fast line nests 3 levels around its poll result (line, value, micro-op);
+            # each accepted result is balanced text, and a balanced run of brackets
+            # empties in as many rounds as it is deep whatever surrounds it
+            if not rows or deeper_than(b"".join([r[11] for r in rows]), _RESULT_NESTING):
                 for raw in block.split(b"\n")[:-1]:
                     line_number += 1
                     self._slow(raw + b"\n", line_number, sink)
                 continue
-            line_number = self._rows(block, pattern.findall(block), line_number, sink)
+            line_number = self._rows(block, rows, line_number, sink)
 
     def _slow(self, raw: bytes, line_number: int, sink: _Checker, value: Any = None) -> None:
         """One line through the full reader (`value`: as the EDN fast reader read it),
