@@ -1,44 +1,30 @@
-"""Jepsen's common op lines read, validated, translated and fed in one loop, at C speed.
+"""Jepsen's common op lines read, validated, translated and fed in one loop.
 
 `check_log_file` on a Jepsen-shape file would otherwise pay, per line, for a parse into a
 dict, the reader's validation, a generator step and the translator's dict lookups before
 the checker sees a micro-op. Most lines Jepsen writes have one of a few exact shapes:
 
     {:type :invoke, :process 6, :f :poll, :value [[:poll]], :index 12, :time 12000}
-    {:type :invoke, :process 8, :f :send, :value [[:send 0 1]], :index 17, :time 17000}
     {:process 8, :f :send, :type :ok, :value [[:send 0 [0 1]]], :index 20, :time 20000}
     {:process 7, :f :poll, :type :ok, :value [[:poll {0 [[0 1] [1 2]]}]], :index 9, ...}
+    {:type :invoke, :process 2, :f :assign, :value [2], :seek-to-beginning? true, ...}
 
-(and the same as JSON Lines, as orjson writes it, with the type before or after the
-process, any of the four types, and offset-less sends). One regex `findall` per block
-of lines classifies every line and captures its numbers; a line of these shapes is
-validated and translated inline, calling the checker's `feed_send` and the translator's
-poll feed directly. A poll's result is the only nested part: its text (digits, spaces,
-brackets and commas only, screened by the regex) is handed to `orjson` (for EDN after a
-one-to-one byte translation: `{` `}` → `[` `]`, spaces → commas, so a map becomes an
-array of alternating keys and values).
+(and the same as JSON Lines as orjson writes them; the type before or after the process;
+sends, polls, assign, subscribe, crash). One regex `findall` per block of lines captures
+every line's fields, or the whole line when it has another shape. A line of these shapes
+is validated and translated inline (the translator's and the checker's common cases);
+consumer ops are rebuilt as the dicts the reader gives and handed to the translator.
+A poll result, the only nested part, goes to `orjson` (EDN after `{` `}` → `[` `]` and
+spaces → commas: a map becomes an array of alternating keys and values).
 
-Why it is exact (the full reader, `replicheck.checker.history.LineReader`, stays the
-authority for every other line, and the translator's own code handles every op the loop
-does not unroll):
-
-- every captured number is a canonical decimal of at most 18 digits, which both readers
-  read as the same `int`; keywords and strings are fixed text;
-- a poll result is accepted only if `orjson` accepts its translated text. EDN treats
-  commas as whitespace, so giving every gap a comma changes no EDN value, and JSON
-  accepts the text only if every gap has exactly one; a map becomes a dict only if its
-  keys (integers: nothing else is in the screened text) are distinct and paired. JSON's
-  result text is parsed as it is: a complete JSON value parses the same alone as inside
-  its line;
-- a block with a 19-digit run (an integer `orjson` might round) or with brackets that may
-  nest deeper than the readers' bound goes through the full reader line by line;
-- a line that would fail validation (a process invoking twice, a completion without its
-  invocation, an index not above the last) goes to the full reader before any state is
-  touched, so the error it raises is the reader's own, on the same line.
-
-Property tests (tests/checker/test_jepsen_lines.py) compare the verdict, evidence and
-errors with the reader + `JepsenKafka.feed` path on correct, fault-injected and mutated
-histories, EDN and JSON Lines.
+Why it is exact (docs/log-checker.md, "Fourth round"): the full reader
+(`history.LineReader`) reads every other line, and every line that would fail
+validation, before any state is touched, so errors are the reader's own; captured numbers
+are canonical decimals of at most 18 digits; a poll result is used only if `orjson` takes
+its text (commas in every gap change no EDN value; a map needs distinct, paired keys);
+a block with a 19-digit run, or whose poll results may nest too deep, goes to the full
+reader line by line. tests/checker/test_jepsen_lines.py compares verdicts, evidence and
+errors with the `iter_ops` + `JepsenKafka.feed` path.
 """
 
 from __future__ import annotations
@@ -109,12 +95,10 @@ JSON_LINE = re.compile(
     rb'(?:,"seek-to-beginning\?":(true|false))?'
     rb',"index":' + _N + rb',"time":' + _N + rb"\}\n|(.*\n)"
 )
-_GROUPS = 18
 _EDN_RESULT = bytes.maketrans(b"{} ", b"[],")
 _TEXT = {b"invoke": "invoke", b"ok": "ok", b"info": "info", b"fail": "fail"}
 _TEXT.update({b"send": "send", b"poll": "poll", b"assign": "assign"})
 _TEXT.update({b"subscribe": "subscribe", b"crash": "crash"})
-_POLL_VALUE = [["poll"]]  # a fast invoke's value is rebuilt from its row only if needed
 
 _PEEK_BYTES = 1 << 16
 _RESULT_NESTING = MAX_NESTING - 3  # the bound for a poll result inside a fast line
