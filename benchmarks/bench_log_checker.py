@@ -27,6 +27,10 @@ crashes, info sends) at each size, written as Jepsen's EDN and as JSON Lines, ch
 to end by `replicheck check FILE --model log --json` in a child process (CPU = the
 child's user+system time from `wait4`, the median of `--repeat`); plus the same EDN file
 with a bad line 27, which must be reported without reading the rest.
+
+`--before OLD/src` runs only the Jepsen check, this tree and OLD alternately on the same
+files, checks that both print the same verdict, and runs the reference loop next to each
+pair: `after, quiet core s` is the after CPU seconds scaled by 0.075 s / that reference.
 """
 
 from __future__ import annotations
