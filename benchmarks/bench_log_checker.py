@@ -313,7 +313,9 @@ def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
             row["cpu_ratio"] = row["before_cpu_s"] / row["after_cpu_s"]
             # the reference loop, run next to each pair: CPU seconds scaled to a quiet core
             row["reference_cpu_s"] = statistics.median(references)
-            row["after_quiet_core_s"] = row["after_cpu_s"] * QUIET_REFERENCE_S / row["reference_cpu_s"]
+            row["after_quiet_core_s"] = (
+                row["after_cpu_s"] * QUIET_REFERENCE_S / row["reference_cpu_s"]
+            )
             row["wall_ratio"] = row["before_wall_s"] / row["after_wall_s"]
             row["same_verdict"] = all(
                 _verdict(r["stdout"]) == _verdict(runs["before"][0]["stdout"])
@@ -339,9 +341,7 @@ def print_compare(rows: list[dict]) -> None:
             f"| {r['wall_ratio']:.2f} | {r['after_rss_mib']:.0f} | {r['reference_cpu_s']:.3f} "
             f"| {r['after_quiet_core_s']:.2f} | {r['same_verdict']} |"
         )
-    print(
-        f"(quiet core: CPU s x {QUIET_REFERENCE_S} / the reference loop's CPU s in the same run)"
-    )
+    print(f"(quiet core: CPU s x {QUIET_REFERENCE_S} / the reference loop's CPU s in the same run)")
     by = {(r["lines"], r["format"]): r["after_cpu_s"] for r in rows}
     sizes = sorted({lines for lines, _ in by})
     if len(sizes) >= 2:
