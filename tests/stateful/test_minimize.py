@@ -166,3 +166,20 @@ def test_timed_replay_is_the_scenario_replay() -> None:
     run, durations_ms = run_timed(ACKS_ONE, 0, STORY)
     assert run.history == run_scenario(ACKS_ONE, 0, STORY).history
     assert durations_ms[1] == 90 and durations_ms[0] == 0  # a tick lasts its ms; a crash 0
+
+
+def test_a_story_gets_shorter_when_a_cut_moves_before_the_write_it_isolates() -> None:
+    # elect-any-replica as a campaign found it (seed 0), minimized without rearranging: b1
+    # is cut from the controller, b2 leads and takes m1, is cut from b1 and dies; b1 is
+    # elected without m1. Cutting b1 from b2 *before* the write tells the same story
+    # from the start (renamed, deleting three steps and moving the cut earlier).
+    config = resolve_config(ClusterConfig(), "elect-any-replica")
+    cut = Step("partition", {"groups": [["b1"], ["controller"]]})
+    story = [cut, tick(90), send(0, "m1"), Step("partition", {"groups": [["b2"], ["b1"]]}),
+             crash(2), tick(2)]  # fmt: skip
+    original = failing(story, config)
+    result, stats = polish_with_stats(original)
+    assert len(result.steps) == 3 and stats.adopted.get("rearrange") == 1, result.story()
+    assert [s.kind for s in result.steps] == ["partition", "send", "crash"]
+    assert_replays_exactly(result)
+    assert_one_minimal(result, set(original.anomaly_names))

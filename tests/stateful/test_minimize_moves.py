@@ -116,3 +116,17 @@ def test_a_swap_then_delete_covers_every_adjacent_swap() -> None:
     candidates = list(moves.swap_then_delete(steps))
     assert len(candidates) == 2 * 3
     assert [crash(2), tick(5)] in candidates  # swap(0,1) → tick crash1 crash2, minus crash1
+
+
+def test_rearrangements_reorder_and_rename_but_leave_plain_deletions_out() -> None:
+    steps = [crash(1), tick(5), crash(2)]
+    # unrenamed: only the out-of-order choices (in order they are plain deletions)
+    assert list(moves.rearrangements(steps, 2, [])) == [
+        [tick(5), crash(1)], [crash(2), crash(1)], [crash(2), tick(5)]
+    ]  # fmt: skip
+    assert len(list(moves.rearrangements(steps, 3, []))) == 5  # 3! minus the original
+    swap = {1: 2, 2: 1, 3: 3}
+    renamed = list(moves.rearrangements(steps, 2, [swap]))
+    assert len(renamed) == 3 + 6  # every ordered choice of 2 is also renamed
+    assert [crash(2), tick(5)] in renamed[:2]  # crash 1 + tick, renamed, comes first
+    assert [crash(1), crash(2)] in renamed  # crash 2 + crash 1 reordered, renamed

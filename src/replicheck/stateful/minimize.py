@@ -49,6 +49,10 @@ MAX_LEN_SWAPS = 12
 MAX_LEN_TRIPLES = 8
 #: deleting 1 or 2 steps and renaming brokers: only for stories this short
 MAX_LEN_RELABEL = (16, 8)
+#: rearranging (any steps, in any order, renamed): only for stories this short, and with
+#: at most this many replays per minimization (the arrangements grow factorially)
+MAX_LEN_REARRANGE = 6
+REARRANGE_MAX_RUNS = 1000
 
 Candidates = Callable[[list[Step]], Iterable[list[Step]]]
 
@@ -134,6 +138,7 @@ class _Minimizer:
         # simulated time each current step took (None until the current steps are replayed)
         self.durations_ms: list[int] | None = None
         self.last_durations_ms: list[int] = []
+        self.rearrange_runs = 0
 
     @property
     def exhausted(self) -> bool:
@@ -244,6 +249,19 @@ class _Minimizer:
             yield "relabel-2", lambda steps: moves.delete_and_relabel(steps, 2, perms)
         if n <= MAX_LEN_TRIPLES:
             yield "triples", lambda steps: moves.delete_subsets(steps, 3)
+        if n <= MAX_LEN_REARRANGE:
+            yield "rearrange", self.rearranged
+
+    def rearranged(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`moves.rearrangements`, shortest first, while the pass's replay budget lasts."""
+        perms = moves.broker_permutations(self.config.broker_count)
+        for size in range(1, len(steps)):
+            for candidate in moves.rearrangements(steps, size, perms):
+                if self.rearrange_runs >= REARRANGE_MAX_RUNS:
+                    return
+                before = self.runs
+                yield candidate
+                self.rearrange_runs += self.runs - before
 
     def run(self) -> RunResult:
         while not self.exhausted:

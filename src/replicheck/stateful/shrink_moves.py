@@ -261,3 +261,22 @@ def delete_and_relabel(
     for shorter in delete_subsets(steps, size):
         for perm in perms:
             yield [relabel(step, perm) for step in shorter]
+
+
+def rearrangements(
+    steps: Sequence[Step], size: int, perms: Sequence[dict[int, int]]
+) -> Iterator[Steps]:
+    """`size` of the steps, in any order, each arrangement also with the brokers renamed.
+
+    Deleting keeps the order of what stays; some stories only get shorter when a step
+    also moves (a cut that came after the write it isolates works as well before it, and
+    then the steps that arranged the write's isolation can go). Arrangements in the
+    original order are yielded renamed only: unrenamed, they are plain deletions, which
+    the other passes try. There are n!/(n-size)! arrangements: for short stories only.
+    """
+    for chosen in permutations(range(len(steps)), size):
+        kept = [steps[index] for index in chosen]
+        if list(chosen) != sorted(chosen):
+            yield kept
+        for perm in perms:
+            yield [relabel(step, perm) for step in kept]
