@@ -183,3 +183,24 @@ def test_a_story_gets_shorter_when_a_cut_moves_before_the_write_it_isolates() ->
     assert [s.kind for s in result.steps] == ["partition", "send", "crash"]
     assert_replays_exactly(result)
     assert_one_minimal(result, set(original.anomaly_names))
+
+
+def slow_link(src: str, dst: str, extra_ms: int) -> Step:
+    return Step("slow-link", {"src": src, "dst": dst, "extra_ms": extra_ms})
+
+
+def test_a_deleted_step_s_time_moves_into_another_tick() -> None:
+    # lazy-truncation as a campaign found it (seed 0), as far as the passes without
+    # retiming get it (12 steps): deleting the 5 ms after the preferred election fails
+    # unless the 30 ms wait before it grows.
+    config = resolve_config(ClusterConfig(), "lazy-truncation")
+    wait_send = Step("send", {"process": 0, "partition": 0, "message": "m1", "wait": True})
+    story = [wait_send, slow_link("controller", "b2", 130), slow_link("controller", "b3", 130),
+             Step("partition", {"groups": [["b1"], ["b2"]]}), crash(1),
+             Step("restart", {"broker": 1}), tick(30), Step("elect-preferred", {}), tick(5),
+             wait_send, send(0, "m3"), tick(69)]  # fmt: skip
+    original = failing(story, config)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("retime", 0) >= 1 and len(result.steps) < 12, result.story()
+    assert_replays_exactly(result)
+    assert_one_minimal(result, set(original.anomaly_names))

@@ -52,6 +52,8 @@ MAX_LEN_RELABEL = (16, 8)
 #: rearranging (any steps, in any order, renamed): only for stories this short, and with
 #: at most this many replays per minimization (the arrangements grow factorially)
 MAX_LEN_REARRANGE = 6
+#: deleting a step and giving a tick another duration: only for stories this short
+MAX_LEN_RETIME = 16
 REARRANGE_MAX_RUNS = 1000
 
 Candidates = Callable[[list[Step]], Iterable[list[Step]]]
@@ -108,6 +110,8 @@ class MinimizeStats:
     exhausted: bool
     #: candidates adopted per pass (which passes earn their replays)
     adopted: dict[str, int]
+    #: replays run per pass (what each pass costs)
+    spent: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class _Minimizer:
         self.seen: dict[str, _Verdict] = {}
         self.ticks = tick_sizes_ms(self.config)
         self.adopted: Counter[str] = Counter()
+        self.spent: Counter[str] = Counter()
         # simulated time each current step took (None until the current steps are replayed)
         self.durations_ms: list[int] | None = None
         self.last_durations_ms: list[int] = []
@@ -183,16 +188,19 @@ class _Minimizer:
     def first_success(self, name: str, candidates: Candidates) -> bool:
         """Adopt candidates from `candidates(current)` until none succeeds; True if any did."""
         changed = False
+        before = self.runs
         while not self.exhausted:
             if not any(self.attempt(c) for c in candidates(self.steps)):
                 break
             self.adopted[name] += 1
             changed = True
+        self.spent[name] += self.runs - before
         return changed
 
     def delete_chunks(self) -> bool:
         """Delta debugging: delete chunks of steps, halving the chunk size."""
         changed = False
+        before = self.runs
         chunk = max(1, len(self.steps) // 2)
         while chunk >= 1 and not self.exhausted:
             start = 0
@@ -205,6 +213,7 @@ class _Minimizer:
                     start += chunk
             if not removed:
                 chunk //= 2
+        self.spent["chunks"] += self.runs - before
         return changed
 
     def cheap_passes(self) -> None:
@@ -241,6 +250,8 @@ class _Minimizer:
         perms = moves.broker_permutations(self.config.broker_count)
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
+        if n <= MAX_LEN_RETIME:
+            yield "retime", lambda steps: moves.delete_and_retime(steps, self.ticks)
         if n <= MAX_LEN_RELABEL[0]:
             yield "relabel-1", lambda steps: moves.delete_and_relabel(steps, 1, perms)
         if n <= MAX_LEN_SWAPS:
@@ -254,7 +265,7 @@ class _Minimizer:
 
     def rearranged(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`moves.rearrangements`, shortest first, while the pass's replay budget lasts."""
-        perms = moves.broker_permutations(self.config.broker_count)
+        perms = moves.leader_renamings(self.config.broker_count)
         for size in range(1, len(steps)):
             for candidate in moves.rearrangements(steps, size, perms):
                 if self.rearrange_runs >= REARRANGE_MAX_RUNS:
@@ -284,7 +295,11 @@ def polish_with_stats(
     minimizer = _Minimizer(result, max_runs)
     best = minimizer.run()
     return best, MinimizeStats(
-        minimizer.runs, minimizer.cached, minimizer.exhausted, dict(minimizer.adopted)
+        minimizer.runs,
+        minimizer.cached,
+        minimizer.exhausted,
+        dict(minimizer.adopted),
+        dict(minimizer.spent),
     )
 
 
