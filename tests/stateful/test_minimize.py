@@ -204,3 +204,23 @@ def test_a_deleted_step_s_time_moves_into_another_tick() -> None:
     assert stats.adopted.get("retime", 0) >= 1 and len(result.steps) < 12, result.story()
     assert_replays_exactly(result)
     assert_one_minimal(result, set(original.anomaly_names))
+
+
+def test_two_stopped_followers_become_one_cut() -> None:
+    # consumer-reads-past-hw as a campaign found it (seed 1), as far as the passes without
+    # stops-as-cut get it (10 steps): both followers crash, so the leader's unreplicated
+    # m1 is read; the leader dies and a follower leads without m1. Cutting the followers
+    # off tells it in one step, and their restarts go.
+    config = resolve_config(ClusterConfig(), "consumer-reads-past-hw")
+    poll = Step("poll", {"process": 1, "partition": 0, "offset": 0})
+    async_send = Step("send", {"process": 0, "partition": 0, "message": "m1", "wait": False})
+    wait_send = Step("send", {"process": 0, "partition": 0, "message": "m2", "wait": True})
+    restart = [Step("restart", {"broker": b}) for b in (0, 1, 2, 3)]
+    story = [crash(2), crash(3), async_send, poll, crash(1), tick(300), restart[3],
+             restart[1], tick(5), wait_send]  # fmt: skip
+    original = failing(story, config)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("stops-as-cut") == 1 and len(result.steps) <= 7, result.story()
+    assert "partition" in [s.kind for s in result.steps]
+    assert_replays_exactly(result)
+    assert_one_minimal(result, set(original.anomaly_names))

@@ -157,3 +157,17 @@ def test_delete_and_retime_lets_another_tick_take_a_deleted_step_s_time() -> Non
     assert [tick(90), Step("elect-preferred", {}), tick(5)] in candidates  # crash deleted
     assert all(len(c) == 3 for c in candidates)
     assert all(c.count(tick(30)) == 0 or c.count(tick(5)) == 0 for c in candidates)
+
+
+def test_consecutive_stops_become_one_cut_and_their_restarts_go_or_heal() -> None:
+    restart = [Step("restart", {"broker": b}) for b in (0, 1, 2, 3)]
+    steps = [crash(2), Step("power-loss", {"broker": 3}), send("m1"), restart[3], restart[2]]
+    cut = Step("partition", {"groups": [["b2", "b3"], ["b1"]]})
+    assert list(moves.stops_as_cut(steps, 3)) == [
+        [cut, send("m1")],  # the restarts go
+        [cut, send("m1"), Step("heal", {})],  # or the first becomes a heal
+    ]
+    assert list(moves.stops_as_cut([crash(2), tick(5), crash(3)], 3)) == []  # not a run
+    assert list(moves.stops_as_cut([crash(2), crash(2)], 3)) == []  # one broker
+    # every broker stopped: no one is left to cut them from
+    assert list(moves.stops_as_cut([crash(1), crash(2), crash(3)], 3)) == []

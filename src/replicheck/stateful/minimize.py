@@ -54,7 +54,7 @@ MAX_LEN_RELABEL = (16, 8)
 MAX_LEN_REARRANGE = 6
 #: deleting a step and giving a tick another duration: only for stories this short
 MAX_LEN_RETIME = 16
-REARRANGE_MAX_RUNS = 1000
+REARRANGE_MAX_RUNS = 500
 
 Candidates = Callable[[list[Step]], Iterable[list[Step]]]
 
@@ -223,6 +223,7 @@ class _Minimizer:
             ("fold-ticks", moves.fold_ticks_into_sends),
             ("fault-pairs", moves.delete_fault_pairs),
             ("dependents", moves.delete_with_dependents),
+            ("stops-as-cut", lambda steps: moves.stops_as_cut(steps, self.config.broker_count)),
             ("singles", lambda steps: moves.delete_subsets(steps, 1)),
             ("simplify", lambda steps: moves.simplify_steps(steps, self.ticks)),
             ("ops-as-ticks", self.client_ops_as_ticks),

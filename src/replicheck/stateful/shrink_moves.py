@@ -327,3 +327,36 @@ def delete_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> It
             for new_ms in options:
                 if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
                     yield [*shorter[:index], Step("tick", {"ms": new_ms}), *shorter[index + 1 :]]
+
+
+#: the faults that stop a broker (a later restart brings it back)
+STOPS = frozenset(kind for kind, (undo, _) in UNDO.items() if undo == "restart")
+
+
+def stops_as_cut(steps: Sequence[Step], broker_count: int) -> Iterator[Steps]:
+    """A run of two or more consecutive stops of distinct brokers as one cut that parts
+    those brokers from the others: a stopped broker and a cut-off one both fall silent,
+    and one step does for all of them. Their later restarts go too (a restart of a broker
+    that never stopped is skipped), or become one heal where the first of them was."""
+    index = 0
+    while index < len(steps):
+        end = index
+        stopped: list[int] = []
+        while end < len(steps) and steps[end].kind in STOPS:
+            broker = _broker_of(steps[end])
+            if broker is None or broker in stopped:
+                break
+            stopped.append(broker)
+            end += 1
+        others = [b for b in range(1, broker_count + 1) if b not in stopped]
+        if len(stopped) >= 2 and others:
+            cut = Step("partition", {"groups": [[f"b{b}" for b in sorted(stopped)],
+                                                [f"b{b}" for b in others]]})  # fmt: skip
+            rest = list(steps[end:])
+            restarts = [j for j, s in enumerate(rest)
+                        if s.kind == "restart" and _broker_of(s) in stopped]  # fmt: skip
+            yield [*steps[:index], cut, *without(rest, restarts)]
+            if restarts:
+                healed = [Step("heal", {}) if j == restarts[0] else s for j, s in enumerate(rest)]
+                yield [*steps[:index], cut, *without(healed, restarts[1:])]
+        index = max(end, index + 1)
