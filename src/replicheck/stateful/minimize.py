@@ -10,13 +10,16 @@ module decides which to try when:
 1. cheap passes, to a fixpoint: delete chunks of steps, halving the chunk size (delta
    debugging); merge consecutive ticks; fold a tick into the wait of the send before it;
    delete a fault with the step that undoes it, or with every later step on its broker;
-   delete single steps; simplify single steps (a power loss becomes a crash, a send
-   waits, a cut leaves out a node, the network calms, a tick shortens); replace a send
-   or poll that waited by a tick of the time it took;
+   turn consecutive stops of brokers into one cut; delete single steps; simplify single
+   steps (a power loss becomes a crash, a send waits, a cut leaves out a node, the
+   network calms, a tick shortens); replace a send or poll that waited by a tick of the
+   time it took;
 2. then, only when the cheap passes are stuck, escalating ones, each only for short
-   stories: delete any two steps; delete one step and rename the brokers of the rest;
-   swap two adjacent steps and delete one; delete two and rename; delete any three.
-   Any success there starts again from step 1.
+   stories: delete any two steps; delete one step and give a tick another duration;
+   delete one step and rename the brokers of the rest; swap two adjacent steps and
+   delete one; delete two and rename; delete any three; keep any steps in any order
+   (renamed too; shortest first, with a replay budget of its own). Any success there
+   starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
 strictly smaller in (length, drasticness, size) — so the procedure ends — and messages are

@@ -7,7 +7,8 @@ wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
 
 - shorter ones (fewer steps): deleting sets of steps, merging consecutive ticks, folding
   a tick into the wait of the send before it, deleting a fault with everything that
-  touches the same broker later;
+  touches the same broker later, one cut for several stopped brokers, deleting a step
+  while another tick takes a new duration, keeping some steps in another order;
 - simpler ones (same length, every step no harder to read or to reproduce): a power loss
   becomes a crash, a send waits for its answer (with no bound of its own), a cut leaves
   out a node, the network calms down, a tick shortens.
