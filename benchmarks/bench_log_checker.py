@@ -27,6 +27,10 @@ crashes, info sends) at each size, written as Jepsen's EDN and as JSON Lines, ch
 to end by `replicheck check FILE --model log --json` in a child process (CPU = the
 child's user+system time from `wait4`, the median of `--repeat`); plus the same EDN file
 with a bad line 27, which must be reported without reading the rest.
+
+`--before OLD/src` runs only the Jepsen check, this tree and OLD alternately on the same
+files, checks that both print the same verdict, and runs the reference loop next to each
+pair: `after, quiet core s` is the after CPU seconds scaled by 0.075 s / that reference.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+#: the reference loop's CPU seconds on a quiet modern core (0.05-0.1 s), for scaling
+QUIET_REFERENCE_S = 0.075
 
 STAGE_CODE = r"""
 import gc, json, resource, sys, time
@@ -287,7 +293,9 @@ def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
     for lines in sizes:
         for fmt, path in zip(("edn", "jsonl"), jepsen_files(lines), strict=True):
             runs: dict[str, list[dict]] = {"before": [], "after": []}
+            references: list[float] = []
             for _ in range(repeat):
+                references.append(run_stage("reference", "orjson-lines", Path("-"))["cpu_s"])
                 for name, src in (("before", before), ("after", str(ROOT / "src"))):
                     result = run_cli(path, src=src)
                     assert result["exit"] == 0, (name, result["stderr"])
@@ -303,6 +311,11 @@ def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
                 row[f"{name}_wall_s"] = statistics.median(r["wall_s"] for r in runs[name])
                 row[f"{name}_rss_mib"] = max(r["max_rss_mib"] for r in runs[name])
             row["cpu_ratio"] = row["before_cpu_s"] / row["after_cpu_s"]
+            # the reference loop, run next to each pair: CPU seconds scaled to a quiet core
+            row["reference_cpu_s"] = statistics.median(references)
+            row["after_quiet_core_s"] = (
+                row["after_cpu_s"] * QUIET_REFERENCE_S / row["reference_cpu_s"]
+            )
             row["wall_ratio"] = row["before_wall_s"] / row["after_wall_s"]
             row["same_verdict"] = all(
                 _verdict(r["stdout"]) == _verdict(runs["before"][0]["stdout"])
@@ -317,15 +330,18 @@ def print_compare(rows: list[dict]) -> None:
     print("replicheck check FILE --model log --json, before vs after (alternating runs, medians)")
     print(
         "| ops | format | before CPU s | after CPU s | CPU ratio | before wall s "
-        "| after wall s | wall ratio | after RSS MiB | same verdict |"
+        "| after wall s | wall ratio | after RSS MiB | reference s | after, quiet core s "
+        "| same verdict |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['lines']:,} | {r['format']} | {r['before_cpu_s']:.2f} | {r['after_cpu_s']:.2f} "
             f"| {r['cpu_ratio']:.2f} | {r['before_wall_s']:.2f} | {r['after_wall_s']:.2f} "
-            f"| {r['wall_ratio']:.2f} | {r['after_rss_mib']:.0f} | {r['same_verdict']} |"
+            f"| {r['wall_ratio']:.2f} | {r['after_rss_mib']:.0f} | {r['reference_cpu_s']:.3f} "
+            f"| {r['after_quiet_core_s']:.2f} | {r['same_verdict']} |"
         )
+    print(f"(quiet core: CPU s x {QUIET_REFERENCE_S} / the reference loop's CPU s in the same run)")
     by = {(r["lines"], r["format"]): r["after_cpu_s"] for r in rows}
     sizes = sorted({lines for lines, _ in by})
     if len(sizes) >= 2:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import sys
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +27,8 @@ import orjson
 from replicheck.checker.edn import EdnError, parse_edn_op
 from replicheck.checker.edn_fast import parse_fast_block
 from replicheck.checker.json_values import (
+    DIGITS_TABLE,
+    LONG_RUN,
     MAX_NESTING,
     JsonValueError,
     deeper_than,
@@ -66,8 +68,9 @@ class _Validator:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        # process -> (line of the invocation, its f)
-        self.outstanding: dict[Any, tuple[int, Any]] = {}
+        # process -> (line of the invocation, its f, ...: what a caller pairs by, see
+        # replicheck.checker.jepsen_lines)
+        self.outstanding: dict[Any, tuple[Any, ...]] = {}
 
     def error(self, line: int, reason: str) -> HistoryError:
         return HistoryError(self.source, line, reason)
@@ -229,7 +232,7 @@ def _open(path: Path, data: bytes | None) -> IO[bytes]:
         raise HistoryError(str(path), 0, f"cannot open: {exc.strerror or exc}") from None
 
 
-def iter_ops(path: str | Path, data: bytes | None = None) -> Iterator[dict[str, Any]]:
+def iter_ops(path: str | Path, data: bytes | None = None) -> Generator[dict[str, Any], None, None]:
     """Stream the validated operations of a JSON Lines or EDN history file.
 
     Blank lines are skipped, and a UTF-8 byte-order mark at the start. The format is
@@ -377,6 +380,56 @@ def _maybe_deep(text: bytes) -> bool:
 
 
 _NOT_MARKS = bytes(set(range(256)) - set(b'[]{}"\\\n'))
+
+
+class LineReader:
+    """One line at a time through the full reader and validator: what `iter_ops` does with
+    a line, for a caller that reads the file itself and hands over only the lines its own
+    fast path does not take (replicheck.checker.jepsen_lines). The validation state
+    (outstanding invocations, indices) is shared with that caller, which must keep it
+    exactly as `iter_ops` would."""
+
+    __slots__ = ("edn", "indices", "source", "validator")
+
+    def __init__(self, source: str, edn: bool) -> None:
+        self.source = source
+        self.edn = edn
+        self.validator = _Validator(source)
+        self.indices = _Indices(source)
+
+    def parse(self, raw: bytes, line_number: int) -> Any:
+        """The line's value as the full reader reads it (not validated as an op)."""
+        if self.edn:
+            return _full_edn(raw, self.source, line_number)
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise HistoryError(self.source, line_number, f"invalid JSON: {exc}") from None
+        # `iter_ops` rechecks a line with a 19-digit run, or a long line in a block that
+        # may nest too deep; `recheck` changes nothing (and raises nothing) on any other
+        # line, so calling it on every line read here gives the same result
+        long_run = LONG_RUN in raw.translate(DIGITS_TABLE)
+        try:
+            return recheck(raw, value, long_run=long_run)
+        except JsonValueError as exc:
+            raise HistoryError(self.source, line_number, str(exc)) from None
+
+    def read(self, raw: bytes, line_number: int, value: Any = None) -> dict[str, Any] | None:
+        """The validated op on a line, or None for a blank line. `value`: the line as
+        `edn_fast.parse_fast_block` already read it (None: read it here)."""
+        if not raw.strip():
+            return None
+        if value is None:
+            value = self.parse(raw, line_number)
+        return self.accept(value, line_number)
+
+    def accept(self, value: Any, line_number: int) -> dict[str, Any]:
+        """`value` (a line as read) validated as the next op, as `iter_ops` does."""
+        op = self.validator.check(value, line_number)
+        index = op.get("index", _ABSENT)
+        if index is not _ABSENT:
+            self.indices.add(index, line_number)
+        return op
 
 
 def read_history(path: str | Path, data: bytes | None = None) -> list[dict[str, Any]]:

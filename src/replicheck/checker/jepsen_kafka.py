@@ -115,7 +115,7 @@ def _distinct_keys(polled: dict[Any, Any]) -> bool:
     return len({_key(k) for k in polled}) == len(polled)
 
 
-def _pairs_shape(records: list[Any]) -> bool:
+def pairs_shape(records: list[Any]) -> bool:
     """Whether every record is a pair with a hashable message (what `_poll` requires)."""
     try:
         return all(len(r) == 2 and hash(r[1]) is not None for r in records)
@@ -173,6 +173,12 @@ class JepsenKafka:
         self._pending: dict[Any, tuple[int, dict[str, Any]]] = {}
         self._positions: dict[Any, dict[str, int]] = {}  # process -> key -> last offset read
         self._transactional = False
+
+    @property
+    def positions(self) -> dict[Any, dict[str, int]]:
+        """process -> key -> the last offset its ok reads of the key reached (for
+        replicheck.checker.jepsen_lines, which feeds the common polls itself)."""
+        return self._positions
 
     @property
     def transactional(self) -> bool:
@@ -243,6 +249,34 @@ class JepsenKafka:
         finally:
             self.position = position
             self.ops = position + 1
+
+    def feed_completion(
+        self,
+        position: int,
+        invoked: tuple[int, dict[str, Any]],
+        op: dict[str, Any],
+        sink: MicroOpSink,
+    ) -> None:
+        """One completion of a client process, as `feed` handles it (for a caller that
+        pairs invocations itself: replicheck.checker.jepsen_lines)."""
+        f = op["f"]
+        if f in MICRO_OP_FS:
+            self.position = position
+            self._feed_op(position, invoked, op, sink)
+        elif f in CONSUMER_FS:
+            self.position = position
+            self._consumer(op, invoked[1])
+        if op["type"] == "info":
+            self._positions.pop(op["process"], None)  # Jepsen replaces a crashed client
+
+    def feed_poll_map(self, polled: Any, facts: OpFacts, sink: MicroOpSink) -> None:
+        """The polls of an ok op whose only micro-op is `[:poll polled]` (see `_feed_op`:
+        `polled` a dict whose keys stay distinct as strings)."""
+        self._feed_single_poll(polled, facts, sink)
+
+    def forget_position(self, process: int) -> None:
+        """An info completion: Jepsen replaces the crashed client (see `feed`)."""
+        self._positions.pop(process, None)
 
     def _feed_op(
         self,
@@ -356,9 +390,9 @@ class JepsenKafka:
             try:  # (`_feed_poll`, inlined: one call less per poll)
                 feed_poll(invoked_at, at, process, key, start, records, False, readers, facts)
             except (LogInputError, TypeError, ValueError, IndexError):
-                if _pairs_shape(records):
+                if pairs_shape(records):
                     raise
-                raise _bad_records(self.position, records) from None
+                raise bad_records(self.position, records) from None
             if records:
                 positions[key] = records[-1][0]
 
@@ -432,10 +466,10 @@ class JepsenKafka:
         try:
             sink.feed_poll(invoked_at, at, process, key, start, records, rebalanced, readers, facts)
         except (LogInputError, TypeError, ValueError, IndexError):
-            if _pairs_shape(records):
+            if pairs_shape(records):
                 raise  # the log checker's own reason (or a bug: not blamed on the input)
             # what the translator rejects before the log checker looks at the records
-            raise _bad_records(self.position, records) from None
+            raise bad_records(self.position, records) from None
 
     def _consumer(self, op: dict[str, Any], invoke: dict[str, Any]) -> None:
         """assign / subscribe / crash: which positions survive (Jepsen keeps those of the
@@ -673,7 +707,7 @@ class JepsenKafka:
                     if message not in readers:
                         readers[message] = facts
             except (TypeError, ValueError):
-                raise _bad_records(self.position, records) from None
+                raise bad_records(self.position, records) from None
         invocation = {
             "process": process,
             "type": "invoke",
@@ -712,10 +746,10 @@ class JepsenKafka:
                         )
                         return
             except (TypeError, ValueError):
-                raise _bad_records(self.position, records) from None
+                raise bad_records(self.position, records) from None
 
 
-def _bad_records(position: int, records: Any) -> JepsenInputError:
+def bad_records(position: int, records: Any) -> JepsenInputError:
     return JepsenInputError(
         position, f"polled records must be [offset value] pairs, got {records!r}"[:160]
     )

@@ -13,7 +13,7 @@ Which anomalies invalidate a run is Jepsen's choice, made configurable the same 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from replicheck.checker.jepsen_kafka import MICRO_OP_FS, JepsenInputError, JepsenKafka, is_jepsen_op
@@ -70,17 +70,25 @@ def parse_allow(text: str) -> tuple[frozenset[str], bool]:
     return frozenset(kinds), with_defaults
 
 
-def _peek_shape(ops: Iterable[Record]) -> tuple[bool, Iterator[Record]]:
+def peek_shape(ops: Iterable[Record]) -> tuple[bool, Iterator[Record]]:
     """Whether the history has Jepsen's shape, judged by its first send/poll/txn/consumer
     op, and an iterator that still yields every op."""
     iterator = iter(ops)
     seen: list[Record] = []
     for op in iterator:
         seen.append(op)
-        f = op.get("f") if type(op) is dict else None
-        if f in MICRO_OP_FS or f in ("assign", "subscribe", "crash"):
-            return is_jepsen_op(op), itertools.chain(seen, iterator)
+        shape = shape_of(op)
+        if shape is not None:
+            return shape, itertools.chain(seen, iterator)
     return False, iter(seen)
+
+
+def shape_of(op: Record) -> bool | None:
+    """Whether a send/poll/txn/consumer op has Jepsen's shape; None for any other op."""
+    f = op.get("f") if type(op) is dict else None
+    if f in MICRO_OP_FS or f in ("assign", "subscribe", "crash"):
+        return is_jepsen_op(op)
+    return None
 
 
 def check_any_log(
@@ -94,12 +102,19 @@ def check_any_log(
     `allow`: extra kinds that do not invalidate the run (with `with_defaults`, on top of
     `default_allowed`). Raises `LogInputError` with the op's 0-based position.
     """
-    jepsen, stream = _peek_shape(ops)
+    jepsen, stream = peek_shape(ops)
     if not jepsen:
         verdict = check_log(stream, max_evidence)
         verdict.stats["shape"] = "replicheck"
     else:
         verdict = check_jepsen_log(stream, max_evidence)
+    return with_allowed(verdict, allow, with_defaults)
+
+
+def with_allowed(
+    verdict: LogVerdict, allow: frozenset[str] | None, with_defaults: bool
+) -> LogVerdict:
+    """`verdict` with its allowed kinds set (see `check_any_log`)."""
     allowed = set(allow or ())
     if with_defaults:
         allowed |= default_allowed(verdict)
@@ -115,13 +130,28 @@ def check_jepsen_log(
     runs `check_log` over the dicts `JepsenKafka.translate` yields (slower, the same
     verdict: tests compare the two)."""
     translator = JepsenKafka()
-    try:
-        if reference:
-            verdict = check_log(
+    if reference:
+        return jepsen_verdict(
+            translator,
+            lambda: check_log(
                 translator.translate(ops), max_evidence, unseen_polls=True, positioned=True
-            )
-        else:
-            verdict = check_micro_ops(lambda sink: translator.feed(ops, sink), max_evidence)
+            ),
+            max_evidence,
+        )
+    return jepsen_verdict(
+        translator,
+        lambda: check_micro_ops(lambda sink: translator.feed(ops, sink), max_evidence),
+        max_evidence,
+    )
+
+
+def jepsen_verdict(
+    translator: JepsenKafka, check: Callable[[], LogVerdict], max_evidence: int = MAX_EVIDENCE
+) -> LogVerdict:
+    """`check()` (the one-pass checker, fed through `translator`), plus precommitted
+    reads and dependency cycles from what the translator collected."""
+    try:
+        verdict = check()
     except JepsenInputError:
         raise
     except LogInputError as exc:

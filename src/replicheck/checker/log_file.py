@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from replicheck.checker import jepsen_lines
 from replicheck.checker.history import HistoryError, iter_ops
-from replicheck.checker.log_anomalies import MAX_EVIDENCE, LogVerdict
-from replicheck.checker.log_check import check_any_log
+from replicheck.checker.jepsen_kafka import JepsenKafka
+from replicheck.checker.log_anomalies import MAX_EVIDENCE, LogVerdict, check_micro_ops
+from replicheck.checker.log_check import check_any_log, jepsen_verdict, with_allowed
 from replicheck.checker.log_input import LogInputError
 
 
@@ -35,6 +37,8 @@ def check_log_file(
     allow: frozenset[str] | None = None,
     with_defaults: bool = True,
     data: bytes | None = None,
+    *,
+    fast: bool = True,
 ) -> LogVerdict:
     """The log verdict of a JSON Lines / EDN file of either history shape (replicheck's or
     Jepsen's micro-op vectors), streamed: memory follows the log, not the history, and the
@@ -43,9 +47,18 @@ def check_log_file(
     Raises `HistoryError` ("path:line: reason") for unreadable, malformed or
     uninterpretable input, whether the generic reader or the log checker found it.
     `allow` / `with_defaults`: see `replicheck.checker.log_check.check_any_log`; `data`:
-    the file's bytes (standard input), see `history.iter_ops`.
+    the file's bytes (standard input), see `history.iter_ops`. A Jepsen-shape file is
+    read by `jepsen_lines` (the same verdict and errors, faster); `fast=False` reads it
+    through `iter_ops` and the translator's op feed instead (what tests compare with).
     """
     try:
+        if fast and jepsen_lines.applies(path, data):
+            translator = JepsenKafka()
+            lines = jepsen_lines.JepsenLines(path, data, translator)
+            verdict = jepsen_verdict(
+                translator, lambda: check_micro_ops(lines.feed, max_evidence), max_evidence
+            )
+            return with_allowed(verdict, allow, with_defaults)
         return check_any_log(iter_ops(path, data), max_evidence, allow, with_defaults)
     except LogInputError as exc:
         line = line_of_position(path, exc.position, data)
