@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
-from replicheck.stateful.draws import sampled
+from replicheck.stateful.draws import draw, sampled
 from replicheck.stateful.steps import Step
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _slow_ms(machine: CampaignMachine, data: st.DataObject) -> int:
     first fetch (a few message delays) and short of a session timeout, so the broker is
     not declared dead for it: two to four fetch intervals."""
     fetch_ms = max(1, int(machine.plan.config.fetch_interval_ms))
-    factor = data.draw(sampled([2, 3, 4]), label="slow link fetch intervals")
+    factor = draw(data, sampled([2, 3, 4]), label="slow link fetch intervals")
     return factor * fetch_ms
 
 
@@ -60,7 +60,7 @@ def restart_behind_slow_link(machine: CampaignMachine, data: st.DataObject) -> N
     followers = [b for b in machine.plan.config.replicas_of(part) if b != leader and b in live]
     if leader not in live or not followers:
         return machine._do_tick_short(data)
-    follower = data.draw(sampled(followers), label="follower")
+    follower = draw(data, sampled(followers), label="follower")
     fetch_ms = max(1, int(machine.plan.config.fetch_interval_ms))
     delay_ms = max(1, machine.delay_hi_ms)
     there, back = (f"b{follower}", f"b{leader}"), (f"b{leader}", f"b{follower}")
@@ -72,7 +72,7 @@ def restart_behind_slow_link(machine: CampaignMachine, data: st.DataObject) -> N
     if both_ways:
         _slow(machine, back, extra_ms + fetch_ms)
     rebooted_ms = machine.ex.cluster.now_ms
-    if follower in machine._disk_replaceable() and data.draw(st.booleans(), label="new disk"):
+    if follower in machine._disk_replaceable() and draw(data, st.booleans(), label="new disk"):
         machine.powered.add(follower)
         machine.swapped = follower
         machine._apply(Step("replace-disk", {"broker": follower}), fault=True)
@@ -106,19 +106,19 @@ def failover_behind_slow_controller(machine: CampaignMachine, data: st.DataObjec
         return machine._do_tick_short(data)
     config = machine.plan.config
     fetch_ms = max(1, int(config.fetch_interval_ms))
-    slowed = sorted(data.draw(st.sets(sampled(others), min_size=1), label="slowed"))
-    factor = data.draw(sampled([3, 5, 8]), label="slow controller fetch intervals")
+    slowed = sorted(draw(data, st.sets(sampled(others), min_size=1), label="slowed"))
+    factor = draw(data, sampled([3, 5, 8]), label="slow controller fetch intervals")
     extra_ms = int(config.replica_lag_time_max_ms) + factor * fetch_ms
     for broker in slowed:
         _slow(machine, ("controller", f"b{broker}"), extra_ms)
     if machine._mostly(data, "a slowed follower loses the leader"):
-        cut = data.draw(sampled(slowed), label="cut follower")
+        cut = draw(data, sampled(slowed), label="cut follower")
         note = f"cuts the link between leader {leader} and {cut}"
         machine._partition([[f"b{leader}"], [f"b{cut}"]], note)
     started_ms = machine.ex.cluster.now_ms
     machine._apply(Step("crash", {"broker": leader}), fault=True)
     machine._apply(Step("restart", {"broker": leader}), fault=True)
-    gap_ms = fetch_ms * data.draw(sampled([1, 2, 3]), label="epochs apart")
+    gap_ms = fetch_ms * draw(data, sampled([1, 2, 3]), label="epochs apart")
     machine._apply(Step("tick", {"ms": gap_ms}))
     machine._apply(Step("elect-preferred", {}), fault=True)
     machine._apply(Step("tick", {"ms": machine.plan.short_ticks[0]}))

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -43,10 +43,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.stateful import actions_fence, moments
-from replicheck.stateful.draws import sampled
+from replicheck.stateful.draws import draw, sampled
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor, campaign_wait_ms
-from replicheck.stateful.steps import CLIENT_COUNT, VOCABULARY, Step, Vocabulary
+from replicheck.stateful.steps import (
+    CLIENT_COUNT,
+    FINAL_READ_PROCESS,
+    VOCABULARY,
+    Step,
+    Vocabulary,
+)
 
 # Fault families that the swarm switches on and off per example, from the step table (each
 # fault kind names its family): crash, power, partition, network, controller, preferred.
@@ -81,6 +87,23 @@ def tick_sizes_ms(config: ClusterConfig) -> list[int]:
         int(config.replica_lag_time_max_ms) + fetch_ms,
     }
     return sorted(sizes)
+
+
+# How many client processes share one producer instance, drawn per example: usually one
+# each (the original model), one example in four all three campaign processes share one
+# (an application's threads sharing a KafkaProducer: several batches in flight per
+# connection, max.in.flight.requests.per.connection). Three, because processes share by
+# `process - process % threads`: the final read (process 3) then still gets a producer
+# of its own, the fresh client the final read promises.
+SHARED_PRODUCER_THREADS = (1, 1, 1, CLIENT_COUNT)
+
+
+def shared_producer(config: ClusterConfig, threads: int) -> ClusterConfig:
+    """`config` with `threads` processes per producer instance, unless it sets its own."""
+    assert FINAL_READ_PROCESS % threads == 0, "the final read needs a producer of its own"
+    if threads == 1 or config.producer_threads != 1:
+        return config
+    return replace(config, producer_threads=threads)
 
 
 @dataclass(frozen=True)
@@ -202,7 +225,7 @@ for _cut in ("cut-broker-controller", "cut-under-load"):
 
 # After a rolling restart during a controller-link loss the incident ends (the link heals:
 # the follower learns every epoch it missed at once) or goes on (another leader failure).
-_FOLLOW_UPS["bounce-leader"] = {"heal": 4, "crash-leader": 2, "crash-other": 2, "cascade": 3}
+_FOLLOW_UPS["bounce-leader"] = {"heal": 10, "crash-leader": 2, "crash-other": 2, "cascade": 3}
 _FOLLOW_UPS["bounce-leader"] |= {"crash-two": 6}
 # A cascade ends with a leader's death: as after `crash-leader`, time passes for the
 # election (a restart first would only make the dead leader lead again).
@@ -229,6 +252,13 @@ _UNEVEN_BOOST: dict[str, int] = {
     "cascade": 4,
     "bounce-leader": 3,
 } | dict.fromkeys(_CUTS, 2)
+
+
+# While the ISR itself is split: a record is on the leader and some ISR members but not on
+# others. Whichever member the next leadership change favours decides its fate, so the
+# procedures that change leadership with part of the cluster looking away (a rolling
+# restart while a follower has lost its controller link) weigh more.
+_SPLIT_BOOST: dict[str, int] = {"bounce-leader": 3}
 
 
 class CampaignMachine(RuleBasedStateMachine):
@@ -279,6 +309,7 @@ class CampaignMachine(RuleBasedStateMachine):
         menu: list[str] = []
         follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
         uneven = self._replicas_uneven()
+        split = uneven and self._isr_split()
         leaderless = self._leaderless()
         for action, family, weight in _MENU:
             if family is not None and not self.families.intersection(family):
@@ -308,6 +339,8 @@ class CampaignMachine(RuleBasedStateMachine):
             weight *= follow_ups.get(action, 1)
             if uneven:
                 weight *= _UNEVEN_BOOST.get(action, 1)
+            if split:
+                weight *= _SPLIT_BOOST.get(action, 1)
             menu.extend([action] * weight)
         assert menu, "send, poll or tick is always possible"
         return menu
@@ -402,20 +435,34 @@ class CampaignMachine(RuleBasedStateMachine):
         """
         cluster = self.ex.cluster
         for part in self.plan.partitions:
-            lengths = {len(log) for log in cluster.replica_logs(part).values()}
+            lengths = set(moments.log_ends(cluster, part).values())
             if len(lengths) > 1:
+                return True
+        return False
+
+    def _isr_split(self) -> bool:
+        """Does some partition's live leader hold records that one ISR member has copied
+        and another has not (an uncommitted record on part of the ISR)?"""
+        cluster = self.ex.cluster
+        for part, state in partition_states(self.ex).items():
+            if state.leader is None or not cluster.is_live(state.leader):
+                continue
+            ends = moments.log_ends(cluster, part)
+            top = ends.get(state.leader, 0)
+            members = [ends.get(b, 0) for b in state.isr if b != state.leader]
+            if any(n >= top for n in members) and any(n < top for n in members):
                 return True
         return False
 
     @staticmethod
     def _coin(data: st.DataObject, label: str) -> bool:
         """A fair yes-or-no choice."""
-        return data.draw(st.booleans(), label=label)
+        return draw(data, st.booleans(), label=label)
 
     @staticmethod
     def _mostly(data: st.DataObject, label: str) -> bool:
         """A choice that is usually yes (three times in four)."""
-        return data.draw(st.integers(0, 3), label=label) > 0
+        return draw(data, st.integers(0, 3), label=label) > 0
 
     def _leader_first(self, candidates: list[int]) -> list[int]:
         leads = [s.leader for _, s in sorted(partition_states(self.ex).items())]
@@ -426,16 +473,17 @@ class CampaignMachine(RuleBasedStateMachine):
     @initialize(
         cluster_seed=st.integers(0, 2**16 - 1),
         families=st.sets(sampled(FAULT_FAMILIES), min_size=1),
+        threads=sampled(SHARED_PRODUCER_THREADS),
     )
-    def start(self, cluster_seed: int, families: set[str]) -> None:
-        self.executor = Executor(self.plan.config, cluster_seed)
+    def start(self, cluster_seed: int, families: set[str], threads: int) -> None:
+        self.executor = Executor(shared_producer(self.plan.config, threads), cluster_seed)
         self.families = frozenset(families)
 
     # -- the one rule ----------------------------------------------------------------
     @precondition(lambda self: self.executor is not None)
     @rule(data=st.data())
     def act(self, data: st.DataObject) -> None:
-        action = data.draw(sampled(self._menu()), label="action")
+        action = draw(data, sampled(self._menu()), label="action")
         self.previous_action = action
         handler = getattr(self, "_do_" + action.replace("-", "_"), None)
         if handler is None:  # a plain action (see `_plain_actions`): the kind itself
@@ -444,15 +492,29 @@ class CampaignMachine(RuleBasedStateMachine):
         handler(data)
 
     # -- clients ---------------------------------------------------------------------
-    def _send(self, data: st.DataObject, wait: bool) -> None:
-        process = data.draw(sampled(self._idle_clients()), label="client")
-        partition = data.draw(sampled(self.plan.partitions), label="partition")
+    def _send(self, data: st.DataObject, wait: bool, partition: int | None = None) -> None:
+        process = draw(data, sampled(self._idle_clients()), label="client")
+        if partition is None:
+            partition = draw(data, sampled(self.plan.partitions), label="partition")
         message = f"m{self.next_message}"
         self.next_message += 1
         args = {"process": process, "partition": partition, "message": message, "wait": wait}
         if wait:
             args["wait_ms"] = self.plan.wait_ms
         self._apply(Step("send", args))
+
+    def _send_until_done(self, data: st.DataObject, attempts: int = 2) -> None:
+        """Traffic that goes on during a procedure: a write, written again (a new message,
+        as an application would) when it failed -- after a leadership change the first
+        write of a client often meets its stale metadata (NOT_LEADER, FENCED_LEADER_EPOCH),
+        and the procedure is about what a write that does land does to the replicas."""
+        for _ in range(attempts):
+            if not self._idle_clients():
+                return
+            history_from = len(self.ex.cluster.history)
+            self._send(data, wait=True)
+            if not any(op["type"] == "fail" for op in self.ex.cluster.history[history_from:]):
+                return
 
     def _do_send(self, data: st.DataObject) -> None:
         self._send(data, wait=True)
@@ -461,9 +523,9 @@ class CampaignMachine(RuleBasedStateMachine):
         self._send(data, wait=False)
 
     def _do_poll(self, data: st.DataObject) -> None:
-        process = data.draw(sampled(self._idle_clients()), label="client")
-        partition = data.draw(sampled(self.plan.partitions), label="partition")
-        from_start = data.draw(st.booleans(), label="from start")
+        process = draw(data, sampled(self._idle_clients()), label="client")
+        partition = draw(data, sampled(self.plan.partitions), label="partition")
+        from_start = draw(data, st.booleans(), label="from start")
         offset = 0 if from_start else self.positions.get((process, partition), 0)
         history_from = len(self.ex.cluster.history)
         args = {"process": process, "partition": partition, "offset": offset}
@@ -475,10 +537,10 @@ class CampaignMachine(RuleBasedStateMachine):
                     self.positions[(process, partition)] = records[-1][0] + 1
 
     def _do_tick_short(self, data: st.DataObject) -> None:
-        self._apply(Step("tick", {"ms": data.draw(sampled(self.plan.short_ticks))}))
+        self._apply(Step("tick", {"ms": draw(data, sampled(self.plan.short_ticks))}))
 
     def _do_tick_long(self, data: st.DataObject) -> None:
-        self._apply(Step("tick", {"ms": data.draw(sampled(self.plan.long_ticks))}))
+        self._apply(Step("tick", {"ms": draw(data, sampled(self.plan.long_ticks))}))
 
     # -- broker faults ---------------------------------------------------------------
     def _broker_fault(self, data: st.DataObject, kind: str, leader: bool) -> None:
@@ -486,7 +548,7 @@ class CampaignMachine(RuleBasedStateMachine):
         candidates = self._leader_first(live)
         if kind == "power-loss":
             candidates = self._power_targets("power-leader" if leader else "power-other")
-        broker = candidates[0] if leader else data.draw(sampled(candidates), label="broker")
+        broker = candidates[0] if leader else draw(data, sampled(candidates), label="broker")
         if kind == "power-loss":
             self.powered.add(broker)
         self._apply(Step(kind, {"broker": broker}), fault=True)
@@ -503,7 +565,7 @@ class CampaignMachine(RuleBasedStateMachine):
         live = self._leader_first(self._live())
         if len(live) < 2:
             return self._do_tick_long(data)
-        other = data.draw(sampled(live[1:]), label="broker")
+        other = draw(data, sampled(live[1:]), label="broker")
         self._apply(Step("crash", {"broker": live[0]}), fault=True)
         self._apply(Step("crash", {"broker": other}), fault=True)
         return None
@@ -520,7 +582,7 @@ class CampaignMachine(RuleBasedStateMachine):
         pool = self._disk_replaceable()
         if self.joining in pool and self._mostly(data, "aim joining"):
             pool = [self.joining]  # the broker a held-up ISR proposal is about
-        broker = data.draw(sampled(pool), label="broker")
+        broker = draw(data, sampled(pool), label="broker")
         self.powered.add(broker)
         self.swapped = broker
         self._apply(Step("replace-disk", {"broker": broker}), fault=True)
@@ -531,7 +593,7 @@ class CampaignMachine(RuleBasedStateMachine):
 
     def _do_restart(self, data: st.DataObject) -> None:
         down = [b for b in self.plan.brokers if not self.ex.cluster.is_live(b)]
-        broker = data.draw(sampled(down), label="broker")
+        broker = draw(data, sampled(down), label="broker")
         self._apply(Step("restart", {"broker": broker}), fault=True)
 
     # -- network ---------------------------------------------------------------------
@@ -551,8 +613,15 @@ class CampaignMachine(RuleBasedStateMachine):
         right, and a write waiting for its acknowledgement never leaves them behind."""
         if not self._idle_clients() or not self._mostly(data, "under load"):
             return
-        self._send(data, wait=False)
-        self._apply(Step("tick", {"ms": self.plan.short_ticks[0]}))
+        part = draw(data, sampled(self.plan.partitions), label="partition")
+        ends = moments.log_ends(self.ex.cluster, part)
+        self._send(data, wait=False, partition=part)
+        # Until the write is on a second replica (a follower that can still fetch copied
+        # it), at most one fetch round: then the replicas that can fetch hold it and, if
+        # the cut keeps one from fetching, that one does not.
+        fetch_ms = max(1, int(self.plan.config.fetch_interval_ms))
+        bound_ms = fetch_ms + 4 * max(1, self.delay_hi_ms)
+        self._tick_until(lambda c: moments.first_copy(c, part, ends), bound_ms)
         if self._idle_clients() and self._coin(data, "reader"):
             self._do_poll(data)  # a consumer reads during the incident
         self.previous_action = "cut-under-load"
@@ -561,8 +630,8 @@ class CampaignMachine(RuleBasedStateMachine):
         states = partition_states(self.ex)
         led = [p for p, s in sorted(states.items()) if s.leader is not None]
         if not led:
-            return data.draw(sampled(self.plan.brokers), label="broker"), 0
-        part = data.draw(sampled(led), label="partition")
+            return draw(data, sampled(self.plan.brokers), label="broker"), 0
+        part = draw(data, sampled(led), label="partition")
         leader = states[part].leader
         assert leader is not None
         return leader, part
@@ -585,7 +654,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if successor is not None and self._mostly(data, "successor"):
             follower = successor
         else:
-            follower = data.draw(sampled(others), label="follower")
+            follower = draw(data, sampled(others), label="follower")
         note = f"cuts the link between leader {leader} of {self.plan.config.topic}-{part} and {follower}"
         self._partition([[f"b{leader}"], [f"b{follower}"]], note)
         self._under_load(data)
@@ -602,11 +671,11 @@ class CampaignMachine(RuleBasedStateMachine):
         return None
 
     def _do_cut_link(self, data: st.DataObject) -> None:
-        first = data.draw(sampled(self._leader_first(self.plan.brokers)), label="broker")
+        first = draw(data, sampled(self._leader_first(self.plan.brokers)), label="broker")
         others = [b for b in self.plan.brokers if b != first]
         if not others:
             return self._do_tick_short(data)
-        second = data.draw(sampled(others), label="other broker")
+        second = draw(data, sampled(others), label="other broker")
         self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
         self._under_load(data)
         return None
@@ -617,7 +686,7 @@ class CampaignMachine(RuleBasedStateMachine):
         decides whether those records survive."""
         ahead: set[int] = set()
         for part in self.plan.partitions:
-            lengths = {b: len(log) for b, log in self.ex.cluster.replica_logs(part).items()}
+            lengths = moments.log_ends(self.ex.cluster, part)
             if lengths:
                 shortest = min(lengths.values())
                 ahead.update(b for b, n in lengths.items() if n > shortest)
@@ -626,17 +695,18 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_cut_broker_controller(self, data: st.DataObject) -> None:
         ahead = self._ahead()
         pool = ahead if ahead and self._mostly(data, "aim ahead") else self.plan.brokers
-        broker = data.draw(sampled(pool), label="broker")
+        broker = draw(data, sampled(pool), label="broker")
         self._partition([[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller")
         self._under_load(data)
 
     def _do_isolate_broker(self, data: st.DataObject) -> None:
-        broker = data.draw(sampled(self._leader_first(self.plan.brokers)), label="broker")
+        broker = draw(data, sampled(self._leader_first(self.plan.brokers)), label="broker")
         rest = [n for n in self.plan.nodes if n != f"b{broker}"]
         self._partition([[f"b{broker}"], rest], f"isolates broker {broker}")
 
     def _do_split(self, data: st.DataObject) -> None:
-        side = data.draw(
+        side = draw(
+            data,
             st.sets(sampled(self.plan.nodes), min_size=1, max_size=len(self.plan.nodes) - 1),
             label="side",
         )
@@ -650,8 +720,9 @@ class CampaignMachine(RuleBasedStateMachine):
     def _do_message_faults(self, data: st.DataObject) -> None:
         base_ms = int(self.plan.config.network_delay_ms)
         fetch_ms = max(1, int(self.plan.config.fetch_interval_ms))
-        loss = data.draw(sampled([0.0, 0.2, 0.5]), label="loss")
-        lo, hi = data.draw(
+        loss = draw(data, sampled([0.0, 0.2, 0.5]), label="loss")
+        lo, hi = draw(
+            data,
             sampled(
                 [
                     (base_ms, base_ms),
@@ -679,7 +750,10 @@ class CampaignMachine(RuleBasedStateMachine):
 
         Optionally during a network incident: a follower has lost its controller link
         (it misses the metadata of the whole procedure). The follower is preferably one
-        holding records that others lack, whose view of leadership decides their fate."""
+        holding records that others lack, whose view of leadership decides their fate.
+        Half of the time that link comes back when the procedure is over (a blip: the
+        follower then learns, at once, an epoch with the leader it followed before);
+        otherwise the incident goes on."""
         live = self._live()
         if not live:
             return self._do_tick_long(data)
@@ -688,24 +762,29 @@ class CampaignMachine(RuleBasedStateMachine):
         if self.partitioned:
             link_lost = self._mostly(data, "controller link lost")
         else:
-            link_lost = data.draw(st.booleans(), label="controller link lost")
+            link_lost = draw(data, st.booleans(), label="controller link lost")
+        cut_here = False
         if link_lost:
             followers = [b for b in live if b != leader]
             ahead = [b for b in self._ahead() if b in followers]
             pool = ahead if ahead and self._mostly(data, "aim ahead") else followers
             if pool:
-                broker = data.draw(sampled(pool), label="broker")
+                broker = draw(data, sampled(pool), label="broker")
                 self._partition(
                     [[f"b{broker}"], ["controller"]], f"broker {broker} loses the controller"
                 )
+                cut_here = True
         self._apply(Step("crash", {"broker": leader}), fault=True)
         self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
         self._apply(Step("restart", {"broker": leader}), fault=True)
         self._apply(Step("tick", {"ms": self.plan.short_ticks[-1]}))
         if self._mostly(data, "write before election") and self._idle_clients():
-            self._send(data, wait=True)
+            self._send_until_done(data)
         self._apply(Step("elect-preferred", {}), fault=True)
         self._apply(Step("tick", {"ms": 5 * self.plan.short_ticks[-1]}))
+        if cut_here and self._coin(data, "link back after"):
+            self._do_heal(data)
+            self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
         return None
 
     def _do_quick_restart_leader(self, data: st.DataObject) -> None:
@@ -741,7 +820,7 @@ class CampaignMachine(RuleBasedStateMachine):
             followers = [b for b in live if b != leader]
             if not followers:
                 return
-            follower = data.draw(sampled(followers), label="lagging follower")
+            follower = draw(data, sampled(followers), label="lagging follower")
             self._partition(
                 [[f"b{leader}"], [f"b{follower}"]],
                 f"cuts the link between leader {leader} and {follower}",
@@ -751,7 +830,7 @@ class CampaignMachine(RuleBasedStateMachine):
                 self._send(data, wait=True)
             self.partitioned = False
             self._apply(Step("heal", {}), fault=True)
-        if data.draw(st.booleans(), label="leader restarts"):
+        if draw(data, st.booleans(), label="leader restarts"):
             # The leader's process restarts at once: the controller moves leadership to
             # another ISR member, whose HW lags until every member has fetched from it.
             self._apply(Step("crash", {"broker": leader}), fault=True)
@@ -763,9 +842,9 @@ class CampaignMachine(RuleBasedStateMachine):
             return
         part, leader, member = found
         topic_part = f"{self.plan.config.topic}-{part}"
-        if self.plan.config.broker_epochs and data.draw(st.booleans(), label="held up"):
+        if self.plan.config.broker_epochs and draw(data, st.booleans(), label="held up"):
             return self._hold_up_proposal(data, leader, member, topic_part)
-        if data.draw(st.booleans(), label="race the commit"):
+        if draw(data, st.booleans(), label="race the commit"):
             self._tick_until(
                 lambda c: moments.controller_ahead(c) is not None,
                 2 * self.plan.config.fetch_interval_ms,
@@ -803,7 +882,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if self.swapped in others and self._mostly(data, "aim swapped"):
             follower = self.swapped
         else:
-            follower = data.draw(sampled(others), label="follower")
+            follower = draw(data, sampled(others), label="follower")
         note = f"leader {leader} gets the controller back and loses {follower}"
         self._partition([[f"b{leader}"], [f"b{follower}"]], note)
         config = self.plan.config
@@ -822,7 +901,7 @@ class CampaignMachine(RuleBasedStateMachine):
         leader = self._leader_first(live)[0]
         self._apply(Step("crash", {"broker": leader}), fault=True)
         rest = [b for b in live if b != leader]
-        first = data.draw(sampled(rest), label="next leader")
+        first = draw(data, sampled(rest), label="next leader")
         second = next(b for b in rest if b != first)
         self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
         self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))

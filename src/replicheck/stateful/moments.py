@@ -56,3 +56,24 @@ def controller_ahead(cluster: Cluster) -> tuple[int, int, int] | None:
 def leader_epochs(cluster: Cluster) -> tuple[int, ...]:
     """The controller's leader epoch per partition (a change means an election)."""
     return tuple(p.leader_epoch for p in cluster.store.partitions)
+
+
+def log_ends(cluster: Cluster, partition: int) -> dict[int, int]:
+    """Each replica's log length for `partition` (dead brokers' disks included), without
+    copying the logs as `Cluster.replica_logs` does: the menu asks several times a step."""
+    return {
+        broker: len(disk[partition].entries)
+        for broker, disk in cluster.disks.items()
+        if partition in disk
+    }
+
+
+def first_copy(cluster: Cluster, partition: int, ends_before: dict[int, int]) -> bool:
+    """Has a record appended since `ends_before` (the replicas' log lengths then) reached a
+    second replica while some replica still lacks it? That is the moment a write is on
+    some replicas only, as many as the network lets fetch it so far: what a failover has
+    to resolve. (A write that reaches every replica at once never shows it.)"""
+    top = max(ends_before.values(), default=0)
+    ends = log_ends(cluster, partition)
+    holders = sum(1 for n in ends.values() if n > top)
+    return holders >= 2 or (holders == 1 and len(ends) == 1)
