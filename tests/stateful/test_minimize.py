@@ -166,3 +166,61 @@ def test_timed_replay_is_the_scenario_replay() -> None:
     run, durations_ms = run_timed(ACKS_ONE, 0, STORY)
     assert run.history == run_scenario(ACKS_ONE, 0, STORY).history
     assert durations_ms[1] == 90 and durations_ms[0] == 0  # a tick lasts its ms; a crash 0
+
+
+def test_a_story_gets_shorter_when_a_cut_moves_before_the_write_it_isolates() -> None:
+    # elect-any-replica as a campaign found it (seed 0), minimized without rearranging: b1
+    # is cut from the controller, b2 leads and takes m1, is cut from b1 and dies; b1 is
+    # elected without m1. Cutting b1 from b2 *before* the write tells the same story
+    # from the start (renamed, deleting three steps and moving the cut earlier).
+    config = resolve_config(ClusterConfig(), "elect-any-replica")
+    cut = Step("partition", {"groups": [["b1"], ["controller"]]})
+    story = [cut, tick(90), send(0, "m1"), Step("partition", {"groups": [["b2"], ["b1"]]}),
+             crash(2), tick(2)]  # fmt: skip
+    original = failing(story, config)
+    result, stats = polish_with_stats(original)
+    assert len(result.steps) == 3 and stats.adopted.get("rearrange") == 1, result.story()
+    assert [s.kind for s in result.steps] == ["partition", "send", "crash"]
+    assert_replays_exactly(result)
+    assert_one_minimal(result, set(original.anomaly_names))
+
+
+def slow_link(src: str, dst: str, extra_ms: int) -> Step:
+    return Step("slow-link", {"src": src, "dst": dst, "extra_ms": extra_ms})
+
+
+def test_a_deleted_step_s_time_moves_into_another_tick() -> None:
+    # lazy-truncation as a campaign found it (seed 0), as far as the passes without
+    # retiming get it (12 steps): deleting the 5 ms after the preferred election fails
+    # unless the 30 ms wait before it grows.
+    config = resolve_config(ClusterConfig(), "lazy-truncation")
+    wait_send = Step("send", {"process": 0, "partition": 0, "message": "m1", "wait": True})
+    story = [wait_send, slow_link("controller", "b2", 130), slow_link("controller", "b3", 130),
+             Step("partition", {"groups": [["b1"], ["b2"]]}), crash(1),
+             Step("restart", {"broker": 1}), tick(30), Step("elect-preferred", {}), tick(5),
+             wait_send, send(0, "m3"), tick(69)]  # fmt: skip
+    original = failing(story, config)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("retime", 0) >= 1 and len(result.steps) < 12, result.story()
+    assert_replays_exactly(result)
+    assert_one_minimal(result, set(original.anomaly_names))
+
+
+def test_two_stopped_followers_become_one_cut() -> None:
+    # consumer-reads-past-hw as a campaign found it (seed 1), as far as the passes without
+    # stops-as-cut get it (10 steps): both followers crash, so the leader's unreplicated
+    # m1 is read; the leader dies and a follower leads without m1. Cutting the followers
+    # off tells it in one step, and their restarts go.
+    config = resolve_config(ClusterConfig(), "consumer-reads-past-hw")
+    poll = Step("poll", {"process": 1, "partition": 0, "offset": 0})
+    async_send = Step("send", {"process": 0, "partition": 0, "message": "m1", "wait": False})
+    wait_send = Step("send", {"process": 0, "partition": 0, "message": "m2", "wait": True})
+    restart = [Step("restart", {"broker": b}) for b in (0, 1, 2, 3)]
+    story = [crash(2), crash(3), async_send, poll, crash(1), tick(300), restart[3],
+             restart[1], tick(5), wait_send]  # fmt: skip
+    original = failing(story, config)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("stops-as-cut") == 1 and len(result.steps) <= 7, result.story()
+    assert "partition" in [s.kind for s in result.steps]
+    assert_replays_exactly(result)
+    assert_one_minimal(result, set(original.anomaly_names))

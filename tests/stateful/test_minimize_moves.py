@@ -116,3 +116,58 @@ def test_a_swap_then_delete_covers_every_adjacent_swap() -> None:
     candidates = list(moves.swap_then_delete(steps))
     assert len(candidates) == 2 * 3
     assert [crash(2), tick(5)] in candidates  # swap(0,1) → tick crash1 crash2, minus crash1
+
+
+def test_rearrangements_reorder_and_rename_but_leave_plain_deletions_out() -> None:
+    steps = [crash(1), tick(5), crash(2)]
+    # unrenamed: only the out-of-order choices (in order they are plain deletions)
+    assert list(moves.rearrangements(steps, 2, [])) == [
+        [tick(5), crash(1)], [crash(2), crash(1)], [crash(2), tick(5)]
+    ]  # fmt: skip
+    assert len(list(moves.rearrangements(steps, 3, []))) == 5  # 3! minus the original
+    swap = {1: 2, 2: 1, 3: 3}
+    renamed = list(moves.rearrangements(steps, 2, [swap]))
+    assert len(renamed) == 3 + 6  # every ordered choice of 2 is also renamed
+    assert [crash(2), tick(5)] in renamed[:2]  # crash 1 + tick, renamed, comes first
+    assert [crash(1), crash(2)] in renamed  # crash 2 + crash 1 reordered, renamed
+
+
+def test_arrangements_never_restart_a_running_broker() -> None:
+    restart = Step("restart", {"broker": 2})
+    assert moves.restarts_follow_stops([crash(2), tick(5), restart])
+    assert moves.restarts_follow_stops([Step("power-loss", {"broker": 2}), restart])
+    assert not moves.restarts_follow_stops([restart, crash(2)])
+    assert not moves.restarts_follow_stops([crash(1), restart])
+    assert not moves.restarts_follow_stops([crash(2), restart, restart])
+    arranged = list(moves.rearrangements([crash(2), restart, tick(5)], 2, []))
+    assert arranged == [[tick(5), crash(2)]]  # restart-first orders are left out
+
+
+def test_leader_renamings_rename_one_broker_to_the_first() -> None:
+    assert moves.leader_renamings(3) == [{1: 2, 2: 1, 3: 3}, {1: 3, 2: 2, 3: 1}]
+    assert moves.leader_renamings(1) == []
+
+
+def test_delete_and_retime_lets_another_tick_take_a_deleted_step_s_time() -> None:
+    steps = [crash(1), tick(30), Step("elect-preferred", {}), tick(5)]
+    candidates = list(moves.delete_and_retime(steps, [10, 90]))
+    # the last tick deleted, its 5 ms added to the first, or the first set to each size
+    assert candidates[:4] == [[crash(1), tick(ms), Step("elect-preferred", {})]
+                              for ms in (5, 10, 35, 90)]  # fmt: skip
+    assert [tick(90), Step("elect-preferred", {}), tick(5)] in candidates  # crash deleted
+    assert all(len(c) == 3 for c in candidates)
+    assert all(c.count(tick(30)) == 0 or c.count(tick(5)) == 0 for c in candidates)
+
+
+def test_consecutive_stops_become_one_cut_and_their_restarts_go_or_heal() -> None:
+    restart = [Step("restart", {"broker": b}) for b in (0, 1, 2, 3)]
+    steps = [crash(2), Step("power-loss", {"broker": 3}), send("m1"), restart[3], restart[2]]
+    cut = Step("partition", {"groups": [["b2", "b3"], ["b1"]]})
+    assert list(moves.stops_as_cut(steps, 3)) == [
+        [cut, send("m1")],  # the restarts go
+        [cut, send("m1"), Step("heal", {})],  # or the first becomes a heal
+    ]
+    assert list(moves.stops_as_cut([crash(2), tick(5), crash(3)], 3)) == []  # not a run
+    assert list(moves.stops_as_cut([crash(2), crash(2)], 3)) == []  # one broker
+    # every broker stopped: no one is left to cut them from
+    assert list(moves.stops_as_cut([crash(1), crash(2), crash(3)], 3)) == []

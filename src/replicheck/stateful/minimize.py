@@ -10,13 +10,16 @@ module decides which to try when:
 1. cheap passes, to a fixpoint: delete chunks of steps, halving the chunk size (delta
    debugging); merge consecutive ticks; fold a tick into the wait of the send before it;
    delete a fault with the step that undoes it, or with every later step on its broker;
-   delete single steps; simplify single steps (a power loss becomes a crash, a send
-   waits, a cut leaves out a node, the network calms, a tick shortens); replace a send
-   or poll that waited by a tick of the time it took;
+   turn consecutive stops of brokers into one cut; delete single steps; simplify single
+   steps (a power loss becomes a crash, a send waits, a cut leaves out a node, the
+   network calms, a tick shortens); replace a send or poll that waited by a tick of the
+   time it took;
 2. then, only when the cheap passes are stuck, escalating ones, each only for short
-   stories: delete any two steps; delete one step and rename the brokers of the rest;
-   swap two adjacent steps and delete one; delete two and rename; delete any three.
-   Any success there starts again from step 1.
+   stories: delete any two steps; delete one step and give a tick another duration;
+   delete one step and rename the brokers of the rest; swap two adjacent steps and
+   delete one; delete two and rename; delete any three; keep any steps in any order
+   (renamed too; shortest first, with a replay budget of its own). Any success there
+   starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
 strictly smaller in (length, drasticness, size) — so the procedure ends — and messages are
@@ -49,6 +52,12 @@ MAX_LEN_SWAPS = 12
 MAX_LEN_TRIPLES = 8
 #: deleting 1 or 2 steps and renaming brokers: only for stories this short
 MAX_LEN_RELABEL = (16, 8)
+#: rearranging (any steps, in any order, renamed): only for stories this short, and with
+#: at most this many replays per minimization (the arrangements grow factorially)
+MAX_LEN_REARRANGE = 6
+#: deleting a step and giving a tick another duration: only for stories this short
+MAX_LEN_RETIME = 16
+REARRANGE_MAX_RUNS = 500
 
 Candidates = Callable[[list[Step]], Iterable[list[Step]]]
 
@@ -104,6 +113,8 @@ class MinimizeStats:
     exhausted: bool
     #: candidates adopted per pass (which passes earn their replays)
     adopted: dict[str, int]
+    #: replays run per pass (what each pass costs)
+    spent: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -131,9 +142,11 @@ class _Minimizer:
         self.seen: dict[str, _Verdict] = {}
         self.ticks = tick_sizes_ms(self.config)
         self.adopted: Counter[str] = Counter()
+        self.spent: Counter[str] = Counter()
         # simulated time each current step took (None until the current steps are replayed)
         self.durations_ms: list[int] | None = None
         self.last_durations_ms: list[int] = []
+        self.rearrange_runs = 0
 
     @property
     def exhausted(self) -> bool:
@@ -178,16 +191,19 @@ class _Minimizer:
     def first_success(self, name: str, candidates: Candidates) -> bool:
         """Adopt candidates from `candidates(current)` until none succeeds; True if any did."""
         changed = False
+        before = self.runs
         while not self.exhausted:
             if not any(self.attempt(c) for c in candidates(self.steps)):
                 break
             self.adopted[name] += 1
             changed = True
+        self.spent[name] += self.runs - before
         return changed
 
     def delete_chunks(self) -> bool:
         """Delta debugging: delete chunks of steps, halving the chunk size."""
         changed = False
+        before = self.runs
         chunk = max(1, len(self.steps) // 2)
         while chunk >= 1 and not self.exhausted:
             start = 0
@@ -200,6 +216,7 @@ class _Minimizer:
                     start += chunk
             if not removed:
                 chunk //= 2
+        self.spent["chunks"] += self.runs - before
         return changed
 
     def cheap_passes(self) -> None:
@@ -209,6 +226,7 @@ class _Minimizer:
             ("fold-ticks", moves.fold_ticks_into_sends),
             ("fault-pairs", moves.delete_fault_pairs),
             ("dependents", moves.delete_with_dependents),
+            ("stops-as-cut", lambda steps: moves.stops_as_cut(steps, self.config.broker_count)),
             ("singles", lambda steps: moves.delete_subsets(steps, 1)),
             ("simplify", lambda steps: moves.simplify_steps(steps, self.ticks)),
             ("ops-as-ticks", self.client_ops_as_ticks),
@@ -236,6 +254,8 @@ class _Minimizer:
         perms = moves.broker_permutations(self.config.broker_count)
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
+        if n <= MAX_LEN_RETIME:
+            yield "retime", lambda steps: moves.delete_and_retime(steps, self.ticks)
         if n <= MAX_LEN_RELABEL[0]:
             yield "relabel-1", lambda steps: moves.delete_and_relabel(steps, 1, perms)
         if n <= MAX_LEN_SWAPS:
@@ -244,6 +264,19 @@ class _Minimizer:
             yield "relabel-2", lambda steps: moves.delete_and_relabel(steps, 2, perms)
         if n <= MAX_LEN_TRIPLES:
             yield "triples", lambda steps: moves.delete_subsets(steps, 3)
+        if n <= MAX_LEN_REARRANGE:
+            yield "rearrange", self.rearranged
+
+    def rearranged(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`moves.rearrangements`, shortest first, while the pass's replay budget lasts."""
+        perms = moves.leader_renamings(self.config.broker_count)
+        for size in range(1, len(steps)):
+            for candidate in moves.rearrangements(steps, size, perms):
+                if self.rearrange_runs >= REARRANGE_MAX_RUNS:
+                    return
+                before = self.runs
+                yield candidate
+                self.rearrange_runs += self.runs - before
 
     def run(self) -> RunResult:
         while not self.exhausted:
@@ -266,7 +299,11 @@ def polish_with_stats(
     minimizer = _Minimizer(result, max_runs)
     best = minimizer.run()
     return best, MinimizeStats(
-        minimizer.runs, minimizer.cached, minimizer.exhausted, dict(minimizer.adopted)
+        minimizer.runs,
+        minimizer.cached,
+        minimizer.exhausted,
+        dict(minimizer.adopted),
+        dict(minimizer.spent),
     )
 
 

@@ -7,7 +7,8 @@ wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
 
 - shorter ones (fewer steps): deleting sets of steps, merging consecutive ticks, folding
   a tick into the wait of the send before it, deleting a fault with everything that
-  touches the same broker later;
+  touches the same broker later, one cut for several stopped brokers, deleting a step
+  while another tick takes a new duration, keeping some steps in another order;
 - simpler ones (same length, every step no harder to read or to reproduce): a power loss
   becomes a crash, a send waits for its answer (with no bound of its own), a cut leaves
   out a node, the network calms down, a tick shortens.
@@ -261,3 +262,102 @@ def delete_and_relabel(
     for shorter in delete_subsets(steps, size):
         for perm in perms:
             yield [relabel(step, perm) for step in shorter]
+
+
+def leader_renamings(broker_count: int) -> list[dict[int, int]]:
+    """The transpositions that rename some broker to b1, the initial leader (a story that
+    plays out on a later leader often replays as well on the first, with no opening)."""
+    brokers = range(1, broker_count + 1)
+    return [{x: {1: b, b: 1}.get(x, x) for x in brokers} for b in range(2, broker_count + 1)]
+
+
+def restarts_follow_stops(steps: Sequence[Step]) -> bool:
+    """Whether every restart comes after a stop of its broker (the executor skips any
+    other restart, so an arrangement with one is a shorter arrangement in disguise)."""
+    stopped: set[int] = set()
+    for step in steps:
+        broker = _broker_of(step)
+        if step.kind == "restart":
+            if broker not in stopped:
+                return False
+            stopped.discard(broker)
+        elif step.kind in UNDO and UNDO[step.kind][0] == "restart" and broker is not None:
+            stopped.add(broker)
+    return True
+
+
+def rearrangements(
+    steps: Sequence[Step], size: int, perms: Sequence[dict[int, int]]
+) -> Iterator[Steps]:
+    """`size` of the steps, in any order, each arrangement also with the brokers renamed.
+
+    Deleting keeps the order of what stays; some stories only get shorter when a step
+    also moves (a cut that came after the write it isolates works as well before it, and
+    then the steps that arranged the write's isolation can go). Arrangements in the
+    original order are yielded renamed only: unrenamed, they are plain deletions, which
+    the other passes try; arrangements that restart a running broker are left out. There
+    are n!/(n-size)! arrangements: for short stories only.
+    """
+    for chosen in permutations(range(len(steps)), size):
+        kept = [steps[index] for index in chosen]
+        if not restarts_follow_stops(kept):
+            continue
+        if list(chosen) != sorted(chosen):
+            yield kept
+        for perm in perms:
+            yield [relabel(step, perm) for step in kept]
+
+
+def delete_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> Iterator[Steps]:
+    """One step deleted and one tick given another duration, longer or shorter.
+
+    What a deleted step did may have been only to let time pass or to shift when later
+    steps happen (a second election wait, a tick that lined a step up with a fetch); a
+    tick elsewhere of another length can stand in for it. Durations tried: the campaign's
+    tick sizes, the story's own ticks, and a deleted tick's time added to the other.
+    """
+    sizes = {*tick_sizes_ms, *(int(s.args["ms"]) for s in steps if s.kind == "tick")}
+    for gone in range(len(steps) - 1, -1, -1):
+        shorter = without(steps, (gone,))
+        extra_ms = int(steps[gone].args["ms"]) if steps[gone].kind == "tick" else 0
+        for index, step in enumerate(shorter):
+            if step.kind != "tick":
+                continue
+            ms = int(step.args["ms"])
+            options = sorted(sizes | ({ms + extra_ms} if extra_ms else set()))
+            for new_ms in options:
+                if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
+                    yield [*shorter[:index], Step("tick", {"ms": new_ms}), *shorter[index + 1 :]]
+
+
+#: the faults that stop a broker (a later restart brings it back)
+STOPS = frozenset(kind for kind, (undo, _) in UNDO.items() if undo == "restart")
+
+
+def stops_as_cut(steps: Sequence[Step], broker_count: int) -> Iterator[Steps]:
+    """A run of two or more consecutive stops of distinct brokers as one cut that parts
+    those brokers from the others: a stopped broker and a cut-off one both fall silent,
+    and one step does for all of them. Their later restarts go too (a restart of a broker
+    that never stopped is skipped), or become one heal where the first of them was."""
+    index = 0
+    while index < len(steps):
+        end = index
+        stopped: list[int] = []
+        while end < len(steps) and steps[end].kind in STOPS:
+            broker = _broker_of(steps[end])
+            if broker is None or broker in stopped:
+                break
+            stopped.append(broker)
+            end += 1
+        others = [b for b in range(1, broker_count + 1) if b not in stopped]
+        if len(stopped) >= 2 and others:
+            cut = Step("partition", {"groups": [[f"b{b}" for b in sorted(stopped)],
+                                                [f"b{b}" for b in others]]})  # fmt: skip
+            rest = list(steps[end:])
+            restarts = [j for j, s in enumerate(rest)
+                        if s.kind == "restart" and _broker_of(s) in stopped]  # fmt: skip
+            yield [*steps[:index], cut, *without(rest, restarts)]
+            if restarts:
+                healed = [Step("heal", {}) if j == restarts[0] else s for j, s in enumerate(rest)]
+                yield [*steps[:index], cut, *without(healed, restarts[1:])]
+        index = max(end, index + 1)
