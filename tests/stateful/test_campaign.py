@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from replicheck.impl import ClusterConfig
@@ -29,12 +30,17 @@ def budget(request: pytest.FixtureRequest):
     return PROFILES.get(name, PROFILES["ci"]).campaign
 
 
-# Examples allowed for finding one flaw from an empty database: far above what the seven
-# shallow flaws need (a few dozen on average, see benchmarks/bench_campaign.py), so this
-# fails only when the search has genuinely lost its reach.
+# Examples allowed for finding one flaw from an empty database: far above what the shallow
+# flaws need (a few dozen on average, see benchmarks/bench_campaign.py), so the fixed-seed
+# tests below find theirs under any Hypothesis release, and this fails only when the search
+# has genuinely lost its reach.
 FIND_BUDGET = 1500
-FIND_SEEDS = (1, 2, 3)
-
+# The completeness test tries these seeds in turn, each with FIND_BUDGET, and stops at the
+# first that finds the flaw. Which seed finds a deep flaw (no-truncation-same-leader: 3 of 10
+# seeds within the budget, docs/hunt.md) is a property of the engine and of the state
+# machine's menu, so the test does not name one: it asks that some seed among the first six
+# does. A flaw found by none of them is a search that lost its reach.
+FIND_SEEDS = range(1, 7)
 
 
 CORRECT_CONFIGS = {
@@ -74,7 +80,11 @@ def test_completeness_every_flaw_is_found_shrunk_and_replays(flaw: str) -> None:
         tried.append(f"seed {seed}: {campaign.examples} examples")
         if campaign.found:
             break
-    assert campaign.found, f"{flaw} not found ({'; '.join(tried)})"
+    assert campaign.found, (
+        f"{flaw} not found by any of seeds {FIND_SEEDS.start}..{FIND_SEEDS.stop - 1} within"
+        f" {FIND_BUDGET} examples each under Hypothesis {hypothesis.__version__}"
+        f" ({'; '.join(tried)})"
+    )
     result = campaign.result
     assert result is not None and result.violation
     assert flaw in result.config.flaws
@@ -155,8 +165,6 @@ def test_unknown_flaw_lists_the_zoo() -> None:
 def test_reproduce_command_names_flaw_seed_and_budget() -> None:
     campaign = run_campaign(flaw="acks-one", seed=5, max_examples=FIND_BUDGET, steps=30,
                             database_dir=None)  # fmt: skip
-    import hypothesis
-
     assert campaign.reproduce_command() == (
         f"replicheck hunt --flaw acks-one --seed 5 --max-examples {FIND_BUDGET} --steps 30 "
         f"--hypothesis-version {hypothesis.__version__}"
@@ -176,8 +184,6 @@ def test_hunt_warns_but_runs_when_the_seed_came_from_another_hypothesis() -> Non
 
 
 def test_case_files_record_the_engine_version(tmp_path: Path) -> None:
-    import hypothesis
-
     from replicheck.report.case import case_from_result, load_case, save_case
 
     campaign = run_campaign(flaw="acks-one", seed=5, max_examples=FIND_BUDGET, steps=30,
