@@ -10,6 +10,7 @@ import pytest
 from replicheck.impl import Cluster, ClusterConfig, elr
 from replicheck.impl.config import eligible_leader_replicas, pre_elr_without_fsync
 from replicheck.impl.controller import Controller, MetadataStore, PartitionState
+from replicheck.stateful.scenario import run_scenario
 
 from .test_protocol import replica, send
 
@@ -204,3 +205,32 @@ def test_an_elr_member_is_elected_only_while_the_isr_is_empty() -> None:
     p.isr = ()
     assert elr.candidate(ctl, p, None) == 2
     assert (p.isr, p.elr) == ((2,), ())
+
+
+# Found by the campaign's soundness test on Hypothesis 6.131.9 (seed 20261127): every broker
+# restarts uncleanly, so the ISR and ELR empty and balanced recovery elects a replica that
+# holds the write; that leader is then alone in the ISR, and its power loss loses the write.
+AFTER_RECOVERY = [
+    {"kind": "crash", "args": {"broker": 1}},
+    {"kind": "send", "args": {"message": "m1", "partition": 0, "process": 0}},
+    {"kind": "crash", "args": {"broker": 2}},
+    {"kind": "crash", "args": {"broker": 3}},
+    {"kind": "restart", "args": {"broker": 2}},
+    {"kind": "tick", "args": {"ms": 1}},
+    {"kind": "restart", "args": {"broker": 3}},
+]
+
+
+def test_after_an_unclean_recovery_the_new_leaders_power_loss_loses_the_write() -> None:
+    """Why the campaign allows no power loss after an unclean recovery (machine.py
+    `_recovered_uncleanly`): Kafka's recovery clears ELR and last-known ELR and leaves the
+    new leader alone in the ISR, so nothing it promises covers that leader's unflushed
+    suffix. Without the power loss the same run loses nothing."""
+    kept = run_scenario(ELR, 50348, AFTER_RECOVERY)
+    assert not kept.violation, kept.story()
+    recoveries = [e for e in kept.events if e["kind"] == "unclean-recovery"]
+    assert [e["strategy"] for e in recoveries] == ["balanced"]
+    leader = recoveries[0]["leader"]
+    power_loss = {"kind": "power-loss", "args": {"broker": leader}}
+    lost = run_scenario(ELR, 50348, [*AFTER_RECOVERY, power_loss])
+    assert lost.violation and "unseen" in lost.anomaly_names, lost.story()

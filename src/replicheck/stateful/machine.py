@@ -276,6 +276,8 @@ class CampaignMachine(RuleBasedStateMachine):
         self.failed_invariant = False
         self.previous_action = ""
         self.powered: set[int] = set()  # brokers that lost power or their disk
+        self._events_scanned = 0  # how far _recovered_uncleanly has read the cluster's events
+        self._unclean_recovery = False
         self.joining: int | None = None  # a member whose ISR addition is held up
         self.swapped: int | None = None  # the broker whose disk was swapped last
         self.loss = 0.0  # message faults in force (the machine applied them)
@@ -387,11 +389,29 @@ class CampaignMachine(RuleBasedStateMachine):
         min.insync.replicas - 1 brokers losing their unflushed suffix (KIP-966's
         guarantee), so power losses and disk swaps hit at most that many distinct brokers
         per example; with an fsync per append nothing is lost, and with no fsync at all (a
-        flaw) nothing is promised."""
+        flaw) nothing is promised. The promise ends at an unclean recovery (below)."""
         config = self.plan.config
-        if config.flush != "interval" or broker in self.powered:
+        if config.flush != "interval":
+            return True
+        if self._recovered_uncleanly():
+            return False
+        if broker in self.powered:
             return True
         return len(self.powered) < config.min_insync_replicas - 1
+
+    def _recovered_uncleanly(self) -> bool:
+        """Has the controller made an unclean-recovery election (event `unclean-recovery`)
+        in this example? It leaves the new leader alone in the ISR with ELR and last-known
+        ELR cleared (KIP-966), so the leader's unflushed suffix is then the only copy of
+        the committed prefix Kafka tracks, and a power loss there may lose it: unclean
+        recovery "has the potential to lead to data loss" (KIP-1275's words). Found by the
+        soundness test on Hypothesis 6.131.9 (docs/impl.md)."""
+        if not self._unclean_recovery:
+            events = self.ex.cluster.events
+            fresh = events[self._events_scanned :]
+            self._events_scanned = len(events)
+            self._unclean_recovery = any(e["kind"] == "unclean-recovery" for e in fresh)
+        return self._unclean_recovery
 
     def _power_targets(self, action: str) -> list[int]:
         """Live brokers a power loss may hit (leader first); `power-leader` only the leader."""
