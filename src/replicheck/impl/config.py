@@ -199,7 +199,8 @@ def eligible_leader_replicas(config: ClusterConfig) -> ClusterConfig:
     """Kafka 4.x's replication without fsync: ELR on (KIP-966), broker epochs, the idempotent
     producer, and the OS's write-back (`flush="interval"`, `PAGE_CACHE_FLUSH_MS`) instead of an
     fsync per append. A correct configuration: it tolerates min_insync_replicas - 1 brokers
-    losing their unflushed suffix (KIP-966's promise; the campaign keeps within it)."""
+    losing their unflushed suffix until an unclean recovery election (KIP-966's promise; the
+    campaign keeps within it, see elr.py)."""
     return replace(
         idempotent_producer(config),
         flush="interval",

@@ -33,7 +33,12 @@ min.insync.replicas brokers); each of them stays in ISR, ELR or last-known ELR u
 is large enough again (and then the new members hold the record); at most
 min.insync.replicas - 1 of them lost it, a broker that lost nothing has the whole committed
 prefix, and every log is a prefix-consistent copy of the leaders it followed, so the largest
-(latest epoch, LEO) among them is a log that holds the record.
+(latest epoch, LEO) among them is a log that holds the record. The promise ends there: a
+recovery election leaves the new leader alone in the ISR with ELR and last-known ELR
+cleared, so from then on Kafka tracks no other copy, and the new leader's own power loss
+loses the record even if no other broker lost anything (tests/impl/test_elr.py has the run
+the campaign found; KIP-1275: unclean recovery "has the potential to lead to data loss").
+The campaign therefore allows no power loss after an unclean recovery.
 """
 
 from __future__ import annotations

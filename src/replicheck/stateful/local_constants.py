@@ -1,8 +1,9 @@
 """Make a campaign's exploration independent of the process it runs in.
 
-Hypothesis (since 6.131) mixes literals found in the source of every *local* module
-present in `sys.modules` (`hypothesis.internal.conjecture.providers._get_local_constants`)
-into the values it generates. Which modules are loaded differs between processes -- the
+Hypothesis (since 6.131.1; emptiable from 6.131.9, the package's floor) mixes literals
+found in the source of every *local* module present in `sys.modules`
+(`hypothesis.internal.conjecture.providers._get_local_constants`) into the values it
+generates. Which modules are loaded differs between processes -- the
 `replicheck` command loads the CLI and report modules, the Python API fewer, a Dask worker
 its own -- and grows as modules are imported lazily during a run, so the same seed can
 explore differently (measured at first: `hunt --flaw acks-one --seed 7 --max-examples 3 --steps 20`
