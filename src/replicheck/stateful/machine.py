@@ -254,13 +254,10 @@ _UNEVEN_BOOST: dict[str, int] = {
 } | dict.fromkeys(_CUTS, 2)
 
 
-# While the ISR itself is split by a cut: a record is on the leader and some ISR members but
-# not on others, and the ones without it cannot reach the leader. Whichever member the next
-# leadership change favours decides its fate, so the procedures that change leadership
-# with part of the cluster looking away (a rolling restart while a follower has lost its
-# controller link) weigh more. Only while a cut keeps the member behind: otherwise the
-# split is a follower between two fetches or behind a slow link (after almost every write
-# in flight), and tripling the rolling restart there diluted every other action.
+# While the ISR itself is split: a record is on the leader and some ISR members but not on
+# others. Whichever member the next leadership change favours decides its fate, so the
+# procedures that change leadership with part of the cluster looking away (a rolling
+# restart while a follower has lost its controller link) weigh more.
 _SPLIT_BOOST: dict[str, int] = {"bounce-leader": 3}
 
 
@@ -465,19 +462,15 @@ class CampaignMachine(RuleBasedStateMachine):
 
     def _isr_split(self) -> bool:
         """Does some partition's live leader hold records that one ISR member has copied
-        and another, cut from the leader, has not (an uncommitted record on part of the
-        ISR that stays there until the cut heals or leadership moves)?"""
+        and another has not (an uncommitted record on part of the ISR)?"""
         cluster = self.ex.cluster
         for part, state in partition_states(self.ex).items():
             if state.leader is None or not cluster.is_live(state.leader):
                 continue
             ends = moments.log_ends(cluster, part)
             top = ends.get(state.leader, 0)
-            members = [b for b in state.isr if b != state.leader]
-            behind = [b for b in members if ends.get(b, 0) < top]
-            if len(behind) < len(members) and any(
-                not cluster.connected(f"b{state.leader}", f"b{b}") for b in behind
-            ):
+            members = [ends.get(b, 0) for b in state.isr if b != state.leader]
+            if any(n >= top for n in members) and any(n < top for n in members):
                 return True
         return False
 
