@@ -605,27 +605,43 @@ class _Checker:
             else:
                 if part.conflicted and part.has_conflict_in(first, last):
                     last = self.check_poll_slow(part, poll, records, rebalanced)
-        slot = (poll[_PROCESS], poll[_KEY])
+        self._order_after_previous(part, poll, poll[_PROCESS], poll[_KEY], start, first, last)
+        return dense_known
+
+    def _order_after_previous(
+        self,
+        part: _Partition,
+        poll: tuple[Any, ...],
+        process: Any,
+        key: Any,
+        start: int | None,
+        first: int,
+        last: int,
+    ) -> None:
+        """Compare a poll with the same consumer's previous poll of `key` and remember it:
+        a rewind past records already read is nonmonotonic; a gap right after the previous
+        poll is a skip candidate (judged later, once every write is known)."""
+        slot = (process, key)
         last_poll = self.last_poll
         state = last_poll.get(slot)
         last_poll[slot] = (last, poll)
-        if state is not None and start is not None and start >= state[0]:
-            previous_last = state[0]
-            if first < start and first <= previous_last:
-                self.nonmonotonic_polls.append(
-                    {
-                        "key": poll[_KEY],
-                        "process": poll[_PROCESS],
-                        "within_poll": False,
-                        "previous": state[1],
-                        "poll": poll,
-                        "previous_offset": previous_last,
-                        "offset": first,
-                    }
-                )
-            elif start == previous_last + 1 and first > start:
-                part.skip_candidates.append((state[1], poll, start, first))
-        return dense_known
+        if state is None or start is None or start < state[0]:
+            return
+        previous_last = state[0]
+        if first < start and first <= previous_last:
+            self.nonmonotonic_polls.append(
+                {
+                    "key": key,
+                    "process": process,
+                    "within_poll": False,
+                    "previous": state[1],
+                    "poll": poll,
+                    "previous_offset": previous_last,
+                    "offset": first,
+                }
+            )
+        elif start == previous_last + 1 and first > start:
+            part.skip_candidates.append((state[1], poll, start, first))
 
     # -- the micro-op feed (Jepsen's shape, replicheck.checker.jepsen_kafka) -------------------
     # Each call is one completed micro-op, placed in real time by the positions of its
@@ -694,26 +710,7 @@ class _Checker:
             if not part.conflicted and records == part.known[first : first + count]:
                 # `poll_records`' common case inlined: dense, ascending, every record known
                 # and no conflict anywhere in the partition
-                slot = (process, key)
-                last_poll = self.last_poll
-                state = last_poll.get(slot)
-                last_poll[slot] = (last, poll)
-                if state is not None and start is not None and start >= state[0]:
-                    previous_last = state[0]
-                    if first < start and first <= previous_last:
-                        self.nonmonotonic_polls.append(
-                            {
-                                "key": key,
-                                "process": process,
-                                "within_poll": False,
-                                "previous": state[1],
-                                "poll": poll,
-                                "previous_offset": previous_last,
-                                "offset": first,
-                            }
-                        )
-                    elif start == previous_last + 1 and first > start:
-                        part.skip_candidates.append((state[1], poll, start, first))
+                self._order_after_previous(part, poll, process, key, start, first, last)
                 read = part.read
                 unread = read.find(0, first, last + 1)
                 if unread < 0:

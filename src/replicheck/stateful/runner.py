@@ -171,7 +171,7 @@ class CampaignResult:
 
 def hypothesis_version() -> str:
     """The installed search engine's version: a seed explores the same way only under it."""
-    return hypothesis.__version__
+    return str(hypothesis.__version__)  # typed Any in some releases
 
 
 def config_hash(config: ClusterConfig) -> str:
