@@ -53,7 +53,10 @@ def become_follower(broker: Broker, replica: Replica, msg: m.LeaderAndIsr, now_m
         # the epoch of our last record does not match its own (LOG_TRUNCATION).
         replica.need_truncation = False
     else:
-        replica.need_truncation = replica.log.leo > 0
+        # An empty log may still hold epochs (a leader that wrote nothing): they must go the
+        # way Kafka's truncation takes them, or a record fetched later sits under an epoch
+        # entry newer than its own and misleads the next follower's OffsetsForLeaderEpoch.
+        replica.need_truncation = replica.log.leo > 0 or bool(replica.log.epochs)
     if msg.leader < 0:
         replica.next_action_ms = INF_MS  # no leader: nothing to fetch from
         return
