@@ -707,19 +707,12 @@ class _Checker:
             ):
                 raise LogInputError(None, _poll_problem(key, start, records) or "bad poll")
             poll = ("poll", invoke_at, at, process, key, start, False, first, last, count)
-            if not part.conflicted and records == part.known[first : first + count]:
-                # `poll_records`' common case inlined: dense, ascending, every record known
-                # and no conflict anywhere in the partition
+            # `poll_records`' common case inlined: dense, ascending, every record known and
+            # no conflict anywhere in the partition
+            dense = not part.conflicted and records == part.known[first : first + count]
+            if dense:
                 self._order_after_previous(part, poll, process, key, start, first, last)
-                read = part.read
-                unread = read.find(0, first, last + 1)
-                if unread < 0:
-                    return  # every record was read before: their first readers are known
-                for _, message in records[unread - first :]:
-                    if message not in readers:
-                        readers[message] = reader
-                read[first : last + 1] = b"\x01" * count
-            elif self.poll_records(part, poll, records, rebalanced):
+            if dense or self.poll_records(part, poll, records, rebalanced):
                 read = part.read
                 unread = read.find(0, first, last + 1)
                 if unread < 0:
