@@ -215,7 +215,6 @@ class JepsenKafka:
         dicts per micro-op becomes one call with the same facts (and the same input
         checks). Also gives `sink` the `index` of every op (its evidence names)."""
         pending = self._pending
-        positions = self._positions
         ids = sink.ids
         base = 0
         position = -1
@@ -235,17 +234,7 @@ class JepsenKafka:
                     pending[process] = (position, op)
                     continue
                 invoked = pending.pop(process, None)
-                if invoked is None:
-                    invoked = (position, op)
-                f = op["f"]
-                if f in MICRO_OP_FS:
-                    self.position = position
-                    self._feed_op(position, invoked, op, sink)
-                elif f in CONSUMER_FS:
-                    self.position = position
-                    self._consumer(op, invoked[1])
-                if kind == "info":
-                    positions.pop(process, None)  # Jepsen replaces a crashed client
+                self.feed_completion(position, invoked or (position, op), op, sink)
         finally:
             self.position = position
             self.ops = position + 1
@@ -257,8 +246,8 @@ class JepsenKafka:
         op: dict[str, Any],
         sink: MicroOpSink,
     ) -> None:
-        """One completion of a client process, as `feed` handles it (for a caller that
-        pairs invocations itself: replicheck.checker.jepsen_lines)."""
+        """One completion of a client process and its invocation: `feed`'s step, also
+        called by replicheck.checker.jepsen_lines, which pairs invocations itself."""
         f = op["f"]
         if f in MICRO_OP_FS:
             self.position = position
@@ -267,7 +256,7 @@ class JepsenKafka:
             self.position = position
             self._consumer(op, invoked[1])
         if op["type"] == "info":
-            self._positions.pop(op["process"], None)  # Jepsen replaces a crashed client
+            self.forget_position(op["process"])
 
     def feed_poll_map(self, polled: Any, facts: OpFacts, sink: MicroOpSink) -> None:
         """The polls of an ok op whose only micro-op is `[:poll polled]` (see `_feed_op`:
