@@ -208,8 +208,11 @@ def test_an_elr_member_is_elected_only_while_the_isr_is_empty() -> None:
 
 
 # Found by the campaign's soundness test on Hypothesis 6.131.9 (seed 20261127): every broker
-# restarts uncleanly, so the ISR and ELR empty and balanced recovery elects a replica that
-# holds the write; that leader is then alone in the ISR, and its power loss loses the write.
+# restarts uncleanly; broker 2 then loses power while the controller still counts it alive,
+# and when broker 3's re-registration empties the ISR, balanced recovery elects broker 2 on
+# the log information of its last heartbeat (from before the power loss): an empty log.
+# Kafka asks the replicas at recovery time (GetReplicaLogInfo, KIP-966). An open defect of
+# the reference cluster: this test fails (strict xfail) until recovery uses fresh log info.
 AFTER_RECOVERY = [
     {"kind": "crash", "args": {"broker": 1}},
     {"kind": "send", "args": {"message": "m1", "partition": 0, "process": 0}},
@@ -221,16 +224,10 @@ AFTER_RECOVERY = [
 ]
 
 
-def test_after_an_unclean_recovery_the_new_leaders_power_loss_loses_the_write() -> None:
-    """Why the campaign allows no power loss after an unclean recovery (machine.py
-    `_recovered_uncleanly`): Kafka's recovery clears ELR and last-known ELR and leaves the
-    new leader alone in the ISR, so nothing it promises covers that leader's unflushed
-    suffix. Without the power loss the same run loses nothing."""
+@pytest.mark.xfail(strict=True, reason="balanced recovery reads heartbeat log info that may be stale")
+def test_balanced_recovery_does_not_elect_on_a_power_lost_brokers_stale_log_info() -> None:
     kept = run_scenario(ELR, 50348, AFTER_RECOVERY)
     assert not kept.violation, kept.story()
-    recoveries = [e for e in kept.events if e["kind"] == "unclean-recovery"]
-    assert [e["strategy"] for e in recoveries] == ["balanced"]
-    leader = recoveries[0]["leader"]
-    power_loss = {"kind": "power-loss", "args": {"broker": leader}}
+    power_loss = {"kind": "power-loss", "args": {"broker": 2}}
     lost = run_scenario(ELR, 50348, [*AFTER_RECOVERY, power_loss])
-    assert lost.violation and "unseen" in lost.anomaly_names, lost.story()
+    assert not lost.violation, lost.story()

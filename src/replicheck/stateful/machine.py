@@ -404,8 +404,7 @@ class CampaignMachine(RuleBasedStateMachine):
         in this example? It leaves the new leader alone in the ISR with ELR and last-known
         ELR cleared (KIP-966), so the leader's unflushed suffix is then the only copy of
         the committed prefix Kafka tracks, and a power loss there may lose it: unclean
-        recovery "has the potential to lead to data loss" (KIP-1275's words). Found by the
-        soundness test on Hypothesis 6.131.9 (docs/impl.md)."""
+        recovery "has the potential to lead to data loss" (KIP-1275's words)."""
         if not self._unclean_recovery:
             events = self.ex.cluster.events
             fresh = events[self._events_scanned :]
