@@ -68,10 +68,13 @@ def test_fresh_sends_draw_the_fresh_client_when_told_mostly_yes() -> None:
         picked = []
 
         class Data:
-            def draw(self, strategy, label=None):
-                return _First().pick(strategy, picked)
+            def __init__(self, offered: list) -> None:
+                self.offered = offered
 
-        machine._send(Data(), wait=False, fresh=True)  # type: ignore[arg-type]
+            def draw(self, strategy, label=None):
+                return _First().pick(strategy, self.offered)
+
+        machine._send(Data(picked), wait=False, fresh=True)  # type: ignore[arg-type]
         chosen.add((mostly, machine.ex.steps[-1].args["process"], tuple(picked[-1])))
     assert (True, 2, (2,)) in chosen
     assert (False, 0, (0, 1, 2)) in chosen
