@@ -23,7 +23,10 @@ Search shaping, because flaws must be reachable in a handful of steps:
   the replicas that can still fetch and by no other -- the uncommitted, uneven state that a
   later failover, cascade or rolling restart (momentum leans towards them) must resolve;
 - choices that are usually aimed: the leader's successor for a cut, a replica holding
-  records that others lack for a controller-link loss;
+  records that others lack for a controller-link loss, a client that knows the new leader
+  for a procedure's write (one still aiming at a dead leader waits a request timeout);
+- while the follower a failover would elect lacks records another follower holds, the
+  cascade weighs more: the two elections it makes decide whose records survive;
 - tick sizes come from the configuration: half a fetch interval (a write reached the leader
   but no follower yet), one fetch interval, the session timeout (a dead broker's session
   expires, the controller elects) and the replica lag limit (a lagging follower leaves the
