@@ -272,3 +272,26 @@ def test_balanced_recovery_does_not_elect_on_a_power_lost_brokers_stale_log_info
     power_loss = {"kind": "power-loss", "args": {"broker": 2}}
     lost = run_scenario(ELR, 50348, [*AFTER_RECOVERY, power_loss])
     assert not lost.violation, lost.story()
+
+
+# The same defect as found by an ELR soundness sweep of main before the fix (seed 62,
+# `benchmarks/sweep_soundness_configs.py --only elr`): broker 1 loses power just after its
+# restart, broker 3's re-registration empties the ISR, and the recovery elected broker 1 on
+# the log it reported before the power loss.
+AFTER_A_QUICK_RESTART = [
+    {"kind": "partition", "args": {"groups": [["b1"], ["b2"]]}},
+    {"kind": "send", "args": {"message": "m1", "partition": 0, "process": 0}},
+    {"kind": "crash", "args": {"broker": 3}},
+    {"kind": "crash", "args": {"broker": 1}},
+    {"kind": "restart", "args": {"broker": 1}},
+    {"kind": "tick", "args": {"ms": 1}},
+    {"kind": "power-loss", "args": {"broker": 1}},
+    {"kind": "restart", "args": {"broker": 3}},
+]
+
+
+def test_balanced_recovery_asks_a_broker_that_lost_power_after_its_restart() -> None:
+    result = run_scenario(ELR, 997, AFTER_A_QUICK_RESTART)
+    assert not result.violation, result.story()
+    rounds = [e for e in result.events if e["kind"] == "log-info-round"]
+    assert rounds, "the scenario no longer reaches balanced recovery"
