@@ -181,6 +181,8 @@ class _Partition:
         "int_skip_candidates",
         "key",
         "known",
+        "last_poll",
+        "last_send",
         "lost",
         "messages",
         "observed",
@@ -205,6 +207,9 @@ class _Partition:
             int, tuple[tuple[Any, ...], tuple[Any, ...], Any]
         ] = {}  # send index -> (send, read, shown)
         self.final_polls: list[tuple[tuple[Any, ...], list[Any]]] = []
+        # per process: its last ok send here, and (last offset, poll) of its last ok poll
+        self.last_send: dict[Any, tuple[Any, ...]] = {}
+        self.last_poll: dict[Any, tuple[int, tuple[Any, ...]]] = {}
         # fallback final read: [first poll, process, last offset, [(poll, records), ...]],
         # with a fifth item True once a continuation came back empty (end reached)
         self.fallback: list[Any] | None = None
@@ -348,12 +353,6 @@ class _Checker:
         self.positioned = positioned
         self.partitions: dict[str, _Partition] = {}
         self.pending: dict[Any, tuple[int, dict[str, Any]]] = {}
-        self.last_send: dict[
-            tuple[Any, ...], tuple[Any, ...]
-        ] = {}  # (process, key) -> last ok send
-        self.last_poll: dict[
-            tuple[Any, ...], tuple[int, tuple[Any, ...]]
-        ] = {}  # (process, key) -> (last, poll)
         self.nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
         self.nonmonotonic_polls: list[dict[str, Any]] = []
         self.int_nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
@@ -552,16 +551,16 @@ class _Checker:
     def send_ok(self, part: _Partition, send: tuple[Any, ...]) -> None:
         """An acknowledged send: the version order, and the order of the process's sends."""
         offset, message = send[_SEND_OFFSET], send[_SEND_MESSAGE]
-        slot = (send[_PROCESS], send[_KEY])
-        last_send = self.last_send
-        previous = last_send.get(slot)
+        last_send = part.last_send
+        process = send[_PROCESS]
+        previous = last_send.get(process)
         if previous is not None:
             if previous[_INDEX] == send[_INDEX]:
                 # two sends of one transaction (one op): Jepsen's int- checks
                 self.internal_sends(part, previous, send)
             elif offset <= previous[_SEND_OFFSET]:
                 self.nonmonotonic_sends.append((previous, send))
-        last_send[slot] = send
+        last_send[process] = send
         acked = part.acked
         if offset in acked:
             part.acked_extra.setdefault(offset, []).append(send)
@@ -621,13 +620,24 @@ class _Checker:
         """Compare a poll with the same consumer's previous poll of `key` and remember it:
         a rewind past records already read is nonmonotonic; a gap right after the previous
         poll is a skip candidate (judged later, once every write is known)."""
-        slot = (process, key)
-        last_poll = self.last_poll
-        state = last_poll.get(slot)
-        last_poll[slot] = (last, poll)
-        if state is None or start is None or start < state[0]:
-            return
+        last_poll = part.last_poll
+        state = last_poll.get(process)
+        last_poll[process] = (last, poll)
+        if state is not None and start is not None and start >= state[0]:
+            self.judge_order(part, poll, state, start, first)
+
+    def judge_order(
+        self,
+        part: _Partition,
+        poll: tuple[Any, ...],
+        state: tuple[int, tuple[Any, ...]],
+        start: int,
+        first: int,
+    ) -> None:
+        """`_order_after_previous`' verdict, once the previous poll `state` (last offset,
+        poll) is known and `start` is at or after its last offset."""
         previous_last = state[0]
+        key, process = poll[_KEY], poll[_PROCESS]
         if first < start and first <= previous_last:
             self.nonmonotonic_polls.append(
                 {
