@@ -711,6 +711,11 @@ class _Checker:
             dense = not part.conflicted and records == part.known[first : first + count]
             if dense:
                 self._order_after_previous(part, poll, process, key, start, first, last)
+            elif not part.conflicted and not rebalanced and self.holes_only(part, poll, records):
+                for _, message in records:  # (read flags stay as they are: only a hint)
+                    if message not in readers:
+                        readers[message] = reader
+                return
             if dense or self.poll_records(part, poll, records, rebalanced):
                 read = part.read
                 unread = read.find(0, first, last + 1)
@@ -731,6 +736,41 @@ class _Checker:
             if problem is None:
                 raise  # the records are fine: a bug in the checker, not bad input
             raise LogInputError(None, problem) from None
+
+    def holes_only(self, part: _Partition, poll: tuple[Any, ...], records: list[Any]) -> bool:
+        """A poll (not rebalanced, partition without conflicts) whose records are exactly
+        the known ones between its first and last offset, around offsets where nothing
+        was observed and no send was acknowledged (holes: aborted or compacted records):
+        what `poll_records` would do for it, done from `part.known` (the order after the
+        previous poll, an int-poll-skip candidate per gap). False (nothing done) for any
+        other poll."""
+        first, last, count = poll[_POLL_FIRST], poll[_POLL_LAST], poll[_POLL_COUNT]
+        if type(last) is not int or not 0 < last - first + 1 - count <= GAP_SCAN_LIMIT:
+            return False
+        span = part.known[first : last + 1]
+        if len(span) != last - first + 1 or records != list(filter(None, span)):
+            return False
+        gaps = []  # (offset before, offset after) of each run of holes
+        acked = part.acked
+        at = span.index(None)  # (span's ends are records: every run of holes is inside)
+        while True:
+            end = at
+            while span[end] is None:
+                if first + end in acked:
+                    return False  # an acknowledged write in the gap: `check_gap` judges it
+                end += 1
+            gaps.append((first + at - 1, first + end))
+            try:
+                at = span.index(None, end)
+            except ValueError:
+                break
+        self._order_after_previous(
+            part, poll, poll[_PROCESS], poll[_KEY], poll[_POLL_START], first, last
+        )
+        candidates = part.int_skip_candidates
+        for below, above in gaps:
+            candidates.append((INT_POLL_SKIP, poll, poll, below, above))
+        return True
 
     def finish_feed(self) -> LogVerdict:
         """The verdict after the micro-op feed (stats as the dict pass would give them)."""
