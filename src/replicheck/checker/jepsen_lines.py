@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -96,6 +97,7 @@ _EDN_RESULT = bytes.maketrans(b"{} ", b"[],")
 _TEXT = {b"invoke": "invoke", b"ok": "ok", b"info": "info", b"fail": "fail"}
 _TEXT.update({b"send": "send", b"poll": "poll", b"assign": "assign"})
 _TEXT.update({b"subscribe": "subscribe", b"crash": "crash"})
+_RESULT_GROUP, _OTHER_GROUP = itemgetter(9), itemgetter(14)
 #: a completion's type as the fast row spells it (the two type groups joined)
 _DONE = {b"ok": "ok", b"info": "info", b"fail": "fail"}
 
@@ -301,8 +303,8 @@ class JepsenLines:
                 pattern = EDN_LINE if edn else JSON_LINE
             rows = pattern.findall(block)
             # digit runs in a fast row are its ≤ 18-digit fields, but for its poll result
-            results = [r[9] for r in rows if r[9]]
-            others = [r[14] for r in rows if r[14]]
+            results = list(filter(None, map(_RESULT_GROUP, rows)))
+            others = list(filter(None, map(_OTHER_GROUP, rows)))
             screened = b"".join([*results, *others]).translate(DIGITS_TABLE)
             # a fast line nests 3 levels around its poll result (line, value, micro-op);
             # each accepted result is balanced text, and a balanced run of brackets
@@ -550,9 +552,9 @@ class JepsenLines:
                                     and not part.conflicted
                                     and (start is None or (type(start) is int and start >= 0))
                                     and type(head := records[0]) is list
-                                    and len(head) == 2
+                                    and head
+                                    # (no minus sign in a fast result: first >= 0)
                                     and type(first := head[0]) is int
-                                    and first >= 0
                                     and records == part.known[first : first + count]
                                 ):
                                     # `feed_poll`'s dense case: nothing new in the log
@@ -578,6 +580,7 @@ class JepsenLines:
                                     if (
                                         state is not None
                                         and start is not None
+                                        and first != start  # (both of its verdicts need it)
                                         and start >= state[0]
                                     ):
                                         sink.judge_order(part, poll, state, start, first)

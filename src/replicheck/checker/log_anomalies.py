@@ -26,6 +26,7 @@ import bisect
 import gc
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from replicheck.checker.log_input import LogInputError, bad_offset, bad_scalar, log_op_problem
@@ -76,7 +77,8 @@ KNOWN_SLACK = 1 << 16
 #: whatever the micro-op feed records as a message's first reader (opaque here)
 R = TypeVar("R")
 
-_NO_RECORDS: list[Any] = []  # shared by every poll that returned null (never mutated)
+_NO_RECORDS: list[Any] = []
+_second = itemgetter(1)  # shared by every poll that returned null (never mutated)
 
 # positions in the operation tuples
 _KIND, _INVOKE, _INDEX, _PROCESS, _KEY = 0, 1, 2, 3, 4
@@ -712,9 +714,11 @@ class _Checker:
             if dense:
                 self._order_after_previous(part, poll, process, key, start, first, last)
             elif not part.conflicted and not rebalanced and self.holes_only(part, poll, records):
-                for _, message in records:  # (read flags stay as they are: only a hint)
-                    if message not in readers:
-                        readers[message] = reader
+                # (read flags stay as they are: only a hint); one C-level look first
+                if not readers.keys() >= set(map(_second, records)):
+                    for _, message in records:
+                        if message not in readers:
+                            readers[message] = reader
                 return
             if dense or self.poll_records(part, poll, records, rebalanced):
                 read = part.read
