@@ -62,34 +62,39 @@ _N = rb"(0|[1-9][0-9]{0,17})"  # a canonical non-negative integer that fits in 6
 _M = rb"(?:0|[1-9][0-9]{0,17})"
 _TYPE = rb"(invoke|ok|info|fail)"
 _F = rb"(send|poll|assign|subscribe|crash)"
-# groups: 0 type (first), 1 process, 2 f, 3 type (after f; a fast line has exactly one of
-# 0 and 3); value: 4 `poll` (no result), 5 key with 6 message (no offset) or 7 offset and
-# 8 message, 9 a poll's result, 10 a vector of keys, 11 nil; 12 seek-to-beginning?;
-# 13 index; 14 any other line
+# groups: 0 type, 1 process, 2 f (type first) | 3 process, 4 f, 5 type (type after f);
+# value (`[[:poll]]` when none of these): 6 key with 7 message (no offset) or 8 offset
+# and 9 message, 10 a poll's result, 11 a vector of keys or nil; 12 seek-to-beginning?;
+# 13 index; 14 any other line. (An alternation of the two headers costs the matcher less
+# than optional type groups; every group costs it, so only what is read is captured.)
 EDN_LINE = re.compile(
     rb"\{(?::type :"
     + _TYPE
-    + rb", )?:process "
+    + rb", :process "
     + _N
     + rb", :f :"
     + _F
-    + rb"(?:, :type :"
+    + rb"|:process "
+    + _N
+    + rb", :f :"
+    + _F
+    + rb", :type :"
     + _TYPE
-    + rb")?"
-    rb", :value (?:\[\[:(?:(poll)\]\]"
+    + rb")"
+    rb", :value (?:\[\[:(?:poll\]\]"
     rb"|send " + _N + rb" (?:" + _N + rb"|\[" + _N + rb" " + _N + rb"\])\]\]"
     rb"|poll (\{[0-9 \[\],]*\})\]\])"
-    rb"|(\[(?:" + _M + rb"(?: " + _M + rb")*)?\])|(nil))"
+    rb"|(\[(?:" + _M + rb"(?: " + _M + rb")*)?\]|nil))"
     rb"(?:, :seek-to-beginning\? (true|false))?"
     rb", :index " + _N + rb", :time " + _M + rb"\}\n|(.*\n)"
 )
 JSON_LINE = re.compile(
-    rb'\{(?:"type":"' + _TYPE + rb'",)?"process":' + _N + rb',"f":"' + _F + rb'"'
-    rb'(?:,"type":"' + _TYPE + rb'")?'
-    rb',"value":(?:\[\["(?:(poll)"\]\]'
+    rb'\{(?:"type":"' + _TYPE + rb'","process":' + _N + rb',"f":"' + _F + rb'"'
+    rb'|"process":' + _N + rb',"f":"' + _F + rb'","type":"' + _TYPE + rb'")'
+    rb',"value":(?:\[\["(?:poll"\]\]'
     rb'|send",' + _N + rb",(?:" + _N + rb"|\[" + _N + rb"," + _N + rb"\])\]\]"
     rb'|poll",(\{(?:"[0-9]*":[0-9\[\],]*)*\})\]\])'
-    rb"|(\[(?:" + _M + rb"(?:," + _M + rb")*)?\])|(null))"
+    rb"|(\[(?:" + _M + rb"(?:," + _M + rb")*)?\]|null))"
     rb'(?:,"seek-to-beginning\?":(true|false))?'
     rb',"index":' + _N + rb',"time":' + _M + rb"\}\n|(.*\n)"
 )
@@ -97,9 +102,7 @@ _EDN_RESULT = bytes.maketrans(b"{} ", b"[],")
 _TEXT = {b"invoke": "invoke", b"ok": "ok", b"info": "info", b"fail": "fail"}
 _TEXT.update({b"send": "send", b"poll": "poll", b"assign": "assign"})
 _TEXT.update({b"subscribe": "subscribe", b"crash": "crash"})
-_RESULT_GROUP, _OTHER_GROUP = itemgetter(9), itemgetter(14)
-#: a completion's type as the fast row spells it (the two type groups joined)
-_DONE = {b"ok": "ok", b"info": "info", b"fail": "fail"}
+_RESULT_GROUP, _OTHER_GROUP = itemgetter(10), itemgetter(14)
 
 
 class _Ints(dict[bytes, int]):
@@ -128,23 +131,22 @@ _BLOCK_BYTES = 1 << 20
 def _row_op(row: tuple[bytes, ...], polled: Any) -> dict[str, Any]:
     """The op dict the full reader gives for a fast row (for the translator's own code)."""
     value: Any
-    if row[4]:
-        value = [["poll"]]
-    elif row[5]:
-        sent = int(row[6]) if row[6] else [int(row[7]), int(row[8])]
-        value = [["send", int(row[5]), sent]]
-    elif row[9]:
-        value = [["poll", polled]]
+    if row[6]:
+        sent = int(row[7]) if row[7] else [int(row[8]), int(row[9])]
+        value = [["send", int(row[6]), sent]]
     elif row[10]:
-        value = orjson.loads(row[10].replace(b" ", b","))  # canonical integers only
+        value = [["poll", polled]]
+    elif row[11] in (b"nil", b"null"):
+        value = None
+    elif row[11]:
+        value = orjson.loads(row[11].replace(b" ", b","))  # canonical integers only
     else:
-        value = None  # nil
-    op = {
-        "type": _TEXT[row[0] or row[3]],
-        "process": int(row[1]),
-        "f": _TEXT[row[2]],
-        "value": value,
-    }
+        value = [["poll"]]
+    if row[1]:
+        kind, process, f = row[0], row[1], row[2]
+    else:
+        kind, process, f = row[5], row[3], row[4]
+    op = {"type": _TEXT[kind], "process": int(process), "f": _TEXT[f], "value": value}
     if row[12]:
         op["seek-to-beginning?"] = row[12] == b"true"
     op["index"] = int(row[13])
@@ -356,7 +358,7 @@ class JepsenLines:
         else:
             invoke = entry[3]
             if type(invoke) is tuple:  # a fast row: rebuilt as the full reader reads it
-                invoke = _row_op(invoke, self._result(invoke[9]) if invoke[9] else None)
+                invoke = _row_op(invoke, self._result(invoke[10]) if invoke[10] else None)
             invoked = (entry[2], invoke)
         self.translator.feed_completion(position, invoked, op, sink)
 
@@ -401,7 +403,6 @@ class JepsenLines:
         ids = sink.ids
         base = sink.ids_base
         text = _TEXT
-        done_kinds = _DONE
         ints = self.ints
         names = self.names
         edn = reader.edn
@@ -417,27 +418,27 @@ class JepsenLines:
         for row in rows:
             line_number += 1
             (
-                type_a,
+                kind_text,
                 process_text,
                 f_text,
+                process_b,
+                f_b,
                 type_b,
-                _,
                 key_text,
                 message_text,
                 offset_text,
                 message2_text,
                 result_text,
                 keys_text,
-                nil_text,
                 seek_text,
                 index_text,
                 other,
             ) = row
             polled = next(results) if result_text else None
-            if not process_text or (index := int(index_text)) <= last_index:
+            if not index_text or (index := int(index_text)) <= last_index:
                 pass  # not a fast row, or an index the reader's dict must judge
-            elif (kind_text := type_a + type_b) == b"invoke":
-                process = ints[process_text]
+            elif (kind_text or type_b) == b"invoke":
+                process = ints[process_text or process_b]
                 if process not in outstanding and not result_text:
                     # the common invocation: validated, numbered and remembered
                     last_index = index
@@ -449,9 +450,13 @@ class JepsenLines:
                             base = sink.ids_base = index
                         else:
                             ids[position] = index
-                    outstanding[process] = (line_number, text[f_text], position, row, index)
+                    outstanding[process] = (line_number, text[f_text or f_b], position, row, index)
                     continue
-            elif (kind := done_kinds.get(kind_text)) is not None:
+            else:
+                if process_text:
+                    kind = text[kind_text]
+                else:
+                    kind, process_text, f_text = text[type_b], process_b, f_b
                 process = ints[process_text]
                 waiting = outstanding.get(process)
                 f = text[f_text]
@@ -480,7 +485,7 @@ class JepsenLines:
                             ids[position] = index
                     invoked_at = waiting[2]
                     translator.position = position
-                    if keys_text or nil_text or seek_text:
+                    if keys_text or seek_text:
                         f = ""  # a consumer op (or one with another value): the general path
                     if f == "send" and key_text:
                         key = names[key_text]
