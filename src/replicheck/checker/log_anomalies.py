@@ -26,7 +26,8 @@ import bisect
 import gc
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import repeat
+from operator import itemgetter, sub
 from typing import Any, TypeVar
 
 from replicheck.checker.log_input import LogInputError, bad_offset, bad_scalar, log_op_problem
@@ -1288,13 +1289,19 @@ def _mark(highlights: dict[int, list[str]], offset: int, kind: str) -> None:
 
 
 def _runs(offsets: list[int]) -> list[tuple[int, int]]:
-    """Sorted offsets → inclusive runs of consecutive offsets."""
+    """Sorted distinct offsets → inclusive runs of consecutive offsets (one C-level pass
+    marks where each run ends: 1 between consecutive offsets, 2 elsewhere)."""
+    if not offsets:
+        return []
+    steps = bytes(map(min, map(sub, offsets[1:], offsets[:-1]), repeat(2)))
     runs: list[tuple[int, int]] = []
-    for offset in offsets:
-        if runs and offset == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], offset)
-        else:
-            runs.append((offset, offset))
+    start = 0
+    end = steps.find(2)
+    while end >= 0:
+        runs.append((offsets[start], offsets[end]))
+        start = end + 1
+        end = steps.find(2, start)
+    runs.append((offsets[start], offsets[-1]))
     return runs
 
 
