@@ -615,8 +615,8 @@ class _Checker:
         last_poll = part.last_poll
         state = last_poll.get(process)
         last_poll[process] = (last, poll)
-        if state is not None and start is not None and start >= state[0]:
-            self.judge_order(part, poll, state, start, first)
+        if state is not None and start is not None and first != start and start >= state[0]:
+            self.judge_order(part, poll, state, start, first)  # (both verdicts need first != start)
 
     def judge_order(
         self,
