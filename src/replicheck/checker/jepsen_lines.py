@@ -12,9 +12,10 @@ the checker sees a micro-op. Most lines Jepsen writes have one of a few exact sh
 (and the same as JSON Lines as orjson writes them; the type before or after the process;
 sends, polls, assign, subscribe, crash). One regex `findall` per block of lines captures
 every line's fields, or the whole line when it has another shape. A line of these shapes
-is validated and translated inline (the translator's and the checker's common cases);
-consumer ops are rebuilt as the dicts the reader gives and handed to the translator.
-A poll result, the only nested part, goes to `orjson` (EDN after `{` `}` → `[` `]` and
+is validated and translated inline (the translator's and the checker's common cases,
+`feed_poll`'s dense case included); consumer ops are rebuilt as the dicts the reader gives
+and handed to the translator. The poll results, the only nested part, go to `orjson`,
+one call for all of a block's results (`_block_results`; EDN after `{` `}` → `[` `]` and
 spaces → commas: a map becomes an array of alternating keys and values).
 
 Why it is exact (docs/log-checker.md, "Fourth round"): the full reader
