@@ -36,9 +36,9 @@ instruction count (`Ginstr`): independent of the machine's load, unlike CPU seco
 shared box, and slow (about a minute per 100k lines).
 
 Last measured (fifth round, docs/log-checker.md "Scale"): 100k lines, whole CLI process,
-callgrind: JSON Lines 4.56 → 4.29 G instructions, EDN 4.80 → 4.47 G (start-up 0.61 G of
-each); 1M JSON Lines 40.9 → 38.4 G. CPU seconds at 1M on this box (load 4–10): about 15 s
-either tree; scaled to a quiet core about 6 s: the 5 s target is not met.
+callgrind: JSON Lines 4.56 → 4.28 G instructions, EDN 4.80 → 4.51 G (start-up 0.61 G of
+each). CPU seconds at 1M on this box (load 4–10): 11–15 s either tree, about 6 s scaled
+to a quiet core: the 5 s target is not met. t(1M)/t(100k): 9.4 (EDN), 8.2 (JSON Lines).
 """
 
 from __future__ import annotations
