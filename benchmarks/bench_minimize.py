@@ -3,8 +3,8 @@
 For every zoo flaw and campaign seed, takes the raw (unminimized) first failing step list
 cached by benchmarks/collect_failures.py (running the campaign first if the cache lacks
 it), replays it, and minimizes it twice in this one process: with the minimizer of a
-baseline commit (loaded from git, default 6a59ab0: main before the rearranging, retiming and
-stops-as-cut passes) and with the current one. Per flaw: shrunk length min/median/max against
+baseline commit (its minimize.py and shrink_moves.py loaded from git; default 793a897,
+main before the re-search and rewrite passes) and with the current one. Per flaw: shrunk length min/median/max against
 the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
 time per failure (median/max). Prints a table and writes benchmarks/results/minimize.json.
 
@@ -33,15 +33,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from collect_failures import CACHE, cache_path, collect
 from replicheck.impl import ClusterConfig
 from replicheck.impl.zoo import FLAWS
+from replicheck.stateful.machine import shared_producer
 from replicheck.stateful.minimize import polish_with_stats
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.runner import resolve_config
 from replicheck.stateful.scenario import run_scenario
-from replicheck.stateful.steps import Step
+from replicheck.stateful.steps import CLIENT_COUNT, Step
 
 RESULTS = Path(__file__).parent / "results" / "minimize.json"
 MINIMIZER_PATH = "src/replicheck/stateful/minimize.py"
+MOVES_PATH = "src/replicheck/stateful/shrink_moves.py"
 
 #: shortest reproduction known per flaw (docs/hunt.md, "Shortest known reproductions"; a
 #: shorter story either minimizer produces here lowers it in the table)
@@ -70,25 +72,44 @@ KNOWN_SHORTEST = {
 }
 
 
-def load_baseline(rev: str) -> types.ModuleType:
-    """The minimizer module as it was at `rev`, imported under another name."""
+def _module_at(rev: str, path: str, name: str) -> types.ModuleType:
+    """The module at `path` as it was at `rev`, imported under `name`."""
     root = Path(__file__).resolve().parent.parent
     source = subprocess.run(
-        ["git", "show", f"{rev}:{MINIMIZER_PATH}"],
-        cwd=root, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    module = types.ModuleType("baseline_minimize")
+        ["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+    module = types.ModuleType(name)
     sys.modules[module.__name__] = module  # dataclasses look their module up there
-    exec(compile(source, f"{rev}:{MINIMIZER_PATH}", "exec"), module.__dict__)
+    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)
     return module
 
 
-def replay_record(record: dict[str, Any]) -> RunResult:
+def load_baseline(rev: str) -> types.ModuleType:
+    """The minimizer as it was at `rev`, with the candidate moves of the same commit (the
+    current `shrink_moves` may have moved on), imported under other names."""
+    old_moves = _module_at(rev, MOVES_PATH, "baseline_shrink_moves")
+    module = _module_at(rev, MINIMIZER_PATH, "baseline_minimize")
+    module.moves = old_moves  # `from replicheck.stateful import shrink_moves as moves`
+    return module
+
+
+def record_configs(record: dict[str, Any]) -> list[ClusterConfig]:
+    """The configurations a cached failure may have run under: its own when recorded, else
+    the flaw's, alone or with one producer shared by the clients (older records do not say
+    which; the one that reproduces the recorded verdict is the one)."""
+    if record.get("config"):
+        return [ClusterConfig.from_dict(record["config"])]
     config = resolve_config(ClusterConfig(), record["flaw"])
+    return [config, shared_producer(config, CLIENT_COUNT)]
+
+
+def replay_record(record: dict[str, Any]) -> RunResult:
     steps = [Step.from_dict(s) for s in record["steps"]]
-    result = run_scenario(config, record["run_seed"], steps)
-    assert result.violation and result.anomaly_names == record["anomalies"], record["flaw"]
-    return result
+    for config in record_configs(record):
+        result = run_scenario(config, record["run_seed"], steps)
+        if result.violation and result.anomaly_names == record["anomalies"]:
+            return result
+    raise AssertionError(f"{record['flaw']} seed {record['campaign_seed']} does not replay")
 
 
 def minimize_old(baseline: types.ModuleType, result: RunResult) -> dict[str, Any]:
@@ -246,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="campaign seeds per flaw")
     parser.add_argument("--flaw", action="append", help="only these flaws (repeatable)")
-    parser.add_argument("--baseline", default="6a59ab0", help="git rev of the old minimizer")
+    parser.add_argument("--baseline", default="793a897", help="git rev of the old minimizer")
     parser.add_argument("--cached-only", action="store_true",
                         help=f"only failures already cached under {CACHE}")  # fmt: skip
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)

@@ -33,12 +33,14 @@ of the failing run: a scenario that reproduces the reported verdict.
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import shrink_moves as moves
+from replicheck.stateful import shrink_rewrite as rewrite
 from replicheck.stateful.machine import tick_sizes_ms
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor
@@ -58,6 +60,13 @@ MAX_LEN_REARRANGE = 6
 #: deleting a step and giving a tick another duration: only for stories this short
 MAX_LEN_RETIME = 16
 REARRANGE_MAX_RUNS = 500
+#: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
+MAX_LEN_SUBSTITUTE = 10
+#: the random re-search: replays per minimization, candidates drawn per replay at most
+#: (drawn candidates that were replayed before cost no replay), shortest story it runs on
+RESEARCH_MAX_RUNS = 400
+RESEARCH_MAX_DRAWS_PER_RUN = 20
+MIN_LEN_RESEARCH = 3
 
 Candidates = Callable[[list[Step]], Iterable[list[Step]]]
 
@@ -147,6 +156,7 @@ class _Minimizer:
         self.durations_ms: list[int] | None = None
         self.last_durations_ms: list[int] = []
         self.rearrange_runs = 0
+        self.research_runs = 0
 
     @property
     def exhausted(self) -> bool:
@@ -226,6 +236,7 @@ class _Minimizer:
             ("fold-ticks", moves.fold_ticks_into_sends),
             ("fault-pairs", moves.delete_fault_pairs),
             ("dependents", moves.delete_with_dependents),
+            ("families", rewrite.drop_families),
             ("stops-as-cut", lambda steps: moves.stops_as_cut(steps, self.config.broker_count)),
             ("singles", lambda steps: moves.delete_subsets(steps, 1)),
             ("simplify", lambda steps: moves.simplify_steps(steps, self.ticks)),
@@ -266,6 +277,32 @@ class _Minimizer:
             yield "triples", lambda steps: moves.delete_subsets(steps, 3)
         if n <= MAX_LEN_REARRANGE:
             yield "rearrange", self.rearranged
+        if n <= MAX_LEN_SUBSTITUTE:
+            yield "substitute", self.substituted
+        if n >= MIN_LEN_RESEARCH:
+            yield "research", self.researched
+
+    def letters(self, steps: list[Step]) -> list[Step]:
+        return rewrite.alphabet(steps, self.config.broker_count, self.ticks)
+
+    def substituted(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`rewrite.substitute_windows` over the generic steps and the story's own."""
+        yield from rewrite.substitute_windows(steps, self.letters(steps))
+
+    def researched(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`rewrite.research`, seeded by the run's seed and the current steps (so a pure
+        function of them), while the pass's replay budget lasts."""
+        rng = random.Random(f"{self.seed}:{_fingerprint(steps)}")
+        perms = moves.leader_renamings(self.config.broker_count)
+        drawn = rewrite.research(steps, self.letters(steps), perms, rng)
+        for draws, candidate in enumerate(drawn):
+            if self.research_runs >= RESEARCH_MAX_RUNS:
+                return
+            if draws >= RESEARCH_MAX_DRAWS_PER_RUN * RESEARCH_MAX_RUNS:
+                return
+            before = self.runs
+            yield candidate
+            self.research_runs += self.runs - before
 
     def rearranged(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`moves.rearrangements`, shortest first, while the pass's replay budget lasts."""
