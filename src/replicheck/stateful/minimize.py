@@ -144,6 +144,7 @@ class _Minimizer:
         # The minimizer edits reference steps (it builds new `Step`s from them). The
         # current steps are always renumbered; `best` is their replay once one was adopted.
         self.steps = renumber_messages([_reference_step(step) for step in result.steps])
+        self.origin = list(self.steps)  # the story as found (the re-search draws on it)
         self.best: RunResult | None = None
         self.runs = 0
         self.cached = 0
@@ -155,8 +156,9 @@ class _Minimizer:
         # simulated time each current step took (None until the current steps are replayed)
         self.durations_ms: list[int] | None = None
         self.last_durations_ms: list[int] = []
-        self.rearrange_runs = 0
-        self.research_runs = 0
+        # the pass whose candidates are being replayed: each replay counts against it
+        # (the rearranging and re-search passes stop at a budget of their own)
+        self.active_pass = "original"
 
     @property
     def exhausted(self) -> bool:
@@ -172,6 +174,7 @@ class _Minimizer:
             self.cached += 1
             return self.seen[key], None
         self.runs += 1
+        self.spent[self.active_pass] += 1
         run, self.last_durations_ms = run_timed(self.config, self.seed, steps)
         skipped = tuple(o.startswith("→ skipped") for o in run.step_outcomes)
         self.seen[key] = _Verdict(self._fails(run), skipped)
@@ -201,19 +204,20 @@ class _Minimizer:
     def first_success(self, name: str, candidates: Candidates) -> bool:
         """Adopt candidates from `candidates(current)` until none succeeds; True if any did."""
         changed = False
-        before = self.runs
+        self.active_pass = name
+        self.spent[name] += 0  # a pass that replayed nothing still shows, at 0
         while not self.exhausted:
             if not any(self.attempt(c) for c in candidates(self.steps)):
                 break
             self.adopted[name] += 1
             changed = True
-        self.spent[name] += self.runs - before
         return changed
 
     def delete_chunks(self) -> bool:
         """Delta debugging: delete chunks of steps, halving the chunk size."""
         changed = False
-        before = self.runs
+        self.active_pass = "chunks"
+        self.spent["chunks"] += 0
         chunk = max(1, len(self.steps) // 2)
         while chunk >= 1 and not self.exhausted:
             start = 0
@@ -226,7 +230,6 @@ class _Minimizer:
                     start += chunk
             if not removed:
                 chunk //= 2
-        self.spent["chunks"] += self.runs - before
         return changed
 
     def cheap_passes(self) -> None:
@@ -256,6 +259,7 @@ class _Minimizer:
             if self.exhausted:
                 return
             self.runs += 1
+            self.spent[self.active_pass] += 1
             _, self.durations_ms = run_timed(self.config, self.seed, steps)
         yield from moves.client_ops_as_ticks(steps, self.durations_ms)
 
@@ -294,26 +298,22 @@ class _Minimizer:
         function of them), while the pass's replay budget lasts."""
         rng = random.Random(f"{self.seed}:{_fingerprint(steps)}")
         perms = moves.leader_renamings(self.config.broker_count)
-        drawn = rewrite.research(steps, self.letters(steps), perms, rng)
+        drawn = rewrite.research(steps, self.letters(steps), perms, rng, self.origin)
         for draws, candidate in enumerate(drawn):
-            if self.research_runs >= RESEARCH_MAX_RUNS:
+            if self.spent["research"] >= RESEARCH_MAX_RUNS:
                 return
             if draws >= RESEARCH_MAX_DRAWS_PER_RUN * RESEARCH_MAX_RUNS:
                 return
-            before = self.runs
             yield candidate
-            self.research_runs += self.runs - before
 
     def rearranged(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`moves.rearrangements`, shortest first, while the pass's replay budget lasts."""
         perms = moves.leader_renamings(self.config.broker_count)
         for size in range(1, len(steps)):
             for candidate in moves.rearrangements(steps, size, perms):
-                if self.rearrange_runs >= REARRANGE_MAX_RUNS:
+                if self.spent["rearrange"] >= REARRANGE_MAX_RUNS:
                     return
-                before = self.runs
                 yield candidate
-                self.rearrange_runs += self.runs - before
 
     def run(self) -> RunResult:
         while not self.exhausted:
@@ -321,6 +321,7 @@ class _Minimizer:
             if not any(self.first_success(n, c) for n, c in self.escalating_passes()):
                 break
         if self.best is None and not self.exhausted:  # the original, renumbered, if it fails
+            self.active_pass = "original"
             verdict, run = self._replay(self.steps)
             if run is not None and verdict.fails and not any(verdict.skipped):
                 self.best = run

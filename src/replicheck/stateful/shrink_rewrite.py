@@ -132,6 +132,22 @@ def _fresh(steps: Sequence[Step], letters: Sequence[Step], rng: random.Random) -
     return [rng.choice(pool) for _ in range(rng.randrange(min(2, len(steps) - 1), len(steps)))]
 
 
+def _origin_prefix(
+    steps: Sequence[Step], origin: Sequence[Step], letters: Sequence[Step], rng: random.Random
+) -> Steps:
+    """A prefix of the story as first found, then some of the current steps in their
+    order (now and then one letter among them): deletions made before may have taken
+    an ingredient of a shorter mechanism from the opening (a cut the rest no longer
+    needed, once a longer route was taken)."""
+    n = len(steps)
+    keep = rng.randrange(1, min(len(origin), n - 1) + 1)
+    count = rng.randrange(0, n - keep)
+    tail = [steps[i] for i in sorted(rng.sample(range(n), count))]
+    if tail and rng.random() < 0.3:
+        tail[rng.randrange(len(tail))] = rng.choice(letters)
+    return [*origin[:keep], *tail]
+
+
 _OPERATORS = (_redrawn_tail, _fewer_inserted, _window_refilled, _fresh)
 
 
@@ -140,14 +156,20 @@ def research(
     letters: Sequence[Step],
     perms: Sequence[dict[int, int]],
     rng: random.Random,
+    origin: Sequence[Step] = (),
 ) -> Iterator[Steps]:
     """Random stories shorter than `steps`, without end (the caller bounds them), each
-    made by one of `_OPERATORS` chosen at random, sometimes with the brokers renamed by
-    one of `perms`; stories that restart a running broker are left out. `rng` makes it a
+    made by one of `_OPERATORS` chosen at random, or (as often as any one of them) from a
+    prefix of `origin`, the story as first found; sometimes with the brokers renamed by
+    one of `perms`. Stories that restart a running broker are left out. `rng` makes it a
     pure function of its seed."""
     assert len(steps) >= 2, "a one-step story has nothing shorter to search"
     while True:
-        candidate = rng.choice(_OPERATORS)(steps, letters, rng)
+        pick = rng.randrange(len(_OPERATORS) + (1 if origin else 0))
+        if pick == len(_OPERATORS):
+            candidate = _origin_prefix(steps, origin, letters, rng)
+        else:
+            candidate = _OPERATORS[pick](steps, letters, rng)
         if perms and rng.random() < 0.3:
             perm = rng.choice(perms)
             candidate = [relabel(step, perm) for step in candidate]

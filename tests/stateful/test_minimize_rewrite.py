@@ -1,0 +1,173 @@
+"""Rewrites that bring in steps a story does not have (stateful/shrink_rewrite.py): the
+alphabet, window substitution, whole-family deletion and the seeded re-search, as pure
+moves and inside the minimizer on stories a campaign found."""
+
+from __future__ import annotations
+
+import random
+from itertools import islice
+from typing import Any
+
+from replicheck.impl import ClusterConfig
+from replicheck.stateful import minimize
+from replicheck.stateful import shrink_rewrite as rewrite
+from replicheck.stateful.minimize import polish_with_stats
+from replicheck.stateful.result import RunResult
+from replicheck.stateful.runner import resolve_config
+from replicheck.stateful.scenario import run_scenario
+from replicheck.stateful.shrink_moves import leader_renamings, restarts_follow_stops
+from replicheck.stateful.steps import Step
+
+TICKS_MS = [5, 10, 90, 110]
+
+
+def step(kind: str, **args: Any) -> Step:
+    return Step(kind, args)
+
+
+def send(message: str) -> Step:
+    return step("send", process=0, partition=0, message=message, wait=True)
+
+
+def cut(*groups: list[str]) -> Step:
+    return step("partition", groups=[list(g) for g in groups])
+
+
+def test_the_generic_steps_aim_each_fault_at_each_broker() -> None:
+    generic = rewrite.generic_steps(3, TICKS_MS)
+    assert len(generic) == 3 * 5 + 2 + len(TICKS_MS) + 1
+    for b in (1, 2, 3):
+        assert step("crash", broker=b) in generic and step("restart", broker=b) in generic
+        others = [f"b{o}" for o in (1, 2, 3) if o != b]
+        assert cut([f"b{b}"], others) in generic
+        assert cut([f"b{b}"], ["controller"]) in generic
+        assert cut([f"b{b}"], [*others, "controller"]) in generic
+    assert [s.args["ms"] for s in generic if s.kind == "tick"] == TICKS_MS
+    assert step("heal") in generic and step("elect-preferred") in generic
+
+
+def test_the_alphabet_has_each_step_once_the_generic_ones_first() -> None:
+    story = [send("m1"), step("crash", broker=2), step("slow-link", src="b1", dst="b2",
+             extra_ms=30), send("m1")]  # fmt: skip
+    letters = rewrite.alphabet(story, 3, TICKS_MS)
+    generic = rewrite.generic_steps(3, TICKS_MS)
+    assert letters[: len(generic)] == generic
+    # the crash is a generic step already; the first send differs from the generic one
+    # (its message); the slow link is the story's own
+    assert letters[len(generic) :] == [send("m1"), story[2]]
+
+
+def test_each_window_of_two_or_three_steps_gives_way_to_each_letter() -> None:
+    story = [send("m1"), step("crash", broker=1), step("tick", ms=90), send("m2")]
+    letters = [step("heal"), step("crash", broker=1)]
+    candidates = list(rewrite.substitute_windows(story, letters))
+    # width 2: windows at 2, 1, 0 (later first); width 3: at 1, 0. A letter already in
+    # its window would make a plain deletion, so crash 1 skips the windows holding it.
+    assert candidates == [
+        [send("m1"), step("crash", broker=1), step("heal")],
+        [send("m1"), step("crash", broker=1), step("crash", broker=1)],
+        [send("m1"), step("heal"), send("m2")],
+        [step("heal"), step("tick", ms=90), send("m2")],
+        [send("m1"), step("heal")],
+        [step("heal"), send("m2")],
+    ]
+    assert all(len(c) < len(story) for c in candidates)
+
+
+def test_a_fault_family_goes_all_at_once() -> None:
+    slow = step("slow-link", src="b1", dst="b2", extra_ms=30)
+    fast = step("slow-link", src="b1", dst="b2", extra_ms=0)
+    story = [send("m1"), slow, cut(["b1"], ["b2"]), step("elect-preferred"), fast,
+             step("heal"), step("tick", ms=5)]  # fmt: skip
+    candidates = list(rewrite.drop_families(story))
+    no_cuts = [send("m1"), slow, step("elect-preferred"), fast, step("tick", ms=5)]
+    no_slow_links = [send("m1"), cut(["b1"], ["b2"]), step("elect-preferred"), step("heal"),
+                     step("tick", ms=5)]  # fmt: skip
+    # one election alone is no family to drop: deleting it is a plain deletion
+    assert candidates == [no_cuts, no_slow_links]
+
+
+def test_the_re_search_is_a_pure_function_of_its_seed_and_only_draws_shorter_stories() -> None:
+    story = [send("m1"), step("crash", broker=1), step("tick", ms=90), step("restart", broker=1),
+             step("elect-preferred"), send("m2")]  # fmt: skip
+    letters = rewrite.alphabet(story, 3, TICKS_MS)
+    perms = leader_renamings(3)
+
+    def drawn(seed: str) -> list[list[Step]]:
+        return list(islice(rewrite.research(story, letters, perms, random.Random(seed)), 300))
+
+    first = drawn("7:x")
+    assert first == drawn("7:x") and first != drawn("8:x")
+    assert all(1 <= len(c) < len(story) for c in first)
+    assert all(restarts_follow_stops(c) for c in first)
+    # it reaches beyond the story: new kinds, renamed brokers, and several lengths
+    kinds = {s.kind for c in first for s in c}
+    assert {"partition", "heal"} <= kinds
+    assert any(s.args.get("broker") == 2 for c in first for s in c)
+    assert {len(c) for c in first} == set(range(1, len(story)))
+
+
+def failing(flaw: str, seed: int, steps: list[Step]) -> RunResult:
+    result = run_scenario(resolve_config(ClusterConfig(), flaw), seed, steps)
+    assert result.violation, result.story()
+    return result
+
+
+def assert_same_violation_replays(result: RunResult, original: RunResult) -> None:
+    again = run_scenario(result.config, result.seed, result.steps)
+    assert again.history == result.history
+    assert set(again.anomaly_names) & set(original.anomaly_names)
+
+
+# hw-over-committed-isr as a campaign found it (seed 0), minimized by main's minimizer
+# (793a897, 9 steps): a bounce of b3 then two cuts around its rejoining.
+HW_OVER_COMMITTED = [
+    step("crash", broker=3), step("restart", broker=3), cut(["b3"], ["b1"]),
+    step("tick", ms=110), send("m1"), step("heal"), step("tick", ms=10),
+    cut(["b1"], ["b3", "controller"]), send("m2"),
+]  # fmt: skip
+
+
+def test_a_window_gives_way_to_one_generic_step() -> None:
+    original = failing("hw-over-committed-isr", 894, HW_OVER_COMMITTED)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("substitute", 0) >= 1, stats.adopted
+    assert len(result.steps) < len(HW_OVER_COMMITTED), result.story()
+    assert_same_violation_replays(result, original)
+
+
+# stale-broker-epoch-joins-isr as a campaign found it (seed 0, unminimized). Main's
+# minimizer (793a897) ends at 10 steps: b1 bounces, b2 leads; b2 loses the controller,
+# b1's disk is swapped and it rejoins at a stale broker epoch. The same flaw shows in 3
+# steps (cut b1 from b3, write, swap b1's disk), which no edit of those 10 steps reaches:
+# the cut was deleted early on, and only the re-search's draws from the story's opening
+# bring it back.
+STALE_BROKER_EPOCH = [
+    cut(["b1"], ["b3"]), step("tick", ms=110),
+    step("send", process=1, partition=0, message="m1", wait=True, wait_ms=40), step("heal"),
+    step("crash", broker=1), step("restart", broker=1), step("tick", ms=5),
+    cut(["b2"], ["controller"]), step("replace-disk", broker=1), step("restart", broker=1),
+    step("tick", ms=2), cut(["b2"], ["b1"]), step("tick", ms=299),
+]  # fmt: skip
+
+
+def test_the_re_search_finds_a_shorter_mechanism_of_the_same_flaw() -> None:
+    original = failing("stale-broker-epoch-joins-isr", 231, STALE_BROKER_EPOCH)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("research", 0) >= 1, stats.adopted
+    assert len(result.steps) <= 4, result.story()
+    assert result.anomaly_names == original.anomaly_names
+    assert stats.spent["research"] <= minimize.RESEARCH_MAX_RUNS + 1
+    assert_same_violation_replays(result, original)
+    again, again_stats = polish_with_stats(original)
+    assert again.steps == result.steps and again_stats == stats  # deterministic
+
+
+def test_without_the_re_search_that_story_stays_long(monkeypatch: Any) -> None:
+    # The re-search is what shortens it: with its budget at 0, the same minimizer stops
+    # where main's did.
+    monkeypatch.setattr(minimize, "RESEARCH_MAX_RUNS", 0)
+    original = failing("stale-broker-epoch-joins-isr", 231, STALE_BROKER_EPOCH)
+    result, stats = polish_with_stats(original)
+    assert "research" not in stats.adopted
+    assert len(result.steps) > 4, result.story()
