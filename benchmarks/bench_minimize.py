@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import types
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,17 +113,29 @@ def replay_record(record: dict[str, Any]) -> RunResult:
     raise AssertionError(f"{record['flaw']} seed {record['campaign_seed']} does not replay")
 
 
+def fails_without_flags(best: RunResult) -> bool:
+    """Does the minimized story fail with the flaws' flags cleared too (then it is no
+    evidence of the flaw: a loss the fault model allows, or a defect of the correct
+    implementation)? Not measured: False when the configuration has no flag."""
+    if not best.config.flaws:
+        return False
+    return run_scenario(replace(best.config, flaws=frozenset()), best.seed, best.steps).violation
+
+
 def minimize_old(baseline: types.ModuleType, result: RunResult) -> dict[str, Any]:
     started = time.process_time()
     minimizer = baseline._Minimizer(result, getattr(baseline, "DEFAULT_MAX_RUNS", 600))
     best = minimizer.run()
-    return {"steps": len(best.steps), "runs": minimizer.runs,
-            "cpu_s": time.process_time() - started}  # fmt: skip
+    cpu_s = time.process_time() - started
+    return {"steps": len(best.steps), "runs": minimizer.runs, "cpu_s": cpu_s,
+            "fails_without_flags": fails_without_flags(best),
+            "story": [s.to_dict() for s in best.steps]}  # fmt: skip
 
 
 def minimize_new(result: RunResult) -> dict[str, Any]:
     started = time.process_time()
     best, stats = polish_with_stats(result)
+    cpu_s = time.process_time() - started
     return {
         "steps": len(best.steps),
         "runs": stats.runs,
@@ -130,8 +143,10 @@ def minimize_new(result: RunResult) -> dict[str, Any]:
         "exhausted": stats.exhausted,
         "adopted": stats.adopted,
         "spent": stats.spent,
-        "cpu_s": time.process_time() - started,
-        "story": [s.describe() for s in best.steps],
+        "flaw_needed": stats.flaw_needed,
+        "cpu_s": cpu_s,
+        "fails_without_flags": fails_without_flags(best),
+        "story": [s.to_dict() for s in best.steps],
     }
 
 
@@ -161,6 +176,7 @@ def bench_flaw(flaw: str, seeds: list[int], baseline: types.ModuleType, args: An
             "steps": summary([r[side]["steps"] for r in found]),
             "runs": summary([r[side]["runs"] for r in found]),
             "cpu_s": summary([r[side]["cpu_s"] for r in found]),
+            "fails_without_flags": sum(r[side]["fails_without_flags"] for r in found),
         }
     row["runs"] = runs
     return row
@@ -171,7 +187,15 @@ def with_known(rows: list[dict]) -> None:
     number of seeds whose story ends within 2 steps of it."""
     for row in rows:
         found = [r for r in row["runs"] if r["found"]]
-        best_seen = min((min(r["old"]["steps"], r["new"]["steps"]) for r in found), default=None)
+        # a story that fails with the flaw's flag cleared is no evidence of the flaw, so it
+        # lowers the known shortest only where the story as found fails so too
+        lengths = [
+            r[side]["steps"]
+            for r in found
+            for side in ("old", "new")
+            if not r[side]["fails_without_flags"] or r["new"]["flaw_needed"] is not True
+        ]
+        best_seen = min(lengths, default=None)
         known = KNOWN_SHORTEST.get(row["flaw"], best_seen)
         if known is not None and best_seen is not None:
             known = min(known, best_seen)
@@ -223,14 +247,14 @@ def markdown_table(rows: list[dict]) -> str:
     lines = [
         "| flaw | failures | known shortest | old steps min–med–max | new steps min–med–max "
         "| old ≤ known+2 | new ≤ known+2 | old / new replays med (max) "
-        "| old / new CPU s med (max) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| old / new CPU s med (max) | old / new fail without the flag |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         new = row["new"]
         if not row["found"]:
             lines.append(f"| `{row['flaw']}` | 0/{row['collected']} | {row['known_shortest']} "
-                         "| – | – | – | – | – | – |")  # fmt: skip
+                         "| – | – | – | – | – | – | – |")  # fmt: skip
             continue
         lines.append(
             f"| `{row['flaw']}` | {row['found']}/{row['collected']} | {row['known_shortest']}"
@@ -238,7 +262,8 @@ def markdown_table(rows: list[dict]) -> str:
             f"| {_fmt(new['steps'])} | {row['old']['within_2']}/{row['found']} "
             f"| {new['within_2']}/{row['found']} | {_med_max(row['old']['runs'], 0)} / "
             f"{_med_max(new['runs'], 0)} | {_med_max(row['old']['cpu_s'], 2)} / "
-            f"{_med_max(new['cpu_s'], 2)} |"
+            f"{_med_max(new['cpu_s'], 2)} | {row['old']['fails_without_flags']} / "
+            f"{new['fails_without_flags']} |"
         )
     return "\n".join(lines)
 
@@ -252,6 +277,7 @@ def totals(rows: list[dict]) -> dict[str, Any]:
             "runs": summary([r[side]["runs"] for r in found]),
             "cpu_s": summary([r[side]["cpu_s"] for r in found]),
             "total_cpu_s": sum(r[side]["cpu_s"] for r in found),
+            "fails_without_flags": sum(r[side]["fails_without_flags"] for r in found),
         }
     for field in ("adopted", "spent"):
         per_pass: dict[str, int] = {}
@@ -294,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(
             f"{side}: {o['within_2']}/{overall['failures']} within 2 of the known shortest; "
             f"replays per failure {_fmt(o['runs'])}; CPU s per failure {_fmt(o['cpu_s'], 3)}; "
-            f"total {o['total_cpu_s']:.1f} s"
+            f"total {o['total_cpu_s']:.1f} s; stories that fail without the flaw flags "
+            f"{o['fails_without_flags']}"
         )
     if args.markdown:
         print(markdown_table(rows))

@@ -70,8 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     for seed in range(args.first_seed, args.seeds):
         for flaw in args.flaw or list(FLAWS):
             rec = collect(flaw, seed, args.max_examples, args.steps)
-            print(f"{flaw} seed {seed}: found={rec['found']} steps={len(rec['steps'])} "
-                  f"examples={rec['examples']} {rec['campaign_s']:.1f}s", flush=True)
+            print(
+                f"{flaw} seed {seed}: found={rec['found']} steps={len(rec['steps'])} "
+                f"examples={rec['examples']} {rec['campaign_s']:.1f}s",
+                flush=True,
+            )
     return 0
 
 

@@ -5,6 +5,7 @@ moves and inside the minimizer on stories a campaign found."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -119,29 +120,56 @@ def assert_same_violation_replays(result: RunResult, original: RunResult) -> Non
     assert set(again.anomaly_names) & set(original.anomaly_names)
 
 
-# hw-over-committed-isr as a campaign found it (seed 0), minimized by main's minimizer
-# (793a897, 9 steps): a bounce of b3 then two cuts around its rejoining.
-HW_OVER_COMMITTED = [
-    step("crash", broker=3), step("restart", broker=3), cut(["b3"], ["b1"]),
-    step("tick", ms=110), send("m1"), step("heal"), step("tick", ms=10),
-    cut(["b1"], ["b3", "controller"]), send("m2"),
-]  # fmt: skip
+# rebooted-broker-stays-in-isr as a campaign found it (seed 0), minimized by main's
+# minimizer (793a897): b1's disk is swapped and it reboots at once, staying in the ISR.
+REBOOTED = [send("m1"), step("replace-disk", broker=1), step("restart", broker=1),
+            step("tick", ms=1)]  # fmt: skip
 
 
 def test_a_window_gives_way_to_one_generic_step() -> None:
-    original = failing("hw-over-committed-isr", 894, HW_OVER_COMMITTED)
+    # The reboot and the wait after it become one crash of b2: with b2 gone, the empty b1
+    # still in the ISR is what the election finds (3 steps, shorter than the zoo's 4).
+    original = failing("rebooted-broker-stays-in-isr", 172, REBOOTED)
     result, stats = polish_with_stats(original)
-    assert stats.adopted.get("substitute", 0) >= 1, stats.adopted
-    assert len(result.steps) < len(HW_OVER_COMMITTED), result.story()
+    assert stats.adopted.get("substitute") == 1 and stats.flaw_needed is True, stats.adopted
+    assert result.steps == [send("m1"), step("replace-disk", broker=1), step("crash", broker=2)]
     assert_same_violation_replays(result, original)
+    assert not without_flags(result).violation
 
 
-# stale-broker-epoch-joins-isr as a campaign found it (seed 0, unminimized). Main's
-# minimizer (793a897) ends at 10 steps: b1 bounces, b2 leads; b2 loses the controller,
-# b1's disk is swapped and it rejoins at a stale broker epoch. The same flaw shows in 3
-# steps (cut b1 from b3, write, swap b1's disk), which no edit of those 10 steps reaches:
-# the cut was deleted early on, and only the re-search's draws from the story's opening
-# bring it back.
+def without_flags(result: RunResult) -> RunResult:
+    return run_scenario(replace(result.config, flaws=frozenset()), result.seed, result.steps)
+
+
+# no-idempotent-dedup as a campaign found it (seed 0), minimized by main's minimizer: a
+# retried write is appended twice. Cutting the leader from its followers does it in 2.
+NO_DEDUP = [cut(["b2"], ["b1"]),
+            step("send", process=0, partition=0, message="m1", wait=True, wait_ms=14),
+            cut(["c0"], ["b1"]), step("tick", ms=27)]  # fmt: skip
+
+
+def test_the_re_search_finds_a_shorter_mechanism_of_the_same_flaw() -> None:
+    original = failing("no-idempotent-dedup", 478, NO_DEDUP)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("research", 0) >= 1, stats.adopted
+    assert len(result.steps) == 2, result.story()
+    assert result.anomaly_names == original.anomaly_names
+    assert stats.spent["research"] <= minimize.RESEARCH_MAX_RUNS + 1
+    assert_same_violation_replays(result, original)
+    assert not without_flags(result).violation
+    again, again_stats = polish_with_stats(original)
+    assert again.steps == result.steps and again_stats == stats  # deterministic
+
+
+def test_without_the_re_search_that_story_stays_long(monkeypatch: Any) -> None:
+    monkeypatch.setattr(minimize, "RESEARCH_MAX_RUNS", 0)
+    original = failing("no-idempotent-dedup", 478, NO_DEDUP)
+    result, stats = polish_with_stats(original)
+    assert "research" not in stats.adopted
+    assert len(result.steps) > 2, result.story()
+
+
+# stale-broker-epoch-joins-isr as a campaign found it (seed 0, unminimized).
 STALE_BROKER_EPOCH = [
     cut(["b1"], ["b3"]), step("tick", ms=110),
     step("send", process=1, partition=0, message="m1", wait=True, wait_ms=40), step("heal"),
@@ -149,25 +177,25 @@ STALE_BROKER_EPOCH = [
     cut(["b2"], ["controller"]), step("replace-disk", broker=1), step("restart", broker=1),
     step("tick", ms=2), cut(["b2"], ["b1"]), step("tick", ms=299),
 ]  # fmt: skip
+# What the re-search finds from it when any failing story will do: cut b1 off, write (it
+# commits with b1 alone in the ISR), swap b1's disk. It fails as well with the flaw's
+# flag cleared: a loss of the only ISR member's disk, no evidence of the flaw.
+ALLOWED_LOSS = [cut(["b1"], ["b2", "b3"]), send("m1"), step("replace-disk", broker=1)]
 
 
-def test_the_re_search_finds_a_shorter_mechanism_of_the_same_flaw() -> None:
+def test_a_story_that_fails_without_the_flaw_is_not_adopted(monkeypatch: Any) -> None:
     original = failing("stale-broker-epoch-joins-isr", 231, STALE_BROKER_EPOCH)
+    assert without_flags(failing("stale-broker-epoch-joins-isr", 231, ALLOWED_LOSS)).violation
     result, stats = polish_with_stats(original)
-    assert stats.adopted.get("research", 0) >= 1, stats.adopted
-    assert len(result.steps) <= 4, result.story()
-    assert result.anomaly_names == original.anomaly_names
-    assert stats.spent["research"] <= minimize.RESEARCH_MAX_RUNS + 1
-    assert_same_violation_replays(result, original)
-    again, again_stats = polish_with_stats(original)
-    assert again.steps == result.steps and again_stats == stats  # deterministic
+    assert stats.flaw_needed is True and stats.spent["contrast"] >= 1
+    assert not without_flags(result).violation, result.story()
+    assert result.steps != ALLOWED_LOSS
+    # without the requirement (the minimizer's contrast off), the same search adopts it
+    monkeypatch.setattr(minimize._Minimizer, "check_contrast", _no_contrast)
+    unguarded, unguarded_stats = polish_with_stats(original)
+    assert unguarded_stats.flaw_needed is None
+    assert unguarded.steps == ALLOWED_LOSS, unguarded.story()
 
 
-def test_without_the_re_search_that_story_stays_long(monkeypatch: Any) -> None:
-    # The re-search is what shortens it: with its budget at 0, the same minimizer stops
-    # where main's did.
-    monkeypatch.setattr(minimize, "RESEARCH_MAX_RUNS", 0)
-    original = failing("stale-broker-epoch-joins-isr", 231, STALE_BROKER_EPOCH)
-    result, stats = polish_with_stats(original)
-    assert "research" not in stats.adopted
-    assert len(result.steps) > 4, result.story()
+def _no_contrast(self: Any) -> None:
+    self.contrast = None

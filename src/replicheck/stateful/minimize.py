@@ -36,14 +36,14 @@ import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import shrink_moves as moves
 from replicheck.stateful import shrink_rewrite as rewrite
 from replicheck.stateful.machine import tick_sizes_ms
 from replicheck.stateful.result import RunResult
-from replicheck.stateful.scenario import Executor
+from replicheck.stateful.scenario import Executor, run_scenario
 from replicheck.stateful.steps import Step
 
 #: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
@@ -122,8 +122,11 @@ class MinimizeStats:
     exhausted: bool
     #: candidates adopted per pass (which passes earn their replays)
     adopted: dict[str, int]
-    #: replays run per pass (what each pass costs)
+    #: replays run per pass (what each pass costs; "contrast": replays without the flaws)
     spent: dict[str, int]
+    #: whether candidates had to pass without the configuration's flaws (None: it has
+    #: none; False: the story as found fails without them too, so nothing could)
+    flaw_needed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,13 @@ class _Minimizer:
         # the pass whose candidates are being replayed: each replay counts against it
         # (the rearranging and re-search passes stop at a budget of their own)
         self.active_pass = "original"
+        # the configuration without its flaws: an adopted story must pass there (it is
+        # evidence of the flaw, not of a loss the fault model allows), once the story as
+        # found does (`check_contrast`)
+        self.contrast: ClusterConfig | None = (
+            replace(self.config, flaws=frozenset()) if self.config.flaws else None
+        )
+        self.flaw_needed: bool | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -177,8 +187,26 @@ class _Minimizer:
         self.spent[self.active_pass] += 1
         run, self.last_durations_ms = run_timed(self.config, self.seed, steps)
         skipped = tuple(o.startswith("→ skipped") for o in run.step_outcomes)
-        self.seen[key] = _Verdict(self._fails(run), skipped)
+        fails = self._fails(run)
+        if fails and not any(skipped) and self.contrast is not None:
+            fails = not self._fails_without_flaws(steps)
+        self.seen[key] = _Verdict(fails, skipped)
         return self.seen[key], run
+
+    def _fails_without_flaws(self, steps: list[Step]) -> bool:
+        """Does `steps` show a violation of any kind without the flaws too (one replay)?"""
+        assert self.contrast is not None
+        self.runs += 1
+        self.spent["contrast"] += 1
+        return run_scenario(self.contrast, self.seed, steps).violation
+
+    def check_contrast(self) -> None:
+        """Require the flaw of every candidate only if the story as found needs it."""
+        if self.contrast is None or self.exhausted:
+            return
+        self.flaw_needed = not self._fails_without_flaws(self.steps)
+        if not self.flaw_needed:
+            self.contrast = None
 
     def attempt(self, steps: list[Step]) -> bool:
         """Adopt `steps` (renumbered, minus any step the replay skipped) if they still fail
@@ -316,6 +344,7 @@ class _Minimizer:
                 yield candidate
 
     def run(self) -> RunResult:
+        self.check_contrast()
         while not self.exhausted:
             self.cheap_passes()
             if not any(self.first_success(n, c) for n, c in self.escalating_passes()):
@@ -342,6 +371,7 @@ def polish_with_stats(
         minimizer.exhausted,
         dict(minimizer.adopted),
         dict(minimizer.spent),
+        minimizer.flaw_needed,
     )
 
 
