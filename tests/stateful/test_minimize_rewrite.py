@@ -1,5 +1,5 @@
 """Rewrites that bring in steps a story does not have (stateful/shrink_rewrite.py): the
-alphabet, window substitution, whole-family deletion and the seeded re-search, as pure
+alphabet, window substitution and the seeded re-search, as pure
 moves and inside the minimizer on stories a campaign found."""
 
 from __future__ import annotations
@@ -73,19 +73,6 @@ def test_each_window_of_two_or_three_steps_gives_way_to_each_letter() -> None:
         [step("heal"), send("m2")],
     ]
     assert all(len(c) < len(story) for c in candidates)
-
-
-def test_a_fault_family_goes_all_at_once() -> None:
-    slow = step("slow-link", src="b1", dst="b2", extra_ms=30)
-    fast = step("slow-link", src="b1", dst="b2", extra_ms=0)
-    story = [send("m1"), slow, cut(["b1"], ["b2"]), step("elect-preferred"), fast,
-             step("heal"), step("tick", ms=5)]  # fmt: skip
-    candidates = list(rewrite.drop_families(story))
-    no_cuts = [send("m1"), slow, step("elect-preferred"), fast, step("tick", ms=5)]
-    no_slow_links = [send("m1"), cut(["b1"], ["b2"]), step("elect-preferred"), step("heal"),
-                     step("tick", ms=5)]  # fmt: skip
-    # one election alone is no family to drop: deleting it is a plain deletion
-    assert candidates == [no_cuts, no_slow_links]
 
 
 def test_the_re_search_is_a_pure_function_of_its_seed_and_only_draws_shorter_stories() -> None:

@@ -18,11 +18,16 @@ module decides which to try when:
    stories: delete any two steps; delete one step and give a tick another duration;
    delete one step and rename the brokers of the rest; swap two adjacent steps and
    delete one; delete two and rename; delete any three; keep any steps in any order
-   (renamed too; shortest first, with a replay budget of its own). Any success there
-   starts again from step 1.
+   (renamed too; shortest first, with a replay budget of its own); replace a window of
+   two or three steps by one step of a generic alphabet (`stateful.shrink_rewrite`);
+   last, a seeded random re-search for shorter stories near this one and near the
+   story as found (a budget of its own). Any success there starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
-strictly smaller in (length, drasticness, size) — so the procedure ends — and messages are
+strictly smaller in (length, drasticness, size) — so the procedure ends — and, when the
+story as found passes with the configuration's flaw flags cleared, the candidate must pass
+there too (one more replay: a story that fails without the flaw shows a loss the fault
+model allows, or a defect of the correct cluster, not the flaw). Messages are
 renumbered m1, m2, … in order of sending *before* each replay, so the adopted scenario is
 exactly what was replayed. Steps the executor would have to skip (restarting a running
 broker after its crash was deleted) are dropped from candidates. Replays are deterministic
@@ -267,7 +272,6 @@ class _Minimizer:
             ("fold-ticks", moves.fold_ticks_into_sends),
             ("fault-pairs", moves.delete_fault_pairs),
             ("dependents", moves.delete_with_dependents),
-            ("families", rewrite.drop_families),
             ("stops-as-cut", lambda steps: moves.stops_as_cut(steps, self.config.broker_count)),
             ("singles", lambda steps: moves.delete_subsets(steps, 1)),
             ("simplify", lambda steps: moves.simplify_steps(steps, self.ticks)),

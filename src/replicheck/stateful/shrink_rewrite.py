@@ -4,9 +4,9 @@ The moves of `stateful.shrink_moves` only delete, merge, simplify, rename and re
 story's own steps, so they stay within the mechanism the search happened to meet first. A
 seed that met a longer mechanism of a flaw (a leader bounce where one cut would do) needs a
 step from outside the story: here a short window of steps is replaced by one step of a
-small *alphabet* (the generic faults of the cluster, plus the story's own steps), a fault
-family goes altogether, and a bounded random re-search draws shorter stories from the
-alphabet around the story's prefix. Every function is pure and yields candidates in a
+small *alphabet* (the generic faults of the cluster, plus the story's own steps), and a
+bounded random re-search draws shorter stories from the alphabet, the story and the
+opening of the story as first found. Every function is pure and yields candidates in a
 fixed (or seeded) order; the minimizer replays them and keeps only one that still fails
 with one of the original anomalies.
 """
@@ -20,16 +20,6 @@ from replicheck.stateful.shrink_moves import relabel, restarts_follow_stops, wit
 from replicheck.stateful.steps import Step
 
 Steps = list[Step]
-
-#: the fault families a whole-family deletion removes at once (kinds that go together)
-FAMILIES: dict[str, frozenset[str]] = {
-    "cuts": frozenset({"partition", "heal"}),
-    "slow links": frozenset({"slow-link"}),
-    "message faults": frozenset({"message-faults"}),
-    "elections": frozenset({"elect-preferred", "controller-failover"}),
-    "stops": frozenset({"crash", "power-loss", "replace-disk", "restart"}),
-    "polls": frozenset({"poll"}),
-}
 
 
 def _unique(steps: Sequence[Step]) -> Steps:
@@ -85,15 +75,6 @@ def substitute_windows(
                 if letter in window:
                     continue  # that is a plain deletion, which the other passes try
                 yield [*steps[:start], letter, *steps[start + width :]]
-
-
-def drop_families(steps: Sequence[Step]) -> Iterator[Steps]:
-    """Every step of one fault family deleted at once (all the cuts and heals, all the
-    slow links, ...), for families with two or more steps in the story."""
-    for kinds in FAMILIES.values():
-        drop = [i for i, step in enumerate(steps) if step.kind in kinds]
-        if len(drop) >= 2:
-            yield without(steps, drop)
 
 
 def _redrawn_tail(steps: Sequence[Step], letters: Sequence[Step], rng: random.Random) -> Steps:
