@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from replicheck.impl import Cluster, ClusterConfig, elr
+from replicheck.impl import Cluster, ClusterConfig, elr, log_info_round
+from replicheck.impl import messages as m
 from replicheck.impl.config import eligible_leader_replicas, pre_elr_without_fsync
 from replicheck.impl.controller import Controller, MetadataStore, PartitionState
 from replicheck.stateful.scenario import run_scenario
@@ -157,7 +158,12 @@ def test_with_elr_the_eligible_replica_keeps_the_write_through_balanced_recovery
     cluster.tick(5)
     assert state(cluster).leader == -1  # 2 left the ISR before it was small: not eligible
     cluster.restart(3)  # unclean too: ELR empty, last-known ELR 1,3 all live -> recovery
-    cluster.tick(2)
+    cluster.tick(1)
+    p = state(cluster)
+    assert (p.leader, p.last_known_elr) == (-1, (1, 3))  # asking 1 and 3 for their logs
+    rounds = [e["members"] for e in cluster.events if e["kind"] == "log-info-round"]
+    assert rounds == [[1, 3]]
+    cluster.tick(4)  # one round trip later
     p = state(cluster)
     assert (p.leader, p.isr, p.elr, p.last_known_elr) == (3, (3,), (), ())
     assert [e["leader"] for e in cluster.events if e["kind"] == "unclean-recovery"] == [3]
@@ -166,23 +172,59 @@ def test_with_elr_the_eligible_replica_keeps_the_write_through_balanced_recovery
     assert cluster.invariant_violations() == []
 
 
-def test_balanced_recovery_waits_for_every_last_known_elr_member() -> None:
+def answer(ctl: Controller, broker: int, info: tuple[int, int], incarnation: int = 7) -> None:
+    """Deliver broker `broker`'s reply to the latest GetReplicaLogInfo the controller sent it."""
+    corr = ctl.log_info_rounds[0].asked[broker]
+    reply = m.GetReplicaLogInfoResponse(f"b{broker}", "controller", broker, incarnation, 0, *info, corr)
+    ctl.step(reply, 0)
+
+
+def recovering(members: tuple[int, ...], alive: set[int]) -> tuple[Controller, PartitionState]:
+    """A controller whose partition 0 has empty ISR and ELR: balanced recovery's case."""
     ctl, p = controller()
-    p.isr, p.elr, p.last_known_elr, p.leader = (), (), (1, 3), -1
-    ctl.alive = {1}
-    ctl.log_info = {1: ((0, 5),), 3: ((0, 7),)}
-    assert elr.candidate(ctl, p, None) == -1
+    p.isr, p.elr, p.last_known_elr, p.leader = (), (), members, -1
+    ctl.alive = alive
+    ctl.store.broker_epochs = dict.fromkeys((1, 2, 3), 7)
+    return ctl, p
+
+
+def test_balanced_recovery_waits_for_every_last_known_elr_member_and_asks_each() -> None:
+    ctl, p = recovering((1, 3), {1})
+    assert elr.candidate(ctl, p, None) == -1 and ctl.out == []  # 3 is not live: not even asked
     ctl.alive = {1, 3}
-    assert elr.candidate(ctl, p, None) == 3  # the longer log of the latest epoch
-    assert (p.isr, p.elr, p.last_known_elr) == ((3,), (), ())
+    assert elr.candidate(ctl, p, None) == -1
+    asked = [(msg.dst, msg.broker_epoch) for msg in ctl.out if isinstance(msg, m.GetReplicaLogInfo)]
+    assert asked == [("b1", 7), ("b3", 7)]  # addressed to the registered incarnations
+    answer(ctl, 1, (0, 5))
+    assert p.leader == -1  # 3 has not answered yet
+    answer(ctl, 3, (0, 7))
+    assert (p.leader, p.isr, p.elr, p.last_known_elr) == (3, (3,), (), ())  # the longer log
+    assert ctl.log_info_rounds == {}
 
 
 def test_balanced_recovery_prefers_the_latest_epoch_over_the_longest_log() -> None:
-    ctl, p = controller()
-    p.isr, p.elr, p.last_known_elr, p.leader = (), (), (1, 2), -1
-    ctl.alive = {1, 2}
-    ctl.log_info = {1: ((4, 3),), 2: ((2, 9),)}
-    assert elr.candidate(ctl, p, None) == 1
+    ctl, p = recovering((1, 2), {1, 2})
+    assert elr.candidate(ctl, p, None) == -1
+    answer(ctl, 1, (4, 3))
+    answer(ctl, 2, (2, 9))
+    assert p.leader == 1
+
+
+def test_balanced_recovery_ignores_answers_from_an_unregistered_incarnation() -> None:
+    ctl, p = recovering((1, 2), {1, 2})
+    elr.candidate(ctl, p, None)
+    answer(ctl, 1, (0, 1))
+    answer(ctl, 2, (0, 9), incarnation=6)  # sent by broker 2's previous process
+    assert p.leader == -1
+    ctl.out.clear()
+    ctl.store.broker_epochs[1] = 8  # broker 1 rebooted: its answer no longer counts
+    log_info_round.on_heartbeat(ctl, 1)
+    log_info_round.on_heartbeat(ctl, 2)
+    asked = [(msg.dst, msg.broker_epoch) for msg in ctl.out if isinstance(msg, m.GetReplicaLogInfo)]
+    assert asked == [("b1", 8), ("b2", 7)]  # both asked again, at their registrations
+    answer(ctl, 1, (0, 0), incarnation=8)
+    answer(ctl, 2, (0, 9))
+    assert p.leader == 2
 
 
 def test_last_known_leader_recovery_elects_the_leader_the_isr_emptied_under() -> None:
@@ -211,8 +253,8 @@ def test_an_elr_member_is_elected_only_while_the_isr_is_empty() -> None:
 # restarts uncleanly; broker 2 then loses power while the controller still counts it alive,
 # and when broker 3's re-registration empties the ISR, balanced recovery elects broker 2 on
 # the log information of its last heartbeat (from before the power loss): an empty log.
-# Kafka asks the replicas at recovery time (GetReplicaLogInfo, KIP-966). An open defect of
-# the reference cluster: this test fails (strict xfail) until recovery uses fresh log info.
+# Kafka asks the replicas at recovery time (GetReplicaLogInfo, KIP-966), and so does the
+# model now (log_info_round.py): broker 2 answers only once it is back, with its real log.
 AFTER_RECOVERY = [
     {"kind": "crash", "args": {"broker": 1}},
     {"kind": "send", "args": {"message": "m1", "partition": 0, "process": 0}},
@@ -224,10 +266,32 @@ AFTER_RECOVERY = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="balanced recovery reads heartbeat log info that may be stale")
 def test_balanced_recovery_does_not_elect_on_a_power_lost_brokers_stale_log_info() -> None:
     kept = run_scenario(ELR, 50348, AFTER_RECOVERY)
     assert not kept.violation, kept.story()
     power_loss = {"kind": "power-loss", "args": {"broker": 2}}
     lost = run_scenario(ELR, 50348, [*AFTER_RECOVERY, power_loss])
     assert not lost.violation, lost.story()
+
+
+# The same defect as found by an ELR soundness sweep of main before the fix (seed 62,
+# `benchmarks/sweep_soundness_configs.py --only elr`): broker 1 loses power just after its
+# restart, broker 3's re-registration empties the ISR, and the recovery elected broker 1 on
+# the log it reported before the power loss.
+AFTER_A_QUICK_RESTART = [
+    {"kind": "partition", "args": {"groups": [["b1"], ["b2"]]}},
+    {"kind": "send", "args": {"message": "m1", "partition": 0, "process": 0}},
+    {"kind": "crash", "args": {"broker": 3}},
+    {"kind": "crash", "args": {"broker": 1}},
+    {"kind": "restart", "args": {"broker": 1}},
+    {"kind": "tick", "args": {"ms": 1}},
+    {"kind": "power-loss", "args": {"broker": 1}},
+    {"kind": "restart", "args": {"broker": 3}},
+]
+
+
+def test_balanced_recovery_asks_a_broker_that_lost_power_after_its_restart() -> None:
+    result = run_scenario(ELR, 997, AFTER_A_QUICK_RESTART)
+    assert not result.violation, result.story()
+    rounds = [e for e in result.events if e["kind"] == "log-info-round"]
+    assert rounds, "the scenario no longer reaches balanced recovery"

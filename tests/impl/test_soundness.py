@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl import Cluster, ClusterConfig, elr
 from replicheck.impl.config import (
     at_least_once_producer,
     eligible_leader_replicas,
@@ -50,8 +50,8 @@ def run_steps(
     """Drive a cluster through `steps`; with `check_invariants`, assert them after each step
     (flawed configurations break them on purpose, so their runs only compute them).
     `power_loss_brokers` bounds how many distinct brokers may lose power (later power losses
-    of other brokers are skipped, and so is every power loss after an unclean recovery,
-    which leaves the new leader alone in the ISR): what a configuration without fsync
+    of other brokers are skipped, and so is every power loss once an unclean recovery has
+    started, see impl/elr.py): what a configuration without fsync
     promises to survive."""
     cluster = Cluster(config, seed=seed)
     counter = 0
@@ -75,7 +75,7 @@ def run_steps(
         elif kind == "power-loss" and cluster.is_live(step[1]):
             if power_loss_brokers is None or (
                 len(powered_off | {step[1]}) <= power_loss_brokers
-                and not any(e["kind"] == "unclean-recovery" for e in cluster.events)
+                and not any(e["kind"] in elr.RECOVERY_EVENTS for e in cluster.events)
             ):
                 powered_off.add(step[1])
                 cluster.power_loss(step[1])

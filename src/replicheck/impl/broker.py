@@ -92,6 +92,7 @@ class Broker:
                 ),
                 _handler(m.Produce, self._on_produce),
                 _handler(m.ConsumerFetch, self._on_consumer_fetch),
+                _handler(m.GetReplicaLogInfo, self._on_get_replica_log_info),
             )
         )
 
@@ -143,16 +144,25 @@ class Broker:
             self.replicas[i].partition_epoch if i in self.replicas else -1
             for i in range(self.config.partition_count)
         )
-        log_info: tuple[tuple[int, int], ...] = ()
-        if self.config.elr:
-            log_info = tuple(
-                (self.replicas[i].log.latest_epoch(), self.replicas[i].log.leo)
-                if i in self.replicas
-                else (-1, -1)
-                for i in range(self.config.partition_count)
-            )
+        self.out.append(m.Heartbeat(self.name, "controller", self.id, self.incarnation, known))
+
+    def _on_get_replica_log_info(self, msg: m.GetReplicaLogInfo, now_ms: int) -> None:
+        """KIP-966: tell the controller's unclean recovery what this log holds now."""
+        replica = self.replicas.get(msg.partition)
+        if replica is None or msg.broker_epoch != self.incarnation:
+            return  # asked of another incarnation (KIP-380), or not a replica
+        log = replica.log
         self.out.append(
-            m.Heartbeat(self.name, "controller", self.id, self.incarnation, known, log_info)
+            m.GetReplicaLogInfoResponse(
+                self.name,
+                "controller",
+                self.id,
+                self.incarnation,
+                msg.partition,
+                log.latest_epoch(),
+                log.leo,
+                msg.corr,
+            )
         )
 
     def _on_leader_and_isr(self, msg: m.LeaderAndIsr, now_ms: int) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from replicheck.impl import broker_epochs, elr, flags
+from replicheck.impl import broker_epochs, elr, flags, log_info_round
 from replicheck.impl import messages as m
 from replicheck.impl.config import ClusterConfig
 
@@ -85,8 +85,9 @@ class Controller:
         self.last_heartbeat_ms = dict.fromkeys(brokers, now_ms)
         self.incarnation: dict[int, int | None] = dict.fromkeys(brokers, None)
         self.alive = set(brokers)
-        # ELR: each broker's (latest epoch, LEO) per partition from its latest heartbeat.
-        self.log_info: dict[int, tuple[tuple[int, int], ...]] = {}
+        # ELR: balanced unclean recovery's GetReplicaLogInfo rounds, by partition index.
+        self.log_info_rounds: dict[int, log_info_round.LogInfoRound] = {}
+        self.corr = 0
         self.elect_any = flags.ELECT_ANY_REPLICA in config.flaws
         self.next_tick_ms = now_ms + config.session_timeout_ms + 1
         self.hosted: dict[int, list[PartitionState]] = {b: [] for b in brokers}
@@ -104,6 +105,11 @@ class Controller:
             pid = self.store.next_producer_id
             self.store.next_producer_id += 1
             self.out.append(m.InitProducerIdResponse(self.NAME, msg.src, pid, 0, msg.corr))
+        elif isinstance(msg, m.GetReplicaLogInfoResponse):
+            if log_info_round.on_answer(self, msg):
+                p = self.store.partitions[msg.partition]
+                if p.leader < 0:
+                    self._elect(p, exclude=None)
         elif isinstance(msg, m.MetadataRequest):
             parts = tuple((p.leader, p.leader_epoch) for p in self.store.partitions)
             self.out.append(m.MetadataResponse(self.NAME, msg.src, parts, msg.corr))
@@ -145,8 +151,6 @@ class Controller:
     # -- liveness ------------------------------------------------------------------------
     def _on_heartbeat(self, msg: m.Heartbeat, now_ms: int) -> None:
         b = msg.broker
-        if msg.log_info:
-            self.log_info[b] = msg.log_info
         if self.config.broker_epochs:
             broker_epochs.register(self, b, msg.incarnation)
         self.last_heartbeat_ms[b] = now_ms
@@ -165,10 +169,12 @@ class Controller:
         for p in self.hosted[b]:
             if known[p.index] != p.partition_epoch:
                 self._send_state(p, b)
+        if self.log_info_rounds:
+            log_info_round.on_heartbeat(self, b)
 
-    def log_info_of(self, broker: int, partition: int) -> tuple[int, int]:
-        infos = self.log_info.get(broker, ())
-        return infos[partition] if partition < len(infos) else elr.NO_LOG_INFO
+    def next_corr(self) -> int:
+        self.corr += 1
+        return self.corr
 
     def _on_broker_dead(self, b: int) -> None:
         self.alive.discard(b)

@@ -21,8 +21,8 @@ Kafka's controller applies them (PartitionChangeBuilder, ReplicationControlManag
   with both empty, unclean recovery -- `unclean_leader_election` elects any live replica at
   once (the Aggressive strategy), otherwise `unclean_recovery` decides:
   "balanced" (KIP-966's Balanced strategy): wait until every last-known ELR member is live,
-  ask each for its log (GetReplicaLogInfo: here the latest epoch and LEO on its heartbeat)
-  and elect the one with the largest (latest epoch, LEO); "last-known-leader" (what Kafka
+  ask each for its log (GetReplicaLogInfo: the latest epoch and LEO, asked at recovery time,
+  `log_info_round.py`) and elect the one with the largest (latest epoch, LEO); "last-known-leader" (what Kafka
   4.0 ships, useLastKnownLeaderInBalancedRecovery): the leader the partition had when its
   ISR emptied, once it is live. Either recovery election resets ISR to the new leader and
   clears ELR and last-known ELR.
@@ -38,8 +38,9 @@ recovery election leaves the new leader alone in the ISR with ELR and last-known
 cleared, so from then on Kafka tracks no other copy, and the new leader's own power loss
 loses the record even if no other broker lost anything (KIP-1275: unclean recovery "has the
 potential to lead to data loss"), so the campaign allows no power loss after an unclean
-recovery. Open defect: log info comes from heartbeats, so a broker that just lost power can
-be elected on its stale report (tests/impl/test_elr.py, xfail).
+recovery. The same holds from the start of the GetReplicaLogInfo round: an answer is a
+snapshot, and a member that loses power after answering is elected on it all the same
+(`log_info_round.py`), so the campaign allows no power loss once a round has started.
 """
 
 from __future__ import annotations
@@ -47,10 +48,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from replicheck.impl import log_info_round
+
 if TYPE_CHECKING:
     from replicheck.impl.controller import Controller, PartitionState
 
-NO_LOG_INFO = (-1, -1)
+#: events after which an example no longer promises to survive a power loss (see above)
+RECOVERY_EVENTS = frozenset({"log-info-round", "unclean-recovery"})
 
 
 def _ordered(p: PartitionState, members: Iterable[int]) -> tuple[int, ...]:
@@ -120,6 +124,7 @@ def candidate(controller: Controller, p: PartitionState, exclude: int | None) ->
         p.elr = ()
         p.last_known_elr = ()
         p.last_known_leader = -1
+        log_info_round.finish(controller, p)
         controller.emit(
             "unclean-recovery", partition=p.key, leader=chosen, strategy=_strategy(controller)
         )
@@ -141,7 +146,7 @@ def _recovery(controller: Controller, p: PartitionState, ok: Callable[[int], boo
     members = p.last_known_elr or p.replicas
     if not all(ok(r) for r in members):
         return -1  # Balanced: wait for every last-known ELR member
-    infos = [(controller.log_info_of(r, p.index), -i, r) for i, r in enumerate(members)]
-    if any(info == NO_LOG_INFO for info, _, _ in infos):
-        return -1
-    return max(infos)[2]
+    infos = log_info_round.answers(controller, p, members)
+    if not infos:
+        return -1  # asked; the election happens when the last member answers
+    return max((info, -i, r) for i, (r, info) in enumerate(zip(members, infos, strict=True)))[2]

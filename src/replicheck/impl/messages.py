@@ -99,6 +99,20 @@ class LeaderAndIsr(Msg):
         self.broker_epoch = broker_epoch
 
 
+class GetReplicaLogInfo(Msg):
+    """KIP-966's unclean recovery asks a replica for its log: addressed to the broker epoch
+    the controller has registered for it, ignored by any other incarnation (KIP-380)."""
+
+    __slots__ = ("broker_epoch", "corr", "partition")
+
+    def __init__(self, src: str, dst: str, partition: int, broker_epoch: int, corr: int) -> None:
+        self.src = src
+        self.dst = dst
+        self.partition = partition
+        self.broker_epoch = broker_epoch
+        self.corr = corr
+
+
 # --- broker -> controller ---------------------------------------------------------------
 
 
@@ -106,7 +120,22 @@ class Heartbeat(Msg):
     """Liveness plus the partition epochs the broker knows, so the controller can resend
     state the broker missed (lost LeaderAndIsr, restart with empty memory)."""
 
-    __slots__ = ("broker", "incarnation", "known", "log_info")
+    __slots__ = ("broker", "incarnation", "known")
+
+    def __init__(
+        self, src: str, dst: str, broker: int, incarnation: int, known: tuple[int, ...]
+    ) -> None:
+        self.src = src
+        self.dst = dst
+        self.broker = broker
+        self.incarnation = incarnation
+        self.known = known
+
+
+class GetReplicaLogInfoResponse(Msg):
+    """The replica's (latest leader epoch, LEO) as this incarnation holds them now."""
+
+    __slots__ = ("broker", "corr", "incarnation", "last_epoch", "leo", "partition")
 
     def __init__(
         self,
@@ -114,18 +143,19 @@ class Heartbeat(Msg):
         dst: str,
         broker: int,
         incarnation: int,
-        known: tuple[int, ...],
-        log_info: tuple[tuple[int, int], ...] = (),
+        partition: int,
+        last_epoch: int,
+        leo: int,
+        corr: int,
     ) -> None:
         self.src = src
         self.dst = dst
         self.broker = broker
         self.incarnation = incarnation
-        self.known = known
-        # With ELR: (latest leader epoch, LEO) per partition, (-1, -1) where not a replica --
-        # what KIP-966's unclean recovery asks with GetReplicaLogInfo, carried here on the
-        # heartbeat so the controller always has the current incarnation's answer.
-        self.log_info = log_info
+        self.partition = partition
+        self.last_epoch = last_epoch
+        self.leo = leo
+        self.corr = corr
 
 
 class AlterIsr(Msg):

@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from replicheck.impl import Cluster, ClusterConfig
+from replicheck.impl.elr import RECOVERY_EVENTS
 from replicheck.stateful import actions_fence, moments
 from replicheck.stateful.draws import draw, sampled
 from replicheck.stateful.result import RunResult
@@ -400,16 +401,18 @@ class CampaignMachine(RuleBasedStateMachine):
         return len(self.powered) < config.min_insync_replicas - 1
 
     def _recovered_uncleanly(self) -> bool:
-        """Has the controller made an unclean-recovery election (event `unclean-recovery`)
-        in this example? It leaves the new leader alone in the ISR with ELR and last-known
-        ELR cleared (KIP-966), so the leader's unflushed suffix is then the only copy of
-        the committed prefix Kafka tracks, and a power loss there may lose it: unclean
-        recovery "has the potential to lead to data loss" (KIP-1275's words)."""
+        """Has the controller started an unclean recovery (events `log-info-round`,
+        `unclean-recovery`) in this example? The election leaves the new leader alone in
+        the ISR with ELR and last-known ELR cleared (KIP-966), so the leader's unflushed
+        suffix is then the only copy of the committed prefix Kafka tracks, and a power loss
+        there may lose it; and from the start of the round a member's answer is a snapshot
+        that a power loss makes stale (impl/log_info_round.py). Unclean recovery "has the
+        potential to lead to data loss" (KIP-1275's words)."""
         if not self._unclean_recovery:
             events = self.ex.cluster.events
             fresh = events[self._events_scanned :]
             self._events_scanned = len(events)
-            self._unclean_recovery = any(e["kind"] == "unclean-recovery" for e in fresh)
+            self._unclean_recovery = any(e["kind"] in RECOVERY_EVENTS for e in fresh)
         return self._unclean_recovery
 
     def _power_targets(self, action: str) -> list[int]:
