@@ -31,6 +31,14 @@ with a bad line 27, which must be reported without reading the rest.
 `--before OLD/src` runs only the Jepsen check, this tree and OLD alternately on the same
 files, checks that both print the same verdict, and runs the reference loop next to each
 pair: `after, quiet core s` is the after CPU seconds scaled by 0.075 s / that reference.
+`--callgrind` adds, per file and tree, one run under `valgrind --tool=callgrind` and its
+instruction count (`Ginstr`): independent of the machine's load, unlike CPU seconds on a
+shared box, and slow (about a minute per 100k lines).
+
+Last measured (fifth round, docs/log-checker.md "Scale"): 100k lines, whole CLI process,
+callgrind: JSON Lines 4.56 → 4.28 G instructions, EDN 4.80 → 4.51 G (start-up 0.61 G of
+each). CPU seconds at 1M on this box (load 4–10): 11–15 s either tree, about 6 s scaled
+to a quiet core: the 5 s target is not met. t(1M)/t(100k): 9.4 (EDN), 8.2 (JSON Lines).
 """
 
 from __future__ import annotations
@@ -286,7 +294,22 @@ def _verdict(stdout: bytes) -> dict:
     return out
 
 
-def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
+def callgrind_ginstr(path: Path, src: str) -> float | None:
+    """Instructions (G) of one `replicheck check` run of the tree `src` under callgrind,
+    or None when valgrind is not installed."""
+    if shutil.which("valgrind") is None:
+        return None
+    env = dict(os.environ, PYTHONPATH=src)
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    command += [sys.executable, "-m", "replicheck", "check", str(path), "--model", "log"]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    for line in proc.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1]) / 1e9
+    return None
+
+
+def compare_rows(before: str, sizes: list[int], repeat: int, callgrind: bool = False) -> list[dict]:
     """This tree against the tree `before` (its src/), run in turns on the same files so
     that both see the same machine load: median CPU and wall seconds, and their ratios."""
     rows = []
@@ -317,6 +340,9 @@ def compare_rows(before: str, sizes: list[int], repeat: int) -> list[dict]:
                 row["after_cpu_s"] * QUIET_REFERENCE_S / row["reference_cpu_s"]
             )
             row["wall_ratio"] = row["before_wall_s"] / row["after_wall_s"]
+            if callgrind:
+                for name, src in (("before", before), ("after", str(ROOT / "src"))):
+                    row[f"{name}_ginstr"] = callgrind_ginstr(path, src)
             row["same_verdict"] = all(
                 _verdict(r["stdout"]) == _verdict(runs["before"][0]["stdout"])
                 for r in runs["before"] + runs["after"]
@@ -342,6 +368,13 @@ def print_compare(rows: list[dict]) -> None:
             f"| {r['after_quiet_core_s']:.2f} | {r['same_verdict']} |"
         )
     print(f"(quiet core: CPU s x {QUIET_REFERENCE_S} / the reference loop's CPU s in the same run)")
+    for r in rows:
+        if r.get("after_ginstr") and r.get("before_ginstr"):
+            print(
+                f"{r['lines']:,} {r['format']}: callgrind {r['before_ginstr']:.2f} → "
+                f"{r['after_ginstr']:.2f} G instructions "
+                f"(ratio {r['before_ginstr'] / r['after_ginstr']:.2f})"
+            )
     by = {(r["lines"], r["format"]): r["after_cpu_s"] for r in rows}
     sizes = sorted({lines for lines, _ in by})
     if len(sizes) >= 2:
@@ -380,12 +413,15 @@ def main() -> None:
     parser.add_argument(
         "--before", metavar="SRC", help="only the Jepsen check, against the tree SRC (its src/)"
     )
+    parser.add_argument(
+        "--callgrind", action="store_true", help="with --before: instruction counts too"
+    )
     args = parser.parse_args()
     if args.write_jepsen:
         write_jepsen(args.write_jepsen)
         return
     if args.before:
-        rows = compare_rows(args.before, args.sizes, args.repeat)
+        rows = compare_rows(args.before, args.sizes, args.repeat, args.callgrind)
         print_compare(rows)
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / "log_checker_compare.json"

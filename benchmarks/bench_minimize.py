@@ -3,8 +3,8 @@
 For every zoo flaw and campaign seed, takes the raw (unminimized) first failing step list
 cached by benchmarks/collect_failures.py (running the campaign first if the cache lacks
 it), replays it, and minimizes it twice in this one process: with the minimizer of a
-baseline commit (loaded from git, default 6a59ab0: main before the rearranging, retiming and
-stops-as-cut passes) and with the current one. Per flaw: shrunk length min/median/max against
+baseline commit (its minimize.py and shrink_moves.py loaded from git; default 793a897,
+main before the re-search and rewrite passes) and with the current one. Per flaw: shrunk length min/median/max against
 the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
 time per failure (median/max). Prints a table and writes benchmarks/results/minimize.json.
 
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import types
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from collect_failures import CACHE, cache_path, collect
 from replicheck.impl import ClusterConfig
 from replicheck.impl.zoo import FLAWS
+from replicheck.stateful.machine import shared_producer
 from replicheck.stateful.minimize import polish_with_stats
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.runner import resolve_config
 from replicheck.stateful.scenario import run_scenario
-from replicheck.stateful.steps import Step
+from replicheck.stateful.steps import CLIENT_COUNT, Step
 
 RESULTS = Path(__file__).parent / "results" / "minimize.json"
 MINIMIZER_PATH = "src/replicheck/stateful/minimize.py"
+MOVES_PATH = "src/replicheck/stateful/shrink_moves.py"
 
 #: shortest reproduction known per flaw (docs/hunt.md, "Shortest known reproductions"; a
 #: shorter story either minimizer produces here lowers it in the table)
@@ -70,38 +73,69 @@ KNOWN_SHORTEST = {
 }
 
 
-def load_baseline(rev: str) -> types.ModuleType:
-    """The minimizer module as it was at `rev`, imported under another name."""
+def _module_at(rev: str, path: str, name: str) -> types.ModuleType:
+    """The module at `path` as it was at `rev`, imported under `name`."""
     root = Path(__file__).resolve().parent.parent
     source = subprocess.run(
-        ["git", "show", f"{rev}:{MINIMIZER_PATH}"],
-        cwd=root, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    module = types.ModuleType("baseline_minimize")
+        ["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
+    module = types.ModuleType(name)
     sys.modules[module.__name__] = module  # dataclasses look their module up there
-    exec(compile(source, f"{rev}:{MINIMIZER_PATH}", "exec"), module.__dict__)
+    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)
     return module
 
 
-def replay_record(record: dict[str, Any]) -> RunResult:
+def load_baseline(rev: str) -> types.ModuleType:
+    """The minimizer as it was at `rev`, with the candidate moves of the same commit (the
+    current `shrink_moves` may have moved on), imported under other names."""
+    old_moves = _module_at(rev, MOVES_PATH, "baseline_shrink_moves")
+    module = _module_at(rev, MINIMIZER_PATH, "baseline_minimize")
+    module.moves = old_moves  # `from replicheck.stateful import shrink_moves as moves`
+    return module
+
+
+def record_configs(record: dict[str, Any]) -> list[ClusterConfig]:
+    """The configurations a cached failure may have run under: its own when recorded, else
+    the flaw's, alone or with one producer shared by the clients (older records do not say
+    which; the one that reproduces the recorded verdict is the one)."""
+    if record.get("config"):
+        return [ClusterConfig.from_dict(record["config"])]
     config = resolve_config(ClusterConfig(), record["flaw"])
+    return [config, shared_producer(config, CLIENT_COUNT)]
+
+
+def replay_record(record: dict[str, Any]) -> RunResult:
     steps = [Step.from_dict(s) for s in record["steps"]]
-    result = run_scenario(config, record["run_seed"], steps)
-    assert result.violation and result.anomaly_names == record["anomalies"], record["flaw"]
-    return result
+    for config in record_configs(record):
+        result = run_scenario(config, record["run_seed"], steps)
+        if result.violation and result.anomaly_names == record["anomalies"]:
+            return result
+    raise AssertionError(f"{record['flaw']} seed {record['campaign_seed']} does not replay")
+
+
+def fails_without_flags(best: RunResult) -> bool:
+    """Does the minimized story fail with the flaws' flags cleared too (then it is no
+    evidence of the flaw: a loss the fault model allows, or a defect of the correct
+    implementation)? Not measured: False when the configuration has no flag."""
+    if not best.config.flaws:
+        return False
+    return run_scenario(replace(best.config, flaws=frozenset()), best.seed, best.steps).violation
 
 
 def minimize_old(baseline: types.ModuleType, result: RunResult) -> dict[str, Any]:
     started = time.process_time()
     minimizer = baseline._Minimizer(result, getattr(baseline, "DEFAULT_MAX_RUNS", 600))
     best = minimizer.run()
-    return {"steps": len(best.steps), "runs": minimizer.runs,
-            "cpu_s": time.process_time() - started}  # fmt: skip
+    cpu_s = time.process_time() - started
+    return {"steps": len(best.steps), "runs": minimizer.runs, "cpu_s": cpu_s,
+            "fails_without_flags": fails_without_flags(best),
+            "story": [s.to_dict() for s in best.steps]}  # fmt: skip
 
 
 def minimize_new(result: RunResult) -> dict[str, Any]:
     started = time.process_time()
     best, stats = polish_with_stats(result)
+    cpu_s = time.process_time() - started
     return {
         "steps": len(best.steps),
         "runs": stats.runs,
@@ -109,8 +143,10 @@ def minimize_new(result: RunResult) -> dict[str, Any]:
         "exhausted": stats.exhausted,
         "adopted": stats.adopted,
         "spent": stats.spent,
-        "cpu_s": time.process_time() - started,
-        "story": [s.describe() for s in best.steps],
+        "flaw_needed": stats.flaw_needed,
+        "cpu_s": cpu_s,
+        "fails_without_flags": fails_without_flags(best),
+        "story": [s.to_dict() for s in best.steps],
     }
 
 
@@ -140,6 +176,7 @@ def bench_flaw(flaw: str, seeds: list[int], baseline: types.ModuleType, args: An
             "steps": summary([r[side]["steps"] for r in found]),
             "runs": summary([r[side]["runs"] for r in found]),
             "cpu_s": summary([r[side]["cpu_s"] for r in found]),
+            "fails_without_flags": sum(r[side]["fails_without_flags"] for r in found),
         }
     row["runs"] = runs
     return row
@@ -150,7 +187,15 @@ def with_known(rows: list[dict]) -> None:
     number of seeds whose story ends within 2 steps of it."""
     for row in rows:
         found = [r for r in row["runs"] if r["found"]]
-        best_seen = min((min(r["old"]["steps"], r["new"]["steps"]) for r in found), default=None)
+        # a story that fails with the flaw's flag cleared is no evidence of the flaw, so it
+        # lowers the known shortest only where the story as found fails so too
+        lengths = [
+            r[side]["steps"]
+            for r in found
+            for side in ("old", "new")
+            if not r[side]["fails_without_flags"] or r["new"]["flaw_needed"] is not True
+        ]
+        best_seen = min(lengths, default=None)
         known = KNOWN_SHORTEST.get(row["flaw"], best_seen)
         if known is not None and best_seen is not None:
             known = min(known, best_seen)
@@ -202,14 +247,14 @@ def markdown_table(rows: list[dict]) -> str:
     lines = [
         "| flaw | failures | known shortest | old steps min–med–max | new steps min–med–max "
         "| old ≤ known+2 | new ≤ known+2 | old / new replays med (max) "
-        "| old / new CPU s med (max) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| old / new CPU s med (max) | old / new fail without the flag |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         new = row["new"]
         if not row["found"]:
             lines.append(f"| `{row['flaw']}` | 0/{row['collected']} | {row['known_shortest']} "
-                         "| – | – | – | – | – | – |")  # fmt: skip
+                         "| – | – | – | – | – | – | – |")  # fmt: skip
             continue
         lines.append(
             f"| `{row['flaw']}` | {row['found']}/{row['collected']} | {row['known_shortest']}"
@@ -217,7 +262,8 @@ def markdown_table(rows: list[dict]) -> str:
             f"| {_fmt(new['steps'])} | {row['old']['within_2']}/{row['found']} "
             f"| {new['within_2']}/{row['found']} | {_med_max(row['old']['runs'], 0)} / "
             f"{_med_max(new['runs'], 0)} | {_med_max(row['old']['cpu_s'], 2)} / "
-            f"{_med_max(new['cpu_s'], 2)} |"
+            f"{_med_max(new['cpu_s'], 2)} | {row['old']['fails_without_flags']} / "
+            f"{new['fails_without_flags']} |"
         )
     return "\n".join(lines)
 
@@ -231,6 +277,7 @@ def totals(rows: list[dict]) -> dict[str, Any]:
             "runs": summary([r[side]["runs"] for r in found]),
             "cpu_s": summary([r[side]["cpu_s"] for r in found]),
             "total_cpu_s": sum(r[side]["cpu_s"] for r in found),
+            "fails_without_flags": sum(r[side]["fails_without_flags"] for r in found),
         }
     for field in ("adopted", "spent"):
         per_pass: dict[str, int] = {}
@@ -246,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="campaign seeds per flaw")
     parser.add_argument("--flaw", action="append", help="only these flaws (repeatable)")
-    parser.add_argument("--baseline", default="6a59ab0", help="git rev of the old minimizer")
+    parser.add_argument("--baseline", default="793a897", help="git rev of the old minimizer")
     parser.add_argument("--cached-only", action="store_true",
                         help=f"only failures already cached under {CACHE}")  # fmt: skip
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)
@@ -273,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         console.print(
             f"{side}: {o['within_2']}/{overall['failures']} within 2 of the known shortest; "
             f"replays per failure {_fmt(o['runs'])}; CPU s per failure {_fmt(o['cpu_s'], 3)}; "
-            f"total {o['total_cpu_s']:.1f} s"
+            f"total {o['total_cpu_s']:.1f} s; stories that fail without the flaw flags "
+            f"{o['fails_without_flags']}"
         )
     if args.markdown:
         print(markdown_table(rows))

@@ -45,6 +45,9 @@ def collect(flaw: str, seed: int, max_examples: int, steps: int, root: Path = CA
         "examples": single.examples,
         "campaign_s": time.perf_counter() - started,
         "run_seed": result.seed if result is not None else None,
+        # the run's own configuration: a campaign example may share one producer among
+        # its clients (machine.shared_producer), which the flaw's configuration does not say
+        "config": result.config.to_dict() if result is not None else None,
         "anomalies": result.anomaly_names if result is not None else [],
         "steps": [s.to_dict() for s in result.steps] if result is not None else [],  # type: ignore[union-attr]
         "error": single.error.splitlines()[-1] if single.error else None,
@@ -67,8 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     for seed in range(args.first_seed, args.seeds):
         for flaw in args.flaw or list(FLAWS):
             rec = collect(flaw, seed, args.max_examples, args.steps)
-            print(f"{flaw} seed {seed}: found={rec['found']} steps={len(rec['steps'])} "
-                  f"examples={rec['examples']} {rec['campaign_s']:.1f}s", flush=True)
+            print(
+                f"{flaw} seed {seed}: found={rec['found']} steps={len(rec['steps'])} "
+                f"examples={rec['examples']} {rec['campaign_s']:.1f}s",
+                flush=True,
+            )
     return 0
 
 

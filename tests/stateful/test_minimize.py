@@ -224,3 +224,14 @@ def test_two_stopped_followers_become_one_cut() -> None:
     assert "partition" in [s.kind for s in result.steps]
     assert_replays_exactly(result)
     assert_one_minimal(result, set(original.anomaly_names))
+
+
+def test_shrink_replays_count_the_minimizer_s_replays() -> None:
+    # `hunt` printed "shrink replays 1" for a 13-step story: the count was Hypothesis's
+    # (its one final replay, the shrink phase being off), not the minimizer's.
+    raw = run_single(ACKS_ONE, 0, 50, 30, None, polish_result=False)
+    polished = run_single(ACKS_ONE, 0, 50, 30, None)
+    assert raw.result is not None and polished.result is not None
+    _, stats = polish_with_stats(raw.result)
+    assert stats.runs > 1
+    assert polished.shrink_runs == raw.shrink_runs + stats.runs

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from replicheck.checker.log_input import LogInputError
 from replicheck.model.base import Call
@@ -127,11 +127,13 @@ def _scalar(value: Any) -> bool:
     return type(value) is str or type(value) is int
 
 
-@dataclass(slots=True)
-class OpFacts:
-    """What the cycle search needs about one op: its place in time and its process."""
+class OpFacts(NamedTuple):
+    """What the cycle search needs about one op: its place in time and its process.
 
-    index: int
+    A named tuple, not a dataclass: the line fast path (replicheck.checker.jepsen_lines)
+    builds one per send op with `tuple.__new__`, one C call instead of an `__init__`."""
+
+    index: int  # type: ignore[assignment]  # the op's `index` (hides tuple.index)
     invoke_index: int
     process: Any
     invoked_at: int  # 0-based position of the invocation in the Jepsen history

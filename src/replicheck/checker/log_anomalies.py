@@ -26,6 +26,8 @@ import bisect
 import gc
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter, sub
 from typing import Any, TypeVar
 
 from replicheck.checker.log_input import LogInputError, bad_offset, bad_scalar, log_op_problem
@@ -76,7 +78,8 @@ KNOWN_SLACK = 1 << 16
 #: whatever the micro-op feed records as a message's first reader (opaque here)
 R = TypeVar("R")
 
-_NO_RECORDS: list[Any] = []  # shared by every poll that returned null (never mutated)
+_NO_RECORDS: list[Any] = []
+_second = itemgetter(1)  # shared by every poll that returned null (never mutated)
 
 # positions in the operation tuples
 _KIND, _INVOKE, _INDEX, _PROCESS, _KEY = 0, 1, 2, 3, 4
@@ -181,6 +184,8 @@ class _Partition:
         "int_skip_candidates",
         "key",
         "known",
+        "last_poll",
+        "last_send",
         "lost",
         "messages",
         "observed",
@@ -205,6 +210,9 @@ class _Partition:
             int, tuple[tuple[Any, ...], tuple[Any, ...], Any]
         ] = {}  # send index -> (send, read, shown)
         self.final_polls: list[tuple[tuple[Any, ...], list[Any]]] = []
+        # per process: its last ok send here, and (last offset, poll) of its last ok poll
+        self.last_send: dict[Any, tuple[Any, ...]] = {}
+        self.last_poll: dict[Any, tuple[int, tuple[Any, ...]]] = {}
         # fallback final read: [first poll, process, last offset, [(poll, records), ...]],
         # with a fifth item True once a continuation came back empty (end reached)
         self.fallback: list[Any] | None = None
@@ -348,12 +356,6 @@ class _Checker:
         self.positioned = positioned
         self.partitions: dict[str, _Partition] = {}
         self.pending: dict[Any, tuple[int, dict[str, Any]]] = {}
-        self.last_send: dict[
-            tuple[Any, ...], tuple[Any, ...]
-        ] = {}  # (process, key) -> last ok send
-        self.last_poll: dict[
-            tuple[Any, ...], tuple[int, tuple[Any, ...]]
-        ] = {}  # (process, key) -> (last, poll)
         self.nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
         self.nonmonotonic_polls: list[dict[str, Any]] = []
         self.int_nonmonotonic_sends: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
@@ -552,16 +554,16 @@ class _Checker:
     def send_ok(self, part: _Partition, send: tuple[Any, ...]) -> None:
         """An acknowledged send: the version order, and the order of the process's sends."""
         offset, message = send[_SEND_OFFSET], send[_SEND_MESSAGE]
-        slot = (send[_PROCESS], send[_KEY])
-        last_send = self.last_send
-        previous = last_send.get(slot)
+        last_send = part.last_send
+        process = send[_PROCESS]
+        previous = last_send.get(process)
         if previous is not None:
             if previous[_INDEX] == send[_INDEX]:
                 # two sends of one transaction (one op): Jepsen's int- checks
                 self.internal_sends(part, previous, send)
             elif offset <= previous[_SEND_OFFSET]:
                 self.nonmonotonic_sends.append((previous, send))
-        last_send[slot] = send
+        last_send[process] = send
         acked = part.acked
         if offset in acked:
             part.acked_extra.setdefault(offset, []).append(send)
@@ -591,20 +593,9 @@ class _Checker:
         # fast path: dense, ascending, and every record already known (one C-level
         # comparison with the known records, then one lookup per record)
         dense_known = records == part.known[first : first + len(records)]
-        if dense_known:
-            if part.conflicted and part.has_conflict_in(first, last):
-                last = self.check_poll_slow(part, poll, records, rebalanced)
-        else:
-            observed_get = part.observed.get
-            expected = first
-            for offset, message in records:
-                if offset != expected or observed_get(offset) != message:
-                    last = self.check_poll_slow(part, poll, records, rebalanced)
-                    break
-                expected += 1
-            else:
-                if part.conflicted and part.has_conflict_in(first, last):
-                    last = self.check_poll_slow(part, poll, records, rebalanced)
+        if not dense_known or (part.conflicted and part.has_conflict_in(first, last)):
+            # (on records all known at their offsets it only looks at the conflicts)
+            last = self.check_poll_slow(part, poll, records, rebalanced)
         self._order_after_previous(part, poll, poll[_PROCESS], poll[_KEY], start, first, last)
         return dense_known
 
@@ -621,13 +612,24 @@ class _Checker:
         """Compare a poll with the same consumer's previous poll of `key` and remember it:
         a rewind past records already read is nonmonotonic; a gap right after the previous
         poll is a skip candidate (judged later, once every write is known)."""
-        slot = (process, key)
-        last_poll = self.last_poll
-        state = last_poll.get(slot)
-        last_poll[slot] = (last, poll)
-        if state is None or start is None or start < state[0]:
-            return
+        last_poll = part.last_poll
+        state = last_poll.get(process)
+        last_poll[process] = (last, poll)
+        if state is not None and start is not None and first != start and start >= state[0]:
+            self.judge_order(part, poll, state, start, first)  # (both verdicts need first != start)
+
+    def judge_order(
+        self,
+        part: _Partition,
+        poll: tuple[Any, ...],
+        state: tuple[int, tuple[Any, ...]],
+        start: int,
+        first: int,
+    ) -> None:
+        """`_order_after_previous`' verdict, once the previous poll `state` (last offset,
+        poll) is known and `start` is at or after its last offset."""
         previous_last = state[0]
+        key, process = poll[_KEY], poll[_PROCESS]
         if first < start and first <= previous_last:
             self.nonmonotonic_polls.append(
                 {
@@ -712,6 +714,13 @@ class _Checker:
             dense = not part.conflicted and records == part.known[first : first + count]
             if dense:
                 self._order_after_previous(part, poll, process, key, start, first, last)
+            elif not part.conflicted and not rebalanced and self.holes_only(part, poll, records):
+                # (read flags stay as they are: only a hint); one C-level look first
+                if not readers.keys() >= set(map(_second, records)):
+                    for _, message in records:
+                        if message not in readers:
+                            readers[message] = reader
+                return
             if dense or self.poll_records(part, poll, records, rebalanced):
                 read = part.read
                 unread = read.find(0, first, last + 1)
@@ -732,6 +741,41 @@ class _Checker:
             if problem is None:
                 raise  # the records are fine: a bug in the checker, not bad input
             raise LogInputError(None, problem) from None
+
+    def holes_only(self, part: _Partition, poll: tuple[Any, ...], records: list[Any]) -> bool:
+        """A poll (not rebalanced, partition without conflicts) whose records are exactly
+        the known ones between its first and last offset, around offsets where nothing
+        was observed and no send was acknowledged (holes: aborted or compacted records):
+        what `poll_records` would do for it, done from `part.known` (the order after the
+        previous poll, an int-poll-skip candidate per gap). False (nothing done) for any
+        other poll."""
+        first, last, count = poll[_POLL_FIRST], poll[_POLL_LAST], poll[_POLL_COUNT]
+        if type(last) is not int or not 0 < last - first + 1 - count <= GAP_SCAN_LIMIT:
+            return False
+        span = part.known[first : last + 1]
+        if len(span) != last - first + 1 or records != list(filter(None, span)):
+            return False
+        gaps = []  # (offset before, offset after) of each run of holes
+        acked = part.acked
+        at = span.index(None)  # (span's ends are records: every run of holes is inside)
+        while True:
+            end = at
+            while span[end] is None:
+                if first + end in acked:
+                    return False  # an acknowledged write in the gap: `check_gap` judges it
+                end += 1
+            gaps.append((first + at - 1, first + end))
+            try:
+                at = span.index(None, end)
+            except ValueError:
+                break
+        self._order_after_previous(
+            part, poll, poll[_PROCESS], poll[_KEY], poll[_POLL_START], first, last
+        )
+        candidates = part.int_skip_candidates
+        for below, above in gaps:
+            candidates.append((INT_POLL_SKIP, poll, poll, below, above))
+        return True
 
     def finish_feed(self) -> LogVerdict:
         """The verdict after the micro-op feed (stats as the dict pass would give them)."""
@@ -794,7 +838,16 @@ class _Checker:
         highest: int = lowest
         # Jepsen skips the internal checks of a key the consumer was rebalanced off/onto
         internal = not rebalanced
-        for offset, message in records:
+        # a leading run of records equal to the known ones at their offsets (a poll that
+        # reads past the acknowledged end of the log) needs no look: no gap, nothing new
+        known = part.known
+        skip = len(known) - lowest if type(lowest) is int and lowest >= 0 else 0
+        if 0 < skip <= len(records) and records[:skip] == known[lowest:]:
+            previous = highest = lowest + skip - 1
+            records_left = records[skip:]
+        else:
+            records_left = records
+        for offset, message in records_left:
             if previous is not None and offset != previous + 1:
                 if offset <= previous:
                     if internal:
@@ -1236,13 +1289,19 @@ def _mark(highlights: dict[int, list[str]], offset: int, kind: str) -> None:
 
 
 def _runs(offsets: list[int]) -> list[tuple[int, int]]:
-    """Sorted offsets → inclusive runs of consecutive offsets."""
+    """Sorted distinct offsets → inclusive runs of consecutive offsets (one C-level pass
+    marks where each run ends: 1 between consecutive offsets, 2 elsewhere)."""
+    if not offsets:
+        return []
+    steps = bytes(map(min, map(sub, offsets[1:], offsets[:-1]), repeat(2)))
     runs: list[tuple[int, int]] = []
-    for offset in offsets:
-        if runs and offset == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], offset)
-        else:
-            runs.append((offset, offset))
+    start = 0
+    end = steps.find(2)
+    while end >= 0:
+        runs.append((offsets[start], offsets[end]))
+        start = end + 1
+        end = steps.find(2, start)
+    runs.append((offsets[start], offsets[-1]))
     return runs
 
 

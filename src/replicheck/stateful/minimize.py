@@ -18,11 +18,16 @@ module decides which to try when:
    stories: delete any two steps; delete one step and give a tick another duration;
    delete one step and rename the brokers of the rest; swap two adjacent steps and
    delete one; delete two and rename; delete any three; keep any steps in any order
-   (renamed too; shortest first, with a replay budget of its own). Any success there
-   starts again from step 1.
+   (renamed too; shortest first, with a replay budget of its own); replace a window of
+   two or three steps by one step of a generic alphabet (`stateful.shrink_rewrite`);
+   last, a seeded random re-search for shorter stories near this one and near the
+   story as found (a budget of its own). Any success there starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
-strictly smaller in (length, drasticness, size) — so the procedure ends — and messages are
+strictly smaller in (length, drasticness, size) — so the procedure ends — and, when the
+story as found passes with the configuration's flaw flags cleared, the candidate must pass
+there too (one more replay: a story that fails without the flaw shows a loss the fault
+model allows, or a defect of the correct cluster, not the flaw). Messages are
 renumbered m1, m2, … in order of sending *before* each replay, so the adopted scenario is
 exactly what was replayed. Steps the executor would have to skip (restarting a running
 broker after its crash was deleted) are dropped from candidates. Replays are deterministic
@@ -33,15 +38,17 @@ of the failing run: a scenario that reproduces the reported verdict.
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import shrink_moves as moves
+from replicheck.stateful import shrink_rewrite as rewrite
 from replicheck.stateful.machine import tick_sizes_ms
 from replicheck.stateful.result import RunResult
-from replicheck.stateful.scenario import Executor
+from replicheck.stateful.scenario import Executor, run_scenario
 from replicheck.stateful.steps import Step
 
 #: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
@@ -58,6 +65,13 @@ MAX_LEN_REARRANGE = 6
 #: deleting a step and giving a tick another duration: only for stories this short
 MAX_LEN_RETIME = 16
 REARRANGE_MAX_RUNS = 500
+#: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
+MAX_LEN_SUBSTITUTE = 10
+#: the random re-search: replays per minimization, candidates drawn per replay at most
+#: (drawn candidates that were replayed before cost no replay), shortest story it runs on
+RESEARCH_MAX_RUNS = 400
+RESEARCH_MAX_DRAWS_PER_RUN = 20
+MIN_LEN_RESEARCH = 3
 
 Candidates = Callable[[list[Step]], Iterable[list[Step]]]
 
@@ -113,8 +127,11 @@ class MinimizeStats:
     exhausted: bool
     #: candidates adopted per pass (which passes earn their replays)
     adopted: dict[str, int]
-    #: replays run per pass (what each pass costs)
+    #: replays run per pass (what each pass costs; "contrast": replays without the flaws)
     spent: dict[str, int]
+    #: whether candidates had to pass without the configuration's flaws (None: it has
+    #: none; False: the story as found fails without them too, so nothing could)
+    flaw_needed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +152,7 @@ class _Minimizer:
         # The minimizer edits reference steps (it builds new `Step`s from them). The
         # current steps are always renumbered; `best` is their replay once one was adopted.
         self.steps = renumber_messages([_reference_step(step) for step in result.steps])
+        self.origin = list(self.steps)  # the story as found (the re-search draws on it)
         self.best: RunResult | None = None
         self.runs = 0
         self.cached = 0
@@ -146,7 +164,16 @@ class _Minimizer:
         # simulated time each current step took (None until the current steps are replayed)
         self.durations_ms: list[int] | None = None
         self.last_durations_ms: list[int] = []
-        self.rearrange_runs = 0
+        # the pass whose candidates are being replayed: each replay counts against it
+        # (the rearranging and re-search passes stop at a budget of their own)
+        self.active_pass = "original"
+        # the configuration without its flaws: an adopted story must pass there (it is
+        # evidence of the flaw, not of a loss the fault model allows), once the story as
+        # found does (`check_contrast`)
+        self.contrast: ClusterConfig | None = (
+            replace(self.config, flaws=frozenset()) if self.config.flaws else None
+        )
+        self.flaw_needed: bool | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -162,10 +189,29 @@ class _Minimizer:
             self.cached += 1
             return self.seen[key], None
         self.runs += 1
+        self.spent[self.active_pass] += 1
         run, self.last_durations_ms = run_timed(self.config, self.seed, steps)
         skipped = tuple(o.startswith("→ skipped") for o in run.step_outcomes)
-        self.seen[key] = _Verdict(self._fails(run), skipped)
+        fails = self._fails(run)
+        if fails and not any(skipped) and self.contrast is not None:
+            fails = not self._fails_without_flaws(steps)
+        self.seen[key] = _Verdict(fails, skipped)
         return self.seen[key], run
+
+    def _fails_without_flaws(self, steps: list[Step]) -> bool:
+        """Does `steps` show a violation of any kind without the flaws too (one replay)?"""
+        assert self.contrast is not None
+        self.runs += 1
+        self.spent["contrast"] += 1
+        return run_scenario(self.contrast, self.seed, steps).violation
+
+    def check_contrast(self) -> None:
+        """Require the flaw of every candidate only if the story as found needs it."""
+        if self.contrast is None or self.exhausted:
+            return
+        self.flaw_needed = not self._fails_without_flaws(self.steps)
+        if not self.flaw_needed:
+            self.contrast = None
 
     def attempt(self, steps: list[Step]) -> bool:
         """Adopt `steps` (renumbered, minus any step the replay skipped) if they still fail
@@ -191,19 +237,20 @@ class _Minimizer:
     def first_success(self, name: str, candidates: Candidates) -> bool:
         """Adopt candidates from `candidates(current)` until none succeeds; True if any did."""
         changed = False
-        before = self.runs
+        self.active_pass = name
+        self.spent[name] += 0  # a pass that replayed nothing still shows, at 0
         while not self.exhausted:
             if not any(self.attempt(c) for c in candidates(self.steps)):
                 break
             self.adopted[name] += 1
             changed = True
-        self.spent[name] += self.runs - before
         return changed
 
     def delete_chunks(self) -> bool:
         """Delta debugging: delete chunks of steps, halving the chunk size."""
         changed = False
-        before = self.runs
+        self.active_pass = "chunks"
+        self.spent["chunks"] += 0
         chunk = max(1, len(self.steps) // 2)
         while chunk >= 1 and not self.exhausted:
             start = 0
@@ -216,7 +263,6 @@ class _Minimizer:
                     start += chunk
             if not removed:
                 chunk //= 2
-        self.spent["chunks"] += self.runs - before
         return changed
 
     def cheap_passes(self) -> None:
@@ -245,6 +291,7 @@ class _Minimizer:
             if self.exhausted:
                 return
             self.runs += 1
+            self.spent[self.active_pass] += 1
             _, self.durations_ms = run_timed(self.config, self.seed, steps)
         yield from moves.client_ops_as_ticks(steps, self.durations_ms)
 
@@ -266,24 +313,48 @@ class _Minimizer:
             yield "triples", lambda steps: moves.delete_subsets(steps, 3)
         if n <= MAX_LEN_REARRANGE:
             yield "rearrange", self.rearranged
+        if n <= MAX_LEN_SUBSTITUTE:
+            yield "substitute", self.substituted
+        if n >= MIN_LEN_RESEARCH:
+            yield "research", self.researched
+
+    def letters(self, steps: list[Step]) -> list[Step]:
+        return rewrite.alphabet(steps, self.config.broker_count, self.ticks)
+
+    def substituted(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`rewrite.substitute_windows` over the generic steps and the story's own."""
+        yield from rewrite.substitute_windows(steps, self.letters(steps))
+
+    def researched(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`rewrite.research`, seeded by the run's seed and the current steps (so a pure
+        function of them), while the pass's replay budget lasts."""
+        rng = random.Random(f"{self.seed}:{_fingerprint(steps)}")
+        perms = moves.leader_renamings(self.config.broker_count)
+        drawn = rewrite.research(steps, self.letters(steps), perms, rng, self.origin)
+        for draws, candidate in enumerate(drawn):
+            if self.spent["research"] >= RESEARCH_MAX_RUNS:
+                return
+            if draws >= RESEARCH_MAX_DRAWS_PER_RUN * RESEARCH_MAX_RUNS:
+                return
+            yield candidate
 
     def rearranged(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`moves.rearrangements`, shortest first, while the pass's replay budget lasts."""
         perms = moves.leader_renamings(self.config.broker_count)
         for size in range(1, len(steps)):
             for candidate in moves.rearrangements(steps, size, perms):
-                if self.rearrange_runs >= REARRANGE_MAX_RUNS:
+                if self.spent["rearrange"] >= REARRANGE_MAX_RUNS:
                     return
-                before = self.runs
                 yield candidate
-                self.rearrange_runs += self.runs - before
 
     def run(self) -> RunResult:
+        self.check_contrast()
         while not self.exhausted:
             self.cheap_passes()
             if not any(self.first_success(n, c) for n, c in self.escalating_passes()):
                 break
         if self.best is None and not self.exhausted:  # the original, renumbered, if it fails
+            self.active_pass = "original"
             verdict, run = self._replay(self.steps)
             if run is not None and verdict.fails and not any(verdict.skipped):
                 self.best = run
@@ -304,6 +375,7 @@ def polish_with_stats(
         minimizer.exhausted,
         dict(minimizer.adopted),
         dict(minimizer.spent),
+        minimizer.flaw_needed,
     )
 
 

@@ -37,7 +37,7 @@ from replicheck.impl import ClusterConfig
 from replicheck.impl.zoo import FLAWS
 from replicheck.stateful.local_constants import without_local_constants
 from replicheck.stateful.machine import Sink, make_machine
-from replicheck.stateful.minimize import polish
+from replicheck.stateful.minimize import polish_with_stats
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.steps import Step
@@ -124,7 +124,7 @@ class CampaignResult:
     profile: str
     workers: int
     examples: int = 0
-    shrink_runs: int = 0
+    shrink_runs: int = 0  # replays after the first failure: Hypothesis's and the minimizer's
     steps: int = 0
     faults: int = 0
     elapsed_s: float = 0.0
@@ -283,12 +283,14 @@ def run_single(
             error = "".join(traceback.format_exception(err))
     result = sink.failures[-1] if sink.failures and error is None else None
     found_steps = len(result.steps) if result is not None else None
+    minimize_runs = 0  # the minimizer's replays count as shrink replays too
     if result is not None and polish_result:
-        result = polish(result)
+        result, stats = polish_with_stats(result)
+        minimize_runs = stats.runs
     return _Single(
         seed=seed,
         examples=sink.examples,
-        shrink_runs=sink.shrink_runs,
+        shrink_runs=sink.shrink_runs + minimize_runs,
         steps=sink.steps,
         faults=sink.faults,
         elapsed_s=time.perf_counter() - started,

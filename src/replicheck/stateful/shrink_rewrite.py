@@ -1,0 +1,159 @@
+"""Rewrites of a failing step list that bring in steps the story does not have.
+
+The moves of `stateful.shrink_moves` only delete, merge, simplify, rename and reorder the
+story's own steps, so they stay within the mechanism the search happened to meet first. A
+seed that met a longer mechanism of a flaw (a leader bounce where one cut would do) needs a
+step from outside the story: here a short window of steps is replaced by one step of a
+small *alphabet* (the generic faults of the cluster, plus the story's own steps), and a
+bounded random re-search draws shorter stories from the alphabet, the story and the
+opening of the story as first found. Every function is pure and yields candidates in a
+fixed (or seeded) order; the minimizer replays them and keeps only one that still fails
+with one of the original anomalies.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+
+from replicheck.stateful.shrink_moves import relabel, restarts_follow_stops, without
+from replicheck.stateful.steps import Step
+
+Steps = list[Step]
+
+
+def _unique(steps: Sequence[Step]) -> Steps:
+    """`steps` without repeats, first occurrence first (the order stays deterministic)."""
+    seen: set[str] = set()
+    out: Steps = []
+    for step in steps:
+        key = repr(sorted(step.to_dict().items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(step)
+    return out
+
+
+def generic_steps(broker_count: int, tick_sizes_ms: Sequence[int]) -> Steps:
+    """The one-step faults any story may need: stop or restart a broker, cut one broker
+    from the other brokers, from the controller or from everyone, heal, an election, a
+    tick of each campaign size, a write that waits for its answer. Nothing here knows a
+    flaw; it is the vocabulary of `stateful.steps` aimed at each broker."""
+    brokers = list(range(1, broker_count + 1))
+    out: Steps = []
+    for b in brokers:
+        others = [f"b{o}" for o in brokers if o != b]
+        out += [
+            Step("crash", {"broker": b}),
+            Step("restart", {"broker": b}),
+            Step("partition", {"groups": [[f"b{b}"], others]}),
+            Step("partition", {"groups": [[f"b{b}"], ["controller"]]}),
+            Step("partition", {"groups": [[f"b{b}"], [*others, "controller"]]}),
+        ]
+    out += [Step("heal", {}), Step("elect-preferred", {})]
+    out += [Step("tick", {"ms": ms}) for ms in tick_sizes_ms]
+    out.append(Step("send", {"process": 0, "partition": 0, "message": "m0", "wait": True}))
+    return out
+
+
+def alphabet(steps: Sequence[Step], broker_count: int, tick_sizes_ms: Sequence[int]) -> Steps:
+    """The steps a rewrite may bring in: the generic ones first, then the story's own."""
+    return _unique([*generic_steps(broker_count, tick_sizes_ms), *steps])
+
+
+def substitute_windows(
+    steps: Sequence[Step], letters: Sequence[Step], widths: Sequence[int] = (2, 3)
+) -> Iterator[Steps]:
+    """Each window of `width` consecutive steps replaced by one step of `letters`, the
+    narrower windows first, later windows first (a procedure of several steps often does
+    what one fault does: a crash and the wait for its election, two slow links and a
+    restart)."""
+    for width in widths:
+        for start in range(len(steps) - width, -1, -1):
+            window = steps[start : start + width]
+            for letter in letters:
+                if letter in window:
+                    continue  # that is a plain deletion, which the other passes try
+                yield [*steps[:start], letter, *steps[start + width :]]
+
+
+def _redrawn_tail(steps: Sequence[Step], letters: Sequence[Step], rng: random.Random) -> Steps:
+    """The story's first steps kept, a shorter tail drawn from its own later steps (half
+    the time) or from the alphabet (the cause is usually early, the noise late)."""
+    n = len(steps)
+    keep = rng.randrange(0, n - 1)
+    tail = list(steps[keep:])
+    pool = [*tail, *letters]
+    drawn = [rng.choice(tail) if rng.random() < 0.5 else rng.choice(pool)
+             for _ in range(rng.randrange(1, n - keep))]  # fmt: skip
+    return [*steps[:keep], *drawn]
+
+
+def _fewer_inserted(steps: Sequence[Step], letters: Sequence[Step], rng: random.Random) -> Steps:
+    """k steps deleted anywhere and k - 1 letters inserted anywhere (k = 2..4)."""
+    k = rng.randrange(2, min(4, len(steps)) + 1)
+    candidate = without(steps, rng.sample(range(len(steps)), k))
+    for _ in range(k - 1):
+        candidate.insert(rng.randrange(len(candidate) + 1), rng.choice(letters))
+    return candidate
+
+
+def _window_refilled(steps: Sequence[Step], letters: Sequence[Step], rng: random.Random) -> Steps:
+    """A window of 2..4 consecutive steps replaced by fewer letters."""
+    width = rng.randrange(2, min(4, len(steps)) + 1)
+    start = rng.randrange(0, len(steps) - width + 1)
+    fill = [rng.choice(letters) for _ in range(rng.randrange(1, width))]
+    return [*steps[:start], *fill, *steps[start + width :]]
+
+
+def _fresh(steps: Sequence[Step], letters: Sequence[Step], rng: random.Random) -> Steps:
+    """A new story, 2 steps up to one fewer than the current, from the story's own steps
+    and the alphabet in any order (a shorter mechanism of the same flaw)."""
+    pool = [*steps, *letters]
+    return [rng.choice(pool) for _ in range(rng.randrange(min(2, len(steps) - 1), len(steps)))]
+
+
+def _origin_prefix(
+    steps: Sequence[Step], origin: Sequence[Step], letters: Sequence[Step], rng: random.Random
+) -> Steps:
+    """A prefix of the story as first found, then some of the current steps in their
+    order (now and then one letter among them): deletions made before may have taken
+    an ingredient of a shorter mechanism from the opening (a cut the rest no longer
+    needed, once a longer route was taken)."""
+    n = len(steps)
+    keep = rng.randrange(1, min(len(origin), n - 1) + 1)
+    count = rng.randrange(0, n - keep)
+    tail = [steps[i] for i in sorted(rng.sample(range(n), count))]
+    if tail and rng.random() < 0.3:
+        tail[rng.randrange(len(tail))] = rng.choice(letters)
+    return [*origin[:keep], *tail]
+
+
+_OPERATORS = (_redrawn_tail, _fewer_inserted, _window_refilled, _fresh)
+
+
+def research(
+    steps: Sequence[Step],
+    letters: Sequence[Step],
+    perms: Sequence[dict[int, int]],
+    rng: random.Random,
+    origin: Sequence[Step] = (),
+) -> Iterator[Steps]:
+    """Random stories shorter than `steps`, without end (the caller bounds them), each
+    made by one of `_OPERATORS` chosen at random, or (as often as any one of them) from a
+    prefix of `origin`, the story as first found; sometimes with the brokers renamed by
+    one of `perms`. Stories that restart a running broker are left out. `rng` makes it a
+    pure function of its seed."""
+    assert len(steps) >= 2, "a one-step story has nothing shorter to search"
+    while True:
+        pick = rng.randrange(len(_OPERATORS) + (1 if origin else 0))
+        if pick == len(_OPERATORS):
+            candidate = _origin_prefix(steps, origin, letters, rng)
+        else:
+            candidate = _OPERATORS[pick](steps, letters, rng)
+        if perms and rng.random() < 0.3:
+            perm = rng.choice(perms)
+            candidate = [relabel(step, perm) for step in candidate]
+        assert len(candidate) < len(steps)
+        if candidate and restarts_follow_stops(candidate):
+            yield candidate
