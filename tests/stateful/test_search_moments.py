@@ -175,7 +175,8 @@ def test_the_campaign_draws_shared_producers_and_their_results_replay() -> None:
     machine = make_machine(ClusterConfig(), Sink(on_example=results.append))
     run_state_machine_as_test(
         machine,
-        settings=settings(max_examples=30, stateful_step_count=6, deadline=None, database=None),
+        # 60: a derandomized run of 30 drew no shared producer for one version of the menu
+        settings=settings(max_examples=60, stateful_step_count=6, deadline=None, database=None),
     )
     assert {r.config.producer_threads for r in results} == {1, CLIENT_COUNT}
     assert not any(r.violation for r in results)

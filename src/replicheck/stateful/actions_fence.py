@@ -50,8 +50,8 @@ def _slow_ms(machine: CampaignMachine, data: st.DataObject) -> int:
 
 def restart_behind_slow_link(machine: CampaignMachine, data: st.DataObject) -> None:
     """A follower's link to its leader slows down while it fetches, and usually the way
-    back too (a congested path); the follower reboots (with broker epochs maybe with a new
-    disk, as an operator swapping a failed drive does) and its way to the leader recovers
+    back too (a congested path); the follower reboots (with broker epochs usually with a
+    new disk, as an operator swapping a failed drive does) and its way to the leader recovers
     first. The fetches the old process sent into the slow link still reach the leader --
     after the new incarnation's first fetch -- and the action ends when they have landed
     (the way back recovers then; what it still carries arrives on its own time)."""
@@ -60,7 +60,13 @@ def restart_behind_slow_link(machine: CampaignMachine, data: st.DataObject) -> N
     followers = [b for b in machine.plan.config.replicas_of(part) if b != leader and b in live]
     if leader not in live or not followers:
         return machine._do_tick_short(data)
-    follower = draw(data, sampled(followers), label="follower")
+    # A race only an incarnation that lost state can lose: usually the follower reboots
+    # with a new disk where an operator may swap one (the old fetch then vouches for
+    # records the new process lacks; with its disk kept, it has them).
+    swappable = [b for b in followers if b in machine._disk_replaceable()]
+    new_disk = bool(swappable) and machine._mostly(data, "new disk")
+    pool = swappable if new_disk else followers
+    follower = draw(data, sampled(pool), label="follower")
     fetch_ms = max(1, int(machine.plan.config.fetch_interval_ms))
     delay_ms = max(1, machine.delay_hi_ms)
     there, back = (f"b{follower}", f"b{leader}"), (f"b{leader}", f"b{follower}")
@@ -72,7 +78,7 @@ def restart_behind_slow_link(machine: CampaignMachine, data: st.DataObject) -> N
     if both_ways:
         _slow(machine, back, extra_ms + fetch_ms)
     rebooted_ms = machine.ex.cluster.now_ms
-    if follower in machine._disk_replaceable() and draw(data, st.booleans(), label="new disk"):
+    if new_disk and follower in machine._disk_replaceable():  # still safe to swap now
         machine.powered.add(follower)
         machine.swapped = follower
         machine._apply(Step("replace-disk", {"broker": follower}), fault=True)

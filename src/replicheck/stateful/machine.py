@@ -23,7 +23,10 @@ Search shaping, because flaws must be reachable in a handful of steps:
   the replicas that can still fetch and by no other -- the uncommitted, uneven state that a
   later failover, cascade or rolling restart (momentum leans towards them) must resolve;
 - choices that are usually aimed: the leader's successor for a cut, a replica holding
-  records that others lack for a controller-link loss;
+  records that others lack for a controller-link loss, a client that knows the new leader
+  for a procedure's write (one still aiming at a dead leader waits a request timeout);
+- while the follower a failover would elect lacks records another follower holds, the
+  cascade weighs more: the two elections it makes decide whose records survive;
 - tick sizes come from the configuration: half a fetch interval (a write reached the leader
   but no follower yet), one fetch interval, the session timeout (a dead broker's session
   expires, the controller elects) and the replica lag limit (a lagging follower leaves the
@@ -262,6 +265,16 @@ _UNEVEN_BOOST: dict[str, int] = {
 _SPLIT_BOOST: dict[str, int] = {"bounce-leader": 3}
 
 
+# While the follower a failover would elect (the leader's successor) lacks records that
+# another live follower holds: the next two elections decide whose records survive, and
+# the cascade (two leaders failing in quick succession, a link cut between the survivors)
+# is the incident that elects them in that order -- the successor leading an epoch the
+# other follower never sees, then the other follower leading on top of records the
+# successor wrote meanwhile. Only the epoch bookkeeping of the truncation protocol keeps
+# the two apart.
+_BEHIND_BOOST: dict[str, int] = {"cascade": 3}
+
+
 class CampaignMachine(RuleBasedStateMachine):
     """The campaign's rules for the configuration in `plan` (`make_machine` binds one)."""
 
@@ -313,6 +326,7 @@ class CampaignMachine(RuleBasedStateMachine):
         follow_ups = _FOLLOW_UPS.get(self.previous_action, {})
         uneven = self._replicas_uneven()
         split = uneven and self._isr_split()
+        behind = uneven and self._successor_behind()
         leaderless = self._leaderless()
         for action, family, weight in _MENU:
             if family is not None and not self.families.intersection(family):
@@ -344,6 +358,8 @@ class CampaignMachine(RuleBasedStateMachine):
                 weight *= _UNEVEN_BOOST.get(action, 1)
             if split:
                 weight *= _SPLIT_BOOST.get(action, 1)
+            if behind:
+                weight *= _BEHIND_BOOST.get(action, 1)
             menu.extend([action] * weight)
         assert menu, "send, poll or tick is always possible"
         return menu
@@ -476,6 +492,24 @@ class CampaignMachine(RuleBasedStateMachine):
                 return True
         return False
 
+    def _successor_behind(self) -> bool:
+        """Does some partition's successor (see `_successor`) lack records that another
+        live follower of its live leader holds?"""
+        cluster = self.ex.cluster
+        for part, state in partition_states(self.ex).items():
+            leader = state.leader
+            if leader is None or not cluster.is_live(leader):
+                continue
+            successor = self._successor(part, leader)
+            if successor is None:
+                continue
+            ends = moments.log_ends(cluster, part)
+            mine = ends.get(successor, 0)
+            others = [b for b in self.plan.config.replicas_of(part) if b not in (leader, successor)]
+            if any(cluster.is_live(b) and ends.get(b, 0) > mine for b in others):
+                return True
+        return False
+
     @staticmethod
     def _coin(data: st.DataObject, label: str) -> bool:
         """A fair yes-or-no choice."""
@@ -514,8 +548,21 @@ class CampaignMachine(RuleBasedStateMachine):
         handler(data)
 
     # -- clients ---------------------------------------------------------------------
-    def _send(self, data: st.DataObject, wait: bool, partition: int | None = None) -> None:
-        process = draw(data, sampled(self._idle_clients()), label="client")
+    def _send(
+        self, data: st.DataObject, wait: bool, partition: int | None = None, fresh: bool = False
+    ) -> None:
+        """A write from an idle client. `fresh`: usually from a client whose metadata names
+        the partition's current leader (or that has none yet): during a failover a
+        client still aiming at the dead leader waits a request timeout, and the write the
+        procedure is about lands nowhere."""
+        idle = self._idle_clients()
+        if fresh:
+            if partition is None:
+                partition = draw(data, sampled(self.plan.partitions), label="partition")
+            ready = self._fresh_clients(idle, partition)
+            if ready and len(ready) < len(idle) and self._mostly(data, "fresh client"):
+                idle = ready
+        process = draw(data, sampled(idle), label="client")
         if partition is None:
             partition = draw(data, sampled(self.plan.partitions), label="partition")
         message = f"m{self.next_message}"
@@ -524,6 +571,12 @@ class CampaignMachine(RuleBasedStateMachine):
         if wait:
             args["wait_ms"] = self.plan.wait_ms
         self._apply(Step("send", args))
+
+    def _fresh_clients(self, idle: list[int], partition: int) -> list[int]:
+        """Those of `idle` that would send `partition`'s writes to its current leader."""
+        leader = partition_states(self.ex)[partition].leader
+        cluster = self.ex.cluster
+        return [c for c in idle if moments.client_leader(cluster, c, partition) in (None, leader)]
 
     def _send_until_done(self, data: st.DataObject, attempts: int = 2) -> None:
         """Traffic that goes on during a procedure: a write, written again (a new message,
@@ -534,7 +587,7 @@ class CampaignMachine(RuleBasedStateMachine):
             if not self._idle_clients():
                 return
             history_from = len(self.ex.cluster.history)
-            self._send(data, wait=True)
+            self._send(data, wait=True, fresh=True)
             if not any(op["type"] == "fail" for op in self.ex.cluster.history[history_from:]):
                 return
 
@@ -928,7 +981,7 @@ class CampaignMachine(RuleBasedStateMachine):
         self._partition([[f"b{first}"], [f"b{second}"]], f"cuts the link {first}–{second}")
         self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
         if self._idle_clients():
-            self._send(data, wait=False)
+            self._send(data, wait=False, fresh=True)
             self._apply(Step("tick", {"ms": self.plan.short_ticks[0]}))
         live = self._live()
         nxt = self._leader_first(live)[0] if live else None

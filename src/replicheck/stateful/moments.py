@@ -77,3 +77,14 @@ def first_copy(cluster: Cluster, partition: int, ends_before: dict[int, int]) ->
     ends = log_ends(cluster, partition)
     holders = sum(1 for n in ends.values() if n > top)
     return holders >= 2 or (holders == 1 and len(ends) == 1)
+
+
+def client_leader(cluster: Cluster, process: int, partition: int) -> int | None:
+    """The broker client `process` would send `partition`'s requests to now: the leader its
+    metadata cache names, or None when it has no cache yet (its first request asks the
+    controller). A client whose cache names a dead leader waits a request timeout before
+    it asks again, so a write it starts during a failover lands nowhere."""
+    client = cluster._clients.get(process)
+    if client is None or client.metadata is None:
+        return None
+    return client.metadata[partition][0]
