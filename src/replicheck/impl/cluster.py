@@ -299,6 +299,14 @@ class Cluster:
         client = self._clients.get(process)
         return client is None or client.idle(process)
 
+    def client_leader(self, process: int, partition: int) -> int | None:
+        """The leader of `partition` that `process`'s metadata cache names (None: no cache
+        yet, its next request asks the controller first)."""
+        client = self._clients.get(process)
+        if client is None or client.metadata is None:
+            return None
+        return client.metadata[partition][0]
+
     def _start_op(
         self,
         process: int,

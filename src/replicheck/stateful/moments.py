@@ -84,7 +84,4 @@ def client_leader(cluster: Cluster, process: int, partition: int) -> int | None:
     metadata cache names, or None when it has no cache yet (its first request asks the
     controller). A client whose cache names a dead leader waits a request timeout before
     it asks again, so a write it starts during a failover lands nowhere."""
-    client = cluster._clients.get(process)
-    if client is None or client.metadata is None:
-        return None
-    return client.metadata[partition][0]
+    return cluster.client_leader(process, partition)
