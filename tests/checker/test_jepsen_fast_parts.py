@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from replicheck.checker import jepsen_lines, log_anomalies
 from replicheck.checker.history import HistoryError
 from replicheck.checker.log_file import check_log_file
-from replicheck.checker.log_input import LogInputError
 from replicheck.testing.jepsen_gen import (
     JEPSEN_INJECTORS,
     JepsenGenConfig,
@@ -27,6 +26,8 @@ from replicheck.testing.jepsen_gen import (
     jepsen_configs,
     to_edn_line,
 )
+
+from .test_jepsen_feed import both
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -93,26 +94,6 @@ def test_known_merge_and_split_fall_back() -> None:
     assert parsed == [None, None, None, [0, [[0, 1]]]]
 
 
-def _both(history: list[dict[str, Any]]) -> tuple[Any, Any]:
-    from replicheck.checker.log_check import check_jepsen_log
-
-    outcomes = []
-    for reference in (False, True):
-        try:
-            verdict = check_jepsen_log([dict(op) for op in history], reference=reference)
-        except LogInputError as exc:
-            outcomes.append(("error", exc.position))
-        else:
-            views = {
-                k: (v.offset_ranges, v.highlights, v.acked_offsets)
-                for k, v in verdict.partitions.items()
-            }
-            stats = dict(verdict.stats)
-            stats.pop("translated_ops", None)
-            outcomes.append((verdict.to_json()["anomalies"], views))
-    return outcomes[0], outcomes[1]
-
-
 @SETTINGS
 @given(
     jepsen_configs(10, assign_ratios=(0.0, 0.05)),
@@ -131,7 +112,7 @@ def test_feed_agrees_with_the_dict_path_when_known_stays_short(
         history = JEPSEN_INJECTORS[fault][0](history, random.Random(seed)) or history
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(log_anomalies, "KNOWN_SLACK", slack)
-        fast, reference = _both(history)
+        fast, reference = both(history)
     assert fast == reference
 
 
@@ -151,9 +132,9 @@ def test_a_hole_hiding_an_acknowledged_write_is_a_lost_write() -> None:
     op("ok", 1, "poll", [["poll", {0: [[0, 10], [2, 12], [4, 14], [6, 16]]}]])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(log_anomalies, "KNOWN_SLACK", 2)
-        fast, reference = _both(ops)
+        fast, reference = both(ops)
     assert fast == reference
-    assert [e["offset"] for e in fast[0]["lost-write"]] == [5]
+    assert [e["offset"] for e in fast[0]["anomalies"]["lost-write"]] == [5]
 
 
 def _outcome(path: Path, fast: bool) -> Any:
