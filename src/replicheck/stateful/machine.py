@@ -900,7 +900,10 @@ class CampaignMachine(RuleBasedStateMachine):
                 [[f"b{leader}"], [f"b{follower}"]],
                 f"cuts the link between leader {leader} and {follower}",
             )
-            self._apply(Step("tick", {"ms": self.plan.long_ticks[-1]}))
+            self._tick_until(
+                lambda c: all(follower not in p.isr for p in c.store.partitions),
+                2 * self.plan.long_ticks[-1],
+            )
             if self._idle_clients():
                 self._send(data, wait=True)
             self.partitioned = False
