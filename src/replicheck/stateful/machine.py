@@ -935,6 +935,10 @@ class CampaignMachine(RuleBasedStateMachine):
                 f"right after {member} joined the ISR"
             )
             self._partition([[f"b{leader}"], [f"b{member}", "controller"]], note)
+            # Writes go on meanwhile (usually): records the leader takes while its view of
+            # the ISR is behind the controller's, which the new member cannot fetch.
+            if self._idle_clients() and self._mostly(data, "write after the commit"):
+                self._send(data, wait=True, partition=part, fresh=True)
         else:
             note = f"cuts the link between leader {leader} of {topic_part} and joining {member}"
             self._partition([[f"b{leader}"], [f"b{member}"]], note)
