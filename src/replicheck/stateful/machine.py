@@ -878,36 +878,20 @@ class CampaignMachine(RuleBasedStateMachine):
 
     def _do_isr_race(self, data: st.DataObject) -> None:
         """Race an ISR expansion. If no replica is out of the ISR, one first falls behind
-        (cut from the leader until it leaves the ISR, a write committed without it, the
-        link back); maybe the leader's process restarts at once (another ISR member
+        (`_fall_behind`); maybe the leader's process restarts at once (another ISR member
         leads, its HW lagging until every member has fetched from it). Then time passes
-        until a leader proposes adding a follower, and either the answer carrying the follower's missing records is cut off (the
-        follower is in the ISR without them), or the expansion is committed and then
-        the leader loses the controller and the new member (its view of the ISR stays
-        behind the controller's while writes go on)."""
+        until a leader proposes adding a follower, and either the answer to the follower's
+        fetch is cut off (usually, while it carries records the follower lacks: it joins
+        the ISR without them, and time passes until the controller has committed it), or
+        the expansion is committed and then the leader loses the controller and the new
+        member, and usually a write follows (the leader's view of the ISR stays behind the
+        controller's while writes go on)."""
         live = self._live()
         leader = self._leader_first(live)[0] if live else None
         if leader is None:
             return
-        if not self._isr_short(reachable=False):
-            # First a follower falls behind: cut off from the leader, it leaves the ISR,
-            # a write is committed without it, and the link comes back.
-            followers = [b for b in live if b != leader]
-            if not followers:
-                return
-            follower = draw(data, sampled(followers), label="lagging follower")
-            self._partition(
-                [[f"b{leader}"], [f"b{follower}"]],
-                f"cuts the link between leader {leader} and {follower}",
-            )
-            self._tick_until(
-                lambda c: all(follower not in p.isr for p in c.store.partitions),
-                2 * self.plan.long_ticks[-1],
-            )
-            if self._idle_clients():
-                self._send(data, wait=True)
-            self.partitioned = False
-            self._apply(Step("heal", {}), fault=True)
+        if not self._isr_short(reachable=False) and not self._fall_behind(data, live, leader):
+            return
         if draw(data, st.booleans(), label="leader restarts"):
             # The leader's process restarts at once: the controller moves leadership to
             # another ISR member, whose HW lags until every member has fetched from it.
@@ -953,6 +937,30 @@ class CampaignMachine(RuleBasedStateMachine):
                 )
         self.previous_action = "isr-race"
         return None
+
+    def _fall_behind(self, data: st.DataObject, live: list[int], leader: int) -> bool:
+        """A follower falls behind: cut off from the leader until the controller has dropped
+        it from the ISR (the leader's lag check runs on its own schedule, so a fixed tick
+        often ended with the follower still in it, and the write that follows then waited
+        for it instead of being committed without it), a write, and the link back. False
+        when the leader has no live follower."""
+        followers = [b for b in live if b != leader]
+        if not followers:
+            return False
+        follower = draw(data, sampled(followers), label="lagging follower")
+        self._partition(
+            [[f"b{leader}"], [f"b{follower}"]],
+            f"cuts the link between leader {leader} and {follower}",
+        )
+        self._tick_until(
+            lambda c: all(follower not in p.isr for p in c.store.partitions),
+            2 * self.plan.long_ticks[-1],
+        )
+        if self._idle_clients():
+            self._send(data, wait=True)
+        self.partitioned = False
+        self._apply(Step("heal", {}), fault=True)
+        return True
 
     def _race_the_commit(self, data: st.DataObject, lacks: int) -> bool:
         """Which side of a pending expansion to race: let it reach the controller and then
