@@ -53,6 +53,8 @@ from replicheck.stateful.steps import Step
 
 #: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
 DEFAULT_MAX_RUNS = 2000
+#: deleting windows of 3-6 consecutive steps (linear in the length): from this length on
+MIN_LEN_WINDOWS = 4
 #: the escalating passes are quadratic or cubic in the length: only for stories this short
 MAX_LEN_PAIRS = 16
 MAX_LEN_SWAPS = 12
@@ -66,7 +68,7 @@ MAX_LEN_REARRANGE = 6
 MAX_LEN_RETIME = 16
 REARRANGE_MAX_RUNS = 500
 #: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
-MAX_LEN_SUBSTITUTE = 10
+MAX_LEN_SUBSTITUTE = 12
 #: the random re-search: replays per minimization, candidates drawn per replay at most
 #: (drawn candidates that were replayed before cost no replay), shortest story it runs on
 RESEARCH_MAX_RUNS = 400
@@ -299,6 +301,8 @@ class _Minimizer:
         """The quadratic and cubic passes, cheapest first, each only for short stories."""
         n = len(self.steps)
         perms = moves.broker_permutations(self.config.broker_count)
+        if n >= MIN_LEN_WINDOWS:
+            yield "windows", lambda steps: moves.delete_windows(steps, self.ticks)
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
         if n <= MAX_LEN_RETIME:
