@@ -4,6 +4,7 @@ found that no other pass shortens."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from replicheck.impl import ClusterConfig
@@ -106,3 +107,69 @@ def test_without_window_deletion_that_story_stays_long(monkeypatch: Any) -> None
     result, stats = polish_with_stats(original)
     assert "windows" not in stats.adopted
     assert len(result.steps) > 9, result.story()
+
+
+def poll(offset: int, partition: int = 0) -> Step:
+    return step("poll", process=2, partition=partition, offset=offset)
+
+
+def test_deleted_writes_lower_the_offsets_of_later_polls_of_their_partition() -> None:
+    other = step("send", process=0, partition=1, message="m3", wait=True)
+    steps = [send("m1"), poll(1), send("m2"), other, poll(3), poll(1), poll(2, partition=1)]
+    assert moves.without_shifted(steps, [0, 2, 3]) == [
+        poll(0), poll(1), poll(0), poll(1, partition=1)
+    ]  # fmt: skip
+    assert moves.without_shifted(steps, [1]) == moves.without(steps, [1])  # no write went
+    # a window with writes in it (m2, m3, the poll at 3): deleted plain, then with the
+    # later polls shifted
+    windows = list(moves.delete_windows(steps, TICKS_MS, widths=(3,)))
+    plain = [send("m1"), poll(1), poll(1), poll(2, partition=1)]
+    assert windows.index(plain) + 1 == windows.index(
+        [send("m1"), poll(1), poll(0), poll(1, partition=1)]
+    )
+
+
+# consumer-reads-past-hw, campaign seed 5 (run seed 25446), as main's minimizer (a3621ce)
+# left it: three writes, then the 6-step mechanism of the other seeds with its poll at
+# offset 3, past the writes. The writes go only if the poll reads from 0 then.
+THREE_WRITES_FIRST = [
+    send("m1"), send("m2"), send("m3"), cut(["b1"], ["b2"]),
+    step("send", process=0, partition=0, message="m4", wait=False),
+    step("poll", process=2, partition=0, offset=3), step("crash", broker=1), tick(90),
+    send("m5", process=1),
+]  # fmt: skip
+
+
+def test_three_writes_go_and_the_poll_reads_where_their_records_were() -> None:
+    config = resolve_config(ClusterConfig(), "consumer-reads-past-hw")
+    original = run_scenario(config, 25446, THREE_WRITES_FIRST)
+    assert original.violation
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("windows") == 1, stats.adopted
+    assert len(result.steps) == 6, result.story()
+    polls = [s for s in result.steps if s.kind == "poll"]
+    assert [p.args["offset"] for p in polls] == [0]
+    assert set(result.anomaly_names) & set(original.anomaly_names)
+
+
+# stale-broker-epoch-joins-isr, campaign seed 0 (run seed 231), as main's minimizer left
+# it (10 steps). Without the controller cut b1 rejoins 1 ms too late unless the tick
+# before it is one ms shorter; then the second cut and the long wait go too (7 steps,
+# passing with the flag cleared, as on every other seed that was tried).
+STALE_TEN = [
+    send("m1"), step("crash", broker=1), step("restart", broker=1), tick(5),
+    cut(["b2"], ["controller"]), step("replace-disk", broker=1), step("restart", broker=1),
+    tick(2), cut(["b2"], ["b1"]), tick(299),
+]  # fmt: skip
+
+
+def test_a_tick_one_millisecond_shorter_lets_a_cut_go() -> None:
+    config = resolve_config(ClusterConfig(), "stale-broker-epoch-joins-isr")
+    original = run_scenario(config, 231, STALE_TEN)
+    assert original.violation
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("retime", 0) >= 1, stats.adopted
+    assert len(result.steps) == 7, result.story()
+    assert tick(4) in result.steps
+    assert stats.flaw_needed is True
+    assert not run_scenario(replace(config, flaws=frozenset()), 231, result.steps).violation
