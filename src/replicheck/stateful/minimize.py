@@ -14,8 +14,11 @@ module decides which to try when:
    steps (a power loss becomes a crash, a send waits, a cut leaves out a node, the
    network calms, a tick shortens); replace a send or poll that waited by a tick of the
    time it took;
-2. then, only when the cheap passes are stuck, escalating ones, each only for short
-   stories: delete any two steps; delete one step and give a tick another duration;
+2. then, only when the cheap passes are stuck, escalating ones: delete any window of 3-6
+   consecutive steps (at any length: linear), also but for its writes, also with the
+   ticks snapped to the campaign's sizes and later poll offsets shifted down; then, each
+   only for short stories: delete any two steps; delete one step and give a tick
+   another duration;
    delete one step and rename the brokers of the rest; swap two adjacent steps and
    delete one; delete two and rename; delete any three; keep any steps in any order
    (renamed too; shortest first, with a replay budget of its own); replace a window of

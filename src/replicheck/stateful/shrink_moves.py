@@ -5,7 +5,8 @@ step lists, in a fixed order, without running anything. The minimizer replays ea
 candidate and keeps the first that still fails, so a move only has to be *plausible*; a
 wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
 
-- shorter ones (fewer steps): deleting sets of steps, merging consecutive ticks, folding
+- shorter ones (fewer steps): deleting sets of steps or windows of consecutive steps
+  (their ticks snapped, later polls' offsets shifted), merging consecutive ticks, folding
   a tick into the wait of the send before it, deleting a fault with everything that
   touches the same broker later, one cut for several stopped brokers, deleting a step
   while another tick takes a new duration, keeping some steps in another order;
