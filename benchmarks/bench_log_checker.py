@@ -9,8 +9,8 @@ benchmarks/results/) and runs each stage in a fresh subprocess, so that peak RSS
 - `parse`:     stream the file through the reader, discarding the ops;
 - `check`:     `check_log` over an in-memory list (parse time excluded, list RSS included);
 - `stream`:    `check_log(reader(path))`: the real end-to-end path, constant-memory parse;
-- `reference`: a bare Python loop over 1M dicts, to calibrate for the machine's speed
-  (on a quiet modern core it takes about 0.05–0.1 s; scale the other figures by it).
+- `reference`: a bare Python loop over 1M dicts, to show how fast the machine (and its
+  load) was during the run; reported next to the figures, never used to scale them.
 
 Times are CPU seconds of the stage (`time.process_time`), the median of `--repeat`
 runs, which is robust to other processes sharing the machine; wall time is reported too.
@@ -28,17 +28,25 @@ to end by `replicheck check FILE --model log --json` in a child process (CPU = t
 child's user+system time from `wait4`, the median of `--repeat`); plus the same EDN file
 with a bad line 27, which must be reported without reading the rest.
 
+Every figure is raw CPU seconds on the interpreter the children run under: `--python
+EXE` picks it (default: the one running this script; it needs the project's dependencies,
+and this tree is put first on its PYTHONPATH). The JSON records that interpreter
+(`interpreter`: version, path, configure flags, whether libpython is loaded as a shared
+library) and, per format, t(largest)/t(smallest) and whether the largest size is within
+the issue's 5 s (`jepsen_scaling`, `scaling`).
+
 `--before OLD/src` runs only the Jepsen check, this tree and OLD alternately on the same
 files, checks that both print the same verdict, and runs the reference loop next to each
-pair: `after, quiet core s` is the after CPU seconds scaled by 0.075 s / that reference.
-`--callgrind` adds, per file and tree, one run under `valgrind --tool=callgrind` and its
-instruction count (`Ginstr`): independent of the machine's load, unlike CPU seconds on a
-shared box, and slow (about a minute per 100k lines).
+pair. `--callgrind` adds, per file and tree, one run under `valgrind --tool=callgrind`
+and its instruction count (`Ginstr`): independent of the machine's load, unlike CPU
+seconds on a shared box, and slow (a few minutes per 100k lines on a loaded box).
 
-Last measured (fifth round, docs/log-checker.md "Scale"): 100k lines, whole CLI process,
-callgrind: JSON Lines 4.56 → 4.28 G instructions, EDN 4.80 → 4.51 G (start-up 0.61 G of
-each). CPU seconds at 1M on this box (load 4–10): 11–15 s either tree, about 6 s scaled
-to a quiet core: the 5 s target is not met. t(1M)/t(100k): 9.4 (EDN), 8.2 (JSON Lines).
+Last measured (sixth round, docs/log-checker.md "Scale"; load average 4.6–5.8, two runs
+per interpreter, alternating): 1M lines, EDN / JSON Lines, 15.6–16.1 / 14.8–15.2 CPU s on
+pyenv 3.11.7 (no PGO/LTO, shared libpython), 13.6–13.8 / 12.9–13.0 s on Debian's 3.11.2;
+100k: 1.5–1.8 s either. t(1M)/t(100k) 8.5–10.1. The 5 s target is not met on either
+interpreter. callgrind, 100k lines, whole CLI process: 4.53 G
+(EDN), 4.29 G (JSON Lines) on pyenv, 3.94 G (JSON Lines) on Debian's.
 """
 
 from __future__ import annotations
@@ -476,6 +484,19 @@ def scaling_lines(summary: dict, name: str) -> list[str]:
     return lines
 
 
+def print_stages(rows: list[dict]) -> None:
+    header = ("ops", "reader", "stage", "CPU s", "wall s", "RSS MiB", "Ginstr")
+    print("{:>10} | {:<13} | {:<7} | {:>7} | {:>7} | {:>8} | {:>7}".format(*header))
+    print(f"{'-' * 10}-+-{'-' * 13}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 7}")
+    for row in rows:
+        ginstr = f"{row['instructions'] / 1e9:7.2f}" if "instructions" in row else "      -"
+        print(
+            f"{row['lines']:>10,} | {row['reader']:<13} | {row['stage']:<7} | "
+            f"{row['cpu_s']:>7.2f} | {row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f} | "
+            f"{ginstr}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -543,16 +564,8 @@ def main() -> None:
     print(f"reference loop (1M dicts): {reference['cpu_s']:.3f} s CPU")
     if jepsen:
         print_jepsen(jepsen)
-    header = ("ops", "reader", "stage", "CPU s", "wall s", "RSS MiB", "Ginstr")
-    print("{:>10} | {:<13} | {:<7} | {:>7} | {:>7} | {:>8} | {:>7}".format(*header))
-    print(f"{'-' * 10}-+-{'-' * 13}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 7}")
-    for row in rows:
-        ginstr = f"{row['instructions'] / 1e9:7.2f}" if "instructions" in row else "      -"
-        print(
-            f"{row['lines']:>10,} | {row['reader']:<13} | {row['stage']:<7} | "
-            f"{row['cpu_s']:>7.2f} | {row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f} | "
-            f"{ginstr}"
-        )
+    if rows:
+        print_stages(rows)
     checks = [r for r in jepsen if r["case"] == "check"]
     report = {
         "benchmark": "log_checker",
