@@ -9,8 +9,8 @@ benchmarks/results/) and runs each stage in a fresh subprocess, so that peak RSS
 - `parse`:     stream the file through the reader, discarding the ops;
 - `check`:     `check_log` over an in-memory list (parse time excluded, list RSS included);
 - `stream`:    `check_log(reader(path))`: the real end-to-end path, constant-memory parse;
-- `reference`: a bare Python loop over 1M dicts, to calibrate for the machine's speed
-  (on a quiet modern core it takes about 0.05–0.1 s; scale the other figures by it).
+- `reference`: a bare Python loop over 1M dicts, to show how fast the machine (and its
+  load) was during the run; reported next to the figures, never used to scale them.
 
 Times are CPU seconds of the stage (`time.process_time`), the median of `--repeat`
 runs, which is robust to other processes sharing the machine; wall time is reported too.
@@ -28,17 +28,25 @@ to end by `replicheck check FILE --model log --json` in a child process (CPU = t
 child's user+system time from `wait4`, the median of `--repeat`); plus the same EDN file
 with a bad line 27, which must be reported without reading the rest.
 
+Every figure is raw CPU seconds on the interpreter the children run under: `--python
+EXE` picks it (default: the one running this script; it needs the project's dependencies,
+and this tree is put first on its PYTHONPATH). The JSON records that interpreter
+(`interpreter`: version, path, configure flags, whether libpython is loaded as a shared
+library) and, per format, t(largest)/t(smallest) and whether the largest size is within
+the issue's 5 s (`jepsen_scaling`, `scaling`).
+
 `--before OLD/src` runs only the Jepsen check, this tree and OLD alternately on the same
 files, checks that both print the same verdict, and runs the reference loop next to each
-pair: `after, quiet core s` is the after CPU seconds scaled by 0.075 s / that reference.
-`--callgrind` adds, per file and tree, one run under `valgrind --tool=callgrind` and its
-instruction count (`Ginstr`): independent of the machine's load, unlike CPU seconds on a
-shared box, and slow (about a minute per 100k lines).
+pair. `--callgrind` adds, per file and tree, one run under `valgrind --tool=callgrind`
+and its instruction count (`Ginstr`): independent of the machine's load, unlike CPU
+seconds on a shared box, and slow (a few minutes per 100k lines on a loaded box).
 
-Last measured (fifth round, docs/log-checker.md "Scale"): 100k lines, whole CLI process,
-callgrind: JSON Lines 4.56 → 4.28 G instructions, EDN 4.80 → 4.51 G (start-up 0.61 G of
-each). CPU seconds at 1M on this box (load 4–10): 11–15 s either tree, about 6 s scaled
-to a quiet core: the 5 s target is not met. t(1M)/t(100k): 9.4 (EDN), 8.2 (JSON Lines).
+Last measured (sixth round, docs/log-checker.md "Scale"; load average 4.6–5.8, two runs
+per interpreter, alternating): 1M lines, EDN / JSON Lines, 15.6–16.1 / 14.8–15.2 CPU s on
+pyenv 3.11.7 (no PGO/LTO, shared libpython), 13.6–13.8 / 12.9–13.0 s on Debian's 3.11.2;
+100k: 1.5–1.8 s either. t(1M)/t(100k) 8.5–10.1. The 5 s target is not met on either
+interpreter. callgrind, 100k lines, whole CLI process: 4.53 G
+(EDN), 4.29 G (JSON Lines) on pyenv, 3.94 G (JSON Lines) on Debian's.
 """
 
 from __future__ import annotations
@@ -57,8 +65,57 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-#: the reference loop's CPU seconds on a quiet modern core (0.05-0.1 s), for scaling
-QUIET_REFERENCE_S = 0.075
+#: the interpreter every measured child runs under (`--python`; default: this one)
+PYTHON = [sys.executable]
+#: the issue's target: `replicheck check` of `TARGET_LINES` Jepsen-shape ops in at most
+#: this CPU time
+TARGET_CPU_S = 5.0
+TARGET_LINES = 1_000_000
+
+INTERPRETER_CODE = r"""
+import json, os, platform, sys, sysconfig
+args = sysconfig.get_config_var("CONFIG_ARGS") or ""
+try:
+    with open("/proc/self/maps") as maps:
+        shared = "libpython" in maps.read()
+except OSError:
+    shared = None
+print(json.dumps({
+    "executable": sys.executable,
+    "base_executable": getattr(sys, "_base_executable", sys.executable),
+    "real_path": os.path.realpath(getattr(sys, "_base_executable", sys.executable)),
+    "implementation": platform.python_implementation(),
+    "version": platform.python_version(),
+    "compiler": platform.python_compiler(),
+    "config_args": args,
+    "configured_pgo": "--enable-optimizations" in args,
+    "configured_lto": "--with-lto" in args,
+    "libpython_shared_loaded": shared,
+    "cflags": sysconfig.get_config_var("CFLAGS"),
+    "dont_write_bytecode": sys.dont_write_bytecode,
+}))
+"""
+
+
+def interpreter_info() -> dict:
+    """What the measured children run on: version, build flags as configured (a
+    distribution may add PGO/LTO through its own build rules, which `CONFIG_ARGS` does not
+    show), and whether libpython is loaded as a shared library (slower calls)."""
+    proc = subprocess.run(
+        [*PYTHON, "-c", INTERPRETER_CODE], capture_output=True, text=True, check=True
+    )
+    info: dict = json.loads(proc.stdout)
+    return info
+
+
+def describe(info: dict) -> str:
+    build = [
+        "PGO" if info["configured_pgo"] else "no PGO configured",
+        "LTO" if info["configured_lto"] else "no LTO configured",
+        "libpython shared" if info["libpython_shared_loaded"] else "libpython static",
+    ]
+    return f"{info['implementation']} {info['version']} ({info['real_path']}; {', '.join(build)})"
+
 
 STAGE_CODE = r"""
 import gc, json, resource, sys, time
@@ -129,7 +186,7 @@ PERF = perf_usable()
 
 def run_stage(stage: str, reader: str, path: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    command = [sys.executable, "-c", STAGE_CODE, stage, reader, str(path)]
+    command = [*PYTHON, "-c", STAGE_CODE, stage, reader, str(path)]
     if PERF:
         command = ["perf", "stat", "-x,", "-e", "instructions:u", *command]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -224,7 +281,7 @@ def run_cli(path: Path, *extra: str, src: str | None = None) -> dict:
     this one): its CPU, wall, RSS and the JSON it printed."""
     env = dict(os.environ, PYTHONPATH=src or str(ROOT / "src"))
     command = [
-        sys.executable,
+        *PYTHON,
         "-m",
         "replicheck",
         "check",
@@ -301,7 +358,7 @@ def callgrind_ginstr(path: Path, src: str) -> float | None:
         return None
     env = dict(os.environ, PYTHONPATH=src)
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    command += [sys.executable, "-m", "replicheck", "check", str(path), "--model", "log"]
+    command += [*PYTHON, "-m", "replicheck", "check", str(path), "--model", "log"]
     proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     for line in proc.stderr.splitlines():
         if "Collected :" in line:
@@ -334,11 +391,8 @@ def compare_rows(before: str, sizes: list[int], repeat: int, callgrind: bool = F
                 row[f"{name}_wall_s"] = statistics.median(r["wall_s"] for r in runs[name])
                 row[f"{name}_rss_mib"] = max(r["max_rss_mib"] for r in runs[name])
             row["cpu_ratio"] = row["before_cpu_s"] / row["after_cpu_s"]
-            # the reference loop, run next to each pair: CPU seconds scaled to a quiet core
+            # the reference loop, run next to each pair: how fast the machine was meanwhile
             row["reference_cpu_s"] = statistics.median(references)
-            row["after_quiet_core_s"] = (
-                row["after_cpu_s"] * QUIET_REFERENCE_S / row["reference_cpu_s"]
-            )
             row["wall_ratio"] = row["before_wall_s"] / row["after_wall_s"]
             if callgrind:
                 for name, src in (("before", before), ("after", str(ROOT / "src"))):
@@ -356,18 +410,17 @@ def print_compare(rows: list[dict]) -> None:
     print("replicheck check FILE --model log --json, before vs after (alternating runs, medians)")
     print(
         "| ops | format | before CPU s | after CPU s | CPU ratio | before wall s "
-        "| after wall s | wall ratio | after RSS MiB | reference s | after, quiet core s "
-        "| same verdict |"
+        "| after wall s | wall ratio | after RSS MiB | reference s | same verdict |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['lines']:,} | {r['format']} | {r['before_cpu_s']:.2f} | {r['after_cpu_s']:.2f} "
             f"| {r['cpu_ratio']:.2f} | {r['before_wall_s']:.2f} | {r['after_wall_s']:.2f} "
             f"| {r['wall_ratio']:.2f} | {r['after_rss_mib']:.0f} | {r['reference_cpu_s']:.3f} "
-            f"| {r['after_quiet_core_s']:.2f} | {r['same_verdict']} |"
+            f"| {r['same_verdict']} |"
         )
-    print(f"(quiet core: CPU s x {QUIET_REFERENCE_S} / the reference loop's CPU s in the same run)")
+    print("(CPU s: raw user+system seconds of the child on the interpreter above)")
     for r in rows:
         if r.get("after_ginstr") and r.get("before_ginstr"):
             print(
@@ -375,12 +428,9 @@ def print_compare(rows: list[dict]) -> None:
                 f"{r['after_ginstr']:.2f} G instructions "
                 f"(ratio {r['before_ginstr'] / r['after_ginstr']:.2f})"
             )
-    by = {(r["lines"], r["format"]): r["after_cpu_s"] for r in rows}
-    sizes = sorted({lines for lines, _ in by})
-    if len(sizes) >= 2:
-        for fmt in ("edn", "jsonl"):
-            ratio = by[sizes[-1], fmt] / by[sizes[0], fmt]
-            print(f"after: t({sizes[-1]:,})/t({sizes[0]:,}) {fmt} CPU: {ratio:.2f}")
+    for name in ("before", "after"):
+        for line in scaling_lines(scaling(rows, f"{name}_cpu_s"), name):
+            print(line)
 
 
 def print_jepsen(rows: list[dict]) -> None:
@@ -394,13 +444,62 @@ def print_jepsen(rows: list[dict]) -> None:
             f"{row['lines']:>10,} | {row['format']:<6} | {row['case']:<11} | {row['cpu_s']:>7.2f} | "
             f"{row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f} | {row['exit']:>4}"
         )
-    by = {(r["lines"], r["format"]): r["cpu_s"] for r in rows if r["case"] == "check"}
+    for line in scaling_lines(scaling([r for r in rows if r["case"] == "check"], "cpu_s"), ""):
+        print(line)
+
+
+def scaling(rows: list[dict], column: str) -> dict:
+    """Per format: CPU seconds at the smallest and largest size, t(big)/t(small), and
+    whether the largest size is within `TARGET_CPU_S` (meaningful at 1M lines)."""
+    by = {(r["lines"], r["format"]): r[column] for r in rows}
     sizes = sorted({lines for lines, _ in by})
-    if len(sizes) >= 2:
-        small, big = sizes[0], sizes[-1]
-        for fmt in ("edn", "jsonl"):
-            ratio = by[big, fmt] / by[small, fmt]
-            print(f"t({big:,})/t({small:,}) {fmt}: {ratio:.2f} (size ratio {big / small:.0f})")
+    out: dict = {}
+    for fmt in ("edn", "jsonl"):
+        if (sizes[0], fmt) not in by:
+            continue
+        small, big = by[sizes[0], fmt], by[sizes[-1], fmt]
+        out[fmt] = {
+            "small_lines": sizes[0],
+            "big_lines": sizes[-1],
+            "small_cpu_s": small,
+            "big_cpu_s": big,
+            "ratio": big / small if len(sizes) > 1 else None,
+            # the target is stated for 1M ops; a smaller run says nothing about it
+            "within_target": big <= TARGET_CPU_S if sizes[-1] >= TARGET_LINES else None,
+        }
+    return out
+
+
+def scaling_lines(summary: dict, name: str) -> list[str]:
+    lines = []
+    for fmt, s in summary.items():
+        head = f"{name + ': ' if name else ''}{fmt}"
+        if s["ratio"] is not None:
+            lines.append(
+                f"{head} t({s['big_lines']:,})/t({s['small_lines']:,}) = {s['ratio']:.2f} "
+                f"(size ratio {s['big_lines'] / s['small_lines']:.0f}; target ≤ 11)"
+            )
+        if s["within_target"] is None:
+            continue
+        verdict = "within" if s["within_target"] else "NOT within"
+        lines.append(
+            f"{head} {s['big_lines']:,} lines: {s['big_cpu_s']:.2f} CPU s, {verdict} the "
+            f"{TARGET_CPU_S:g} s target"
+        )
+    return lines
+
+
+def print_stages(rows: list[dict]) -> None:
+    header = ("ops", "reader", "stage", "CPU s", "wall s", "RSS MiB", "Ginstr")
+    print("{:>10} | {:<13} | {:<7} | {:>7} | {:>7} | {:>8} | {:>7}".format(*header))
+    print(f"{'-' * 10}-+-{'-' * 13}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 7}")
+    for row in rows:
+        ginstr = f"{row['instructions'] / 1e9:7.2f}" if "instructions" in row else "      -"
+        print(
+            f"{row['lines']:>10,} | {row['reader']:<13} | {row['stage']:<7} | "
+            f"{row['cpu_s']:>7.2f} | {row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f} | "
+            f"{ginstr}"
+        )
 
 
 def main() -> None:
@@ -416,12 +515,23 @@ def main() -> None:
     parser.add_argument(
         "--callgrind", action="store_true", help="with --before: instruction counts too"
     )
+    parser.add_argument(
+        "--python",
+        metavar="EXE",
+        help="run the measured children under this interpreter (it needs the project's "
+        "dependencies; the tree is put on its PYTHONPATH); default: this one",
+    )
     args = parser.parse_args()
     if args.write_jepsen:
         write_jepsen(args.write_jepsen)
         return
+    if args.python:
+        PYTHON[:] = [args.python]
+    interpreter = interpreter_info()
+    print(f"interpreter: {describe(interpreter)}", file=sys.stderr)
     if args.before:
         rows = compare_rows(args.before, args.sizes, args.repeat, args.callgrind)
+        print(f"\ninterpreter: {describe(interpreter)}")
         print_compare(rows)
         RESULTS.mkdir(parents=True, exist_ok=True)
         out = RESULTS / "log_checker_compare.json"
@@ -429,8 +539,11 @@ def main() -> None:
             "before": args.before,
             "repeat": args.repeat,
             "rows": rows,
+            "scaling": {name: scaling(rows, f"{name}_cpu_s") for name in ("before", "after")},
+            "target_cpu_s": TARGET_CPU_S,
             "load_average": os.getloadavg(),
-            "python": platform.python_version(),
+            "python": interpreter["version"],
+            "interpreter": interpreter,
         }
         out.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {out.relative_to(ROOT)}")
@@ -452,23 +565,20 @@ def main() -> None:
                 )
 
     print()
+    print(f"interpreter: {describe(interpreter)}")
     print(f"reference loop (1M dicts): {reference['cpu_s']:.3f} s CPU")
     if jepsen:
         print_jepsen(jepsen)
-    header = ("ops", "reader", "stage", "CPU s", "wall s", "RSS MiB", "Ginstr")
-    print("{:>10} | {:<13} | {:<7} | {:>7} | {:>7} | {:>8} | {:>7}".format(*header))
-    print(f"{'-' * 10}-+-{'-' * 13}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 7}")
-    for row in rows:
-        ginstr = f"{row['instructions'] / 1e9:7.2f}" if "instructions" in row else "      -"
-        print(
-            f"{row['lines']:>10,} | {row['reader']:<13} | {row['stage']:<7} | "
-            f"{row['cpu_s']:>7.2f} | {row['wall_s']:>7.2f} | {row['max_rss_mib']:>8.1f} | "
-            f"{ginstr}"
-        )
+    if rows:
+        print_stages(rows)
+    checks = [r for r in jepsen if r["case"] == "check"]
     report = {
         "benchmark": "log_checker",
-        "python": platform.python_version(),
+        "python": interpreter["version"],
+        "interpreter": interpreter,
         "machine": platform.machine(),
+        "target_cpu_s": TARGET_CPU_S,
+        "jepsen_scaling": scaling(checks, "cpu_s") if checks else {},
         "load_average": os.getloadavg(),
         "repeat": args.repeat,
         "reference_loop_cpu_s": reference["cpu_s"],

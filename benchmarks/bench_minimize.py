@@ -3,13 +3,14 @@
 For every zoo flaw and campaign seed, takes the raw (unminimized) first failing step list
 cached by benchmarks/collect_failures.py (running the campaign first if the cache lacks
 it), replays it, and minimizes it twice in this one process: with the minimizer of a
-baseline commit (its minimize.py and shrink_moves.py loaded from git; default 793a897,
-main before the re-search and rewrite passes) and with the current one. Per flaw: shrunk length min/median/max against
-the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
+baseline commit (its minimize.py, shrink_moves.py and shrink_rewrite.py loaded from git;
+default a3621ce, main before the round shrink3) and with the current one. Per flaw: shrunk
+length min/median/max against the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
 time per failure (median/max). Prints a table and writes benchmarks/results/minimize.json.
 
     PYTHONPATH=src python benchmarks/bench_minimize.py              # 10 seeds per flaw
     PYTHONPATH=src python benchmarks/bench_minimize.py --cached-only --flaw acks-one
+    PYTHONPATH=src python benchmarks/bench_minimize.py --case acks-one:2 --case lazy-truncation:9
 
 CPU time (`time.process_time`) rather than wall clock: the benchmark machine is shared.
 """
@@ -45,6 +46,7 @@ from replicheck.stateful.steps import CLIENT_COUNT, Step
 RESULTS = Path(__file__).parent / "results" / "minimize.json"
 MINIMIZER_PATH = "src/replicheck/stateful/minimize.py"
 MOVES_PATH = "src/replicheck/stateful/shrink_moves.py"
+REWRITE_PATH = "src/replicheck/stateful/shrink_rewrite.py"
 
 #: shortest reproduction known per flaw (docs/hunt.md, "Shortest known reproductions"; a
 #: shorter story either minimizer produces here lowers it in the table)
@@ -56,41 +58,59 @@ KNOWN_SHORTEST = {
     "epoch-cache-not-cleaned": 5,
     "epoch-truncation-without-kip279": 7,
     "hw-before-isr-ack": 2,
-    "hw-over-committed-isr": 7,
-    "ignore-min-isr": 5,
+    "hw-over-committed-isr": 5,
+    "ignore-min-isr": 4,
     "isr-expand-before-epoch-start": 7,
     "last-replica-standing": 4,
     "lazy-truncation": 8,
-    "no-fetch-fencing": 9,
+    "no-fetch-fencing": 8,
     "no-fsync": 2,
     "no-idempotent-dedup": 2,
     "no-truncation-same-leader": 8,
-    "rebooted-broker-stays-in-isr": 4,
-    "stale-broker-epoch-joins-isr": 4,
-    "stale-fetch-expands-isr": 4,
+    "rebooted-broker-stays-in-isr": 3,
+    "stale-broker-epoch-joins-isr": 7,
+    "stale-fetch-expands-isr": 8,
     "truncate-to-hw": 4,
-    "unclean-election": 5,
+    "unclean-election": 4,
 }
 
 
-def _module_at(rev: str, path: str, name: str) -> types.ModuleType:
-    """The module at `path` as it was at `rev`, imported under `name`."""
+def _source_at(rev: str, path: str) -> str | None:
+    """The text of `path` at `rev`, or None if it did not exist there."""
     root = Path(__file__).resolve().parent.parent
-    source = subprocess.run(
-        ["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True, text=True
-    ).stdout
+    shown = subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=root, capture_output=True, text=True
+    )
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def _module_at(
+    rev: str, path: str, name: str, moves: types.ModuleType | None = None
+) -> types.ModuleType:
+    """The module at `path` as it was at `rev`, imported under `name` (with `moves` standing
+    in for `replicheck.stateful.shrink_moves` while its imports run)."""
+    source = _source_at(rev, path)
+    assert source is not None, f"{path} does not exist at {rev}"
     module = types.ModuleType(name)
     sys.modules[module.__name__] = module  # dataclasses look their module up there
-    exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)
+    current = sys.modules["replicheck.stateful.shrink_moves"]
+    if moves is not None:
+        sys.modules["replicheck.stateful.shrink_moves"] = moves
+    try:
+        exec(compile(source, f"{rev}:{path}", "exec"), module.__dict__)
+    finally:
+        sys.modules["replicheck.stateful.shrink_moves"] = current
     return module
 
 
 def load_baseline(rev: str) -> types.ModuleType:
-    """The minimizer as it was at `rev`, with the candidate moves of the same commit (the
-    current `shrink_moves` may have moved on), imported under other names."""
+    """The minimizer as it was at `rev`, with the candidate moves and rewrites of the same
+    commit (the current ones may have moved on), imported under other names."""
     old_moves = _module_at(rev, MOVES_PATH, "baseline_shrink_moves")
     module = _module_at(rev, MINIMIZER_PATH, "baseline_minimize")
     module.moves = old_moves  # `from replicheck.stateful import shrink_moves as moves`
+    if _source_at(rev, REWRITE_PATH) is not None:
+        module.rewrite = _module_at(rev, REWRITE_PATH, "baseline_shrink_rewrite", old_moves)
     return module
 
 
@@ -159,6 +179,8 @@ def summary(values: list[float]) -> dict[str, float | None]:
 def bench_flaw(flaw: str, seeds: list[int], baseline: types.ModuleType, args: Any) -> dict:
     runs = []
     for seed in seeds:
+        if args.case and f"{flaw}:{seed}" not in args.case:
+            continue
         if args.cached_only and not cache_path(flaw, seed).exists():
             continue
         record = collect(flaw, seed, args.max_examples, args.steps)
@@ -293,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="campaign seeds per flaw")
     parser.add_argument("--flaw", action="append", help="only these flaws (repeatable)")
-    parser.add_argument("--baseline", default="793a897", help="git rev of the old minimizer")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--case", action="append", metavar="FLAW:SEED",
+                        help="only these failures (repeatable; implies their flaws)")  # fmt: skip
+    parser.add_argument("--baseline", default="a3621ce", help="git rev of the old minimizer")
     parser.add_argument("--cached-only", action="store_true",
                         help=f"only failures already cached under {CACHE}")  # fmt: skip
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)
@@ -302,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
     args = parser.parse_args(argv)
     console = Console(width=200)
-    names = args.flaw or sorted(FLAWS)
+    names = args.flaw or sorted({c.split(":")[0] for c in args.case or []}) or sorted(FLAWS)
     unknown = [n for n in names if n not in FLAWS]
     if unknown:
         console.print(f"unknown flaw(s): {', '.join(unknown)}")
@@ -310,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     baseline = load_baseline(args.baseline)
     rows = []
     for name in names:
-        rows.append(bench_flaw(name, list(range(args.seeds)), baseline, args))
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        rows.append(bench_flaw(name, seeds, baseline, args))
         console.print(f"[dim]{name}: {rows[-1]['found']} failures minimized[/]")
     with_known(rows)
     print_table(console, rows)

@@ -151,9 +151,13 @@ def test_leader_renamings_rename_one_broker_to_the_first() -> None:
 def test_delete_and_retime_lets_another_tick_take_a_deleted_step_s_time() -> None:
     steps = [crash(1), tick(30), Step("elect-preferred", {}), tick(5)]
     candidates = list(moves.delete_and_retime(steps, [10, 90]))
-    # the last tick deleted, its 5 ms added to the first, or the first set to each size
-    assert candidates[:4] == [[crash(1), tick(ms), Step("elect-preferred", {})]
-                              for ms in (5, 10, 35, 90)]  # fmt: skip
+    # the last tick deleted, its 5 ms added to the first, the first set to each size or
+    # one millisecond shorter or longer
+    assert candidates[:6] == [[crash(1), tick(ms), Step("elect-preferred", {})]
+                              for ms in (5, 10, 29, 31, 35, 90)]  # fmt: skip
+    # the election deleted: the last tick one millisecond shorter or longer
+    assert [crash(1), tick(30), tick(4)] in candidates
+    assert [crash(1), tick(30), tick(6)] in candidates
     assert [tick(90), Step("elect-preferred", {}), tick(5)] in candidates  # crash deleted
     assert all(len(c) == 3 for c in candidates)
     assert all(c.count(tick(30)) == 0 or c.count(tick(5)) == 0 for c in candidates)

@@ -14,8 +14,11 @@ module decides which to try when:
    steps (a power loss becomes a crash, a send waits, a cut leaves out a node, the
    network calms, a tick shortens); replace a send or poll that waited by a tick of the
    time it took;
-2. then, only when the cheap passes are stuck, escalating ones, each only for short
-   stories: delete any two steps; delete one step and give a tick another duration;
+2. then, only when the cheap passes are stuck, escalating ones: delete any window of 3-6
+   consecutive steps (at any length: linear), also but for its writes, also with the
+   ticks snapped to the campaign's sizes and later poll offsets shifted down; then, each
+   only for short stories: delete any two steps; delete one step and give a tick
+   another duration;
    delete one step and rename the brokers of the rest; swap two adjacent steps and
    delete one; delete two and rename; delete any three; keep any steps in any order
    (renamed too; shortest first, with a replay budget of its own); replace a window of
@@ -53,6 +56,8 @@ from replicheck.stateful.steps import Step
 
 #: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
 DEFAULT_MAX_RUNS = 2000
+#: deleting windows of 3-6 consecutive steps (linear in the length): from this length on
+MIN_LEN_WINDOWS = 4
 #: the escalating passes are quadratic or cubic in the length: only for stories this short
 MAX_LEN_PAIRS = 16
 MAX_LEN_SWAPS = 12
@@ -66,7 +71,7 @@ MAX_LEN_REARRANGE = 6
 MAX_LEN_RETIME = 16
 REARRANGE_MAX_RUNS = 500
 #: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
-MAX_LEN_SUBSTITUTE = 10
+MAX_LEN_SUBSTITUTE = 12
 #: the random re-search: replays per minimization, candidates drawn per replay at most
 #: (drawn candidates that were replayed before cost no replay), shortest story it runs on
 RESEARCH_MAX_RUNS = 400
@@ -299,6 +304,8 @@ class _Minimizer:
         """The quadratic and cubic passes, cheapest first, each only for short stories."""
         n = len(self.steps)
         perms = moves.broker_permutations(self.config.broker_count)
+        if n >= MIN_LEN_WINDOWS:
+            yield "windows", lambda steps: moves.delete_windows(steps, self.ticks)
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
         if n <= MAX_LEN_RETIME:

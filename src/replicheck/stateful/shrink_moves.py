@@ -5,7 +5,8 @@ step lists, in a fixed order, without running anything. The minimizer replays ea
 candidate and keeps the first that still fails, so a move only has to be *plausible*; a
 wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
 
-- shorter ones (fewer steps): deleting sets of steps, merging consecutive ticks, folding
+- shorter ones (fewer steps): deleting sets of steps or windows of consecutive steps
+  (their ticks snapped, later polls' offsets shifted), merging consecutive ticks, folding
   a tick into the wait of the send before it, deleting a fault with everything that
   touches the same broker later, one cut for several stopped brokers, deleting a step
   while another tick takes a new duration, keeping some steps in another order;
@@ -18,6 +19,7 @@ wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import combinations, permutations
 
@@ -44,6 +46,76 @@ def delete_subsets(steps: Sequence[Step], size: int) -> Iterator[Steps]:
     indices = range(len(steps) - 1, -1, -1)
     for drop in combinations(indices, size):
         yield without(steps, drop)
+
+
+#: client operations: a window deletion may keep them (`delete_windows`)
+CLIENT_OPS = frozenset({"send", "poll"})
+
+
+def snap_ticks(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> Steps:
+    """Every tick as the campaign tick size nearest to it (the smaller on a tie): a tick
+    of 112 or 13 ms was usually a 110 or a 10 that merged with a neighbour or took
+    another step's time, and once the steps around it go the round size may be the one
+    the story needs again."""
+    assert tick_sizes_ms, "no tick sizes to snap to"
+    snapped: Steps = []
+    for step in steps:
+        if step.kind == "tick":
+            ms = int(step.args["ms"])
+            nearest = min(tick_sizes_ms, key=lambda size: (abs(size - ms), size))
+            step = Step("tick", {"ms": nearest})
+        snapped.append(step)
+    return snapped
+
+
+def without_shifted(steps: Sequence[Step], drop: Sequence[int]) -> Steps:
+    """`without(steps, drop)`, each later poll's offset lowered by the writes to its
+    partition that went before it (floored at 0): deleting writes moves every later record
+    to a lower offset, so a poll that read the record the story needs reads it there."""
+    gone = set(drop)
+    shifted: Steps = []
+    dropped_writes: Counter[object] = Counter()
+    for index, step in enumerate(steps):
+        if index in gone:
+            if step.kind == "send":
+                dropped_writes[step.args.get("partition")] += 1
+            continue
+        lowered = dropped_writes[step.args.get("partition")]
+        if step.kind == "poll" and lowered and isinstance(step.args.get("offset"), int):
+            step = Step("poll", {**step.args, "offset": max(0, step.args["offset"] - lowered)})
+        shifted.append(step)
+    return shifted
+
+
+def delete_windows(
+    steps: Sequence[Step], tick_sizes_ms: Sequence[int], widths: Sequence[int] = (6, 5, 4, 3)
+) -> Iterator[Steps]:
+    """Every window of `width` consecutive steps deleted, at every offset (the widest
+    first, later windows first), also deleted but for its client operations, and each of
+    those with the ticks left snapped to the campaign's sizes (`snap_ticks`) and, where
+    writes went, with the later polls' offsets lowered to match (`without_shifted`).
+
+    Delta debugging only tries windows aligned on its halving chunks, and deleting any
+    three or more steps is cubic, so a long story keeps an opening that did nothing
+    lasting: a leader bounced and back (crash, wait, restart, election), a restart and the
+    wait for it. Those are runs of consecutive faults and waits, a linear number of
+    candidates at any length. Kept writes: such a stretch often sits around a write the
+    rest of the story reads.
+    """
+    for width in widths:
+        for start in range(len(steps) - width, -1, -1):
+            window = range(start, start + width)
+            faults = [i for i in window if steps[i].kind not in CLIENT_OPS]
+            drops = [window, faults] if 2 <= len(faults) < width else [window]
+            for drop in drops:
+                shorter = without(steps, drop)
+                yield shorter
+                snapped = snap_ticks(shorter, tick_sizes_ms)
+                if snapped != shorter:
+                    yield snapped
+                shifted = without_shifted(steps, drop)
+                if shifted != shorter:
+                    yield shifted
 
 
 def undo_partner(steps: Sequence[Step], index: int) -> int | None:
@@ -314,7 +386,9 @@ def delete_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> It
     What a deleted step did may have been only to let time pass or to shift when later
     steps happen (a second election wait, a tick that lined a step up with a fetch); a
     tick elsewhere of another length can stand in for it. Durations tried: the campaign's
-    tick sizes, the story's own ticks, and a deleted tick's time added to the other.
+    tick sizes, the story's own ticks, a deleted tick's time added to the other, and the
+    tick one millisecond shorter or longer (time is simulated to the millisecond, and a
+    deleted step can move a later event by as little: a cut reorders what is in flight).
     """
     sizes = {*tick_sizes_ms, *(int(s.args["ms"]) for s in steps if s.kind == "tick")}
     for gone in range(len(steps) - 1, -1, -1):
@@ -324,7 +398,7 @@ def delete_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> It
             if step.kind != "tick":
                 continue
             ms = int(step.args["ms"])
-            options = sorted(sizes | ({ms + extra_ms} if extra_ms else set()))
+            options = sorted(sizes | {ms - 1, ms + 1} | ({ms + extra_ms} if extra_ms else set()))
             for new_ms in options:
                 if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
                     yield [*shorter[:index], Step("tick", {"ms": new_ms}), *shorter[index + 1 :]]
