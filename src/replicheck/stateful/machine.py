@@ -884,15 +884,17 @@ class CampaignMachine(RuleBasedStateMachine):
         fetch is cut off (usually, while it carries records the follower lacks: it joins
         the ISR without them, and time passes until the controller has committed it), or
         the expansion is committed and then the leader loses the controller and the new
-        member, and usually a write follows (the leader's view of the ISR stays behind the
-        controller's while writes go on)."""
+        member (its view of the ISR stays behind the controller's)."""
         live = self._live()
         leader = self._leader_first(live)[0] if live else None
         if leader is None:
             return
-        if not self._isr_short(reachable=False) and not self._fall_behind(data, live, leader):
+        restarts = draw(data, st.booleans(), label="leader restarts")
+        if not self._isr_short(reachable=False) and not self._fall_behind(
+            data, live, leader, until_dropped=restarts
+        ):
             return
-        if draw(data, st.booleans(), label="leader restarts"):
+        if restarts:
             # The leader's process restarts at once: the controller moves leadership to
             # another ISR member, whose HW lags until every member has fetched from it.
             self._apply(Step("crash", {"broker": leader}), fault=True)
@@ -919,10 +921,6 @@ class CampaignMachine(RuleBasedStateMachine):
                 f"right after {member} joined the ISR"
             )
             self._partition([[f"b{leader}"], [f"b{member}", "controller"]], note)
-            # Writes go on meanwhile (usually): records the leader takes while its view of
-            # the ISR is behind the controller's, which the new member cannot fetch.
-            if self._idle_clients() and self._mostly(data, "write after the commit"):
-                self._send(data, wait=True, partition=part, fresh=True)
         else:
             note = f"cuts the link between leader {leader} of {topic_part} and joining {member}"
             self._partition([[f"b{leader}"], [f"b{member}"]], note)
@@ -938,12 +936,18 @@ class CampaignMachine(RuleBasedStateMachine):
         self.previous_action = "isr-race"
         return None
 
-    def _fall_behind(self, data: st.DataObject, live: list[int], leader: int) -> bool:
-        """A follower falls behind: cut off from the leader until the controller has dropped
-        it from the ISR (the leader's lag check runs on its own schedule, so a fixed tick
-        often ended with the follower still in it, and the write that follows then waited
-        for it instead of being committed without it), a write, and the link back. False
-        when the leader has no live follower."""
+    def _fall_behind(
+        self, data: st.DataObject, live: list[int], leader: int, until_dropped: bool
+    ) -> bool:
+        """A follower falls behind: cut off from the leader, a write, and the link back.
+        Before a leader restart (`until_dropped`) the cut lasts until the controller has
+        dropped the follower from the ISR: the leader's lag check runs on its own schedule,
+        so a fixed tick often ended with the follower still in it, the write then waited for
+        it, and the restarted leader's successor had no lagging follower to propose.
+        Otherwise it lasts the longest campaign tick, which often leaves the follower in the
+        ISR with the write waiting for it: uneven logs that a later failover must truncate
+        (waiting there too doubled the examples the truncation flaws need). False when the
+        leader has no live follower."""
         followers = [b for b in live if b != leader]
         if not followers:
             return False
@@ -952,10 +956,13 @@ class CampaignMachine(RuleBasedStateMachine):
             [[f"b{leader}"], [f"b{follower}"]],
             f"cuts the link between leader {leader} and {follower}",
         )
-        self._tick_until(
-            lambda c: all(follower not in p.isr for p in c.store.partitions),
-            2 * self.plan.long_ticks[-1],
-        )
+        if until_dropped:
+            self._tick_until(
+                lambda c: all(follower not in p.isr for p in c.store.partitions),
+                2 * self.plan.long_ticks[-1],
+            )
+        else:
+            self._apply(Step("tick", {"ms": self.plan.long_ticks[-1]}))
         if self._idle_clients():
             self._send(data, wait=True)
         self.partitioned = False
