@@ -578,7 +578,9 @@ class CampaignMachine(RuleBasedStateMachine):
         cluster = self.ex.cluster
         return [c for c in idle if moments.client_leader(cluster, c, partition) in (None, leader)]
 
-    def _send_until_done(self, data: st.DataObject, attempts: int = 2) -> None:
+    def _send_until_done(
+        self, data: st.DataObject, attempts: int = 2, partition: int | None = None
+    ) -> None:
         """Traffic that goes on during a procedure: a write, written again (a new message,
         as an application would) when it failed -- after a leadership change the first
         write of a client often meets its stale metadata (NOT_LEADER, FENCED_LEADER_EPOCH),
@@ -587,7 +589,7 @@ class CampaignMachine(RuleBasedStateMachine):
             if not self._idle_clients():
                 return
             history_from = len(self.ex.cluster.history)
-            self._send(data, wait=True, fresh=True)
+            self._send(data, wait=True, partition=partition, fresh=True)
             if not any(op["type"] == "fail" for op in self.ex.cluster.history[history_from:]):
                 return
 
