@@ -128,9 +128,8 @@ def failover_behind_slow_controller(machine: CampaignMachine, data: st.DataObjec
     machine._apply(Step("tick", {"ms": gap_ms}))
     machine._apply(Step("elect-preferred", {}), fault=True)
     machine._apply(Step("tick", {"ms": machine.plan.short_ticks[0]}))
-    for _ in range(2):  # the first write may meet stale client metadata
-        if machine._idle_clients():
-            machine._send(data, wait=True)
+    # writes to the partition whose leadership moved, from clients that know its leader
+    machine._send_until_done(data, partition=part)
     events_from = len(machine.ex.cluster.events)
     left_ms = started_ms + extra_ms + 5 * fetch_ms - machine.ex.cluster.now_ms
     if left_ms > 0:

@@ -578,7 +578,9 @@ class CampaignMachine(RuleBasedStateMachine):
         cluster = self.ex.cluster
         return [c for c in idle if moments.client_leader(cluster, c, partition) in (None, leader)]
 
-    def _send_until_done(self, data: st.DataObject, attempts: int = 2) -> None:
+    def _send_until_done(
+        self, data: st.DataObject, attempts: int = 2, partition: int | None = None
+    ) -> None:
         """Traffic that goes on during a procedure: a write, written again (a new message,
         as an application would) when it failed -- after a leadership change the first
         write of a client often meets its stale metadata (NOT_LEADER, FENCED_LEADER_EPOCH),
@@ -587,7 +589,7 @@ class CampaignMachine(RuleBasedStateMachine):
             if not self._idle_clients():
                 return
             history_from = len(self.ex.cluster.history)
-            self._send(data, wait=True, fresh=True)
+            self._send(data, wait=True, partition=partition, fresh=True)
             if not any(op["type"] == "fail" for op in self.ex.cluster.history[history_from:]):
                 return
 
@@ -878,34 +880,23 @@ class CampaignMachine(RuleBasedStateMachine):
 
     def _do_isr_race(self, data: st.DataObject) -> None:
         """Race an ISR expansion. If no replica is out of the ISR, one first falls behind
-        (cut from the leader until it leaves the ISR, a write committed without it, the
-        link back); maybe the leader's process restarts at once (another ISR member
+        (`_fall_behind`); maybe the leader's process restarts at once (another ISR member
         leads, its HW lagging until every member has fetched from it). Then time passes
-        until a leader proposes adding a follower, and either the answer carrying the follower's missing records is cut off (the
-        follower is in the ISR without them), or the expansion is committed and then
-        the leader loses the controller and the new member (its view of the ISR stays
-        behind the controller's while writes go on)."""
+        until a leader proposes adding a follower, and either the answer to the follower's
+        fetch is cut off (usually, while it carries records the follower lacks: it joins
+        the ISR without them, and time passes until the controller has committed it), or
+        the expansion is committed and then the leader loses the controller and the new
+        member (its view of the ISR stays behind the controller's)."""
         live = self._live()
         leader = self._leader_first(live)[0] if live else None
         if leader is None:
             return
-        if not self._isr_short(reachable=False):
-            # First a follower falls behind: cut off from the leader, it leaves the ISR,
-            # a write is committed without it, and the link comes back.
-            followers = [b for b in live if b != leader]
-            if not followers:
-                return
-            follower = draw(data, sampled(followers), label="lagging follower")
-            self._partition(
-                [[f"b{leader}"], [f"b{follower}"]],
-                f"cuts the link between leader {leader} and {follower}",
-            )
-            self._apply(Step("tick", {"ms": self.plan.long_ticks[-1]}))
-            if self._idle_clients():
-                self._send(data, wait=True)
-            self.partitioned = False
-            self._apply(Step("heal", {}), fault=True)
-        if draw(data, st.booleans(), label="leader restarts"):
+        restarts = draw(data, st.booleans(), label="leader restarts")
+        if not self._isr_short(reachable=False) and not self._fall_behind(
+            data, live, leader, until_dropped=restarts
+        ):
+            return
+        if restarts:
             # The leader's process restarts at once: the controller moves leadership to
             # another ISR member, whose HW lags until every member has fetched from it.
             self._apply(Step("crash", {"broker": leader}), fault=True)
@@ -919,7 +910,8 @@ class CampaignMachine(RuleBasedStateMachine):
         topic_part = f"{self.plan.config.topic}-{part}"
         if self.plan.config.broker_epochs and draw(data, st.booleans(), label="held up"):
             return self._hold_up_proposal(data, leader, member, topic_part)
-        if draw(data, st.booleans(), label="race the commit"):
+        lacks = moments.joining_lacks(self.ex.cluster, part, leader, member)
+        if self._race_the_commit(data, lacks):
             self._tick_until(
                 lambda c: moments.controller_ahead(c) is not None,
                 2 * self.plan.config.fetch_interval_ms,
@@ -934,8 +926,61 @@ class CampaignMachine(RuleBasedStateMachine):
         else:
             note = f"cuts the link between leader {leader} of {topic_part} and joining {member}"
             self._partition([[f"b{leader}"], [f"b{member}"]], note)
+            if lacks:
+                # The member joins without the records the lost answer carried: time
+                # passes until the controller has committed it (the state every check
+                # after this step sees; the leader drops the member again soon, since it
+                # cannot fetch).
+                self._tick_until(
+                    lambda c: member in c.store.partitions[part].isr,
+                    2 * self.plan.config.fetch_interval_ms,
+                )
         self.previous_action = "isr-race"
         return None
+
+    def _fall_behind(
+        self, data: st.DataObject, live: list[int], leader: int, until_dropped: bool
+    ) -> bool:
+        """A follower falls behind: cut off from the leader, a write, and the link back.
+        Before a leader restart (`until_dropped`) the cut lasts until the controller has
+        dropped the follower from the ISR: the leader's lag check runs on its own schedule,
+        so a fixed tick often ended with the follower still in it, the write then waited for
+        it, and the restarted leader's successor had no lagging follower to propose.
+        Otherwise it lasts the longest campaign tick, which often leaves the follower in the
+        ISR with the write waiting for it: uneven logs that a later failover must truncate
+        (waiting there too doubled the examples the truncation flaws need). False when the
+        leader has no live follower."""
+        followers = [b for b in live if b != leader]
+        if not followers:
+            return False
+        follower = draw(data, sampled(followers), label="lagging follower")
+        self._partition(
+            [[f"b{leader}"], [f"b{follower}"]],
+            f"cuts the link between leader {leader} and {follower}",
+        )
+        if until_dropped:
+            self._tick_until(
+                lambda c: all(follower not in p.isr for p in c.store.partitions),
+                2 * self.plan.long_ticks[-1],
+            )
+        else:
+            self._apply(Step("tick", {"ms": self.plan.long_ticks[-1]}))
+        if self._idle_clients():
+            self._send(data, wait=True)
+        self.partitioned = False
+        self._apply(Step("heal", {}), fault=True)
+        return True
+
+    def _race_the_commit(self, data: st.DataObject, lacks: int) -> bool:
+        """Which side of a pending expansion to race: let it reach the controller and then
+        cut the leader off (True), or cut the fetch answer to the joining member (False).
+        While that answer carries records the member lacks (the leader judged it by a
+        lagging high watermark, or writes beyond the HW are in flight), cutting it off
+        usually (3 in 4): the member then joins the ISR without them. Otherwise the answer
+        is empty and either side is a fair coin."""
+        if lacks > 0:
+            return not self._mostly(data, "cut the answer")
+        return draw(data, st.booleans(), label="race the commit")
 
     def _hold_up_proposal(
         self, data: st.DataObject, leader: int, member: int, topic_part: str

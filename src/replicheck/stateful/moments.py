@@ -37,6 +37,21 @@ def pending_expansion(cluster: Cluster) -> tuple[int, int, int] | None:
     return None
 
 
+def joining_lacks(cluster: Cluster, partition: int, leader: int, member: int) -> int:
+    """How many records `leader` holds beyond the offset `member` last fetched from: what the
+    answer to that fetch carries. A member proposed for the ISR while it still lacks records
+    the leader holds joins without them if that answer is lost (the leader judged it by a
+    high watermark that lagged, or records beyond it are in flight). 0 when `leader` does not
+    lead `partition` or has not heard from `member`."""
+    node = cluster.brokers.get(leader)
+    if node is None or partition >= len(node.replicas):
+        return 0
+    r = node.replicas[partition]
+    if r.role != ROLE_LEADER or member not in r.f_leo:
+        return 0
+    return max(0, r.log.leo - r.f_leo[member])
+
+
 def controller_ahead(cluster: Cluster) -> tuple[int, int, int] | None:
     """(partition, leader, new member) while the controller has committed an expansion the
     leader has not adopted yet, else None."""
