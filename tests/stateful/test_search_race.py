@@ -5,9 +5,11 @@ controller has committed the member)."""
 
 from replicheck.impl import Cluster, ClusterConfig
 from replicheck.stateful import moments
-from replicheck.stateful.machine import FAULT_FAMILIES, CampaignMachine, Sink, make_machine
+from replicheck.stateful.machine import CampaignMachine
 from replicheck.stateful.runner import resolve_config
-from replicheck.stateful.scenario import Executor, Step
+from replicheck.stateful.scenario import Step
+
+from .test_search_aim import _machine
 
 # A flaw's configuration only to build the state the race aims at (a member proposed while
 # it lacks records); the machine's code never asks which flaw is on.
@@ -29,15 +31,6 @@ class Script:
         strategy = getattr(strategy, "wrapped_strategy", strategy)  # a lazy sampled_from
         elements = getattr(strategy, "elements", None)
         return next(iter(elements)) if elements is not None else False
-
-
-def _machine(config: ClusterConfig) -> CampaignMachine:
-    machine = make_machine(config, Sink())()
-    assert isinstance(machine, CampaignMachine)
-    machine.executor = Executor(config, seed=0)
-    machine.families = frozenset(FAULT_FAMILIES)
-    machine.ex.apply(Step("tick", {"ms": 50}))
-    return machine
 
 
 def _race(machine: CampaignMachine, values: dict[str, object]) -> tuple[list[Step], Script]:
