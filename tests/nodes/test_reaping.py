@@ -5,9 +5,11 @@ only the harness's own kill can end them -- these tests fail if it forgets one."
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -64,22 +66,37 @@ def test_reaped_after_a_paused_node(program, pid_alive, fast):
 
 
 def test_reaped_on_keyboard_interrupt(program, pid_alive, tmp_path):
+    """Ctrl-C from outside (as a terminal sends it) in the middle of a run's wait step."""
     pids = tmp_path / "pids.json"
     script = textwrap.dedent(f"""
-        import json, os, signal, threading
+        import json, os
         from replicheck.nodes import NodeStep, NodeTarget
         target = NodeTarget({program("stubborn")!r}, 3)
         target.start()
-        with open({str(pids)!r}, "w") as out:
+        with open({str(pids)!r} + ".tmp", "w") as out:
             json.dump([p.pid for p in target.processes.values()], out)
-        threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        os.replace({str(pids)!r} + ".tmp", {str(pids)!r})
         target.run([NodeStep("wait", {{"ms": 4000}})])
         print("not interrupted")
     """)
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert "KeyboardInterrupt" in done.stderr and "not interrupted" not in done.stdout
+    try:
+        for _ in range(600):  # the nodes are up once the file exists (bounded: 60 s)
+            if pids.exists() or child.poll() is not None:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)  # into the 4 s wait step
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+    assert "KeyboardInterrupt" in stderr and "not interrupted" not in stdout, (stdout, stderr)
     started = json.loads(pids.read_text())
     assert len(started) == 3
     assert [pid for pid in started if pid_alive(pid)] == []
