@@ -69,8 +69,11 @@ def test_reaped_on_keyboard_interrupt(program, pid_alive, tmp_path):
     """Ctrl-C from outside (as a terminal sends it) in the middle of a run's wait step."""
     pids = tmp_path / "pids.json"
     script = textwrap.dedent(f"""
-        import json, os
+        import json, os, signal
         from replicheck.nodes import NodeStep, NodeTarget
+        # a child inherits an ignored SIGINT (a library earlier in the suite may ignore it),
+        # and Python then installs no handler: start as an interactive program does
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         target = NodeTarget({program("stubborn")!r}, 3)
         target.start()
         with open({str(pids)!r} + ".tmp", "w") as out:
