@@ -9,7 +9,8 @@ Hypothesis-free reproduction.
 Search shaping, because flaws must be reachable in a handful of steps:
 - swarm testing: each example enables a random subset of fault families (drawn in the
   `@initialize` rule): some examples are "power loss only", others "partitions and
-  preferred elections", and so on;
+  preferred elections", and so on; an action is on when the family of any step it
+  injects is;
 - one weighted menu instead of uniformly chosen rules: writes are frequent, and right after
   a write was left in flight the menu leans towards reading it early and failing its
   leader; while a broker is down, towards restarting it;
@@ -26,7 +27,8 @@ Search shaping, because flaws must be reachable in a handful of steps:
   records that others lack for a controller-link loss, a client that knows the new leader
   for a procedure's write (one still aiming at a dead leader waits a request timeout);
 - while the follower a failover would elect lacks records another follower holds, the
-  cascade weighs more: the two elections it makes decide whose records survive;
+  cascade and the rolling restart weigh more: the elections they make decide whose
+  records survive;
 - tick sizes come from the configuration: half a fetch interval (a write reached the leader
   but no follower yet), one fetch interval, the session timeout (a dead broker's session
   expires, the controller elects) and the replica lag limit (a lagging follower leaves the
