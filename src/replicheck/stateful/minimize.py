@@ -58,6 +58,10 @@ from replicheck.stateful.steps import Step
 DEFAULT_MAX_RUNS = 2000
 #: deleting windows of 3-6 consecutive steps (linear in the length): from this length on
 MIN_LEN_WINDOWS = 4
+#: replacing a window by a tick of the time it took (linear too): from this length on,
+#: for windows of these widths (and the halves, quarters, … of longer stories)
+MIN_LEN_TIMED_WINDOWS = 3
+WINDOW_WIDTHS = (6, 5, 4, 3, 2)
 #: the escalating passes are quadratic or cubic in the length: only for stories this short
 MAX_LEN_PAIRS = 16
 MAX_LEN_SWAPS = 12
@@ -289,16 +293,35 @@ class _Minimizer:
             if not changed:
                 break
 
-    def client_ops_as_ticks(self, steps: list[Step]) -> Iterator[list[Step]]:
-        """`moves.client_ops_as_ticks` with the current steps' durations (one replay if the
-        current steps were never replayed: the renumbered original)."""
+    def current_durations_ms(self, steps: list[Step]) -> list[int] | None:
+        """How long each current step took (one replay if the current steps were never
+        replayed: the renumbered original); None when the budget is spent."""
         if self.durations_ms is None:
             if self.exhausted:
-                return
+                return None
             self.runs += 1
             self.spent[self.active_pass] += 1
             _, self.durations_ms = run_timed(self.config, self.seed, steps)
-        yield from moves.client_ops_as_ticks(steps, self.durations_ms)
+        return self.durations_ms
+
+    def client_ops_as_ticks(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`moves.client_ops_as_ticks` with the current steps' durations."""
+        durations_ms = self.current_durations_ms(steps)
+        if durations_ms is not None:
+            yield from moves.client_ops_as_ticks(steps, durations_ms)
+
+    def timed_windows(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`moves.windows_as_ticks` with the current steps' durations: the halves,
+        quarters, … of delta debugging (down to 8 steps), then every window of 6 down to 2."""
+        durations_ms = self.current_durations_ms(steps)
+        if durations_ms is None:
+            return
+        halving = []
+        width = len(steps) // 2
+        while width > max(WINDOW_WIDTHS):
+            halving.append(width)
+            width //= 2
+        yield from moves.windows_as_ticks(steps, durations_ms, [*halving, *WINDOW_WIDTHS])
 
     def escalating_passes(self) -> Iterator[tuple[str, Candidates]]:
         """The quadratic and cubic passes, cheapest first, each only for short stories."""
@@ -306,10 +329,14 @@ class _Minimizer:
         perms = moves.broker_permutations(self.config.broker_count)
         if n >= MIN_LEN_WINDOWS:
             yield "windows", lambda steps: moves.delete_windows(steps, self.ticks)
+        if n >= MIN_LEN_TIMED_WINDOWS:
+            yield "timed-windows", self.timed_windows
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
         if n <= MAX_LEN_RETIME:
             yield "retime", lambda steps: moves.delete_and_retime(steps, self.ticks)
+        if n <= MAX_LEN_RETIME:
+            yield "rewait", lambda steps: moves.delete_and_rewait(steps, self.ticks)
         if n <= MAX_LEN_RELABEL[0]:
             yield "relabel-1", lambda steps: moves.delete_and_relabel(steps, 1, perms)
         if n <= MAX_LEN_SWAPS:

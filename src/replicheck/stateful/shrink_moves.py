@@ -207,6 +207,30 @@ def client_ops_as_ticks(steps: Sequence[Step], durations_ms: Sequence[int]) -> I
             yield [*steps[:index], tick, *steps[index + 1 :]]
 
 
+def windows_as_ticks(
+    steps: Sequence[Step], durations_ms: Sequence[int], widths: Sequence[int]
+) -> Iterator[Steps]:
+    """Every window of `width` consecutive steps replaced by one tick as long as the window
+    took (the widest first, later windows first), when it took any time and is not one
+    tick already.
+
+    A timing-bound story (a write that must land while a cut is in place, a fetch that
+    must meet an election) breaks when a stretch in its middle is deleted: everything
+    after it happens earlier. Often the stretch did nothing but let time pass, and the
+    same time passing without it is what the rest needs. One candidate per window and
+    width, so linear at any length (the passes that retime ticks are quadratic, for short
+    stories only).
+    """
+    assert len(durations_ms) == len(steps)
+    for width in widths:
+        for start in range(len(steps) - width, -1, -1):
+            total_ms = sum(durations_ms[start : start + width])
+            if width < 2 or total_ms <= 0:
+                continue
+            tick = Step("tick", {"ms": min(MAX_STEP_MS, total_ms)})
+            yield [*steps[:start], tick, *steps[start + width :]]
+
+
 def simplicity_rank(step: Step) -> tuple[int, int]:
     """What a same-length rewrite must lower: (how drastic the step is, its size). A
     client operation weighs more than a tick, so one may become the other."""
@@ -402,6 +426,38 @@ def delete_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> It
             for new_ms in options:
                 if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
                     yield [*shorter[:index], Step("tick", {"ms": new_ms}), *shorter[index + 1 :]]
+
+
+def _waits_ms(step: Step) -> int | None:
+    """How long a send or poll with a bound of its own waits for its answer (else None)."""
+    if step.kind in CLIENT_OPS and step.args.get("wait", True) and "wait_ms" in step.args:
+        return int(step.args["wait_ms"])
+    return None
+
+
+def delete_and_rewait(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> Iterator[Steps]:
+    """One step deleted and one send or poll with a bound of its own given another bound:
+    a campaign tick size, one of the story's own bounds, or its own one millisecond
+    shorter or longer.
+
+    A client step's bound decides whether its request is still in flight when the next
+    step comes (a write retried across a failover needs the failover before its answer),
+    and the story's other steps may have been there only to line that up: a write that
+    waited 40 ms behind a crash, a restart and an election is often one that waits 5 ms
+    before a crash. `delete_and_retime` does the same for ticks.
+    """
+    bounds = {b for s in steps if (b := _waits_ms(s)) is not None}
+    sizes = {*tick_sizes_ms, *bounds}
+    for gone in range(len(steps) - 1, -1, -1):
+        shorter = without(steps, (gone,))
+        for index, step in enumerate(shorter):
+            ms = _waits_ms(step)
+            if ms is None:
+                continue
+            for new_ms in sorted(sizes | {ms - 1, ms + 1}):
+                if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
+                    rewaited = Step(step.kind, {**step.args, "wait_ms": new_ms})
+                    yield [*shorter[:index], rewaited, *shorter[index + 1 :]]
 
 
 #: the faults that stop a broker (a later restart brings it back)
