@@ -18,7 +18,8 @@ module decides which to try when:
    consecutive steps (at any length: linear), also but for its writes, also with the
    ticks snapped to the campaign's sizes and later poll offsets shifted down; then, each
    only for short stories: delete any two steps; delete one step and give a tick
-   another duration;
+   another duration; delete one step and give a send or poll another bound (whether its
+   request is still in flight at the next step);
    delete one step and rename the brokers of the rest; swap two adjacent steps and
    delete one; delete two and rename; delete any three; keep any steps in any order
    (renamed too; shortest first, with a replay budget of its own); replace a window of
@@ -58,10 +59,6 @@ from replicheck.stateful.steps import Step
 DEFAULT_MAX_RUNS = 2000
 #: deleting windows of 3-6 consecutive steps (linear in the length): from this length on
 MIN_LEN_WINDOWS = 4
-#: replacing a window by a tick of the time it took (linear too): from this length on,
-#: for windows of these widths (and the halves, quarters, … of longer stories)
-MIN_LEN_TIMED_WINDOWS = 3
-WINDOW_WIDTHS = (6, 5, 4, 3, 2)
 #: the escalating passes are quadratic or cubic in the length: only for stories this short
 MAX_LEN_PAIRS = 16
 MAX_LEN_SWAPS = 12
@@ -73,6 +70,9 @@ MAX_LEN_RELABEL = (16, 8)
 MAX_LEN_REARRANGE = 6
 #: deleting a step and giving a tick another duration: only for stories this short
 MAX_LEN_RETIME = 16
+#: deleting a step and giving a client step's bound another value: only for stories this
+#: short (the candidates grow with the length times the bounded client steps)
+MAX_LEN_REWAIT = 20
 REARRANGE_MAX_RUNS = 500
 #: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
 MAX_LEN_SUBSTITUTE = 12
@@ -293,35 +293,16 @@ class _Minimizer:
             if not changed:
                 break
 
-    def current_durations_ms(self, steps: list[Step]) -> list[int] | None:
-        """How long each current step took (one replay if the current steps were never
-        replayed: the renumbered original); None when the budget is spent."""
+    def client_ops_as_ticks(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`moves.client_ops_as_ticks` with the current steps' durations (one replay if the
+        current steps were never replayed: the renumbered original)."""
         if self.durations_ms is None:
             if self.exhausted:
-                return None
+                return
             self.runs += 1
             self.spent[self.active_pass] += 1
             _, self.durations_ms = run_timed(self.config, self.seed, steps)
-        return self.durations_ms
-
-    def client_ops_as_ticks(self, steps: list[Step]) -> Iterator[list[Step]]:
-        """`moves.client_ops_as_ticks` with the current steps' durations."""
-        durations_ms = self.current_durations_ms(steps)
-        if durations_ms is not None:
-            yield from moves.client_ops_as_ticks(steps, durations_ms)
-
-    def timed_windows(self, steps: list[Step]) -> Iterator[list[Step]]:
-        """`moves.windows_as_ticks` with the current steps' durations: the halves,
-        quarters, … of delta debugging (down to 8 steps), then every window of 6 down to 2."""
-        durations_ms = self.current_durations_ms(steps)
-        if durations_ms is None:
-            return
-        halving = []
-        width = len(steps) // 2
-        while width > max(WINDOW_WIDTHS):
-            halving.append(width)
-            width //= 2
-        yield from moves.windows_as_ticks(steps, durations_ms, [*halving, *WINDOW_WIDTHS])
+        yield from moves.client_ops_as_ticks(steps, self.durations_ms)
 
     def escalating_passes(self) -> Iterator[tuple[str, Candidates]]:
         """The quadratic and cubic passes, cheapest first, each only for short stories."""
@@ -329,13 +310,11 @@ class _Minimizer:
         perms = moves.broker_permutations(self.config.broker_count)
         if n >= MIN_LEN_WINDOWS:
             yield "windows", lambda steps: moves.delete_windows(steps, self.ticks)
-        if n >= MIN_LEN_TIMED_WINDOWS:
-            yield "timed-windows", self.timed_windows
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
         if n <= MAX_LEN_RETIME:
             yield "retime", lambda steps: moves.delete_and_retime(steps, self.ticks)
-        if n <= MAX_LEN_RETIME:
+        if n <= MAX_LEN_REWAIT:
             yield "rewait", lambda steps: moves.delete_and_rewait(steps, self.ticks)
         if n <= MAX_LEN_RELABEL[0]:
             yield "relabel-1", lambda steps: moves.delete_and_relabel(steps, 1, perms)

@@ -9,7 +9,8 @@ wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
   (their ticks snapped, later polls' offsets shifted), merging consecutive ticks, folding
   a tick into the wait of the send before it, deleting a fault with everything that
   touches the same broker later, one cut for several stopped brokers, deleting a step
-  while another tick takes a new duration, keeping some steps in another order;
+  while another tick takes a new duration or a send or poll a new bound, keeping some
+  steps in another order;
 - simpler ones (same length, every step no harder to read or to reproduce): a power loss
   becomes a crash, a send waits for its answer (with no bound of its own), a cut leaves
   out a node, the network calms down, a tick shortens.
@@ -205,30 +206,6 @@ def client_ops_as_ticks(steps: Sequence[Step], durations_ms: Sequence[int]) -> I
         if waited and durations_ms[index] > 0:
             tick = Step("tick", {"ms": min(MAX_STEP_MS, durations_ms[index])})
             yield [*steps[:index], tick, *steps[index + 1 :]]
-
-
-def windows_as_ticks(
-    steps: Sequence[Step], durations_ms: Sequence[int], widths: Sequence[int]
-) -> Iterator[Steps]:
-    """Every window of `width` consecutive steps replaced by one tick as long as the window
-    took (the widest first, later windows first), when it took any time and is not one
-    tick already.
-
-    A timing-bound story (a write that must land while a cut is in place, a fetch that
-    must meet an election) breaks when a stretch in its middle is deleted: everything
-    after it happens earlier. Often the stretch did nothing but let time pass, and the
-    same time passing without it is what the rest needs. One candidate per window and
-    width, so linear at any length (the passes that retime ticks are quadratic, for short
-    stories only).
-    """
-    assert len(durations_ms) == len(steps)
-    for width in widths:
-        for start in range(len(steps) - width, -1, -1):
-            total_ms = sum(durations_ms[start : start + width])
-            if width < 2 or total_ms <= 0:
-                continue
-            tick = Step("tick", {"ms": min(MAX_STEP_MS, total_ms)})
-            yield [*steps[:start], tick, *steps[start + width :]]
 
 
 def simplicity_rank(step: Step) -> tuple[int, int]:
