@@ -71,8 +71,10 @@ def test_reaped_on_keyboard_interrupt(program, pid_alive, tmp_path):
     script = textwrap.dedent(f"""
         import json, os, signal
         from replicheck.nodes import NodeStep, NodeTarget
-        # a child inherits an ignored SIGINT (a library earlier in the suite may ignore it),
-        # and Python then installs no handler: start as an interactive program does
+        # a child inherits an ignored SIGINT -- pytest started as a background job of a
+        # shell without job control (`cmd &` in a script) has SIGINT ignored, as bash does
+        # for every such job -- and Python then installs no handler: start as an
+        # interactive program does
         signal.signal(signal.SIGINT, signal.default_int_handler)
         target = NodeTarget({program("stubborn")!r}, 3)
         target.start()

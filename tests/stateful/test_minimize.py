@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import pytest
+
 from replicheck.impl import ClusterConfig
 from replicheck.stateful.minimize import polish, polish_with_stats
 from replicheck.stateful.result import RunResult
@@ -189,6 +191,7 @@ def slow_link(src: str, dst: str, extra_ms: int) -> Step:
     return Step("slow-link", {"src": src, "dst": dst, "extra_ms": extra_ms})
 
 
+@pytest.mark.usefixtures("invariants_between_steps")
 def test_a_deleted_step_s_time_moves_into_another_tick() -> None:
     # lazy-truncation as a campaign found it (seed 0), as far as the passes without
     # retiming get it (12 steps): deleting the 5 ms after the preferred election fails

@@ -9,6 +9,8 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
+import pytest
+
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import minimize
 from replicheck.stateful import shrink_moves as moves
@@ -117,6 +119,7 @@ REBOOTED = [send("m1"), step("replace-disk", broker=1), step("restart", broker=1
             step("tick", ms=1)]  # fmt: skip
 
 
+@pytest.mark.usefixtures("invariants_between_steps")
 def test_a_window_gives_way_to_one_generic_step() -> None:
     # The reboot and the wait after it become one crash of b2: with b2 gone, the empty b1
     # still in the ISR is what the election finds (3 steps, shorter than the zoo's 4).
@@ -200,6 +203,7 @@ def _offers_the_allowed_loss(*args: Any) -> Any:
     yield list(ALLOWED_LOSS)
 
 
+@pytest.mark.usefixtures("invariants_between_steps")
 def test_a_story_that_fails_without_the_flaw_is_not_adopted(monkeypatch: Any) -> None:
     monkeypatch.setattr(rewrite, "research", _offers_the_allowed_loss)
     original = failing("stale-broker-epoch-joins-isr", 231, STALE_BROKER_EPOCH)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import minimize
 from replicheck.stateful import shrink_moves as moves
@@ -163,6 +165,7 @@ STALE_TEN = [
 ]  # fmt: skip
 
 
+@pytest.mark.usefixtures("invariants_between_steps")
 def test_a_tick_one_millisecond_shorter_lets_a_cut_go() -> None:
     config = resolve_config(ClusterConfig(), "stale-broker-epoch-joins-isr")
     original = run_scenario(config, 231, STALE_TEN)

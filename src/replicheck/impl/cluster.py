@@ -57,6 +57,11 @@ class Cluster:
         self._leader_violations: list[str] = []
         self._hw_seen: dict[tuple[str, int, int], int] = {}
         self._committed: dict[str, list[Entry]] = {}  # see invariants.py
+        # Set by watch_invariants: the nodes whose every handled event is followed by a
+        # check, and what those checks found (in order, each text once).
+        self._watched_nodes: set[str] | None = None
+        self._watched_violations: list[str] = []
+        self._watched_seen: set[str] = set()
         self.messages_delivered = 0  # for benchmarks: messages handed to a node
         self.timer_ticks = 0  # for benchmarks: node wakeups that ran
         # Liveness (see liveness.py): set by final_read. `convergence_ms` is how long the
@@ -210,6 +215,7 @@ class Cluster:
         incarnation = self._incarnation
         wake = self._wake
         net = self._net
+        watched = self._watched_nodes
         pop = heapq.heappop
         push = heapq.heappush
         delivered = timers = 0
@@ -234,6 +240,8 @@ class Cluster:
                     out = node.step(msg, t)
                 if out:
                     self._route(dst, out)
+                if watched is not None and dst in watched:
+                    self._watch_invariants()
                 nt = node.next_tick_ms
                 if nt < INF_MS:
                     current = wake.get(dst)
@@ -639,8 +647,33 @@ class Cluster:
         the campaign aims faults with it instead of parsing describe lines)."""
         return describe_mod.partition_status(self, self.partition_index(partition))
 
+    def watch_invariants(self) -> None:
+        """From now on, check the replica invariants after every message or timer a broker
+        or the controller handles, not only when asked.
+
+        A state that breaks an invariant can be gone again a few milliseconds later, inside
+        one `tick` (an ISR member admitted and dropped, an HW that passed a member's log end
+        until it caught up); checked only between driver calls it goes unseen. Each handled
+        message is one atomic transition of the protocol, the states between them are the
+        states the TLA+ specification checks, and the invariants hold in every one of them
+        for a correct Kafka (see invariants.py), so watching adds observations, never a
+        false alarm. It costs about a tenth of a campaign example; a log of n records makes
+        each check O(n), so long-running workloads leave it off."""
+        self._watched_nodes = {CONTROLLER, *(f"b{b}" for b in self.broker_ids)}
+
+    def _watch_invariants(self) -> None:
+        seen = self._watched_seen
+        for text in invariants.check(self):
+            if text not in seen:
+                seen.add(text)
+                self._watched_violations.append(text)
+
     def invariant_violations(self) -> list[str]:
-        return invariants.check(self)
+        """What breaks an invariant now, and (after `watch_invariants`) everything that
+        broke one at any moment before, first seen first. Read-only."""
+        now = invariants.check(self)
+        seen = self._watched_seen
+        return self._watched_violations + [text for text in now if text not in seen]
 
     def replica_logs(self, partition: int | str) -> dict[int, list[Entry]]:
         index = self.partition_index(partition)

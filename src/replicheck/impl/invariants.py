@@ -1,6 +1,8 @@
-"""Replica invariants that must hold at every step of a correct cluster.
+"""Replica invariants that must hold in every state of a correct cluster.
 
-They read implementation state (unlike the history checkers) and are evaluated on demand.
+They read implementation state (unlike the history checkers) and are evaluated on demand,
+or after every event a broker or the controller handles once the cluster watches them
+(`Cluster.watch_invariants`, which the campaign uses).
 Following the TLA+ kafka-specification (hachikuji/kafka-specification, KafkaReplication.tla
 and AsyncIsr.tla), the ISR properties are checked for *every* replica that presumes
 leadership -- the controller's current leader and any zombie that has not yet heard it was

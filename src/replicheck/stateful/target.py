@@ -109,6 +109,7 @@ class ClusterTarget:
     def __init__(self, config: ClusterConfig, seed: int) -> None:
         self.config = config
         self.cluster = Cluster(config, seed=seed)
+        self.cluster.watch_invariants()
 
     # -- the Target protocol -------------------------------------------------------------
     @property
