@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import shrink_moves as moves
 from replicheck.stateful.minimize import polish_with_stats
@@ -105,7 +107,11 @@ LOSSY_NINETEEN = [
 ]  # fmt: skip
 
 
+@pytest.mark.usefixtures("invariants_between_steps")
 def test_rewaiting_shortens_a_nineteen_step_story_to_five() -> None:
+    # found with invariants checked between steps (before integ5); watching every event
+    # sees the replica invariant break sooner, and a window deletion and the re-search
+    # reach 5 steps too, without rewaiting
     config = resolve_config(ClusterConfig(), "hw-over-committed-isr")
     original = run_scenario(config, 273, LOSSY_NINETEEN)
     assert original.violation
