@@ -4,13 +4,14 @@ For every zoo flaw and campaign seed, takes the raw (unminimized) first failing 
 cached by benchmarks/collect_failures.py (running the campaign first if the cache lacks
 it), replays it, and minimizes it twice in this one process: with the minimizer of a
 baseline commit (its minimize.py, shrink_moves.py and shrink_rewrite.py loaded from git;
-default a3621ce, main before the round shrink3) and with the current one. Per flaw: shrunk
+default 73ad1d7, main before the round shrink4) and with the current one. Per flaw: shrunk
 length min/median/max against the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
 time per failure (median/max). Prints a table and writes benchmarks/results/minimize.json.
 
     PYTHONPATH=src python benchmarks/bench_minimize.py              # 10 seeds per flaw
     PYTHONPATH=src python benchmarks/bench_minimize.py --cached-only --flaw acks-one
     PYTHONPATH=src python benchmarks/bench_minimize.py --case acks-one:2 --case lazy-truncation:9
+    PYTHONPATH=src python benchmarks/bench_minimize.py --merge a.json b.json --markdown
 
 CPU time (`time.process_time`) rather than wall clock: the benchmark machine is shared.
 """
@@ -310,6 +311,16 @@ def totals(rows: list[dict]) -> dict[str, Any]:
     return out
 
 
+def merged_rows(paths: list[Path]) -> list[dict]:
+    """The per-flaw rows of several --out files, by flaw (each flaw from one file only)."""
+    rows: dict[str, dict] = {}
+    for path in paths:
+        for row in json.loads(path.read_text())["flaws"]:
+            assert row["flaw"] not in rows, f"{row['flaw']} is in more than one file"
+            rows[row["flaw"]] = row
+    return [rows[name] for name in sorted(rows)]
+
+
 def main(argv: list[str] | None = None) -> int:
     budget = get_profile(DEFAULT_HUNT_PROFILE).campaign
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -318,26 +329,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--case", action="append", metavar="FLAW:SEED",
                         help="only these failures (repeatable; implies their flaws)")  # fmt: skip
-    parser.add_argument("--baseline", default="a3621ce", help="git rev of the old minimizer")
+    parser.add_argument("--baseline", default="73ad1d7", help="git rev of the old minimizer")
     parser.add_argument("--cached-only", action="store_true",
                         help=f"only failures already cached under {CACHE}")  # fmt: skip
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)
     parser.add_argument("--steps", type=int, default=budget.steps)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
+    parser.add_argument("--merge", type=Path, nargs="+", metavar="JSON",
+                        help="only report: the rows of earlier runs' --out files (runs split "
+                        "by --flaw over several cores), together")  # fmt: skip
     args = parser.parse_args(argv)
     console = Console(width=200)
-    names = args.flaw or sorted({c.split(":")[0] for c in args.case or []}) or sorted(FLAWS)
-    unknown = [n for n in names if n not in FLAWS]
-    if unknown:
-        console.print(f"unknown flaw(s): {', '.join(unknown)}")
-        return 2
-    baseline = load_baseline(args.baseline)
-    rows = []
-    for name in names:
-        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-        rows.append(bench_flaw(name, seeds, baseline, args))
-        console.print(f"[dim]{name}: {rows[-1]['found']} failures minimized[/]")
+    if args.merge:
+        rows = merged_rows(args.merge)
+    else:
+        names = args.flaw or sorted({c.split(":")[0] for c in args.case or []}) or sorted(FLAWS)
+        unknown = [n for n in names if n not in FLAWS]
+        if unknown:
+            console.print(f"unknown flaw(s): {', '.join(unknown)}")
+            return 2
+        baseline = load_baseline(args.baseline)
+        rows = []
+        for name in names:
+            seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+            rows.append(bench_flaw(name, seeds, baseline, args))
+            console.print(f"[dim]{name}: {rows[-1]['found']} failures minimized[/]")
     with_known(rows)
     print_table(console, rows)
     overall = totals(rows)

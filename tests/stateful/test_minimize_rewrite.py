@@ -13,6 +13,7 @@ import pytest
 
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import minimize
+from replicheck.stateful import shrink_moves as moves
 from replicheck.stateful import shrink_rewrite as rewrite
 from replicheck.stateful.minimize import polish_with_stats
 from replicheck.stateful.result import RunResult
@@ -38,7 +39,7 @@ def cut(*groups: list[str]) -> Step:
 
 def test_the_generic_steps_aim_each_fault_at_each_broker() -> None:
     generic = rewrite.generic_steps(3, TICKS_MS)
-    assert len(generic) == 3 * 5 + 2 + len(TICKS_MS) + 1
+    assert len(generic) == 3 * 5 + 2 + len(TICKS_MS) + 2
     for b in (1, 2, 3):
         assert step("crash", broker=b) in generic and step("restart", broker=b) in generic
         others = [f"b{o}" for o in (1, 2, 3) if o != b]
@@ -47,6 +48,9 @@ def test_the_generic_steps_aim_each_fault_at_each_broker() -> None:
         assert cut([f"b{b}"], [*others, "controller"]) in generic
     assert [s.args["ms"] for s in generic if s.kind == "tick"] == TICKS_MS
     assert step("heal") in generic and step("elect-preferred") in generic
+    # two writes: one waits for its answer, one is still in flight after the shortest tick
+    writes = [s for s in generic if s.kind == "send"]
+    assert [w.args.get("wait_ms") for w in writes] == [None, min(TICKS_MS)]
 
 
 def test_the_alphabet_has_each_step_once_the_generic_ones_first() -> None:
@@ -138,7 +142,26 @@ NO_DEDUP = [cut(["b2"], ["b1"]),
             cut(["c0"], ["b1"]), step("tick", ms=27)]  # fmt: skip
 
 
-def test_the_re_search_finds_a_shorter_mechanism_of_the_same_flaw() -> None:
+def test_a_shorter_wait_finds_the_two_step_story_first() -> None:
+    # one step deleted and the write given another bound, then one substitution: 147
+    # replays (main's minimizer, 73ad1d7, needed the re-search for it: 2 adoptions)
+    original = failing("no-idempotent-dedup", 478, NO_DEDUP)
+    result, stats = polish_with_stats(original)
+    assert stats.adopted.get("rewait") == 1 and "research" not in stats.adopted, stats.adopted
+    assert len(result.steps) == 2 and stats.runs < 200, (stats.runs, result.story())
+    assert_same_violation_replays(result, original)
+    assert not without_flags(result).violation
+
+
+def without_rewaits_or_substitutions(monkeypatch: Any) -> None:
+    """Leave the re-search as the only pass that brings steps in (as the next two tests
+    need: the rewait pass and the in-flight write of the alphabet get there first)."""
+    monkeypatch.setattr(moves, "delete_and_rewait", lambda steps, ticks: iter(()))
+    monkeypatch.setattr(minimize, "MAX_LEN_SUBSTITUTE", 0)
+
+
+def test_the_re_search_finds_a_shorter_mechanism_of_the_same_flaw(monkeypatch: Any) -> None:
+    without_rewaits_or_substitutions(monkeypatch)
     original = failing("no-idempotent-dedup", 478, NO_DEDUP)
     result, stats = polish_with_stats(original)
     assert stats.adopted.get("research", 0) >= 1, stats.adopted
@@ -152,6 +175,7 @@ def test_the_re_search_finds_a_shorter_mechanism_of_the_same_flaw() -> None:
 
 
 def test_without_the_re_search_that_story_stays_long(monkeypatch: Any) -> None:
+    without_rewaits_or_substitutions(monkeypatch)
     monkeypatch.setattr(minimize, "RESEARCH_MAX_RUNS", 0)
     original = failing("no-idempotent-dedup", 478, NO_DEDUP)
     result, stats = polish_with_stats(original)
@@ -173,8 +197,15 @@ STALE_BROKER_EPOCH = [
 ALLOWED_LOSS = [cut(["b1"], ["b2", "b3"]), send("m1"), step("replace-disk", broker=1)]
 
 
+def _offers_the_allowed_loss(*args: Any) -> Any:
+    """A re-search whose first draw is ALLOWED_LOSS (the real one drew it with main's
+    alphabet; with the in-flight write among the letters its draws went elsewhere)."""
+    yield list(ALLOWED_LOSS)
+
+
 @pytest.mark.usefixtures("invariants_between_steps")
 def test_a_story_that_fails_without_the_flaw_is_not_adopted(monkeypatch: Any) -> None:
+    monkeypatch.setattr(rewrite, "research", _offers_the_allowed_loss)
     original = failing("stale-broker-epoch-joins-isr", 231, STALE_BROKER_EPOCH)
     assert without_flags(failing("stale-broker-epoch-joins-isr", 231, ALLOWED_LOSS)).violation
     result, stats = polish_with_stats(original)

@@ -18,7 +18,8 @@ module decides which to try when:
    consecutive steps (at any length: linear), also but for its writes, also with the
    ticks snapped to the campaign's sizes and later poll offsets shifted down; then, each
    only for short stories: delete any two steps; delete one step and give a tick
-   another duration;
+   another duration; delete one step and give a send or poll another bound (whether its
+   request is still in flight at the next step);
    delete one step and rename the brokers of the rest; swap two adjacent steps and
    delete one; delete two and rename; delete any three; keep any steps in any order
    (renamed too; shortest first, with a replay budget of its own); replace a window of
@@ -69,6 +70,9 @@ MAX_LEN_RELABEL = (16, 8)
 MAX_LEN_REARRANGE = 6
 #: deleting a step and giving a tick another duration: only for stories this short
 MAX_LEN_RETIME = 16
+#: deleting a step and giving a client step's bound another value: only for stories this
+#: short (the candidates grow with the length times the bounded client steps)
+MAX_LEN_REWAIT = 20
 REARRANGE_MAX_RUNS = 500
 #: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
 MAX_LEN_SUBSTITUTE = 12
@@ -310,6 +314,8 @@ class _Minimizer:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
         if n <= MAX_LEN_RETIME:
             yield "retime", lambda steps: moves.delete_and_retime(steps, self.ticks)
+        if n <= MAX_LEN_REWAIT:
+            yield "rewait", lambda steps: moves.delete_and_rewait(steps, self.ticks)
         if n <= MAX_LEN_RELABEL[0]:
             yield "relabel-1", lambda steps: moves.delete_and_relabel(steps, 1, perms)
         if n <= MAX_LEN_SWAPS:

@@ -9,7 +9,8 @@ wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
   (their ticks snapped, later polls' offsets shifted), merging consecutive ticks, folding
   a tick into the wait of the send before it, deleting a fault with everything that
   touches the same broker later, one cut for several stopped brokers, deleting a step
-  while another tick takes a new duration, keeping some steps in another order;
+  while another tick takes a new duration or a send or poll a new bound, keeping some
+  steps in another order;
 - simpler ones (same length, every step no harder to read or to reproduce): a power loss
   becomes a crash, a send waits for its answer (with no bound of its own), a cut leaves
   out a node, the network calms down, a tick shortens.
@@ -402,6 +403,38 @@ def delete_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> It
             for new_ms in options:
                 if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
                     yield [*shorter[:index], Step("tick", {"ms": new_ms}), *shorter[index + 1 :]]
+
+
+def _waits_ms(step: Step) -> int | None:
+    """How long a send or poll with a bound of its own waits for its answer (else None)."""
+    if step.kind in CLIENT_OPS and step.args.get("wait", True) and "wait_ms" in step.args:
+        return int(step.args["wait_ms"])
+    return None
+
+
+def delete_and_rewait(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> Iterator[Steps]:
+    """One step deleted and one send or poll with a bound of its own given another bound:
+    a campaign tick size, one of the story's own bounds, or its own one millisecond
+    shorter or longer.
+
+    A client step's bound decides whether its request is still in flight when the next
+    step comes (a write retried across a failover needs the failover before its answer),
+    and the story's other steps may have been there only to line that up: a write that
+    waited 40 ms behind a crash, a restart and an election is often one that waits 5 ms
+    before a crash. `delete_and_retime` does the same for ticks.
+    """
+    bounds = {b for s in steps if (b := _waits_ms(s)) is not None}
+    sizes = {*tick_sizes_ms, *bounds}
+    for gone in range(len(steps) - 1, -1, -1):
+        shorter = without(steps, (gone,))
+        for index, step in enumerate(shorter):
+            ms = _waits_ms(step)
+            if ms is None:
+                continue
+            for new_ms in sorted(sizes | {ms - 1, ms + 1}):
+                if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
+                    rewaited = Step(step.kind, {**step.args, "wait_ms": new_ms})
+                    yield [*shorter[:index], rewaited, *shorter[index + 1 :]]
 
 
 #: the faults that stop a broker (a later restart brings it back)

@@ -37,7 +37,8 @@ def _unique(steps: Sequence[Step]) -> Steps:
 def generic_steps(broker_count: int, tick_sizes_ms: Sequence[int]) -> Steps:
     """The one-step faults any story may need: stop or restart a broker, cut one broker
     from the other brokers, from the controller or from everyone, heal, an election, a
-    tick of each campaign size, a write that waits for its answer. Nothing here knows a
+    tick of each campaign size, a write that waits for its answer and one still in flight
+    when the next step comes. Nothing here knows a
     flaw; it is the vocabulary of `stateful.steps` aimed at each broker."""
     brokers = list(range(1, broker_count + 1))
     out: Steps = []
@@ -52,7 +53,10 @@ def generic_steps(broker_count: int, tick_sizes_ms: Sequence[int]) -> Steps:
         ]
     out += [Step("heal", {}), Step("elect-preferred", {})]
     out += [Step("tick", {"ms": ms}) for ms in tick_sizes_ms]
-    out.append(Step("send", {"process": 0, "partition": 0, "message": "m0", "wait": True}))
+    write = {"process": 0, "partition": 0, "message": "m0", "wait": True}
+    out.append(Step("send", write))
+    # a write still in flight when the next step comes (it waits the shortest tick)
+    out.append(Step("send", {**write, "wait_ms": min(tick_sizes_ms)}))
     return out
 
 
