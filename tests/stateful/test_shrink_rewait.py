@@ -16,6 +16,8 @@ from replicheck.stateful.runner import resolve_config
 from replicheck.stateful.scenario import run_scenario
 from replicheck.stateful.steps import Step
 
+from .test_shrink_windows import minimized_needing_flaw
+
 
 def step(kind: str, **args: Any) -> Step:
     return Step(kind, args)
@@ -112,12 +114,7 @@ def test_rewaiting_shortens_a_nineteen_step_story_to_five() -> None:
     # found with invariants checked between steps (before integ5); watching every event
     # sees the replica invariant break sooner, and a window deletion and the re-search
     # reach 5 steps too, without rewaiting
-    config = resolve_config(ClusterConfig(), "hw-over-committed-isr")
-    original = run_scenario(config, 273, LOSSY_NINETEEN)
-    assert original.violation
-    result, stats = polish_with_stats(original)
+    original, result, stats = minimized_needing_flaw("hw-over-committed-isr", 273, LOSSY_NINETEEN)
     assert stats.adopted.get("rewait", 0) >= 10, stats.adopted
     assert len(result.steps) == 5, result.story()
     assert set(result.anomaly_names) & set(original.anomaly_names)
-    assert stats.flaw_needed is True
-    assert not run_scenario(replace(config, flaws=frozenset()), 273, result.steps).violation

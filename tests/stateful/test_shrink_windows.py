@@ -12,7 +12,8 @@ import pytest
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import minimize
 from replicheck.stateful import shrink_moves as moves
-from replicheck.stateful.minimize import polish_with_stats
+from replicheck.stateful.minimize import MinimizeStats, polish_with_stats
+from replicheck.stateful.result import RunResult
 from replicheck.stateful.runner import resolve_config
 from replicheck.stateful.scenario import run_scenario
 from replicheck.stateful.steps import Step
@@ -168,14 +169,23 @@ STALE_TEN = [
 ]  # fmt: skip
 
 
-@pytest.mark.usefixtures("invariants_between_steps")
-def test_a_tick_one_millisecond_shorter_lets_a_cut_go() -> None:
-    config = resolve_config(ClusterConfig(), "stale-broker-epoch-joins-isr")
-    original = run_scenario(config, 231, STALE_TEN)
+def minimized_needing_flaw(
+    flaw: str, seed: int, steps: list[Step]
+) -> tuple[RunResult, RunResult, MinimizeStats]:
+    """The story `steps` (failing under `flaw` on cluster seed `seed`) and its minimized
+    form, which must still need the flaw: it passes with the flaw's flags cleared."""
+    config = resolve_config(ClusterConfig(), flaw)
+    original = run_scenario(config, seed, steps)
     assert original.violation
     result, stats = polish_with_stats(original)
+    assert stats.flaw_needed is True
+    assert not run_scenario(replace(config, flaws=frozenset()), seed, result.steps).violation
+    return original, result, stats
+
+
+@pytest.mark.usefixtures("invariants_between_steps")
+def test_a_tick_one_millisecond_shorter_lets_a_cut_go() -> None:
+    _, result, stats = minimized_needing_flaw("stale-broker-epoch-joins-isr", 231, STALE_TEN)
     assert stats.adopted.get("retime", 0) >= 1, stats.adopted
     assert len(result.steps) == 7, result.story()
     assert tick(4) in result.steps
-    assert stats.flaw_needed is True
-    assert not run_scenario(replace(config, flaws=frozenset()), 231, result.steps).violation
