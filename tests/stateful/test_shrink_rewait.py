@@ -16,20 +16,7 @@ from replicheck.stateful.runner import resolve_config
 from replicheck.stateful.scenario import run_scenario
 from replicheck.stateful.steps import Step
 
-from .test_shrink_windows import minimized_needing_flaw
-
-
-def step(kind: str, **args: Any) -> Step:
-    return Step(kind, args)
-
-
-def tick(ms: int) -> Step:
-    return step("tick", ms=ms)
-
-
-def send(message: str, process: int = 0) -> Step:
-    return step("send", process=process, partition=0, message=message, wait=True)
-
+from .test_shrink_windows import minimized_needing_flaw, send, step, tick
 
 CRASH, RESTART, HEAL = step("crash", broker=1), step("restart", broker=1), step("heal")
 
