@@ -657,7 +657,7 @@ class Cluster:
         message is one atomic transition of the protocol, the states between them are the
         states the TLA+ specification checks, and the invariants hold in every one of them
         for a correct Kafka (see invariants.py), so watching adds observations, never a
-        false alarm. It costs about a tenth of a campaign example; a log of n records makes
+        false alarm. It costs about 12% per campaign example; a log of n records makes
         each check O(n), so long-running workloads leave it off."""
         self._watched_nodes = {CONTROLLER, *(f"b{b}" for b in self.broker_ids)}
 
