@@ -21,7 +21,7 @@ wrong guess costs one replay of a few milliseconds. Two kinds of move exist:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import combinations, permutations
 
 from replicheck.stateful.steps import MAX_STEP_MS, VOCABULARY, Step
@@ -391,18 +391,37 @@ def delete_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> It
     tick one millisecond shorter or longer (time is simulated to the millisecond, and a
     deleted step can move a later event by as little: a cut reorders what is in flight).
     """
-    sizes = {*tick_sizes_ms, *(int(s.args["ms"]) for s in steps if s.kind == "tick")}
+    sizes = {*tick_sizes_ms, *(ms for s in steps if (ms := _tick_ms(s)) is not None)}
+    yield from _delete_and_vary(
+        steps, sizes, _tick_ms, lambda step, ms: Step("tick", {"ms": ms}), add_deleted=True
+    )
+
+
+def _tick_ms(step: Step) -> int | None:
+    return int(step.args["ms"]) if step.kind == "tick" else None
+
+
+def _delete_and_vary(
+    steps: Sequence[Step],
+    sizes: set[int],
+    duration_ms: Callable[[Step], int | None],
+    with_duration: Callable[[Step, int], Step],
+    add_deleted: bool = False,
+) -> Iterator[Steps]:
+    """One step deleted (from the end) and one step with a duration (`duration_ms` not None)
+    given another: each of `sizes`, its own one millisecond shorter or longer, and (with
+    `add_deleted`) its own plus the deleted step's duration."""
     for gone in range(len(steps) - 1, -1, -1):
         shorter = without(steps, (gone,))
-        extra_ms = int(steps[gone].args["ms"]) if steps[gone].kind == "tick" else 0
+        extra_ms = (duration_ms(steps[gone]) or 0) if add_deleted else 0
         for index, step in enumerate(shorter):
-            if step.kind != "tick":
+            ms = duration_ms(step)
+            if ms is None:
                 continue
-            ms = int(step.args["ms"])
             options = sorted(sizes | {ms - 1, ms + 1} | ({ms + extra_ms} if extra_ms else set()))
             for new_ms in options:
                 if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
-                    yield [*shorter[:index], Step("tick", {"ms": new_ms}), *shorter[index + 1 :]]
+                    yield [*shorter[:index], with_duration(step, new_ms), *shorter[index + 1 :]]
 
 
 def _waits_ms(step: Step) -> int | None:
@@ -423,18 +442,10 @@ def delete_and_rewait(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> It
     waited 40 ms behind a crash, a restart and an election is often one that waits 5 ms
     before a crash. `delete_and_retime` does the same for ticks.
     """
-    bounds = {b for s in steps if (b := _waits_ms(s)) is not None}
-    sizes = {*tick_sizes_ms, *bounds}
-    for gone in range(len(steps) - 1, -1, -1):
-        shorter = without(steps, (gone,))
-        for index, step in enumerate(shorter):
-            ms = _waits_ms(step)
-            if ms is None:
-                continue
-            for new_ms in sorted(sizes | {ms - 1, ms + 1}):
-                if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS:
-                    rewaited = Step(step.kind, {**step.args, "wait_ms": new_ms})
-                    yield [*shorter[:index], rewaited, *shorter[index + 1 :]]
+    sizes = {*tick_sizes_ms, *(b for s in steps if (b := _waits_ms(s)) is not None)}
+    yield from _delete_and_vary(
+        steps, sizes, _waits_ms, lambda step, ms: Step(step.kind, {**step.args, "wait_ms": ms})
+    )
 
 
 #: the faults that stop a broker (a later restart brings it back)
