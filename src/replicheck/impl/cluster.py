@@ -215,6 +215,9 @@ class Cluster:
             raise ValueError("tick needs ms >= 0")
         target = self.now_ms + ms
         queue = self._queue
+        if not queue or queue[0][0] > target:
+            self.now_ms = target  # nothing due: a quiet slice of a wait
+            return
         nodes = self._nodes
         incarnation = self._incarnation
         wake = self._wake
@@ -629,16 +632,23 @@ class Cluster:
 
     def run_until(self, done: Callable[[], bool], max_ms: int) -> int:
         """Advance time 1 ms at a time until `done()` holds (checked first) or `max_ms`
-        have passed; return the ms that passed. `done` must only read the cluster.
+        have passed; return the ms that passed. `done` must only read the cluster's state,
+        not its clock.
 
         Ending a wait the millisecond an operation completes is what lets the next step
         land right after an acknowledgement; processing the queue up to a time in 1 ms
-        slices or at once is the same, so a recorded wait replays as one `tick`."""
+        slices or at once is the same, so a recorded wait replays as one `tick`. The
+        milliseconds before the next queued message or timer change no state, so `done()`
+        cannot change in them either: they pass in one slice, and the wait ends the
+        millisecond it would end 1 ms at a time."""
         assert max_ms >= 0
         waited_ms = 0
+        queue = self._queue
         while waited_ms < max_ms and not done():
-            self.tick(1)
-            waited_ms += 1
+            quiet_ms = queue[0][0] - self.now_ms - 1 if queue else max_ms
+            step_ms = min(max(quiet_ms, 1), max_ms - waited_ms)
+            self.tick(step_ms)
+            waited_ms += step_ms
         return waited_ms
 
     def run_until_idle(self, process: int, max_ms: int) -> bool:
