@@ -639,14 +639,14 @@ class Cluster:
         land right after an acknowledgement; processing the queue up to a time in 1 ms
         slices or at once is the same, so a recorded wait replays as one `tick`. The
         milliseconds before the next queued message or timer change no state, so `done()`
-        cannot change in them either: they pass in one slice, and the wait ends the
-        millisecond it would end 1 ms at a time."""
+        cannot change in them either: one slice runs up to that event's millisecond, and
+        the wait ends the millisecond it would end 1 ms at a time."""
         assert max_ms >= 0
         waited_ms = 0
         queue = self._queue
         while waited_ms < max_ms and not done():
-            quiet_ms = queue[0][0] - self.now_ms - 1 if queue else max_ms
-            step_ms = min(max(quiet_ms, 1), max_ms - waited_ms)
+            next_ms = queue[0][0] - self.now_ms if queue else max_ms
+            step_ms = min(max(next_ms, 1), max_ms - waited_ms)
             self.tick(step_ms)
             waited_ms += step_ms
         return waited_ms
