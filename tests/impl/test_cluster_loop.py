@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from functools import partial
 
 import pytest
 
@@ -159,6 +160,14 @@ def test_the_reference_loop_detects_a_changed_order() -> None:
     assert observable(fast) != observable(slow)
 
 
+def _isrs(cluster: Cluster) -> list[tuple[int, ...]]:
+    return [p.isr for p in cluster.store.partitions]
+
+
+def _isrs_changed(cluster: Cluster, before: list[tuple[int, ...]]) -> bool:
+    return _isrs(cluster) != before
+
+
 def reference_run_until(cluster: Cluster, done: object, max_ms: int) -> int:
     """`run_until` as first written: 1 ms slices, `done()` before each."""
     assert callable(done)
@@ -189,14 +198,12 @@ def test_run_until_ends_where_one_ms_slices_end(seed: int) -> None:
                     cluster.send(process, n % 2, f"m{n}")
                 else:
                     cluster.poll(process, n % 2, 0)
-            got = fast.run_until(lambda: fast.is_idle(process), bound_ms)
-            want = reference_run_until(slow, lambda: slow.is_idle(process), bound_ms)
+            got = fast.run_until(partial(fast.is_idle, process), bound_ms)
+            want = reference_run_until(slow, partial(slow.is_idle, process), bound_ms)
         elif kind == "isr":
-            before = [p.isr for p in fast.store.partitions]
-            got = fast.run_until(lambda: [p.isr for p in fast.store.partitions] != before, 400)
-            want = reference_run_until(
-                slow, lambda: [p.isr for p in slow.store.partitions] != before, 400
-            )
+            before = _isrs(fast)
+            got = fast.run_until(partial(_isrs_changed, fast, before), 400)
+            want = reference_run_until(slow, partial(_isrs_changed, slow, before), 400)
         elif kind in ("crash", "restart"):
             pool = [b for b in fast.broker_ids if fast.is_live(b) == (kind == "crash")]
             if not pool or (kind == "crash" and len(pool) == 1):
