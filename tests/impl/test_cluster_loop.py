@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from functools import partial
 
 import pytest
 
@@ -157,3 +158,66 @@ def test_the_reference_loop_detects_a_changed_order() -> None:
     fast.tick(30)
     reference_tick(slow, 30)
     assert observable(fast) != observable(slow)
+
+
+def _isrs(cluster: Cluster) -> list[tuple[int, ...]]:
+    return [p.isr for p in cluster.store.partitions]
+
+
+def _isrs_changed(cluster: Cluster, before: list[tuple[int, ...]]) -> bool:
+    return _isrs(cluster) != before
+
+
+def reference_run_until(cluster: Cluster, done: object, max_ms: int) -> int:
+    """`run_until` as first written: 1 ms slices, `done()` before each."""
+    assert callable(done)
+    waited_ms = 0
+    while waited_ms < max_ms and not done():
+        reference_tick(cluster, 1)
+        waited_ms += 1
+    return waited_ms
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_run_until_ends_where_one_ms_slices_end(seed: int) -> None:
+    """`run_until` passes the quiet milliseconds before the next queued event at once; the
+    wait must end at the same millisecond, with the same state, as 1 ms slices."""
+    config = ClusterConfig(partition_count=2)
+    fast, slow = Cluster(config, seed=seed), Cluster(config, seed=seed)
+    rng = random.Random(seed)
+    waits = 0
+    for n in range(60):
+        kind = rng.choice(["send", "poll", "isr", "crash", "restart", "faults"])
+        bound_ms = rng.choice([1, 5, 40, 300])
+        if kind in ("send", "poll"):
+            process = 0 if kind == "send" else 1
+            if not fast.is_idle(process):
+                continue
+            for cluster in (fast, slow):
+                if kind == "send":
+                    cluster.send(process, n % 2, f"m{n}")
+                else:
+                    cluster.poll(process, n % 2, 0)
+            got = fast.run_until(partial(fast.is_idle, process), bound_ms)
+            want = reference_run_until(slow, partial(slow.is_idle, process), bound_ms)
+        elif kind == "isr":
+            before = _isrs(fast)
+            got = fast.run_until(partial(_isrs_changed, fast, before), 400)
+            want = reference_run_until(slow, partial(_isrs_changed, slow, before), 400)
+        elif kind in ("crash", "restart"):
+            pool = [b for b in fast.broker_ids if fast.is_live(b) == (kind == "crash")]
+            if not pool or (kind == "crash" and len(pool) == 1):
+                continue
+            b = rng.choice(pool)
+            for cluster in (fast, slow):
+                getattr(cluster, kind)(b)
+            continue
+        else:
+            hi = rng.choice([1, 6])
+            for cluster in (fast, slow):
+                cluster.set_message_delay_ms(1, hi)
+            continue
+        waits += got > 1
+        assert got == want, f"call {n} ({kind})"
+        assert observable(fast) == observable(slow), f"after call {n} ({kind})"
+    assert waits >= 5  # waits that ran past their first millisecond

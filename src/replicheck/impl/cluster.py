@@ -62,6 +62,10 @@ class Cluster:
         self._watched_nodes: set[str] | None = None
         self._watched_violations: list[str] = []
         self._watched_seen: set[str] = set()
+        # What the checks read, by node, as of the watch's last check (`_watch_key`);
+        # empty when unknown (nothing checked yet, or a driver call changed the state).
+        self._watch_keys: dict[str, list[object]] = {}
+        self._watch_every_event = False
         self.messages_delivered = 0  # for benchmarks: messages handed to a node
         self.timer_ticks = 0  # for benchmarks: node wakeups that ran
         # Liveness (see liveness.py): set by final_read. `convergence_ms` is how long the
@@ -211,6 +215,9 @@ class Cluster:
             raise ValueError("tick needs ms >= 0")
         target = self.now_ms + ms
         queue = self._queue
+        if not queue or queue[0][0] > target:
+            self.now_ms = target  # nothing due: a quiet slice of a wait
+            return
         nodes = self._nodes
         incarnation = self._incarnation
         wake = self._wake
@@ -241,7 +248,7 @@ class Cluster:
                 if out:
                     self._route(dst, out)
                 if watched is not None and dst in watched:
-                    self._watch_invariants()
+                    self._after_watched_event(dst)
                 nt = node.next_tick_ms
                 if nt < INF_MS:
                     current = wake.get(dst)
@@ -344,6 +351,7 @@ class Cluster:
 
     # -- faults ----------------------------------------------------------------------------
     def _start_broker(self, broker: int) -> None:
+        self._forget_watch_keys()
         name = f"b{broker}"
         node = Broker(
             self.config,
@@ -369,6 +377,7 @@ class Cluster:
         self._emit("crash", broker=broker)
 
     def _stop(self, broker: int) -> None:
+        self._forget_watch_keys()
         name = f"b{broker}"
         self.brokers[broker] = None
         del self._nodes[name]
@@ -378,6 +387,7 @@ class Cluster:
     def power_loss(self, broker: int) -> None:
         """Like a crash, and every log loses its unflushed suffix."""
         self._check_broker(broker)
+        self._forget_watch_keys()
         if self.is_live(broker):
             self._stop(broker)
         lost = {}
@@ -394,6 +404,7 @@ class Cluster:
         swapped, or a cloud instance whose local storage is gone. Unlike a power loss this
         loses fsynced data too."""
         self._check_broker(broker)
+        self._forget_watch_keys()
         if self.is_live(broker):
             self._stop(broker)
         fsync = self.config.flush == "every-append"
@@ -489,6 +500,7 @@ class Cluster:
 
     def controller_failover(self) -> None:
         """A new controller takes over from the metadata store with controller epoch + 1."""
+        self._forget_watch_keys()
         self.store.controller_epoch += 1
         self.controller = Controller(self.config, self.store, self.now_ms, self._emit)
         self._add_node(CONTROLLER, self.controller)
@@ -496,6 +508,7 @@ class Cluster:
         self._route(CONTROLLER, self.controller.announce())
 
     def elect_preferred_leaders(self) -> None:
+        self._forget_watch_keys()
         self._route(CONTROLLER, self.controller.elect_preferred_leaders())
 
     # -- quiescence and the final read ----------------------------------------------------
@@ -619,16 +632,23 @@ class Cluster:
 
     def run_until(self, done: Callable[[], bool], max_ms: int) -> int:
         """Advance time 1 ms at a time until `done()` holds (checked first) or `max_ms`
-        have passed; return the ms that passed. `done` must only read the cluster.
+        have passed; return the ms that passed. `done` must only read the cluster's state,
+        not its clock.
 
         Ending a wait the millisecond an operation completes is what lets the next step
         land right after an acknowledgement; processing the queue up to a time in 1 ms
-        slices or at once is the same, so a recorded wait replays as one `tick`."""
+        slices or at once is the same, so a recorded wait replays as one `tick`. The
+        milliseconds before the next queued message or timer change no state, so `done()`
+        cannot change in them either: one slice runs up to that event's millisecond, and
+        the wait ends the millisecond it would end 1 ms at a time."""
         assert max_ms >= 0
         waited_ms = 0
+        queue = self._queue
         while waited_ms < max_ms and not done():
-            self.tick(1)
-            waited_ms += 1
+            next_ms = queue[0][0] - self.now_ms if queue else max_ms
+            step_ms = min(max(next_ms, 1), max_ms - waited_ms)
+            self.tick(step_ms)
+            waited_ms += step_ms
         return waited_ms
 
     def run_until_idle(self, process: int, max_ms: int) -> bool:
@@ -647,7 +667,7 @@ class Cluster:
         the campaign aims faults with it instead of parsing describe lines)."""
         return describe_mod.partition_status(self, self.partition_index(partition))
 
-    def watch_invariants(self) -> None:
+    def watch_invariants(self, every_event: bool = False) -> None:
         """From now on, check the replica invariants after every message or timer a broker
         or the controller handles, not only when asked.
 
@@ -657,9 +677,73 @@ class Cluster:
         message is one atomic transition of the protocol, the states between them are the
         states the TLA+ specification checks, and the invariants hold in every one of them
         for a correct Kafka (see invariants.py), so watching adds observations, never a
-        false alarm. It costs about 12% per campaign example; a log of n records makes
-        each check O(n), so long-running workloads leave it off."""
+        false alarm. A log of n records makes each check O(n), so long-running workloads
+        leave it off.
+
+        An event that changes nothing the checks read is not followed by a check (see
+        `_after_watched_event`); `every_event=True` checks after every one regardless, the
+        reference that this is tested against (tests/impl/test_watch_skip.py)."""
         self._watched_nodes = {CONTROLLER, *(f"b{b}" for b in self.broker_ids)}
+        self._watch_every_event = every_event
+        self._watch_keys = {}  # nothing checked yet: the first event checks
+
+    def _watch_key(self, node: str) -> list[object]:
+        """What `invariants.check` reads that an event handled by `node` can change: for a
+        broker, each replica's log version, role and leader epoch, and while it leads its
+        HW and ISR view; for the controller, each partition's leader, epoch and ISR and
+        the broker registrations. Both begin with the count of leader violations (a broker
+        event can add one). Everything else the checks read (which processes run, disks
+        and their damage marks, disk swaps) changes only in driver calls, which forget
+        the keys. Each field is an int or a tuple, and a role fixes how many fields its
+        replica has, so equal keys mean equal inputs."""
+        key: list[object] = [len(self._leader_violations)]
+        if node == CONTROLLER:
+            store = self.store
+            for p in store.partitions:
+                key += (p.leader, p.leader_epoch, p.isr)
+            key.append(tuple(store.broker_epochs.items()))
+            return key
+        broker = self._nodes.get(node)
+        if broker is None:
+            return key  # not running: no event until a restart, which forgets the keys
+        assert isinstance(broker, Broker)
+        for r in broker.replicas.values():
+            if r.role == ROLE_LEADER:
+                key += (r.log.version, ROLE_LEADER, r.leader_epoch, r.hw, r.isr)
+            else:
+                key += (r.log.version, r.role, r.leader_epoch)
+        return key
+
+    def _after_watched_event(self, dst: str) -> None:
+        """Check the invariants after an event `dst` handled, unless nothing the checks
+        read has changed since the watch's last check.
+
+        Skipping is exact. `invariants.check` is a function of what it reads and of its
+        own memory (`_committed`, `_hw_seen`); repeated on unchanged inputs it changes
+        neither and says nothing the first did not (it extends `_committed` and raises
+        `_hw_seen` only to what those inputs showed), and the watch keeps each text once.
+        An event changes only the state of the node that handles it (nodes are state
+        machines that own their state; a broker writes only its own disks; clients hold
+        none of the inputs), so comparing `dst`'s key with the one it had at the last
+        check tells whether the inputs changed. Driver calls that change them outside an
+        event (`_forget_watch_keys`) make the next watched event check unconditionally."""
+        keys = self._watch_keys
+        if keys:
+            key = self._watch_key(dst)
+            if key == keys[dst]:
+                return
+            keys[dst] = key
+            self._watch_invariants()
+            return
+        self._watch_invariants()
+        if not self._watch_every_event:
+            assert self._watched_nodes is not None
+            self._watch_keys = {node: self._watch_key(node) for node in self._watched_nodes}
+
+    def _forget_watch_keys(self) -> None:
+        """A driver call changed (or may have changed) what the checks read: until the next
+        watched event has checked, the keys describe a state that is gone."""
+        self._watch_keys = {}
 
     def _watch_invariants(self) -> None:
         seen = self._watched_seen
@@ -670,7 +754,12 @@ class Cluster:
 
     def invariant_violations(self) -> list[str]:
         """What breaks an invariant now, and (after `watch_invariants`) everything that
-        broke one at any moment before, first seen first. Read-only."""
+        broke one at any moment before, first seen first. Read-only.
+
+        While the watch holds keys, the state reads as it did at the watch's last check,
+        so checking again would say nothing new (see `_after_watched_event`)."""
+        if self._watch_keys:
+            return list(self._watched_violations)
         now = invariants.check(self)
         seen = self._watched_seen
         return self._watched_violations + [text for text in now if text not in seen]

@@ -2,7 +2,9 @@
 
 They read implementation state (unlike the history checkers) and are evaluated on demand,
 or after every event a broker or the controller handles once the cluster watches them
-(`Cluster.watch_invariants`, which the campaign uses).
+(`Cluster.watch_invariants`, which the campaign uses; it skips an event that changed
+nothing `check` reads, so whatever new state `check` comes to read must be in
+`Cluster._watch_key` too).
 Following the TLA+ kafka-specification (hachikuji/kafka-specification, KafkaReplication.tla
 and AsyncIsr.tla), the ISR properties are checked for *every* replica that presumes
 leadership -- the controller's current leader and any zombie that has not yet heard it was

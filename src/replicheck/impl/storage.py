@@ -27,6 +27,7 @@ class PartitionLog:
         "fsync",
         "hw_checkpoint",
         "lost_suffix",
+        "version",
     )
 
     def __init__(self, fsync: bool) -> None:
@@ -42,6 +43,9 @@ class PartitionLog:
         # registration, which takes it out of the ISR).
         self.lost_suffix = False
         self.damaged_incarnation = -1
+        # Changes whenever `entries` does: the invariant watch skips a check when no log it
+        # reads has a new version (Cluster._after_watched_event).
+        self.version = 0
 
     @property
     def leo(self) -> int:
@@ -64,6 +68,7 @@ class PartitionLog:
         if not self.epochs or self.epochs[-1][0] < epoch:
             self.assign_epoch(epoch, offset)
         self.entries.append((epoch, message) if producer is None else (epoch, message, producer))
+        self.version += 1
         if self.fsync:
             self.flushed = offset + 1
         return offset
@@ -83,6 +88,7 @@ class PartitionLog:
                 self.epochs = [(e, s) for (e, s) in self.epochs if s < offset]
             return 0
         del self.entries[offset:]
+        self.version += 1
         self.epochs = [(e, s) for (e, s) in self.epochs if s < offset]
         self.flushed = min(self.flushed, offset)
         self.hw_checkpoint = min(self.hw_checkpoint, offset)
@@ -122,6 +128,7 @@ class PartitionLog:
         lost = len(self.entries) - self.flushed
         if lost > 0:
             del self.entries[self.flushed :]
+            self.version += 1
             self.lost_suffix = True
         if not self.fsync:
             # The epoch cache and HW checkpoint files were written but not synced either:

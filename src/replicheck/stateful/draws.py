@@ -16,13 +16,15 @@ from hypothesis import strategies as st
 
 T = TypeVar("T")
 
-_SAMPLED: dict[tuple[tuple[type, object], ...], st.SearchStrategy[object]] = {}
+_SAMPLED: dict[tuple[tuple[object, ...], tuple[type, ...]], st.SearchStrategy[object]] = {}
 
 
 def sampled(elements: Sequence[T]) -> st.SearchStrategy[T]:
     """`st.sampled_from(elements)`, one strategy object per distinct element list (keyed by
-    type as well as value, so that `0` and `0.0`, equal with one hash, stay apart)."""
-    key = tuple((type(x), x) for x in elements)
+    type as well as value, so that `0` and `0.0`, equal with one hash, stay apart). The
+    values and the types are two tuples built at C speed: the menu's list of a few dozen
+    actions is keyed at every step."""
+    key = (tuple(elements), tuple(map(type, elements)))
     strategy = _SAMPLED.get(key)
     if strategy is None:
         strategy = _SAMPLED[key] = st.sampled_from(elements)
