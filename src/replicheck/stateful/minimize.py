@@ -76,6 +76,8 @@ MAX_LEN_REWAIT = 20
 REARRANGE_MAX_RUNS = 500
 #: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
 MAX_LEN_SUBSTITUTE = 12
+#: joining a prefix of the story as found to a suffix (quadratic): only for stories this short
+MAX_LEN_SPLICE = 12
 #: the random re-search: replays per minimization, candidates drawn per replay at most
 #: (drawn candidates that were replayed before cost no replay), shortest story it runs on
 RESEARCH_MAX_RUNS = 400
@@ -328,6 +330,8 @@ class _Minimizer:
             yield "rearrange", self.rearranged
         if n <= MAX_LEN_SUBSTITUTE:
             yield "substitute", self.substituted
+        if n <= MAX_LEN_SPLICE:
+            yield "splice", lambda steps: rewrite.splice_origin(steps, self.origin, self.ticks)
         if n >= MIN_LEN_RESEARCH:
             yield "research", self.researched
 
