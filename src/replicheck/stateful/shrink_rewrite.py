@@ -4,9 +4,9 @@ The moves of `stateful.shrink_moves` only delete, merge, simplify, rename and re
 story's own steps, so they stay within the mechanism the search happened to meet first. A
 seed that met a longer mechanism of a flaw (a leader bounce where one cut would do) needs a
 step from outside the story: here a short window of steps is replaced by one step of a
-small *alphabet* (the generic faults of the cluster, plus the story's own steps), and a
-bounded random re-search draws shorter stories from the alphabet, the story and the
-opening of the story as first found. Every function is pure and yields candidates in a
+small *alphabet* (the generic faults of the cluster, plus the story's own steps), the
+opening of the story as first found is joined to the current story's end, and a bounded
+random re-search draws shorter stories from the alphabet, the story and that opening. Every function is pure and yields candidates in a
 fixed (or seeded) order; the minimizer replays them and keeps only one that still fails
 with one of the original anomalies.
 """
