@@ -109,6 +109,8 @@ def test_without_window_deletion_that_story_stays_long(monkeypatch: Any) -> None
     # the re-search (whose draws changed with the in-flight write among its letters) finds
     # a 6-step story of its own after 2,000 replays: off, so that only windows are missing
     monkeypatch.setattr(minimize, "RESEARCH_MAX_RUNS", 0)
+    # and so does the splice (the opening as found, the rest of the story): off too
+    monkeypatch.setattr(minimize, "MAX_LEN_SPLICE", 0)
     original = run_scenario(HW_OVER, 13056, BOUNCED)
     result, stats = polish_with_stats(original)
     assert "windows" not in stats.adopted

@@ -24,7 +24,8 @@ module decides which to try when:
    delete one; delete two and rename; delete any three; keep any steps in any order
    (renamed too; shortest first, with a replay budget of its own); replace a window of
    two or three steps by one step of a generic alphabet (`stateful.shrink_rewrite`);
-   last, a seeded random re-search for shorter stories near this one and near the
+   join a prefix of the story as found to a suffix of the current one or of the story as
+   found, ticks floored to the campaign's sizes; last, a seeded random re-search for shorter stories near this one and near the
    story as found (a budget of its own). Any success there starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
@@ -76,6 +77,8 @@ MAX_LEN_REWAIT = 20
 REARRANGE_MAX_RUNS = 500
 #: substituting one alphabet step for a window of 2 or 3 steps: only for stories this short
 MAX_LEN_SUBSTITUTE = 12
+#: joining a prefix of the story as found to a suffix (quadratic): only for stories this short
+MAX_LEN_SPLICE = 12
 #: the random re-search: replays per minimization, candidates drawn per replay at most
 #: (drawn candidates that were replayed before cost no replay), shortest story it runs on
 RESEARCH_MAX_RUNS = 400
@@ -328,6 +331,8 @@ class _Minimizer:
             yield "rearrange", self.rearranged
         if n <= MAX_LEN_SUBSTITUTE:
             yield "substitute", self.substituted
+        if n <= MAX_LEN_SPLICE:
+            yield "splice", lambda steps: rewrite.splice_origin(steps, self.origin, self.ticks)
         if n >= MIN_LEN_RESEARCH:
             yield "research", self.researched
 

@@ -4,9 +4,9 @@ The moves of `stateful.shrink_moves` only delete, merge, simplify, rename and re
 story's own steps, so they stay within the mechanism the search happened to meet first. A
 seed that met a longer mechanism of a flaw (a leader bounce where one cut would do) needs a
 step from outside the story: here a short window of steps is replaced by one step of a
-small *alphabet* (the generic faults of the cluster, plus the story's own steps), and a
-bounded random re-search draws shorter stories from the alphabet, the story and the
-opening of the story as first found. Every function is pure and yields candidates in a
+small *alphabet* (the generic faults of the cluster, plus the story's own steps), the
+opening of the story as first found is joined to the current story's end, and a bounded
+random re-search draws shorter stories from the alphabet, the story and that opening. Every function is pure and yields candidates in a
 fixed (or seeded) order; the minimizer replays them and keeps only one that still fails
 with one of the original anomalies.
 """
@@ -79,6 +79,50 @@ def substitute_windows(
                 if letter in window:
                     continue  # that is a plain deletion, which the other passes try
                 yield [*steps[:start], letter, *steps[start + width :]]
+
+
+def floor_ticks(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> Steps:
+    """Every tick as the largest campaign tick size not above it (the smallest, when it is
+    shorter than all): a tick of 8 ms in a raw story is a 5 that took some other step's
+    time, and once that step is gone the 5 is what is left of it."""
+    assert tick_sizes_ms, "no tick sizes to floor to"
+    floored: Steps = []
+    for step in steps:
+        if step.kind == "tick":
+            ms = int(step.args["ms"])
+            below = [size for size in tick_sizes_ms if size <= ms]
+            step = Step("tick", {"ms": max(below) if below else min(tick_sizes_ms)})
+        floored.append(step)
+    return floored
+
+
+def splice_origin(
+    steps: Sequence[Step], origin: Sequence[Step], tick_sizes_ms: Sequence[int]
+) -> Iterator[Steps]:
+    """A prefix of the story as first found joined to a suffix of the current story or of
+    the story as found, shorter than the current story, with the ticks floored to the
+    campaign's sizes (`floor_ticks`); shortest first, longer prefixes first.
+
+    Deleting one step or window at a time keeps whatever route the first deletions
+    happened to leave, and may have taken an early ingredient of a shorter mechanism (a
+    cut and the wait after it) while the failure still showed by another route. The
+    opening of the raw story and the steps where its failure showed (its last ones) are
+    often that shorter mechanism with the middle gone: a quadratic number of joins.
+    """
+    n = len(steps)
+    seen: set[str] = set()
+    for length in range(2, n):
+        for keep in range(min(length - 1, len(origin)), 0, -1):
+            tail_length = length - keep
+            for source in (steps, origin):
+                if tail_length > len(source):
+                    continue
+                joined = floor_ticks([*origin[:keep], *source[len(source) - tail_length :]],
+                                     tick_sizes_ms)  # fmt: skip
+                key = repr([step.to_dict() for step in joined])
+                if key not in seen and restarts_follow_stops(joined):
+                    seen.add(key)
+                    yield joined
 
 
 def _redrawn_tail(steps: Sequence[Step], letters: Sequence[Step], rng: random.Random) -> Steps:
