@@ -101,7 +101,27 @@ def test_the_successor_behind_another_follower_boosts_the_cascade() -> None:
     assert machine._successor_behind()
     boosted = machine._menu().count("cascade")
     machine._successor_behind = lambda: False  # type: ignore[method-assign]
-    assert boosted == 3 * machine._menu().count("cascade") > 0
+    assert boosted == 4 * machine._menu().count("cascade") > 0
+
+
+def test_the_successor_behind_another_follower_boosts_the_rolling_restart() -> None:
+    machine = _machine()
+    machine.ex.apply(Step("partition", {"groups": [["b1"], ["b2"]]}))
+    machine.ex.apply(Step("send", {"process": 0, "partition": 0, "message": "a", "wait": False}))
+    machine.ex.tick_until(lambda c: moments.log_ends(c, 0) == {1: 1, 2: 0, 3: 1}, 30)
+    boosted = machine._menu().count("bounce-leader")
+    machine._successor_behind = lambda: False  # type: ignore[method-assign]
+    assert boosted == 3 * machine._menu().count("bounce-leader") > 0
+
+
+def test_the_leader_successor_cut_weighs_more_where_a_failover_can_follow() -> None:
+    machine = _machine()
+    assert machine._can_fail_over()  # leader 1, successor 2, and 3 in the ISR, all live
+    healthy = machine._menu().count("cut-leader-follower")
+    machine.ex.apply(Step("crash", {"broker": 3}))
+    machine.ex.apply(Step("tick", {"ms": 90}))  # 3 leaves the ISR: no third member
+    assert not machine._can_fail_over()
+    assert healthy == 4 * machine._menu().count("cut-leader-follower") > 0
 
 
 def test_the_successor_ahead_of_the_other_follower_is_not_behind() -> None:

@@ -26,7 +26,9 @@ Search shaping, because flaws must be reachable in a handful of steps:
   records that others lack for a controller-link loss, a client that knows the new leader
   for a procedure's write (one still aiming at a dead leader waits a request timeout);
 - while the follower a failover would elect lacks records another follower holds, the
-  cascade weighs more: the two elections it makes decide whose records survive;
+  cascade and the rolling restart weigh more: the elections they make decide whose
+  records survive; the cut that makes that state (the leader from its successor) weighs
+  more where a failover can follow it, less where it cannot;
 - tick sizes come from the configuration: half a fetch interval (a write reached the leader
   but no follower yet), one fetch interval, the session timeout (a dead broker's session
   expires, the controller elects) and the replica lag limit (a lagging follower leaves the
@@ -271,8 +273,10 @@ _SPLIT_BOOST: dict[str, int] = {"bounce-leader": 3}
 # is the incident that elects them in that order -- the successor leading an epoch the
 # other follower never sees, then the other follower leading on top of records the
 # successor wrote meanwhile. Only the epoch bookkeeping of the truncation protocol keeps
-# the two apart.
-_BEHIND_BOOST: dict[str, int] = {"cascade": 3}
+# the two apart. The rolling restart is the other incident that resolves the state (the
+# successor leads one epoch, the old leader returns and leads again): both weigh more,
+# taking the state's draws from moves that only pass time or end it (round search6).
+_BEHIND_BOOST: dict[str, int] = {"cascade": 4, "bounce-leader": 3}
 
 
 class CampaignMachine(RuleBasedStateMachine):
@@ -328,6 +332,7 @@ class CampaignMachine(RuleBasedStateMachine):
         split = uneven and self._isr_split()
         behind = uneven and self._successor_behind()
         leaderless = self._leaderless()
+        can_fail_over = self._can_fail_over()
         for action, family, weight in _MENU:
             if family is not None and not self.families.intersection(family):
                 continue
@@ -351,6 +356,12 @@ class CampaignMachine(RuleBasedStateMachine):
                 weight *= _RECOVERY_BOOST if leaderless else 1
             if leaderless and action in _NEEDS_LEADER:
                 continue
+            if action == "cut-leader-follower":
+                # The cut's point is the successor left behind another follower, which a
+                # failover then resolves: in a cluster with no live leader, successor and
+                # third ISR member it cannot make that state (main drew a quarter of its
+                # cuts with no broker alive).
+                weight = weight * 2 if can_fail_over else weight // 2
             if action == "isr-race":
                 weight = 5 if self._isr_short(reachable=False) else 2
             weight *= follow_ups.get(action, 1)
@@ -464,6 +475,22 @@ class CampaignMachine(RuleBasedStateMachine):
         election (its session has not expired yet) is not leaderless: what happens in it
         is what a failover must get right."""
         return any(s.leader is None for s in partition_states(self.ex).values())
+
+    def _can_fail_over(self) -> bool:
+        """Has some partition a live leader whose successor and one more follower are live
+        ISR members (a cut between the leader and its successor, under load, then leaves
+        the successor behind the other follower)?"""
+        cluster = self.ex.cluster
+        for part, state in partition_states(self.ex).items():
+            leader = state.leader
+            if leader is None or not cluster.is_live(leader):
+                continue
+            successor = self._successor(part, leader)
+            if successor is None:
+                continue
+            if any(b not in (leader, successor) and cluster.is_live(b) for b in state.isr):
+                return True
+        return False
 
     def _replicas_uneven(self) -> bool:
         """Do the replicas of some partition hold logs of different lengths right now?
@@ -828,7 +855,7 @@ class CampaignMachine(RuleBasedStateMachine):
         Optionally during a network incident: a follower has lost its controller link
         (it misses the metadata of the whole procedure). The follower is preferably one
         holding records that others lack, whose view of leadership decides their fate.
-        Half of the time that link comes back when the procedure is over (a blip: the
+        Usually (3 in 4) that link comes back when the procedure is over (a blip: the
         follower then learns, at once, an epoch with the leader it followed before);
         otherwise the incident goes on."""
         live = self._live()
@@ -859,7 +886,7 @@ class CampaignMachine(RuleBasedStateMachine):
             self._send_until_done(data)
         self._apply(Step("elect-preferred", {}), fault=True)
         self._apply(Step("tick", {"ms": 5 * self.plan.short_ticks[-1]}))
-        if cut_here and self._coin(data, "link back after"):
+        if cut_here and self._mostly(data, "link back after"):
             self._do_heal(data)
             self._apply(Step("tick", {"ms": self.plan.long_ticks[0]}))
         return None
