@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -481,16 +481,22 @@ class CampaignMachine(RuleBasedStateMachine):
         ISR members (a cut between the leader and its successor, under load, then leaves
         the successor behind the other follower)?"""
         cluster = self.ex.cluster
+        return any(
+            any(b not in (leader, successor) and cluster.is_live(b) for b in state.isr)
+            for _, state, leader, successor in self._leaders_and_successors()
+        )
+
+    def _leaders_and_successors(self) -> Iterator[tuple[int, PartitionState, int, int]]:
+        """Each partition with a live leader and a successor (see `_successor`), as
+        (partition, state, leader, successor)."""
+        cluster = self.ex.cluster
         for part, state in partition_states(self.ex).items():
             leader = state.leader
             if leader is None or not cluster.is_live(leader):
                 continue
             successor = self._successor(part, leader)
-            if successor is None:
-                continue
-            if any(b not in (leader, successor) and cluster.is_live(b) for b in state.isr):
-                return True
-        return False
+            if successor is not None:
+                yield part, state, leader, successor
 
     def _replicas_uneven(self) -> bool:
         """Do the replicas of some partition hold logs of different lengths right now?
@@ -523,13 +529,7 @@ class CampaignMachine(RuleBasedStateMachine):
         """Does some partition's successor (see `_successor`) lack records that another
         live follower of its live leader holds?"""
         cluster = self.ex.cluster
-        for part, state in partition_states(self.ex).items():
-            leader = state.leader
-            if leader is None or not cluster.is_live(leader):
-                continue
-            successor = self._successor(part, leader)
-            if successor is None:
-                continue
+        for part, _, leader, successor in self._leaders_and_successors():
             ends = moments.log_ends(cluster, part)
             mine = ends.get(successor, 0)
             others = [b for b in self.plan.config.replicas_of(part) if b not in (leader, successor)]
