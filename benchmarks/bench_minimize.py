@@ -69,7 +69,7 @@ KNOWN_SHORTEST = {
     "no-idempotent-dedup": 2,
     "no-truncation-same-leader": 8,
     "rebooted-broker-stays-in-isr": 2,
-    "stale-broker-epoch-joins-isr": 5,
+    "stale-broker-epoch-joins-isr": 4,
     "stale-fetch-expands-isr": 8,
     "truncate-to-hw": 2,
     "unclean-election": 4,
