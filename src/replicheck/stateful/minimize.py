@@ -25,8 +25,8 @@ module decides which to try when:
    (renamed too; shortest first, with a replay budget of its own); replace a window of
    two or three steps by one step of a generic alphabet (`stateful.shrink_rewrite`);
    join a prefix of the story as found to a suffix of the current one or of the story as
-   found, ticks floored to the campaign's sizes; last, a seeded random re-search for shorter stories near this one and near the
-   story as found (a budget of its own). Any success there starts again from step 1.
+   found, ticks floored to the campaign's sizes; last, a seeded random re-search for
+   shorter stories near this one and near the story as found (a budget of its own). Any success there starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
 strictly smaller in (length, drasticness, size) — so the procedure ends — and, when the

@@ -6,9 +6,9 @@ seed that met a longer mechanism of a flaw (a leader bounce where one cut would 
 step from outside the story: here a short window of steps is replaced by one step of a
 small *alphabet* (the generic faults of the cluster, plus the story's own steps), the
 opening of the story as first found is joined to the current story's end, and a bounded
-random re-search draws shorter stories from the alphabet, the story and that opening. Every function is pure and yields candidates in a
-fixed (or seeded) order; the minimizer replays them and keeps only one that still fails
-with one of the original anomalies.
+random re-search draws shorter stories from the alphabet, the story and that opening.
+Every function is pure and yields candidates in a fixed (or seeded) order; the minimizer
+replays them and keeps only one that still fails with one of the original anomalies.
 """
 
 from __future__ import annotations
