@@ -191,3 +191,34 @@ def test_failover_behind_a_slow_controller_writes_to_the_moved_partition(
         assert any(op["type"] == "fail" for op in outcomes)
     assert [s.kind for s in steps].count("slow-link") % 2 == 0
     assert not machine.ex.last_violations
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.data())
+def test_the_rolling_restart_asks_mostly_yes_whether_its_controller_link_comes_back(
+    data: st.DataObject,
+) -> None:
+    """During a network incident the rolling restart cuts a follower from the controller;
+    whether that link comes back at the end is a three-in-four choice, not a coin."""
+    machine = _machine()
+    machine._partition([["b3"], ["b2"]], "an incident in force")
+    asked: list[str] = []
+    coins: list[str] = []
+
+    def mostly(_: st.DataObject, label: str) -> bool:
+        asked.append(label)
+        return True
+
+    def coin(_: st.DataObject, label: str) -> bool:
+        coins.append(label)
+        return False
+
+    machine._mostly = mostly  # type: ignore[method-assign]
+    machine._coin = coin  # type: ignore[method-assign]
+    steps_from = len(machine.ex.steps)
+    machine._do_bounce_leader(data)
+    steps = machine.ex.steps[steps_from:]
+    cuts = [s for s in steps if s.kind == "partition" and ["controller"] in s.args["groups"]]
+    assert cuts, "an incident in force and every mostly-choice yes: a controller link is cut"
+    assert "link back after" in asked and "link back after" not in coins
+    assert steps[-2].kind == "heal"  # the link came back, then time passed
