@@ -79,6 +79,15 @@ REARRANGE_MAX_RUNS = 500
 MAX_LEN_SUBSTITUTE = 12
 #: joining a prefix of the story as found to a suffix (quadratic): only for stories this short
 MAX_LEN_SPLICE = 12
+#: the compound moves, tried once every pass above is stuck: deleting two steps and
+#: retiming a tick, deleting one step and substituting a letter for another. Only for
+#: stories of these lengths (shorter ones are read at a glance; their candidates grow
+#: with n² × ticks × sizes and n² × letters) and with at most this many replays each per
+#: minimization
+LEN_RETIME_2 = (5, 10)
+RETIME_2_MAX_RUNS = 250
+LEN_SUBSTITUTE_1 = (5, 10)
+SUBSTITUTE_1_MAX_RUNS = 400
 #: the random re-search: replays per minimization, candidates drawn per replay at most
 #: (drawn candidates that were replayed before cost no replay), shortest story it runs on
 RESEARCH_MAX_RUNS = 400
@@ -333,8 +342,26 @@ class _Minimizer:
             yield "substitute", self.substituted
         if n <= MAX_LEN_SPLICE:
             yield "splice", lambda steps: rewrite.splice_origin(steps, self.origin, self.ticks)
+        if LEN_RETIME_2[0] <= n <= LEN_RETIME_2[1]:
+            retimed = self.budgeted("retime-2", self.retimed_twice, RETIME_2_MAX_RUNS)
+            yield "retime-2", retimed
+        if LEN_SUBSTITUTE_1[0] <= n <= LEN_SUBSTITUTE_1[1]:
+            lettered = self.budgeted("substitute-1", self.lettered, SUBSTITUTE_1_MAX_RUNS)
+            yield "substitute-1", lettered
         if n >= MIN_LEN_RESEARCH:
             yield "research", self.researched
+
+    def budgeted(self, name: str, candidates: Candidates, max_runs: int) -> Candidates:
+        """`candidates`, cut off once pass `name` has spent `max_runs` replays in this
+        minimization (over all its rounds: a story at a fixpoint pays at most that)."""
+
+        def bounded(steps: list[Step]) -> Iterator[list[Step]]:
+            for candidate in candidates(steps):
+                if self.spent[name] >= max_runs:
+                    return
+                yield candidate
+
+        return bounded
 
     def letters(self, steps: list[Step]) -> list[Step]:
         return rewrite.alphabet(steps, self.config.broker_count, self.ticks)
@@ -342,6 +369,13 @@ class _Minimizer:
     def substituted(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`rewrite.substitute_windows` over the generic steps and the story's own."""
         yield from rewrite.substitute_windows(steps, self.letters(steps))
+
+    def retimed_twice(self, steps: list[Step]) -> Iterator[list[Step]]:
+        yield from moves.delete_two_and_retime(steps, self.ticks)
+
+    def lettered(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`rewrite.delete_and_substitute` over the generic steps and the story's own."""
+        yield from rewrite.delete_and_substitute(steps, self.letters(steps))
 
     def researched(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`rewrite.research`, seeded by the run's seed and the current steps (so a pure

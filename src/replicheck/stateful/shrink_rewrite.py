@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterator, Sequence
 
 from replicheck.stateful.shrink_moves import relabel, restarts_follow_stops, without
-from replicheck.stateful.steps import Step
+from replicheck.stateful.steps import VOCABULARY, Step
 
 Steps = list[Step]
 
@@ -205,3 +205,33 @@ def research(
         assert len(candidate) < len(steps)
         if candidate and restarts_follow_stops(candidate):
             yield candidate
+
+
+def _role(step: Step) -> str:
+    """What a step is to the story: a fault (broker or network, its undo included), a
+    client's operation, or a tick (from the step table, nothing about any flaw)."""
+    kind = VOCABULARY[step.kind]
+    return "fault" if kind.fault else "client" if kind.client else step.kind
+
+
+def delete_and_substitute(steps: Sequence[Step], letters: Sequence[Step]) -> Iterator[Steps]:
+    """One step deleted and another replaced by one of `letters`: first every replacement
+    of a step by a letter of the same role (a fault by a fault, a tick by a tick; `_role`),
+    then the others; within each, later deletions first, then the replaced step from the
+    start.
+
+    `substitute_windows` replaces consecutive steps; a story often reaches its failure by
+    one fault where a shorter one has another (a slow link where a cut does, a heal where
+    the cut should have changed sides) while a step elsewhere only served the first
+    fault, and neither edit fails alone. Like for like comes first: a fault's place in the
+    story is where some fault was needed. n × (n - 1) × letters candidates: for short
+    stories, on a replay budget.
+    """
+    for same_role in (True, False):
+        for gone in range(len(steps) - 1, -1, -1):
+            shorter = without(steps, (gone,))
+            for index, step in enumerate(shorter):
+                role = _role(step)
+                for letter in letters:
+                    if letter != step and (_role(letter) == role) == same_role:
+                        yield [*shorter[:index], letter, *shorter[index + 1 :]]
