@@ -479,35 +479,3 @@ def stops_as_cut(steps: Sequence[Step], broker_count: int) -> Iterator[Steps]:
                 healed = [Step("heal", {}) if j == restarts[0] else s for j, s in enumerate(rest)]
                 yield [*steps[:index], cut, *without(healed, restarts[1:])]
         index = max(end, index + 1)
-
-
-def delete_two_and_retime(steps: Sequence[Step], tick_sizes_ms: Sequence[int]) -> Iterator[Steps]:
-    """Two steps deleted (any two, later ones first) and one tick of the rest given
-    another duration: first each campaign tick size, then each of the story's own tick
-    lengths, then its own one millisecond shorter or longer (every candidate once).
-
-    `delete_and_retime` lets one step go while a tick makes up for it; a story often keeps
-    two steps that only lined time up (an opening wait, a second cut that ended a stretch
-    a shorter tick also ends), and neither goes alone. The campaign's sizes come first:
-    they are the durations whose ends the cluster's timers meet (a fetch, the ISR lag), so
-    a tick that took some deleted step's time back is most often one of them. There are
-    C(n, 2) × ticks × sizes candidates: for short stories, on a replay budget.
-    """
-    own = {ms for step in steps if (ms := _tick_ms(step)) is not None}
-    campaign = sorted(set(tick_sizes_ms))
-    tiers: list[Callable[[int], list[int]]] = [
-        lambda ms: campaign,
-        lambda ms: sorted(own - set(campaign)),
-        lambda ms: [ms - 1, ms + 1],
-    ]
-    for tier, options in enumerate(tiers):
-        for shorter in delete_subsets(steps, 2):
-            for index, step in enumerate(shorter):
-                ms = _tick_ms(step)
-                if ms is None:
-                    continue
-                for new_ms in options(ms):
-                    earlier = tier == 2 and (new_ms in own or new_ms in campaign)
-                    if new_ms != ms and 1 <= new_ms <= MAX_STEP_MS and not earlier:
-                        retimed = Step("tick", {"ms": new_ms})
-                        yield [*shorter[:index], retimed, *shorter[index + 1 :]]

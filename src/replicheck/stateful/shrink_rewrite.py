@@ -4,9 +4,11 @@ The moves of `stateful.shrink_moves` only delete, merge, simplify, rename and re
 story's own steps, so they stay within the mechanism the search happened to meet first. A
 seed that met a longer mechanism of a flaw (a leader bounce where one cut would do) needs a
 step from outside the story: here a short window of steps is replaced by one step of a
-small *alphabet* (the generic faults of the cluster, plus the story's own steps), the
-opening of the story as first found is joined to the current story's end, and a bounded
-random re-search draws shorter stories from the alphabet, the story and that opening.
+small *alphabet* (the generic faults of the cluster, plus the story's own steps), or one
+step deleted and another replaced by a letter; the opening of the story as first found is
+joined to the current story's end, or any of its steps are kept (ticks snapped, one
+client); and a bounded random re-search draws shorter stories from the alphabet, the
+story and that opening.
 Every function is pure and yields candidates in a fixed (or seeded) order; the minimizer
 replays them and keeps only one that still fails with one of the original anomalies.
 """
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
+from itertools import chain, combinations
 
-from replicheck.stateful.shrink_moves import relabel, restarts_follow_stops, without
+from replicheck.stateful.shrink_moves import relabel, restarts_follow_stops, snap_ticks, without
 from replicheck.stateful.steps import VOCABULARY, Step
 
 Steps = list[Step]
@@ -235,3 +238,37 @@ def delete_and_substitute(steps: Sequence[Step], letters: Sequence[Step]) -> Ite
                 for letter in letters:
                     if letter != step and (_role(letter) == role) == same_role:
                         yield [*shorter[:index], letter, *shorter[index + 1 :]]
+
+
+def one_client(steps: Sequence[Step]) -> Steps:
+    """Every send and poll made by client 0: which client wrote or read rarely matters to
+    the cluster, and a story with one client reads as one."""
+    return [
+        Step(step.kind, {**step.args, "process": 0}) if VOCABULARY[step.kind].client else step
+        for step in steps
+    ]
+
+
+def origin_subsets(
+    steps: Sequence[Step], origin: Sequence[Step], tick_sizes_ms: Sequence[int]
+) -> Iterator[Steps]:
+    """Any steps of the story as first found, in their order, fewer than the current
+    story has, with the ticks snapped to the campaign's sizes (`snap_ticks`) and every
+    client step made by client 0 (`one_client`); the most steps first, and of one length
+    those that keep the last step first (the story as found ends where its failure showed),
+    each in lexicographic order (the opening of the story as found first).
+
+    The minimizer deletes a step or a window at a time, so it ends on a route where every
+    step it deleted failed alone; the story as found often holds a shorter mechanism
+    whose deletions do not (a leader bounce and the second cut that ended it go together,
+    with a tick of 103 ms that was a 110 and a write from another client). `splice_origin`
+    keeps a prefix and a suffix; this keeps any subset: C(len(origin), k) candidates for
+    each length k, so only for short stories as found, on a replay budget.
+    """
+    last = len(origin) - 1
+    for size in range(min(len(steps) - 1, len(origin)), 1, -1):
+        with_last = ((*kept, last) for kept in combinations(range(last), size - 1))
+        for kept in chain(with_last, combinations(range(last), size)):
+            chosen = [origin[index] for index in kept]
+            if restarts_follow_stops(chosen):
+                yield one_client(snap_ticks(chosen, tick_sizes_ms))
