@@ -224,9 +224,9 @@ def delete_and_substitute(steps: Sequence[Step], letters: Sequence[Step]) -> Ite
     start.
 
     `substitute_windows` replaces consecutive steps; a story often reaches its failure by
-    one fault where a shorter one has another (a slow link where a cut does, a heal where
-    the cut should have changed sides) while a step elsewhere only served the first
-    fault, and neither edit fails alone. Like for like comes first: a fault's place in the
+    one fault where a shorter one has another (a slow link where a cut does, two cuts
+    where one wider cut does) while a step elsewhere only served the first fault, and
+    neither edit fails alone. Like for like comes first: a fault's place in the
     story is where some fault was needed. n × (n - 1) × letters candidates: for short
     stories, on a replay budget.
     """
@@ -269,6 +269,7 @@ def origin_subsets(
     for size in range(min(len(steps) - 1, len(origin)), 1, -1):
         with_last = ((*kept, last) for kept in combinations(range(last), size - 1))
         for kept in chain(with_last, combinations(range(last), size)):
+            assert len(kept) == size < len(steps)
             chosen = [origin[index] for index in kept]
             if restarts_follow_stops(chosen):
                 yield one_client(snap_ticks(chosen, tick_sizes_ms))
