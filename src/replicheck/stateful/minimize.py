@@ -72,8 +72,12 @@ MAX_LEN_RELABEL = (16, 8)
 #: rearranging (any steps, in any order, renamed): only for stories this short, and with
 #: at most this many replays per minimization (the arrangements grow factorially)
 MAX_LEN_REARRANGE = 6
-#: deleting a step and giving a tick another duration: only for stories this short
+#: deleting a step and giving a tick another duration: only for stories this short, and
+#: with at most this many replays per minimization (n × ticks × sizes candidates, again
+#: after every adoption: uncapped, it spent up to 960 replays on a failure for nothing
+#: and left the passes after it none of the 2,000)
 MAX_LEN_RETIME = 16
+RETIME_MAX_RUNS = 300
 #: deleting a step and giving a client step's bound another value: only for stories this
 #: short (the candidates grow with the length times the bounded client steps)
 MAX_LEN_REWAIT = 20
@@ -329,7 +333,7 @@ class _Minimizer:
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
         if n <= MAX_LEN_RETIME:
-            yield "retime", lambda steps: moves.delete_and_retime(steps, self.ticks)
+            yield "retime", self.budgeted("retime", self.retimed, RETIME_MAX_RUNS)
         if n <= MAX_LEN_REWAIT:
             yield "rewait", lambda steps: moves.delete_and_rewait(steps, self.ticks)
         if n <= MAX_LEN_RELABEL[0]:
@@ -374,6 +378,9 @@ class _Minimizer:
     def substituted(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`rewrite.substitute_windows` over the generic steps and the story's own."""
         yield from rewrite.substitute_windows(steps, self.letters(steps))
+
+    def retimed(self, steps: list[Step]) -> Iterator[list[Step]]:
+        yield from moves.delete_and_retime(steps, self.ticks)
 
     def lettered(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`rewrite.delete_and_substitute` over the generic steps and the story's own."""
