@@ -141,3 +141,11 @@ def test_without_origin_subsets_that_story_stays_at_seven(monkeypatch: Any) -> N
     monkeypatch.setattr(minimize, "LEN_ORIGIN_SUBSETS", (0, 0))
     result, stats = polish_with_stats(run_scenario(HW, 1089, HW_7_FOUND))
     assert "origin-subsets" not in stats.spent and len(result.steps) == 7, result.story()
+
+
+def test_a_budgeted_pass_stops_at_its_own_replays() -> None:
+    minimizer = minimize._Minimizer(run_scenario(HW, 1089, HW_7_FOUND), 100)
+    bounded = minimizer.budgeted("x", lambda steps: iter([steps[:1], steps[:2]]), 2)
+    assert len(list(bounded(minimizer.steps))) == 2  # nothing spent yet
+    minimizer.spent["x"] = 2  # replays of pass "x" count against it, over all its rounds
+    assert list(bounded(minimizer.steps)) == []
