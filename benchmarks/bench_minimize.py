@@ -57,7 +57,7 @@ KNOWN_SHORTEST = {
     "dedup-state-lost-on-failover": 2,
     "elect-any-replica": 3,
     "epoch-cache-not-cleaned": 5,
-    "epoch-truncation-without-kip279": 7,
+    "epoch-truncation-without-kip279": 6,  # round shrink6c (was 7)
     "hw-before-isr-ack": 2,
     "hw-over-committed-isr": 4,
     "ignore-min-isr": 4,

@@ -25,7 +25,10 @@ module decides which to try when:
    (renamed too; shortest first, with a replay budget of its own); replace a window of
    two or three steps by one step of a generic alphabet (`stateful.shrink_rewrite`);
    join a prefix of the story as found to a suffix of the current one or of the story as
-   found, ticks floored to the campaign's sizes; last, a seeded random re-search for
+   found, ticks floored to the campaign's sizes; then two compound moves, each for
+   stories of 5-10 steps and with a replay budget of its own: keep any steps of a short
+   story as found (ticks snapped, one client), delete one step and substitute a letter
+   for another; last, a seeded random re-search for
    shorter stories near this one and near the story as found (a budget of its own). Any success there starts again from step 1.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
@@ -69,8 +72,12 @@ MAX_LEN_RELABEL = (16, 8)
 #: rearranging (any steps, in any order, renamed): only for stories this short, and with
 #: at most this many replays per minimization (the arrangements grow factorially)
 MAX_LEN_REARRANGE = 6
-#: deleting a step and giving a tick another duration: only for stories this short
+#: deleting a step and giving a tick another duration: only for stories this short, and
+#: with at most this many replays per minimization (n × ticks × sizes candidates, again
+#: after every adoption: uncapped, it spent up to 960 replays on a failure for nothing
+#: and left the passes after it none of the 2,000)
 MAX_LEN_RETIME = 16
+RETIME_MAX_RUNS = 300
 #: deleting a step and giving a client step's bound another value: only for stories this
 #: short (the candidates grow with the length times the bounded client steps)
 MAX_LEN_REWAIT = 20
@@ -79,6 +86,16 @@ REARRANGE_MAX_RUNS = 500
 MAX_LEN_SUBSTITUTE = 12
 #: joining a prefix of the story as found to a suffix (quadratic): only for stories this short
 MAX_LEN_SPLICE = 12
+#: the compound moves, tried once every pass above is stuck, each only for stories of
+#: these lengths (a shorter one reads at a glance) and with at most this many replays per
+#: minimization (their candidates grow as C(origin, n - 1) and n² × letters): any steps
+#: of the story as found (snapped, by one client), when it was this short at most; one
+#: step deleted and a letter substituted for another
+LEN_ORIGIN_SUBSETS = (5, 10)
+MAX_ORIGIN_SUBSETS = 12
+ORIGIN_SUBSETS_MAX_RUNS = 250
+LEN_SUBSTITUTE_1 = (5, 10)
+SUBSTITUTE_1_MAX_RUNS = 300
 #: the random re-search: replays per minimization, candidates drawn per replay at most
 #: (drawn candidates that were replayed before cost no replay), shortest story it runs on
 RESEARCH_MAX_RUNS = 400
@@ -316,7 +333,7 @@ class _Minimizer:
         if n <= MAX_LEN_PAIRS:
             yield "pairs", lambda steps: moves.delete_subsets(steps, 2)
         if n <= MAX_LEN_RETIME:
-            yield "retime", lambda steps: moves.delete_and_retime(steps, self.ticks)
+            yield "retime", self.budgeted("retime", self.retimed, RETIME_MAX_RUNS)
         if n <= MAX_LEN_REWAIT:
             yield "rewait", lambda steps: moves.delete_and_rewait(steps, self.ticks)
         if n <= MAX_LEN_RELABEL[0]:
@@ -333,8 +350,27 @@ class _Minimizer:
             yield "substitute", self.substituted
         if n <= MAX_LEN_SPLICE:
             yield "splice", lambda steps: rewrite.splice_origin(steps, self.origin, self.ticks)
+        lo, hi = LEN_ORIGIN_SUBSETS
+        if lo <= n <= hi and len(self.origin) <= MAX_ORIGIN_SUBSETS:
+            subsets = self.budgeted("origin-subsets", self.origin_subsets, ORIGIN_SUBSETS_MAX_RUNS)
+            yield "origin-subsets", subsets
+        if LEN_SUBSTITUTE_1[0] <= n <= LEN_SUBSTITUTE_1[1]:
+            lettered = self.budgeted("substitute-1", self.lettered, SUBSTITUTE_1_MAX_RUNS)
+            yield "substitute-1", lettered
         if n >= MIN_LEN_RESEARCH:
             yield "research", self.researched
+
+    def budgeted(self, name: str, candidates: Candidates, max_runs: int) -> Candidates:
+        """`candidates`, cut off once pass `name` has spent `max_runs` replays in this
+        minimization (over all its rounds: a story at a fixpoint pays at most that)."""
+
+        def bounded(steps: list[Step]) -> Iterator[list[Step]]:
+            for candidate in candidates(steps):
+                if self.spent[name] >= max_runs:
+                    return
+                yield candidate
+
+        return bounded
 
     def letters(self, steps: list[Step]) -> list[Step]:
         return rewrite.alphabet(steps, self.config.broker_count, self.ticks)
@@ -342,6 +378,16 @@ class _Minimizer:
     def substituted(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`rewrite.substitute_windows` over the generic steps and the story's own."""
         yield from rewrite.substitute_windows(steps, self.letters(steps))
+
+    def retimed(self, steps: list[Step]) -> Iterator[list[Step]]:
+        yield from moves.delete_and_retime(steps, self.ticks)
+
+    def lettered(self, steps: list[Step]) -> Iterator[list[Step]]:
+        """`rewrite.delete_and_substitute` over the generic steps and the story's own."""
+        yield from rewrite.delete_and_substitute(steps, self.letters(steps))
+
+    def origin_subsets(self, steps: list[Step]) -> Iterator[list[Step]]:
+        yield from rewrite.origin_subsets(steps, self.origin, self.ticks)
 
     def researched(self, steps: list[Step]) -> Iterator[list[Step]]:
         """`rewrite.research`, seeded by the run's seed and the current steps (so a pure

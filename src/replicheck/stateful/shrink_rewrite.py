@@ -4,9 +4,11 @@ The moves of `stateful.shrink_moves` only delete, merge, simplify, rename and re
 story's own steps, so they stay within the mechanism the search happened to meet first. A
 seed that met a longer mechanism of a flaw (a leader bounce where one cut would do) needs a
 step from outside the story: here a short window of steps is replaced by one step of a
-small *alphabet* (the generic faults of the cluster, plus the story's own steps), the
-opening of the story as first found is joined to the current story's end, and a bounded
-random re-search draws shorter stories from the alphabet, the story and that opening.
+small *alphabet* (the generic faults of the cluster, plus the story's own steps), or one
+step deleted and another replaced by a letter; the opening of the story as first found is
+joined to the current story's end, or any of its steps are kept (ticks snapped, one
+client); and a bounded random re-search draws shorter stories from the alphabet, the
+story and that opening.
 Every function is pure and yields candidates in a fixed (or seeded) order; the minimizer
 replays them and keeps only one that still fails with one of the original anomalies.
 """
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
+from itertools import chain, combinations
 
-from replicheck.stateful.shrink_moves import relabel, restarts_follow_stops, without
-from replicheck.stateful.steps import Step
+from replicheck.stateful.shrink_moves import relabel, restarts_follow_stops, snap_ticks, without
+from replicheck.stateful.steps import VOCABULARY, Step
 
 Steps = list[Step]
 
@@ -205,3 +208,68 @@ def research(
         assert len(candidate) < len(steps)
         if candidate and restarts_follow_stops(candidate):
             yield candidate
+
+
+def _role(step: Step) -> str:
+    """What a step is to the story: a fault (broker or network, its undo included), a
+    client's operation, or a tick (from the step table, nothing about any flaw)."""
+    kind = VOCABULARY[step.kind]
+    return "fault" if kind.fault else "client" if kind.client else step.kind
+
+
+def delete_and_substitute(steps: Sequence[Step], letters: Sequence[Step]) -> Iterator[Steps]:
+    """One step deleted and another replaced by one of `letters`: first every replacement
+    of a step by a letter of the same role (a fault by a fault, a tick by a tick; `_role`),
+    then the others; within each, later deletions first, then the replaced step from the
+    start.
+
+    `substitute_windows` replaces consecutive steps; a story often reaches its failure by
+    one fault where a shorter one has another (a slow link where a cut does, two cuts
+    where one wider cut does) while a step elsewhere only served the first fault, and
+    neither edit fails alone. Like for like comes first: a fault's place in the
+    story is where some fault was needed. n × (n - 1) × letters candidates: for short
+    stories, on a replay budget.
+    """
+    for same_role in (True, False):
+        for gone in range(len(steps) - 1, -1, -1):
+            shorter = without(steps, (gone,))
+            for index, step in enumerate(shorter):
+                role = _role(step)
+                for letter in letters:
+                    if letter != step and (_role(letter) == role) == same_role:
+                        yield [*shorter[:index], letter, *shorter[index + 1 :]]
+
+
+def one_client(steps: Sequence[Step]) -> Steps:
+    """Every send and poll made by client 0: which client wrote or read rarely matters to
+    the cluster, and a story with one client reads as one."""
+    return [
+        Step(step.kind, {**step.args, "process": 0}) if VOCABULARY[step.kind].client else step
+        for step in steps
+    ]
+
+
+def origin_subsets(
+    steps: Sequence[Step], origin: Sequence[Step], tick_sizes_ms: Sequence[int]
+) -> Iterator[Steps]:
+    """Any steps of the story as first found, in their order, fewer than the current
+    story has, with the ticks snapped to the campaign's sizes (`snap_ticks`) and every
+    client step made by client 0 (`one_client`); the most steps first, and of one length
+    those that keep the last step first (the story as found ends where its failure showed),
+    each in lexicographic order (the opening of the story as found first).
+
+    The minimizer deletes a step or a window at a time, so it ends on a route where every
+    step it deleted failed alone; the story as found often holds a shorter mechanism
+    whose deletions do not (a leader bounce and the second cut that ended it go together,
+    with a tick of 103 ms that was a 110 and a write from another client). `splice_origin`
+    keeps a prefix and a suffix; this keeps any subset: C(len(origin), k) candidates for
+    each length k, so only for short stories as found, on a replay budget.
+    """
+    last = len(origin) - 1
+    for size in range(min(len(steps) - 1, len(origin)), 1, -1):
+        with_last = ((*kept, last) for kept in combinations(range(last), size - 1))
+        for kept in chain(with_last, combinations(range(last), size)):
+            assert len(kept) == size < len(steps)
+            chosen = [origin[index] for index in kept]
+            if restarts_follow_stops(chosen):
+                yield one_client(snap_ticks(chosen, tick_sizes_ms))
