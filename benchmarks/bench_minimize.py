@@ -165,6 +165,10 @@ def minimize_new(result: RunResult) -> dict[str, Any]:
         "adopted": stats.adopted,
         "spent": stats.spent,
         "flaw_needed": stats.flaw_needed,
+        "chosen": stats.chosen,
+        "routes": [
+            {"name": r.name, "end_steps": r.end_steps, "runs": r.runs} for r in stats.routes
+        ],
         "cpu_s": cpu_s,
         "fails_without_flags": fails_without_flags(best),
         "story": [s.to_dict() for s in best.steps],
