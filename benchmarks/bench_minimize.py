@@ -56,7 +56,7 @@ KNOWN_SHORTEST = {
     "consumer-reads-past-hw": 6,
     "dedup-state-lost-on-failover": 2,
     "elect-any-replica": 3,
-    "epoch-cache-not-cleaned": 5,
+    "epoch-cache-not-cleaned": 4,  # round shrink6r
     "epoch-truncation-without-kip279": 7,
     "hw-before-isr-ack": 2,
     "hw-over-committed-isr": 4,

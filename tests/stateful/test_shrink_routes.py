@@ -1,7 +1,7 @@
-"""Routes: the minimizer's passes run again from other starts (stateful/shrink_routes.py,
-`_Minimizer.run`), the smallest story of all of them kept: as pure functions on step
-lists, and inside the minimizer on a story a campaign found that only a second route
-takes within 2 steps of the shortest known."""
+"""Routes: the minimizer's passes run again from the story as found in other orders
+(stateful/shrink_routes.py, `_Minimizer.run`), the smallest story of all of them kept:
+the routes as data, and inside the minimizer on a story a campaign found that only a
+second route takes within 2 steps of the shortest known."""
 
 from __future__ import annotations
 
@@ -16,22 +16,15 @@ from replicheck.stateful.scenario import run_scenario
 from .test_shrink_windows import send, step, tick
 
 
-def test_client_zero_rewrites_only_client_steps() -> None:
-    steps = [send("m1", process=2), tick(5), step("poll", process=1, partition=0, offset=0)]
-    assert routes.from_client_zero(steps) == [
-        send("m1"), tick(5), step("poll", process=0, partition=0, offset=0)
+def test_every_route_starts_from_the_story_as_found_in_its_own_order() -> None:
+    origin = [send("m1", process=1), tick(5), step("crash", broker=1)]
+    got = routes.alternative_routes(origin)
+    assert [r.name for r in got] == ["from-end", "singles", "singles-from-end"]
+    assert all(list(r.start) == origin for r in got)
+    # none repeats the first route (from the front, halves first)
+    assert [(r.chunks_from_end, r.singles_first) for r in got] == [
+        (True, False), (False, True), (True, True)
     ]  # fmt: skip
-
-
-def test_routes_that_would_repeat_the_first_are_left_out() -> None:
-    only_client_zero = [send("m1"), tick(5), step("crash", broker=1)]
-    names = [r.name for r in routes.alternative_routes(only_client_zero)]
-    assert names == ["from-end"]  # client 0 everywhere already: the same start
-    other_client = [send("m1", process=1), tick(5), step("crash", broker=1)]
-    got = routes.alternative_routes(other_client)
-    assert [r.name for r in got] == ["from-end", "client-0", "client-0-from-end"]
-    assert [r.chunks_from_end for r in got] == [True, False, True]
-    assert got[1].start[0] == send("m1")
 
 
 # hw-over-committed-isr, campaign seed 2 (run seed 1), the raw first failure of main's
@@ -57,7 +50,7 @@ def test_a_later_route_ends_shorter_than_the_first_and_is_kept() -> None:
     original = run_scenario(HW_OVER, 1, RAW_SEED_2)
     assert original.violation and original.anomaly_names == ["replica-invariant"]
     result, stats = polish_with_stats(original)
-    assert [r.name for r in stats.routes][:2] == ["found", "from-end"]
+    assert [r.name for r in stats.routes] == ["found", "from-end", "singles", "singles-from-end"]
     assert stats.routes[0].end_steps == 7  # main's minimizer, which is the first route
     assert stats.chosen == "from-end" and len(result.steps) == 6, result.story()
     assert stats.flaw_needed is True

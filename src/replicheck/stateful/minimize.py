@@ -29,8 +29,7 @@ module decides which to try when:
    shorter stories near this one and near the story as found (a budget of its own). Any success there starts again from step 1.
 3. then, while the story is longer than `MIN_LEN_ROUTES`, the same passes again on other
    *routes* (`stateful.shrink_routes`): from the story as found with delta debugging
-   trying the later chunks first, from the story with every client operation on client
-   0, and both; each with a replay budget of its own and the replay memo shared (a route
+   trying the later chunks first, on single steps only rather than halves, or both; each with a replay budget of its own and the replay memo shared (a route
    that meets an earlier one's story costs nothing from there). The greedy passes are
    route dependent: an early deletion can take an ingredient of a shorter mechanism while
    the failure still shows by another one. The smallest story of all routes is kept.
@@ -209,6 +208,7 @@ class _Minimizer:
         self.limit = min(max_runs, FIRST_ROUTE_MAX_RUNS)
         self.routes: list[RouteStats] = []
         self.chunks_from_end = False
+        self.singles_first = False
         self.chosen = "found"
         self.seen: dict[str, _Verdict] = {}
         self.ticks = tick_sizes_ms(self.config)
@@ -304,11 +304,12 @@ class _Minimizer:
 
     def delete_chunks(self) -> bool:
         """Delta debugging: delete chunks of steps, halving the chunk size (the chunks in
-        order, or the later ones first on a route that asks for it)."""
+        order, or the later ones first, and from half the story or from single steps, as
+        the route asks)."""
         changed = False
         self.active_pass = "chunks"
         self.spent["chunks"] += 0
-        chunk = max(1, len(self.steps) // 2)
+        chunk = 1 if self.singles_first else max(1, len(self.steps) // 2)
         while chunk >= 1 and not self.exhausted:
             removed = False
             if self.chunks_from_end:
@@ -433,6 +434,7 @@ class _Minimizer:
         self.adopted, self.spent = Counter(), Counter()
         self.active_pass = "start"
         self.chunks_from_end = route.chunks_from_end
+        self.singles_first = route.singles_first
         steps = list(route.start)
         for _ in range(2):
             steps = renumber_messages(steps)
