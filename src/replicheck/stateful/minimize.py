@@ -29,10 +29,11 @@ module decides which to try when:
    shorter stories near this one and near the story as found (a budget of its own). Any success there starts again from step 1.
 3. then, while the story is longer than `MIN_LEN_ROUTES`, the same passes again on other
    *routes* (`stateful.shrink_routes`): from the story as found with delta debugging
-   trying the later chunks first, on single steps only rather than halves, or both; each with a replay budget of its own and the replay memo shared (a route
-   that meets an earlier one's story costs nothing from there). The greedy passes are
-   route dependent: an early deletion can take an ingredient of a shorter mechanism while
-   the failure still shows by another one. The smallest story of all routes is kept.
+   trying the later chunks first, on single steps only rather than halves, or both; each
+   with a replay budget of its own and the replay memo shared (a route that meets an
+   earlier one's story costs nothing from there). The greedy passes are route dependent:
+   an early deletion can take an ingredient of a shorter mechanism while the failure
+   still shows by another one. The smallest story of all routes is kept.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
 strictly smaller in (length, drasticness, size) — so the procedure ends — and, when the
