@@ -56,7 +56,7 @@ KNOWN_SHORTEST = {
     "consumer-reads-past-hw": 6,
     "dedup-state-lost-on-failover": 2,
     "elect-any-replica": 3,
-    "epoch-cache-not-cleaned": 5,
+    "epoch-cache-not-cleaned": 4,  # round shrink6r (was 5)
     "epoch-truncation-without-kip279": 6,  # round shrink6c (was 7)
     "hw-before-isr-ack": 2,
     "hw-over-committed-isr": 4,
@@ -165,6 +165,10 @@ def minimize_new(result: RunResult) -> dict[str, Any]:
         "adopted": stats.adopted,
         "spent": stats.spent,
         "flaw_needed": stats.flaw_needed,
+        "chosen": stats.chosen,
+        "routes": [
+            {"name": r.name, "end_steps": r.end_steps, "runs": r.runs} for r in stats.routes
+        ],
         "cpu_s": cpu_s,
         "fails_without_flags": fails_without_flags(best),
         "story": [s.to_dict() for s in best.steps],

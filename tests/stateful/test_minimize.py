@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 
 from replicheck.impl import ClusterConfig
-from replicheck.stateful.minimize import polish, polish_with_stats
+from replicheck.stateful.minimize import FIRST_ROUTE_MAX_RUNS, polish, polish_with_stats
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.runner import resolve_config, run_single
 from replicheck.stateful.scenario import run_scenario
@@ -73,7 +73,9 @@ def test_consecutive_ticks_come_out_as_one() -> None:
     split = [crash(1), tick(45), tick(45), send(0, "m1"), crash(2), tick(30), tick(60),
              send(1, "m2")]  # fmt: skip
     original = failing(split)
-    result, stats = polish_with_stats(original)
+    # the first route only: a later one (round shrink6r) ends at the 5-step story that
+    # cuts b1 off instead of crashing b2, which tells nothing about merging
+    result, stats = polish_with_stats(original, max_runs=FIRST_ROUTE_MAX_RUNS)
     assert consecutive_ticks(list(result.steps)) == 0, result.story()
     assert len(result.steps) == len(STORY)
     assert stats.adopted.get("merge-ticks") == 2
@@ -155,7 +157,8 @@ def test_a_waiting_poll_whose_time_matters_becomes_a_tick_and_merges() -> None:
     poll = Step("poll", {"process": 2, "partition": 0, "offset": 0, "wait": True,
                          "wait_ms": 60})  # fmt: skip
     original = failing([crash(1), tick(30), poll, *STORY[2:]])
-    result, stats = polish_with_stats(original)
+    # the first route only, as above
+    result, stats = polish_with_stats(original, max_runs=FIRST_ROUTE_MAX_RUNS)
     assert [s.kind for s in result.steps] == [s.kind for s in STORY], result.story()
     assert stats.adopted.get("ops-as-ticks") == 1 and stats.adopted.get("merge-ticks") == 1
     assert_replays_exactly(result)

@@ -71,5 +71,7 @@ def test_the_opening_as_found_and_the_last_write_are_the_short_story(monkeypatch
     assert not run_scenario(replace(HW_OVER, flaws=frozenset()), 154, result.steps).violation
 
     monkeypatch.setattr(rewrite, "splice_origin", lambda steps, origin, ticks: iter(()))
-    without, _ = polish_with_stats(original)
-    assert len(without.steps) == 9, without.story()
+    without, without_stats = polish_with_stats(original)
+    # the first route (from the story as found) stops at 9; a later route (round shrink6r)
+    # happens to end at 4 here, so the kept story is no measure of the splice
+    assert without_stats.routes[0].end_steps == 9, without.story()

@@ -30,6 +30,13 @@ module decides which to try when:
    story as found (ticks snapped, one client), delete one step and substitute a letter
    for another; last, a seeded random re-search for
    shorter stories near this one and near the story as found (a budget of its own). Any success there starts again from step 1.
+3. then, while the story is longer than `MIN_LEN_ROUTES`, the same passes again on other
+   *routes* (`stateful.shrink_routes`): from the story as found with delta debugging
+   trying the later chunks first, on single steps only rather than halves, or both; each
+   with a replay budget of its own and the replay memo shared (a route that meets an
+   earlier one's story costs nothing from there). The greedy passes are route dependent:
+   an early deletion can take an ingredient of a shorter mechanism while the failure
+   still shows by another one. The smallest story of all routes is kept.
 
 A candidate is kept when its replay still shows one of the original anomalies and it is
 strictly smaller in (length, drasticness, size) — so the procedure ends — and, when the
@@ -39,8 +46,8 @@ model allows, or a defect of the correct cluster, not the flaw). Messages are
 renumbered m1, m2, … in order of sending *before* each replay, so the adopted scenario is
 exactly what was replayed. Steps the executor would have to skip (restarting a running
 broker after its crash was deleted) are dropped from candidates. Replays are deterministic
-and memoized, and their number is bounded (`max_runs`), so the result is a pure function
-of the failing run: a scenario that reproduces the reported verdict.
+and memoized, and their number is bounded (per route, and `max_runs` in all), so the result
+is a pure function of the failing run: a scenario that reproduces the reported verdict.
 """
 
 from __future__ import annotations
@@ -54,13 +61,20 @@ from dataclasses import dataclass, replace
 from replicheck.impl import ClusterConfig
 from replicheck.stateful import shrink_moves as moves
 from replicheck.stateful import shrink_rewrite as rewrite
+from replicheck.stateful import shrink_routes as routes
 from replicheck.stateful.machine import tick_sizes_ms
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.scenario import Executor, run_scenario
 from replicheck.stateful.steps import Step
 
-#: replays one minimization may spend (each is a few ms); measured in bench_minimize.py
-DEFAULT_MAX_RUNS = 2000
+#: replays the first route (from the story as found) may spend, and each later route
+#: (`stateful.shrink_routes`); measured in bench_minimize.py
+FIRST_ROUTE_MAX_RUNS = 2000
+ROUTE_MAX_RUNS = 2000
+#: the later routes run only when the first ends longer than this
+MIN_LEN_ROUTES = 4
+#: replays one minimization may spend in all (each is a few ms)
+DEFAULT_MAX_RUNS = 8000
 #: deleting windows of 3-6 consecutive steps (linear in the length): from this length on
 MIN_LEN_WINDOWS = 4
 #: the escalating passes are quadratic or cubic in the length: only for stories this short
@@ -153,22 +167,44 @@ class MinimizeStats:
 
     runs: int
     cached: int
+    #: whether the first route stopped at its replay bound (later routes always have one)
     exhausted: bool
-    #: candidates adopted per pass (which passes earn their replays)
+    #: candidates adopted per pass on the route whose story was kept (which passes made it)
     adopted: dict[str, int]
-    #: replays run per pass (what each pass costs; "contrast": replays without the flaws)
+    #: replays run per pass over all routes (what each pass costs; "contrast": replays
+    #: without the flaws; "start": replays of the later routes' starts)
     spent: dict[str, int]
     #: whether candidates had to pass without the configuration's flaws (None: it has
     #: none; False: the story as found fails without them too, so nothing could)
     flaw_needed: bool | None = None
+    #: per route, in the order run: what it started from and ended at, and its cost
+    routes: tuple[RouteStats, ...] = ()
+    #: the route whose story was kept
+    chosen: str = "found"
+
+
+@dataclass(frozen=True)
+class RouteStats:
+    """One route of a minimization: its start, its end, its replays and adoptions."""
+
+    name: str
+    start_steps: int
+    #: None when the start did not fail as the story as found does (the route never ran)
+    end_steps: int | None
+    runs: int
+    adopted: dict[str, int]
+    spent: dict[str, int]
 
 
 @dataclass(frozen=True)
 class _Verdict:
-    """A replayed candidate, remembered: does it fail, and which steps it skipped."""
+    """A replayed candidate, remembered: does it fail, and which steps it skipped (and,
+    when it fails cleanly, its run and step durations: a later route may adopt it)."""
 
     fails: bool
     skipped: tuple[bool, ...]
+    run: RunResult | None = None
+    durations_ms: tuple[int, ...] = ()
 
 
 class _Minimizer:
@@ -186,6 +222,12 @@ class _Minimizer:
         self.runs = 0
         self.cached = 0
         self.max_runs = max_runs
+        # the replays the current route may reach (`run` sets it per route)
+        self.limit = min(max_runs, FIRST_ROUTE_MAX_RUNS)
+        self.routes: list[RouteStats] = []
+        self.chunks_from_end = False
+        self.singles_first = False
+        self.chosen = "found"
         self.seen: dict[str, _Verdict] = {}
         self.ticks = tick_sizes_ms(self.config)
         self.adopted: Counter[str] = Counter()
@@ -206,7 +248,7 @@ class _Minimizer:
 
     @property
     def exhausted(self) -> bool:
-        return self.runs >= self.max_runs
+        return self.runs >= self.limit
 
     def _fails(self, candidate: RunResult) -> bool:
         return candidate.violation and bool(set(candidate.anomaly_names) & self.target)
@@ -224,7 +266,10 @@ class _Minimizer:
         fails = self._fails(run)
         if fails and not any(skipped) and self.contrast is not None:
             fails = not self._fails_without_flaws(steps)
-        self.seen[key] = _Verdict(fails, skipped)
+        if fails and not any(skipped):
+            self.seen[key] = _Verdict(fails, skipped, run, tuple(self.last_durations_ms))
+        else:
+            self.seen[key] = _Verdict(fails, skipped)
         return self.seen[key], run
 
     def _fails_without_flaws(self, steps: list[Step]) -> bool:
@@ -249,17 +294,17 @@ class _Minimizer:
             steps = renumber_messages(steps)
             if not steps or self.exhausted or _size_key(steps) >= _size_key(self.steps):
                 return False
-            verdict, run = self._replay(steps)
+            verdict, _ = self._replay(steps)
             if any(verdict.skipped):
                 steps = [s for s, skip in zip(steps, verdict.skipped, strict=True) if not skip]
                 continue
             if not verdict.fails:
                 return False
-            # A failing, smaller candidate is adopted the first time it is seen, and the
-            # current steps only shrink: it cannot come back from the memo.
-            assert run is not None, "a remembered failing candidate came back"
-            self.steps, self.best = steps, run
-            self.durations_ms = self.last_durations_ms
+            # Within a route the current steps only shrink, so a failing candidate comes
+            # back from the memo only on a later route, with its run remembered.
+            assert verdict.run is not None, "a failing verdict without its run"
+            self.steps, self.best = steps, verdict.run
+            self.durations_ms = list(verdict.durations_ms)
             return True
         return False
 
@@ -276,20 +321,31 @@ class _Minimizer:
         return changed
 
     def delete_chunks(self) -> bool:
-        """Delta debugging: delete chunks of steps, halving the chunk size."""
+        """Delta debugging: delete chunks of steps, halving the chunk size (the chunks in
+        order, or the later ones first, and from half the story or from single steps, as
+        the route asks)."""
         changed = False
         self.active_pass = "chunks"
         self.spent["chunks"] += 0
-        chunk = max(1, len(self.steps) // 2)
+        chunk = 1 if self.singles_first else max(1, len(self.steps) // 2)
         while chunk >= 1 and not self.exhausted:
-            start = 0
             removed = False
-            while start < len(self.steps) and not self.exhausted:
-                if self.attempt(self.steps[:start] + self.steps[start + chunk :]):
-                    self.adopted["chunks"] += 1
-                    removed = changed = True
-                else:
-                    start += chunk
+            if self.chunks_from_end:
+                end = len(self.steps)
+                while end > 0 and not self.exhausted:
+                    start = max(0, end - chunk)
+                    if self.attempt(self.steps[:start] + self.steps[end:]):
+                        self.adopted["chunks"] += 1
+                        removed = changed = True
+                    end = start  # the steps before `start` did not move either way
+            else:
+                start = 0
+                while start < len(self.steps) and not self.exhausted:
+                    if self.attempt(self.steps[:start] + self.steps[start + chunk :]):
+                        self.adopted["chunks"] += 1
+                        removed = changed = True
+                    else:
+                        start += chunk
             if not removed:
                 chunk //= 2
         return changed
@@ -411,17 +467,71 @@ class _Minimizer:
                     return
                 yield candidate
 
-    def run(self) -> RunResult:
-        self.check_contrast()
+    def minimize_route(self) -> None:
+        """The passes from the current steps, to the end or the route's replay limit."""
         while not self.exhausted:
             self.cheap_passes()
             if not any(self.first_success(n, c) for n, c in self.escalating_passes()):
                 break
+
+    def start_route(self, route: routes.Route) -> bool:
+        """Make `route.start` the current steps (minus steps its replay skipped), with a
+        replay budget of its own, if it fails as the story as found does."""
+        self.limit = min(self.max_runs, self.runs + ROUTE_MAX_RUNS)
+        self.adopted, self.spent = Counter(), Counter()
+        self.active_pass = "start"
+        self.chunks_from_end = route.chunks_from_end
+        self.singles_first = route.singles_first
+        steps = list(route.start)
+        for _ in range(2):
+            steps = renumber_messages(steps)
+            if self.exhausted or not steps:
+                return False
+            verdict, _ = self._replay(steps)
+            if any(verdict.skipped):
+                steps = [s for s, skip in zip(steps, verdict.skipped, strict=True) if not skip]
+                continue
+            if not verdict.fails:
+                return False
+            assert verdict.run is not None, "a failing verdict without its run"
+            self.steps, self.best = steps, verdict.run
+            self.durations_ms = list(verdict.durations_ms)
+            return True
+        return False
+
+    def end_route(self, name: str, start_steps: int, started: bool = True) -> None:
+        """Note what the route cost, and where it ended (nowhere if its start passed)."""
+        runs = sum(self.spent.values())
+        end_steps = len(self.steps) if started else None
+        stats = RouteStats(name, start_steps, end_steps, runs, dict(self.adopted), dict(self.spent))
+        self.routes.append(stats)
+
+    def run(self) -> RunResult:
+        """The first route from the story as found (main's minimizer before routes), then
+        the other routes while the story is long, each from its own start; the smallest
+        story of all is kept, so a later route can only shorten the result."""
+        self.check_contrast()
+        self.minimize_route()
         if self.best is None and not self.exhausted:  # the original, renumbered, if it fails
             self.active_pass = "original"
             verdict, run = self._replay(self.steps)
             if run is not None and verdict.fails and not any(verdict.skipped):
                 self.best = run
+        self.end_route("found", len(self.origin))
+        kept_steps, kept_best = self.steps, self.best
+        if kept_best is not None and len(kept_steps) > MIN_LEN_ROUTES:
+            for route in routes.alternative_routes(self.origin):
+                if self.runs >= self.max_runs:
+                    break
+                started = self.start_route(route)
+                if started:
+                    self.minimize_route()
+                self.end_route(route.name, len(route.start), started)
+                if started and _size_key(self.steps) < _size_key(kept_steps):
+                    kept_steps, kept_best, self.chosen = self.steps, self.best, route.name
+                if len(kept_steps) <= MIN_LEN_ROUTES:
+                    break
+        self.steps, self.best = kept_steps, kept_best
         result = self.best or self.original
         assert result.violation
         return result
@@ -433,13 +543,20 @@ def polish_with_stats(
     """`polish`, and what it cost."""
     minimizer = _Minimizer(result, max_runs)
     best = minimizer.run()
+    spent: Counter[str] = Counter()
+    for route in minimizer.routes:
+        spent.update(route.spent)
+    # the adoptions that made the story kept; the replays of every route
+    (chosen,) = [route for route in minimizer.routes if route.name == minimizer.chosen]
     return best, MinimizeStats(
         minimizer.runs,
         minimizer.cached,
-        minimizer.exhausted,
-        dict(minimizer.adopted),
-        dict(minimizer.spent),
+        minimizer.routes[0].runs >= min(max_runs, FIRST_ROUTE_MAX_RUNS),
+        chosen.adopted,
+        dict(spent),
         minimizer.flaw_needed,
+        tuple(minimizer.routes),
+        minimizer.chosen,
     )
 
 
