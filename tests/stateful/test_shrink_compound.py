@@ -89,7 +89,12 @@ def test_a_slow_link_as_a_cut_lets_a_crash_go() -> None:
     assert stats.adopted.get("substitute-1") == 1, stats.adopted
     assert len(result.steps) == 6, result.story()
     assert result.steps[0].kind == "partition", result.story()
-    assert stats.spent["substitute-1"] <= minimize.SUBSTITUTE_1_MAX_RUNS
+    # the budget holds per route (each route counts its passes' replays afresh); the
+    # candidate in hand when it runs out may replay once more (without a step it skipped)
+    assert all(
+        r.spent.get("substitute-1", 0) <= minimize.SUBSTITUTE_1_MAX_RUNS + 1 for r in stats.routes
+    )
+    assert stats.spent["substitute-1"] == sum(r.spent.get("substitute-1", 0) for r in stats.routes)
 
 
 def test_tick_sizes_of_these_configurations() -> None:

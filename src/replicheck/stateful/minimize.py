@@ -417,8 +417,9 @@ class _Minimizer:
             yield "research", self.researched
 
     def budgeted(self, name: str, candidates: Candidates, max_runs: int) -> Candidates:
-        """`candidates`, cut off once pass `name` has spent `max_runs` replays in this
-        minimization (over all its rounds: a story at a fixpoint pays at most that)."""
+        """`candidates`, cut off once pass `name` has spent `max_runs` replays on this
+        route (over all its rounds: a story at a fixpoint pays at most that, and one more
+        when the last candidate skips a step and replays without it)."""
 
         def bounded(steps: list[Step]) -> Iterator[list[Step]]:
             for candidate in candidates(steps):
