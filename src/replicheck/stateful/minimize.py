@@ -290,9 +290,17 @@ class _Minimizer:
     def attempt(self, steps: list[Step]) -> bool:
         """Adopt `steps` (renumbered, minus any step the replay skipped) if they still fail
         and are smaller than the current steps."""
+        return self._adopt(steps, must_shrink=True)
+
+    def _adopt(self, steps: list[Step], *, must_shrink: bool) -> bool:
+        """Replay `steps` (renumbered; again without any step the replay skipped) and make
+        them the current steps if they fail as the story as found does (and, with
+        `must_shrink`, are smaller than the current steps)."""
         for _ in range(2):
             steps = renumber_messages(steps)
-            if not steps or self.exhausted or _size_key(steps) >= _size_key(self.steps):
+            if not steps or self.exhausted:
+                return False
+            if must_shrink and _size_key(steps) >= _size_key(self.steps):
                 return False
             verdict, _ = self._replay(steps)
             if any(verdict.skipped):
@@ -483,22 +491,7 @@ class _Minimizer:
         self.active_pass = "start"
         self.chunks_from_end = route.chunks_from_end
         self.singles_first = route.singles_first
-        steps = list(route.start)
-        for _ in range(2):
-            steps = renumber_messages(steps)
-            if self.exhausted or not steps:
-                return False
-            verdict, _ = self._replay(steps)
-            if any(verdict.skipped):
-                steps = [s for s, skip in zip(steps, verdict.skipped, strict=True) if not skip]
-                continue
-            if not verdict.fails:
-                return False
-            assert verdict.run is not None, "a failing verdict without its run"
-            self.steps, self.best = steps, verdict.run
-            self.durations_ms = list(verdict.durations_ms)
-            return True
-        return False
+        return self._adopt(list(route.start), must_shrink=False)
 
     def end_route(self, name: str, start_steps: int, started: bool = True) -> None:
         """Note what the route cost, and where it ended (nowhere if its start passed)."""
