@@ -84,10 +84,10 @@ MAX_LEN_TRIPLES = 8
 #: deleting 1 or 2 steps and renaming brokers: only for stories this short
 MAX_LEN_RELABEL = (16, 8)
 #: rearranging (any steps, in any order, renamed): only for stories this short, and with
-#: at most this many replays per minimization (the arrangements grow factorially)
+#: at most this many replays per route (the arrangements grow factorially)
 MAX_LEN_REARRANGE = 6
 #: deleting a step and giving a tick another duration: only for stories this short, and
-#: with at most this many replays per minimization (n × ticks × sizes candidates, again
+#: with at most this many replays per route (n × ticks × sizes candidates, again
 #: after every adoption: uncapped, it spent up to 960 replays on a failure for nothing
 #: and left the passes after it none of the 2,000)
 MAX_LEN_RETIME = 16
@@ -102,7 +102,7 @@ MAX_LEN_SUBSTITUTE = 12
 MAX_LEN_SPLICE = 12
 #: the compound moves, tried once every pass above is stuck, each only for stories of
 #: these lengths (a shorter one reads at a glance) and with at most this many replays per
-#: minimization (their candidates grow as C(origin, n - 1) and n² × letters): any steps
+#: route (their candidates grow as C(origin, n - 1) and n² × letters): any steps
 #: of the story as found (snapped, by one client), when it was this short at most; one
 #: step deleted and a letter substituted for another
 LEN_ORIGIN_SUBSETS = (5, 10)
@@ -110,7 +110,7 @@ MAX_ORIGIN_SUBSETS = 12
 ORIGIN_SUBSETS_MAX_RUNS = 250
 LEN_SUBSTITUTE_1 = (5, 10)
 SUBSTITUTE_1_MAX_RUNS = 300
-#: the random re-search: replays per minimization, candidates drawn per replay at most
+#: the random re-search: replays per route, candidates drawn per replay at most
 #: (drawn candidates that were replayed before cost no replay), shortest story it runs on
 RESEARCH_MAX_RUNS = 400
 RESEARCH_MAX_DRAWS_PER_RUN = 20
