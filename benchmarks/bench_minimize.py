@@ -4,7 +4,7 @@ For every zoo flaw and campaign seed, takes the raw (unminimized) first failing 
 cached by benchmarks/collect_failures.py (running the campaign first if the cache lacks
 it), replays it, and minimizes it twice in this one process: with the minimizer of a
 baseline commit (its minimize.py, shrink_moves.py and shrink_rewrite.py loaded from git;
-default 35981f7, main before the round shrink5) and with the current one. Per flaw: shrunk
+default 735df44, main before rounds shrink6r and shrink6c) and with the current one. Per flaw: shrunk
 length min/median/max against the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
 time per failure (median/max). Prints a table and writes benchmarks/results/minimize.json.
 
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--case", action="append", metavar="FLAW:SEED",
                         help="only these failures (repeatable; implies their flaws)")  # fmt: skip
-    parser.add_argument("--baseline", default="35981f7", help="git rev of the old minimizer")
+    parser.add_argument("--baseline", default="735df44", help="git rev of the old minimizer")
     parser.add_argument("--cached-only", action="store_true",
                         help=f"only failures already cached under {CACHE}")  # fmt: skip
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)
