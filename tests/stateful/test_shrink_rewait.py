@@ -97,7 +97,7 @@ LOSSY_NINETEEN = [
 
 
 @pytest.mark.usefixtures("invariants_between_steps")
-def test_rewaiting_shortens_a_nineteen_step_story_to_five() -> None:
+def test_rewaiting_shortens_a_nineteen_step_story_to_four() -> None:
     # found with invariants checked between steps (before integ5); watching every event
     # sees the replica invariant break sooner, and a window deletion and the re-search
     # reach 5 steps too, without rewaiting
