@@ -4,9 +4,12 @@ For every zoo flaw and campaign seed, takes the raw (unminimized) first failing 
 cached by benchmarks/collect_failures.py (running the campaign first if the cache lacks
 it), replays it, and minimizes it twice in this one process: with the minimizer of a
 baseline commit (its minimize.py, shrink_moves.py and shrink_rewrite.py loaded from git;
-default 735df44, main before rounds shrink6r and shrink6c) and with the current one. Per flaw: shrunk
-length min/median/max against the shortest reproduction known, how many seeds end within 2 steps of it, replays and CPU
-time per failure (median/max). Prints a table and writes benchmarks/results/minimize.json.
+default bf7728e, main before re-finds) and with the current one, followed by the re-finds
+the campaign runs when the story stays long (stateful/refind.py; `--no-refind` leaves them
+out). Per flaw: shrunk length min/median/max against the shortest reproduction known, how
+many seeds end within 2 steps of it, cluster runs (replays, and the re-finds' search
+examples) and CPU time per failure (median/max). Prints a table and writes
+benchmarks/results/minimize.json.
 
     PYTHONPATH=src python benchmarks/bench_minimize.py              # 10 seeds per flaw
     PYTHONPATH=src python benchmarks/bench_minimize.py --cached-only --flaw acks-one
@@ -25,7 +28,7 @@ import subprocess
 import sys
 import time
 import types
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +42,9 @@ from replicheck.impl.zoo import FLAWS
 from replicheck.stateful.machine import shared_producer
 from replicheck.stateful.minimize import polish_with_stats
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
+from replicheck.stateful.refind import shortest_of_refinds
 from replicheck.stateful.result import RunResult
-from replicheck.stateful.runner import resolve_config
+from replicheck.stateful.runner import refind_search, resolve_config
 from replicheck.stateful.scenario import run_scenario
 from replicheck.stateful.steps import CLIENT_COUNT, Step
 
@@ -153,13 +157,23 @@ def minimize_old(baseline: types.ModuleType, result: RunResult) -> dict[str, Any
             "story": [s.to_dict() for s in best.steps]}  # fmt: skip
 
 
-def minimize_new(result: RunResult) -> dict[str, Any]:
+def minimize_new(result: RunResult, record: dict[str, Any], args: Any) -> dict[str, Any]:
+    """The current minimizer, then (unless `--no-refind`) the re-finds of a run whose
+    story stayed long (stateful/refind.py: searches of the record's flaw from seeds derived
+    from its campaign seed, with its example budget); `runs` counts every cluster run."""
     started = time.process_time()
-    best, stats = polish_with_stats(result)
+    polished, stats = polish_with_stats(result)
+    best, refinds = polished, ()
+    if not args.no_refind:
+        config = resolve_config(ClusterConfig(), record["flaw"])
+        search = refind_search(config, record["max_examples"], args.steps)
+        best, refinds = shortest_of_refinds(polished, stats, record["campaign_seed"], search)
     cpu_s = time.process_time() - started
     return {
         "steps": len(best.steps),
-        "runs": stats.runs,
+        "polished_steps": len(polished.steps),
+        "refinds": [asdict(r) for r in refinds],
+        "runs": stats.runs + sum(r.cost_runs for r in refinds),
         "cached": stats.cached,
         "exhausted": stats.exhausted,
         "adopted": stats.adopted,
@@ -193,7 +207,7 @@ def bench_flaw(flaw: str, seeds: list[int], baseline: types.ModuleType, args: An
             runs.append({"seed": seed, "found": False})
             continue
         result = replay_record(record)
-        old, new = minimize_old(baseline, result), minimize_new(result)
+        old, new = minimize_old(baseline, result), minimize_new(result, record, args)
         runs.append({"seed": seed, "found": True, "raw_steps": len(result.steps),
                      "anomalies": result.anomaly_names, "old": old, "new": new})  # fmt: skip
     found = [r for r in runs if r["found"]]
@@ -333,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--case", action="append", metavar="FLAW:SEED",
                         help="only these failures (repeatable; implies their flaws)")  # fmt: skip
-    parser.add_argument("--baseline", default="735df44", help="git rev of the old minimizer")
+    parser.add_argument("--baseline", default="bf7728e", help="git rev of the old minimizer")
+    parser.add_argument("--no-refind", action="store_true",
+                        help="the current minimizer alone, without re-finds")  # fmt: skip
     parser.add_argument("--cached-only", action="store_true",
                         help=f"only failures already cached under {CACHE}")  # fmt: skip
     parser.add_argument("--max-examples", type=int, default=budget.max_examples)

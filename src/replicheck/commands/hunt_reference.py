@@ -25,6 +25,7 @@ from replicheck.commands.hunt_plan import (
 )
 from replicheck.commands.report_folder import ReportFolder, write_campaign_report
 from replicheck.stateful.profiles import get_profile
+from replicheck.stateful.refind import REFIND_ABOVE_STEPS, Refind
 from replicheck.stateful.runner import (
     DEFAULT_DATABASE_DIR,
     CampaignResult,
@@ -143,6 +144,8 @@ class CampaignOutcome:
             )
             for line in result.story_lines():
                 console.print(Text(line.text), style="red" if line.is_violation else None)
+            for note in refind_notes(campaign.refinds):
+                console.print(Text(note), style="dim")
         elif campaign.error is not None:
             console.print("[bold red]The simulation itself failed[/] (a bug in replicheck's impl):")
             console.print(Text(campaign.error))
@@ -189,3 +192,24 @@ class CampaignOutcome:
             report_error=None if report is None else report.error,
             engine={"hypothesis": hypothesis_version()},
         )
+
+
+def refind_notes(refinds: tuple[Refind, ...]) -> list[str]:
+    """What the re-finds did (stateful/refind.py), for the reader who wonders why the
+    story's cluster seed is not the first failure's; a re-find's simulation error in full."""
+    if not refinds:
+        return []
+    ends = ", ".join(
+        "nothing" if r.minimized_steps is None else f"{r.minimized_steps} steps" for r in refinds
+    )
+    kept = [index for index, r in enumerate(refinds, start=1) if r.kept]
+    shown = f"re-find {kept[-1]}'s" if kept else "the first failure's"
+    notes = [
+        f"The first story stayed longer than {REFIND_ABOVE_STEPS} steps, so the search ran "
+        f"again from {len(refinds)} other seed(s) (re-finds, docs/hunt.md): they ended at "
+        f"{ends}; shown is {shown}, the shortest."
+    ]
+    for r in refinds:
+        if r.error:
+            notes.append(f"A re-find (seed {r.seed}) crashed the simulation:\n{r.error}")
+    return notes

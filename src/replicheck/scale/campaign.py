@@ -19,13 +19,13 @@ from replicheck.scale.chunk import ChunkOutcome, ChunkTask, run_chunk
 from replicheck.scale.database import DatabaseSpec, check_reachable
 from replicheck.scale.engine import ChunkBook, run_sequential
 from replicheck.scale.plan import ChunkSpec, Shard, plan_chunks
-from replicheck.stateful.minimize import polish_with_stats
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
 from replicheck.stateful.runner import (
     CampaignResult,
     Progress,
     config_hash,
     hypothesis_version,
+    minimize_found,
     resolve_config,
 )
 
@@ -231,8 +231,10 @@ def _conclude(campaign: ScaledCampaign, outcomes: list[ChunkOutcome]) -> None:
     campaign.first_failure_example = winner.first_failure_example
     if winner.result is not None:
         campaign.hypothesis_steps = len(winner.result.steps)
-        campaign.result, stats = polish_with_stats(winner.result)
-        campaign.shrink_runs += stats.runs  # the minimizer's replays are shrink replays
+        spec, steps = winner.spec, campaign.steps_per_example
+        found = minimize_found(winner.result, campaign.config, spec.seed, spec.max_examples, steps)
+        campaign.result, campaign.refinds, runs = found
+        campaign.shrink_runs += runs  # the minimizer's replays and the re-finds' runs
     else:
         campaign.error = winner.error
         campaign.error_steps = winner.error_steps

@@ -39,6 +39,7 @@ from replicheck.stateful.local_constants import without_local_constants
 from replicheck.stateful.machine import Sink, make_machine
 from replicheck.stateful.minimize import polish_with_stats
 from replicheck.stateful.profiles import DEFAULT_HUNT_PROFILE, get_profile
+from replicheck.stateful.refind import Found, Refind, shortest_of_refinds
 from replicheck.stateful.result import RunResult
 from replicheck.stateful.steps import Step
 
@@ -132,6 +133,8 @@ class CampaignResult:
     first_failure_example: int | None = None  # examples run until then (in its worker)
     result: RunResult | None = None  # the minimized failing run
     hypothesis_steps: int | None = None  # its length as the search found it, before polish
+    #: the searches run again when the minimized story was long (stateful/refind.py)
+    refinds: tuple[Refind, ...] = ()
     failing_seed: int | None = None
     error: str | None = None  # the simulation or machine crashed (not a found violation)
     error_steps: list[Step] = field(default_factory=list)
@@ -235,6 +238,7 @@ class _Single:
     error: str | None
     error_steps: list[Step]
     hypothesis_steps: int | None = None
+    refinds: tuple[Refind, ...] = ()
 
 
 @dataclass
@@ -283,10 +287,10 @@ def run_single(
             error = "".join(traceback.format_exception(err))
     result = sink.failures[-1] if sink.failures and error is None else None
     found_steps = len(result.steps) if result is not None else None
-    minimize_runs = 0  # the minimizer's replays count as shrink replays too
+    minimize_runs = 0  # the minimizer's replays (and re-finds' runs) are shrink replays too
+    refinds: tuple[Refind, ...] = ()
     if result is not None and polish_result:
-        result, stats = polish_with_stats(result)
-        minimize_runs = stats.runs
+        result, refinds, minimize_runs = minimize_found(result, config, seed, max_examples, steps)
     return _Single(
         seed=seed,
         examples=sink.examples,
@@ -300,7 +304,31 @@ def run_single(
         error=error,
         error_steps=list(sink.last_steps) if error else [],
         hypothesis_steps=found_steps,
+        refinds=refinds,
     )
+
+
+def minimize_found(
+    result: RunResult, config: ClusterConfig, seed: int, max_examples: int, steps: int
+) -> tuple[RunResult, tuple[Refind, ...], int]:
+    """A campaign's failing run minimized (`polish`), then re-found while its story stays
+    long (stateful/refind.py: searches of `config` from seeds derived from the campaign's
+    `seed`, each with `max_examples` and `steps`); with the cluster runs all that took."""
+    polished, stats = polish_with_stats(result)
+    search = refind_search(config, max_examples, steps)
+    shortest, refinds = shortest_of_refinds(polished, stats, seed, search)
+    return shortest, refinds, stats.runs + sum(refind.cost_runs for refind in refinds)
+
+
+def refind_search(config: ClusterConfig, max_examples: int, steps: int) -> Callable[[int], Found]:
+    """The campaign's search from another seed, to its first failure, without an example
+    database (a re-find must not replay the first search's failure, nor save its own)."""
+
+    def search(seed: int) -> Found:
+        single = run_single(config, seed, max_examples, steps, None, polish_result=False)
+        return Found(single.result, single.examples, single.error)
+
+    return search
 
 
 class _WorkerArgs(NamedTuple):
@@ -436,6 +464,7 @@ def _merge(campaign: CampaignResult, singles: list[_Single]) -> None:
         campaign.first_failure_s = best.first_failure_s
         campaign.first_failure_example = best.first_failure_example
         campaign.hypothesis_steps = best.hypothesis_steps
+        campaign.refinds = best.refinds
     elif errors:
         campaign.error = errors[0].error
         campaign.error_steps = errors[0].error_steps
